@@ -1,0 +1,59 @@
+# Proveo: `make run` serves the app with embedded defaults; `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PY := .venv/bin/python
+# Debian packages the test suite needs (servers it starts on loopback).
+TEST_APT_PACKAGES := redis-server
+PYTEST_WORKERS ?= 2
+
+.PHONY: help
+help: ## Show the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m pip --version >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq python3-pip)
+	python3 -m pip install --quiet --user --break-system-packages uv
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+.PHONY: deps
+deps: .venv/.synced ## Create the Python environment from uv.lock
+
+.PHONY: system-deps
+system-deps: ## Install the Debian packages the tests need (as root, when missing)
+	@missing=""; for pkg in $(TEST_APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+.PHONY: run
+run: deps ## Serve Proveo on 127.0.0.1:8000 with embedded PostgreSQL and demo data
+	PROVEO_SEED_DEMO=$${PROVEO_SEED_DEMO:-true} PROVEO_LOG_FORMAT=$${PROVEO_LOG_FORMAT:-console} \
+	  $(UV) run --frozen --no-sync proveo serve
+
+.PHONY: lint
+lint: deps ## ruff + mypy
+	$(UV) run --frozen --no-sync ruff check .
+	$(UV) run --frozen --no-sync ruff format --check .
+	$(UV) run --frozen --no-sync mypy
+
+.PHONY: fmt
+fmt: deps ## Format and autofix
+	$(UV) run --frozen --no-sync ruff format .
+	$(UV) run --frozen --no-sync ruff check --fix .
+
+.PHONY: test
+test: deps system-deps lint ## Install what the suite needs and run all of it
+	$(UV) run --frozen --no-sync pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+.PHONY: bench
+bench: deps ## Run the benchmarks under bench/ (they print figures and ratios)
+	@for script in bench/*.py; do [ -e "$$script" ] || continue; echo "== $$script"; $(UV) run --frozen --no-sync python $$script || exit 1; done

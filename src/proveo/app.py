@@ -1,0 +1,120 @@
+"""Application factory: `create_app(settings)` wires domains, middleware and shared resources."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import structlog
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from proveo import __version__
+from proveo.catalog.router import communes_router, products_router
+from proveo.config import Settings
+from proveo.core.cache import Cache
+from proveo.core.db import Database
+from proveo.core.errors import install_error_handlers
+from proveo.core.logging import configure_logging
+from proveo.core.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
+from proveo.health.router import router as health_router
+from proveo.images.router import router as images_router
+from proveo.integrations.storage import ImageStorage, LocalImageStorage
+
+log = structlog.get_logger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent / "web"
+
+
+def build_database(settings: Settings) -> Database:
+    if not settings.database_url:
+        raise RuntimeError(
+            "PROVEO_DATABASE_URL is empty: `proveo serve` starts the embedded server"
+        )
+    return Database(
+        settings.database_url,
+        settings.database_replica_url or None,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        command_timeout=settings.db_command_timeout,
+        connect_timeout=settings.db_connect_timeout,
+        replica_retry_seconds=settings.replica_retry_seconds,
+    )
+
+
+def build_storage(settings: Settings) -> ImageStorage:
+    return LocalImageStorage(settings.images_dir)
+
+
+def api_router() -> APIRouter:
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(health_router)
+    api.include_router(products_router)
+    api.include_router(communes_router)
+    return api
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    cache: Cache | None = None,
+    storage: ImageStorage | None = None,
+) -> FastAPI:
+    """Build the app. Tests pass their own `database`/`cache`; their lifecycle stays theirs."""
+    settings = settings or Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    owns_database = database is None
+    owns_cache = cache is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if owns_database:
+            await app.state.database.open()
+        log.info("proveo_started", version=__version__, env=settings.env.value)
+        try:
+            yield
+        finally:
+            if owns_cache:
+                await app.state.cache.close()
+            if owns_database:
+                await app.state.database.close()
+            log.info("proveo_stopped")
+
+    app = FastAPI(
+        title="Proveo API",
+        version=__version__,
+        description="B2B provider marketplace for Chile.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database or build_database(settings)
+    app.state.cache = cache or Cache.from_url(settings.redis_url)
+    app.state.storage = storage or build_storage(settings)
+
+    install_error_handlers(app)
+    app.include_router(api_router())
+    app.include_router(images_router)
+    if WEB_DIR.is_dir():
+        app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+
+    # Outermost last: the request id must exist before anything else logs.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Content-Type", "X-CSRF-Token", "X-Request-ID"],
+            expose_headers=["X-Total-Count", "X-Request-ID"],
+        )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    app.add_middleware(RequestContextMiddleware)
+    return app

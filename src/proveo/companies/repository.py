@@ -1,0 +1,64 @@
+"""SQL for companies. The only module that queries the company table."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from proveo.core.db import Connection
+
+INSERT_COMPANY = """
+INSERT INTO proveo.company (
+    user_id, product_id, commune_id, name, description_es, description_en,
+    description_original_lang, description_es_source, description_en_source,
+    address, phone, email, image_key
+)
+SELECT $1, p.id, c.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+FROM proveo.product p, proveo.commune c
+WHERE p.uuid = $2 AND c.uuid = $3
+RETURNING uuid
+"""
+
+COUNT_LIVE_COMPANIES = "SELECT count(*) FROM proveo.company WHERE deleted_at IS NULL"
+
+
+async def insert_company(
+    conn: Connection,
+    *,
+    user_id: int,
+    product_uuid: UUID,
+    commune_uuid: UUID,
+    name: str,
+    description_es: str | None,
+    description_en: str | None,
+    original_lang: str,
+    description_es_source: str,
+    description_en_source: str,
+    address: str,
+    phone: str,
+    email: str,
+    image_key: str | None,
+) -> UUID:
+    company_uuid: UUID | None = await conn.fetchval(
+        INSERT_COMPANY,
+        user_id,
+        product_uuid,
+        commune_uuid,
+        name,
+        description_es,
+        description_en,
+        original_lang,
+        description_es_source,
+        description_en_source,
+        address,
+        phone,
+        email,
+        image_key,
+    )
+    if company_uuid is None:
+        raise LookupError("unknown product or commune")
+    return company_uuid
+
+
+async def count_live_companies(conn: Connection) -> int:
+    count: int = await conn.fetchval(COUNT_LIVE_COMPANIES)
+    return count

@@ -1,0 +1,128 @@
+"""Settings: one pydantic-settings object, read from `PROVEO_*` variables and `.env`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEVELOPMENT_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class InsecureSettingsError(ValueError):
+    """Production settings that rely on defaults meant for a laptop."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PROVEO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Environment = Environment.DEVELOPMENT
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = Path(".proveo")
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # PostgreSQL. Empty DATABASE_URL means: start the embedded server under DATA_DIR/pg.
+    database_url: str = ""
+    database_replica_url: str = ""
+    db_pool_min: int = Field(default=2, ge=0)
+    db_pool_max: int = Field(default=10, ge=1)
+    db_command_timeout: float = Field(default=10.0, gt=0)
+    db_connect_timeout: float = Field(default=5.0, gt=0)
+    replica_retry_seconds: float = Field(default=5.0, gt=0)
+
+    redis_url: str = ""
+
+    storage: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str = ""
+    s3_bucket: str = "proveo-images"
+    s3_access_key: SecretStr = SecretStr("")
+    s3_secret_key: SecretStr = SecretStr("")
+    s3_region: str = "us-east-1"
+    image_service_url: str = ""
+
+    email_backend: Literal["console", "smtp", "resend"] = "console"
+    email_from: str = "Proveo <no-reply@proveo.cl>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_tls: bool = False
+    resend_api_key: SecretStr = SecretStr("")
+    resend_api_url: str = "https://api.resend.com"
+
+    translator: Literal["none", "google", "libretranslate"] = "none"
+    google_translate_api_key: SecretStr = SecretStr("")
+    google_translate_url: str = "https://translation.googleapis.com/language/translate/v2"
+    libretranslate_url: str = ""
+    libretranslate_api_key: SecretStr = SecretStr("")
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    seed_demo: bool = False
+    log_format: Literal["json", "console"] = "json"
+    log_level: str = "INFO"
+    max_body_bytes: int = Field(default=6 * 1024 * 1024, ge=1024)
+    bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+
+    rate_limit_enabled: bool = True
+    rate_limit_per_ip_per_minute: int = Field(default=300, ge=1)
+    rate_limit_global_per_minute: int = Field(default=20_000, ge=1)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.env is not Environment.PRODUCTION:
+            return self
+        problems: list[str] = []
+        secret = self.secret_key.get_secret_value()
+        if secret == DEVELOPMENT_SECRET_KEY or len(secret) < 32:
+            problems.append("PROVEO_SECRET_KEY must be set to a random value of 32+ characters")
+        if self.seed_demo:
+            problems.append("PROVEO_SEED_DEMO is refused in production (demo passwords are public)")
+        if not self.database_url:
+            problems.append("PROVEO_DATABASE_URL is required in production")
+        if self.bcrypt_rounds < 12:
+            problems.append("PROVEO_BCRYPT_ROUNDS below 12 is refused in production")
+        if not self.public_base_url.startswith("https://"):
+            problems.append("PROVEO_PUBLIC_BASE_URL must be https:// in production")
+        if problems:
+            raise InsecureSettingsError("; ".join(problems))
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.is_production
+
+    @cached_property
+    def pg_dir(self) -> Path:
+        return self.data_dir.resolve() / "pg"
+
+    @cached_property
+    def images_dir(self) -> Path:
+        return self.data_dir.resolve() / "images"
+
+    @cached_property
+    def outbox_dir(self) -> Path:
+        return self.data_dir.resolve() / "outbox"

@@ -1,0 +1,258 @@
+"""PostgreSQL access: a primary pool, an optional replica pool, one transaction per request.
+
+Reads that may be slightly stale go to the replica while it answers; when it does not, they fall
+back to the primary and the replica is retried after `replica_retry_seconds`. Transient
+connection errors are retried with exponential backoff before the request gives up with a 503.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import asyncpg
+import structlog
+from asyncpg.pool import PoolConnectionProxy
+from tenacity import (
+    AsyncRetrying,
+    RetryError,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from proveo.core.errors import ServiceUnavailable
+
+log = structlog.get_logger(__name__)
+
+Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
+Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+)
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database_unavailable"
+    default_detail = "The database is temporarily unavailable"
+
+
+_PING_ERRORS: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, ServiceUnavailable)
+
+
+async def _init_connection(conn: Connection) -> None:
+    await conn.execute("SET search_path TO proveo, public")
+
+
+@dataclass
+class _ReplicaState:
+    pool: Pool | None = None
+    down_until: float = 0.0
+    last_error: str | None = None
+    fallbacks: int = 0
+
+
+class Database:
+    """Owns the pools. `transaction()` is the one way application code gets a connection."""
+
+    def __init__(
+        self,
+        primary_dsn: str,
+        replica_dsn: str | None = None,
+        *,
+        min_size: int = 2,
+        max_size: int = 10,
+        command_timeout: float = 10.0,
+        connect_timeout: float = 5.0,
+        replica_retry_seconds: float = 5.0,
+        retry_attempts: int = 3,
+    ) -> None:
+        self.primary_dsn = primary_dsn
+        self.replica_dsn = replica_dsn or None
+        self._min_size = min_size
+        self._max_size = max_size
+        self._command_timeout = command_timeout
+        self._connect_timeout = connect_timeout
+        self._replica_retry_seconds = replica_retry_seconds
+        self._retry_attempts = retry_attempts
+        self._primary: Pool | None = None
+        self._replica = _ReplicaState()
+        self._replica_lock = asyncio.Lock()
+
+    async def _create_pool(self, dsn: str, min_size: int) -> Pool:
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=min_size,
+            max_size=self._max_size,
+            command_timeout=self._command_timeout,
+            timeout=self._connect_timeout,
+            init=_init_connection,
+            server_settings={"application_name": "proveo"},
+        )
+        assert pool is not None
+        return pool
+
+    async def open(self) -> None:
+        """Open the primary (retried: it may still be starting) and, best effort, the replica."""
+        try:
+            async for attempt in self._retrying(attempts=max(self._retry_attempts, 5)):
+                with attempt:
+                    self._primary = await self._create_pool(self.primary_dsn, self._min_size)
+        except RetryError as exc:
+            raise DatabaseUnavailable() from exc.last_attempt.exception()
+        if self.replica_dsn:
+            await self._ensure_replica_pool()
+
+    async def close(self) -> None:
+        pools = [self._primary, self._replica.pool]
+        self._primary = None
+        self._replica.pool = None
+        for pool in pools:
+            if pool is not None:
+                await pool.close()
+
+    @property
+    def primary(self) -> Pool:
+        if self._primary is None:
+            raise DatabaseUnavailable("The database pool is not open")
+        return self._primary
+
+    @property
+    def replica_configured(self) -> bool:
+        return self.replica_dsn is not None
+
+    def _retrying(self, attempts: int | None = None) -> AsyncRetrying:
+        return AsyncRetrying(
+            retry=retry_if_exception_type(TRANSIENT_ERRORS),
+            stop=stop_after_attempt(attempts or self._retry_attempts),
+            wait=wait_exponential(multiplier=0.05, max=1.0),
+            reraise=False,
+        )
+
+    def _mark_replica_down(self, error: BaseException) -> None:
+        self._replica.down_until = time.monotonic() + self._replica_retry_seconds
+        self._replica.last_error = f"{type(error).__name__}: {error}"
+        self._replica.fallbacks += 1
+        log.warning("replica_unavailable_falling_back", error=self._replica.last_error)
+
+    async def _ensure_replica_pool(self) -> Pool | None:
+        if self.replica_dsn is None or time.monotonic() < self._replica.down_until:
+            return None
+        if self._replica.pool is not None:
+            return self._replica.pool
+        async with self._replica_lock:
+            if self._replica.pool is None:
+                try:
+                    self._replica.pool = await self._create_pool(self.replica_dsn, 0)
+                except TRANSIENT_ERRORS as exc:
+                    self._mark_replica_down(exc)
+                    return None
+        return self._replica.pool
+
+    @asynccontextmanager
+    async def _begin(self, pool: Pool, *, readonly: bool) -> AsyncIterator[Connection]:
+        """Acquire and BEGIN; everything before the caller's first statement can be retried."""
+        conn = await pool.acquire()
+        try:
+            tx = conn.transaction(readonly=readonly)
+            await tx.start()
+        except BaseException:
+            await pool.release(conn)
+            raise
+        try:
+            yield conn
+        except BaseException:
+            if not conn.is_closed():
+                await tx.rollback()
+            raise
+        else:
+            await tx.commit()
+        finally:
+            await pool.release(conn)
+
+    async def _enter_primary(self, stack: AsyncExitStack, *, readonly: bool) -> Connection:
+        try:
+            async for attempt in self._retrying():
+                with attempt:
+                    return await stack.enter_async_context(
+                        self._begin(self.primary, readonly=readonly)
+                    )
+        except RetryError as exc:
+            raise DatabaseUnavailable() from exc.last_attempt.exception()
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """A read-write transaction on the primary, committed when the block ends cleanly."""
+        async with AsyncExitStack() as stack:
+            yield await self._enter_primary(stack, readonly=False)
+
+    @asynccontextmanager
+    async def read_transaction(self) -> AsyncIterator[Connection]:
+        """A read-only transaction on the replica when it answers, else on the primary."""
+        async with AsyncExitStack() as stack:
+            conn: Connection | None = None
+            pool = await self._ensure_replica_pool()
+            if pool is not None:
+                try:
+                    conn = await stack.enter_async_context(self._begin(pool, readonly=True))
+                except TRANSIENT_ERRORS as exc:
+                    self._mark_replica_down(exc)
+            if conn is None:
+                conn = await self._enter_primary(stack, readonly=True)
+            yield conn
+
+    async def ping_primary(self) -> bool:
+        try:
+            async with self.primary.acquire(timeout=self._connect_timeout) as conn:
+                await conn.fetchval("SELECT 1")
+        except _PING_ERRORS:
+            return False
+        return True
+
+    async def ping_replica(self) -> bool | None:
+        if self.replica_dsn is None:
+            return None
+        pool = self._replica.pool or await self._ensure_replica_pool()
+        if pool is None:
+            return False
+        try:
+            async with pool.acquire(timeout=self._connect_timeout) as conn:
+                await conn.fetchval("SELECT 1")
+        except TRANSIENT_ERRORS as exc:
+            self._mark_replica_down(exc)
+            return False
+        return True
+
+    def stats(self) -> dict[str, Any]:
+        def pool_stats(pool: Pool | None) -> dict[str, Any] | None:
+            if pool is None:
+                return None
+            return {
+                "size": pool.get_size(),
+                "idle": pool.get_idle_size(),
+                "min_size": pool.get_min_size(),
+                "max_size": pool.get_max_size(),
+            }
+
+        replica: dict[str, Any] = {"configured": self.replica_configured}
+        if self.replica_configured:
+            replica.update(
+                pool=pool_stats(self._replica.pool),
+                in_backoff=time.monotonic() < self._replica.down_until,
+                fallbacks=self._replica.fallbacks,
+                last_error=self._replica.last_error,
+            )
+        return {"primary": pool_stats(self._primary), "replica": replica}

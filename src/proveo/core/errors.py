@@ -1,0 +1,156 @@
+"""The AppError tree and the one renderer of every error response.
+
+Every error leaves the API as `{"detail": ..., "code": ...}`; a client can never provoke a 500.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import structlog
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+
+
+class AppError(Exception):
+    """An expected failure. Subclasses fix the HTTP status and the stable machine code."""
+
+    status_code: ClassVar[int] = status.HTTP_400_BAD_REQUEST
+    code: ClassVar[str] = "bad_request"
+    default_detail: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: Any = None, *, headers: dict[str, str] | None = None) -> None:
+        self.detail = detail if detail is not None else self.default_detail
+        self.headers = headers
+        super().__init__(str(self.detail))
+
+
+class BadRequest(AppError):
+    pass
+
+
+class NotAuthenticated(AppError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "not_authenticated"
+    default_detail = "Authentication required"
+
+
+class Forbidden(AppError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "forbidden"
+    default_detail = "You are not allowed to do this"
+
+
+class NotFound(AppError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+    default_detail = "Not found"
+
+
+class Conflict(AppError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+    default_detail = "Conflict"
+
+
+class PayloadTooLarge(AppError):
+    status_code = status.HTTP_413_CONTENT_TOO_LARGE
+    code = "payload_too_large"
+    default_detail = "Request body too large"
+
+
+class UnsupportedMediaType(AppError):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    code = "unsupported_media_type"
+    default_detail = "Unsupported media type"
+
+
+class Unprocessable(AppError):
+    status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
+    code = "validation_error"
+    default_detail = "Invalid input"
+
+
+class TooManyRequests(AppError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "rate_limited"
+    default_detail = "Too many requests, slow down"
+
+
+class ServiceUnavailable(AppError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "service_unavailable"
+    default_detail = "Service temporarily unavailable"
+
+
+_STARLETTE_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def error_response(
+    status_code: int, detail: Any, code: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"detail": detail, "code": code}, status_code=status_code, headers=headers)
+
+
+def _field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Keep what a client can act on: where, what, and a message. Never echo huge inputs back."""
+    fields: list[dict[str, Any]] = []
+    for error in errors:
+        fields.append(
+            {
+                "loc": [str(part) for part in error.get("loc", ())],
+                "msg": str(error.get("msg", "Invalid value")),
+                "type": str(error.get("type", "value_error")),
+            }
+        )
+    return fields
+
+
+async def _handle_app_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return error_response(exc.status_code, exc.detail, exc.code, exc.headers)
+
+
+async def _handle_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return error_response(400, "Request body is not valid JSON", "malformed_json")
+    return error_response(422, _field_errors(errors), "validation_error")
+
+
+async def _handle_http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _STARLETTE_CODES.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, exc.detail, code, dict(exc.headers or {}))
+
+
+async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
+    return error_response(500, "Internal server error", "internal_error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _handle_app_error)
+    app.add_exception_handler(RequestValidationError, _handle_validation)
+    app.add_exception_handler(StarletteHTTPException, _handle_http)
+    app.add_exception_handler(Exception, _handle_unexpected)
+
+
+def json_dumps_safe(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)

@@ -1,0 +1,93 @@
+"""Demo data for `make run`: the admin and 16 verified providers with companies and logos.
+
+The passwords are public (they are in the README), which is why production mode refuses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import structlog
+
+from proveo.accounts import service as accounts_service
+from proveo.accounts.schemas import Role
+from proveo.catalog import service as catalog_service
+from proveo.companies import service as companies_service
+from proveo.core.db import Connection
+from proveo.core.security import hash_password_sync
+from proveo.demo.companies import DEMO_COMPANIES
+from proveo.demo.logo import generate_logo
+from proveo.imaging.processing import process_image
+from proveo.integrations.storage import ImageStorage, new_image_key
+
+log = structlog.get_logger(__name__)
+
+DEMO_ADMIN_EMAIL = "admin_test@mail.com"
+DEMO_ADMIN_PASSWORD = "password"  # noqa: S105 - public demo credential, refused in production
+DEMO_USER_PASSWORD = "TestPass123!"  # noqa: S105 - public demo credential, refused in production
+
+
+def demo_user_email(number: int) -> str:
+    return f"testuser{number:02d}@proveo.com"
+
+
+@dataclass(frozen=True)
+class DemoSeedResult:
+    created: bool
+    users: int
+    companies: int
+
+
+async def seed_demo_data(
+    conn: Connection, storage: ImageStorage, *, bcrypt_rounds: int
+) -> DemoSeedResult:
+    """Idempotent: does nothing when the demo admin already exists."""
+    if await accounts_service.find_live_user_by_email(conn, DEMO_ADMIN_EMAIL) is not None:
+        return DemoSeedResult(created=False, users=0, companies=0)
+
+    # Pre-compute the hashes concurrently: 17 bcrypt rounds in sequence take seconds.
+    admin_hash, user_hash = await asyncio.gather(
+        asyncio.to_thread(hash_password_sync, DEMO_ADMIN_PASSWORD, bcrypt_rounds),
+        asyncio.to_thread(hash_password_sync, DEMO_USER_PASSWORD, bcrypt_rounds),
+    )
+    await accounts_service.create_account_with_hash(
+        conn,
+        name="Administradora Proveo",
+        email=DEMO_ADMIN_EMAIL,
+        password_hash=admin_hash,
+        role=Role.ADMIN,
+    )
+    for number, company in enumerate(DEMO_COMPANIES, start=1):
+        owner = await accounts_service.create_account_with_hash(
+            conn,
+            name=company.owner_name,
+            email=demo_user_email(number),
+            password_hash=user_hash,
+            role=Role.USER,
+        )
+        product = await catalog_service.find_product_by_name(conn, company.product_es)
+        commune = await catalog_service.find_commune_by_name(conn, company.commune)
+        if product is None or commune is None:
+            raise LookupError(f"demo company {company.name!r}: unknown product or commune")
+        image = await asyncio.to_thread(process_image, generate_logo(company.name))
+        image_key = new_image_key()
+        await storage.put(f"{image_key}.webp", image.full, "image/webp")
+        await storage.put(f"{image_key}_thumb.webp", image.thumbnail, "image/webp")
+        await companies_service.create_bilingual_company(
+            conn,
+            owner_id=owner.id,
+            product_uuid=product.uuid,
+            commune_uuid=commune.uuid,
+            name=company.name,
+            description_es=company.description_es,
+            description_en=company.description_en,
+            address=company.address,
+            phone=company.phone,
+            email=company.email,
+            image_key=image_key,
+        )
+    log.info("demo_data_seeded", users=len(DEMO_COMPANIES) + 1, companies=len(DEMO_COMPANIES))
+    return DemoSeedResult(
+        created=True, users=len(DEMO_COMPANIES) + 1, companies=len(DEMO_COMPANIES)
+    )

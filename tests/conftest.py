@@ -1,0 +1,151 @@
+"""Suite-wide fixtures: real PostgreSQL, real Redis, the app over HTTP (ASGI transport)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from proveo.app import create_app
+from proveo.catalog import service as catalog_service
+from proveo.config import Settings
+from proveo.core import migrations
+from proveo.core.cache import Cache
+from proveo.core.db import Connection, Database
+from proveo.core.embedded_pg import EmbeddedPostgres
+from proveo.integrations.storage import LocalImageStorage
+from tests.fixtures.database import PinnedDatabase, create_database
+from tests.fixtures.servers import RedisServer, running_redis
+
+PG_ROOT_ENV = "PROVEO_TEST_PG_ROOT"
+
+
+def _is_controller(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the session's PostgreSQL once, in the controller; xdist workers inherit its address."""
+    if not _is_controller(config) or PG_ROOT_ENV in os.environ:
+        return
+    root = Path(tempfile.mkdtemp(prefix="proveo-test-pg-"))
+    server = EmbeddedPostgres(
+        root,
+        settings={
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "max_connections": "200",
+        },
+    )
+    server.start()
+    os.environ[PG_ROOT_ENV] = str(root)
+    config.stash[_server_key] = server
+
+
+_server_key = pytest.StashKey[EmbeddedPostgres]()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(_server_key, None)
+    if server is not None:
+        server.destroy()
+        os.environ.pop(PG_ROOT_ENV, None)
+
+
+def worker_id(config: pytest.Config) -> str:
+    workerinput = getattr(config, "workerinput", None)
+    return str(workerinput["workerid"]) if workerinput else "main"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> EmbeddedPostgres:
+    return EmbeddedPostgres(Path(os.environ[PG_ROOT_ENV]))
+
+
+@pytest.fixture(scope="session")
+async def database_dsn(pg_server: EmbeddedPostgres, request: pytest.FixtureRequest) -> str:
+    """This worker's database: migrated and given the catalogue once."""
+    name = f"proveo_test_{worker_id(request.config)}"
+    await create_database(pg_server.dsn("postgres"), name)
+    dsn = pg_server.dsn(name)
+    await asyncio.to_thread(migrations.upgrade, dsn)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SET search_path TO proveo, public")
+        await catalog_service.seed_catalog(conn)
+    finally:
+        await conn.close()
+    return dsn
+
+
+@pytest.fixture(scope="session")
+async def database(database_dsn: str) -> AsyncIterator[Database]:
+    """A real pooled Database on the worker's database (commits are real: clean up after)."""
+    db = Database(database_dsn, min_size=1, max_size=8)
+    await db.open()
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+async def conn(database: Database) -> AsyncIterator[Connection]:
+    """The test's connection, inside a transaction rolled back at the end."""
+    async with database.primary.acquire() as connection:
+        tx = connection.transaction()
+        await tx.start()
+        try:
+            yield connection
+        finally:
+            await tx.rollback()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+async def cache(redis_server: RedisServer) -> AsyncIterator[Cache]:
+    cache = Cache.from_url(redis_server.url)
+    assert cache.redis is not None
+    await cache.redis.flushdb()
+    yield cache
+    await cache.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path / "data",
+        database_url="postgresql://unused-in-tests",
+        bcrypt_rounds=4,
+        log_format="console",
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, conn: Connection, cache: Cache) -> FastAPI:
+    return create_app(
+        settings,
+        database=PinnedDatabase(conn),
+        cache=cache,
+        storage=LocalImageStorage(settings.images_dir),
+    )
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+        yield http
