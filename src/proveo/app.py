@@ -105,7 +105,6 @@ def create_app(
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
 
     # Outermost last: the request id must exist before anything else logs.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -115,6 +114,7 @@ def create_app(
             allow_headers=["Content-Type", "X-CSRF-Token", "X-Request-ID"],
             expose_headers=["X-Total-Count", "X-Request-ID"],
         )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(RequestContextMiddleware)
     return app

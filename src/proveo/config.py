@@ -89,7 +89,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
-        if self.env is not Environment.PRODUCTION:
+        if self.env != Environment.PRODUCTION:
             return self
         problems: list[str] = []
         secret = self.secret_key.get_secret_value()
@@ -109,7 +109,7 @@ class Settings(BaseSettings):
 
     @property
     def is_production(self) -> bool:
-        return self.env is Environment.PRODUCTION
+        return self.env == Environment.PRODUCTION
 
     @property
     def secure_cookies(self) -> bool:

@@ -1,21 +1,26 @@
-"""Pure ASGI middleware: correlation ids, access log, security headers, body size limit."""
+"""Pure ASGI middleware: correlation ids with the access log, security headers, body limit."""
 
 from __future__ import annotations
 
 import re
 import time
 import uuid
-from typing import Any
 
 import structlog
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from proveo.core.errors import error_response
 
 log = structlog.get_logger("proveo.access")
 
-REQUEST_ID_HEADER = "x-request-id"
+DOCS_PATHS = frozenset({"/docs", "/redoc"})
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com; worker-src blob:; frame-ancestors 'none'"
+)
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -86,16 +91,24 @@ class SecurityHeadersMiddleware:
             self.headers.append(
                 ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
             )
+        # Swagger UI and ReDoc pages (no user content) load their bundles from jsDelivr and
+        # bootstrap with an inline script; only those two pages get this wider policy.
+        self.docs_headers = [
+            (name, DOCS_CSP if name == "Content-Security-Policy" else value)
+            for name, value in self.headers
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
+        chosen = self.docs_headers if scope["path"] in DOCS_PATHS else self.headers
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in self.headers:
+                for name, value in chosen:
                     if name not in headers:
                         headers[name] = value
             await send(message)
@@ -104,22 +117,27 @@ class SecurityHeadersMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses bodies over `max_bytes` with 413, by Content-Length or while streaming."""
+    """413 for bodies over `max_bytes`: by Content-Length before reading, or while streaming.
+
+    The streaming case raises Starlette's HTTPException from `receive`, which FastAPI's body
+    parser lets through, so the one error renderer answers it.
+    """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.detail = f"Request body exceeds {max_bytes} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(scope, receive, send)
-            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                response = error_response(413, self.detail, "payload_too_large")
+                await response(scope, receive, send)
+                return
         received = 0
-        response_started = False
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -127,42 +145,7 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    raise HTTPException(status_code=413, detail=self.detail)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not response_started:
-                await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
-            413, f"Request body exceeds {self.max_bytes} bytes", "payload_too_large"
-        )
-        await response(scope, receive, send)
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
-
-
-def client_ip(scope: dict[str, Any]) -> str | None:
-    client = scope.get("client")
-    return client[0] if client else None
+        await self.app(scope, limited_receive, send)

@@ -1,0 +1,143 @@
+"""Every client mistake becomes a precise 4xx JSON error, never a 500."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+from starlette.routing import Mount
+
+from proveo.core.errors import Conflict
+
+
+class _Item(BaseModel):
+    name: str = Field(min_length=1, max_length=10)
+    count: int
+
+
+class _ItemExists(Conflict):
+    code = "item_exists"
+
+
+@pytest.fixture
+def probe_app(app: FastAPI) -> FastAPI:
+    """The real app plus probe routes that exercise the shared parsing and error rendering."""
+
+    @app.post("/api/v1/probe/{item_uuid}", name="probe:create")
+    async def create(item_uuid: UUID, item: _Item) -> dict[str, str]:
+        if item.name == "taken":
+            raise _ItemExists("That item exists")
+        return {"uuid": str(item_uuid), "name": item.name}
+
+    @app.get("/api/v1/probe-crash", name="probe:crash")
+    async def crash() -> None:
+        raise RuntimeError("a bug, not the client's fault")
+
+    # The front end's catch-all mount must stay last, behind the probe routes.
+    app.router.routes.sort(key=lambda route: isinstance(route, Mount))
+    return app
+
+
+def _assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["code"] == code
+    assert "detail" in body
+    return dict(body)
+
+
+class TestErrorRendering:
+    async def test_malformed_json_is_400(
+        self, client: httpx.AsyncClient, probe_app: FastAPI
+    ) -> None:
+        url = probe_app.url_path_for(
+            "probe:create", item_uuid="6f1c6b0e-7a51-4c1b-9a59-1e0b0c5b7d11"
+        )
+        response = await client.post(
+            url, content=b'{"name": "x", "count":', headers={"content-type": "application/json"}
+        )
+        _assert_error(response, 400, "malformed_json")
+
+    async def test_wrong_types_are_422_with_field_list(
+        self, client: httpx.AsyncClient, probe_app: FastAPI
+    ) -> None:
+        url = probe_app.url_path_for(
+            "probe:create", item_uuid="6f1c6b0e-7a51-4c1b-9a59-1e0b0c5b7d11"
+        )
+        response = await client.post(url, json={"name": ["not", "a", "string"], "count": "many"})
+        body = _assert_error(response, 422, "validation_error")
+        fields = {tuple(error["loc"]) for error in body["detail"]}  # type: ignore[attr-defined]
+        assert ("body", "name") in fields
+        assert ("body", "count") in fields
+
+    async def test_bad_uuid_in_path_is_422(
+        self, client: httpx.AsyncClient, probe_app: FastAPI
+    ) -> None:
+        response = await client.post("/api/v1/probe/not-a-uuid", json={"name": "a", "count": 1})
+        body = _assert_error(response, 422, "validation_error")
+        assert body["detail"][0]["loc"] == ["path", "item_uuid"]  # type: ignore[index]
+
+    async def test_field_errors_do_not_echo_huge_input(
+        self, client: httpx.AsyncClient, probe_app: FastAPI
+    ) -> None:
+        url = probe_app.url_path_for(
+            "probe:create", item_uuid="6f1c6b0e-7a51-4c1b-9a59-1e0b0c5b7d11"
+        )
+        response = await client.post(url, json={"name": "x" * 100_000, "count": 1})
+        _assert_error(response, 422, "validation_error")
+        assert len(response.content) < 2000
+
+    async def test_app_error_carries_status_and_code(
+        self, client: httpx.AsyncClient, probe_app: FastAPI
+    ) -> None:
+        url = probe_app.url_path_for(
+            "probe:create", item_uuid="6f1c6b0e-7a51-4c1b-9a59-1e0b0c5b7d11"
+        )
+        response = await client.post(url, json={"name": "taken", "count": 1})
+        body = _assert_error(response, 409, "item_exists")
+        assert body["detail"] == "That item exists"
+
+    async def test_unknown_route_is_404_json(self, client: httpx.AsyncClient) -> None:
+        _assert_error(await client.get("/api/v1/nothing-here"), 404, "not_found")
+
+    async def test_wrong_method_is_405_json(self, client: httpx.AsyncClient, app: FastAPI) -> None:
+        response = await client.delete(app.url_path_for("products:list"))
+        _assert_error(response, 405, "method_not_allowed")
+
+    async def test_body_over_limit_is_413(
+        self, client: httpx.AsyncClient, probe_app: FastAPI
+    ) -> None:
+        url = probe_app.url_path_for(
+            "probe:create", item_uuid="6f1c6b0e-7a51-4c1b-9a59-1e0b0c5b7d11"
+        )
+        response = await client.post(
+            url, content=b"x" * (7 * 1024 * 1024), headers={"content-type": "application/json"}
+        )
+        _assert_error(response, 413, "payload_too_large")
+
+    async def test_streamed_body_over_limit_is_413(
+        self, client: httpx.AsyncClient, probe_app: FastAPI
+    ) -> None:
+        url = probe_app.url_path_for(
+            "probe:create", item_uuid="6f1c6b0e-7a51-4c1b-9a59-1e0b0c5b7d11"
+        )
+
+        async def chunks():  # type: ignore[no-untyped-def]
+            for _ in range(8):
+                yield b"x" * (1024 * 1024)
+
+        response = await client.post(
+            url, content=chunks(), headers={"content-type": "application/json"}
+        )
+        _assert_error(response, 413, "payload_too_large")
+
+    async def test_unexpected_bug_is_opaque_500_json(self, probe_app: FastAPI) -> None:
+        transport = httpx.ASGITransport(app=probe_app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            response = await http.get(probe_app.url_path_for("probe:crash"))
+        body = _assert_error(response, 500, "internal_error")
+        assert "bug" not in str(body["detail"])
