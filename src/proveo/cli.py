@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import asyncpg
 import structlog
+from pydantic import ValidationError
 
 from proveo.config import Settings
 from proveo.core import migrations
@@ -198,7 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"error: invalid configuration:\n{exc}", file=sys.stderr)
+        return 2
     from proveo.core.logging import configure_logging
 
     configure_logging(settings.log_format, settings.log_level)

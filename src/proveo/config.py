@@ -18,10 +18,6 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class InsecureSettingsError(ValueError):
-    """Production settings that rely on defaults meant for a laptop."""
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PROVEO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -104,7 +100,7 @@ class Settings(BaseSettings):
         if not self.public_base_url.startswith("https://"):
             problems.append("PROVEO_PUBLIC_BASE_URL must be https:// in production")
         if problems:
-            raise InsecureSettingsError("; ".join(problems))
+            raise ValueError("; ".join(problems))
         return self
 
     @property

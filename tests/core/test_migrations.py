@@ -1,0 +1,55 @@
+"""Migrations are reversible: upgrade -> downgrade -> upgrade on a fresh database."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+
+from proveo.core import migrations
+from proveo.core.embedded_pg import EmbeddedPostgres
+from tests.fixtures.database import create_database
+
+EXPECTED_TABLES = {
+    "admin_audit_log",
+    "alembic_version",
+    "commune",
+    "company",
+    "email_verification_token",
+    "image_moderation",
+    "product",
+    "user_account",
+    "user_session",
+}
+
+
+async def _tables(dsn: str) -> set[str]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'proveo' ORDER BY 1"
+        )
+        return {row["tablename"] for row in rows}
+    finally:
+        await conn.close()
+
+
+class TestMigrations:
+    async def test_upgrade_downgrade_upgrade(self, pg_server: EmbeddedPostgres) -> None:
+        await create_database(pg_server.dsn("postgres"), "proveo_migration_roundtrip")
+        dsn = pg_server.dsn("proveo_migration_roundtrip")
+
+        await asyncio.to_thread(migrations.upgrade, dsn)
+        assert await _tables(dsn) == EXPECTED_TABLES
+
+        await asyncio.to_thread(migrations.downgrade, dsn, "base")
+        assert await _tables(dsn) == {"alembic_version"}
+
+        await asyncio.to_thread(migrations.upgrade, dsn)
+        assert await _tables(dsn) == EXPECTED_TABLES
+
+    async def test_single_head(self) -> None:
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory.from_config(migrations.alembic_config("postgresql://x@y/z"))
+        assert len(script.get_heads()) == 1

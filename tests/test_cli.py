@@ -1,0 +1,167 @@
+"""`proveo serve` as `make run` starts it: a real process, embedded PostgreSQL, demo data."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from proveo.core.embedded_pg import EmbeddedPostgres
+from tests.fixtures.servers import free_port
+
+
+def _env(data_dir: Path, port: int) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PROVEO_")}
+    env.update(
+        PROVEO_DATA_DIR=str(data_dir),
+        PROVEO_PORT=str(port),
+        PROVEO_SEED_DEMO="true",
+        PROVEO_BCRYPT_ROUNDS="4",
+        PROVEO_LOG_FORMAT="json",
+    )
+    return env
+
+
+def _proveo(*args: str) -> list[str]:
+    return [sys.executable, "-m", "proveo.cli", *args]
+
+
+def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            raise AssertionError(f"proveo serve exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base_url}/api/v1/health/database", timeout=1).status_code == 200:
+                return time.monotonic() - started
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("proveo serve did not become healthy")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("proveo-data")
+    yield path
+    EmbeddedPostgres(path / "pg").stop("immediate")
+
+
+async def _query(data_dir: Path, sql: str) -> list[asyncpg.Record]:
+    server = EmbeddedPostgres(data_dir / "pg")
+    server.start()
+    try:
+        conn = await asyncpg.connect(server.dsn("proveo"))
+        try:
+            return list(await conn.fetch(sql))
+        finally:
+            await conn.close()
+    finally:
+        server.stop()
+
+
+class TestServe:
+    def _run_once(self, data_dir: Path) -> tuple[float, dict[str, object]]:
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        process = subprocess.Popen(
+            _proveo("serve"),
+            env=_env(data_dir, port),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            elapsed = _wait_healthy(base_url, process)
+            seen: dict[str, object] = {
+                "communes": len(httpx.get(f"{base_url}/api/v1/communes/").json()),
+                "products": len(httpx.get(f"{base_url}/api/v1/products/").json()),
+                "front": httpx.get(f"{base_url}/").status_code,
+            }
+        finally:
+            process.send_signal(signal.SIGINT)
+            output, _ = process.communicate(timeout=30)
+        seen["returncode"] = process.returncode
+        seen["output"] = output.decode()
+        return elapsed, seen
+
+    def test_first_and_second_start(self, data_dir: Path) -> None:
+        _, first = self._run_once(data_dir)
+        assert first["returncode"] == 0, first["output"]
+        assert first["communes"] == 346
+        assert first["products"] >= 30
+        assert first["front"] == 200
+        assert "admin_test@mail.com" in str(first["output"])
+        assert "embedded_postgres_stopped" in str(first["output"])
+        assert not EmbeddedPostgres(data_dir / "pg").is_running()
+
+        _, second = self._run_once(data_dir)
+        assert second["returncode"] == 0, second["output"]
+        assert "demo_data_seeded" not in str(second["output"])
+
+    def test_demo_data_is_seeded_once(self, data_dir: Path) -> None:
+        rows = asyncio.run(
+            _query(
+                data_dir,
+                """
+                SELECT u.email, u.role, u.email_verified, c.name AS company, c.image_key
+                FROM proveo.user_account u LEFT JOIN proveo.company c ON c.user_id = u.id
+                ORDER BY u.email
+                """,
+            )
+        )
+        assert len(rows) == 17
+        admin = next(row for row in rows if row["email"] == "admin_test@mail.com")
+        assert admin["role"] == "admin"
+        users = [row for row in rows if row["email"].startswith("testuser")]
+        assert users[0]["email"] == "testuser01@proveo.com"
+        assert users[-1]["email"] == "testuser16@proveo.com"
+        assert all(row["email_verified"] and row["company"] for row in users)
+        for row in users:
+            assert (data_dir / "images" / f"{row['image_key']}.webp").is_file()
+            assert (data_dir / "images" / f"{row['image_key']}_thumb.webp").is_file()
+
+    def test_create_admin_takes_a_password(self, data_dir: Path) -> None:
+        result = subprocess.run(
+            _proveo("create-admin", "--email", "ops@proveo.cl", "--password", "Str0ng-enough!"),
+            env=_env(data_dir, free_port()),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "admin created: ops@proveo.cl" in result.stdout
+        rows = asyncio.run(
+            _query(data_dir, "SELECT role FROM proveo.user_account WHERE email = 'ops@proveo.cl'")
+        )
+        assert [row["role"] for row in rows] == ["admin"]
+
+    def test_create_admin_without_password_and_no_tty_refuses(self, data_dir: Path) -> None:
+        result = subprocess.run(
+            _proveo("create-admin", "--email", "nopass@proveo.cl"),
+            env=_env(data_dir, free_port()),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        assert result.returncode == 2
+        assert "password" in result.stderr
+
+    def test_production_refuses_demo_data(self, data_dir: Path) -> None:
+        env = _env(data_dir, free_port()) | {"PROVEO_ENV": "production"}
+        result = subprocess.run(
+            _proveo("serve"), env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 2
+        assert "SEED_DEMO" in result.stderr

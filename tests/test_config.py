@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from proveo.config import DEVELOPMENT_SECRET_KEY, Settings
+
+PRODUCTION = {
+    "env": "production",
+    "secret_key": "k" * 48,
+    "database_url": "postgresql://proveo@db/proveo",
+    "public_base_url": "https://proveo.cl",
+}
+
+
+def _settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
+
+
+class TestDevelopmentDefaults:
+    def test_serves_on_loopback_8000_with_local_data(self) -> None:
+        settings = _settings()
+        assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+        assert settings.data_dir.name == ".proveo"
+        assert settings.secure_cookies is False
+
+    def test_reads_prefixed_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("PROVEO_PORT", "9123")
+        monkeypatch.setenv("PROVEO_CORS_ORIGINS", "https://a.cl, https://b.cl")
+        settings = _settings()
+        assert settings.port == 9123
+        assert settings.cors_origins == ["https://a.cl", "https://b.cl"]
+
+
+class TestProductionRefusesInsecureDefaults:
+    def test_accepts_a_complete_production_configuration(self) -> None:
+        settings = _settings(**PRODUCTION)
+        assert settings.is_production
+        assert settings.secure_cookies is True
+
+    @pytest.mark.parametrize(
+        ("override", "complaint"),
+        [
+            ({"secret_key": DEVELOPMENT_SECRET_KEY}, "SECRET_KEY"),
+            ({"secret_key": "short"}, "SECRET_KEY"),
+            ({"seed_demo": True}, "SEED_DEMO"),
+            ({"database_url": ""}, "DATABASE_URL"),
+            ({"public_base_url": "http://proveo.cl"}, "PUBLIC_BASE_URL"),
+            ({"bcrypt_rounds": 4}, "BCRYPT_ROUNDS"),
+        ],
+    )
+    def test_refuses(self, override: dict[str, object], complaint: str) -> None:
+        with pytest.raises(ValidationError, match=complaint):
+            _settings(**{**PRODUCTION, **override})
