@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import structlog
+from starlette.routing import Mount
+
+from proveo.app import create_app
+from proveo.config import Settings
+from proveo.core.cache import Cache
+from proveo.core.db import Connection
+from tests.fixtures.database import PinnedDatabase
+
+
+def _json_lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+class TestStructuredLogging:
+    async def test_every_line_of_a_request_carries_its_correlation_id(
+        self,
+        settings: Settings,
+        conn: Connection,
+        cache: Cache,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        app = create_app(
+            settings.model_copy(update={"log_format": "json", "log_level": "INFO"}),
+            database=PinnedDatabase(conn),
+            cache=cache,
+        )
+
+        @app.get("/api/v1/log-probe")
+        async def probe() -> dict[str, str]:
+            structlog.get_logger("probe").info("inside_handler", password="hunter2")
+            return {}
+
+        app.router.routes.sort(key=lambda route: isinstance(route, Mount))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            await http.get("/api/v1/log-probe", headers={"X-Request-ID": "corr-42"})
+
+        lines = _json_lines(capsys.readouterr().err)
+        handler_line = next(line for line in lines if line["event"] == "inside_handler")
+        access_line = next(line for line in lines if line["event"] == "request")
+        assert handler_line["request_id"] == "corr-42"
+        assert access_line["request_id"] == "corr-42"
+        assert access_line["status"] == 200
+        assert handler_line["password"] == "[redacted]"
+        assert "hunter2" not in json.dumps(lines)
