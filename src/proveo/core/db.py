@@ -223,6 +223,7 @@ class Database:
         return True
 
     async def ping_replica(self) -> bool | None:
+        """Probe the replica for /health; a probe is not a fallback and does not extend backoff."""
         if self.replica_dsn is None:
             return None
         pool = self._replica.pool or await self._ensure_replica_pool()
@@ -232,8 +233,9 @@ class Database:
             async with pool.acquire(timeout=self._connect_timeout) as conn:
                 await conn.fetchval("SELECT 1")
         except TRANSIENT_ERRORS as exc:
-            self._mark_replica_down(exc)
+            self._replica.last_error = f"{type(exc).__name__}: {exc}"
             return False
+        self._replica.down_until = 0.0
         return True
 
     def stats(self) -> dict[str, Any]:

@@ -156,7 +156,6 @@ class EmbeddedPostgres:
             "unix_socket_directories": f"'{self.socket_dir}'",
             "listen_addresses": "'127.0.0.1'" if self.listen_tcp else "''",
             "port": str(self.port),
-            "fsync": self.settings.pop("fsync", "on"),
             **self.settings,
         }
         opts = " ".join(f"-c {key}={value}" for key, value in options.items())
@@ -173,7 +172,11 @@ class EmbeddedPostgres:
     def stop(self, mode: str = "fast") -> None:
         if not self.is_running():
             return
-        self._run("pg_ctl", "stop", "-D", str(self.data_dir), "-m", mode, "-w", "-t", "60")
+        try:
+            self._run("pg_ctl", "stop", "-D", str(self.data_dir), "-m", mode, "-w", "-t", "60")
+        except subprocess.CalledProcessError:
+            if self.is_running():  # it may have exited on its own since the check
+                raise
         log.info("embedded_postgres_stopped", data_dir=str(self.data_dir))
 
     def destroy(self) -> None:

@@ -1,0 +1,224 @@
+"""The read/write split against a real primary + streaming replica built from the embedded binaries.
+
+Reads go to the replica while it answers, fall back to the primary when it does not, and return
+to it once `replica_retry_seconds` have passed; writes always go to the primary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+
+from proveo.core.db import Connection, Database, DatabaseUnavailable
+from proveo.core.embedded_pg import EmbeddedPostgres
+from tests.fixtures.servers import free_port
+
+pytestmark = pytest.mark.slow
+
+DB_NAME = "proveo_replica_test"
+RETRY_SECONDS = 0.3
+
+
+@dataclass
+class ReplicaPair:
+    primary: EmbeddedPostgres
+    replica: EmbeddedPostgres
+
+    @property
+    def primary_dsn(self) -> str:
+        return self.primary.dsn(DB_NAME)
+
+    @property
+    def replica_dsn(self) -> str:
+        return self.replica.dsn(DB_NAME)
+
+
+async def _create_schema(admin_dsn: str, dsn: str) -> None:
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{DB_NAME}"')
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL)")
+    finally:
+        await conn.close()
+
+
+def _clone_into(primary: EmbeddedPostgres, replica: EmbeddedPostgres) -> None:
+    """Base-backup the primary into the replica's (empty, server-owned, 0700) data dir; start it."""
+    replica._prepare_dirs()
+    primary._run(
+        "pg_basebackup",
+        "-h", "127.0.0.1",
+        "-p", str(primary.port),
+        "-U", "postgres",
+        "-D", str(replica.data_dir),
+        "-R", "-X", "stream", "-c", "fast",
+    )  # fmt: skip
+    replica.start()  # PG_VERSION exists: no initdb; standby.signal (-R) makes it a hot standby
+
+
+@pytest.fixture(scope="module")
+async def replica_pair(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ReplicaPair]:
+    base = tmp_path_factory.mktemp("replica-pair")
+    primary = EmbeddedPostgres(
+        base / "primary",
+        port=free_port(),
+        listen_tcp=True,
+        settings={
+            "wal_level": "replica",
+            "max_wal_senders": "5",
+            "hot_standby": "on",
+            "fsync": "off",
+        },
+        hba_lines=["host replication all 127.0.0.1/32 trust"],
+    )
+    replica = EmbeddedPostgres(base / "replica", port=free_port(), listen_tcp=True)
+    # Torn down last-in first-out, each step even when an earlier one fails: no server outlives us.
+    async with AsyncExitStack() as cleanup:
+        cleanup.callback(shutil.rmtree, base, ignore_errors=True)
+        cleanup.push_async_callback(asyncio.to_thread, primary.destroy)
+        await asyncio.to_thread(primary.start)
+        await _create_schema(primary.dsn("postgres"), primary.dsn(DB_NAME))
+        cleanup.push_async_callback(asyncio.to_thread, replica.destroy)
+        await asyncio.to_thread(_clone_into, primary, replica)
+        yield ReplicaPair(primary, replica)
+
+
+@pytest.fixture
+async def db(replica_pair: ReplicaPair) -> AsyncIterator[Database]:
+    database = Database(
+        replica_pair.primary_dsn,
+        replica_pair.replica_dsn,
+        min_size=1,
+        max_size=4,
+        connect_timeout=2.0,
+        replica_retry_seconds=RETRY_SECONDS,
+    )
+    await database.open()
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def _server(conn: Connection) -> tuple[bool, int]:
+    row = await conn.fetchrow("SELECT pg_is_in_recovery() AS standby, inet_server_port() AS port")
+    assert row is not None
+    return bool(row["standby"]), int(row["port"])
+
+
+async def _read_server(db: Database) -> tuple[bool, int]:
+    async with db.read_transaction() as conn:
+        return await _server(conn)
+
+
+async def _wait_for_replica_reads(db: Database, port: int, within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        served_by = await _read_server(db)
+        if served_by == (True, port):
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"reads did not return to the replica; last served by {served_by}")
+        await asyncio.sleep(0.1)
+
+
+async def test_reads_are_served_by_the_replica_and_writes_by_the_primary(
+    db: Database, replica_pair: ReplicaPair
+) -> None:
+    assert await _read_server(db) == (True, replica_pair.replica.port)
+    async with db.transaction() as conn:
+        assert await _server(conn) == (False, replica_pair.primary.port)
+
+
+async def test_writes_reach_the_replica_shortly_after(db: Database) -> None:
+    async with db.transaction() as conn:
+        note_id = await conn.fetchval(
+            "INSERT INTO notes (body) VALUES ($1) RETURNING id", "replicated"
+        )
+    deadline = time.monotonic() + 5.0
+    while True:
+        async with db.read_transaction() as conn:
+            standby, _ = await _server(conn)
+            body = await conn.fetchval("SELECT body FROM notes WHERE id = $1", note_id)
+        assert standby, "the read must be served by the replica to prove replication"
+        if body == "replicated":
+            break
+        assert time.monotonic() < deadline, "the write did not reach the replica within 5 s"
+        await asyncio.sleep(0.05)
+
+
+async def test_read_transaction_is_read_only(db: Database) -> None:
+    with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+        async with db.read_transaction() as conn:
+            await conn.execute("INSERT INTO notes (body) VALUES ('not allowed')")
+    # The pool is still usable after the failed transaction.
+    assert (await _read_server(db))[0] is True
+
+
+async def test_reads_fall_back_to_the_primary_and_return_to_the_replica(
+    db: Database, replica_pair: ReplicaPair
+) -> None:
+    primary, replica = replica_pair.primary, replica_pair.replica
+    # Warm the replica pool so the stop breaks a live connection, not just a future connect.
+    assert await _read_server(db) == (True, replica.port)
+    assert await db.ping_replica() is True
+    fallbacks_before = db.stats()["replica"]["fallbacks"]
+
+    await asyncio.to_thread(replica.stop, "immediate")
+    try:
+        assert await _read_server(db) == (False, primary.port)
+        stats = db.stats()["replica"]
+        assert stats["fallbacks"] > fallbacks_before
+        assert stats["in_backoff"] is True
+        assert stats["last_error"]
+        assert await db.ping_replica() is False
+
+        # The fallback is read-only too.
+        with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+            async with db.read_transaction() as conn:
+                await conn.execute("INSERT INTO notes (body) VALUES ('not allowed')")
+
+        # Past the backoff the replica is tried again, fails again, and reads still succeed.
+        await asyncio.sleep(RETRY_SECONDS + 0.1)
+        fallbacks = db.stats()["replica"]["fallbacks"]
+        assert await _read_server(db) == (False, primary.port)
+        assert db.stats()["replica"]["fallbacks"] > fallbacks
+
+        await asyncio.to_thread(replica.start)
+        await asyncio.sleep(RETRY_SECONDS + 0.1)
+        await _wait_for_replica_reads(db, replica.port)
+        assert await db.ping_replica() is True
+        assert db.stats()["replica"]["in_backoff"] is False
+    finally:
+        if not await asyncio.to_thread(replica.is_running):
+            await asyncio.to_thread(replica.start)
+
+
+async def test_ping_primary_and_unreachable_primary(db: Database) -> None:
+    assert await db.ping_primary() is True
+
+    closed = Database(
+        f"postgresql://postgres@127.0.0.1:{free_port()}/postgres",
+        min_size=1,
+        max_size=1,
+        connect_timeout=0.5,
+        retry_attempts=1,
+    )
+    started = time.monotonic()
+    with pytest.raises(DatabaseUnavailable) as excinfo:
+        await closed.open()
+    assert time.monotonic() - started < 5.0
+    assert isinstance(excinfo.value.__cause__, OSError)
+    assert await closed.ping_primary() is False
+    await closed.close()
