@@ -12,9 +12,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from proveo import __version__
+from proveo.accounts.router import router as accounts_router
+from proveo.admin.router import router as admin_router
 from proveo.catalog.router import communes_router, products_router
 from proveo.config import Settings
 from proveo.core.cache import Cache
+from proveo.core.csrf import CsrfMiddleware
 from proveo.core.db import Database
 from proveo.core.errors import install_error_handlers
 from proveo.core.logging import configure_logging
@@ -23,8 +26,10 @@ from proveo.core.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from proveo.core.ratelimit import RateLimiter, RateLimitMiddleware
 from proveo.health.router import router as health_router
 from proveo.images.router import router as images_router
+from proveo.integrations.email import EmailSender, build_email_sender
 from proveo.integrations.storage import ImageStorage, LocalImageStorage
 
 log = structlog.get_logger(__name__)
@@ -55,6 +60,8 @@ def build_storage(settings: Settings) -> ImageStorage:
 def api_router() -> APIRouter:
     api = APIRouter(prefix="/api/v1")
     api.include_router(health_router)
+    api.include_router(accounts_router)
+    api.include_router(admin_router)
     api.include_router(products_router)
     api.include_router(communes_router)
     return api
@@ -66,6 +73,7 @@ def create_app(
     database: Database | None = None,
     cache: Cache | None = None,
     storage: ImageStorage | None = None,
+    email_sender: EmailSender | None = None,
 ) -> FastAPI:
     """Build the app. Tests pass their own `database`/`cache`; their lifecycle stays theirs."""
     settings = settings or Settings()
@@ -97,6 +105,9 @@ def create_app(
     app.state.database = database or build_database(settings)
     app.state.cache = cache or Cache.from_url(settings.redis_url)
     app.state.storage = storage or build_storage(settings)
+    app.state.email_sender = email_sender or build_email_sender(settings)
+    # The limiter shares the cache's Redis connection pool.
+    app.state.limiter = RateLimiter(app.state.cache.client)
 
     install_error_handlers(app)
     app.include_router(api_router())
@@ -104,7 +115,20 @@ def create_app(
     if WEB_DIR.is_dir():
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
 
-    # Outermost last: the request id must exist before anything else logs.
+    # Added innermost first. Order seen by a request: request id, security headers, body limit,
+    # CORS, rate limits, CSRF, then the routes.
+    app.add_middleware(
+        CsrfMiddleware,
+        secret=settings.secret_key.get_secret_value(),
+        trusted_origins=[settings.public_base_url, *settings.cors_origins],
+    )
+    if settings.rate_limit_enabled:
+        app.add_middleware(
+            RateLimitMiddleware,
+            limiter=app.state.limiter,
+            per_ip_limit=settings.rate_limit_per_ip_per_minute,
+            global_limit=settings.rate_limit_global_per_minute,
+        )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -71,10 +71,17 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=6 * 1024 * 1024, ge=1024)
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    session_ttl_minutes: int = Field(default=30, ge=1, le=60 * 24 * 30)
+    verification_ttl_hours: int = Field(default=24, ge=1, le=24 * 7)
 
     rate_limit_enabled: bool = True
     rate_limit_per_ip_per_minute: int = Field(default=300, ge=1)
     rate_limit_global_per_minute: int = Field(default=20_000, ge=1)
+    login_attempts_per_ip_per_minute: int = Field(default=10, ge=1)
+    login_failures_per_account: int = Field(default=5, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    signup_per_ip_per_hour: int = Field(default=10, ge=1)
+    resend_per_email_per_hour: int = Field(default=3, ge=1)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from proveo.app import create_app
 from proveo.config import Settings
@@ -56,7 +57,11 @@ class TestSecurityHeaders:
         self, settings: Settings, conn: Connection, cache: Cache
     ) -> None:
         production = settings.model_copy(
-            update={"env": "production", "secret_key": "x" * 40, "public_base_url": "https://p.cl"}
+            update={
+                "env": "production",
+                "secret_key": SecretStr("x" * 40),
+                "public_base_url": "https://p.cl",
+            }
         )
         app = create_app(production, database=PinnedDatabase(conn), cache=cache)
         transport = httpx.ASGITransport(app=app)

@@ -1,35 +1,119 @@
-"""SQL for user accounts. The only module that queries user_account and its token tables."""
+"""SQL for user accounts, their sessions and verification tokens."""
 
 from __future__ import annotations
 
-from proveo.accounts.schemas import Role, UserRecord
+from datetime import datetime
+from uuid import UUID
+
+from proveo.accounts.schemas import (
+    AdminUserView,
+    Role,
+    SessionUser,
+    UserRecord,
+    VerificationTokenRecord,
+)
 from proveo.core.db import Connection
 
 _USER_COLUMNS = (
-    "id, uuid, name, email, password_hash, role, email_verified, lang, created_at, deleted_at"
+    "u.id, u.uuid, u.name, u.email, u.password_hash, u.role, u.email_verified, u.lang, "
+    "u.created_at, u.deleted_at"
 )
 
 SELECT_LIVE_USER_BY_EMAIL = f"""
-SELECT {_USER_COLUMNS} FROM proveo.user_account
-WHERE lower(email) = lower($1) AND deleted_at IS NULL
+SELECT {_USER_COLUMNS} FROM proveo.user_account u
+WHERE lower(u.email) = lower($1) AND u.deleted_at IS NULL
+"""
+
+SELECT_USER_BY_UUID = f"""
+SELECT {_USER_COLUMNS} FROM proveo.user_account u WHERE u.uuid = $1
 """
 
 INSERT_USER = f"""
-INSERT INTO proveo.user_account (name, email, password_hash, role, email_verified, lang)
+INSERT INTO proveo.user_account AS u (name, email, password_hash, role, email_verified, lang)
 VALUES ($1, $2, $3, $4, $5, $6)
 RETURNING {_USER_COLUMNS}
 """
 
 UPDATE_USER_PASSWORD_AND_ROLE = f"""
-UPDATE proveo.user_account SET password_hash = $2, role = $3, email_verified = true
-WHERE id = $1
+UPDATE proveo.user_account AS u SET password_hash = $2, role = $3, email_verified = true
+WHERE u.id = $1
 RETURNING {_USER_COLUMNS}
 """
+
+UPDATE_USER_VERIFIED = "UPDATE proveo.user_account SET email_verified = true WHERE id = $1"
+
+UPDATE_USER_SOFT_DELETED = f"""
+UPDATE proveo.user_account AS u SET deleted_at = now()
+WHERE u.id = $1 AND u.deleted_at IS NULL
+RETURNING {_USER_COLUMNS}
+"""
+
+SELECT_USERS_PAGE = """
+SELECT u.uuid, u.name, u.email, u.role, u.email_verified, u.lang, u.created_at, u.deleted_at,
+       c.uuid AS company_uuid
+FROM proveo.user_account u
+LEFT JOIN proveo.company c ON c.user_id = u.id AND c.deleted_at IS NULL
+ORDER BY u.created_at DESC, u.id DESC
+LIMIT $1 OFFSET $2
+"""
+
+COUNT_USERS = "SELECT count(*) FROM proveo.user_account"
+
+INSERT_VERIFICATION_TOKEN = """
+INSERT INTO proveo.email_verification_token (user_id, token_hash, expires_at)
+VALUES ($1, $2, $3)
+"""
+
+# Locks the token row: two clicks on the same link cannot both succeed.
+SELECT_VERIFICATION_TOKEN_FOR_UPDATE = """
+SELECT t.id, t.user_id, t.expires_at, t.used_at, u.deleted_at AS user_deleted_at, u.lang
+FROM proveo.email_verification_token t
+JOIN proveo.user_account u ON u.id = t.user_id
+WHERE t.token_hash = $1
+FOR UPDATE OF t
+"""
+
+UPDATE_USER_TOKENS_USED = """
+UPDATE proveo.email_verification_token SET used_at = now()
+WHERE user_id = $1 AND used_at IS NULL
+"""
+
+INSERT_SESSION = """
+INSERT INTO proveo.user_session (user_id, expires_at, ip, user_agent)
+VALUES ($1, $2, $3::inet, $4)
+RETURNING id
+"""
+
+SELECT_SESSION_USER = """
+SELECT s.id AS session_id, u.id, u.uuid, u.name, u.email, u.role, u.email_verified, u.lang,
+       u.created_at
+FROM proveo.user_session s
+JOIN proveo.user_account u ON u.id = s.user_id
+WHERE s.id = $1 AND u.uuid = $2
+  AND s.revoked_at IS NULL AND s.expires_at > now() AND u.deleted_at IS NULL
+"""
+
+UPDATE_SESSION_REVOKED = """
+UPDATE proveo.user_session SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL
+"""
+
+UPDATE_USER_SESSIONS_REVOKED = """
+UPDATE proveo.user_session SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
+"""
+
+
+def _user(row: object) -> UserRecord:
+    return UserRecord.model_validate(dict(row))  # type: ignore[call-overload]
 
 
 async def select_live_user_by_email(conn: Connection, email: str) -> UserRecord | None:
     row = await conn.fetchrow(SELECT_LIVE_USER_BY_EMAIL, email)
-    return UserRecord.model_validate(dict(row)) if row else None
+    return _user(row) if row else None
+
+
+async def select_user_by_uuid(conn: Connection, user_uuid: UUID) -> UserRecord | None:
+    row = await conn.fetchrow(SELECT_USER_BY_UUID, user_uuid)
+    return _user(row) if row else None
 
 
 async def insert_user(
@@ -45,13 +129,67 @@ async def insert_user(
     row = await conn.fetchrow(
         INSERT_USER, name, email, password_hash, role.value, email_verified, lang
     )
-    assert row is not None
-    return UserRecord.model_validate(dict(row))
+    return _user(row)
 
 
 async def update_user_password_and_role(
     conn: Connection, user_id: int, *, password_hash: str, role: Role
 ) -> UserRecord:
     row = await conn.fetchrow(UPDATE_USER_PASSWORD_AND_ROLE, user_id, password_hash, role.value)
-    assert row is not None
-    return UserRecord.model_validate(dict(row))
+    return _user(row)
+
+
+async def update_user_verified(conn: Connection, user_id: int) -> None:
+    await conn.execute(UPDATE_USER_VERIFIED, user_id)
+
+
+async def update_user_soft_deleted(conn: Connection, user_id: int) -> UserRecord | None:
+    row = await conn.fetchrow(UPDATE_USER_SOFT_DELETED, user_id)
+    return _user(row) if row else None
+
+
+async def select_users_page(
+    conn: Connection, *, limit: int, offset: int
+) -> tuple[list[AdminUserView], int]:
+    rows = await conn.fetch(SELECT_USERS_PAGE, limit, offset)
+    total: int = await conn.fetchval(COUNT_USERS)
+    return [AdminUserView.model_validate(dict(row)) for row in rows], total
+
+
+async def insert_verification_token(
+    conn: Connection, user_id: int, token_hash: bytes, expires_at: datetime
+) -> None:
+    await conn.execute(INSERT_VERIFICATION_TOKEN, user_id, token_hash, expires_at)
+
+
+async def select_verification_token_for_update(
+    conn: Connection, token_hash: bytes
+) -> VerificationTokenRecord | None:
+    row = await conn.fetchrow(SELECT_VERIFICATION_TOKEN_FOR_UPDATE, token_hash)
+    return VerificationTokenRecord.model_validate(dict(row)) if row else None
+
+
+async def update_user_tokens_used(conn: Connection, user_id: int) -> None:
+    await conn.execute(UPDATE_USER_TOKENS_USED, user_id)
+
+
+async def insert_session(
+    conn: Connection, user_id: int, *, expires_at: datetime, ip: str | None, user_agent: str | None
+) -> UUID:
+    session_id: UUID = await conn.fetchval(INSERT_SESSION, user_id, expires_at, ip, user_agent)
+    return session_id
+
+
+async def select_session_user(
+    conn: Connection, session_id: UUID, user_uuid: UUID
+) -> SessionUser | None:
+    row = await conn.fetchrow(SELECT_SESSION_USER, session_id, user_uuid)
+    return SessionUser.model_validate(dict(row)) if row else None
+
+
+async def update_session_revoked(conn: Connection, session_id: UUID) -> None:
+    await conn.execute(UPDATE_SESSION_REVOKED, session_id)
+
+
+async def update_user_sessions_revoked(conn: Connection, user_id: int) -> None:
+    await conn.execute(UPDATE_USER_SESSIONS_REVOKED, user_id)

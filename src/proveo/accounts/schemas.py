@@ -1,15 +1,88 @@
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+Lang = Literal["es", "en"]
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+# Passphrases this long are accepted whatever characters they use: length beats variety.
+PASSPHRASE_LENGTH = 16
 
 
 class Role(StrEnum):
     USER = "user"
     ADMIN = "admin"
+
+
+def _character_classes(password: str) -> int:
+    classes = set()
+    for char in password:
+        if char.isdigit():
+            classes.add("digit")
+        elif char.isalpha():
+            classes.add("upper" if char.isupper() else "lower")
+        else:
+            classes.add("other")
+    return len(classes)
+
+
+def _check_password(password: str) -> str:
+    if any(unicodedata.category(char) == "Cc" for char in password):
+        raise ValueError("Password must not contain control characters")
+    if len(password) < PASSPHRASE_LENGTH and _character_classes(password) < 2:
+        raise ValueError(
+            "Password must mix at least two kinds of characters (lowercase, uppercase, digits, "
+            f"symbols), or be a passphrase of {PASSPHRASE_LENGTH}+ characters"
+        )
+    return password
+
+
+def _clean_name(name: str) -> str:
+    cleaned = "".join(char for char in name if unicodedata.category(char)[0] != "C").strip()
+    if not cleaned:
+        raise ValueError("Name must not be blank")
+    return cleaned
+
+
+Password = Annotated[
+    str,
+    Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
+    AfterValidator(_check_password),
+]
+PersonName = Annotated[
+    str, StringConstraints(min_length=1, max_length=100), AfterValidator(_clean_name)
+]
+Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class SignupRequest(_Strict):
+    name: PersonName
+    email: Email
+    password: Password
+    lang: Lang = "es"
+
+
+class LoginRequest(_Strict):
+    email: Annotated[str, StringConstraints(min_length=1, max_length=254)]
+    # Not the signup policy: an old password that no longer meets it must still log in.
+    password: Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
+    lang: Lang | None = None
+
+
+class ResendVerificationRequest(_Strict):
+    email: Email
+    lang: Lang | None = None
 
 
 class UserRecord(BaseModel):
@@ -22,9 +95,36 @@ class UserRecord(BaseModel):
     password_hash: str
     role: Role
     email_verified: bool
-    lang: str
+    lang: Lang
     created_at: datetime
     deleted_at: datetime | None
+
+
+class SessionUser(BaseModel):
+    """The user behind a live session, as loaded on every authenticated request."""
+
+    session_id: UUID
+    id: int
+    uuid: UUID
+    name: str
+    email: str
+    role: Role
+    email_verified: bool
+    lang: Lang
+    created_at: datetime
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+class VerificationTokenRecord(BaseModel):
+    id: int
+    user_id: int
+    expires_at: datetime
+    used_at: datetime | None
+    user_deleted_at: datetime | None
+    lang: Lang
 
 
 class UserPublic(BaseModel):
@@ -34,3 +134,19 @@ class UserPublic(BaseModel):
     role: Role
     email_verified: bool
     created_at: datetime
+
+
+class AdminUserView(UserPublic):
+    lang: Lang
+    deleted_at: datetime | None
+    company_uuid: UUID | None
+
+
+class LoginResponse(BaseModel):
+    message: str
+    csrf_token: str
+    user: UserPublic
+
+
+class Message(BaseModel):
+    message: str

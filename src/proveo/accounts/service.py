@@ -1,11 +1,287 @@
-"""Account rules."""
+"""Account rules: signup and verification, sessions, deletion, and the admin's view of users."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+import structlog
+
 from proveo.accounts import repository
-from proveo.accounts.schemas import Role, UserRecord
+from proveo.accounts.messages import verification_email
+from proveo.accounts.schemas import (
+    AdminUserView,
+    Lang,
+    Role,
+    SessionUser,
+    SignupRequest,
+    UserRecord,
+)
+from proveo.admin import service as admin_service
+from proveo.companies import service as companies_service
 from proveo.core.db import Connection
-from proveo.core.security import hash_password
+from proveo.core.errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound
+from proveo.core.ratelimit import RateLimiter, enforce
+from proveo.core.security import (
+    SessionClaims,
+    encode_session_token,
+    hash_password,
+    hash_password_sync,
+    new_url_token,
+    token_digest,
+    verify_password,
+)
+from proveo.integrations.email import EmailMessage
+
+log = structlog.get_logger(__name__)
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    default_detail = "An account with this email already exists"
+
+
+class InvalidCredentials(NotAuthenticated):
+    code = "invalid_credentials"
+    default_detail = "Invalid email or password"
+
+
+class EmailNotVerified(Forbidden):
+    code = "email_not_verified"
+    default_detail = "Confirm your email address first"
+
+
+class AdminRequired(Forbidden):
+    code = "admin_required"
+    default_detail = "This action needs an administrator"
+
+
+class CannotDeleteOwnAccount(BadRequest):
+    code = "cannot_delete_self"
+    default_detail = "Administrators cannot delete their own account here"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    default_detail = "User not found"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A fresh token's email, to be sent once the transaction has committed."""
+
+    email: EmailMessage
+
+
+@dataclass(frozen=True)
+class NewSession:
+    session_id: UUID
+    expires_at: datetime
+    user: UserRecord
+
+
+# --- Signup and verification ----------------------------------------------------------------
+
+
+def _verification_link(public_base_url: str, token: str) -> str:
+    return f"{public_base_url.rstrip('/')}/api/v1/users/verify-email/{token}"
+
+
+async def _new_verification(
+    conn: Connection, user: UserRecord, *, lang: Lang, public_base_url: str, ttl: timedelta
+) -> Verification:
+    token = new_url_token()
+    await repository.insert_verification_token(
+        conn, user.id, token_digest(token), datetime.now(UTC) + ttl
+    )
+    message = verification_email(
+        to=user.email, name=user.name, link=_verification_link(public_base_url, token), lang=lang
+    )
+    return Verification(email=message)
+
+
+async def sign_up(
+    conn: Connection,
+    request: SignupRequest,
+    *,
+    bcrypt_rounds: int,
+    public_base_url: str,
+    verification_ttl: timedelta,
+) -> tuple[UserRecord, Verification]:
+    if await repository.select_live_user_by_email(conn, request.email) is not None:
+        raise EmailTaken()
+    password_hash = await hash_password(request.password, bcrypt_rounds)
+    try:
+        user = await repository.insert_user(
+            conn,
+            name=request.name,
+            email=request.email,
+            password_hash=password_hash,
+            role=Role.USER,
+            email_verified=False,
+            lang=request.lang,
+        )
+    except asyncpg.UniqueViolationError as exc:  # a concurrent signup with the same email
+        raise EmailTaken() from exc
+    verification = await _new_verification(
+        conn, user, lang=request.lang, public_base_url=public_base_url, ttl=verification_ttl
+    )
+    log.info("user_signed_up", user_uuid=str(user.uuid))
+    return user, verification
+
+
+async def verify_email(conn: Connection, token: str) -> tuple[bool, Lang | None]:
+    """(verified, the user's language). Unknown, used, expired or deleted-user tokens fail."""
+    if not token or len(token) > 256:
+        return False, None
+    record = await repository.select_verification_token_for_update(conn, token_digest(token))
+    if record is None:
+        return False, None
+    if (
+        record.used_at is not None
+        or record.user_deleted_at is not None
+        or record.expires_at <= datetime.now(UTC)
+    ):
+        return False, record.lang
+    await repository.update_user_verified(conn, record.user_id)
+    # Every outstanding link of this user dies with the one that worked.
+    await repository.update_user_tokens_used(conn, record.user_id)
+    return True, record.lang
+
+
+async def resend_verification(
+    conn: Connection,
+    email: str,
+    *,
+    lang: Lang | None,
+    public_base_url: str,
+    verification_ttl: timedelta,
+) -> Verification | None:
+    """A new link for a live unverified account; None otherwise (the caller says the same)."""
+    user = await repository.select_live_user_by_email(conn, email)
+    if user is None or user.email_verified:
+        return None
+    return await _new_verification(
+        conn, user, lang=lang or user.lang, public_base_url=public_base_url, ttl=verification_ttl
+    )
+
+
+# --- Sessions -------------------------------------------------------------------------------
+
+
+@functools.cache
+def _dummy_hash(rounds: int) -> str:
+    return hash_password_sync("proveo-timing-equaliser", rounds)
+
+
+async def log_in(
+    conn: Connection,
+    *,
+    email: str,
+    password: str,
+    ip: str | None,
+    user_agent: str | None,
+    session_ttl: timedelta,
+    bcrypt_rounds: int,
+    limiter: RateLimiter,
+    failures_per_account: int,
+    lockout: timedelta,
+) -> NewSession:
+    # Every attempt counts against the account; a success clears the count. Past the limit the
+    # account is locked for the window, whichever address the attempts come from.
+    account_key = f"login-account:{email.strip().lower()}"
+    await enforce(limiter, account_key, limit=failures_per_account, window=lockout.total_seconds())
+    user = await repository.select_live_user_by_email(conn, email.strip())
+    if user is None:
+        # Same bcrypt work as a real check: an unknown email is not faster than a wrong password.
+        dummy = await asyncio.to_thread(_dummy_hash, bcrypt_rounds)
+        await verify_password(password, dummy)
+        raise InvalidCredentials()
+    if not await verify_password(password, user.password_hash):
+        log.info("login_failed", user_uuid=str(user.uuid))
+        raise InvalidCredentials()
+    await limiter.reset(account_key)
+    expires_at = datetime.now(UTC) + session_ttl
+    session_id = await repository.insert_session(
+        conn, user.id, expires_at=expires_at, ip=ip, user_agent=(user_agent or "")[:512] or None
+    )
+    log.info("login_succeeded", user_uuid=str(user.uuid))
+    return NewSession(session_id=session_id, expires_at=expires_at, user=user)
+
+
+async def authenticate(conn: Connection, claims: SessionClaims) -> SessionUser | None:
+    """The live user behind a live session, read now: never trust what the token once said."""
+    return await repository.select_session_user(conn, claims.session_id, claims.user_uuid)
+
+
+async def log_out(conn: Connection, session_id: UUID) -> None:
+    await repository.update_session_revoked(conn, session_id)
+
+
+def require_verified(user: SessionUser) -> SessionUser:
+    if not user.email_verified:
+        raise EmailNotVerified()
+    return user
+
+
+def require_admin(user: SessionUser) -> SessionUser:
+    if user.role is not Role.ADMIN:
+        raise AdminRequired()
+    return user
+
+
+# --- Deletion -------------------------------------------------------------------------------
+
+
+async def _retire_user(conn: Connection, user_id: int) -> list[str]:
+    """Soft-delete the user and their company, revoke every session and outstanding link.
+
+    Returns the image objects to remove once the transaction has committed.
+    """
+    await repository.update_user_soft_deleted(conn, user_id)
+    await repository.update_user_sessions_revoked(conn, user_id)
+    await repository.update_user_tokens_used(conn, user_id)
+    return await companies_service.retire_company_of_user(conn, user_id)
+
+
+async def delete_own_account(conn: Connection, user: SessionUser) -> list[str]:
+    objects = await _retire_user(conn, user.id)
+    log.info("account_deleted", user_uuid=str(user.uuid))
+    return objects
+
+
+async def list_users(
+    conn: Connection, *, limit: int, offset: int
+) -> tuple[list[AdminUserView], int]:
+    return await repository.select_users_page(conn, limit=limit, offset=offset)
+
+
+async def delete_user_as_admin(
+    conn: Connection, actor: admin_service.AdminActor, target_uuid: UUID
+) -> list[str]:
+    if target_uuid == actor.uuid:
+        raise CannotDeleteOwnAccount()
+    target = await repository.select_user_by_uuid(conn, target_uuid)
+    if target is None or target.deleted_at is not None:
+        raise UserNotFound()
+    objects = await _retire_user(conn, target.id)
+    await admin_service.record_admin_action(
+        conn,
+        actor,
+        action="user.delete",
+        target_type="user",
+        target_uuid=target.uuid,
+        before={"email": target.email, "role": target.role.value, "deleted_at": None},
+        after={"deleted_at": "now"},
+    )
+    return objects
+
+
+# --- Accounts made by operators -------------------------------------------------------------
 
 
 async def find_live_user_by_email(conn: Connection, email: str) -> UserRecord | None:
@@ -13,7 +289,7 @@ async def find_live_user_by_email(conn: Connection, email: str) -> UserRecord | 
 
 
 async def create_account_with_hash(
-    conn: Connection, *, name: str, email: str, password_hash: str, role: Role, lang: str = "es"
+    conn: Connection, *, name: str, email: str, password_hash: str, role: Role, lang: Lang = "es"
 ) -> UserRecord:
     """A verified account from a precomputed hash: demo data, which hashes once for all users."""
     return await repository.insert_user(
@@ -48,3 +324,12 @@ async def ensure_admin(
         lang="es",
     )
     return user, True
+
+
+def session_token(secret: str, session: NewSession) -> str:
+    return encode_session_token(
+        secret,
+        session_id=session.session_id,
+        user_uuid=session.user.uuid,
+        expires_at=session.expires_at,
+    )

@@ -62,3 +62,17 @@ async def insert_company(
 async def count_live_companies(conn: Connection) -> int:
     count: int = await conn.fetchval(COUNT_LIVE_COMPANIES)
     return count
+
+
+UPDATE_COMPANY_OF_USER_SOFT_DELETED = """
+UPDATE proveo.company SET deleted_at = now()
+WHERE user_id = $1 AND deleted_at IS NULL
+RETURNING uuid, image_key
+"""
+
+
+async def update_company_of_user_soft_deleted(
+    conn: Connection, user_id: int
+) -> tuple[UUID, str | None] | None:
+    row = await conn.fetchrow(UPDATE_COMPANY_OF_USER_SOFT_DELETED, user_id)
+    return (row["uuid"], row["image_key"]) if row else None

@@ -43,3 +43,18 @@ async def create_bilingual_company(
 
 async def count_live_companies(conn: Connection) -> int:
     return await repository.count_live_companies(conn)
+
+
+async def retire_company_of_user(conn: Connection, user_id: int) -> list[str]:
+    """Soft-delete the user's live company; returns the object names to delete after commit."""
+    retired = await repository.update_company_of_user_soft_deleted(conn, user_id)
+    if retired is None:
+        return []
+    _, image_key = retired
+    return image_object_names(image_key)
+
+
+def image_object_names(image_key: str | None) -> list[str]:
+    if image_key is None:
+        return []
+    return [f"{image_key}.webp", f"{image_key}_thumb.webp"]

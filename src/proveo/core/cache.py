@@ -31,6 +31,11 @@ class Cache:
         self._skip_redis_until = 0.0
 
     @property
+    def client(self) -> Redis | None:
+        """The Redis client itself, for other Redis users (the rate limiter) to share its pool."""
+        return self._redis
+
+    @property
     def redis(self) -> Redis | None:
         """The client, unless Redis failed moments ago (no request should wait on a dead socket)."""
         if self._redis is None or time.monotonic() < self._skip_redis_until:

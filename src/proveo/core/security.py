@@ -1,4 +1,6 @@
-"""Password hashing. bcrypt runs in a worker thread: it costs ~250 ms of CPU at cost 12.
+"""Passwords, session tokens, CSRF tokens and single-use tokens.
+
+bcrypt runs in a worker thread: it costs ~250 ms of CPU at cost 12.
 
 bcrypt reads at most 72 bytes, and pyca/bcrypt 5 refuses longer input. Every password is first
 reduced to the base64 of its SHA-256 (44 ASCII bytes, no NUL), so a long passphrase counts in
@@ -10,8 +12,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
 
 import bcrypt
+import jwt
 
 DEFAULT_BCRYPT_ROUNDS = 12
 
@@ -37,3 +46,75 @@ async def hash_password(password: str, rounds: int = DEFAULT_BCRYPT_ROUNDS) -> s
 
 async def verify_password(password: str, password_hash: str) -> bool:
     return await asyncio.to_thread(verify_password_sync, password, password_hash)
+
+
+# --- Session tokens -------------------------------------------------------------------------
+# The JWT only names the session; the server looks the session up on every request, so logout,
+# deletion and role or verification changes take effect at once.
+
+JWT_ALGORITHM = "HS256"
+JWT_AUDIENCE = "proveo"
+
+
+@dataclass(frozen=True)
+class SessionClaims:
+    session_id: UUID
+    user_uuid: UUID
+
+
+def encode_session_token(
+    secret: str, *, session_id: UUID, user_uuid: UUID, expires_at: datetime
+) -> str:
+    payload = {
+        "sid": str(session_id),
+        "sub": str(user_uuid),
+        "aud": JWT_AUDIENCE,
+        "iat": int(time.time()),
+        "exp": int(expires_at.timestamp()),
+    }
+    return jwt.encode(payload, secret, algorithm=JWT_ALGORITHM)
+
+
+def decode_session_token(secret: str, token: str) -> SessionClaims | None:
+    """The claims of a well-formed, correctly signed, unexpired token; None for anything else."""
+    if not token or len(token) > 2048:
+        return None
+    try:
+        payload = jwt.decode(
+            token,
+            secret,
+            algorithms=[JWT_ALGORITHM],
+            audience=JWT_AUDIENCE,
+            options={"require": ["exp", "sid", "sub", "aud"]},
+        )
+        return SessionClaims(session_id=UUID(payload["sid"]), user_uuid=UUID(payload["sub"]))
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+        return None
+
+
+# --- CSRF -----------------------------------------------------------------------------------
+
+
+def csrf_token_for(secret: str, session_id: UUID) -> str:
+    """Bound to the session: a token from another session (or none) never matches."""
+    return hmac.new(secret.encode(), b"csrf:" + session_id.bytes, hashlib.sha256).hexdigest()
+
+
+def csrf_token_matches(secret: str, session_id: UUID, header: str, cookie: str) -> bool:
+    expected = csrf_token_for(secret, session_id)
+    # Evaluate both comparisons: the time taken does not depend on which one fails.
+    header_ok = hmac.compare_digest(header.encode(), expected.encode())
+    cookie_ok = hmac.compare_digest(cookie.encode(), expected.encode())
+    return header_ok and cookie_ok
+
+
+# --- Single-use tokens (email verification) -------------------------------------------------
+
+
+def new_url_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> bytes:
+    """Only this digest is stored: a database leak does not reveal usable tokens."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()

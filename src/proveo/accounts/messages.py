@@ -1,0 +1,77 @@
+"""What accounts say to people: verification emails and the verification result pages."""
+
+from __future__ import annotations
+
+from html import escape
+
+from proveo.accounts.schemas import Lang
+from proveo.integrations.email import EmailMessage
+
+_VERIFY_EMAIL = {
+    "es": {
+        "subject": "Confirma tu correo en Proveo",
+        "greeting": "Hola {name}:",
+        "body": (
+            "Confirma tu correo para publicar tu empresa en Proveo. El enlace vence en 24 horas."
+        ),
+        "action": "Confirmar mi correo",
+        "ignore": "Si no creaste una cuenta en Proveo, ignora este mensaje.",
+    },
+    "en": {
+        "subject": "Confirm your email on Proveo",
+        "greeting": "Hello {name},",
+        "body": (
+            "Confirm your email to publish your company on Proveo. The link expires in 24 hours."
+        ),
+        "action": "Confirm my email",
+        "ignore": "If you did not create a Proveo account, ignore this message.",
+    },
+}
+
+
+def verification_email(*, to: str, name: str, link: str, lang: Lang) -> EmailMessage:
+    words = _VERIFY_EMAIL[lang]
+    greeting = words["greeting"].format(name=name)
+    text = f"{greeting}\n\n{words['body']}\n\n{link}\n\n{words['ignore']}\n\nProveo\n"
+    html = (
+        f'<!doctype html><html lang="{lang}"><body style="font-family:sans-serif">'
+        f"<p>{escape(greeting)}</p><p>{escape(words['body'])}</p>"
+        f'<p><a href="{escape(link, quote=True)}">{escape(words["action"])}</a></p>'
+        f"<p>{escape(link)}</p><p>{escape(words['ignore'])}</p><p>Proveo</p></body></html>"
+    )
+    return EmailMessage(to=to, subject=words["subject"], text=text, html=html)
+
+
+_PAGES = {
+    "verified": (
+        "Correo confirmado",
+        "Tu correo quedó confirmado. Ya puedes publicar tu empresa.",
+        "Email confirmed",
+        "Your email is confirmed. You can now publish your company.",
+    ),
+    "invalid": (
+        "Enlace no válido",
+        "Este enlace no es válido, ya se usó o venció. Inicia sesión y pide uno nuevo.",
+        "Invalid link",
+        "This link is invalid, already used or expired. Log in and ask for a new one.",
+    ),
+}
+
+
+def verification_page(outcome: str, lang: Lang) -> str:
+    """A self-contained bilingual page (no scripts), the chosen language first."""
+    title_es, body_es, title_en, body_en = _PAGES[outcome]
+    sections = [("es", title_es, body_es, "Ir a Proveo"), ("en", title_en, body_en, "Go to Proveo")]
+    if lang == "en":
+        sections.reverse()
+    parts = "".join(
+        f'<section lang="{code}"><h1>{escape(title)}</h1><p>{escape(body)}</p>'
+        f'<p><a href="/">{escape(link)}</a></p></section>'
+        for code, title, body, link in sections
+    )
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Proveo: {escape(sections[0][1])}</title></head>"
+        f"<body><main>{parts}</main></body></html>"
+    )

@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+from fastapi.responses import HTMLResponse
+
+from proveo.accounts import service
+from proveo.accounts.deps import AdminUser, Claims, CurrentUser
+from proveo.accounts.messages import verification_page
+from proveo.accounts.schemas import (
+    AdminUserView,
+    LoginRequest,
+    LoginResponse,
+    Message,
+    ResendVerificationRequest,
+    SignupRequest,
+    UserPublic,
+)
+from proveo.admin.service import AdminActor
+from proveo.core.csrf import CSRF_COOKIE, SESSION_COOKIE
+from proveo.core.deps import AppSettings, Conn
+from proveo.core.ratelimit import RateLimiter, enforce
+from proveo.core.security import csrf_token_for
+from proveo.integrations.email import EmailMessage, EmailSender, deliver
+from proveo.integrations.storage import ImageStorage
+
+router = APIRouter(prefix="/users", tags=["accounts"])
+
+RESEND_MESSAGE = "If that address has an unverified account, a new link is on its way."
+
+
+def _limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.limiter
+    return limiter
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _send_after_commit(request: Request, tasks: BackgroundTasks, message: EmailMessage) -> None:
+    sender: EmailSender = request.app.state.email_sender
+    tasks.add_task(deliver, sender, message)
+
+
+def _delete_after_commit(request: Request, tasks: BackgroundTasks, names: list[str]) -> None:
+    storage: ImageStorage = request.app.state.storage
+    for name in names:
+        tasks.add_task(storage.delete, name)
+
+
+def admin_actor(request: Request, admin: AdminUser) -> AdminActor:
+    return AdminActor(uuid=admin.uuid, ip=_client_ip(request), request_id=request.state.request_id)
+
+
+@router.post("/signup", status_code=201, name="users:signup")
+async def sign_up(
+    body: SignupRequest,
+    request: Request,
+    tasks: BackgroundTasks,
+    conn: Conn,
+    settings: AppSettings,
+) -> UserPublic:
+    await enforce(
+        _limiter(request), f"signup-ip:{_client_ip(request)}",
+        limit=settings.signup_per_ip_per_hour, window=3600,
+    )  # fmt: skip
+    user, verification = await service.sign_up(
+        conn,
+        body,
+        bcrypt_rounds=settings.bcrypt_rounds,
+        public_base_url=settings.public_base_url,
+        verification_ttl=timedelta(hours=settings.verification_ttl_hours),
+    )
+    _send_after_commit(request, tasks, verification.email)
+    return UserPublic.model_validate(user, from_attributes=True)
+
+
+@router.get(
+    "/verify-email/{token}",
+    response_class=HTMLResponse,
+    name="users:verify_email",
+    responses={400: {"description": "Invalid, used or expired link (HTML page)"}},
+)
+async def verify_email(
+    token: str, conn: Conn, lang: Annotated[str | None, Query(max_length=2)] = None
+) -> HTMLResponse:
+    verified, user_lang = await service.verify_email(conn, token)
+    page_lang = lang if lang in ("es", "en") else (user_lang or "es")
+    return HTMLResponse(
+        verification_page("verified" if verified else "invalid", page_lang),  # type: ignore[arg-type]
+        status_code=200 if verified else 400,
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+@router.post("/resend-verification", name="users:resend_verification")
+async def resend_verification(
+    body: ResendVerificationRequest,
+    request: Request,
+    tasks: BackgroundTasks,
+    conn: Conn,
+    settings: AppSettings,
+) -> Message:
+    limiter = _limiter(request)
+    await enforce(limiter, f"resend-ip:{_client_ip(request)}", limit=10, window=3600)
+    await enforce(
+        limiter, f"resend-email:{body.email.lower()}",
+        limit=settings.resend_per_email_per_hour, window=3600,
+    )  # fmt: skip
+    verification = await service.resend_verification(
+        conn,
+        body.email,
+        lang=body.lang,
+        public_base_url=settings.public_base_url,
+        verification_ttl=timedelta(hours=settings.verification_ttl_hours),
+    )
+    if verification is not None:
+        _send_after_commit(request, tasks, verification.email)
+    return Message(message=RESEND_MESSAGE)
+
+
+@router.post(
+    "/login",
+    name="users:login",
+    responses={401: {"description": "invalid_credentials"}, 429: {"description": "rate_limited"}},
+)
+async def log_in(
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    conn: Conn,
+    settings: AppSettings,
+) -> LoginResponse:
+    limiter = _limiter(request)
+    await enforce(
+        limiter, f"login-ip:{_client_ip(request)}",
+        limit=settings.login_attempts_per_ip_per_minute, window=60,
+    )  # fmt: skip
+    session = await service.log_in(
+        conn,
+        email=body.email,
+        password=body.password,
+        ip=_client_ip(request) if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+        session_ttl=timedelta(minutes=settings.session_ttl_minutes),
+        bcrypt_rounds=settings.bcrypt_rounds,
+        limiter=limiter,
+        failures_per_account=settings.login_failures_per_account,
+        lockout=timedelta(minutes=settings.login_lockout_minutes),
+    )
+    secret = settings.secret_key.get_secret_value()
+    token = service.session_token(secret, session)
+    csrf_token = csrf_token_for(secret, session.session_id)
+    max_age = settings.session_ttl_minutes * 60
+    for name, value, http_only in (
+        (SESSION_COOKIE, token, True),
+        (CSRF_COOKIE, csrf_token, False),
+    ):
+        response.set_cookie(
+            name, value, max_age=max_age, path="/", httponly=http_only,
+            secure=settings.secure_cookies, samesite="lax",
+        )  # fmt: skip
+    return LoginResponse(
+        message="Logged in",
+        csrf_token=csrf_token,
+        user=UserPublic.model_validate(session.user, from_attributes=True),
+    )
+
+
+def _clear_session_cookies(response: Response, settings: AppSettings) -> None:
+    for name, http_only in ((SESSION_COOKIE, True), (CSRF_COOKIE, False)):
+        response.delete_cookie(
+            name, path="/", httponly=http_only, secure=settings.secure_cookies, samesite="lax"
+        )
+
+
+@router.post("/logout", name="users:logout")
+async def log_out(response: Response, conn: Conn, claims: Claims, settings: AppSettings) -> Message:
+    if claims is not None:
+        await service.log_out(conn, claims.session_id)
+    _clear_session_cookies(response, settings)
+    return Message(message="Logged out")
+
+
+@router.get("/me", name="users:me")
+async def me(user: CurrentUser) -> UserPublic:
+    return UserPublic.model_validate(user, from_attributes=True)
+
+
+@router.delete("/me", name="users:delete_me")
+async def delete_me(
+    user: CurrentUser,
+    request: Request,
+    response: Response,
+    tasks: BackgroundTasks,
+    conn: Conn,
+    settings: AppSettings,
+) -> Message:
+    objects = await service.delete_own_account(conn, user)
+    _delete_after_commit(request, tasks, objects)
+    _clear_session_cookies(response, settings)
+    return Message(message="Account deleted")
+
+
+@router.get("/admin/all-users", name="users:admin_list")
+async def list_users(
+    _: AdminUser,
+    conn: Conn,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[AdminUserView]:
+    users, total = await service.list_users(conn, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(total)
+    return users
+
+
+@router.delete("/admin/users/{user_uuid}", name="users:admin_delete")
+async def delete_user(
+    user_uuid: UUID,
+    request: Request,
+    admin: AdminUser,
+    tasks: BackgroundTasks,
+    conn: Conn,
+) -> Message:
+    objects = await service.delete_user_as_admin(conn, admin_actor(request, admin), user_uuid)
+    _delete_after_commit(request, tasks, objects)
+    return Message(message="User deleted")

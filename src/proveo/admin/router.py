@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from proveo.accounts.deps import AdminUser
+from proveo.admin import service
+from proveo.admin.schemas import AuditEntry
+from proveo.core.deps import Conn
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+@router.get("/audit-log", name="admin:audit_log")
+async def audit_log(
+    _: AdminUser,
+    conn: Conn,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    actor: UUID | None = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[AuditEntry]:
+    entries, total = await service.list_audit_entries(
+        conn, limit=limit, offset=offset, actor=actor, action=action
+    )
+    response.headers["X-Total-Count"] = str(total)
+    return entries

@@ -1,0 +1,74 @@
+"""Who may call what: anonymous / user / other user / admin × every protected endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from proveo.accounts.schemas import Role, UserRecord
+from proveo.core.db import Connection
+from tests.factories import LoggedIn, create_user, log_in
+
+
+@dataclass
+class World:
+    owner: UserRecord
+    other: UserRecord
+    admin: UserRecord
+
+
+@pytest.fixture
+async def world(conn: Connection) -> World:
+    return World(
+        owner=await create_user(conn),
+        other=await create_user(conn),
+        admin=await create_user(conn, role=Role.ADMIN),
+    )
+
+
+Call = Callable[[httpx.AsyncClient, World, LoggedIn | None], Awaitable[httpx.Response]]
+
+
+def _headers(session: LoggedIn | None) -> dict[str, str]:
+    return session.headers if session else {}
+
+
+ENDPOINTS: dict[str, Call] = {
+    "GET /users/me": lambda c, w, s: c.get("/api/v1/users/me"),
+    "DELETE /users/me": lambda c, w, s: c.delete("/api/v1/users/me", headers=_headers(s)),
+    "GET /users/admin/all-users": lambda c, w, s: c.get("/api/v1/users/admin/all-users"),
+    "DELETE /users/admin/users/{owner}": lambda c, w, s: c.delete(
+        f"/api/v1/users/admin/users/{w.owner.uuid}", headers=_headers(s)
+    ),
+    "GET /admin/audit-log": lambda c, w, s: c.get("/api/v1/admin/audit-log"),
+}
+
+# Expected status per (endpoint, caller). "other" is a logged-in user who is not the owner.
+EXPECTED: dict[str, dict[str, int]] = {
+    "GET /users/me": {"anonymous": 401, "owner": 200, "other": 200, "admin": 200},
+    "DELETE /users/me": {"anonymous": 401, "owner": 200, "other": 200, "admin": 200},
+    "GET /users/admin/all-users": {"anonymous": 401, "owner": 403, "other": 403, "admin": 200},
+    "DELETE /users/admin/users/{owner}": {
+        "anonymous": 401,
+        "owner": 403,
+        "other": 403,
+        "admin": 200,
+    },
+    "GET /admin/audit-log": {"anonymous": 401, "owner": 403, "other": 403, "admin": 200},
+}
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "owner", "other", "admin"])
+@pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
+async def test_authorization_matrix(
+    client: httpx.AsyncClient, world: World, endpoint: str, caller: str
+) -> None:
+    session = None if caller == "anonymous" else await log_in(client, getattr(world, caller))
+    response = await ENDPOINTS[endpoint](client, world, session)
+    expected = EXPECTED[endpoint][caller]
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        assert response.json()["code"] in {"not_authenticated", "admin_required"}

@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+import time
+from uuid import uuid4
+
+import httpx
+from fastapi import FastAPI
+
+from proveo.accounts.schemas import Role
+from proveo.config import Settings
+from proveo.core.db import Connection
+from proveo.core.security import encode_session_token
+from tests.factories import DEFAULT_PASSWORD, create_user, log_in
+
+LOGIN = "/api/v1/users/login"
+ME = "/api/v1/users/me"
+
+
+class TestLogin:
+    async def test_sets_http_only_session_and_readable_csrf_cookies(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        user = await create_user(conn)
+        response = await client.post(
+            LOGIN, json={"email": user.email, "password": DEFAULT_PASSWORD}
+        )
+        assert response.status_code == 200
+        body = response.json()
+        assert body["user"]["uuid"] == str(user.uuid)
+        assert body["csrf_token"] == client.cookies["csrf_token"]
+        cookies = {c.split("=", 1)[0]: c for c in response.headers.get_list("set-cookie")}
+        assert "HttpOnly" in cookies["access_token"]
+        assert "SameSite=lax" in cookies["access_token"]
+        assert "Max-Age=1800" in cookies["access_token"]
+        assert "HttpOnly" not in cookies["csrf_token"]
+        assert "Secure" not in cookies["access_token"]  # development only
+
+    async def test_email_is_case_insensitive(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        user = await create_user(conn, email="mixed@proveo.cl")
+        response = await client.post(
+            LOGIN, json={"email": "MIXED@Proveo.cl", "password": DEFAULT_PASSWORD}
+        )
+        assert response.status_code == 200
+        assert response.json()["user"]["uuid"] == str(user.uuid)
+
+    async def test_unknown_email_and_wrong_password_look_the_same(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        user = await create_user(conn)
+        wrong = await client.post(LOGIN, json={"email": user.email, "password": "Wrong-pass1"})
+        unknown = await client.post(
+            LOGIN, json={"email": "ghost@proveo.cl", "password": "Wrong-pass1"}
+        )
+        assert wrong.status_code == unknown.status_code == 401
+        assert (
+            wrong.json()
+            == unknown.json()
+            == {
+                "detail": "Invalid email or password",
+                "code": "invalid_credentials",
+            }
+        )
+
+    async def test_unverified_user_can_log_in_and_see_account(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        user = await create_user(conn, verified=False)
+        await log_in(client, user)
+        me = await client.get(ME)
+        assert me.status_code == 200
+        assert me.json()["email_verified"] is False
+
+    async def test_deleted_user_cannot_log_in(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        user = await create_user(conn)
+        await conn.execute(
+            "UPDATE proveo.user_account SET deleted_at = now() WHERE id = $1", user.id
+        )
+        response = await client.post(
+            LOGIN, json={"email": user.email, "password": DEFAULT_PASSWORD}
+        )
+        assert response.status_code == 401
+
+    async def test_repeated_failures_lock_the_account(
+        self, client: httpx.AsyncClient, conn: Connection, settings: Settings
+    ) -> None:
+        user = await create_user(conn)
+        for _ in range(settings.login_failures_per_account):
+            failed = await client.post(LOGIN, json={"email": user.email, "password": "Wrong-pass1"})
+            assert failed.status_code == 401
+        locked = await client.post(LOGIN, json={"email": user.email, "password": DEFAULT_PASSWORD})
+        assert locked.status_code == 429
+        assert locked.json()["code"] == "rate_limited"
+        assert int(locked.headers["retry-after"]) > 60
+
+    async def test_lockout_follows_the_account_across_addresses(
+        self, app: FastAPI, conn: Connection, settings: Settings
+    ) -> None:
+        user = await create_user(conn)
+        for index in range(settings.login_failures_per_account + 1):
+            transport = httpx.ASGITransport(app=app, client=(f"127.0.0.{index + 10}", 4000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                response = await http.post(
+                    LOGIN, json={"email": user.email, "password": "Wrong-pass1"}
+                )
+        assert response.status_code == 429
+
+    async def test_per_ip_login_limit(
+        self, app: FastAPI, conn: Connection, settings: Settings
+    ) -> None:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.77", 4000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            statuses = [
+                (
+                    await http.post(
+                        LOGIN, json={"email": f"u{n}@proveo.cl", "password": "Wrong-pass1"}
+                    )
+                ).status_code
+                for n in range(settings.login_attempts_per_ip_per_minute + 1)
+            ]
+        assert statuses[-1] == 429
+        assert set(statuses[:-1]) == {401}
+
+    async def test_success_clears_failures(
+        self, client: httpx.AsyncClient, conn: Connection, settings: Settings
+    ) -> None:
+        user = await create_user(conn)
+        for _ in range(settings.login_failures_per_account - 1):
+            await client.post(LOGIN, json={"email": user.email, "password": "Wrong-pass1"})
+        session = await log_in(client, user)
+        for _ in range(settings.login_failures_per_account - 1):
+            response = await client.post(
+                LOGIN,
+                json={"email": user.email, "password": "Wrong-pass1"},
+                headers=session.headers,
+            )
+            assert response.status_code == 401
+
+
+class TestSessionChecks:
+    async def test_me_requires_a_session(self, client: httpx.AsyncClient) -> None:
+        response = await client.get(ME)
+        assert response.status_code == 401
+        assert response.json()["code"] == "not_authenticated"
+
+    async def test_logout_revokes_the_token_itself(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        user = await create_user(conn)
+        session = await log_in(client, user)
+        token = client.cookies["access_token"]
+        logout = await client.post("/api/v1/users/logout", headers=session.headers)
+        assert logout.status_code == 200
+        assert "access_token" not in client.cookies
+        # Replaying the old cookie after logout fails: the server checks the session.
+        client.cookies.set("access_token", token)
+        assert (await client.get(ME)).status_code == 401
+
+    async def test_role_change_takes_effect_on_next_request(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        user = await create_user(conn, role=Role.ADMIN)
+        await log_in(client, user)
+        assert (await client.get("/api/v1/users/admin/all-users")).status_code == 200
+        await conn.execute("UPDATE proveo.user_account SET role = 'user' WHERE id = $1", user.id)
+        assert (await client.get("/api/v1/users/admin/all-users")).status_code == 403
+
+    async def test_forged_and_expired_tokens_are_refused(
+        self, client: httpx.AsyncClient, conn: Connection, settings: Settings
+    ) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        user = await create_user(conn)
+        await log_in(client, user)
+        forged = encode_session_token(
+            "not-the-secret-key-at-all-but-long-enough",
+            session_id=uuid4(),
+            user_uuid=user.uuid,
+            expires_at=datetime.now(UTC) + timedelta(minutes=5),
+        )
+        expired = encode_session_token(
+            settings.secret_key.get_secret_value(),
+            session_id=uuid4(),
+            user_uuid=user.uuid,
+            expires_at=datetime.fromtimestamp(time.time() - 60, UTC),
+        )
+        for token in (forged, expired, "garbage", "a.b.c"):
+            client.cookies.set("access_token", token)
+            assert (await client.get(ME)).status_code == 401
+
+    async def test_logout_without_session_is_harmless(self, client: httpx.AsyncClient) -> None:
+        assert (await client.post("/api/v1/users/logout")).status_code == 200

@@ -1,0 +1,210 @@
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from proveo.config import Settings
+from proveo.core.db import Connection
+from tests.factories import create_user, outbox_messages, verification_link
+
+SIGNUP = "/api/v1/users/signup"
+
+
+def _signup_body(**overrides: object) -> dict[str, object]:
+    return {"name": "Ana Pérez", "email": "ana@proveo.cl", "password": "Clave-Segura1"} | overrides
+
+
+class TestSignUp:
+    async def test_creates_unverified_user_and_sends_spanish_email(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        response = await client.post(SIGNUP, json=_signup_body())
+        assert response.status_code == 201, response.text
+        user = response.json()
+        assert set(user) == {"uuid", "name", "email", "role", "email_verified", "created_at"}
+        assert user["role"] == "user"
+        assert user["email_verified"] is False
+        [email] = outbox_messages(settings.outbox_dir)
+        assert email["To"] == "ana@proveo.cl"
+        assert email["Subject"] == "Confirma tu correo en Proveo"
+        link = verification_link(email)
+        assert link.startswith(f"{settings.public_base_url}/api/v1/users/verify-email/")
+        assert email.get_body(preferencelist=("html",)) is not None
+
+    async def test_sends_english_email_when_asked(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        await client.post(SIGNUP, json=_signup_body(lang="en"))
+        [email] = outbox_messages(settings.outbox_dir)
+        assert email["Subject"] == "Confirm your email on Proveo"
+
+    async def test_duplicate_email_is_409_case_insensitively(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        await create_user(conn, email="taken@proveo.cl")
+        response = await client.post(SIGNUP, json=_signup_body(email="TAKEN@proveo.cl"))
+        assert response.status_code == 409
+        assert response.json()["code"] == "email_taken"
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("password", "short1A"),
+            ("password", "onlylowercaseletters"[:12]),
+            ("password", "x" * 129),
+            ("password", "12345678"),
+            ("email", "not-an-email"),
+            ("name", ""),
+            ("name", "   "),
+            ("name", "n" * 101),
+            ("lang", "fr"),
+        ],
+    )
+    async def test_invalid_fields_are_422(
+        self, client: httpx.AsyncClient, field: str, value: str
+    ) -> None:
+        response = await client.post(SIGNUP, json=_signup_body(**{field: value}))
+        assert response.status_code == 422
+        body = response.json()
+        assert body["code"] == "validation_error"
+        assert any(error["loc"][-1] == field for error in body["detail"])
+
+    async def test_unknown_fields_are_refused(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(SIGNUP, json=_signup_body(role="admin"))
+        assert response.status_code == 422
+
+    @pytest.mark.parametrize("password", ["ñ" * 40, "Una frase larga de contraseña " * 3 + "!"])
+    async def test_long_passphrases_sign_up_and_log_in_untruncated(
+        self, client: httpx.AsyncClient, password: str
+    ) -> None:
+        assert len(password.encode()) > 72
+        response = await client.post(SIGNUP, json=_signup_body(password=password))
+        assert response.status_code == 201, response.text
+        ok = await client.post(
+            "/api/v1/users/login", json={"email": "ana@proveo.cl", "password": password}
+        )
+        assert ok.status_code == 200
+        # A password sharing the first 72 bytes but differing after must not work.
+        variant = password[:-1] + ("x" if password[-1] != "x" else "y")
+        wrong = await client.post(
+            "/api/v1/users/login",
+            json={"email": "ana@proveo.cl", "password": variant},
+            headers={"X-CSRF-Token": ok.json()["csrf_token"]},
+        )
+        assert wrong.status_code == 401
+
+    async def test_no_partial_write_when_signup_fails(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        before = await conn.fetchval("SELECT count(*) FROM proveo.user_account")
+        await client.post(SIGNUP, json=_signup_body(password="bad"))
+        assert await conn.fetchval("SELECT count(*) FROM proveo.user_account") == before
+
+
+async def _signed_up_link(client: httpx.AsyncClient, outbox: Path, **body: object) -> str:
+    response = await client.post(SIGNUP, json=_signup_body(**body))
+    assert response.status_code == 201
+    return verification_link(outbox_messages(outbox)[-1])
+
+
+def _path(link: str) -> str:
+    return "/" + link.split("/", 3)[3]
+
+
+class TestVerifyEmail:
+    async def test_link_verifies_once(self, client: httpx.AsyncClient, settings: Settings) -> None:
+        link = await _signed_up_link(client, settings.outbox_dir)
+        first = await client.get(_path(link))
+        assert first.status_code == 200
+        assert first.headers["content-type"].startswith("text/html")
+        assert "Correo confirmado" in first.text
+        assert "Email confirmed" in first.text
+        again = await client.get(_path(link))
+        assert again.status_code == 400
+        assert "Enlace no válido" in again.text
+
+    async def test_english_user_sees_english_first(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        link = await _signed_up_link(client, settings.outbox_dir, lang="en")
+        page = (await client.get(_path(link))).text
+        assert page.index("Email confirmed") < page.index("Correo confirmado")
+
+    @pytest.mark.parametrize("token", ["forged-token", "x" * 300, "%00%ff", "ñandú"])
+    async def test_forged_tokens_get_the_400_page(
+        self, client: httpx.AsyncClient, token: str
+    ) -> None:
+        response = await client.get(f"/api/v1/users/verify-email/{token}")
+        assert response.status_code == 400
+        assert "text/html" in response.headers["content-type"]
+
+    async def test_expired_token_is_refused(
+        self, client: httpx.AsyncClient, settings: Settings, conn: Connection
+    ) -> None:
+        link = await _signed_up_link(client, settings.outbox_dir)
+        await conn.execute(
+            "UPDATE proveo.email_verification_token SET expires_at = now() - $1::interval",
+            timedelta(seconds=1),
+        )
+        assert (await client.get(_path(link))).status_code == 400
+
+    async def test_tokens_are_stored_hashed(
+        self, client: httpx.AsyncClient, settings: Settings, conn: Connection
+    ) -> None:
+        link = await _signed_up_link(client, settings.outbox_dir)
+        token = link.rsplit("/", 1)[1]
+        stored = await conn.fetch("SELECT token_hash FROM proveo.email_verification_token")
+        assert all(token.encode() not in bytes(row["token_hash"]) for row in stored)
+        assert re.fullmatch(r"[A-Za-z0-9_-]{40,}", token)
+
+    async def test_verification_takes_effect_on_next_request(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        link = await _signed_up_link(client, settings.outbox_dir)
+        await client.post(
+            "/api/v1/users/login", json={"email": "ana@proveo.cl", "password": "Clave-Segura1"}
+        )
+        assert (await client.get("/api/v1/users/me")).json()["email_verified"] is False
+        await client.get(_path(link))
+        assert (await client.get("/api/v1/users/me")).json()["email_verified"] is True
+
+
+class TestResendVerification:
+    RESEND = "/api/v1/users/resend-verification"
+
+    async def test_same_answer_for_known_and_unknown_email(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        await client.post(SIGNUP, json=_signup_body())
+        known = await client.post(self.RESEND, json={"email": "ana@proveo.cl"})
+        unknown = await client.post(self.RESEND, json={"email": "nobody@proveo.cl"})
+        assert known.status_code == unknown.status_code == 200
+        assert known.json() == unknown.json()
+        assert len(outbox_messages(settings.outbox_dir)) == 2
+
+    async def test_new_link_works_and_is_rate_limited(
+        self, client: httpx.AsyncClient, settings: Settings, app: FastAPI
+    ) -> None:
+        await client.post(SIGNUP, json=_signup_body())
+        statuses = [
+            (await client.post(self.RESEND, json={"email": "ana@proveo.cl", "lang": "en"}))
+            for _ in range(settings.resend_per_email_per_hour + 1)
+        ]
+        assert [r.status_code for r in statuses[:-1]] == [200] * settings.resend_per_email_per_hour
+        assert statuses[-1].status_code == 429
+        assert int(statuses[-1].headers["retry-after"]) >= 1
+        link = verification_link(outbox_messages(settings.outbox_dir)[-1])
+        assert (await client.get(_path(link))).status_code == 200
+
+    async def test_verified_users_get_no_email(
+        self, client: httpx.AsyncClient, settings: Settings, conn: Connection
+    ) -> None:
+        await create_user(conn, email="done@proveo.cl", verified=True)
+        response = await client.post(self.RESEND, json={"email": "done@proveo.cl"})
+        assert response.status_code == 200
+        assert outbox_messages(settings.outbox_dir) == []

@@ -1,0 +1,79 @@
+"""Plain async factories for test data (STYLE: `create_x(conn, **overrides)`)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import httpx
+
+from proveo.accounts import repository as accounts_repository
+from proveo.accounts.schemas import Role, UserRecord
+from proveo.core.db import Connection
+from proveo.core.security import hash_password_sync
+
+DEFAULT_PASSWORD = "Sup3r-secret"
+_FAST_ROUNDS = 4
+_counter = itertools.count(1)
+
+
+async def create_user(
+    conn: Connection,
+    *,
+    email: str | None = None,
+    password: str = DEFAULT_PASSWORD,
+    role: Role = Role.USER,
+    verified: bool = True,
+    name: str = "Test User",
+    lang: str = "es",
+) -> UserRecord:
+    return await accounts_repository.insert_user(
+        conn,
+        name=name,
+        email=email or f"user{next(_counter)}@proveo.cl",
+        password_hash=hash_password_sync(password, _FAST_ROUNDS),
+        role=role,
+        email_verified=verified,
+        lang=lang,
+    )
+
+
+@dataclass
+class LoggedIn:
+    user: UserRecord
+    csrf_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-CSRF-Token": self.csrf_token}
+
+
+async def log_in(
+    client: httpx.AsyncClient, user: UserRecord, password: str = DEFAULT_PASSWORD
+) -> LoggedIn:
+    response = await client.post(
+        "/api/v1/users/login", json={"email": user.email, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    return LoggedIn(user=user, csrf_token=response.json()["csrf_token"])
+
+
+def outbox_messages(outbox: Path) -> list[EmailMessage]:
+    if not outbox.exists():
+        return []
+    return [
+        message_from_bytes(path.read_bytes(), policy=policy.default)  # type: ignore[misc]
+        for path in sorted(outbox.glob("*.eml"))
+    ]
+
+
+def verification_link(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    for line in body.get_content().splitlines():
+        if "/users/verify-email/" in line:
+            return line.strip()
+    raise AssertionError("no verification link in the email")
