@@ -27,6 +27,7 @@ from proveo.core.middleware import (
     SecurityHeadersMiddleware,
 )
 from proveo.core.ratelimit import RateLimiter, RateLimitMiddleware
+from proveo.core.security import configure_hashing_threads
 from proveo.health.router import router as health_router
 from proveo.images.router import router as images_router
 from proveo.integrations.email import EmailSender, build_email_sender
@@ -78,6 +79,7 @@ def create_app(
     """Build the app. Tests pass their own `database`/`cache`; their lifecycle stays theirs."""
     settings = settings or Settings()
     configure_logging(settings.log_format, settings.log_level)
+    configure_hashing_threads(settings.password_hash_threads)
     owns_database = database is None
     owns_cache = cache is None
 

@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=6 * 1024 * 1024, ge=1024)
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    password_hash_threads: int = Field(default=0, ge=0, le=64)
     session_ttl_minutes: int = Field(default=30, ge=1, le=60 * 24 * 30)
     verification_ttl_hours: int = Field(default=24, ge=1, le=24 * 7)
 

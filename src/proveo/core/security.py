@@ -13,8 +13,10 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import os
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -40,12 +42,41 @@ def verify_password_sync(password: str, password_hash: str) -> bool:
         return False
 
 
+# bcrypt releases the GIL. Hashing threads are capped so a burst of logins cannot take every
+# core: by default one core stays free for the event loop and the requests it serves.
+_hashing_pool: ThreadPoolExecutor | None = None
+
+
+def default_hashing_threads() -> int:
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
+def configure_hashing_threads(threads: int) -> None:
+    """0 means the default. Called once by create_app from PROVEO_PASSWORD_HASH_THREADS."""
+    global _hashing_pool
+    previous = _hashing_pool
+    _hashing_pool = ThreadPoolExecutor(
+        max_workers=threads or default_hashing_threads(), thread_name_prefix="bcrypt"
+    )
+    if previous is not None:
+        previous.shutdown(wait=False)
+
+
+def _pool() -> ThreadPoolExecutor:
+    if _hashing_pool is None:
+        configure_hashing_threads(0)
+    assert _hashing_pool is not None
+    return _hashing_pool
+
+
 async def hash_password(password: str, rounds: int = DEFAULT_BCRYPT_ROUNDS) -> str:
-    return await asyncio.to_thread(hash_password_sync, password, rounds)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_pool(), hash_password_sync, password, rounds)
 
 
 async def verify_password(password: str, password_hash: str) -> bool:
-    return await asyncio.to_thread(verify_password_sync, password, password_hash)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_pool(), verify_password_sync, password, password_hash)
 
 
 # --- Session tokens -------------------------------------------------------------------------

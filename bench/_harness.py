@@ -1,0 +1,116 @@
+"""Shared bench plumbing: run `proveo serve` on loopback and measure request latencies."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fixtures.servers import free_port  # noqa: E402
+
+
+@dataclass
+class Stats:
+    name: str
+    latencies_ms: list[float]
+    seconds: float
+    errors: int
+
+    def quantile(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies_ms) / self.seconds
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<34} n={len(self.latencies_ms):>6}  {self.rate:8.1f} req/s  "
+            f"p50={self.quantile(0.50):7.1f} ms  p95={self.quantile(0.95):7.1f} ms  "
+            f"p99={self.quantile(0.99):7.1f} ms  errors={self.errors}"
+        )
+
+
+@contextmanager
+def running_proveo(extra_env: dict[str, str]) -> Iterator[str]:
+    """`proveo serve` with its own embedded PostgreSQL in a temporary data dir."""
+    data_dir = Path(tempfile.mkdtemp(prefix="proveo-bench-"))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVEO_")}
+    env.update(
+        PROVEO_DATA_DIR=str(data_dir),
+        PROVEO_PORT=str(port),
+        PROVEO_SEED_DEMO="true",
+        PROVEO_LOG_LEVEL="WARNING",
+        **extra_env,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "proveo.cli", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base_url}/api/v1/health/", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("proveo serve did not start")
+            time.sleep(0.2)
+        yield base_url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        subprocess.run(["rm", "-rf", str(data_dir)], check=False)
+
+
+async def load(
+    name: str,
+    request: Callable[[httpx.AsyncClient], Awaitable[httpx.Response]],
+    *,
+    base_url: str,
+    concurrency: int,
+    seconds: float,
+    ok: Callable[[httpx.Response], bool] = lambda r: r.status_code == 200,
+) -> Stats:
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async def worker() -> None:
+        nonlocal errors
+        async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+            while time.perf_counter() < stop_at:
+                started = time.perf_counter()
+                response = await request(client)
+                elapsed = (time.perf_counter() - started) * 1000
+                if ok(response):
+                    latencies.append(elapsed)
+                else:
+                    errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Stats(name, latencies, time.perf_counter() - started, errors)
