@@ -193,3 +193,49 @@ class TestSessionChecks:
 
     async def test_logout_without_session_is_harmless(self, client: httpx.AsyncClient) -> None:
         assert (await client.post("/api/v1/users/logout")).status_code == 200
+
+
+class TestProductionCookies:
+    async def test_cookies_are_secure_in_production(
+        self, settings: Settings, conn: Connection, cache: object
+    ) -> None:
+        from pydantic import SecretStr
+
+        from proveo.app import create_app
+        from proveo.core.cache import Cache
+        from tests.fixtures.database import PinnedDatabase
+
+        assert isinstance(cache, Cache)
+        production = settings.model_copy(
+            update={
+                "env": "production",
+                "secret_key": SecretStr("p" * 48),
+                "public_base_url": "https://proveo.cl",
+            }
+        )
+        app = create_app(production, database=PinnedDatabase(conn), cache=cache)
+        user = await create_user(conn)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://proveo.cl") as http:
+            response = await http.post(
+                LOGIN, json={"email": user.email, "password": DEFAULT_PASSWORD}
+            )
+        assert response.status_code == 200
+        cookies = response.headers.get_list("set-cookie")
+        assert len(cookies) == 2
+        assert all("Secure" in cookie for cookie in cookies)
+
+
+class TestLoginLanguage:
+    async def test_language_chosen_at_login_is_remembered(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        user = await create_user(conn, lang="es")
+        response = await client.post(
+            LOGIN, json={"email": user.email, "password": DEFAULT_PASSWORD, "lang": "en"}
+        )
+        assert response.status_code == 200
+        assert (
+            await conn.fetchval("SELECT lang FROM proveo.user_account WHERE id = $1", user.id)
+            == "en"
+        )

@@ -208,3 +208,39 @@ class TestResendVerification:
         response = await client.post(self.RESEND, json={"email": "done@proveo.cl"})
         assert response.status_code == 200
         assert outbox_messages(settings.outbox_dir) == []
+
+
+class TestEmailOutage:
+    async def test_signup_is_kept_when_email_cannot_be_sent(
+        self, settings: Settings, conn: Connection, cache: object
+    ) -> None:
+        from proveo.app import create_app
+        from proveo.core.cache import Cache
+        from proveo.integrations.email import SmtpEmailSender
+        from tests.fixtures.database import PinnedDatabase
+        from tests.fixtures.servers import free_port
+
+        assert isinstance(cache, Cache)
+        dead_smtp = SmtpEmailSender(
+            "127.0.0.1", free_port(), "", "", use_tls=False, sender="p@proveo.cl", timeout=1
+        )
+        app = create_app(
+            settings, database=PinnedDatabase(conn), cache=cache, email_sender=dead_smtp
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            response = await http.post(SIGNUP, json=_signup_body(email="kept@proveo.cl"))
+        assert response.status_code == 201
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM proveo.user_account WHERE email = 'kept@proveo.cl'"
+            )
+            == 1
+        )
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM proveo.email_verification_token t "
+                "JOIN proveo.user_account u ON u.id = t.user_id WHERE u.email = 'kept@proveo.cl'"
+            )
+            == 1
+        )

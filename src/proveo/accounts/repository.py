@@ -40,6 +40,8 @@ WHERE u.id = $1
 RETURNING {_USER_COLUMNS}
 """
 
+UPDATE_USER_LANG = "UPDATE proveo.user_account SET lang = $2 WHERE id = $1"
+
 UPDATE_USER_VERIFIED = "UPDATE proveo.user_account SET email_verified = true WHERE id = $1"
 
 UPDATE_USER_SOFT_DELETED = f"""
@@ -137,6 +139,10 @@ async def update_user_password_and_role(
 ) -> UserRecord:
     row = await conn.fetchrow(UPDATE_USER_PASSWORD_AND_ROLE, user_id, password_hash, role.value)
     return _user(row)
+
+
+async def update_user_lang(conn: Connection, user_id: int, lang: str) -> None:
+    await conn.execute(UPDATE_USER_LANG, user_id, lang)
 
 
 async def update_user_verified(conn: Connection, user_id: int) -> None:

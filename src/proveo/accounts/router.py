@@ -144,6 +144,7 @@ async def log_in(
         conn,
         email=body.email,
         password=body.password,
+        lang=body.lang,
         ip=_client_ip(request) if request.client else None,
         user_agent=request.headers.get("user-agent"),
         session_ttl=timedelta(minutes=settings.session_ttl_minutes),

@@ -183,6 +183,7 @@ async def log_in(
     *,
     email: str,
     password: str,
+    lang: Lang | None,
     ip: str | None,
     user_agent: str | None,
     session_ttl: timedelta,
@@ -205,6 +206,10 @@ async def log_in(
         log.info("login_failed", user_uuid=str(user.uuid))
         raise InvalidCredentials()
     await limiter.reset(account_key)
+    if lang is not None and lang != user.lang:
+        # The language chosen at login is the one future emails use.
+        await repository.update_user_lang(conn, user.id, lang)
+        user = user.model_copy(update={"lang": lang})
     expires_at = datetime.now(UTC) + session_ttl
     session_id = await repository.insert_session(
         conn, user.id, expires_at=expires_at, ip=ip, user_agent=(user_agent or "")[:512] or None
