@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
+import shutil
 import sys
 import tempfile
 import time
@@ -19,7 +17,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fixtures.servers import free_port  # noqa: E402
+from tests.fixtures.servers import running_proveo as serve  # noqa: E402
 
 
 @dataclass
@@ -51,38 +49,11 @@ class Stats:
 def running_proveo(extra_env: dict[str, str]) -> Iterator[str]:
     """`proveo serve` with its own embedded PostgreSQL in a temporary data dir."""
     data_dir = Path(tempfile.mkdtemp(prefix="proveo-bench-"))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROVEO_")}
-    env.update(
-        PROVEO_DATA_DIR=str(data_dir),
-        PROVEO_PORT=str(port),
-        PROVEO_SEED_DEMO="true",
-        PROVEO_LOG_LEVEL="WARNING",
-        **extra_env,
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "proveo.cli", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base_url}/api/v1/health/", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("proveo serve did not start")
-            time.sleep(0.2)
-        yield base_url
+        with serve(data_dir, **extra_env) as base_url:
+            yield base_url
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
-        subprocess.run(["rm", "-rf", str(data_dir)], check=False)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 async def load(
