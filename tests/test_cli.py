@@ -17,7 +17,7 @@ import pytest
 
 from proveo.core.embedded_pg import EmbeddedPostgres
 from tests.factories import outbox_messages, verification_link
-from tests.fixtures.servers import free_port
+from tests.fixtures.servers import free_port, running_proveo
 
 
 def _env(data_dir: Path, port: int) -> dict[str, str]:
@@ -109,38 +109,24 @@ class TestServe:
         assert "demo_data_seeded" not in str(second["output"])
 
     def test_account_flow_over_http_with_console_email(self, data_dir: Path) -> None:
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        process = subprocess.Popen(
-            _proveo("serve"),
-            env=_env(data_dir, port) | {"PROVEO_PUBLIC_BASE_URL": base_url},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            _wait_healthy(base_url, process)
-            with httpx.Client(base_url=base_url) as http:
-                signup = http.post(
-                    "/api/v1/users/signup",
-                    json={"name": "Flujo", "email": "flow@proveo.cl", "password": "Flujo-123"},
-                )
-                assert signup.status_code == 201
-                deadline = time.monotonic() + 10
-                while not (messages := outbox_messages(data_dir / "outbox")):
-                    assert time.monotonic() < deadline, "no verification email in the outbox"
-                    time.sleep(0.05)
-                link = verification_link(messages[0])
-                assert link.startswith(base_url)
-                assert http.get(link).status_code == 200
-                login = http.post(
-                    "/api/v1/users/login", json={"email": "flow@proveo.cl", "password": "Flujo-123"}
-                )
-                assert login.status_code == 200
-                assert http.get("/api/v1/users/me").json()["email_verified"] is True
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
-        assert process.returncode == 0
+        with running_proveo(data_dir) as base_url, httpx.Client(base_url=base_url) as http:
+            signup = http.post(
+                "/api/v1/users/signup",
+                json={"name": "Flujo", "email": "flow@proveo.cl", "password": "Flujo-123"},
+            )
+            assert signup.status_code == 201
+            deadline = time.monotonic() + 10
+            while not (messages := outbox_messages(data_dir / "outbox")):
+                assert time.monotonic() < deadline, "no verification email in the outbox"
+                time.sleep(0.05)
+            link = verification_link(messages[0])
+            assert link.startswith(base_url)
+            assert http.get(link).status_code == 200
+            login = http.post(
+                "/api/v1/users/login", json={"email": "flow@proveo.cl", "password": "Flujo-123"}
+            )
+            assert login.status_code == 200
+            assert http.get("/api/v1/users/me").json()["email_verified"] is True
 
     def test_demo_data_is_seeded_once(self, data_dir: Path) -> None:
         rows = asyncio.run(
