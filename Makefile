@@ -7,6 +7,7 @@ PY := .venv/bin/python
 # Debian packages the test suite needs (servers it starts on loopback).
 TEST_APT_PACKAGES := redis-server
 PYTEST_WORKERS ?= 2
+# loadfile: a module's tests share module-scoped servers and run in order on one worker.
 
 .PHONY: help
 help: ## Show the targets
@@ -52,7 +53,7 @@ fmt: deps ## Format and autofix
 
 .PHONY: test
 test: deps system-deps lint ## Install what the suite needs and run all of it
-	$(UV) run --frozen --no-sync pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(UV) run --frozen --no-sync pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 .PHONY: bench
 bench: deps ## Run the benchmarks under bench/ (they print figures and ratios)

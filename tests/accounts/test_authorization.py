@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -44,6 +45,16 @@ ENDPOINTS: dict[str, Call] = {
         f"/api/v1/users/admin/users/{w.owner.uuid}", headers=_headers(s)
     ),
     "GET /admin/audit-log": lambda c, w, s: c.get("/api/v1/admin/audit-log"),
+    "POST /products/": lambda c, w, s: c.post(
+        "/api/v1/products/",
+        json={"name_es": f"Rubro {uuid4()}", "name_en": f"Category {uuid4()}"},
+        headers=_headers(s),
+    ),
+    "POST /communes/": lambda c, w, s: c.post(
+        "/api/v1/communes/",
+        json={"name": f"Comuna {uuid4()}", "region": "Maule"},
+        headers=_headers(s),
+    ),
 }
 
 # Expected status per (endpoint, caller). "other" is a logged-in user who is not the owner.
@@ -58,6 +69,8 @@ EXPECTED: dict[str, dict[str, int]] = {
         "admin": 200,
     },
     "GET /admin/audit-log": {"anonymous": 401, "owner": 403, "other": 403, "admin": 200},
+    "POST /products/": {"anonymous": 401, "owner": 403, "other": 403, "admin": 201},
+    "POST /communes/": {"anonymous": 401, "owner": 403, "other": 403, "admin": 201},
 }
 
 

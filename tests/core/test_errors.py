@@ -141,3 +141,24 @@ class TestErrorRendering:
             response = await http.get(probe_app.url_path_for("probe:crash"))
         body = _assert_error(response, 500, "internal_error")
         assert "bug" not in str(body["detail"])
+
+
+class TestUnstorableText:
+    """Found by schemathesis: a NUL in a query parameter reached PostgreSQL and became a 500."""
+
+    async def test_nul_in_query_parameter_is_400(
+        self, client: httpx.AsyncClient, conn: object
+    ) -> None:
+        from proveo.accounts.schemas import Role
+        from tests.factories import create_user, log_in
+
+        admin = await create_user(conn, role=Role.ADMIN)  # type: ignore[arg-type]
+        await log_in(client, admin)
+        response = await client.get("/api/v1/admin/audit-log", params={"action": "a\x00b"})
+        _assert_error(response, 400, "invalid_characters")
+
+    async def test_nul_in_login_email_is_422(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(
+            "/api/v1/users/login", json={"email": "a\u0000@proveo.cl", "password": "whatever1"}
+        )
+        _assert_error(response, 422, "validation_error")

@@ -19,9 +19,9 @@ from proveo.accounts.schemas import (
     SignupRequest,
     UserPublic,
 )
-from proveo.admin.service import AdminActor
+from proveo.admin.deps import Actor
 from proveo.core.csrf import CSRF_COOKIE, SESSION_COOKIE
-from proveo.core.deps import AppSettings, Conn
+from proveo.core.deps import AppSettings, Conn, Page
 from proveo.core.ratelimit import RateLimiter, enforce
 from proveo.core.security import csrf_token_for
 from proveo.integrations.email import EmailMessage, EmailSender, deliver
@@ -50,10 +50,6 @@ def _delete_after_commit(request: Request, tasks: BackgroundTasks, names: list[s
     storage: ImageStorage = request.app.state.storage
     for name in names:
         tasks.add_task(storage.delete, name)
-
-
-def admin_actor(request: Request, admin: AdminUser) -> AdminActor:
-    return AdminActor(uuid=admin.uuid, ip=_client_ip(request), request_id=request.state.request_id)
 
 
 @router.post("/signup", status_code=201, name="users:signup")
@@ -209,25 +205,17 @@ async def delete_me(
 
 @router.get("/admin/all-users", name="users:admin_list")
 async def list_users(
-    _: AdminUser,
-    conn: Conn,
-    response: Response,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    _: AdminUser, conn: Conn, response: Response, page: Page
 ) -> list[AdminUserView]:
-    users, total = await service.list_users(conn, limit=limit, offset=offset)
+    users, total = await service.list_users(conn, limit=page.limit, offset=page.offset)
     response.headers["X-Total-Count"] = str(total)
     return users
 
 
 @router.delete("/admin/users/{user_uuid}", name="users:admin_delete")
 async def delete_user(
-    user_uuid: UUID,
-    request: Request,
-    admin: AdminUser,
-    tasks: BackgroundTasks,
-    conn: Conn,
+    user_uuid: UUID, request: Request, actor: Actor, tasks: BackgroundTasks, conn: Conn
 ) -> Message:
-    objects = await service.delete_user_as_admin(conn, admin_actor(request, admin), user_uuid)
+    objects = await service.delete_user_as_admin(conn, actor, user_uuid)
     _delete_after_commit(request, tasks, objects)
     return Message(message="User deleted")

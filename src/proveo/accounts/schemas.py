@@ -73,8 +73,18 @@ class SignupRequest(_Strict):
     lang: Lang = "es"
 
 
+def _no_control_characters(value: str) -> str:
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
 class LoginRequest(_Strict):
-    email: Annotated[str, StringConstraints(min_length=1, max_length=254)]
+    email: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=254),
+        AfterValidator(_no_control_characters),
+    ]
     # Not the signup policy: an old password that no longer meets it must still log in.
     password: Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
     lang: Lang | None = None

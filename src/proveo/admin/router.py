@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from proveo.accounts.deps import AdminUser
 from proveo.admin import service
 from proveo.admin.schemas import AuditEntry
-from proveo.core.deps import Conn
+from proveo.core.deps import Conn, Page
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -18,13 +18,12 @@ async def audit_log(
     _: AdminUser,
     conn: Conn,
     response: Response,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    page: Page,
     actor: UUID | None = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[AuditEntry]:
     entries, total = await service.list_audit_entries(
-        conn, limit=limit, offset=offset, actor=actor, action=action
+        conn, limit=page.limit, offset=page.offset, actor=actor, action=action
     )
     response.headers["X-Total-Count"] = str(total)
     return entries

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from proveo.catalog.data import COMMUNES, PRODUCTS
-from proveo.catalog.schemas import CommunePublic, ProductPublic
+from proveo.catalog.schemas import CommuneIn, CommunePublic, ProductIn, ProductPublic
 from proveo.core.db import Connection
 
 SELECT_PRODUCTS = """
@@ -73,3 +75,85 @@ async def select_product_by_name(conn: Connection, name: str) -> ProductPublic |
 async def select_commune_by_name(conn: Connection, name: str) -> CommunePublic | None:
     row = await conn.fetchrow(SELECT_COMMUNE_BY_NAME, name)
     return CommunePublic.model_validate(dict(row)) if row else None
+
+
+SELECT_PRODUCT_BY_UUID = "SELECT uuid, name_es, name_en FROM proveo.product WHERE uuid = $1"
+INSERT_PRODUCT = """
+INSERT INTO proveo.product (name_es, name_en) VALUES ($1, $2) RETURNING uuid, name_es, name_en
+"""
+UPDATE_PRODUCT = """
+UPDATE proveo.product SET name_es = $2, name_en = $3 WHERE uuid = $1
+RETURNING uuid, name_es, name_en
+"""
+DELETE_PRODUCT = "DELETE FROM proveo.product WHERE uuid = $1"
+PRODUCT_IN_USE = """
+SELECT EXISTS (
+    SELECT 1 FROM proveo.company c JOIN proveo.product p ON p.id = c.product_id
+    WHERE p.uuid = $1
+)
+"""
+
+SELECT_COMMUNE_BY_UUID = "SELECT uuid, name, region FROM proveo.commune WHERE uuid = $1"
+INSERT_COMMUNE = """
+INSERT INTO proveo.commune (name, region) VALUES ($1, $2) RETURNING uuid, name, region
+"""
+UPDATE_COMMUNE = """
+UPDATE proveo.commune SET name = $2, region = $3 WHERE uuid = $1 RETURNING uuid, name, region
+"""
+DELETE_COMMUNE = "DELETE FROM proveo.commune WHERE uuid = $1"
+COMMUNE_IN_USE = """
+SELECT EXISTS (
+    SELECT 1 FROM proveo.company c JOIN proveo.commune m ON m.id = c.commune_id
+    WHERE m.uuid = $1
+)
+"""
+
+
+async def select_product_by_uuid(conn: Connection, product_uuid: UUID) -> ProductPublic | None:
+    row = await conn.fetchrow(SELECT_PRODUCT_BY_UUID, product_uuid)
+    return ProductPublic.model_validate(dict(row)) if row else None
+
+
+async def insert_product(conn: Connection, data: ProductIn) -> ProductPublic:
+    row = await conn.fetchrow(INSERT_PRODUCT, data.name_es, data.name_en)
+    return ProductPublic.model_validate(dict(row))  # type: ignore[arg-type]
+
+
+async def update_product(
+    conn: Connection, product_uuid: UUID, data: ProductIn
+) -> ProductPublic | None:
+    row = await conn.fetchrow(UPDATE_PRODUCT, product_uuid, data.name_es, data.name_en)
+    return ProductPublic.model_validate(dict(row)) if row else None
+
+
+async def delete_product(conn: Connection, product_uuid: UUID) -> None:
+    await conn.execute(DELETE_PRODUCT, product_uuid)
+
+
+async def product_in_use(conn: Connection, product_uuid: UUID) -> bool:
+    return bool(await conn.fetchval(PRODUCT_IN_USE, product_uuid))
+
+
+async def select_commune_by_uuid(conn: Connection, commune_uuid: UUID) -> CommunePublic | None:
+    row = await conn.fetchrow(SELECT_COMMUNE_BY_UUID, commune_uuid)
+    return CommunePublic.model_validate(dict(row)) if row else None
+
+
+async def insert_commune(conn: Connection, data: CommuneIn) -> CommunePublic:
+    row = await conn.fetchrow(INSERT_COMMUNE, data.name, data.region)
+    return CommunePublic.model_validate(dict(row))  # type: ignore[arg-type]
+
+
+async def update_commune(
+    conn: Connection, commune_uuid: UUID, data: CommuneIn
+) -> CommunePublic | None:
+    row = await conn.fetchrow(UPDATE_COMMUNE, commune_uuid, data.name, data.region)
+    return CommunePublic.model_validate(dict(row)) if row else None
+
+
+async def delete_commune(conn: Connection, commune_uuid: UUID) -> None:
+    await conn.execute(DELETE_COMMUNE, commune_uuid)
+
+
+async def commune_in_use(conn: Connection, commune_uuid: UUID) -> bool:
+    return bool(await conn.fetchval(COMMUNE_IN_USE, commune_uuid))

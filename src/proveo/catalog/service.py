@@ -1,42 +1,82 @@
-"""Catalogue rules: public lists are cached, and any change to them invalidates the cache.
+"""Catalogue rules: public lists are cached, and every admin change invalidates the cache.
 
 The list functions take the Database rather than a connection: a cache hit needs none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+from uuid import UUID
+
+import asyncpg
+from pydantic import BaseModel, TypeAdapter
+
+from proveo.admin import service as admin_service
 from proveo.catalog import repository
-from proveo.catalog.schemas import CommunePublic, ProductPublic
+from proveo.catalog.schemas import CommuneIn, CommunePublic, ProductIn, ProductPublic
 from proveo.core.cache import Cache
 from proveo.core.db import Connection, Database
+from proveo.core.errors import BadRequest, Conflict, NotFound
 
 PRODUCTS_CACHE_KEY = "catalog:products:v1"
 COMMUNES_CACHE_KEY = "catalog:communes:v1"
 CATALOG_TTL_SECONDS = 3600.0
 
+Item = TypeVar("Item", bound=BaseModel)
+In = TypeVar("In", bound=BaseModel)
+Out = TypeVar("Out", bound=BaseModel)
+
+
+class ProductNotFound(NotFound):
+    code = "product_not_found"
+    default_detail = "Product not found"
+
+
+class CommuneNotFound(NotFound):
+    code = "commune_not_found"
+    default_detail = "Commune not found"
+
+
+class DuplicateName(Conflict):
+    code = "duplicate_name"
+    default_detail = "An entry with this name already exists"
+
+
+class InUse(BadRequest):
+    code = "in_use"
+    default_detail = "Companies still reference this entry"
+
+
+async def _cached_list(
+    database: Database,
+    cache: Cache,
+    key: str,
+    model: type[Item],
+    load: Callable[[Connection], Awaitable[list[Item]]],
+) -> list[Item]:
+    adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
+    cached = await cache.get_json(key)
+    if cached is not None:
+        items: list[Item] = adapter.validate_python(cached)
+        return items
+    async with database.read_transaction() as conn:
+        items = await load(conn)
+    await cache.set_json(key, adapter.dump_python(items, mode="json"), CATALOG_TTL_SECONDS)
+    return items
+
 
 async def list_products(database: Database, cache: Cache) -> list[ProductPublic]:
-    cached = await cache.get_json(PRODUCTS_CACHE_KEY)
-    if cached is not None:
-        return [ProductPublic.model_validate(item) for item in cached]
-    async with database.read_transaction() as conn:
-        products = await repository.select_products(conn)
-    await cache.set_json(
-        PRODUCTS_CACHE_KEY, [p.model_dump(mode="json") for p in products], CATALOG_TTL_SECONDS
+    return await _cached_list(
+        database, cache, PRODUCTS_CACHE_KEY, ProductPublic, repository.select_products
     )
-    return products
 
 
 async def list_communes(database: Database, cache: Cache) -> list[CommunePublic]:
-    cached = await cache.get_json(COMMUNES_CACHE_KEY)
-    if cached is not None:
-        return [CommunePublic.model_validate(item) for item in cached]
-    async with database.read_transaction() as conn:
-        communes = await repository.select_communes(conn)
-    await cache.set_json(
-        COMMUNES_CACHE_KEY, [c.model_dump(mode="json") for c in communes], CATALOG_TTL_SECONDS
+    return await _cached_list(
+        database, cache, COMMUNES_CACHE_KEY, CommunePublic, repository.select_communes
     )
-    return communes
 
 
 async def invalidate_catalog_cache(cache: Cache) -> None:
@@ -56,3 +96,92 @@ async def find_product_by_name(conn: Connection, name: str) -> ProductPublic | N
 async def find_commune_by_name(conn: Connection, name: str) -> CommunePublic | None:
     """Accent- and case-insensitive."""
     return await repository.select_commune_by_name(conn, name)
+
+
+# --- Admin changes (each audit-logged in the same transaction) -------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogKind(Generic[In, Out]):
+    """What differs between products and communes: their name and their repository functions."""
+
+    name: str
+    not_found: type[NotFound]
+    insert: Callable[[Connection, In], Awaitable[Out]]
+    update: Callable[[Connection, UUID, In], Awaitable[Out | None]]
+    select: Callable[[Connection, UUID], Awaitable[Out | None]]
+    in_use: Callable[[Connection, UUID], Awaitable[bool]]
+    delete: Callable[[Connection, UUID], Awaitable[None]]
+
+
+PRODUCTS: CatalogKind[ProductIn, ProductPublic] = CatalogKind(
+    "product",
+    ProductNotFound,
+    repository.insert_product,
+    repository.update_product,
+    repository.select_product_by_uuid,
+    repository.product_in_use,
+    repository.delete_product,
+)
+COMMUNES: CatalogKind[CommuneIn, CommunePublic] = CatalogKind(
+    "commune",
+    CommuneNotFound,
+    repository.insert_commune,
+    repository.update_commune,
+    repository.select_commune_by_uuid,
+    repository.commune_in_use,
+    repository.delete_commune,
+)
+
+
+async def create_entry(
+    conn: Connection, actor: admin_service.AdminActor, kind: CatalogKind[In, Out], data: In
+) -> Out:
+    try:
+        entry = await kind.insert(conn, data)
+    except asyncpg.UniqueViolationError as exc:
+        raise DuplicateName() from exc
+    await admin_service.record_admin_action(
+        conn, actor, action=f"{kind.name}.create", target_type=kind.name,
+        target_uuid=entry.uuid,  # type: ignore[attr-defined]
+        after=entry.model_dump(mode="json"),
+    )  # fmt: skip
+    return entry
+
+
+async def update_entry(
+    conn: Connection,
+    actor: admin_service.AdminActor,
+    kind: CatalogKind[In, Out],
+    entry_uuid: UUID,
+    data: In,
+) -> Out:
+    before = await kind.select(conn, entry_uuid)
+    if before is None:
+        raise kind.not_found()
+    try:
+        entry = await kind.update(conn, entry_uuid, data)
+    except asyncpg.UniqueViolationError as exc:
+        raise DuplicateName() from exc
+    assert entry is not None
+    await admin_service.record_admin_action(
+        conn, actor, action=f"{kind.name}.update", target_type=kind.name, target_uuid=entry_uuid,
+        before=before.model_dump(mode="json"), after=entry.model_dump(mode="json"),
+    )  # fmt: skip
+    return entry
+
+
+async def delete_entry(
+    conn: Connection, actor: admin_service.AdminActor, kind: CatalogKind[In, Out], entry_uuid: UUID
+) -> None:
+    before = await kind.select(conn, entry_uuid)
+    if before is None:
+        raise kind.not_found()
+    # Soft-deleted companies count too: their rows still reference the entry.
+    if await kind.in_use(conn, entry_uuid):
+        raise InUse()
+    await kind.delete(conn, entry_uuid)
+    await admin_service.record_admin_action(
+        conn, actor, action=f"{kind.name}.delete", target_type=kind.name, target_uuid=entry_uuid,
+        before=before.model_dump(mode="json"),
+    )  # fmt: skip

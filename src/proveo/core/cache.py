@@ -12,6 +12,8 @@ from typing import Any
 
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 log = structlog.get_logger(__name__)
@@ -47,8 +49,13 @@ class Cache:
         if not url:
             log.warning("redis_not_configured_using_in_process_cache")
             return cls(None)
+        # One quick retry at most: a request must never wait seconds on an unreachable Redis.
         client = Redis.from_url(
-            url, socket_connect_timeout=0.5, socket_timeout=0.5, health_check_interval=30
+            url,
+            socket_connect_timeout=0.5,
+            socket_timeout=0.5,
+            health_check_interval=30,
+            retry=Retry(NoBackoff(), 1),
         )
         return cls(client)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from proveo.config import Settings
 from proveo.core.cache import Cache
@@ -48,3 +49,19 @@ ReadConn = Annotated[Connection, Depends(_read_connection, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 AppCache = Annotated[Cache, Depends(get_cache)]
 AppDatabase = Annotated[Database, Depends(get_database)]
+
+
+@dataclass(frozen=True)
+class Pagination:
+    limit: int
+    offset: int
+
+
+def pagination(
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Pagination:
+    return Pagination(limit=limit, offset=offset)
+
+
+Page = Annotated[Pagination, Depends(pagination)]

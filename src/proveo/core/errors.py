@@ -9,6 +9,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -140,6 +141,14 @@ async def _handle_http(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, exc.detail, code, dict(exc.headers or {}))
 
 
+async def _handle_unstorable_text(_: Request, exc: Exception) -> JSONResponse:
+    # Only client text can carry characters PostgreSQL refuses (NUL above all): our own never does.
+    return error_response(
+        400, "The request contains characters that cannot be stored (such as NUL)",
+        "invalid_characters",
+    )  # fmt: skip
+
+
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
     return error_response(500, "Internal server error", "internal_error")
@@ -149,6 +158,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _handle_app_error)
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
+    app.add_exception_handler(asyncpg.CharacterNotInRepertoireError, _handle_unstorable_text)
+    app.add_exception_handler(asyncpg.UntranslatableCharacterError, _handle_unstorable_text)
     app.add_exception_handler(Exception, _handle_unexpected)
 
 

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from proveo.accounts.schemas import Role
+from proveo.core.db import Connection
+from tests.factories import LoggedIn, create_user, log_in
+
+
+@pytest.fixture
+async def admin(client: httpx.AsyncClient, conn: Connection) -> LoggedIn:
+    return await log_in(client, await create_user(conn, role=Role.ADMIN))
+
+
+async def _actions(client: httpx.AsyncClient) -> list[str]:
+    return [entry["action"] for entry in (await client.get("/api/v1/admin/audit-log")).json()]
+
+
+class TestProductsAdmin:
+    async def test_create_update_delete_with_audit_and_fresh_cache(
+        self, client: httpx.AsyncClient, admin: LoggedIn
+    ) -> None:
+        await client.get("/api/v1/products/")  # warm the cache
+        created = await client.post(
+            "/api/v1/products/",
+            json={"name_es": "Fotografía industrial", "name_en": "Industrial photography"},
+            headers=admin.headers,
+        )
+        assert created.status_code == 201
+        product = created.json()
+        names = [p["name_es"] for p in (await client.get("/api/v1/products/")).json()]
+        assert "Fotografía industrial" in names
+
+        updated = await client.put(
+            f"/api/v1/products/{product['uuid']}",
+            json={"name_es": "Fotografía de producto", "name_en": "Product photography"},
+            headers=admin.headers,
+        )
+        assert updated.status_code == 200
+        assert updated.json()["name_en"] == "Product photography"
+
+        deleted = await client.delete(f"/api/v1/products/{product['uuid']}", headers=admin.headers)
+        assert deleted.status_code == 200
+        names = [p["name_es"] for p in (await client.get("/api/v1/products/")).json()]
+        assert "Fotografía de producto" not in names
+        assert await _actions(client) == ["product.delete", "product.update", "product.create"]
+
+    async def test_duplicate_names_are_409_ignoring_accents_and_case(
+        self, client: httpx.AsyncClient, admin: LoggedIn
+    ) -> None:
+        response = await client.post(
+            "/api/v1/products/",
+            json={"name_es": "CONSTRUCCION", "name_en": "Something new"},
+            headers=admin.headers,
+        )
+        assert response.status_code == 409
+        assert response.json()["code"] == "duplicate_name"
+
+    async def test_in_use_product_cannot_be_deleted(
+        self, client: httpx.AsyncClient, admin: LoggedIn, conn: Connection
+    ) -> None:
+        owner = await create_user(conn)
+        product = await conn.fetchrow("SELECT id, uuid FROM proveo.product ORDER BY id LIMIT 1")
+        await conn.execute(
+            """
+            INSERT INTO proveo.company (user_id, product_id, commune_id, name, description_es,
+                description_original_lang, description_es_source, description_en_source,
+                address, phone, email)
+            VALUES ($1, $2, (SELECT min(id) FROM proveo.commune), 'Acme', 'Hola', 'es',
+                'original', 'pending', 'Calle 1', '+56912345678', 'a@b.cl')
+            """,
+            owner.id,
+            product["id"],
+        )
+        response = await client.delete(f"/api/v1/products/{product['uuid']}", headers=admin.headers)
+        assert response.status_code == 400
+        assert response.json()["code"] == "in_use"
+
+    async def test_unknown_uuid_is_404(self, client: httpx.AsyncClient, admin: LoggedIn) -> None:
+        response = await client.put(
+            "/api/v1/products/00000000-0000-4000-8000-000000000000",
+            json={"name_es": "X", "name_en": "Y"},
+            headers=admin.headers,
+        )
+        assert response.status_code == 404
+        assert response.json()["code"] == "product_not_found"
+
+    @pytest.mark.parametrize(
+        "body",
+        [{}, {"name_es": "", "name_en": "x"}, {"name_es": "x" * 101, "name_en": "x"},
+         {"name_es": "x", "name_en": "y", "extra": 1}, {"name_es": "  ", "name_en": "y"}],
+    )  # fmt: skip
+    async def test_invalid_bodies_are_422(
+        self, client: httpx.AsyncClient, admin: LoggedIn, body: dict[str, object]
+    ) -> None:
+        response = await client.post("/api/v1/products/", json=body, headers=admin.headers)
+        assert response.status_code == 422
+
+
+class TestCommunesAdmin:
+    async def test_create_and_rename(self, client: httpx.AsyncClient, admin: LoggedIn) -> None:
+        created = await client.post(
+            "/api/v1/communes/",
+            json={"name": "Nueva Comuna", "region": "Ñuble"},
+            headers=admin.headers,
+        )
+        assert created.status_code == 201
+        renamed = await client.put(
+            f"/api/v1/communes/{created.json()['uuid']}",
+            json={"name": "Comuna Renombrada", "region": "Ñuble"},
+            headers=admin.headers,
+        )
+        assert renamed.status_code == 200
+        communes = {c["name"] for c in (await client.get("/api/v1/communes/")).json()}
+        assert "Comuna Renombrada" in communes
+        assert len(communes) == 347
+
+    async def test_duplicate_commune_is_409(
+        self, client: httpx.AsyncClient, admin: LoggedIn
+    ) -> None:
+        response = await client.post(
+            "/api/v1/communes/", json={"name": "ñuñoa", "region": "X"}, headers=admin.headers
+        )
+        assert response.status_code == 409
+
+
+class TestCatalogAuthorization:
+    async def test_users_cannot_change_the_catalogue(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        session = await log_in(client, await create_user(conn))
+        response = await client.post(
+            "/api/v1/products/", json={"name_es": "A", "name_en": "B"}, headers=session.headers
+        )
+        assert response.status_code == 403
+
+    async def test_anonymous_gets_401_and_csrf_is_required(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        body = {"name_es": "A", "name_en": "B"}
+        assert (await client.post("/api/v1/products/", json=body)).status_code == 401
+        await log_in(client, await create_user(conn, role=Role.ADMIN))
+        assert (await client.post("/api/v1/products/", json=body)).status_code == 403
