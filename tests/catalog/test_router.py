@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import httpx
 from fastapi import FastAPI
 
@@ -23,7 +25,9 @@ class TestListProducts:
         self, client: httpx.AsyncClient, app: FastAPI, cache: Cache
     ) -> None:
         first = await client.get(app.url_path_for("products:list"))
-        assert await cache.get_json(PRODUCTS_CACHE_KEY) == first.json()
+        cached = await cache.get_bytes(PRODUCTS_CACHE_KEY)
+        assert cached is not None
+        assert json.loads(cached) == first.json()
         second = await client.get(app.url_path_for("products:list"))
         assert second.json() == first.json()
 
@@ -39,7 +43,7 @@ class TestListCommunes:
         by_name = {c["name"]: c["region"] for c in communes}
         assert by_name["Ñuñoa"] == "Metropolitana de Santiago"
         assert by_name["Concepción"] == "Biobío"
-        assert await cache.get_json(COMMUNES_CACHE_KEY) is not None
+        assert await cache.get_bytes(COMMUNES_CACHE_KEY) is not None
 
     async def test_keeps_answering_when_redis_is_down(
         self, client: httpx.AsyncClient, app: FastAPI, cache: Cache, redis_server: object

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter, BackgroundTasks, Response
 
 from proveo.admin.deps import Actor
 from proveo.catalog import service
@@ -18,9 +18,9 @@ def _invalidate_after_commit(tasks: BackgroundTasks, cache: AppCache) -> None:
     tasks.add_task(service.invalidate_catalog_cache, cache)
 
 
-@products_router.get("/", name="products:list")
-async def list_products(database: AppDatabase, cache: AppCache) -> list[ProductPublic]:
-    return await service.list_products(database, cache)
+@products_router.get("/", name="products:list", response_model=list[ProductPublic])
+async def list_products(database: AppDatabase, cache: AppCache) -> Response:
+    return Response(await service.products_json(database, cache), media_type="application/json")
 
 
 @products_router.post("/", status_code=201, name="products:create")
@@ -55,9 +55,9 @@ async def delete_product(
     return {"message": "Product deleted", "uuid": str(product_uuid)}
 
 
-@communes_router.get("/", name="communes:list")
-async def list_communes(database: AppDatabase, cache: AppCache) -> list[CommunePublic]:
-    return await service.list_communes(database, cache)
+@communes_router.get("/", name="communes:list", response_model=list[CommunePublic])
+async def list_communes(database: AppDatabase, cache: AppCache) -> Response:
+    return Response(await service.communes_json(database, cache), media_type="application/json")
 
 
 @communes_router.post("/", status_code=201, name="communes:create")

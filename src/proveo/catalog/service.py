@@ -49,32 +49,32 @@ class InUse(BadRequest):
     default_detail = "Companies still reference this entry"
 
 
-async def _cached_list(
+async def _cached_json(
     database: Database,
     cache: Cache,
     key: str,
     model: type[Item],
     load: Callable[[Connection], Awaitable[list[Item]]],
-) -> list[Item]:
-    adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
-    cached = await cache.get_json(key)
+) -> bytes:
+    """The list as JSON bytes, rendered once per cache fill: a hit costs no validation."""
+    cached = await cache.get_bytes(key)
     if cached is not None:
-        items: list[Item] = adapter.validate_python(cached)
-        return items
+        return cached
     async with database.read_transaction() as conn:
         items = await load(conn)
-    await cache.set_json(key, adapter.dump_python(items, mode="json"), CATALOG_TTL_SECONDS)
-    return items
+    rendered = TypeAdapter(list[model]).dump_json(items)  # type: ignore[valid-type]
+    await cache.set_bytes(key, rendered, CATALOG_TTL_SECONDS)
+    return rendered
 
 
-async def list_products(database: Database, cache: Cache) -> list[ProductPublic]:
-    return await _cached_list(
+async def products_json(database: Database, cache: Cache) -> bytes:
+    return await _cached_json(
         database, cache, PRODUCTS_CACHE_KEY, ProductPublic, repository.select_products
     )
 
 
-async def list_communes(database: Database, cache: Cache) -> list[CommunePublic]:
-    return await _cached_list(
+async def communes_json(database: Database, cache: Cache) -> bytes:
+    return await _cached_json(
         database, cache, COMMUNES_CACHE_KEY, CommunePublic, repository.select_communes
     )
 

@@ -1,4 +1,4 @@
-"""A small JSON cache: Redis when it answers, an in-process TTL map when it does not.
+"""A small bytes cache: Redis when it answers, an in-process TTL map when it does not.
 
 Losing Redis must never fail a request: every Redis error degrades to the local map and is
 logged once per outage.
@@ -6,9 +6,7 @@ logged once per outage.
 
 from __future__ import annotations
 
-import json
 import time
-from typing import Any
 
 import structlog
 from redis.asyncio import Redis
@@ -28,7 +26,7 @@ class Cache:
         self._redis = redis
         self.default_ttl = default_ttl
         self.retry_after = retry_after
-        self._local: dict[str, tuple[float, str]] = {}
+        self._local: dict[str, tuple[float, bytes]] = {}
         self._redis_healthy = True
         self._skip_redis_until = 0.0
 
@@ -76,32 +74,30 @@ class Cache:
             self._local.clear()
         self._redis_healthy = True
 
-    async def get_json(self, key: str) -> Any | None:
-        raw: str | bytes | None = None
+    async def get_bytes(self, key: str) -> bytes | None:
         if self.redis is not None:
             try:
                 raw = await self.redis.get(KEY_PREFIX + key)
                 self._recovered()
-                return json.loads(raw) if raw is not None else None
+                return raw.encode() if isinstance(raw, str) else raw
             except RedisError as exc:
                 self._degraded(exc)
         entry = self._local.get(key)
         if entry is None or entry[0] < time.monotonic():
             self._local.pop(key, None)
             return None
-        return json.loads(entry[1])
+        return entry[1]
 
-    async def set_json(self, key: str, value: Any, ttl: float | None = None) -> None:
+    async def set_bytes(self, key: str, value: bytes, ttl: float | None = None) -> None:
         ttl = ttl or self.default_ttl
-        raw = json.dumps(value, default=str, ensure_ascii=False)
         if self.redis is not None:
             try:
-                await self.redis.set(KEY_PREFIX + key, raw, px=int(ttl * 1000))
+                await self.redis.set(KEY_PREFIX + key, value, px=int(ttl * 1000))
                 self._recovered()
                 return
             except RedisError as exc:
                 self._degraded(exc)
-        self._local[key] = (time.monotonic() + ttl, raw)
+        self._local[key] = (time.monotonic() + ttl, value)
 
     async def delete(self, *keys: str) -> None:
         for key in keys:
