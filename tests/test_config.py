@@ -47,6 +47,9 @@ class TestProductionRefusesInsecureDefaults:
             ({"database_url": ""}, "DATABASE_URL"),
             ({"public_base_url": "http://proveo.cl"}, "PUBLIC_BASE_URL"),
             ({"bcrypt_rounds": 4}, "BCRYPT_ROUNDS"),
+            ({"cors_origins": "*"}, "CORS_ORIGINS"),
+            ({"trusted_proxies": "10.0.0.1,*"}, "TRUSTED_PROXIES"),
+            ({"email_backend": "smtp", "smtp_user": "u", "smtp_tls": False}, "SMTP_TLS"),
         ],
     )
     def test_refuses(self, override: dict[str, object], complaint: str) -> None:

@@ -123,6 +123,7 @@ def create_app(
         CsrfMiddleware,
         secret=settings.secret_key.get_secret_value(),
         trusted_origins=[settings.public_base_url, *settings.cors_origins],
+        same_host_schemes=("https",) if settings.is_production else ("http", "https"),
     )
     if settings.rate_limit_enabled:
         app.add_middleware(

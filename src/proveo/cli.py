@@ -142,7 +142,7 @@ def _serve(settings: Settings) -> None:
             log_config=None,
             access_log=False,
             proxy_headers=True,
-            forwarded_allow_ips="127.0.0.1",
+            forwarded_allow_ips=",".join(ready.trusted_proxies),
         )
 
 

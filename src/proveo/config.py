@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     libretranslate_api_key: SecretStr = SecretStr("")
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1"])
     seed_demo: bool = False
     log_format: Literal["json", "console"] = "json"
     log_level: str = "INFO"
@@ -79,12 +81,13 @@ class Settings(BaseSettings):
     rate_limit_per_ip_per_minute: int = Field(default=300, ge=1)
     rate_limit_global_per_minute: int = Field(default=20_000, ge=1)
     login_attempts_per_ip_per_minute: int = Field(default=10, ge=1)
-    login_failures_per_account: int = Field(default=5, ge=1)
+    login_failures_per_account_and_ip: int = Field(default=5, ge=1)
+    login_failures_per_account: int = Field(default=50, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
     signup_per_ip_per_hour: int = Field(default=10, ge=1)
     resend_per_email_per_hour: int = Field(default=3, ge=1)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -103,6 +106,12 @@ class Settings(BaseSettings):
             problems.append("PROVEO_SEED_DEMO is refused in production (demo passwords are public)")
         if not self.database_url:
             problems.append("PROVEO_DATABASE_URL is required in production")
+        if "*" in self.cors_origins:
+            problems.append("PROVEO_CORS_ORIGINS must list origins; '*' with cookies is refused")
+        if "*" in self.trusted_proxies:
+            problems.append("PROVEO_TRUSTED_PROXIES must list proxies; '*' lets clients forge IPs")
+        if self.email_backend == "smtp" and self.smtp_user and not self.smtp_tls:
+            problems.append("PROVEO_SMTP_TLS is required when SMTP credentials are set")
         if self.bcrypt_rounds < 12:
             problems.append("PROVEO_BCRYPT_ROUNDS below 12 is refused in production")
         if not self.public_base_url.startswith("https://"):

@@ -95,3 +95,22 @@ class TestCsrf:
     ) -> None:
         await log_in(client, await create_user(conn))
         assert (await client.post("/api/v1/users/logout")).status_code == 403
+
+
+class TestCookieParsingCannotBypassCsrf:
+    """Found in review: a cookie the middleware's parser choked on hid the session from it."""
+
+    @pytest.mark.parametrize(
+        "junk", ["junk", "pref=a b", 'x="unterminated', "a=b\\c", "path=/", "expires=now"]
+    )
+    async def test_odd_cookies_do_not_hide_the_session(
+        self, client: httpx.AsyncClient, conn: Connection, junk: str
+    ) -> None:
+        await log_in(client, await create_user(conn))
+        token = client.cookies["access_token"]
+        client.cookies.clear()
+        response = await client.delete(
+            DELETE_ME, headers={"Cookie": f"{junk}; access_token={token}"}
+        )
+        assert response.status_code == 403
+        assert response.json()["code"] == "csrf_failed"

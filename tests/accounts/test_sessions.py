@@ -4,6 +4,7 @@ import time
 from uuid import uuid4
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from proveo.accounts.schemas import Role
@@ -88,7 +89,7 @@ class TestLogin:
         self, client: httpx.AsyncClient, conn: Connection, settings: Settings
     ) -> None:
         user = await create_user(conn)
-        for _ in range(settings.login_failures_per_account):
+        for _ in range(settings.login_failures_per_account_and_ip):
             failed = await client.post(LOGIN, json={"email": user.email, "password": "Wrong-pass1"})
             assert failed.status_code == 401
         locked = await client.post(LOGIN, json={"email": user.email, "password": DEFAULT_PASSWORD})
@@ -96,17 +97,49 @@ class TestLogin:
         assert locked.json()["code"] == "rate_limited"
         assert int(locked.headers["retry-after"]) > 60
 
-    async def test_lockout_follows_the_account_across_addresses(
+    async def test_a_guesser_locks_out_only_their_own_address(
         self, app: FastAPI, conn: Connection, settings: Settings
     ) -> None:
         user = await create_user(conn)
-        for index in range(settings.login_failures_per_account + 1):
+        attacker = httpx.ASGITransport(app=app, client=("203.0.113.9", 4000))
+        owner = httpx.ASGITransport(app=app, client=("198.51.100.7", 4000))
+        async with httpx.AsyncClient(transport=attacker, base_url="http://t") as http:
+            for _ in range(settings.login_failures_per_account_and_ip):
+                await http.post(LOGIN, json={"email": user.email, "password": "Wrong-pass1"})
+            locked = await http.post(LOGIN, json={"email": user.email, "password": "Wrong-pass1"})
+            assert locked.status_code == 429
+        async with httpx.AsyncClient(transport=owner, base_url="http://t") as http:
+            response = await http.post(
+                LOGIN, json={"email": user.email, "password": DEFAULT_PASSWORD}
+            )
+            assert response.status_code == 200
+
+    async def test_account_wide_budget_stops_guessing_from_many_addresses(
+        self, app: FastAPI, conn: Connection, settings: Settings
+    ) -> None:
+        app.state.settings = settings.model_copy(update={"login_failures_per_account": 8})
+        user = await create_user(conn)
+        statuses = []
+        for index in range(9):
             transport = httpx.ASGITransport(app=app, client=(f"127.0.0.{index + 10}", 4000))
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
                 response = await http.post(
                     LOGIN, json={"email": user.email, "password": "Wrong-pass1"}
                 )
-        assert response.status_code == 429
+                statuses.append(response.status_code)
+        assert statuses == [401] * 8 + [429]
+
+    async def test_spelling_variants_of_an_email_share_the_budget(
+        self, client: httpx.AsyncClient, conn: Connection, settings: Settings
+    ) -> None:
+        """PostgreSQL lower('İ') is 'i' where Python's is not: the key follows the account."""
+        user = await create_user(conn, email="admin.victim@proveo.cl")
+        for _ in range(settings.login_failures_per_account_and_ip):
+            await client.post(LOGIN, json={"email": user.email, "password": "Wrong-pass1"})
+        variant = await client.post(
+            LOGIN, json={"email": "admİn.victim@proveo.cl", "password": "Wrong-pass1"}
+        )
+        assert variant.status_code == 429
 
     async def test_per_ip_login_limit(
         self, app: FastAPI, conn: Connection, settings: Settings
@@ -128,10 +161,10 @@ class TestLogin:
         self, client: httpx.AsyncClient, conn: Connection, settings: Settings
     ) -> None:
         user = await create_user(conn)
-        for _ in range(settings.login_failures_per_account - 1):
+        for _ in range(settings.login_failures_per_account_and_ip - 1):
             await client.post(LOGIN, json={"email": user.email, "password": "Wrong-pass1"})
         session = await log_in(client, user)
-        for _ in range(settings.login_failures_per_account - 1):
+        for _ in range(settings.login_failures_per_account_and_ip - 1):
             response = await client.post(
                 LOGIN,
                 json={"email": user.email, "password": "Wrong-pass1"},
@@ -239,3 +272,23 @@ class TestLoginLanguage:
             await conn.fetchval("SELECT lang FROM proveo.user_account WHERE id = $1", user.id)
             == "en"
         )
+
+
+class TestOddClientAddresses:
+    """Found in review: a peer that is not an IP reached the `inet` cast and became a 500."""
+
+    @pytest.mark.parametrize("host", ["testclient", "garbage", "fe80::1%eth0"])
+    async def test_login_and_admin_audit_work(
+        self, app: FastAPI, conn: Connection, host: str
+    ) -> None:
+        from proveo.accounts.schemas import Role as UserRole
+
+        admin = await create_user(conn, role=UserRole.ADMIN)
+        target = await create_user(conn)
+        transport = httpx.ASGITransport(app=app, client=(host, 4000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            session = await log_in(http, admin)
+            response = await http.delete(
+                f"/api/v1/users/admin/users/{target.uuid}", headers=session.headers
+            )
+        assert response.status_code == 200

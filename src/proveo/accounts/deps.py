@@ -8,9 +8,9 @@ from fastapi import Depends, Request
 
 from proveo.accounts import service
 from proveo.accounts.schemas import SessionUser
-from proveo.core.csrf import SESSION_COOKIE
+from proveo.core.csrf import SAFE_METHODS, SESSION_COOKIE, csrf_satisfied
 from proveo.core.deps import AppSettings, Conn
-from proveo.core.errors import NotAuthenticated
+from proveo.core.errors import Forbidden, NotAuthenticated
 from proveo.core.security import SessionClaims, decode_session_token
 
 
@@ -22,9 +22,22 @@ def session_claims(request: Request, settings: AppSettings) -> SessionClaims | N
 Claims = Annotated[SessionClaims | None, Depends(session_claims)]
 
 
-async def current_user(conn: Conn, claims: Claims) -> SessionUser:
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+    default_detail = "Missing or invalid CSRF token (X-CSRF-Token header)"
+
+
+async def current_user(
+    request: Request, conn: Conn, claims: Claims, settings: AppSettings
+) -> SessionUser:
     if claims is None:
         raise NotAuthenticated()
+    # The CSRF middleware already checked this; checking again here ties the token to the very
+    # session this route acts for, whatever happens to the middleware stack.
+    if request.method not in SAFE_METHODS and not csrf_satisfied(
+        settings.secret_key.get_secret_value(), request.headers, request.cookies
+    ):
+        raise CsrfFailed()
     user = await service.authenticate(conn, claims)
     if user is None:
         raise NotAuthenticated("Your session has ended, log in again")

@@ -20,8 +20,9 @@ from proveo.accounts.schemas import (
     UserPublic,
 )
 from proveo.admin.deps import Actor
+from proveo.core.clients import limit_subject, storable_ip
 from proveo.core.csrf import CSRF_COOKIE, SESSION_COOKIE
-from proveo.core.deps import AppSettings, Conn, Page
+from proveo.core.deps import AppDatabase, AppSettings, Conn, Page
 from proveo.core.ratelimit import RateLimiter, enforce
 from proveo.core.security import csrf_token_for
 from proveo.integrations.email import EmailMessage, EmailSender, deliver
@@ -37,8 +38,12 @@ def _limiter(request: Request) -> RateLimiter:
     return limiter
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _client_host(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _subject(request: Request) -> str:
+    return limit_subject(_client_host(request))
 
 
 def _send_after_commit(request: Request, tasks: BackgroundTasks, message: EmailMessage) -> None:
@@ -57,15 +62,15 @@ async def sign_up(
     body: SignupRequest,
     request: Request,
     tasks: BackgroundTasks,
-    conn: Conn,
+    database: AppDatabase,
     settings: AppSettings,
 ) -> UserPublic:
     await enforce(
-        _limiter(request), f"signup-ip:{_client_ip(request)}",
+        _limiter(request), f"signup-ip:{_subject(request)}",
         limit=settings.signup_per_ip_per_hour, window=3600,
     )  # fmt: skip
     user, verification = await service.sign_up(
-        conn,
+        database,
         body,
         bcrypt_rounds=settings.bcrypt_rounds,
         public_base_url=settings.public_base_url,
@@ -98,21 +103,19 @@ async def resend_verification(
     body: ResendVerificationRequest,
     request: Request,
     tasks: BackgroundTasks,
-    conn: Conn,
+    database: AppDatabase,
     settings: AppSettings,
 ) -> Message:
     limiter = _limiter(request)
-    await enforce(limiter, f"resend-ip:{_client_ip(request)}", limit=10, window=3600)
-    await enforce(
-        limiter, f"resend-email:{body.email.lower()}",
-        limit=settings.resend_per_email_per_hour, window=3600,
-    )  # fmt: skip
+    await enforce(limiter, f"resend-ip:{_subject(request)}", limit=10, window=3600)
     verification = await service.resend_verification(
-        conn,
+        database,
         body.email,
         lang=body.lang,
         public_base_url=settings.public_base_url,
         verification_ttl=timedelta(hours=settings.verification_ttl_hours),
+        limiter=limiter,
+        per_account_per_hour=settings.resend_per_email_per_hour,
     )
     if verification is not None:
         _send_after_commit(request, tasks, verification.email)
@@ -128,26 +131,31 @@ async def log_in(
     body: LoginRequest,
     request: Request,
     response: Response,
-    conn: Conn,
+    database: AppDatabase,
     settings: AppSettings,
 ) -> LoginResponse:
     limiter = _limiter(request)
+    subject = _subject(request)
     await enforce(
-        limiter, f"login-ip:{_client_ip(request)}",
+        limiter, f"login-ip:{subject}",
         limit=settings.login_attempts_per_ip_per_minute, window=60,
     )  # fmt: skip
     session = await service.log_in(
-        conn,
+        database,
         email=body.email,
         password=body.password,
         lang=body.lang,
-        ip=_client_ip(request) if request.client else None,
+        client_subject=subject,
+        ip=storable_ip(_client_host(request)),
         user_agent=request.headers.get("user-agent"),
-        session_ttl=timedelta(minutes=settings.session_ttl_minutes),
-        bcrypt_rounds=settings.bcrypt_rounds,
+        policy=service.LoginPolicy(
+            session_ttl=timedelta(minutes=settings.session_ttl_minutes),
+            bcrypt_rounds=settings.bcrypt_rounds,
+            failures_per_account_and_address=settings.login_failures_per_account_and_ip,
+            failures_per_account=settings.login_failures_per_account,
+            lockout=timedelta(minutes=settings.login_lockout_minutes),
+        ),
         limiter=limiter,
-        failures_per_account=settings.login_failures_per_account,
-        lockout=timedelta(minutes=settings.login_lockout_minutes),
     )
     secret = settings.secret_key.get_secret_value()
     token = service.session_token(secret, session)

@@ -23,7 +23,7 @@ from proveo.accounts.schemas import (
 )
 from proveo.admin import service as admin_service
 from proveo.companies import service as companies_service
-from proveo.core.db import Connection
+from proveo.core.db import Connection, Database
 from proveo.core.errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound
 from proveo.core.ratelimit import RateLimiter, enforce
 from proveo.core.security import (
@@ -105,31 +105,33 @@ async def _new_verification(
 
 
 async def sign_up(
-    conn: Connection,
+    database: Database,
     request: SignupRequest,
     *,
     bcrypt_rounds: int,
     public_base_url: str,
     verification_ttl: timedelta,
 ) -> tuple[UserRecord, Verification]:
-    if await repository.select_live_user_by_email(conn, request.email) is not None:
-        raise EmailTaken()
+    # Hash before taking a connection: no pooled connection waits on bcrypt.
     password_hash = await hash_password(request.password, bcrypt_rounds)
-    try:
-        user = await repository.insert_user(
-            conn,
-            name=request.name,
-            email=request.email,
-            password_hash=password_hash,
-            role=Role.USER,
-            email_verified=False,
-            lang=request.lang,
+    async with database.transaction() as conn:
+        if await repository.select_live_user_by_email(conn, request.email) is not None:
+            raise EmailTaken()
+        try:
+            user = await repository.insert_user(
+                conn,
+                name=request.name,
+                email=request.email,
+                password_hash=password_hash,
+                role=Role.USER,
+                email_verified=False,
+                lang=request.lang,
+            )
+        except asyncpg.UniqueViolationError as exc:  # a concurrent signup with the same email
+            raise EmailTaken() from exc
+        verification = await _new_verification(
+            conn, user, lang=request.lang, public_base_url=public_base_url, ttl=verification_ttl
         )
-    except asyncpg.UniqueViolationError as exc:  # a concurrent signup with the same email
-        raise EmailTaken() from exc
-    verification = await _new_verification(
-        conn, user, lang=request.lang, public_base_url=public_base_url, ttl=verification_ttl
-    )
     log.info("user_signed_up", user_uuid=str(user.uuid))
     return user, verification
 
@@ -154,20 +156,28 @@ async def verify_email(conn: Connection, token: str) -> tuple[bool, Lang | None]
 
 
 async def resend_verification(
-    conn: Connection,
+    database: Database,
     email: str,
     *,
     lang: Lang | None,
     public_base_url: str,
     verification_ttl: timedelta,
+    limiter: RateLimiter,
+    per_account_per_hour: int,
 ) -> Verification | None:
     """A new link for a live unverified account; None otherwise (the caller says the same)."""
-    user = await repository.select_live_user_by_email(conn, email)
-    if user is None or user.email_verified:
-        return None
-    return await _new_verification(
-        conn, user, lang=lang or user.lang, public_base_url=public_base_url, ttl=verification_ttl
-    )
+    async with database.transaction() as conn:
+        user = await repository.select_live_user_by_email(conn, email)
+        # Keyed on the account the database found, so spelling variants of one address share
+        # a budget; unknown addresses are limited alike, so a 429 reveals nothing.
+        subject = str(user.uuid) if user else email.casefold()
+        await enforce(limiter, f"resend:{subject}", limit=per_account_per_hour, window=3600)
+        if user is None or user.email_verified:
+            return None
+        return await _new_verification(
+            conn, user, lang=lang or user.lang, public_base_url=public_base_url,
+            ttl=verification_ttl,
+        )  # fmt: skip
 
 
 # --- Sessions -------------------------------------------------------------------------------
@@ -178,42 +188,59 @@ def _dummy_hash(rounds: int) -> str:
     return hash_password_sync("proveo-timing-equaliser", rounds)
 
 
+@dataclass(frozen=True)
+class LoginPolicy:
+    session_ttl: timedelta
+    bcrypt_rounds: int
+    failures_per_account_and_address: int
+    failures_per_account: int
+    lockout: timedelta
+
+
 async def log_in(
-    conn: Connection,
+    database: Database,
     *,
     email: str,
     password: str,
     lang: Lang | None,
+    client_subject: str,
     ip: str | None,
     user_agent: str | None,
-    session_ttl: timedelta,
-    bcrypt_rounds: int,
+    policy: LoginPolicy,
     limiter: RateLimiter,
-    failures_per_account: int,
-    lockout: timedelta,
 ) -> NewSession:
-    # Every attempt counts against the account; a success clears the count. Past the limit the
-    # account is locked for the window, whichever address the attempts come from.
-    account_key = f"login-account:{email.strip().lower()}"
-    await enforce(limiter, account_key, limit=failures_per_account, window=lockout.total_seconds())
-    user = await repository.select_live_user_by_email(conn, email.strip())
+    """Check the password with no database connection held (bcrypt takes ~250 ms)."""
+    async with database.transaction() as conn:
+        user = await repository.select_live_user_by_email(conn, email.strip())
+    # Two budgets per account, keyed on what the database found: a tight one per client
+    # address (a guesser locks out only themselves), and a wider one across addresses.
+    account = str(user.uuid) if user else email.strip().casefold()
+    budgets = (
+        (f"login:{account}:{client_subject}", policy.failures_per_account_and_address),
+        (f"login:{account}", policy.failures_per_account),
+    )
+    window = policy.lockout.total_seconds()
+    for key, limit in budgets:
+        await enforce(limiter, key, limit=limit, window=window)
     if user is None:
         # Same bcrypt work as a real check: an unknown email is not faster than a wrong password.
-        dummy = await asyncio.to_thread(_dummy_hash, bcrypt_rounds)
+        dummy = await asyncio.to_thread(_dummy_hash, policy.bcrypt_rounds)
         await verify_password(password, dummy)
         raise InvalidCredentials()
     if not await verify_password(password, user.password_hash):
         log.info("login_failed", user_uuid=str(user.uuid))
         raise InvalidCredentials()
-    await limiter.reset(account_key)
-    if lang is not None and lang != user.lang:
-        # The language chosen at login is the one future emails use.
-        await repository.update_user_lang(conn, user.id, lang)
-        user = user.model_copy(update={"lang": lang})
-    expires_at = datetime.now(UTC) + session_ttl
-    session_id = await repository.insert_session(
-        conn, user.id, expires_at=expires_at, ip=ip, user_agent=(user_agent or "")[:512] or None
-    )
+    for key, _ in budgets:
+        await limiter.reset(key)
+    expires_at = datetime.now(UTC) + policy.session_ttl
+    async with database.transaction() as conn:
+        if lang is not None and lang != user.lang:
+            # The language chosen at login is the one future emails use.
+            await repository.update_user_lang(conn, user.id, lang)
+            user = user.model_copy(update={"lang": lang})
+        session_id = await repository.insert_session(
+            conn, user.id, expires_at=expires_at, ip=ip, user_agent=(user_agent or "")[:512] or None
+        )
     log.info("login_succeeded", user_uuid=str(user.uuid))
     return NewSession(session_id=session_id, expires_at=expires_at, user=user)
 

@@ -8,12 +8,13 @@ from fastapi import Depends, Request
 
 from proveo.accounts.deps import AdminUser
 from proveo.admin.service import AdminActor
+from proveo.core.clients import storable_ip
 
 
 def admin_actor(request: Request, admin: AdminUser) -> AdminActor:
     return AdminActor(
         uuid=admin.uuid,
-        ip=request.client.host if request.client else None,
+        ip=storable_ip(request.client.host if request.client else None),
         request_id=request.state.request_id,
     )
 

@@ -8,10 +8,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from proveo.core.errors import error_response
@@ -29,20 +29,39 @@ def origin_of(url: str) -> str:
 
 
 def read_cookies(headers: Headers) -> dict[str, str]:
-    cookie = SimpleCookie()
-    for raw in headers.getlist("cookie"):
-        try:
-            cookie.load(raw)
-        except CookieError:
-            continue
-    return {name: morsel.value for name, morsel in cookie.items()}
+    # Exactly the parser behind `request.cookies`: the session this middleware sees must be the
+    # session the routes authenticate, whatever odd cookies the browser also sends.
+    cookies: dict[str, str] = {}
+    for header in headers.getlist("cookie"):
+        cookies.update(cookie_parser(header))
+    return cookies
+
+
+def csrf_satisfied(secret: str, headers: Headers, cookies: dict[str, str]) -> bool:
+    """True unless the request carries a valid session without the matching CSRF token."""
+    claims = decode_session_token(secret, cookies.get(SESSION_COOKIE, ""))
+    if claims is None:
+        return True
+    return csrf_token_matches(
+        secret, claims.session_id, headers.get(CSRF_HEADER, ""), cookies.get(CSRF_COOKIE, "")
+    )
 
 
 class CsrfMiddleware:
-    def __init__(self, app: ASGIApp, *, secret: str, trusted_origins: Iterable[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        secret: str,
+        trusted_origins: Iterable[str],
+        same_host_schemes: tuple[str, ...] = ("http", "https"),
+    ) -> None:
         self.app = app
         self.secret = secret
         self.trusted_origins = frozenset(origin_of(origin) for origin in trusted_origins)
+        # An Origin naming the Host the request came to is same-origin; production only
+        # accepts it over https.
+        self.same_host_schemes = same_host_schemes
 
     def _origin_allowed(self, scope: Scope, headers: Headers) -> bool:
         if headers.get("sec-fetch-site") == "cross-site":
@@ -55,7 +74,7 @@ class CsrfMiddleware:
             return True
         host = headers.get("host")
         return host is not None and origin in {
-            f"{scheme}://{host.lower()}" for scheme in ("http", "https")
+            f"{scheme}://{host.lower()}" for scheme in self.same_host_schemes
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -67,14 +86,7 @@ class CsrfMiddleware:
             response = error_response(403, "Cross-origin request refused", "cross_origin_refused")
             await response(scope, receive, send)
             return
-        cookies = read_cookies(headers)
-        claims = decode_session_token(self.secret, cookies.get(SESSION_COOKIE, ""))
-        if claims is not None and not csrf_token_matches(
-            self.secret,
-            claims.session_id,
-            headers.get(CSRF_HEADER, ""),
-            cookies.get(CSRF_COOKIE, ""),
-        ):
+        if not csrf_satisfied(self.secret, headers, read_cookies(headers)):
             response = error_response(
                 403, "Missing or invalid CSRF token (X-CSRF-Token header)", "csrf_failed"
             )

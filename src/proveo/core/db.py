@@ -164,7 +164,8 @@ class Database:
     @asynccontextmanager
     async def _begin(self, pool: Pool, *, readonly: bool) -> AsyncIterator[Connection]:
         """Acquire and BEGIN; everything before the caller's first statement can be retried."""
-        conn = await pool.acquire()
+        # Bounded: a starved pool answers 503 through the retry, instead of queueing forever.
+        conn = await pool.acquire(timeout=self._connect_timeout)
         try:
             tx = conn.transaction(readonly=readonly)
             await tx.start()

@@ -29,6 +29,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from proveo.core.clients import limit_subject
 from proveo.core.errors import TooManyRequests, error_response
 
 log = structlog.get_logger(__name__)
@@ -246,8 +247,10 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        ip = client[0] if client else "unknown"
-        result = await self.limiter.hit(f"ip:{ip}", limit=self.per_ip_limit, window=self.window)
+        subject = limit_subject(client[0] if client else None)
+        result = await self.limiter.hit(
+            f"ip:{subject}", limit=self.per_ip_limit, window=self.window
+        )
         if result.allowed:
             result = await self.limiter.hit("global", limit=self.global_limit, window=self.window)
         if not result.allowed:
