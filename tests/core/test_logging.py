@@ -50,3 +50,28 @@ class TestStructuredLogging:
         assert access_line["status"] == 200
         assert handler_line["password"] == "[redacted]"
         assert "hunter2" not in json.dumps(lines)
+
+
+class TestSecretsStayOutOfLogs:
+    async def test_verification_tokens_are_redacted_from_access_log(
+        self,
+        settings: Settings,
+        conn: Connection,
+        cache: Cache,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        app = create_app(
+            settings.model_copy(update={"log_format": "json", "log_level": "INFO"}),
+            database=PinnedDatabase(conn),
+            cache=cache,
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            await http.get("/api/v1/users/verify-email/SECRET-TOKEN-VALUE-1234")
+        # Only the server's lines: the test's own HTTP client logs the URL it called.
+        server_lines = [
+            line for line in _json_lines(capsys.readouterr().err) if line["logger"] != "httpx"
+        ]
+        assert "SECRET-TOKEN-VALUE-1234" not in json.dumps(server_lines)
+        access = next(line for line in server_lines if line["event"] == "request")
+        assert access["path"] == "/api/v1/users/verify-email/[redacted]"

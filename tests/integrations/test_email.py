@@ -418,3 +418,16 @@ class TestBuildEmailSender:
         sender = build_email_sender(configured)
         assert isinstance(sender, ResendEmailSender)
         assert sender.api_url == "https://api.resend.com"
+
+
+class TestInternationalisedDomains:
+    def test_domain_is_sent_in_idna_form(self) -> None:
+        from proveo.integrations.email import EmailMessage, ascii_address, build_mime
+
+        assert ascii_address("user@bücher.de") == "user@xn--bcher-kva.de"
+        assert ascii_address("plain@proveo.cl") == "plain@proveo.cl"
+        mime = build_mime(
+            EmailMessage(to="user@bücher.de", subject="Hola", text="t", html="<p>h</p>"),
+            "Proveo <no-reply@proveo.cl>",
+        )
+        assert mime["To"] == "user@xn--bcher-kva.de"

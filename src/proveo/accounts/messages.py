@@ -10,7 +10,7 @@ from proveo.integrations.email import EmailMessage
 _VERIFY_EMAIL = {
     "es": {
         "subject": "Confirma tu correo en Proveo",
-        "greeting": "Hola {name}:",
+        "greeting": "Hola:",
         "body": (
             "Confirma tu correo para publicar tu empresa en Proveo. El enlace vence en 24 horas."
         ),
@@ -19,7 +19,7 @@ _VERIFY_EMAIL = {
     },
     "en": {
         "subject": "Confirm your email on Proveo",
-        "greeting": "Hello {name},",
+        "greeting": "Hello,",
         "body": (
             "Confirm your email to publish your company on Proveo. The link expires in 24 hours."
         ),
@@ -29,9 +29,11 @@ _VERIFY_EMAIL = {
 }
 
 
-def verification_email(*, to: str, name: str, link: str, lang: Lang) -> EmailMessage:
+def verification_email(*, to: str, link: str, lang: Lang) -> EmailMessage:
+    """No user-chosen text (such as the account name) goes into it: a signup with someone
+    else's address must not be able to put its words in their inbox."""
     words = _VERIFY_EMAIL[lang]
-    greeting = words["greeting"].format(name=name)
+    greeting = words["greeting"]
     text = f"{greeting}\n\n{words['body']}\n\n{link}\n\n{words['ignore']}\n\nProveo\n"
     html = (
         f'<!doctype html><html lang="{lang}"><body style="font-family:sans-serif">'
@@ -48,6 +50,12 @@ _PAGES = {
         "Tu correo quedó confirmado. Ya puedes publicar tu empresa.",
         "Email confirmed",
         "Your email is confirmed. You can now publish your company.",
+    ),
+    "already_verified": (
+        "Correo ya confirmado",
+        "Este enlace ya se usó y tu correo está confirmado. Puedes iniciar sesión.",
+        "Email already confirmed",
+        "This link was already used and your email is confirmed. You can log in.",
     ),
     "invalid": (
         "Enlace no válido",

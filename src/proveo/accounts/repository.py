@@ -68,7 +68,8 @@ VALUES ($1, $2, $3)
 
 # Locks the token row: two clicks on the same link cannot both succeed.
 SELECT_VERIFICATION_TOKEN_FOR_UPDATE = """
-SELECT t.id, t.user_id, t.expires_at, t.used_at, u.deleted_at AS user_deleted_at, u.lang
+SELECT t.id, t.user_id, t.expires_at, t.used_at, u.deleted_at AS user_deleted_at, u.lang,
+       u.email_verified AS user_verified
 FROM proveo.email_verification_token t
 JOIN proveo.user_account u ON u.id = t.user_id
 WHERE t.token_hash = $1

@@ -12,6 +12,7 @@ from proveo.accounts.deps import AdminUser, Claims, CurrentUser
 from proveo.accounts.messages import verification_page
 from proveo.accounts.schemas import (
     AdminUserView,
+    Lang,
     LoginRequest,
     LoginResponse,
     Message,
@@ -89,11 +90,12 @@ async def sign_up(
 async def verify_email(
     token: str, conn: Conn, lang: Annotated[str | None, Query(max_length=2)] = None
 ) -> HTMLResponse:
-    verified, user_lang = await service.verify_email(conn, token)
-    page_lang = lang if lang in ("es", "en") else (user_lang or "es")
+    outcome, user_lang = await service.verify_email(conn, token)
+    page_lang: Lang = lang if lang in ("es", "en") else (user_lang or "es")  # type: ignore[assignment]
     return HTMLResponse(
-        verification_page("verified" if verified else "invalid", page_lang),  # type: ignore[arg-type]
-        status_code=200 if verified else 400,
+        verification_page(outcome.value, page_lang),
+        # A used link stays a 400 (SPEC), though its page says the address is confirmed.
+        status_code=200 if outcome is service.VerificationOutcome.VERIFIED else 400,
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
 

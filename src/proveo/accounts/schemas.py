@@ -134,6 +134,7 @@ class VerificationTokenRecord(BaseModel):
     expires_at: datetime
     used_at: datetime | None
     user_deleted_at: datetime | None
+    user_verified: bool
     lang: Lang
 
 

@@ -6,6 +6,7 @@ import asyncio
 import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from uuid import UUID
 
 import asyncpg
@@ -99,7 +100,7 @@ async def _new_verification(
         conn, user.id, token_digest(token), datetime.now(UTC) + ttl
     )
     message = verification_email(
-        to=user.email, name=user.name, link=_verification_link(public_base_url, token), lang=lang
+        to=user.email, link=_verification_link(public_base_url, token), lang=lang
     )
     return Verification(email=message)
 
@@ -136,23 +137,27 @@ async def sign_up(
     return user, verification
 
 
-async def verify_email(conn: Connection, token: str) -> tuple[bool, Lang | None]:
-    """(verified, the user's language). Unknown, used, expired or deleted-user tokens fail."""
+class VerificationOutcome(StrEnum):
+    VERIFIED = "verified"
+    ALREADY_VERIFIED = "already_verified"  # e.g. a mail scanner opened the link first
+    INVALID = "invalid"
+
+
+async def verify_email(conn: Connection, token: str) -> tuple[VerificationOutcome, Lang | None]:
+    """The outcome and the user's language. Unknown, used, expired or deleted-user tokens fail."""
     if not token or len(token) > 256:
-        return False, None
+        return VerificationOutcome.INVALID, None
     record = await repository.select_verification_token_for_update(conn, token_digest(token))
-    if record is None:
-        return False, None
-    if (
-        record.used_at is not None
-        or record.user_deleted_at is not None
-        or record.expires_at <= datetime.now(UTC)
-    ):
-        return False, record.lang
+    if record is None or record.user_deleted_at is not None:
+        return VerificationOutcome.INVALID, None
+    if record.used_at is not None and record.user_verified:
+        return VerificationOutcome.ALREADY_VERIFIED, record.lang
+    if record.used_at is not None or record.expires_at <= datetime.now(UTC):
+        return VerificationOutcome.INVALID, record.lang
     await repository.update_user_verified(conn, record.user_id)
     # Every outstanding link of this user dies with the one that worked.
     await repository.update_user_tokens_used(conn, record.user_id)
-    return True, record.lang
+    return VerificationOutcome.VERIFIED, record.lang
 
 
 async def resend_verification(
@@ -274,7 +279,10 @@ async def _retire_user(conn: Connection, user_id: int) -> list[str]:
 
     Returns the image objects to remove once the transaction has committed.
     """
-    await repository.update_user_soft_deleted(conn, user_id)
+    # The row lock taken by this UPDATE serialises concurrent deletions: the second one finds
+    # the user already deleted and stops here.
+    if await repository.update_user_soft_deleted(conn, user_id) is None:
+        raise UserNotFound()
     await repository.update_user_sessions_revoked(conn, user_id)
     await repository.update_user_tokens_used(conn, user_id)
     return await companies_service.retire_company_of_user(conn, user_id)

@@ -33,6 +33,14 @@ def _incoming_request_id(scope: Scope) -> str | None:
     return None
 
 
+# Single-use secrets travel in these paths; logs must not keep a usable copy.
+_SECRET_PATH = re.compile(r"(/users/verify-email/)[^/]+")
+
+
+def _loggable_path(path: str) -> str:
+    return _SECRET_PATH.sub(r"\1[redacted]", path)
+
+
 class RequestContextMiddleware:
     """Binds a correlation id to every log line of the request and echoes it as X-Request-ID."""
 
@@ -62,7 +70,7 @@ class RequestContextMiddleware:
             log.info(
                 "request",
                 method=scope["method"],
-                path=scope["path"],
+                path=_loggable_path(scope["path"]),
                 status=status_holder["status"],
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )

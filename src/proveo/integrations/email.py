@@ -53,13 +53,27 @@ class EmailDeliveryError(Exception):
         self.retryable = retryable
 
 
+def ascii_address(address: str) -> str:
+    """An internationalised domain in its IDNA (punycode) form, which every relay accepts.
+
+    Non-ASCII local parts would need SMTPUTF8 and are left as they are.
+    """
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
 def build_mime(message: EmailMessage, sender: str) -> email.message.EmailMessage:
     """A multipart/alternative message (text first, HTML preferred) with the usual headers."""
     domain = email.utils.parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     mime = email.message.EmailMessage()
     try:
         mime["From"] = sender
-        mime["To"] = message.to
+        mime["To"] = ascii_address(message.to)
         mime["Subject"] = message.subject
         mime["Date"] = email.utils.format_datetime(datetime.now(UTC))
         mime["Message-ID"] = f"<{message.key}@{domain}>"
