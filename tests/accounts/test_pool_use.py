@@ -1,0 +1,76 @@
+"""Logins must not hold a pooled connection while bcrypt runs (found in review)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from proveo.accounts import repository
+from proveo.accounts.schemas import Role
+from proveo.app import create_app
+from proveo.config import Settings
+from proveo.core.cache import Cache
+from proveo.core.db import Database
+from proveo.core.security import hash_password_sync
+
+PASSWORD = "Slow-hash-123"
+
+
+@pytest.fixture
+async def one_connection_db(database_dsn: str) -> AsyncIterator[Database]:
+    """A real pool with a single connection and a short acquire timeout."""
+    db = Database(database_dsn, min_size=1, max_size=1, connect_timeout=0.1, retry_attempts=1)
+    await db.open()
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+async def slow_hash_email(database: Database) -> AsyncIterator[str]:
+    email = f"slow-{uuid4().hex[:8]}@proveo.cl"
+    password_hash = await asyncio.to_thread(hash_password_sync, PASSWORD, 12)
+    async with database.transaction() as conn:
+        await repository.insert_user(
+            conn, name="Slow", email=email, password_hash=password_hash,
+            role=Role.USER, email_verified=True, lang="es",
+        )  # fmt: skip
+    yield email
+    async with database.transaction() as conn:
+        await conn.execute(
+            "DELETE FROM proveo.user_session WHERE user_id IN "
+            "(SELECT id FROM proveo.user_account WHERE email = $1)",
+            email,
+        )
+        await conn.execute("DELETE FROM proveo.user_account WHERE email = $1", email)
+
+
+async def test_other_requests_get_the_only_connection_while_logins_hash(
+    one_connection_db: Database, slow_hash_email: str, settings: Settings, cache: Cache
+) -> None:
+    app = create_app(
+        settings.model_copy(update={"password_hash_threads": 1}),
+        database=one_connection_db,
+        cache=cache,
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        logins = [
+            asyncio.create_task(
+                http.post(
+                    "/api/v1/users/login",
+                    json={"email": slow_hash_email, "password": PASSWORD},
+                )
+            )
+            for _ in range(3)
+        ]
+        await asyncio.sleep(0.05)  # the logins are now queued on bcrypt (~250 ms each)
+        during = [(await http.get("/api/v1/users/me")).status_code for _ in range(5)]
+        statuses = [response.status_code for response in await asyncio.gather(*logins)]
+    assert statuses == [200, 200, 200]
+    # 401 means the request got a connection and checked the (absent) session; a held
+    # connection would have made it wait past the 0.1 s acquire timeout and answer 503.
+    assert during == [401] * 5
