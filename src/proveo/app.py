@@ -15,7 +15,7 @@ from proveo import __version__
 from proveo.accounts.router import router as accounts_router
 from proveo.admin.router import router as admin_router
 from proveo.catalog.router import communes_router, products_router
-from proveo.config import Settings
+from proveo.config import DEVELOPMENT_SECRET_KEY, Settings
 from proveo.core.cache import Cache
 from proveo.core.csrf import CsrfMiddleware
 from proveo.core.db import Database
@@ -88,6 +88,11 @@ def create_app(
         if owns_database:
             await app.state.database.open()
         log.info("proveo_started", version=__version__, env=settings.env.value)
+        if settings.secret_key.get_secret_value() == DEVELOPMENT_SECRET_KEY:
+            log.warning(
+                "insecure_development_secret_key",
+                hint="anyone can forge sessions; set PROVEO_SECRET_KEY (production refuses this)",
+            )
         try:
             yield
         finally:
