@@ -57,4 +57,4 @@ test: deps system-deps lint ## Install what the suite needs and run all of it
 
 .PHONY: bench
 bench: deps ## Run the benchmarks under bench/ (they print figures and ratios)
-	@for script in bench/*.py; do [ -e "$$script" ] || continue; echo "== $$script"; $(UV) run --frozen --no-sync python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do [ -e "$$script" ] || continue; echo "== $$script"; $(UV) run --frozen --no-sync python $$script || exit 1; done
