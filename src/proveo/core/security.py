@@ -16,13 +16,19 @@ import hmac
 import os
 import secrets
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
 import bcrypt
 import jwt
+
+from proveo.core.errors import ServiceUnavailable
+
+T = TypeVar("T")
 
 DEFAULT_BCRYPT_ROUNDS = 12
 
@@ -43,40 +49,63 @@ def verify_password_sync(password: str, password_hash: str) -> bool:
 
 
 # bcrypt releases the GIL. Hashing threads are capped so a burst of logins cannot take every
-# core: by default one core stays free for the event loop and the requests it serves.
-_hashing_pool: ThreadPoolExecutor | None = None
+# core: by default one core stays free for the event loop and the requests it serves. The queue
+# in front of them is bounded too: past it, a login is told to retry rather than wait minutes.
+HASH_QUEUE_PER_THREAD = 16
+
+
+class PasswordHashingBusy(ServiceUnavailable):
+    code = "busy"
+    default_detail = "Too many logins at once, try again in a moment"
+
+
+@dataclass
+class _Hashing:
+    pool: ThreadPoolExecutor
+    max_pending: int
+    pending: int = 0
+
+
+_hashing: _Hashing | None = None
 
 
 def default_hashing_threads() -> int:
     return max(1, (os.cpu_count() or 1) - 1)
 
 
-def configure_hashing_threads(threads: int) -> None:
-    """0 means the default. Called once by create_app from PROVEO_PASSWORD_HASH_THREADS."""
-    global _hashing_pool
-    previous = _hashing_pool
-    _hashing_pool = ThreadPoolExecutor(
-        max_workers=threads or default_hashing_threads(), thread_name_prefix="bcrypt"
+def configure_hashing_threads(threads: int, *, max_pending: int | None = None) -> None:
+    """0 threads means the default. Called once by create_app (PROVEO_PASSWORD_HASH_THREADS)."""
+    global _hashing
+    previous = _hashing
+    workers = threads or default_hashing_threads()
+    _hashing = _Hashing(
+        pool=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bcrypt"),
+        max_pending=max_pending or workers * HASH_QUEUE_PER_THREAD,
     )
     if previous is not None:
-        previous.shutdown(wait=False)
+        previous.pool.shutdown(wait=False)
 
 
-def _pool() -> ThreadPoolExecutor:
-    if _hashing_pool is None:
+async def _off_loop(function: Callable[..., T], *args: Any) -> T:
+    if _hashing is None:
         configure_hashing_threads(0)
-    assert _hashing_pool is not None
-    return _hashing_pool
+    assert _hashing is not None
+    hashing = _hashing
+    if hashing.pending >= hashing.max_pending:
+        raise PasswordHashingBusy(headers={"Retry-After": "2"})
+    hashing.pending += 1
+    try:
+        return await asyncio.get_running_loop().run_in_executor(hashing.pool, function, *args)
+    finally:
+        hashing.pending -= 1
 
 
 async def hash_password(password: str, rounds: int = DEFAULT_BCRYPT_ROUNDS) -> str:
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_pool(), hash_password_sync, password, rounds)
+    return await _off_loop(hash_password_sync, password, rounds)
 
 
 async def verify_password(password: str, password_hash: str) -> bool:
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_pool(), verify_password_sync, password, password_hash)
+    return await _off_loop(verify_password_sync, password, password_hash)
 
 
 # --- Session tokens -------------------------------------------------------------------------
