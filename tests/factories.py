@@ -77,3 +77,29 @@ def verification_link(message: EmailMessage) -> str:
         if "/users/verify-email/" in line:
             return line.strip()
     raise AssertionError("no verification link in the email")
+
+
+_BOOKKEEPING = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
+
+
+class QueryCounter:
+    """Counts the statements a connection runs (asyncpg's query logger), for N+1 guards."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.queries: list[str] = []
+
+    def _record(self, record: object) -> None:
+        self.queries.append(str(getattr(record, "query", "")))
+
+    def __enter__(self) -> QueryCounter:
+        self.conn.add_query_logger(self._record)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.conn.remove_query_logger(self._record)
+
+    @property
+    def statements(self) -> list[str]:
+        """Without transaction bookkeeping (BEGIN, SAVEPOINT, RELEASE...)."""
+        return [q for q in self.queries if not q.lstrip().upper().startswith(_BOOKKEEPING)]
