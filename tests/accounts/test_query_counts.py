@@ -24,7 +24,7 @@ class TestNoNPlusOne:
             await create_user(conn)
         assert await _count(client, conn, "/api/v1/users/admin/all-users") == few
         # The session check, the page and its total.
-        assert few <= 3
+        assert 2 <= few <= 3
 
     async def test_audit_log(self, client: httpx.AsyncClient, conn: Connection) -> None:
         admin = await create_user(conn, role=Role.ADMIN)
@@ -37,3 +37,4 @@ class TestNoNPlusOne:
                 headers=session.headers,
             )
         assert await _count(client, conn, "/api/v1/admin/audit-log") == few
+        assert few >= 2
