@@ -123,10 +123,6 @@ class SessionUser(BaseModel):
     lang: Lang
     created_at: datetime
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
-
 
 class VerificationTokenRecord(BaseModel):
     id: int

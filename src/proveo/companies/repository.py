@@ -18,8 +18,6 @@ WHERE p.uuid = $2 AND c.uuid = $3
 RETURNING uuid
 """
 
-COUNT_LIVE_COMPANIES = "SELECT count(*) FROM proveo.company WHERE deleted_at IS NULL"
-
 
 async def insert_company(
     conn: Connection,
@@ -57,11 +55,6 @@ async def insert_company(
     if company_uuid is None:
         raise LookupError("unknown product or commune")
     return company_uuid
-
-
-async def count_live_companies(conn: Connection) -> int:
-    count: int = await conn.fetchval(COUNT_LIVE_COMPANIES)
-    return count
 
 
 UPDATE_COMPANY_OF_USER_SOFT_DELETED = """

@@ -41,10 +41,6 @@ async def create_bilingual_company(
     )
 
 
-async def count_live_companies(conn: Connection) -> int:
-    return await repository.count_live_companies(conn)
-
-
 async def retire_company_of_user(conn: Connection, user_id: int) -> list[str]:
     """Soft-delete the user's live company; returns the object names to delete after commit."""
     retired = await repository.update_company_of_user_soft_deleted(conn, user_id)

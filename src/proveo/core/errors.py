@@ -5,7 +5,6 @@ Every error leaves the API as `{"detail": ..., "code": ...}`; a client can never
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -161,7 +160,3 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(asyncpg.CharacterNotInRepertoireError, _handle_unstorable_text)
     app.add_exception_handler(asyncpg.UntranslatableCharacterError, _handle_unstorable_text)
     app.add_exception_handler(Exception, _handle_unexpected)
-
-
-def json_dumps_safe(value: Any) -> str:
-    return json.dumps(value, default=str, ensure_ascii=False)
