@@ -5,6 +5,7 @@ import json
 import httpx
 import pytest
 import structlog
+from fastapi import FastAPI
 from starlette.routing import Mount
 
 from proveo.app import create_app
@@ -18,19 +19,21 @@ def _json_lines(text: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
+@pytest.fixture
+def json_app(settings: Settings, conn: Connection, cache: Cache) -> FastAPI:
+    """The app logging JSON lines at INFO, as in production."""
+    return create_app(
+        settings.model_copy(update={"log_format": "json", "log_level": "INFO"}),
+        database=PinnedDatabase(conn),
+        cache=cache,
+    )
+
+
 class TestStructuredLogging:
     async def test_every_line_of_a_request_carries_its_correlation_id(
-        self,
-        settings: Settings,
-        conn: Connection,
-        cache: Cache,
-        capsys: pytest.CaptureFixture[str],
+        self, json_app: FastAPI, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        app = create_app(
-            settings.model_copy(update={"log_format": "json", "log_level": "INFO"}),
-            database=PinnedDatabase(conn),
-            cache=cache,
-        )
+        app = json_app
 
         @app.get("/api/v1/log-probe")
         async def probe() -> dict[str, str]:
@@ -54,18 +57,9 @@ class TestStructuredLogging:
 
 class TestSecretsStayOutOfLogs:
     async def test_verification_tokens_are_redacted_from_access_log(
-        self,
-        settings: Settings,
-        conn: Connection,
-        cache: Cache,
-        capsys: pytest.CaptureFixture[str],
+        self, json_app: FastAPI, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        app = create_app(
-            settings.model_copy(update={"log_format": "json", "log_level": "INFO"}),
-            database=PinnedDatabase(conn),
-            cache=cache,
-        )
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=json_app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             await http.get("/api/v1/users/verify-email/SECRET-TOKEN-VALUE-1234")
         # Only the server's lines: the test's own HTTP client logs the URL it called.

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from proveo.core.text import Name, has_control_characters
 
 Lang = Literal["es", "en"]
 
@@ -34,7 +35,7 @@ def _character_classes(password: str) -> int:
 
 
 def _check_password(password: str) -> str:
-    if any(unicodedata.category(char) == "Cc" for char in password):
+    if has_control_characters(password):
         raise ValueError("Password must not contain control characters")
     if len(password) < PASSPHRASE_LENGTH and _character_classes(password) < 2:
         raise ValueError(
@@ -44,20 +45,10 @@ def _check_password(password: str) -> str:
     return password
 
 
-def _clean_name(name: str) -> str:
-    cleaned = "".join(char for char in name if unicodedata.category(char)[0] != "C").strip()
-    if not cleaned:
-        raise ValueError("Name must not be blank")
-    return cleaned
-
-
 Password = Annotated[
     str,
     Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
     AfterValidator(_check_password),
-]
-PersonName = Annotated[
-    str, StringConstraints(min_length=1, max_length=100), AfterValidator(_clean_name)
 ]
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
 
@@ -67,14 +58,14 @@ class _Strict(BaseModel):
 
 
 class SignupRequest(_Strict):
-    name: PersonName
+    name: Name
     email: Email
     password: Password
     lang: Lang = "es"
 
 
 def _no_control_characters(value: str) -> str:
-    if any(unicodedata.category(char) == "Cc" for char in value):
+    if has_control_characters(value):
         raise ValueError("must not contain control characters")
     return value
 

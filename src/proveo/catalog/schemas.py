@@ -1,22 +1,10 @@
 from __future__ import annotations
 
-import unicodedata
-from typing import Annotated
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
-
-def _clean(value: str) -> str:
-    cleaned = "".join(c for c in value if unicodedata.category(c)[0] != "C").strip()
-    if not cleaned:
-        raise ValueError("must not be blank")
-    return cleaned
-
-
-CatalogName = Annotated[
-    str, StringConstraints(min_length=1, max_length=100), AfterValidator(_clean)
-]
+from proveo.core.text import Name
 
 
 class ProductPublic(BaseModel):
@@ -38,12 +26,12 @@ class CommunePublic(BaseModel):
 class ProductIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name_es: CatalogName
-    name_en: CatalogName
+    name_es: Name
+    name_en: Name
 
 
 class CommuneIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: CatalogName
-    region: CatalogName
+    name: Name
+    region: Name
