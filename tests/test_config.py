@@ -10,6 +10,7 @@ PRODUCTION = {
     "secret_key": "k" * 48,
     "database_url": "postgresql://proveo@db/proveo",
     "public_base_url": "https://proveo.cl",
+    "email_backend": "resend",
 }
 
 
@@ -48,6 +49,7 @@ class TestProductionRefusesInsecureDefaults:
             ({"public_base_url": "http://proveo.cl"}, "PUBLIC_BASE_URL"),
             ({"bcrypt_rounds": 4}, "BCRYPT_ROUNDS"),
             ({"cors_origins": "*"}, "CORS_ORIGINS"),
+            ({"email_backend": "console"}, "EMAIL_BACKEND"),
             ({"trusted_proxies": "10.0.0.1,*"}, "TRUSTED_PROXIES"),
             ({"email_backend": "smtp", "smtp_user": "u", "smtp_tls": False}, "SMTP_TLS"),
         ],

@@ -110,6 +110,8 @@ class Settings(BaseSettings):
             problems.append("PROVEO_CORS_ORIGINS must list origins; '*' with cookies is refused")
         if "*" in self.trusted_proxies:
             problems.append("PROVEO_TRUSTED_PROXIES must list proxies; '*' lets clients forge IPs")
+        if self.email_backend == "console":
+            problems.append("PROVEO_EMAIL_BACKEND=console delivers nothing: use smtp or resend")
         if self.email_backend == "smtp" and self.smtp_user and not self.smtp_tls:
             problems.append("PROVEO_SMTP_TLS is required when SMTP credentials are set")
         if self.bcrypt_rounds < 12:

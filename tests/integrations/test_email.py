@@ -371,7 +371,14 @@ class TestConsoleEmailSender:
         assert len(legacy.get_payload()) == 2
         [(level, _, fields)] = logs.calls
         assert level == "info"
-        assert fields == {"to": message.to, "subject": message.subject, "path": str(path)}
+        # Development only (production refuses the console backend): the text, with its link,
+        # is shown in the terminal.
+        assert fields == {
+            "to": message.to,
+            "subject": message.subject,
+            "path": str(path),
+            "text": message.text,
+        }
 
     async def test_file_names_sort_in_sending_order(self, tmp_path: Path) -> None:
         sender = ConsoleEmailSender(tmp_path, SENDER)

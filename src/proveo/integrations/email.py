@@ -85,7 +85,8 @@ def build_mime(message: EmailMessage, sender: str) -> email.message.EmailMessage
 
 
 class ConsoleEmailSender:
-    """Writes each email as an `.eml` file to the outbox and logs where it went."""
+    """Development only: writes each email as an `.eml` file to the outbox and logs its text,
+    so the developer sees links (verification) in the terminal. Production refuses it."""
 
     def __init__(self, outbox_dir: Path, sender: str) -> None:
         self.outbox_dir = outbox_dir
@@ -99,7 +100,13 @@ class ConsoleEmailSender:
             await asyncio.to_thread(_write_atomically, path, data)
         except OSError as exc:
             raise EmailDeliveryError(f"cannot write to the outbox: {exc}") from exc
-        log.info("email written to outbox", to=message.to, subject=message.subject, path=str(path))
+        log.info(
+            "email written to outbox",
+            to=message.to,
+            subject=message.subject,
+            path=str(path),
+            text=message.text,
+        )
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
