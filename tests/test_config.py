@@ -57,3 +57,11 @@ class TestProductionRefusesInsecureDefaults:
     def test_refuses(self, override: dict[str, object], complaint: str) -> None:
         with pytest.raises(ValidationError, match=complaint):
             _settings(**{**PRODUCTION, **override})
+
+
+class TestPublicBaseUrl:
+    def test_follows_host_and_port_by_default(self) -> None:
+        assert _settings(port=8013).public_base_url == "http://127.0.0.1:8013"
+
+    def test_explicit_value_wins(self) -> None:
+        assert _settings(public_base_url="https://x.cl").public_base_url == "https://x.cl"

@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     data_dir: Path = Path(".proveo")
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
-    public_base_url: str = "http://127.0.0.1:8000"
+    # Empty: derived from HOST and PORT (development); production must set an https URL.
+    public_base_url: str = ""
 
     # PostgreSQL. Empty DATABASE_URL means: start the embedded server under DATA_DIR/pg.
     database_url: str = ""
@@ -93,6 +94,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _derive_public_base_url(self) -> Settings:
+        if not self.public_base_url:
+            self.public_base_url = f"http://{self.host}:{self.port}"
+        return self
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
