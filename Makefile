@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# uv trusts the system certificate store (where a registry proxy's CA is installed).
+export UV_SYSTEM_CERTS ?= 1
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := .venv/bin/python
 # Debian packages the test suite needs (servers it starts on loopback).
