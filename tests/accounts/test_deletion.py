@@ -83,6 +83,30 @@ class TestDeleteOwnAccount:
             await laptop.delete("/api/v1/users/me", headers=laptop_session.headers)
             assert (await phone.get("/api/v1/users/me")).status_code == 401
 
+    async def test_images_awaiting_moderation_go_too(
+        self, client: httpx.AsyncClient, conn: Connection, app: FastAPI
+    ) -> None:
+        user = await create_user(conn)
+        await _give_company_with_image(conn, app, user.id)
+        storage: ImageStorage = app.state.storage
+        pending_key = new_image_key()
+        for name in companies_service.image_object_names(pending_key):
+            await storage.put(name, b"webp", "image/webp")
+        await conn.execute(
+            "INSERT INTO proveo.image_moderation (company_id, image_key, nsfw_score) "
+            "SELECT id, $2, 0.5 FROM proveo.company WHERE user_id = $1",
+            user.id,
+            pending_key,
+        )
+        session = await log_in(client, user)
+        assert (await client.delete("/api/v1/users/me", headers=session.headers)).status_code == 200
+        assert await storage.get(f"{pending_key}.webp") is None
+        assert await storage.get(f"{pending_key}_thumb.webp") is None
+        status = await conn.fetchval(
+            "SELECT status FROM proveo.image_moderation WHERE image_key = $1", pending_key
+        )
+        assert status == "rejected"
+
 
 class TestAdminDeletesUser:
     async def test_cascade_is_audit_logged(

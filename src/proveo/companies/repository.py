@@ -60,12 +60,22 @@ async def insert_company(
 UPDATE_COMPANY_OF_USER_SOFT_DELETED = """
 UPDATE proveo.company SET deleted_at = now()
 WHERE user_id = $1 AND deleted_at IS NULL
-RETURNING uuid, image_key
+RETURNING id, image_key
+"""
+
+# Images still waiting for an admin's decision go with the company: nobody will decide them.
+UPDATE_PENDING_IMAGES_OF_COMPANY_WITHDRAWN = """
+UPDATE proveo.image_moderation SET status = 'rejected', decided_at = now()
+WHERE company_id = $1 AND status = 'pending'
+RETURNING image_key
 """
 
 
-async def update_company_of_user_soft_deleted(
-    conn: Connection, user_id: int
-) -> tuple[UUID, str | None] | None:
+async def update_company_of_user_soft_deleted(conn: Connection, user_id: int) -> list[str]:
+    """Soft-delete the user's live company; returns the image keys it leaves behind."""
     row = await conn.fetchrow(UPDATE_COMPANY_OF_USER_SOFT_DELETED, user_id)
-    return (row["uuid"], row["image_key"]) if row else None
+    if row is None:
+        return []
+    pending = await conn.fetch(UPDATE_PENDING_IMAGES_OF_COMPANY_WITHDRAWN, row["id"])
+    keys = [row["image_key"]] if row["image_key"] else []
+    return keys + [pending_row["image_key"] for pending_row in pending]

@@ -42,12 +42,10 @@ async def create_bilingual_company(
 
 
 async def retire_company_of_user(conn: Connection, user_id: int) -> list[str]:
-    """Soft-delete the user's live company; returns the object names to delete after commit."""
-    retired = await repository.update_company_of_user_soft_deleted(conn, user_id)
-    if retired is None:
-        return []
-    _, image_key = retired
-    return image_object_names(image_key)
+    """Soft-delete the user's live company (its logo and any image awaiting moderation);
+    returns the object names to delete after commit."""
+    keys = await repository.update_company_of_user_soft_deleted(conn, user_id)
+    return [name for key in keys for name in image_object_names(key)]
 
 
 def image_object_names(image_key: str | None) -> list[str]:
