@@ -256,3 +256,32 @@ class TestEmailOutage:
             )
             == 1
         )
+
+
+class TestStaleUnverifiedClaims:
+    async def test_expired_unverified_account_gives_way_to_a_new_signup(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        squatter = await create_user(conn, email="owner@proveo.cl", verified=False)
+        await conn.execute(
+            "UPDATE proveo.user_account SET created_at = now() - interval '25 hours' WHERE id = $1",
+            squatter.id,
+        )
+        response = await client.post(SIGNUP, json=_signup_body(email="owner@proveo.cl"))
+        assert response.status_code == 201
+        assert await conn.fetchval(
+            "SELECT deleted_at IS NOT NULL FROM proveo.user_account WHERE id = $1", squatter.id
+        )
+
+    async def test_recent_or_verified_accounts_keep_the_address(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        await create_user(conn, email="recent@proveo.cl", verified=False)
+        old_verified = await create_user(conn, email="kept@proveo.cl", verified=True)
+        await conn.execute(
+            "UPDATE proveo.user_account SET created_at = now() - interval '30 days' WHERE id = $1",
+            old_verified.id,
+        )
+        for email in ("recent@proveo.cl", "kept@proveo.cl"):
+            response = await client.post(SIGNUP, json=_signup_body(email=email))
+            assert response.status_code == 409

@@ -116,8 +116,16 @@ async def sign_up(
     # Hash before taking a connection: no pooled connection waits on bcrypt.
     password_hash = await hash_password(request.password, bcrypt_rounds)
     async with database.transaction() as conn:
-        if await repository.select_live_user_by_email(conn, request.email) is not None:
-            raise EmailTaken()
+        existing = await repository.select_live_user_by_email(conn, request.email)
+        if existing is not None:
+            if (
+                existing.email_verified
+                or existing.created_at > datetime.now(UTC) - verification_ttl
+            ):
+                raise EmailTaken()
+            # An unverified claim whose link has expired holds the address for nobody: retire
+            # it, so nobody can squat an address (or pre-hijack an account) they cannot read.
+            await _retire_user(conn, existing.id)
         try:
             user = await repository.insert_user(
                 conn,
