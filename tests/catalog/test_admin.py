@@ -142,3 +142,28 @@ class TestCatalogAuthorization:
         assert (await client.post("/api/v1/products/", json=body)).status_code == 401
         await log_in(client, await create_user(conn, role=Role.ADMIN))
         assert (await client.post("/api/v1/products/", json=body)).status_code == 403
+
+
+class TestSeedRespectsAdminChanges:
+    """Found in review: a restart re-seeded over renamed and deleted entries."""
+
+    async def test_reseeding_keeps_renames_and_deletions(
+        self, client: httpx.AsyncClient, admin: LoggedIn, conn: Connection
+    ) -> None:
+        from proveo.catalog import service
+
+        product = await conn.fetchval(
+            "SELECT uuid FROM proveo.product WHERE name_es = 'Construcción'"
+        )
+        renamed = await client.put(
+            f"/api/v1/products/{product}",
+            json={"name_es": "Obras civiles", "name_en": "Construction"},
+            headers=admin.headers,
+        )
+        assert renamed.status_code == 200
+        commune = await conn.fetchval("SELECT uuid FROM proveo.commune WHERE name = 'Ñuñoa'")
+        deleted = await client.delete(f"/api/v1/communes/{commune}", headers=admin.headers)
+        assert deleted.status_code == 200
+
+        assert await service.seed_catalog(conn) == (0, 0)
+        assert not await conn.fetchval("SELECT count(*) FROM proveo.commune WHERE name = 'Ñuñoa'")

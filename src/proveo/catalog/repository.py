@@ -16,20 +16,20 @@ SELECT_COMMUNES = """
 SELECT uuid, name, region FROM proveo.commune ORDER BY proveo.fold(name), id
 """
 
-INSERT_MISSING_PRODUCTS = """
+# Reference rows go into empty tables only: once the catalogue exists, admins own it, and a
+# restart must neither resurrect what they deleted nor collide with what they renamed.
+INSERT_PRODUCTS_IF_EMPTY = """
 INSERT INTO proveo.product (name_es, name_en)
 SELECT name_es, name_en FROM unnest($1::text[], $2::text[]) AS given(name_es, name_en)
-WHERE NOT EXISTS (
-    SELECT 1 FROM proveo.product p WHERE proveo.fold(p.name_es) = proveo.fold(given.name_es)
-)
+WHERE NOT EXISTS (SELECT 1 FROM proveo.product)
+ON CONFLICT DO NOTHING
 """
 
-INSERT_MISSING_COMMUNES = """
+INSERT_COMMUNES_IF_EMPTY = """
 INSERT INTO proveo.commune (name, region)
 SELECT name, region FROM unnest($1::text[], $2::text[]) AS given(name, region)
-WHERE NOT EXISTS (
-    SELECT 1 FROM proveo.commune c WHERE proveo.fold(c.name) = proveo.fold(given.name)
-)
+WHERE NOT EXISTS (SELECT 1 FROM proveo.commune)
+ON CONFLICT DO NOTHING
 """
 
 
@@ -41,15 +41,15 @@ async def select_communes(conn: Connection) -> list[CommunePublic]:
     return [CommunePublic.model_validate(dict(row)) for row in await conn.fetch(SELECT_COMMUNES)]
 
 
-async def insert_missing_catalog(conn: Connection) -> tuple[int, int]:
-    """Insert the reference catalogue rows that are not there yet; returns (products, communes)."""
+async def insert_catalog_if_empty(conn: Connection) -> tuple[int, int]:
+    """Insert the reference catalogue into empty tables; returns (products, communes) added."""
     products = await conn.execute(
-        INSERT_MISSING_PRODUCTS,
+        INSERT_PRODUCTS_IF_EMPTY,
         [product.name_es for product in PRODUCTS],
         [product.name_en for product in PRODUCTS],
     )
     communes = await conn.execute(
-        INSERT_MISSING_COMMUNES,
+        INSERT_COMMUNES_IF_EMPTY,
         [name for name, _ in COMMUNES],
         [region for _, region in COMMUNES],
     )

@@ -84,8 +84,8 @@ async def invalidate_catalog_cache(cache: Cache) -> None:
 
 
 async def seed_catalog(conn: Connection) -> tuple[int, int]:
-    """Idempotent: inserts the reference products and communes that are missing."""
-    return await repository.insert_missing_catalog(conn)
+    """Idempotent: fills an empty catalogue with the reference products and communes."""
+    return await repository.insert_catalog_if_empty(conn)
 
 
 async def find_product_by_name(conn: Connection, name: str) -> ProductPublic | None:
