@@ -8,6 +8,7 @@ connection errors are retried with exponential backoff before the request gives 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -49,7 +50,21 @@ class DatabaseUnavailable(ServiceUnavailable):
     default_detail = "The database is temporarily unavailable"
 
 
+class PoolExhausted(DatabaseUnavailable):
+    code = "database_busy"
+    default_detail = "The database is busy, try again in a moment"
+
+
 _PING_ERRORS: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, ServiceUnavailable)
+# A replica that refuses us for any reason (down, wrong database, bad credentials, recovery
+# conflict) is skipped: the primary can always serve the read.
+REPLICA_FALLBACK_ERRORS: tuple[type[BaseException], ...] = (
+    *TRANSIENT_ERRORS,
+    asyncpg.PostgresError,
+)
+_CONNECTION_GONE: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, asyncpg.InterfaceError)
+# How long a read waits for the replica before going to the primary instead.
+REPLICA_TIMEOUT_SECONDS = 1.0
 
 
 async def _init_connection(conn: Connection) -> None:
@@ -86,18 +101,19 @@ class Database:
         self._command_timeout = command_timeout
         self._connect_timeout = connect_timeout
         self._replica_retry_seconds = replica_retry_seconds
+        self._replica_timeout = min(connect_timeout, REPLICA_TIMEOUT_SECONDS)
         self._retry_attempts = retry_attempts
         self._primary: Pool | None = None
         self._replica = _ReplicaState()
         self._replica_lock = asyncio.Lock()
 
-    async def _create_pool(self, dsn: str, min_size: int) -> Pool:
+    async def _create_pool(self, dsn: str, min_size: int, *, connect_timeout: float) -> Pool:
         pool = await asyncpg.create_pool(
             dsn,
             min_size=min_size,
             max_size=self._max_size,
             command_timeout=self._command_timeout,
-            timeout=self._connect_timeout,
+            timeout=connect_timeout,
             init=_init_connection,
             server_settings={"application_name": "proveo"},
         )
@@ -109,7 +125,9 @@ class Database:
         try:
             async for attempt in self._retrying(attempts=max(self._retry_attempts, 5)):
                 with attempt:
-                    self._primary = await self._create_pool(self.primary_dsn, self._min_size)
+                    self._primary = await self._create_pool(
+                        self.primary_dsn, self._min_size, connect_timeout=self._connect_timeout
+                    )
         except RetryError as exc:
             raise DatabaseUnavailable() from exc.last_attempt.exception()
         if self.replica_dsn:
@@ -155,17 +173,24 @@ class Database:
         async with self._replica_lock:
             if self._replica.pool is None:
                 try:
-                    self._replica.pool = await self._create_pool(self.replica_dsn, 0)
-                except TRANSIENT_ERRORS as exc:
+                    self._replica.pool = await self._create_pool(
+                        self.replica_dsn, 0, connect_timeout=self._replica_timeout
+                    )
+                except REPLICA_FALLBACK_ERRORS as exc:
                     self._mark_replica_down(exc)
                     return None
         return self._replica.pool
 
     @asynccontextmanager
-    async def _begin(self, pool: Pool, *, readonly: bool) -> AsyncIterator[Connection]:
+    async def _begin(
+        self, pool: Pool, *, readonly: bool, acquire_timeout: float
+    ) -> AsyncIterator[Connection]:
         """Acquire and BEGIN; everything before the caller's first statement can be retried."""
-        # Bounded: a starved pool answers 503 through the retry, instead of queueing forever.
-        conn = await pool.acquire(timeout=self._connect_timeout)
+        try:
+            conn = await pool.acquire(timeout=acquire_timeout)
+        except TimeoutError as exc:
+            # Every connection is busy: answer 503 now rather than queue (and not retried).
+            raise PoolExhausted(headers={"Retry-After": "1"}) from exc
         try:
             tx = conn.transaction(readonly=readonly)
             await tx.start()
@@ -175,7 +200,8 @@ class Database:
         try:
             yield conn
         except BaseException:
-            if not conn.is_closed():
+            # If the connection is gone, the server rolled the transaction back with it.
+            with contextlib.suppress(*_CONNECTION_GONE):
                 await tx.rollback()
             raise
         else:
@@ -188,7 +214,11 @@ class Database:
             async for attempt in self._retrying():
                 with attempt:
                     return await stack.enter_async_context(
-                        self._begin(self.primary, readonly=readonly)
+                        self._begin(
+                            self.primary,
+                            readonly=readonly,
+                            acquire_timeout=self._connect_timeout,
+                        )
                     )
         except RetryError as exc:
             raise DatabaseUnavailable() from exc.last_attempt.exception()
@@ -208,8 +238,12 @@ class Database:
             pool = await self._ensure_replica_pool()
             if pool is not None:
                 try:
-                    conn = await stack.enter_async_context(self._begin(pool, readonly=True))
-                except TRANSIENT_ERRORS as exc:
+                    conn = await stack.enter_async_context(
+                        self._begin(pool, readonly=True, acquire_timeout=self._replica_timeout)
+                    )
+                except PoolExhausted:
+                    pass  # a busy replica is not a dead one: this read goes to the primary
+                except REPLICA_FALLBACK_ERRORS as exc:
                     self._mark_replica_down(exc)
             if conn is None:
                 conn = await self._enter_primary(stack, readonly=True)

@@ -148,6 +148,16 @@ async def _handle_unstorable_text(_: Request, exc: Exception) -> JSONResponse:
     )  # fmt: skip
 
 
+async def _handle_lost_database(_: Request, exc: Exception) -> JSONResponse:
+    # The connection died or timed out in the middle of a statement: the transaction is gone
+    # with it (nothing was half-written), and trying again shortly is the right advice.
+    log.warning("database_lost_mid_request", error_type=type(exc).__name__)
+    return error_response(
+        503, "The database is temporarily unavailable", "database_unavailable",
+        {"Retry-After": "1"},
+    )  # fmt: skip
+
+
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
     return error_response(500, "Internal server error", "internal_error")
@@ -159,4 +169,14 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _handle_http)
     app.add_exception_handler(asyncpg.CharacterNotInRepertoireError, _handle_unstorable_text)
     app.add_exception_handler(asyncpg.UntranslatableCharacterError, _handle_unstorable_text)
+    for lost in (
+        OSError,
+        TimeoutError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.QueryCanceledError,
+        asyncpg.AdminShutdownError,
+        asyncpg.CannotConnectNowError,
+    ):
+        app.add_exception_handler(lost, _handle_lost_database)
     app.add_exception_handler(Exception, _handle_unexpected)
