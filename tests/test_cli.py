@@ -180,6 +180,37 @@ class TestServe:
         assert result.returncode == 2
         assert "password" in result.stderr
 
+    def test_a_second_serve_on_the_same_data_is_refused(self, data_dir: Path) -> None:
+        """Found in review: the second server's exit stopped the first one's database."""
+        with running_proveo(data_dir) as base_url:
+            second = subprocess.run(
+                _proveo("serve"),
+                env=_env(data_dir, free_port()),
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert second.returncode == 2
+            assert "another `proveo serve`" in second.stderr
+            assert httpx.get(f"{base_url}/api/v1/health/database").status_code == 200
+
+    def test_serve_adopts_and_stops_a_database_left_by_a_crash(self, data_dir: Path) -> None:
+        port = free_port()
+        crashed = subprocess.Popen(
+            _proveo("serve"), env=_env(data_dir, port),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            _wait_healthy(f"http://127.0.0.1:{port}", crashed)
+        finally:
+            crashed.kill()
+            crashed.wait()
+        assert EmbeddedPostgres(data_dir / "pg").is_running()  # orphaned by the crash
+        _, seen = self._run_once(data_dir)
+        assert seen["returncode"] == 0, seen["output"]
+        assert not EmbeddedPostgres(data_dir / "pg").is_running()
+
     def test_production_refuses_demo_data(self, data_dir: Path) -> None:
         env = _env(data_dir, free_port()) | {"PROVEO_ENV": "production"}
         result = subprocess.run(

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import fcntl
 import getpass
 import os
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import asyncpg
 import structlog
@@ -34,21 +37,64 @@ async def _create_database_if_missing(admin_dsn: str, name: str) -> None:
         await conn.close()
 
 
+class DataDirInUse(Exception):
+    """Another `proveo serve` owns this data directory's embedded server."""
+
+
 @contextmanager
-def database_settings(settings: Settings) -> Iterator[Settings]:
-    """Settings with a reachable DATABASE_URL: the configured one, or the embedded server's."""
+def _serve_lock(data_dir: Path) -> Iterator[None]:
+    """One `proveo serve` per data directory: the OS drops the lock if the process dies."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "serve.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.seek(0)
+            raise DataDirInUse(
+                f"another `proveo serve` (pid {handle.read().strip() or '?'}) uses {data_dir}"
+            ) from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+@contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """Shutdown work that a second Ctrl-C must not cut short (stopping the database)."""
+    stops = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextmanager
+def database_settings(settings: Settings, *, owner: bool = False) -> Iterator[Settings]:
+    """Settings with a reachable DATABASE_URL: the configured one, or the embedded server's.
+
+    `owner` (serve): take the data directory's lock, adopt a server a crash left running, and
+    always stop it on exit. Other commands use a running server as they find it and stop only
+    one they started themselves.
+    """
     if settings.database_url:
         yield settings
         return
     server = EmbeddedPostgres(settings.pg_dir)
-    already_running = server.is_running()
-    server.start()
-    try:
-        asyncio.run(_create_database_if_missing(server.dsn("postgres"), EMBEDDED_DATABASE))
-        yield settings.model_copy(update={"database_url": server.dsn(EMBEDDED_DATABASE)})
-    finally:
-        if not already_running:
-            server.stop()
+    with contextlib.ExitStack() as stack:
+        if owner:
+            stack.enter_context(_serve_lock(settings.data_dir.resolve()))
+        stops_on_exit = owner or not server.is_running()
+        try:
+            server.start()
+            asyncio.run(_create_database_if_missing(server.dsn("postgres"), EMBEDDED_DATABASE))
+            yield settings.model_copy(update={"database_url": server.dsn(EMBEDDED_DATABASE)})
+        finally:
+            if stops_on_exit:
+                with _signals_blocked():
+                    server.stop()
 
 
 async def _seed(settings: Settings, *, demo: bool) -> None:
@@ -123,6 +169,9 @@ def cmd_serve(settings: Settings) -> int:
         _serve(settings)
     except _StopRequested as stop:
         log.info("proveo_stopped_by_signal", signal=str(stop))
+    except DataDirInUse as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -131,7 +180,7 @@ def _serve(settings: Settings) -> None:
 
     from proveo.app import create_app
 
-    with database_settings(settings) as ready:
+    with database_settings(settings, owner=True) as ready:
         migrations.upgrade(ready.database_url)
         asyncio.run(_seed(ready, demo=ready.seed_demo))
         print(_banner(ready), flush=True)
