@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -31,8 +32,14 @@ def _is_controller(config: pytest.Config) -> bool:
     return not hasattr(config, "workerinput")
 
 
+def _interrupt_on_sigterm(signum: int, frame: object) -> None:
+    # A CI timeout sends SIGTERM: make it unwind like Ctrl-C, so every server gets stopped.
+    raise KeyboardInterrupt
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Start the session's PostgreSQL once, in the controller; xdist workers inherit its address."""
+    signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     if not _is_controller(config) or PG_ROOT_ENV in os.environ:
         return
     root = Path(tempfile.mkdtemp(prefix="proveo-test-pg-"))

@@ -24,6 +24,10 @@ SELECT {_USER_COLUMNS} FROM proveo.user_account u
 WHERE lower(u.email) = lower($1) AND u.deleted_at IS NULL
 """
 
+SELECT_ANY_USER_WITH_EMAIL = """
+SELECT EXISTS (SELECT 1 FROM proveo.user_account WHERE lower(email) = lower($1))
+"""
+
 SELECT_USER_BY_UUID = f"""
 SELECT {_USER_COLUMNS} FROM proveo.user_account u WHERE u.uuid = $1
 """
@@ -112,6 +116,11 @@ def _user(row: object) -> UserRecord:
 async def select_live_user_by_email(conn: Connection, email: str) -> UserRecord | None:
     row = await conn.fetchrow(SELECT_LIVE_USER_BY_EMAIL, email)
     return _user(row) if row else None
+
+
+async def select_any_user_with_email(conn: Connection, email: str) -> bool:
+    """Live or deleted: whether this address was ever used."""
+    return bool(await conn.fetchval(SELECT_ANY_USER_WITH_EMAIL, email))
 
 
 async def select_user_by_uuid(conn: Connection, user_uuid: UUID) -> UserRecord | None:

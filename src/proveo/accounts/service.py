@@ -332,8 +332,8 @@ async def delete_user_as_admin(
 # --- Accounts made by operators -------------------------------------------------------------
 
 
-async def find_live_user_by_email(conn: Connection, email: str) -> UserRecord | None:
-    return await repository.select_live_user_by_email(conn, email)
+async def email_ever_used(conn: Connection, email: str) -> bool:
+    return await repository.select_any_user_with_email(conn, email)
 
 
 async def create_account_with_hash(

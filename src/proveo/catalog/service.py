@@ -163,7 +163,8 @@ async def update_entry(
         entry = await kind.update(conn, entry_uuid, data)
     except asyncpg.UniqueViolationError as exc:
         raise DuplicateName() from exc
-    assert entry is not None
+    if entry is None:  # deleted by another admin since we looked
+        raise kind.not_found()
     await admin_service.record_admin_action(
         conn, actor, action=f"{kind.name}.update", target_type=kind.name, target_uuid=entry_uuid,
         before=before.model_dump(mode="json"), after=entry.model_dump(mode="json"),
@@ -180,7 +181,10 @@ async def delete_entry(
     # Soft-deleted companies count too: their rows still reference the entry.
     if await kind.in_use(conn, entry_uuid):
         raise InUse()
-    await kind.delete(conn, entry_uuid)
+    try:
+        await kind.delete(conn, entry_uuid)
+    except asyncpg.ForeignKeyViolationError as exc:  # a company took it since the check
+        raise InUse() from exc
     await admin_service.record_admin_action(
         conn, actor, action=f"{kind.name}.delete", target_type=kind.name, target_uuid=entry_uuid,
         before=before.model_dump(mode="json"),

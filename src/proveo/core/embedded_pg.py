@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import pwd
+import shlex
 import shutil
 import stat
 import subprocess
@@ -153,12 +154,13 @@ class EmbeddedPostgres:
             log.info("embedded_postgres_already_running", data_dir=str(self.data_dir))
             return
         options = {
-            "unix_socket_directories": f"'{self.socket_dir}'",
-            "listen_addresses": "'127.0.0.1'" if self.listen_tcp else "''",
+            "unix_socket_directories": str(self.socket_dir),
+            "listen_addresses": "127.0.0.1" if self.listen_tcp else "",
             "port": str(self.port),
             **self.settings,
         }
-        opts = " ".join(f"-c {key}={value}" for key, value in options.items())
+        # pg_ctl hands -o to a shell: quote every value (paths may hold spaces or quotes).
+        opts = " ".join(f"-c {shlex.quote(f'{key}={value}')}" for key, value in options.items())
         try:
             self._run(
                 "pg_ctl", "start", "-D", str(self.data_dir), "-l", str(self.log_file),

@@ -42,10 +42,27 @@ class DemoSeedResult:
 async def seed_demo_data(
     conn: Connection, storage: ImageStorage, *, bcrypt_rounds: int
 ) -> DemoSeedResult:
-    """Idempotent: does nothing when the demo admin already exists."""
-    if await accounts_service.find_live_user_by_email(conn, DEMO_ADMIN_EMAIL) is not None:
+    """Once per database: does nothing if the demo admin ever existed (even if since deleted,
+    so a deleted demo account is not resurrected and cannot collide with its old neighbours)."""
+    if await accounts_service.email_ever_used(conn, DEMO_ADMIN_EMAIL):
         return DemoSeedResult(created=False, users=0, companies=0)
+    written: list[str] = []
+    try:
+        await _seed(conn, storage, bcrypt_rounds, written)
+    except BaseException:
+        # The transaction rolls back; the logos already stored must not outlive it.
+        for name in written:
+            await storage.delete(name)
+        raise
+    log.info("demo_data_seeded", users=len(DEMO_COMPANIES) + 1, companies=len(DEMO_COMPANIES))
+    return DemoSeedResult(
+        created=True, users=len(DEMO_COMPANIES) + 1, companies=len(DEMO_COMPANIES)
+    )
 
+
+async def _seed(
+    conn: Connection, storage: ImageStorage, bcrypt_rounds: int, written: list[str]
+) -> None:
     # Pre-compute the hashes concurrently: 17 bcrypt rounds in sequence take seconds.
     admin_hash, user_hash = await asyncio.gather(
         asyncio.to_thread(hash_password_sync, DEMO_ADMIN_PASSWORD, bcrypt_rounds),
@@ -72,8 +89,12 @@ async def seed_demo_data(
             raise LookupError(f"demo company {company.name!r}: unknown product or commune")
         image = await asyncio.to_thread(process_image, generate_logo(company.name))
         image_key = new_image_key()
-        await storage.put(f"{image_key}.webp", image.full, "image/webp")
-        await storage.put(f"{image_key}_thumb.webp", image.thumbnail, "image/webp")
+        for name, data in (
+            (f"{image_key}.webp", image.full),
+            (f"{image_key}_thumb.webp", image.thumbnail),
+        ):
+            await storage.put(name, data, "image/webp")
+            written.append(name)
         await companies_service.create_bilingual_company(
             conn,
             owner_id=owner.id,
@@ -87,7 +108,3 @@ async def seed_demo_data(
             email=company.email,
             image_key=image_key,
         )
-    log.info("demo_data_seeded", users=len(DEMO_COMPANIES) + 1, companies=len(DEMO_COMPANIES))
-    return DemoSeedResult(
-        created=True, users=len(DEMO_COMPANIES) + 1, companies=len(DEMO_COMPANIES)
-    )

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from proveo.core.db import Connection
+from proveo.demo.seed import DEMO_ADMIN_EMAIL, seed_demo_data
+from proveo.integrations.storage import LocalImageStorage
+
+
+class TestSeedDemoData:
+    async def test_seeds_once_and_never_resurrects_deleted_demo_accounts(
+        self, conn: Connection, tmp_path: Path
+    ) -> None:
+        """Found in review: a deleted demo admin made the next start crash on testuser01."""
+        storage = LocalImageStorage(tmp_path / "images")
+        first = await seed_demo_data(conn, storage, bcrypt_rounds=4)
+        assert (first.created, first.users, first.companies) == (True, 17, 16)
+        assert len(await storage.list_names()) == 32
+
+        await conn.execute(
+            "UPDATE proveo.user_account SET deleted_at = now() WHERE email = $1", DEMO_ADMIN_EMAIL
+        )
+        again = await seed_demo_data(conn, storage, bcrypt_rounds=4)
+        assert again.created is False
+        assert len(await storage.list_names()) == 32
