@@ -22,7 +22,8 @@ from proveo.core.errors import BadRequest, Conflict, NotFound
 
 PRODUCTS_CACHE_KEY = "catalog:products:v1"
 COMMUNES_CACHE_KEY = "catalog:communes:v1"
-CATALOG_TTL_SECONDS = 3600.0
+# A safety net: invalidation after each admin change is what keeps the lists fresh.
+CATALOG_TTL_SECONDS = 300.0
 
 Item = TypeVar("Item", bound=BaseModel)
 In = TypeVar("In", bound=BaseModel)
@@ -60,7 +61,9 @@ async def _cached_json(
     cached = await cache.get_bytes(key)
     if cached is not None:
         return cached
-    async with database.read_transaction() as conn:
+    # From the primary: a lagging replica must not refill the cache with the list an admin
+    # has just changed (the lists are small; this runs once per fill).
+    async with database.transaction() as conn:
         items = await load(conn)
     rendered = TypeAdapter(list[model]).dump_json(items)  # type: ignore[valid-type]
     await cache.set_bytes(key, rendered, CATALOG_TTL_SECONDS)
