@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,23 +15,14 @@ import pytest
 
 from proveo.core.embedded_pg import EmbeddedPostgres
 from tests.factories import outbox_messages, verification_link
-from tests.fixtures.servers import free_port, running_proveo
+from tests.fixtures.servers import free_port, proveo_command, proveo_env, running_proveo
 
 
 def _env(data_dir: Path, port: int) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PROVEO_")}
-    env.update(
-        PROVEO_DATA_DIR=str(data_dir),
-        PROVEO_PORT=str(port),
-        PROVEO_SEED_DEMO="true",
-        PROVEO_BCRYPT_ROUNDS="4",
-        PROVEO_LOG_FORMAT="json",
-    )
-    return env
+    return proveo_env(data_dir, port, PROVEO_LOG_FORMAT="json")
 
 
-def _proveo(*args: str) -> list[str]:
-    return [sys.executable, "-m", "proveo.cli", *args]
+_proveo = proveo_command
 
 
 def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> float:

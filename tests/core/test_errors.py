@@ -41,6 +41,10 @@ def probe_app(app: FastAPI) -> FastAPI:
     return app
 
 
+def _create_url(app: FastAPI) -> str:
+    return app.url_path_for("probe:create", item_uuid="6f1c6b0e-7a51-4c1b-9a59-1e0b0c5b7d11")
+
+
 def _assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
@@ -54,9 +58,7 @@ class TestErrorRendering:
     async def test_malformed_json_is_400(
         self, client: httpx.AsyncClient, probe_app: FastAPI
     ) -> None:
-        url = probe_app.url_path_for(
-            "probe:create", item_uuid="6f1c6b0e-7a51-4c1b-9a59-1e0b0c5b7d11"
-        )
+        url = _create_url(probe_app)
         response = await client.post(
             url, content=b'{"name": "x", "count":', headers={"content-type": "application/json"}
         )
@@ -65,9 +67,7 @@ class TestErrorRendering:
     async def test_wrong_types_are_422_with_field_list(
         self, client: httpx.AsyncClient, probe_app: FastAPI
     ) -> None:
-        url = probe_app.url_path_for(
-            "probe:create", item_uuid="6f1c6b0e-7a51-4c1b-9a59-1e0b0c5b7d11"
-        )
+        url = _create_url(probe_app)
         response = await client.post(url, json={"name": ["not", "a", "string"], "count": "many"})
         body = _assert_error(response, 422, "validation_error")
         fields = {tuple(error["loc"]) for error in body["detail"]}  # type: ignore[attr-defined]
@@ -84,9 +84,7 @@ class TestErrorRendering:
     async def test_field_errors_do_not_echo_huge_input(
         self, client: httpx.AsyncClient, probe_app: FastAPI
     ) -> None:
-        url = probe_app.url_path_for(
-            "probe:create", item_uuid="6f1c6b0e-7a51-4c1b-9a59-1e0b0c5b7d11"
-        )
+        url = _create_url(probe_app)
         response = await client.post(url, json={"name": "x" * 100_000, "count": 1})
         _assert_error(response, 422, "validation_error")
         assert len(response.content) < 2000
@@ -94,9 +92,7 @@ class TestErrorRendering:
     async def test_app_error_carries_status_and_code(
         self, client: httpx.AsyncClient, probe_app: FastAPI
     ) -> None:
-        url = probe_app.url_path_for(
-            "probe:create", item_uuid="6f1c6b0e-7a51-4c1b-9a59-1e0b0c5b7d11"
-        )
+        url = _create_url(probe_app)
         response = await client.post(url, json={"name": "taken", "count": 1})
         body = _assert_error(response, 409, "item_exists")
         assert body["detail"] == "That item exists"
@@ -111,9 +107,7 @@ class TestErrorRendering:
     async def test_body_over_limit_is_413(
         self, client: httpx.AsyncClient, probe_app: FastAPI
     ) -> None:
-        url = probe_app.url_path_for(
-            "probe:create", item_uuid="6f1c6b0e-7a51-4c1b-9a59-1e0b0c5b7d11"
-        )
+        url = _create_url(probe_app)
         response = await client.post(
             url, content=b"x" * (7 * 1024 * 1024), headers={"content-type": "application/json"}
         )
@@ -122,9 +116,7 @@ class TestErrorRendering:
     async def test_streamed_body_over_limit_is_413(
         self, client: httpx.AsyncClient, probe_app: FastAPI
     ) -> None:
-        url = probe_app.url_path_for(
-            "probe:create", item_uuid="6f1c6b0e-7a51-4c1b-9a59-1e0b0c5b7d11"
-        )
+        url = _create_url(probe_app)
 
         async def chunks():  # type: ignore[no-untyped-def]
             for _ in range(8):
