@@ -262,9 +262,11 @@ async def enforce(
 
 
 class RateLimitMiddleware:
-    """A per-client-IP and a global limit on every HTTP request, except the exempt paths.
+    """A per-client-IP limit on every HTTP request, except the exempt paths.
 
-    The per-IP limit is checked first, so a refused client does not use up the global budget.
+    There is deliberately no service-wide request budget: a few hundred addresses could spend
+    it and shut everyone out while the server idles. Real saturation is the load shedder's job
+    (`core/overload.py`). This limit fails open when the in-process table is full.
     The IP is the ASGI peer (`scope["client"]`); behind a proxy, the server must be started with
     the proxy's forwarded-address handling so that this is the real client.
     """
@@ -275,14 +277,12 @@ class RateLimitMiddleware:
         *,
         limiter: RateLimiter,
         per_ip_limit: int,
-        global_limit: int,
         window: float = 60.0,
         exempt_prefixes: tuple[str, ...] = ("/api/v1/health",),
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.per_ip_limit = per_ip_limit
-        self.global_limit = global_limit
         self.window = window
         self.exempt_prefixes = tuple(prefix.rstrip("/") for prefix in exempt_prefixes)
 
@@ -300,10 +300,6 @@ class RateLimitMiddleware:
         result = await self.limiter.hit(
             f"ip:{subject}", limit=self.per_ip_limit, window=self.window, fail_closed=False
         )
-        if result.allowed:
-            result = await self.limiter.hit(
-                "global", limit=self.global_limit, window=self.window, fail_closed=False
-            )
         if not result.allowed:
             response = error_response(
                 TooManyRequests.status_code,
