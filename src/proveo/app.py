@@ -26,6 +26,7 @@ from proveo.core.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from proveo.core.overload import LoadSheddingMiddleware
 from proveo.core.ratelimit import RateLimiter, RateLimitMiddleware
 from proveo.core.security import configure_hashing_threads
 from proveo.health.router import router as health_router
@@ -123,7 +124,8 @@ def create_app(
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
 
     # Added innermost first. Order seen by a request: request id, security headers, body limit,
-    # CORS, rate limits, CSRF, then the routes.
+    # CORS, load shedding, rate limits, CSRF, then the routes. Shedding sits inside the access
+    # log and the headers (a 503 is logged and carries them) and before any Redis round trip.
     app.add_middleware(
         CsrfMiddleware,
         secret=settings.secret_key.get_secret_value(),
@@ -135,8 +137,12 @@ def create_app(
             RateLimitMiddleware,
             limiter=app.state.limiter,
             per_ip_limit=settings.rate_limit_per_ip_per_minute,
-            global_limit=settings.rate_limit_global_per_minute,
         )
+    app.add_middleware(
+        LoadSheddingMiddleware,
+        max_in_flight=settings.max_in_flight,
+        max_queue_wait=settings.max_queue_ms / 1000,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -80,7 +80,10 @@ class Settings(BaseSettings):
 
     rate_limit_enabled: bool = True
     rate_limit_per_ip_per_minute: int = Field(default=300, ge=1)
-    rate_limit_global_per_minute: int = Field(default=20_000, ge=1)
+    # Load shedding (core/overload.py). The retired RATE_LIMIT_GLOBAL_PER_MINUTE is ignored
+    # like any unknown PROVEO_ variable (extra="ignore").
+    max_in_flight: int = Field(default=256, ge=1)
+    max_queue_ms: int = Field(default=500, ge=0)
     login_attempts_per_ip_per_minute: int = Field(default=10, ge=1)
     login_failures_per_account_and_ip: int = Field(default=5, ge=1)
     login_failures_per_account: int = Field(default=50, ge=1)

@@ -13,6 +13,13 @@ Losing Redis must never fail a request: a Redis error (or a call that takes long
 `call_timeout`) falls back to an equivalent in-process window, is logged once per outage, and
 Redis is skipped for `skip_after_error` seconds so no request waits on a dead socket. Limits
 are then per instance until Redis answers again.
+
+The in-process table never forgets a key that still counts (a lockout or a partly used budget):
+forgetting one would unlock an account for whoever floods the table with new keys. When it is
+full of live keys, a new key is refused if its limit fails closed (the default: every login,
+signup, resend and password-reset budget) or let through uncounted if it fails open (the
+general per-IP limit, where refusing strangers would shut the whole site). The two kinds live
+in separate tables, so ordinary traffic from many addresses never fills the auth table.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import asyncio
 import math
 import secrets
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from dataclasses import dataclass, field
 
 import structlog
@@ -80,14 +87,25 @@ class _Window:
 class LocalSlidingWindow:
     """The in-process sliding window log, on the monotonic clock.
 
-    Memory stays bounded: a key holds at most `limit` timestamps, and past `max_keys` keys the
-    expired ones are dropped, then the least recently hit ones (forgetting them errs on the
-    side of letting requests through).
+    Memory stays bounded: a key holds at most `limit` timestamps and the table at most
+    `max_keys` keys. A key is dropped only once all its hits have expired; a full table is
+    swept for such keys at most once per `sweep_interval` seconds and only when one may have
+    expired, so a flood of new keys costs one pass over the table per interval, not one per hit.
+    A new key that finds the table full of live keys is refused with a `Retry-After` when
+    `fail_closed`, or allowed without being counted otherwise.
     """
 
-    def __init__(self, *, max_keys: int = 10_000) -> None:
+    def __init__(
+        self, *, max_keys: int = 10_000, fail_closed: bool = True, sweep_interval: float = 1.0
+    ) -> None:
         self.max_keys = max_keys
-        self._windows: OrderedDict[str, _Window] = OrderedDict()
+        self.fail_closed = fail_closed
+        self.sweep_interval = sweep_interval
+        self._windows: dict[str, _Window] = {}
+        # No key can expire before this moment (a lower bound: hits since only move it later).
+        self._earliest_expiry = math.inf
+        self._next_sweep = 0.0
+        self._full_logged = False
 
     def __len__(self) -> int:
         return len(self._windows)
@@ -96,16 +114,16 @@ class LocalSlidingWindow:
         now = time.monotonic()
         entry = self._windows.get(key)
         if entry is None:
+            if len(self._windows) >= self.max_keys and not self._make_room(now):
+                return self._full(limit, now)
             entry = self._windows[key] = _Window(window)
         else:
-            self._windows.move_to_end(key)
             entry.window = window
         entry.prune(now)
         count = len(entry.hits)
         if count < limit:
             entry.hits.append(now)
-            if len(self._windows) > self.max_keys:
-                self._sweep(now)
+            self._earliest_expiry = min(self._earliest_expiry, now + window)
             return RateLimitResult(True, limit, limit - count - 1, 0)
         freeing = entry.hits[count - limit]
         return RateLimitResult(False, limit, 0, _retry_seconds(freeing + window - now))
@@ -115,18 +133,36 @@ class LocalSlidingWindow:
 
     def clear(self) -> None:
         self._windows.clear()
+        self._earliest_expiry = math.inf
 
-    def _sweep(self, now: float) -> None:
-        for key in list(self._windows):
-            entry = self._windows[key]
+    def _make_room(self, now: float) -> bool:
+        if now < self._next_sweep or now < self._earliest_expiry:
+            return False
+        for key, entry in list(self._windows.items()):
             entry.prune(now)
             if not entry.hits:
                 del self._windows[key]
-        # Still full of live keys: evict the least recently hit, with headroom so the next
-        # sweep is not on the very next new key.
-        target = max(1, self.max_keys * 9 // 10)
-        while len(self._windows) > target:
-            self._windows.popitem(last=False)
+        self._earliest_expiry = min(
+            (entry.hits[-1] + entry.window for entry in self._windows.values()), default=math.inf
+        )
+        self._next_sweep = now + self.sweep_interval
+        if len(self._windows) < self.max_keys:
+            self._full_logged = False
+            return True
+        return False
+
+    def _full(self, limit: int, now: float) -> RateLimitResult:
+        if not self._full_logged:
+            self._full_logged = True
+            log.warning(
+                "rate_limit_table_full",
+                max_keys=self.max_keys,
+                new_keys="refused" if self.fail_closed else "not_counted",
+            )
+        if not self.fail_closed:
+            return RateLimitResult(True, limit, limit - 1, 0)
+        room_at = max(self._next_sweep, self._earliest_expiry)
+        return RateLimitResult(False, limit, 0, _retry_seconds(room_at - now))
 
 
 class RateLimiter:
@@ -144,7 +180,8 @@ class RateLimiter:
         self.skip_after_error = skip_after_error
         self.call_timeout = call_timeout
         self._script = redis.register_script(_SLIDING_WINDOW_LUA) if redis is not None else None
-        self._local = LocalSlidingWindow(max_keys=max_local_keys)
+        self._local = LocalSlidingWindow(max_keys=max_local_keys, fail_closed=True)
+        self._local_open = LocalSlidingWindow(max_keys=max_local_keys, fail_closed=False)
         self._redis_healthy = True
         self._skip_redis_until = 0.0
 
@@ -169,10 +206,18 @@ class RateLimiter:
             log.info("redis_recovered_for_rate_limits")
             # Redis counts again; the outage's local windows are no longer consulted.
             self._local.clear()
+            self._local_open.clear()
         self._redis_healthy = True
 
-    async def hit(self, key: str, *, limit: int, window: float) -> RateLimitResult:
-        """Count a hit on `key` unless `limit` hits were already allowed in the last `window` s."""
+    async def hit(
+        self, key: str, *, limit: int, window: float, fail_closed: bool = True
+    ) -> RateLimitResult:
+        """Count a hit on `key` unless `limit` hits were already allowed in the last `window` s.
+
+        `fail_closed` decides only what the in-process fallback does with a new key when its
+        table is full of live keys: refuse it (auth budgets), or let it through uncounted (pass
+        False for limits whose refusal would shut out everyone). Use one mode per key.
+        """
         if limit < 1 or window <= 0:
             raise ValueError("a rate limit needs limit >= 1 and window > 0")
         if self.redis is not None and self._script is not None:
@@ -190,11 +235,13 @@ class RateLimiter:
                 if allowed:
                     return RateLimitResult(True, limit, remaining, 0)
                 return RateLimitResult(False, limit, 0, _retry_seconds(retry_us / 1_000_000))
-        return self._local.hit(key, limit=limit, window=window)
+        local = self._local if fail_closed else self._local_open
+        return local.hit(key, limit=limit, window=window)
 
     async def reset(self, key: str) -> None:
         """Forget every hit on `key` (a successful login clears the account's failure count)."""
         self._local.reset(key)
+        self._local_open.reset(key)
         if self.redis is not None:
             try:
                 async with asyncio.timeout(self.call_timeout):
@@ -205,17 +252,21 @@ class RateLimiter:
                 self._recovered()
 
 
-async def enforce(limiter: RateLimiter, key: str, *, limit: int, window: float) -> None:
+async def enforce(
+    limiter: RateLimiter, key: str, *, limit: int, window: float, fail_closed: bool = True
+) -> None:
     """An endpoint's own limit: raises `TooManyRequests` (429 with `Retry-After`) when refused."""
-    result = await limiter.hit(key, limit=limit, window=window)
+    result = await limiter.hit(key, limit=limit, window=window, fail_closed=fail_closed)
     if not result.allowed:
         raise TooManyRequests(headers={"Retry-After": str(result.retry_after)})
 
 
 class RateLimitMiddleware:
-    """A per-client-IP and a global limit on every HTTP request, except the exempt paths.
+    """A per-client-IP limit on every HTTP request, except the exempt paths.
 
-    The per-IP limit is checked first, so a refused client does not use up the global budget.
+    There is deliberately no service-wide request budget: a few hundred addresses could spend
+    it and shut everyone out while the server idles. Real saturation is the load shedder's job
+    (`core/overload.py`). This limit fails open when the in-process table is full.
     The IP is the ASGI peer (`scope["client"]`); behind a proxy, the server must be started with
     the proxy's forwarded-address handling so that this is the real client.
     """
@@ -226,14 +277,12 @@ class RateLimitMiddleware:
         *,
         limiter: RateLimiter,
         per_ip_limit: int,
-        global_limit: int,
         window: float = 60.0,
         exempt_prefixes: tuple[str, ...] = ("/api/v1/health",),
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.per_ip_limit = per_ip_limit
-        self.global_limit = global_limit
         self.window = window
         self.exempt_prefixes = tuple(prefix.rstrip("/") for prefix in exempt_prefixes)
 
@@ -249,10 +298,8 @@ class RateLimitMiddleware:
         client = scope.get("client")
         subject = limit_subject(client[0] if client else None)
         result = await self.limiter.hit(
-            f"ip:{subject}", limit=self.per_ip_limit, window=self.window
+            f"ip:{subject}", limit=self.per_ip_limit, window=self.window, fail_closed=False
         )
-        if result.allowed:
-            result = await self.limiter.hit("global", limit=self.global_limit, window=self.window)
         if not result.allowed:
             response = error_response(
                 TooManyRequests.status_code,
