@@ -9,7 +9,6 @@ from pathlib import Path
 import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.staticfiles import StaticFiles
 
 from proveo import __version__
 from proveo.accounts.router import router as accounts_router
@@ -20,6 +19,7 @@ from proveo.core.cache import Cache
 from proveo.core.csrf import CsrfMiddleware
 from proveo.core.db import Database
 from proveo.core.errors import install_error_handlers
+from proveo.core.frontend import front_end
 from proveo.core.logging import configure_logging
 from proveo.core.middleware import (
     BodySizeLimitMiddleware,
@@ -120,7 +120,7 @@ def create_app(
     app.include_router(api_router())
     app.include_router(images_router)
     if WEB_DIR.is_dir():
-        app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+        app.router.routes.append(front_end(WEB_DIR, reserved=("/api", "/images")))
 
     # Added innermost first. Order seen by a request: request id, security headers, body limit,
     # CORS, rate limits, CSRF, then the routes.
