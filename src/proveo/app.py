@@ -11,8 +11,10 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from proveo import __version__
+from proveo.accounts.deps import current_user, session_claims
 from proveo.accounts.router import router as accounts_router
 from proveo.admin.router import router as admin_router
+from proveo.apidocs.router import docs_routes
 from proveo.catalog.router import communes_router, products_router
 from proveo.config import DEVELOPMENT_SECRET_KEY, Settings
 from proveo.core.cache import Cache
@@ -26,6 +28,7 @@ from proveo.core.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from proveo.core.openapi import install_openapi, operation_id
 from proveo.core.ratelimit import RateLimiter, RateLimitMiddleware
 from proveo.core.security import configure_hashing_threads
 from proveo.health.router import router as health_router
@@ -36,6 +39,9 @@ from proveo.integrations.storage import ImageStorage, LocalImageStorage
 log = structlog.get_logger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
+OPENAPI_URL = "/openapi.json"
+# The paths RateLimitMiddleware leaves alone (its default), as the OpenAPI document states them.
+RATE_LIMIT_EXEMPT = "/api/v1/health"
 
 
 def build_database(settings: Settings) -> Database:
@@ -107,6 +113,17 @@ def create_app(
         version=__version__,
         description="B2B provider marketplace for Chile.",
         lifespan=lifespan,
+        # Our own pages replace FastAPI's, which load their scripts from a CDN.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL if settings.serves_docs else None,
+        generate_unique_id_function=operation_id,
+    )
+    install_openapi(
+        app,
+        rate_limited=lambda path: not path.startswith(RATE_LIMIT_EXEMPT),
+        requires_session=current_user,
+        reads_session=session_claims,
     )
     app.state.settings = settings
     app.state.database = database or build_database(settings)
@@ -119,6 +136,8 @@ def create_app(
     install_error_handlers(app)
     app.include_router(api_router())
     app.include_router(images_router)
+    if settings.serves_docs:
+        app.router.routes.extend(docs_routes(title=app.title, openapi_url=OPENAPI_URL))
     if WEB_DIR.is_dir():
         app.router.routes.append(front_end(WEB_DIR, reserved=("/api", "/images")))
 
