@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from tests.apidocs.test_pages import DOC_PAGES, assert_page_loads_its_own_assets
 from tests.fixtures.servers import running_proveo
 
 
@@ -92,3 +93,10 @@ def test_admin_requests_never_fail_the_server(
 ) -> None:
     cookies, headers = admin_session
     assert _fuzz_every_operation(api_schema, cookies=cookies, headers=headers) == []
+
+
+@pytest.mark.parametrize("path", DOC_PAGES)
+async def test_doc_pages_load_from_the_running_server(proveo_url: str, path: str) -> None:
+    """The documentation pages and each asset they name, over real HTTP: no CDN involved."""
+    async with httpx.AsyncClient(base_url=proveo_url) as http:
+        await assert_page_loads_its_own_assets(http, path)

@@ -65,3 +65,15 @@ class TestPublicBaseUrl:
 
     def test_explicit_value_wins(self) -> None:
         assert _settings(public_base_url="https://x.cl").public_base_url == "https://x.cl"
+
+
+class TestApiDocs:
+    def test_served_in_development_only_by_default(self) -> None:
+        assert _settings().serves_docs is True
+        assert _settings(**PRODUCTION).serves_docs is False
+
+    def test_setting_decides_in_either_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("PROVEO_DOCS_ENABLED", "true")
+        assert _settings(**PRODUCTION).serves_docs is True
+        monkeypatch.setenv("PROVEO_DOCS_ENABLED", "false")
+        assert _settings().serves_docs is False

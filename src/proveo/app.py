@@ -9,24 +9,27 @@ from pathlib import Path
 import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.staticfiles import StaticFiles
 
 from proveo import __version__
+from proveo.accounts.deps import current_user, session_claims
 from proveo.accounts.router import router as accounts_router
 from proveo.admin.router import router as admin_router
+from proveo.apidocs.router import docs_routes
 from proveo.catalog.router import communes_router, products_router
 from proveo.config import DEVELOPMENT_SECRET_KEY, Settings
 from proveo.core.cache import Cache
 from proveo.core.csrf import CsrfMiddleware
 from proveo.core.db import Database
 from proveo.core.errors import install_error_handlers
+from proveo.core.frontend import front_end
 from proveo.core.logging import configure_logging
 from proveo.core.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
-from proveo.core.overload import LoadSheddingMiddleware
+from proveo.core.openapi import install_openapi, operation_id
+from proveo.core.overload import LIVENESS_PATHS, LoadSheddingMiddleware
 from proveo.core.ratelimit import RateLimiter, RateLimitMiddleware
 from proveo.core.security import configure_hashing_threads
 from proveo.health.router import router as health_router
@@ -37,6 +40,9 @@ from proveo.integrations.storage import ImageStorage, LocalImageStorage
 log = structlog.get_logger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
+OPENAPI_URL = "/openapi.json"
+# The paths RateLimitMiddleware leaves alone (its default), as the OpenAPI document states them.
+RATE_LIMIT_EXEMPT = "/api/v1/health"
 
 
 def build_database(settings: Settings) -> Database:
@@ -108,6 +114,18 @@ def create_app(
         version=__version__,
         description="B2B provider marketplace for Chile.",
         lifespan=lifespan,
+        # Our own pages replace FastAPI's, which load their scripts from a CDN.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL if settings.serves_docs else None,
+        generate_unique_id_function=operation_id,
+    )
+    install_openapi(
+        app,
+        rate_limited=lambda path: not path.startswith(RATE_LIMIT_EXEMPT),
+        sheddable=lambda path: path not in LIVENESS_PATHS,
+        requires_session=current_user,
+        reads_session=session_claims,
     )
     app.state.settings = settings
     app.state.database = database or build_database(settings)
@@ -120,8 +138,10 @@ def create_app(
     install_error_handlers(app)
     app.include_router(api_router())
     app.include_router(images_router)
+    if settings.serves_docs:
+        app.router.routes.extend(docs_routes(title=app.title, openapi_url=OPENAPI_URL))
     if WEB_DIR.is_dir():
-        app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+        app.router.routes.append(front_end(WEB_DIR, reserved=("/api", "/images")))
 
     # Added innermost first. Order seen by a request: request id, security headers, body limit,
     # CORS, load shedding, rate limits, CSRF, then the routes. Shedding sits inside the access

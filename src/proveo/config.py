@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips).
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1"])
     seed_demo: bool = False
+    # Empty: the API docs (/docs, /redoc, /openapi.json) are served in development only.
+    docs_enabled: bool | None = None
     log_format: Literal["json", "console"] = "json"
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=6 * 1024 * 1024, ge=1024)
@@ -135,6 +137,10 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env == Environment.PRODUCTION
+
+    @property
+    def serves_docs(self) -> bool:
+        return self.docs_enabled if self.docs_enabled is not None else not self.is_production
 
     @property
     def secure_cookies(self) -> bool:

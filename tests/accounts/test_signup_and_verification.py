@@ -76,6 +76,19 @@ class TestSignUp:
         assert body["code"] == "validation_error"
         assert any(error["loc"][-1] == field for error in body["detail"])
 
+    @pytest.mark.parametrize(
+        ("name", "error_type"),
+        [("\u200b", "blank"), ("abc\u202egnp.exe", "invalid_characters")],
+    )
+    async def test_invisible_or_direction_tricks_in_name_are_422(
+        self, client: httpx.AsyncClient, name: str, error_type: str
+    ) -> None:
+        response = await client.post(SIGNUP, json=_signup_body(name=name))
+        assert response.status_code == 422
+        body = response.json()
+        assert body["code"] == "validation_error"
+        assert [(e["loc"], e["type"]) for e in body["detail"]] == [(["body", "name"], error_type)]
+
     async def test_unknown_fields_are_refused(self, client: httpx.AsyncClient) -> None:
         response = await client.post(SIGNUP, json=_signup_body(role="admin"))
         assert response.status_code == 422

@@ -57,6 +57,28 @@ class TestProductsAdmin:
         assert response.status_code == 409
         assert response.json()["code"] == "duplicate_name"
 
+    @pytest.mark.parametrize(
+        ("path", "body", "field"),
+        [
+            ("/api/v1/products/", {"name_es": "\u200b\u200b", "name_en": "Blank"}, "name_es"),
+            ("/api/v1/products/", {"name_es": "Logos", "name_en": "abc\u202egnp.exe"}, "name_en"),
+            ("/api/v1/communes/", {"name": "\u2066Comuna\u2069", "region": "Biobío"}, "name"),
+            ("/api/v1/communes/", {"name": "Comuna nueva", "region": "\ufeff"}, "region"),
+        ],
+    )
+    async def test_invisible_or_direction_tricks_are_422(
+        self,
+        client: httpx.AsyncClient,
+        admin: LoggedIn,
+        path: str,
+        body: dict[str, str],
+        field: str,
+    ) -> None:
+        response = await client.post(path, json=body, headers=admin.headers)
+        assert response.status_code == 422
+        assert response.json()["code"] == "validation_error"
+        assert [error["loc"] for error in response.json()["detail"]] == [["body", field]]
+
     async def test_in_use_product_cannot_be_deleted(
         self, client: httpx.AsyncClient, admin: LoggedIn, conn: Connection
     ) -> None:

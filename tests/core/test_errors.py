@@ -64,6 +64,26 @@ class TestErrorRendering:
         )
         _assert_error(response, 400, "malformed_json")
 
+    async def test_invalid_utf8_body_is_400_malformed_json(
+        self, client: httpx.AsyncClient, probe_app: FastAPI
+    ) -> None:
+        url = _create_url(probe_app)
+        response = await client.post(
+            url, content=b'{"name": "\xff\xfe", "count": 1}',
+            headers={"content-type": "application/json"},
+        )  # fmt: skip
+        _assert_error(response, 400, "malformed_json")
+
+    async def test_json_nested_too_deep_is_400_malformed_json(
+        self, client: httpx.AsyncClient, probe_app: FastAPI
+    ) -> None:
+        url = _create_url(probe_app)
+        depth = 100_000
+        response = await client.post(
+            url, content=b"[" * depth + b"]" * depth, headers={"content-type": "application/json"}
+        )
+        _assert_error(response, 400, "malformed_json")
+
     async def test_wrong_types_are_422_with_field_list(
         self, client: httpx.AsyncClient, probe_app: FastAPI
     ) -> None:
@@ -99,6 +119,27 @@ class TestErrorRendering:
 
     async def test_unknown_route_is_404_json(self, client: httpx.AsyncClient) -> None:
         _assert_error(await client.get("/api/v1/nothing-here"), 404, "not_found")
+
+    @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+    async def test_unknown_api_route_is_404_json_for_every_method(
+        self, client: httpx.AsyncClient, method: str
+    ) -> None:
+        response = await client.request(method, "/api/v1/nothing-here", json={})
+        _assert_error(response, 404, "not_found")
+
+    @pytest.mark.parametrize("path", ["/images/", "/images/a/b.webp"])
+    async def test_unknown_image_path_is_404_json(
+        self, client: httpx.AsyncClient, path: str
+    ) -> None:
+        _assert_error(await client.get(path), 404, "not_found")
+
+    async def test_unknown_page_is_404_json_for_writes_too(self, client: httpx.AsyncClient) -> None:
+        _assert_error(await client.post("/no-such-page.html"), 404, "not_found")
+
+    async def test_write_to_a_static_page_is_405(self, client: httpx.AsyncClient) -> None:
+        response = await client.post("/index.html")
+        _assert_error(response, 405, "method_not_allowed")
+        assert response.headers["allow"] == "GET, HEAD"
 
     async def test_wrong_method_is_405_json(self, client: httpx.AsyncClient, app: FastAPI) -> None:
         response = await client.delete(app.url_path_for("products:list"))

@@ -69,12 +69,10 @@ class TestSecurityHeaders:
             response = await http.get(app.url_path_for("health:live"))
         assert "max-age=" in response.headers["strict-transport-security"]
 
-    async def test_docs_page_is_reachable(self, client: httpx.AsyncClient) -> None:
-        response = await client.get("/docs")
-        assert response.status_code == 200
-        assert "cdn.jsdelivr.net" in response.headers["content-security-policy"]
-        schema = await client.get("/openapi.json")
-        assert schema.json()["info"]["title"] == "Proveo API"
+    async def test_docs_pages_alone_allow_inline_styles(self, client: httpx.AsyncClient) -> None:
+        docs = (await client.get("/docs")).headers["content-security-policy"]
+        assert "style-src 'self' 'unsafe-inline'" in docs
+        assert "script-src 'self';" in docs
 
 
 class TestCors:

@@ -8,11 +8,13 @@ import pytest
 from fastapi import FastAPI
 
 from proveo import __version__
+from proveo.accounts.schemas import Role
 from proveo.app import create_app
 from proveo.config import Settings
 from proveo.core.cache import Cache
-from proveo.core.db import Database
+from proveo.core.db import Connection, Database
 from proveo.core.embedded_pg import EmbeddedPostgres
+from tests.factories import create_user, log_in
 
 
 class TestLiveness:
@@ -47,18 +49,14 @@ async def standalone_client(
 
 
 class TestDatabaseReadiness:
-    async def test_reports_pool_stats(
+    async def test_public_answer_is_up_only(
         self, standalone_client: tuple[httpx.AsyncClient, Database]
     ) -> None:
         http, _ = standalone_client
         response = await http.get("/api/v1/health/database")
         assert response.status_code == 200
-        body = response.json()
-        assert body["status"] == "ok"
-        assert body["primary"]["reachable"] is True
-        assert body["primary"]["pool"]["max_size"] == 2
-        assert body["replica"] == {"reachable": None, "configured": False}
-        assert body["redis"] == {"reachable": True}
+        # Pool sizes, hosts and replica errors are for admins (the details route).
+        assert response.json() == {"status": "ok"}
 
     async def test_503_while_primary_is_down_then_recovers(
         self,
@@ -70,8 +68,11 @@ class TestDatabaseReadiness:
         try:
             down = await http.get("/api/v1/health/database")
             assert down.status_code == 503
-            assert down.json()["code"] == "database_unavailable"
-            assert down.json()["primary"]["reachable"] is False
+            assert down.json() == {
+                "detail": "The primary database is unreachable",
+                "code": "database_unavailable",
+            }
+            assert down.headers["retry-after"] == "1"
             # Endpoints that need the database answer 503 JSON too, never 500.
             products = await http.get("/api/v1/products/")
             assert products.status_code == 503
@@ -80,3 +81,27 @@ class TestDatabaseReadiness:
             standalone_pg.start()
         recovered = await http.get("/api/v1/health/database")
         assert recovered.status_code == 200
+
+
+class TestDatabaseDetails:
+    async def test_admins_see_pools_replica_and_redis(
+        self, client: httpx.AsyncClient, conn: Connection, app: FastAPI
+    ) -> None:
+        await log_in(client, await create_user(conn, role=Role.ADMIN))
+        response = await client.get(app.url_path_for("health:database_details"))
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "ok"
+        assert body["primary"]["reachable"] is True
+        assert body["replica"] == {"reachable": None, "configured": False}
+        assert body["redis"] == {"reachable": True}
+
+    async def test_others_do_not(
+        self, client: httpx.AsyncClient, conn: Connection, app: FastAPI
+    ) -> None:
+        url = app.url_path_for("health:database_details")
+        anonymous = await client.get(url)
+        assert (anonymous.status_code, anonymous.json()["code"]) == (401, "not_authenticated")
+        await log_in(client, await create_user(conn))
+        user = await client.get(url)
+        assert (user.status_code, user.json()["code"]) == (403, "admin_required")

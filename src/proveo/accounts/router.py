@@ -24,6 +24,7 @@ from proveo.admin.deps import Actor
 from proveo.core.clients import limit_subject, storable_ip
 from proveo.core.csrf import CSRF_COOKIE, SESSION_COOKIE
 from proveo.core.deps import AppDatabase, AppSettings, Conn, Page
+from proveo.core.openapi import ADMIN_REQUIRED, HASHING_BUSY, error_responses
 from proveo.core.ratelimit import RateLimiter, enforce
 from proveo.core.security import csrf_token_for
 from proveo.integrations.email import EmailMessage, EmailSender, deliver
@@ -58,7 +59,17 @@ def _delete_after_commit(request: Request, tasks: BackgroundTasks, names: list[s
         tasks.add_task(storage.delete, name)
 
 
-@router.post("/signup", status_code=201, name="users:signup")
+@router.post(
+    "/signup",
+    status_code=201,
+    name="users:signup",
+    summary="Sign up and get a verification email",
+    responses=error_responses(
+        (409, "The address belongs to an account (`email_taken`)"),
+        (429, "Too many signups from this address (`rate_limited`); wait `Retry-After` seconds"),
+        HASHING_BUSY,
+    ),
+)
 async def sign_up(
     body: SignupRequest,
     request: Request,
@@ -85,7 +96,14 @@ async def sign_up(
     "/verify-email/{token}",
     response_class=HTMLResponse,
     name="users:verify_email",
-    responses={400: {"description": "Invalid, used or expired link (HTML page)"}},
+    summary="Verify an email address (the emailed link; answers an HTML page)",
+    responses={
+        400: {
+            "description": "Invalid, used or expired link (an HTML page)",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        **error_responses(503),
+    },
 )
 async def verify_email(
     token: str, conn: Conn, lang: Annotated[str | None, Query(max_length=2)] = None
@@ -100,7 +118,15 @@ async def verify_email(
     )
 
 
-@router.post("/resend-verification", name="users:resend_verification")
+@router.post(
+    "/resend-verification",
+    name="users:resend_verification",
+    summary="Send a new verification link",
+    responses=error_responses(
+        (429, "Too many links asked for (`rate_limited`); wait `Retry-After` seconds"),
+        503,
+    ),
+)
 async def resend_verification(
     body: ResendVerificationRequest,
     request: Request,
@@ -127,7 +153,12 @@ async def resend_verification(
 @router.post(
     "/login",
     name="users:login",
-    responses={401: {"description": "invalid_credentials"}, 429: {"description": "rate_limited"}},
+    summary="Log in: sets the session and CSRF cookies",
+    responses=error_responses(
+        (401, "Unknown email or wrong password (`invalid_credentials`)"),
+        (429, "Too many attempts (`rate_limited`); wait `Retry-After` seconds"),
+        HASHING_BUSY,
+    ),
 )
 async def log_in(
     body: LoginRequest,
@@ -185,7 +216,12 @@ def _clear_session_cookies(response: Response, settings: AppSettings) -> None:
         )
 
 
-@router.post("/logout", name="users:logout")
+@router.post(
+    "/logout",
+    name="users:logout",
+    summary="Log out: ends the session, if any, and clears the cookies",
+    responses=error_responses(503),
+)
 async def log_out(response: Response, conn: Conn, claims: Claims, settings: AppSettings) -> Message:
     if claims is not None:
         await service.log_out(conn, claims.session_id)
@@ -193,12 +229,17 @@ async def log_out(response: Response, conn: Conn, claims: Claims, settings: AppS
     return Message(message="Logged out")
 
 
-@router.get("/me", name="users:me")
+@router.get("/me", name="users:me", summary="The logged-in user", responses=error_responses(503))
 async def me(user: CurrentUser) -> UserPublic:
     return UserPublic.model_validate(user, from_attributes=True)
 
 
-@router.delete("/me", name="users:delete_me")
+@router.delete(
+    "/me",
+    name="users:delete_me",
+    summary="Delete my account and company",
+    responses=error_responses(503),
+)
 async def delete_me(
     user: CurrentUser,
     request: Request,
@@ -213,7 +254,12 @@ async def delete_me(
     return Message(message="Account deleted")
 
 
-@router.get("/admin/all-users", name="users:admin_list")
+@router.get(
+    "/admin/all-users",
+    name="users:admin_list",
+    summary="List every user (admin)",
+    responses=error_responses(ADMIN_REQUIRED, 503),
+)
 async def list_users(
     _: AdminUser, conn: Conn, response: Response, page: Page
 ) -> list[AdminUserView]:
@@ -222,7 +268,17 @@ async def list_users(
     return users
 
 
-@router.delete("/admin/users/{user_uuid}", name="users:admin_delete")
+@router.delete(
+    "/admin/users/{user_uuid}",
+    name="users:admin_delete",
+    summary="Delete a user and their company (admin)",
+    responses=error_responses(
+        (400, "An administrator's own account (`cannot_delete_self`)"),
+        ADMIN_REQUIRED,
+        (404, "No such user (`user_not_found`)"),
+        503,
+    ),
+)
 async def delete_user(
     user_uuid: UUID, request: Request, actor: Actor, tasks: BackgroundTasks, conn: Conn
 ) -> Message:

@@ -9,11 +9,17 @@ from proveo.accounts.deps import AdminUser
 from proveo.admin import service
 from proveo.admin.schemas import AuditEntry
 from proveo.core.deps import Conn, Page
+from proveo.core.openapi import ADMIN_REQUIRED, error_responses
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
-@router.get("/audit-log", name="admin:audit_log")
+@router.get(
+    "/audit-log",
+    name="admin:audit_log",
+    summary="Read the audit log of admin actions, newest first (admin)",
+    responses=error_responses(400, ADMIN_REQUIRED, 503),
+)
 async def audit_log(
     _: AdminUser,
     conn: Conn,

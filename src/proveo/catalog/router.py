@@ -8,9 +8,11 @@ from proveo.admin.deps import Actor
 from proveo.catalog import service
 from proveo.catalog.schemas import CommuneIn, CommunePublic, ProductIn, ProductPublic
 from proveo.core.deps import AppCache, AppDatabase, Conn
+from proveo.core.openapi import ADMIN_REQUIRED, error_responses
 
 products_router = APIRouter(prefix="/products", tags=["catalog"])
 communes_router = APIRouter(prefix="/communes", tags=["catalog"])
+DUPLICATE_NAME = (409, "The name is taken, ignoring accents and case (`duplicate_name`)")
 
 
 def _invalidate_after_commit(tasks: BackgroundTasks, cache: AppCache) -> None:
@@ -18,12 +20,24 @@ def _invalidate_after_commit(tasks: BackgroundTasks, cache: AppCache) -> None:
     tasks.add_task(service.invalidate_catalog_cache, cache)
 
 
-@products_router.get("/", name="products:list", response_model=list[ProductPublic])
+@products_router.get(
+    "/",
+    name="products:list",
+    summary="List every product",
+    response_model=list[ProductPublic],
+    responses=error_responses(503),
+)
 async def list_products(database: AppDatabase, cache: AppCache) -> Response:
     return Response(await service.products_json(database, cache), media_type="application/json")
 
 
-@products_router.post("/", status_code=201, name="products:create")
+@products_router.post(
+    "/",
+    status_code=201,
+    name="products:create",
+    summary="Add a product (admin)",
+    responses=error_responses(ADMIN_REQUIRED, DUPLICATE_NAME, 503),
+)
 async def create_product(
     body: ProductIn, actor: Actor, conn: Conn, cache: AppCache, tasks: BackgroundTasks
 ) -> ProductPublic:
@@ -32,7 +46,14 @@ async def create_product(
     return product
 
 
-@products_router.put("/{product_uuid}", name="products:update")
+@products_router.put(
+    "/{product_uuid}",
+    name="products:update",
+    summary="Rename a product (admin)",
+    responses=error_responses(
+        ADMIN_REQUIRED, (404, "No such product (`product_not_found`)"), DUPLICATE_NAME, 503
+    ),
+)
 async def update_product(
     product_uuid: UUID,
     body: ProductIn,
@@ -46,7 +67,17 @@ async def update_product(
     return product
 
 
-@products_router.delete("/{product_uuid}", name="products:delete")
+@products_router.delete(
+    "/{product_uuid}",
+    name="products:delete",
+    summary="Delete a product no company uses (admin)",
+    responses=error_responses(
+        (400, "Companies still reference it (`in_use`)"),
+        ADMIN_REQUIRED,
+        (404, "No such product (`product_not_found`)"),
+        503,
+    ),
+)
 async def delete_product(
     product_uuid: UUID, actor: Actor, conn: Conn, cache: AppCache, tasks: BackgroundTasks
 ) -> dict[str, str]:
@@ -55,12 +86,24 @@ async def delete_product(
     return {"message": "Product deleted", "uuid": str(product_uuid)}
 
 
-@communes_router.get("/", name="communes:list", response_model=list[CommunePublic])
+@communes_router.get(
+    "/",
+    name="communes:list",
+    summary="List every commune",
+    response_model=list[CommunePublic],
+    responses=error_responses(503),
+)
 async def list_communes(database: AppDatabase, cache: AppCache) -> Response:
     return Response(await service.communes_json(database, cache), media_type="application/json")
 
 
-@communes_router.post("/", status_code=201, name="communes:create")
+@communes_router.post(
+    "/",
+    status_code=201,
+    name="communes:create",
+    summary="Add a commune (admin)",
+    responses=error_responses(ADMIN_REQUIRED, DUPLICATE_NAME, 503),
+)
 async def create_commune(
     body: CommuneIn, actor: Actor, conn: Conn, cache: AppCache, tasks: BackgroundTasks
 ) -> CommunePublic:
@@ -69,7 +112,14 @@ async def create_commune(
     return commune
 
 
-@communes_router.put("/{commune_uuid}", name="communes:update")
+@communes_router.put(
+    "/{commune_uuid}",
+    name="communes:update",
+    summary="Rename a commune (admin)",
+    responses=error_responses(
+        ADMIN_REQUIRED, (404, "No such commune (`commune_not_found`)"), DUPLICATE_NAME, 503
+    ),
+)
 async def update_commune(
     commune_uuid: UUID,
     body: CommuneIn,
@@ -83,7 +133,17 @@ async def update_commune(
     return commune
 
 
-@communes_router.delete("/{commune_uuid}", name="communes:delete")
+@communes_router.delete(
+    "/{commune_uuid}",
+    name="communes:delete",
+    summary="Delete a commune no company uses (admin)",
+    responses=error_responses(
+        (400, "Companies still reference it (`in_use`)"),
+        ADMIN_REQUIRED,
+        (404, "No such commune (`commune_not_found`)"),
+        503,
+    ),
+)
 async def delete_commune(
     commune_uuid: UUID, actor: Actor, conn: Conn, cache: AppCache, tasks: BackgroundTasks
 ) -> dict[str, str]:

@@ -130,12 +130,23 @@ async def _handle_validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if any(error.get("type") == "json_invalid" for error in errors):
-        return error_response(400, "Request body is not valid JSON", "malformed_json")
+        return error_response(400, MALFORMED_JSON_DETAIL, "malformed_json")
     return error_response(422, _field_errors(errors), "validation_error")
+
+
+MALFORMED_JSON_DETAIL = "Request body is not valid JSON"
+
+
+def _is_undecodable_json(exc: StarletteHTTPException) -> bool:
+    # FastAPI turns what `json.loads` raises besides JSONDecodeError into a bare 400: invalid
+    # UTF-8 (UnicodeDecodeError, a ValueError) and nesting too deep to parse (RecursionError).
+    return exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError)
 
 
 async def _handle_http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if _is_undecodable_json(exc):
+        return error_response(400, MALFORMED_JSON_DETAIL, "malformed_json")
     code = _STARLETTE_CODES.get(exc.status_code, "http_error")
     return error_response(exc.status_code, exc.detail, code, dict(exc.headers or {}))
 

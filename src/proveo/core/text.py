@@ -1,19 +1,58 @@
-"""Text as users send it: stored as given, except trimmed and without control characters."""
+"""Text as users send it: stored as given, except trimmed and without control characters.
+
+Every user and catalogue text field goes through `clean_line` (the `Name` type, or
+`AfterValidator(clean_line)` with the field's own length), so all of them refuse the same
+invisible tricks with the same field errors.
+"""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
+from pydantic_core import PydanticCustomError
+
+# Unicode's Bidi_Control characters. They change how the text around them is displayed:
+# "abc\u202egnp.exe" shows as "abcexe.png". No name or label needs them, so they are refused
+# (the marks U+200E, U+200F and U+061C too: invisible, and enough to make "Acme" and
+# "Acme\u200e" two different names).
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+# Letters that draw nothing (Hangul fillers, the blank Braille pattern): not whitespace, not
+# format characters, yet a name made of them would be as blank as one made of spaces.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+# Invisible at either end of a line, whatever follows: whitespace, zero-width space and
+# joiners, word joiner, byte order mark, soft hyphen. (Joiners matter only between two
+# characters; tag characters, also invisible, end flag emoji and so are kept.)
+_EDGE = r"[\s\u200b\u200c\u200d\u2060\ufeff\u00ad]+"
+_INVISIBLE_EDGES = re.compile(rf"^{_EDGE}|{_EDGE}$")
+
+
+def _draws_nothing(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) == "Cf" or char in _BLANK_LETTERS
 
 
 def clean_line(value: str) -> str:
-    """Trim and drop control characters (NUL, escapes, line breaks); refuse what is left blank."""
-    cleaned = "".join(char for char in value if unicodedata.category(char) != "Cc").strip()
-    if not cleaned:
-        raise ValueError("must not be blank")
-    return cleaned
+    """Drop control characters (NUL, escapes, line breaks) and trim invisible edges.
+
+    Refuses bidirectional controls (`invalid_characters`) and text that shows nothing once
+    cleaned (`blank`): only spaces, format characters such as U+200B, or blank letters.
+    """
+    kept = "".join(char for char in value if unicodedata.category(char) != "Cc")
+    if any(char in BIDI_CONTROLS for char in kept):
+        raise PydanticCustomError(
+            "invalid_characters",
+            "must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069, "
+            "U+200E, U+200F, U+061C)",
+        )
+    if all(_draws_nothing(char) for char in kept):
+        raise PydanticCustomError("blank", "must not be blank")
+    return _INVISIBLE_EDGES.sub("", kept)
 
 
 def has_control_characters(value: str) -> bool:

@@ -3,36 +3,58 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from proveo import __version__
+from proveo.accounts.deps import AdminUser
+from proveo.core.db import DatabaseUnavailable
 from proveo.core.deps import AppCache, AppDatabase
+from proveo.core.openapi import ADMIN_REQUIRED, error_responses
+from proveo.health.schemas import Liveness, Readiness, ReadinessDetails
 
 router = APIRouter(prefix="/health", tags=["health"])
 
 
-@router.get("/", name="health:live")
-async def liveness() -> dict[str, str]:
-    return {"status": "ok", "version": __version__}
+@router.get("/", name="health:live", summary="Liveness: the process answers")
+async def liveness() -> Liveness:
+    return Liveness(status="ok", version=__version__)
 
 
 @router.get(
     "/database",
     name="health:database",
-    responses={503: {"description": "The primary database is unreachable"}},
+    summary="Readiness: the primary database answers (up or down only)",
+    responses=error_responses((503, "The primary database is unreachable")),
 )
-async def database_health(database: AppDatabase, cache: AppCache) -> JSONResponse:
+async def database_health(database: AppDatabase) -> Readiness:
+    # Up or down only: pool figures and error texts name internal hosts (see the admin route).
+    if not await database.ping_primary():
+        raise DatabaseUnavailable(
+            "The primary database is unreachable", headers={"Retry-After": "1"}
+        )
+    return Readiness(status="ok")
+
+
+@router.get(
+    "/database/details",
+    name="health:database_details",
+    summary="Pools, replica and Redis in detail (admin)",
+    responses=error_responses(ADMIN_REQUIRED, 503),
+)
+async def database_health_details(
+    _: AdminUser, database: AppDatabase, cache: AppCache
+) -> ReadinessDetails:
     primary_ok = await database.ping_primary()
     replica_ok = await database.ping_replica()
-    stats = database.stats()
-    body: dict[str, Any] = {
-        "status": "ok" if primary_ok and replica_ok is not False else "degraded",
-        "primary": {"reachable": primary_ok, "pool": stats["primary"]},
-        "replica": {"reachable": replica_ok, **stats["replica"]},
-        "redis": {"reachable": await cache.ping()},
-    }
+    stats: dict[str, Any] = database.stats()
     if not primary_ok:
-        body["status"] = "unavailable"
-        body["code"] = "database_unavailable"
-        body["detail"] = "The primary database is unreachable"
-    return JSONResponse(body, status_code=200 if primary_ok else 503)
+        status = "unavailable"
+    elif replica_ok is False:
+        status = "degraded"
+    else:
+        status = "ok"
+    return ReadinessDetails(
+        status=status,
+        primary={"reachable": primary_ok, "pool": stats["primary"]},
+        replica={"reachable": replica_ok, **stats["replica"]},
+        redis={"reachable": await cache.ping()},
+    )

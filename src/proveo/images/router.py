@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from proveo.core.errors import NotFound
+from proveo.core.openapi import error_responses
 from proveo.integrations.storage import ImageStorage
 
 router = APIRouter(tags=["images"])
@@ -13,7 +14,16 @@ class ImageNotFound(NotFound):
     default_detail = "Image not found"
 
 
-@router.get("/images/{name}", name="images:get", response_class=Response)
+@router.get(
+    "/images/{name}",
+    name="images:get",
+    summary="A stored image (WebP, cached for a year)",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/webp": {"schema": {"type": "string", "format": "binary"}}}},
+        **error_responses((404, "No such image (`image_not_found`)")),
+    },
+)
 async def get_image(name: str, request: Request) -> Response:
     storage: ImageStorage = request.app.state.storage
     data = await storage.get(name)

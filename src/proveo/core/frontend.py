@@ -1,0 +1,51 @@
+"""The static front end at `/`, kept out of the API's and the images' paths.
+
+A plain `Mount("/", StaticFiles(...))` matches every path: an unknown `/api/...` path reached the
+static files, which answer 405 to anything but GET, so `POST /api/v1/typo` said "method not
+allowed" instead of "not found", and a wrong method on a real route lost its `Allow` header.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette._utils import get_route_path
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.routing import Match, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+READ_METHODS = ("GET", "HEAD")
+
+
+class _FrontEndFiles(StaticFiles):
+    """Static files where a path that serves nothing is a 404 whatever the method."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if scope["method"] in READ_METHODS:
+            return await super().get_response(path, scope)
+        # Only a path that exists can have a wrong method: look it up as a GET would.
+        found = await super().get_response(path, {**scope, "method": "GET"})
+        if found.status_code >= 400:
+            raise HTTPException(status_code=404)
+        raise HTTPException(status_code=405, headers={"Allow": ", ".join(READ_METHODS)})
+
+
+class _FrontEndMount(Mount):
+    def __init__(self, directory: Path, *, reserved: tuple[str, ...]) -> None:
+        super().__init__("/", _FrontEndFiles(directory=directory, html=True), name="web")
+        self.reserved = reserved
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http":
+            path = get_route_path(scope)
+            if any(path == prefix or path.startswith(prefix + "/") for prefix in self.reserved):
+                # Left to the app's router: its 404 `not_found`, its 405 with `Allow`.
+                return Match.NONE, {}
+        return super().matches(scope)
+
+
+def front_end(directory: Path, *, reserved: tuple[str, ...]) -> Mount:
+    """Serve `directory` at `/`, except under the `reserved` path prefixes (e.g. `/api`)."""
+    return _FrontEndMount(directory, reserved=reserved)
