@@ -79,6 +79,16 @@ def verification_link(message: EmailMessage) -> str:
     raise AssertionError("no verification link in the email")
 
 
+def password_reset_token(message: EmailMessage) -> str:
+    """The token of a reset email's link (`.../reset-password.html#token=...`)."""
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    for line in body.get_content().splitlines():
+        if "/reset-password.html#token=" in line:
+            return line.strip().split("#token=", 1)[1]
+    raise AssertionError("no password reset link in the email")
+
+
 _BOOKKEEPING = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from proveo import __version__
-from proveo.accounts.deps import current_user, session_claims
+from proveo.accounts.deps import current_user, current_user_brief, session_claims
 from proveo.accounts.router import router as accounts_router
 from proveo.admin.router import router as admin_router
 from proveo.apidocs.router import docs_routes
@@ -124,7 +124,7 @@ def create_app(
         app,
         rate_limited=lambda path: not path.startswith(RATE_LIMIT_EXEMPT),
         sheddable=lambda path: path not in LIVENESS_PATHS,
-        requires_session=current_user,
+        requires_session=(current_user, current_user_brief),
         reads_session=session_claims,
     )
     app.state.settings = settings

@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = Field(default=15, ge=1)
     signup_per_ip_per_hour: int = Field(default=10, ge=1)
     resend_per_email_per_hour: int = Field(default=3, ge=1)
+    password_reset_per_email_per_hour: int = Field(default=3, ge=1)
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod

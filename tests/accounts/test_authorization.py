@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import httpx
 import pytest
 
+from proveo.accounts import repository as accounts_repository
 from proveo.accounts.schemas import Role, UserRecord
 from proveo.core.db import Connection
-from tests.factories import LoggedIn, create_user, log_in
+from proveo.core.security import new_url_token, token_digest
+from tests.factories import DEFAULT_PASSWORD, LoggedIn, create_user, log_in
 
 
 @dataclass
@@ -19,14 +22,21 @@ class World:
     owner: UserRecord
     other: UserRecord
     admin: UserRecord
+    owner_reset_token: str
 
 
 @pytest.fixture
 async def world(conn: Connection) -> World:
+    owner = await create_user(conn)
+    token = new_url_token()
+    await accounts_repository.insert_password_reset_token(
+        conn, owner.id, token_digest(token), datetime.now(UTC) + timedelta(hours=1)
+    )
     return World(
-        owner=await create_user(conn),
+        owner=owner,
         other=await create_user(conn),
         admin=await create_user(conn, role=Role.ADMIN),
+        owner_reset_token=token,
     )
 
 
@@ -40,6 +50,21 @@ def _headers(session: LoggedIn | None) -> dict[str, str]:
 ENDPOINTS: dict[str, Call] = {
     "GET /users/me": lambda c, w, s: c.get("/api/v1/users/me"),
     "DELETE /users/me": lambda c, w, s: c.delete("/api/v1/users/me", headers=_headers(s)),
+    "POST /users/me/password": lambda c, w, s: c.post(
+        "/api/v1/users/me/password",
+        json={"current_password": DEFAULT_PASSWORD, "new_password": "Otra-Clave-2024"},
+        headers=_headers(s),
+    ),
+    "POST /users/password-reset/request": lambda c, w, s: c.post(
+        "/api/v1/users/password-reset/request",
+        json={"email": w.owner.email},
+        headers=_headers(s),
+    ),
+    "POST /users/password-reset/confirm": lambda c, w, s: c.post(
+        "/api/v1/users/password-reset/confirm",
+        json={"token": w.owner_reset_token, "password": "Otra-Clave-2024"},
+        headers=_headers(s),
+    ),
     "GET /users/admin/all-users": lambda c, w, s: c.get("/api/v1/users/admin/all-users"),
     "DELETE /users/admin/users/{owner}": lambda c, w, s: c.delete(
         f"/api/v1/users/admin/users/{w.owner.uuid}", headers=_headers(s)
@@ -62,6 +87,20 @@ ENDPOINTS: dict[str, Call] = {
 EXPECTED: dict[str, dict[str, int]] = {
     "GET /users/me": {"anonymous": 401, "owner": 200, "other": 200, "admin": 200},
     "DELETE /users/me": {"anonymous": 401, "owner": 200, "other": 200, "admin": 200},
+    "POST /users/me/password": {"anonymous": 401, "owner": 200, "other": 200, "admin": 200},
+    # Public: the link, not a session, is the credential.
+    "POST /users/password-reset/request": {
+        "anonymous": 200,
+        "owner": 200,
+        "other": 200,
+        "admin": 200,
+    },
+    "POST /users/password-reset/confirm": {
+        "anonymous": 200,
+        "owner": 200,
+        "other": 200,
+        "admin": 200,
+    },
     "GET /users/admin/all-users": {"anonymous": 401, "owner": 403, "other": 403, "admin": 200},
     "DELETE /users/admin/users/{owner}": {
         "anonymous": 401,

@@ -74,3 +74,31 @@ async def test_other_requests_get_the_only_connection_while_logins_hash(
     # 401 means the request got a connection and checked the (absent) session; a held
     # connection would have made it wait past the 0.1 s acquire timeout and answer 503.
     assert during == [401] * 5
+
+
+async def test_other_requests_get_the_only_connection_while_a_password_change_hashes(
+    one_connection_db: Database, slow_hash_email: str, settings: Settings, cache: Cache
+) -> None:
+    app = create_app(
+        settings.model_copy(update={"password_hash_threads": 1, "bcrypt_rounds": 12}),
+        database=one_connection_db,
+        cache=cache,
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        login = await http.post(
+            "/api/v1/users/login", json={"email": slow_hash_email, "password": PASSWORD}
+        )
+        assert login.status_code == 200
+        change = asyncio.create_task(
+            http.post(
+                "/api/v1/users/me/password",
+                json={"current_password": PASSWORD, "new_password": "Slower-hash-456"},
+                headers={"X-CSRF-Token": login.json()["csrf_token"]},
+            )
+        )
+        await asyncio.sleep(0.05)  # the change is now in bcrypt (two hashes at cost 12)
+        during = [(await http.get("/api/v1/users/me")).status_code for _ in range(5)]
+        assert (await change).status_code == 200
+    # A held connection would have made these wait past the 0.1 s acquire timeout (503).
+    assert during == [200] * 5

@@ -7,10 +7,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from proveo.accounts import service as accounts_service
 from proveo.accounts.schemas import Role
 from proveo.config import Settings
 from proveo.core.db import Connection
-from proveo.core.security import encode_session_token
+from proveo.core.security import encode_session_token, password_hash_cost
 from tests.factories import DEFAULT_PASSWORD, create_user, log_in
 
 LOGIN = "/api/v1/users/login"
@@ -292,3 +293,90 @@ class TestOddClientAddresses:
                 f"/api/v1/users/admin/users/{target.uuid}", headers=session.headers
             )
         assert response.status_code == 200
+
+
+# (a spelling tried until its budget is spent, the address tried next, whether the database
+# folds both to one key)
+FOLDING_VARIANTS = [
+    ("ſam@proveo.cl", "sam@proveo.cl", False),  # casefold() gives 's', lower() keeps 'ſ'
+    ("straße@proveo.cl", "strasse@proveo.cl", False),  # casefold() gives 'ss'
+    ("ﬀ@proveo.cl", "ff@proveo.cl", False),  # casefold() gives 'ff'
+    ("admİn@proveo.cl", "admin@proveo.cl", True),  # lower() gives 'i', Python's 'i̇'
+]
+
+
+class TestLimitKeysFollowTheDatabase:
+    """Every limit key folds the address with PostgreSQL's lower(), as the account lookup does,
+    for known and unknown addresses alike: a 429 never tells whether an account exists."""
+
+    @pytest.mark.parametrize(("variant", "address", "shared"), FOLDING_VARIANTS)
+    async def test_login_budget_of_a_spelling_is_the_same_for_known_and_unknown_accounts(
+        self,
+        app: FastAPI,
+        conn: Connection,
+        settings: Settings,
+        variant: str,
+        address: str,
+        shared: bool,
+    ) -> None:
+        await create_user(conn, email=address)
+        answers = []
+        for index, prefix in enumerate(("", "ghost.")):  # the account, then no account
+            transport = httpx.ASGITransport(app=app, client=(f"127.0.1.{index + 1}", 4000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                for _ in range(settings.login_failures_per_account_and_ip):
+                    failed = await http.post(
+                        LOGIN, json={"email": prefix + variant, "password": "Wrong-pass1"}
+                    )
+                    assert failed.status_code == 401
+                response = await http.post(
+                    LOGIN, json={"email": prefix + address, "password": "Wrong-pass1"}
+                )
+                answers.append(response.status_code)
+        assert answers == [429, 429] if shared else [401, 401]
+
+    @pytest.mark.parametrize(("variant", "address", "shared"), FOLDING_VARIANTS)
+    async def test_reset_budget_of_a_spelling_is_the_same_for_known_and_unknown_accounts(
+        self,
+        client: httpx.AsyncClient,
+        conn: Connection,
+        settings: Settings,
+        variant: str,
+        address: str,
+        shared: bool,
+    ) -> None:
+        await create_user(conn, email=address)
+        reset = "/api/v1/users/password-reset/request"
+        answers = []
+        for prefix in ("", "ghost."):
+            for _ in range(settings.password_reset_per_email_per_hour):
+                assert (await client.post(reset, json={"email": prefix + variant})).is_success
+            response = await client.post(reset, json={"email": prefix + address})
+            answers.append(response.status_code)
+        assert answers == [429, 429] if shared else [200, 200]
+
+
+class TestHashCost:
+    async def test_login_brings_the_stored_hash_to_the_configured_cost(
+        self, app: FastAPI, client: httpx.AsyncClient, conn: Connection, settings: Settings
+    ) -> None:
+        """With BCRYPT_ROUNDS raised, real accounts catch up with the dummy hash that unknown
+        emails are checked against (no timing oracle)."""
+        app.state.settings = settings.model_copy(update={"bcrypt_rounds": 5})
+        user = await create_user(conn)
+        assert password_hash_cost(user.password_hash) == 4
+        failed = await client.post(LOGIN, json={"email": user.email, "password": "Wrong-pass1"})
+        assert failed.status_code == 401
+        stored = "SELECT password_hash FROM proveo.user_account WHERE id = $1"
+        assert await conn.fetchval(stored, user.id) == user.password_hash
+        session = await log_in(client, user)
+        assert password_hash_cost(await conn.fetchval(stored, user.id)) == 5
+        again = await client.post(
+            LOGIN,
+            json={"email": user.email, "password": DEFAULT_PASSWORD},
+            headers=session.headers,
+        )
+        assert again.status_code == 200
+
+    def test_unknown_emails_are_checked_at_the_configured_cost(self) -> None:
+        assert password_hash_cost(accounts_service._dummy_hash(5)) == 5

@@ -187,16 +187,32 @@ class TestVerifyEmail:
         assert all(token.encode() not in bytes(row["token_hash"]) for row in stored)
         assert re.fullmatch(r"[A-Za-z0-9_-]{40,}", token)
 
-    async def test_verification_takes_effect_on_next_request(
-        self, client: httpx.AsyncClient, settings: Settings
+    async def test_verifying_ends_every_session_opened_before_it(
+        self, app: FastAPI, settings: Settings
     ) -> None:
-        link = await _signed_up_link(client, settings.outbox_dir)
-        await client.post(
-            "/api/v1/users/login", json={"email": "ana@proveo.cl", "password": "Clave-Segura1"}
-        )
-        assert (await client.get("/api/v1/users/me")).json()["email_verified"] is False
-        await client.get(_path(link))
-        assert (await client.get("/api/v1/users/me")).json()["email_verified"] is True
+        """Pre-takeover: an attacker signs up the victim's address and logs in; the victim
+        asks for a link and clicks it. The attacker's session must not become verified."""
+        credentials = {"email": "ana@proveo.cl", "password": "Clave-Segura1"}
+        attacker = httpx.ASGITransport(app=app, client=("203.0.113.9", 4000))
+        victim = httpx.ASGITransport(app=app, client=("198.51.100.7", 4000))
+        async with (
+            httpx.AsyncClient(transport=attacker, base_url="http://127.0.0.1:8000") as squatter,
+            httpx.AsyncClient(transport=victim, base_url="http://127.0.0.1:8000") as owner,
+        ):
+            await squatter.post(SIGNUP, json=_signup_body())
+            assert (await squatter.post("/api/v1/users/login", json=credentials)).is_success
+            assert (await squatter.get("/api/v1/users/me")).json()["email_verified"] is False
+            resent = await owner.post(
+                TestResendVerification.RESEND, json={"email": "ana@proveo.cl"}
+            )
+            assert resent.status_code == 200
+            link = verification_link(outbox_messages(settings.outbox_dir)[-1])
+            assert (await owner.get(_path(link))).status_code == 200
+            assert (await squatter.get("/api/v1/users/me")).status_code == 401
+            # Sessions opened after the verification are verified.
+            again = await owner.post("/api/v1/users/login", json=credentials)
+            assert again.json()["user"]["email_verified"] is True
+            assert (await owner.get("/api/v1/users/me")).json()["email_verified"] is True
 
 
 class TestResendVerification:
@@ -285,6 +301,18 @@ class TestStaleUnverifiedClaims:
         assert await conn.fetchval(
             "SELECT deleted_at IS NOT NULL FROM proveo.user_account WHERE id = $1", squatter.id
         )
+
+    async def test_pending_account_points_to_password_reset(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        """The owner of an address someone else signed up gets it back through a reset link."""
+        await create_user(conn, email="pending@proveo.cl", verified=False)
+        response = await client.post(SIGNUP, json=_signup_body(email="pending@proveo.cl"))
+        assert response.status_code == 409
+        body = response.json()
+        assert body["code"] == "email_taken"
+        assert "waiting for its address to be confirmed" in body["detail"]
+        assert "/api/v1/users/password-reset/request" in body["detail"]
 
     async def test_recent_or_verified_accounts_keep_the_address(
         self, client: httpx.AsyncClient, conn: Connection

@@ -17,6 +17,7 @@ EXPECTED_TABLES = {
     "company",
     "email_verification_token",
     "image_moderation",
+    "password_reset_token",
     "product",
     "user_account",
     "user_session",
@@ -41,6 +42,10 @@ class TestMigrations:
 
         await asyncio.to_thread(migrations.upgrade, dsn)
         assert await _tables(dsn) == EXPECTED_TABLES
+
+        # One step back removes only what the newest revision added.
+        await asyncio.to_thread(migrations.downgrade, dsn, "-1")
+        assert await _tables(dsn) == EXPECTED_TABLES - {"password_reset_token"}
 
         await asyncio.to_thread(migrations.downgrade, dsn, "base")
         assert await _tables(dsn) == {"alembic_version"}

@@ -133,6 +133,15 @@ class TestEveryOperationDocumentsItsErrors:
         assert set(error["required"]) == {"detail", "code"}
         assert "HTTPValidationError" not in schema["components"]["schemas"]
 
+    async def test_every_route_behind_a_session_dependency_requires_the_cookie(
+        self, schema: dict[str, Any]
+    ) -> None:
+        # /me/password checks its session with its own dependency (no pooled connection held).
+        for path, method in [("/api/v1/users/me", "get"), ("/api/v1/users/me/password", "post")]:
+            operation = schema["paths"][path][method]
+            assert {} not in operation["security"], f"{method.upper()} {path}"
+            assert "401" in operation["responses"]
+
     async def test_the_rules_see_the_routes_that_use_the_database(self, app: FastAPI) -> None:
         # Guards the detection above against renamed dependencies.
         dependencies = _dependency_names(app)

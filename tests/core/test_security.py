@@ -25,6 +25,15 @@ class TestPasswords:
     def test_garbage_hash_is_a_failed_check_not_an_error(self) -> None:
         assert security.verify_password_sync("whatever", "not-a-bcrypt-hash") is False
 
+    @pytest.mark.parametrize("rounds", [4, 6])
+    def test_hash_cost_is_read_from_the_hash(self, rounds: int) -> None:
+        hashed = security.hash_password_sync("Some-pass1", rounds)
+        assert security.password_hash_cost(hashed) == rounds
+
+    @pytest.mark.parametrize("value", ["", "not-a-bcrypt-hash", "$2b$xx$abc", "$argon2id"])
+    def test_hash_cost_of_something_else_is_none(self, value: str) -> None:
+        assert security.password_hash_cost(value) is None
+
 
 class TestHashingQueue:
     async def test_a_full_queue_refuses_with_busy_instead_of_waiting(self) -> None:

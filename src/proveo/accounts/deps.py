@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from proveo.accounts import service
 from proveo.accounts.schemas import SessionUser
 from proveo.core.csrf import SAFE_METHODS, SESSION_COOKIE, csrf_satisfied
-from proveo.core.deps import AppSettings, Conn
+from proveo.core.db import Connection
+from proveo.core.deps import AppDatabase, AppSettings, Conn
 from proveo.core.errors import Forbidden, NotAuthenticated
 from proveo.core.security import SessionClaims, decode_session_token
 
@@ -27,9 +28,9 @@ class CsrfFailed(Forbidden):
     default_detail = "Missing or invalid CSRF token (X-CSRF-Token header)"
 
 
-async def current_user(
-    request: Request, conn: Conn, claims: Claims, settings: AppSettings
-) -> SessionUser:
+def _checked_claims(
+    request: Request, claims: SessionClaims | None, settings: AppSettings
+) -> SessionClaims:
     if claims is None:
         raise NotAuthenticated()
     # The CSRF middleware already checked this; checking again here ties the token to the very
@@ -38,13 +39,34 @@ async def current_user(
         settings.secret_key.get_secret_value(), request.headers, request.cookies
     ):
         raise CsrfFailed()
+    return claims
+
+
+async def _session_user(conn: Connection, claims: SessionClaims) -> SessionUser:
     user = await service.authenticate(conn, claims)
     if user is None:
         raise NotAuthenticated("Your session has ended, log in again")
     return user
 
 
+async def current_user(
+    request: Request, conn: Conn, claims: Claims, settings: AppSettings
+) -> SessionUser:
+    return await _session_user(conn, _checked_claims(request, claims, settings))
+
+
+async def current_user_brief(
+    request: Request, database: AppDatabase, claims: Claims, settings: AppSettings
+) -> SessionUser:
+    """The same checks in a short transaction of its own, for routes that run bcrypt: no
+    pooled connection waits on the hash (the request's `Conn` would be held throughout)."""
+    checked = _checked_claims(request, claims, settings)
+    async with database.transaction() as conn:
+        return await _session_user(conn, checked)
+
+
 CurrentUser = Annotated[SessionUser, Depends(current_user)]
+CurrentUserBrief = Annotated[SessionUser, Depends(current_user_brief)]
 
 
 def verified_user(user: CurrentUser) -> SessionUser:

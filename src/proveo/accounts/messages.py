@@ -1,4 +1,4 @@
-"""What accounts say to people: verification emails and the verification result pages."""
+"""What accounts say to people: verification and password reset emails, verification pages."""
 
 from __future__ import annotations
 
@@ -29,10 +29,33 @@ _VERIFY_EMAIL = {
 }
 
 
-def verification_email(*, to: str, link: str, lang: Lang) -> EmailMessage:
-    """No user-chosen text (such as the account name) goes into it: a signup with someone
-    else's address must not be able to put its words in their inbox."""
-    words = _VERIFY_EMAIL[lang]
+_RESET_EMAIL = {
+    "es": {
+        "subject": "Restablece tu contraseña de Proveo",
+        "greeting": "Hola:",
+        "body": (
+            "Alguien pidió restablecer la contraseña de tu cuenta de Proveo. Usa este enlace para "
+            "elegir una nueva; vence en 1 hora y sirve una sola vez. Al cambiarla se cierran todas "
+            "las sesiones abiertas."
+        ),
+        "action": "Elegir una nueva contraseña",
+        "ignore": "Si no lo pediste tú, ignora este mensaje: tu contraseña no cambia.",
+    },
+    "en": {
+        "subject": "Reset your Proveo password",
+        "greeting": "Hello,",
+        "body": (
+            "Someone asked to reset the password of your Proveo account. Use this link to choose "
+            "a new one; it expires in 1 hour and works once. Changing it logs out every open "
+            "session."
+        ),
+        "action": "Choose a new password",
+        "ignore": "If you did not ask for this, ignore this message: your password stays the same.",
+    },
+}
+
+
+def _link_email(words: dict[str, str], *, to: str, link: str, lang: Lang) -> EmailMessage:
     greeting = words["greeting"]
     text = f"{greeting}\n\n{words['body']}\n\n{link}\n\n{words['ignore']}\n\nProveo\n"
     html = (
@@ -42,6 +65,18 @@ def verification_email(*, to: str, link: str, lang: Lang) -> EmailMessage:
         f"<p>{escape(link)}</p><p>{escape(words['ignore'])}</p><p>Proveo</p></body></html>"
     )
     return EmailMessage(to=to, subject=words["subject"], text=text, html=html)
+
+
+# No user-chosen text (such as the account name) goes into these emails: a signup with someone
+# else's address must not be able to put its words in their inbox.
+
+
+def verification_email(*, to: str, link: str, lang: Lang) -> EmailMessage:
+    return _link_email(_VERIFY_EMAIL[lang], to=to, link=link, lang=lang)
+
+
+def password_reset_email(*, to: str, link: str, lang: Lang) -> EmailMessage:
+    return _link_email(_RESET_EMAIL[lang], to=to, link=link, lang=lang)
 
 
 _PAGES = {

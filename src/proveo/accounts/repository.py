@@ -1,4 +1,4 @@
-"""SQL for user accounts, their sessions and verification tokens."""
+"""SQL for user accounts, their sessions, verification and password reset tokens."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from uuid import UUID
 
 from proveo.accounts.schemas import (
     AdminUserView,
+    EmailLookup,
+    PasswordResetTokenRecord,
     Role,
     SessionUser,
     UserRecord,
@@ -22,6 +24,13 @@ _USER_COLUMNS = (
 SELECT_LIVE_USER_BY_EMAIL = f"""
 SELECT {_USER_COLUMNS} FROM proveo.user_account u
 WHERE lower(u.email) = lower($1) AND u.deleted_at IS NULL
+"""
+
+# Always one row: the folded address, with the live account's columns or NULLs.
+SELECT_LIVE_USER_AND_EMAIL_KEY = f"""
+SELECT lower($1::text) AS email_key, {_USER_COLUMNS}
+FROM (SELECT 1) AS one
+LEFT JOIN proveo.user_account u ON lower(u.email) = lower($1::text) AND u.deleted_at IS NULL
 """
 
 SELECT_ANY_USER_WITH_EMAIL = """
@@ -42,6 +51,15 @@ UPDATE_USER_PASSWORD_AND_ROLE = f"""
 UPDATE proveo.user_account AS u SET password_hash = $2, role = $3, email_verified = true
 WHERE u.id = $1
 RETURNING {_USER_COLUMNS}
+"""
+
+UPDATE_USER_PASSWORD = "UPDATE proveo.user_account SET password_hash = $2 WHERE id = $1"
+
+# Only over the hash the caller checked: a concurrent change is never silently overwritten.
+UPDATE_USER_PASSWORD_IF_CURRENT = """
+UPDATE proveo.user_account SET password_hash = $2
+WHERE id = $1 AND password_hash = $3 AND deleted_at IS NULL
+RETURNING id
 """
 
 UPDATE_USER_LANG = "UPDATE proveo.user_account SET lang = $2 WHERE id = $1"
@@ -85,6 +103,29 @@ UPDATE proveo.email_verification_token SET used_at = now()
 WHERE user_id = $1 AND used_at IS NULL
 """
 
+INSERT_PASSWORD_RESET_TOKEN = """
+INSERT INTO proveo.password_reset_token (user_id, token_hash, expires_at)
+VALUES ($1, $2, $3)
+"""
+
+_SELECT_PASSWORD_RESET_TOKEN = """
+SELECT t.id, t.user_id, t.expires_at, t.used_at, u.deleted_at AS user_deleted_at, u.lang,
+       u.email_verified AS user_verified
+FROM proveo.password_reset_token t
+JOIN proveo.user_account u ON u.id = t.user_id
+WHERE t.token_hash = $1
+"""
+
+SELECT_PASSWORD_RESET_TOKEN = _SELECT_PASSWORD_RESET_TOKEN
+
+# Locks the token row: two submissions of the same link cannot both succeed.
+SELECT_PASSWORD_RESET_TOKEN_FOR_UPDATE = _SELECT_PASSWORD_RESET_TOKEN + "FOR UPDATE OF t\n"
+
+UPDATE_USER_RESET_TOKENS_USED = """
+UPDATE proveo.password_reset_token SET used_at = now()
+WHERE user_id = $1 AND used_at IS NULL
+"""
+
 INSERT_SESSION = """
 INSERT INTO proveo.user_session (user_id, expires_at, ip, user_agent)
 VALUES ($1, $2, $3::inet, $4)
@@ -109,6 +150,12 @@ UPDATE proveo.user_session SET revoked_at = now() WHERE user_id = $1 AND revoked
 """
 
 
+UPDATE_USER_OTHER_SESSIONS_REVOKED = """
+UPDATE proveo.user_session SET revoked_at = now()
+WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL
+"""
+
+
 def _user(row: object) -> UserRecord:
     return UserRecord.model_validate(dict(row))  # type: ignore[call-overload]
 
@@ -116,6 +163,12 @@ def _user(row: object) -> UserRecord:
 async def select_live_user_by_email(conn: Connection, email: str) -> UserRecord | None:
     row = await conn.fetchrow(SELECT_LIVE_USER_BY_EMAIL, email)
     return _user(row) if row else None
+
+
+async def select_live_user_and_email_key(conn: Connection, email: str) -> EmailLookup:
+    row = await conn.fetchrow(SELECT_LIVE_USER_AND_EMAIL_KEY, email)
+    assert row is not None  # the query always returns one row
+    return EmailLookup(email_key=row["email_key"], user=_user(row) if row["id"] else None)
 
 
 async def select_any_user_with_email(conn: Connection, email: str) -> bool:
@@ -149,6 +202,20 @@ async def update_user_password_and_role(
 ) -> UserRecord:
     row = await conn.fetchrow(UPDATE_USER_PASSWORD_AND_ROLE, user_id, password_hash, role.value)
     return _user(row)
+
+
+async def update_user_password(conn: Connection, user_id: int, password_hash: str) -> None:
+    await conn.execute(UPDATE_USER_PASSWORD, user_id, password_hash)
+
+
+async def update_user_password_if_current(
+    conn: Connection, user_id: int, password_hash: str, *, current_hash: str
+) -> bool:
+    """False when the stored hash is no longer `current_hash` (or the user is gone)."""
+    return (
+        await conn.fetchval(UPDATE_USER_PASSWORD_IF_CURRENT, user_id, password_hash, current_hash)
+        is not None
+    )
 
 
 async def update_user_lang(conn: Connection, user_id: int, lang: str) -> None:
@@ -189,6 +256,24 @@ async def update_user_tokens_used(conn: Connection, user_id: int) -> None:
     await conn.execute(UPDATE_USER_TOKENS_USED, user_id)
 
 
+async def insert_password_reset_token(
+    conn: Connection, user_id: int, token_hash: bytes, expires_at: datetime
+) -> None:
+    await conn.execute(INSERT_PASSWORD_RESET_TOKEN, user_id, token_hash, expires_at)
+
+
+async def select_password_reset_token(
+    conn: Connection, token_hash: bytes, *, for_update: bool = False
+) -> PasswordResetTokenRecord | None:
+    query = SELECT_PASSWORD_RESET_TOKEN_FOR_UPDATE if for_update else SELECT_PASSWORD_RESET_TOKEN
+    row = await conn.fetchrow(query, token_hash)
+    return PasswordResetTokenRecord.model_validate(dict(row)) if row else None
+
+
+async def update_user_reset_tokens_used(conn: Connection, user_id: int) -> None:
+    await conn.execute(UPDATE_USER_RESET_TOKENS_USED, user_id)
+
+
 async def insert_session(
     conn: Connection, user_id: int, *, expires_at: datetime, ip: str | None, user_agent: str | None
 ) -> UUID:
@@ -209,3 +294,9 @@ async def update_session_revoked(conn: Connection, session_id: UUID) -> None:
 
 async def update_user_sessions_revoked(conn: Connection, user_id: int) -> None:
     await conn.execute(UPDATE_USER_SESSIONS_REVOKED, user_id)
+
+
+async def update_user_other_sessions_revoked(
+    conn: Connection, user_id: int, keep_session_id: UUID
+) -> None:
+    await conn.execute(UPDATE_USER_OTHER_SESSIONS_REVOKED, user_id, keep_session_id)

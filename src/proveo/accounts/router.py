@@ -8,7 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from proveo.accounts import service
-from proveo.accounts.deps import AdminUser, Claims, CurrentUser
+from proveo.accounts.deps import AdminUser, Claims, CurrentUser, CurrentUserBrief
 from proveo.accounts.messages import verification_page
 from proveo.accounts.schemas import (
     AdminUserView,
@@ -16,6 +16,9 @@ from proveo.accounts.schemas import (
     LoginRequest,
     LoginResponse,
     Message,
+    PasswordChange,
+    PasswordResetConfirm,
+    PasswordResetRequest,
     ResendVerificationRequest,
     SignupRequest,
     UserPublic,
@@ -33,6 +36,9 @@ from proveo.integrations.storage import ImageStorage
 router = APIRouter(prefix="/users", tags=["accounts"])
 
 RESEND_MESSAGE = "If that address has an unverified account, a new link is on its way."
+RESET_MESSAGE = "If that address has an account, a link to reset its password is on its way."
+# Per client address, for each endpoint that sends email to an address the caller names.
+EMAILS_PER_IP_PER_HOUR = 10
 
 
 def _limiter(request: Request) -> RateLimiter:
@@ -135,7 +141,9 @@ async def resend_verification(
     settings: AppSettings,
 ) -> Message:
     limiter = _limiter(request)
-    await enforce(limiter, f"resend-ip:{_subject(request)}", limit=10, window=3600)
+    await enforce(
+        limiter, f"resend-ip:{_subject(request)}", limit=EMAILS_PER_IP_PER_HOUR, window=3600
+    )
     verification = await service.resend_verification(
         database,
         body.email,
@@ -227,6 +235,80 @@ async def log_out(response: Response, conn: Conn, claims: Claims, settings: AppS
         await service.log_out(conn, claims.session_id)
     _clear_session_cookies(response, settings)
     return Message(message="Logged out")
+
+
+@router.post(
+    "/password-reset/request",
+    name="users:password_reset_request",
+    summary="Email a password reset link",
+    responses=error_responses(503),
+)
+async def request_password_reset(
+    body: PasswordResetRequest,
+    request: Request,
+    tasks: BackgroundTasks,
+    database: AppDatabase,
+    settings: AppSettings,
+) -> Message:
+    limiter = _limiter(request)
+    await enforce(
+        limiter, f"reset-ip:{_subject(request)}", limit=EMAILS_PER_IP_PER_HOUR, window=3600
+    )
+    message = await service.request_password_reset(
+        database,
+        body.email,
+        lang=body.lang,
+        public_base_url=settings.public_base_url,
+        limiter=limiter,
+        per_account_per_hour=settings.password_reset_per_email_per_hour,
+    )
+    if message is not None:
+        _send_after_commit(request, tasks, message)
+    return Message(message=RESET_MESSAGE)
+
+
+@router.post(
+    "/password-reset/confirm",
+    name="users:password_reset_confirm",
+    summary="Set a new password with a reset link",
+    responses=error_responses(
+        (400, "The link is unknown, used or expired (`invalid_token`)"), HASHING_BUSY
+    ),
+)
+async def confirm_password_reset(
+    body: PasswordResetConfirm, response: Response, database: AppDatabase, settings: AppSettings
+) -> Message:
+    await service.reset_password(database, body, bcrypt_rounds=settings.bcrypt_rounds)
+    # Every session of the account ended; this browser's cookies may name one of them.
+    _clear_session_cookies(response, settings)
+    return Message(message="Password changed. Log in with the new password.")
+
+
+@router.post(
+    "/me/password",
+    name="users:change_password",
+    summary="Change the password (ends the other sessions)",
+    responses=error_responses(
+        (400, "The current password is wrong (`wrong_password`)"), HASHING_BUSY
+    ),
+)
+async def change_password(
+    body: PasswordChange,
+    user: CurrentUserBrief,
+    request: Request,
+    database: AppDatabase,
+    settings: AppSettings,
+) -> Message:
+    await service.change_password(
+        database,
+        user,
+        body,
+        bcrypt_rounds=settings.bcrypt_rounds,
+        limiter=_limiter(request),
+        attempts=settings.login_failures_per_account_and_ip,
+        window=timedelta(minutes=settings.login_lockout_minutes),
+    )
+    return Message(message="Password changed. Other sessions were logged out.")
 
 
 @router.get("/me", name="users:me", summary="The logged-in user", responses=error_responses(503))

@@ -86,6 +86,25 @@ class ResendVerificationRequest(_Strict):
     lang: Lang | None = None
 
 
+class PasswordResetRequest(_Strict):
+    email: Email
+    lang: Lang | None = None
+
+
+class PasswordResetConfirm(_Strict):
+    # Any string: a malformed token is as unknown as a forged one (400 `invalid_token`).
+    token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    password: Password
+
+
+class PasswordChange(_Strict):
+    # Not the policy: the current password may predate it.
+    current_password: Annotated[
+        str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)
+    ]
+    new_password: Password
+
+
 class UserRecord(BaseModel):
     """A row of user_account as the services see it (never sent to clients as is)."""
 
@@ -99,6 +118,17 @@ class UserRecord(BaseModel):
     lang: Lang
     created_at: datetime
     deleted_at: datetime | None
+
+
+class EmailLookup(BaseModel):
+    """An address as the database folds it (`lower()`), and the live account it names, if any.
+
+    Rate-limit keys use `email_key` whether or not an account exists: one derivation, the
+    database's, so a key can never tell a known address from an unknown one.
+    """
+
+    email_key: str
+    user: UserRecord | None
 
 
 class SessionUser(BaseModel):
@@ -123,6 +153,10 @@ class VerificationTokenRecord(BaseModel):
     user_deleted_at: datetime | None
     user_verified: bool
     lang: Lang
+
+
+class PasswordResetTokenRecord(VerificationTokenRecord):
+    """A reset link and the state of its user: the same shape as a verification link."""
 
 
 class UserPublic(BaseModel):

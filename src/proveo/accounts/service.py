@@ -1,9 +1,10 @@
-"""Account rules: signup and verification, sessions, deletion, and the admin's view of users."""
+"""Account rules: signup and verification, sessions, passwords, deletion, the admin's view."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -13,10 +14,14 @@ import asyncpg
 import structlog
 
 from proveo.accounts import repository
-from proveo.accounts.messages import verification_email
+from proveo.accounts.messages import password_reset_email, verification_email
 from proveo.accounts.schemas import (
     AdminUserView,
+    EmailLookup,
     Lang,
+    PasswordChange,
+    PasswordResetConfirm,
+    PasswordResetTokenRecord,
     Role,
     SessionUser,
     SignupRequest,
@@ -25,7 +30,14 @@ from proveo.accounts.schemas import (
 from proveo.admin import service as admin_service
 from proveo.companies import service as companies_service
 from proveo.core.db import Connection, Database
-from proveo.core.errors import BadRequest, Conflict, Forbidden, NotAuthenticated, NotFound
+from proveo.core.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    TooManyRequests,
+)
 from proveo.core.ratelimit import RateLimiter, enforce
 from proveo.core.security import (
     SessionClaims,
@@ -33,6 +45,7 @@ from proveo.core.security import (
     hash_password,
     hash_password_sync,
     new_url_token,
+    password_hash_cost,
     token_digest,
     verify_password,
 )
@@ -43,12 +56,41 @@ log = structlog.get_logger(__name__)
 
 class EmailTaken(Conflict):
     code = "email_taken"
-    default_detail = "An account with this email already exists"
+    default_detail = (
+        "An account with this email already exists. Log in, or reset the password "
+        "(POST /api/v1/users/password-reset/request) if you forgot it."
+    )
+
+
+# An unverified claim may be someone else's squat on your address: the reset link, sent to the
+# address, proves ownership, replaces the squatter's password and ends their sessions.
+PENDING_ACCOUNT_DETAIL = (
+    "An account with this email is waiting for its address to be confirmed. If the address is "
+    "yours, reset the password (POST /api/v1/users/password-reset/request): the link we email "
+    "confirms the address, sets your password and logs out every other session."
+)
 
 
 class InvalidCredentials(NotAuthenticated):
     code = "invalid_credentials"
     default_detail = "Invalid email or password"
+
+
+class LoginLocked(TooManyRequests):
+    default_detail = (
+        "Too many failed logins for this account. Wait for the time in Retry-After, or reset the "
+        "password (POST /api/v1/users/password-reset/request): a reset lifts the lock at once."
+    )
+
+
+class InvalidToken(BadRequest):
+    code = "invalid_token"
+    default_detail = "This link is invalid, already used or expired. Ask for a new one."
+
+
+class WrongPassword(BadRequest):
+    code = "wrong_password"
+    default_detail = "The current password is not correct"
 
 
 class EmailNotVerified(Forbidden):
@@ -118,11 +160,10 @@ async def sign_up(
     async with database.transaction() as conn:
         existing = await repository.select_live_user_by_email(conn, request.email)
         if existing is not None:
-            if (
-                existing.email_verified
-                or existing.created_at > datetime.now(UTC) - verification_ttl
-            ):
+            if existing.email_verified:
                 raise EmailTaken()
+            if existing.created_at > datetime.now(UTC) - verification_ttl:
+                raise EmailTaken(PENDING_ACCOUNT_DETAIL)
             # An unverified claim whose link has expired holds the address for nobody: retire
             # it, so nobody can squat an address (or pre-hijack an account) they cannot read.
             await _retire_user(conn, existing.id)
@@ -162,10 +203,17 @@ async def verify_email(conn: Connection, token: str) -> tuple[VerificationOutcom
         return VerificationOutcome.ALREADY_VERIFIED, record.lang
     if record.used_at is not None or record.expires_at <= datetime.now(UTC):
         return VerificationOutcome.INVALID, record.lang
-    await repository.update_user_verified(conn, record.user_id)
-    # Every outstanding link of this user dies with the one that worked.
-    await repository.update_user_tokens_used(conn, record.user_id)
+    await _mark_verified(conn, record.user_id)
     return VerificationOutcome.VERIFIED, record.lang
+
+
+async def _mark_verified(conn: Connection, user_id: int) -> None:
+    await repository.update_user_verified(conn, user_id)
+    # Every outstanding link of this user dies with the one that worked.
+    await repository.update_user_tokens_used(conn, user_id)
+    # A session opened before the address was proven may be a squatter's (someone who signed
+    # up with this address and logged in): none of them may turn into a verified session.
+    await repository.update_user_sessions_revoked(conn, user_id)
 
 
 async def resend_verification(
@@ -180,11 +228,13 @@ async def resend_verification(
 ) -> Verification | None:
     """A new link for a live unverified account; None otherwise (the caller says the same)."""
     async with database.transaction() as conn:
-        user = await repository.select_live_user_by_email(conn, email)
-        # Keyed on the account the database found, so spelling variants of one address share
-        # a budget; unknown addresses are limited alike, so a 429 reveals nothing.
-        subject = str(user.uuid) if user else email.casefold()
-        await enforce(limiter, f"resend:{subject}", limit=per_account_per_hour, window=3600)
+        lookup = await repository.select_live_user_and_email_key(conn, email)
+        # Keyed on the address as the database folds it: spelling variants of one account
+        # share a budget, and unknown addresses are limited alike, so a 429 reveals nothing.
+        await enforce(
+            limiter, f"resend:{lookup.email_key}", limit=per_account_per_hour, window=3600
+        )
+        user = lookup.user
         if user is None or user.email_verified:
             return None
         return await _new_verification(
@@ -198,7 +248,20 @@ async def resend_verification(
 
 @functools.cache
 def _dummy_hash(rounds: int) -> str:
+    """Made at the configured cost, which login also gives every stored hash it checks."""
     return hash_password_sync("proveo-timing-equaliser", rounds)
+
+
+def _login_account(lookup: EmailLookup) -> str:
+    """The login budgets' account part: the database's folding of the address, derived the
+    same way whether or not an account exists, so a 429 cannot tell them apart.
+
+    The suffix names the account's current password hash: a new password (reset or change)
+    starts fresh budgets, so no lockout outlives the reset that the 429 points to.
+    """
+    user = lookup.user
+    generation = hashlib.sha256(user.password_hash.encode()).hexdigest()[:16] if user else "-"
+    return f"{lookup.email_key}:{generation}"
 
 
 @dataclass(frozen=True)
@@ -224,17 +287,20 @@ async def log_in(
 ) -> NewSession:
     """Check the password with no database connection held (bcrypt takes ~250 ms)."""
     async with database.transaction() as conn:
-        user = await repository.select_live_user_by_email(conn, email.strip())
-    # Two budgets per account, keyed on what the database found: a tight one per client
-    # address (a guesser locks out only themselves), and a wider one across addresses.
-    account = str(user.uuid) if user else email.strip().casefold()
+        lookup = await repository.select_live_user_and_email_key(conn, email.strip())
+    user = lookup.user
+    # Two budgets per account: a tight one per client address (a guesser locks out only
+    # themselves), and a wider one across addresses (distributed guessing stays bounded).
+    account = _login_account(lookup)
     budgets = (
         (f"login:{account}:{client_subject}", policy.failures_per_account_and_address),
         (f"login:{account}", policy.failures_per_account),
     )
     window = policy.lockout.total_seconds()
     for key, limit in budgets:
-        await enforce(limiter, key, limit=limit, window=window)
+        result = await limiter.hit(key, limit=limit, window=window)
+        if not result.allowed:
+            raise LoginLocked(headers={"Retry-After": str(result.retry_after)})
     if user is None:
         # Same bcrypt work as a real check: an unknown email is not faster than a wrong password.
         dummy = await asyncio.to_thread(_dummy_hash, policy.bcrypt_rounds)
@@ -245,8 +311,17 @@ async def log_in(
         raise InvalidCredentials()
     for key, _ in budgets:
         await limiter.reset(key)
+    rehashed = None
+    if password_hash_cost(user.password_hash) != policy.bcrypt_rounds:
+        # BCRYPT_ROUNDS changed: stored hashes follow as their owners log in, so a real
+        # account costs what the dummy hash costs an unknown email (no timing oracle).
+        rehashed = await hash_password(password, policy.bcrypt_rounds)
     expires_at = datetime.now(UTC) + policy.session_ttl
     async with database.transaction() as conn:
+        if rehashed is not None:
+            await repository.update_user_password_if_current(
+                conn, user.id, rehashed, current_hash=user.password_hash
+            )
         if lang is not None and lang != user.lang:
             # The language chosen at login is the one future emails use.
             await repository.update_user_lang(conn, user.id, lang)
@@ -277,6 +352,115 @@ def require_admin(user: SessionUser) -> SessionUser:
     if user.role is not Role.ADMIN:
         raise AdminRequired()
     return user
+
+
+# --- Passwords ------------------------------------------------------------------------------
+
+PASSWORD_RESET_TTL = timedelta(hours=1)
+
+
+def _reset_link(public_base_url: str, token: str) -> str:
+    # The token travels in the fragment: browsers never send it to a server, so it stays out of
+    # access logs and Referer headers. The page posts it to /password-reset/confirm.
+    return f"{public_base_url.rstrip('/')}/reset-password.html#token={token}"
+
+
+async def request_password_reset(
+    database: Database,
+    email: str,
+    *,
+    lang: Lang | None,
+    public_base_url: str,
+    limiter: RateLimiter,
+    per_account_per_hour: int,
+) -> EmailMessage | None:
+    """A reset link for a live account (verified or not); None otherwise (the caller says the
+    same either way)."""
+    async with database.transaction() as conn:
+        lookup = await repository.select_live_user_and_email_key(conn, email)
+        await enforce(limiter, f"reset:{lookup.email_key}", limit=per_account_per_hour, window=3600)
+        user = lookup.user
+        if user is None:
+            return None
+        token = new_url_token()
+        await repository.insert_password_reset_token(
+            conn, user.id, token_digest(token), datetime.now(UTC) + PASSWORD_RESET_TTL
+        )
+    log.info("password_reset_requested", user_uuid=str(user.uuid))
+    return password_reset_email(
+        to=user.email, link=_reset_link(public_base_url, token), lang=lang or user.lang
+    )
+
+
+def _usable_reset(record: PasswordResetTokenRecord | None) -> PasswordResetTokenRecord:
+    if (
+        record is None
+        or record.user_deleted_at is not None
+        or record.used_at is not None
+        or record.expires_at <= datetime.now(UTC)
+    ):
+        raise InvalidToken()
+    return record
+
+
+async def reset_password(
+    database: Database, request: PasswordResetConfirm, *, bcrypt_rounds: int
+) -> None:
+    """Set the password from a reset link, end every session, and confirm the address.
+
+    The login lockouts end too: their keys name the password hash this replaces.
+    """
+    digest = token_digest(request.token)
+    # Check first, so a forged token costs no bcrypt; hash with no connection held; then check
+    # again under the row lock, since the link may have been used meanwhile.
+    async with database.transaction() as conn:
+        _usable_reset(await repository.select_password_reset_token(conn, digest))
+    password_hash = await hash_password(request.password, bcrypt_rounds)
+    async with database.transaction() as conn:
+        record = _usable_reset(
+            await repository.select_password_reset_token(conn, digest, for_update=True)
+        )
+        await repository.update_user_password(conn, record.user_id, password_hash)
+        # One success retires every outstanding reset link of the account.
+        await repository.update_user_reset_tokens_used(conn, record.user_id)
+        await repository.update_user_sessions_revoked(conn, record.user_id)
+        if not record.user_verified:
+            # The link reached the address: that is what verification proves.
+            await _mark_verified(conn, record.user_id)
+    log.info("password_reset", user_id=record.user_id)
+
+
+async def change_password(
+    database: Database,
+    user: SessionUser,
+    request: PasswordChange,
+    *,
+    bcrypt_rounds: int,
+    limiter: RateLimiter,
+    attempts: int,
+    window: timedelta,
+) -> None:
+    """Replace the password after checking the current one; every other session ends.
+
+    A stolen session cannot guess the password it does not know: attempts are limited per
+    account. No connection is held while bcrypt runs.
+    """
+    key = f"password-change:{user.uuid}"
+    await enforce(limiter, key, limit=attempts, window=window.total_seconds())
+    async with database.transaction() as conn:
+        record = await repository.select_user_by_uuid(conn, user.uuid)
+    if record is None or not await verify_password(request.current_password, record.password_hash):
+        raise WrongPassword()
+    new_hash = await hash_password(request.new_password, bcrypt_rounds)
+    async with database.transaction() as conn:
+        if not await repository.update_user_password_if_current(
+            conn, record.id, new_hash, current_hash=record.password_hash
+        ):
+            raise WrongPassword()  # changed by someone else since it was checked
+        await repository.update_user_other_sessions_revoked(conn, record.id, user.session_id)
+        await repository.update_user_reset_tokens_used(conn, record.id)
+    await limiter.reset(key)
+    log.info("password_changed", user_uuid=str(user.uuid))
 
 
 # --- Deletion -------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ All of them use the one `ErrorResponse` schema, `{detail, code}`.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from enum import Enum
 from typing import Any
 
@@ -222,13 +222,17 @@ def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
 
 
 def _sessions(
-    app: FastAPI, requires: Callable[..., Any], reads: Callable[..., Any]
+    app: FastAPI, requires: Collection[Callable[..., Any]], reads: Callable[..., Any]
 ) -> dict[tuple[str, str], Session]:
     sessions: dict[tuple[str, str], Session] = {}
     for route in api_routes(app):
         calls = set(_calls(route.dependant))
         session = (
-            Session.REQUIRED if requires in calls else Session.OPTIONAL if reads in calls else None
+            Session.REQUIRED
+            if calls & set(requires)
+            else Session.OPTIONAL
+            if reads in calls
+            else None
         )
         if session is not None:
             for method in route.methods or ():
@@ -241,11 +245,11 @@ def install_openapi(
     *,
     rate_limited: Callable[[str], bool],
     sheddable: Callable[[str], bool],
-    requires_session: Callable[..., Any],
+    requires_session: Collection[Callable[..., Any]],
     reads_session: Callable[..., Any],
 ) -> None:
-    """Serve the completed document. A route needs a session when `requires_session` is among its
-    dependencies, and acts on one if any when only `reads_session` is."""
+    """Serve the completed document. A route needs a session when one of `requires_session` is among
+    its dependencies, and acts on one if any when only `reads_session` is."""
     generate = app.openapi
     # FastAPI's document (regenerated when routes change) and our completed copy of it.
     cached: list[dict[str, Any]] = []

@@ -41,6 +41,14 @@ def hash_password_sync(password: str, rounds: int = DEFAULT_BCRYPT_ROUNDS) -> st
     return bcrypt.hashpw(_prehash(password), bcrypt.gensalt(rounds)).decode("ascii")
 
 
+def password_hash_cost(password_hash: str) -> int | None:
+    """The cost a bcrypt hash was made with (`$2b$12$...` -> 12); None when it is not bcrypt."""
+    parts = password_hash.split("$")
+    if len(parts) < 4 or not parts[2].isdigit():
+        return None
+    return int(parts[2])
+
+
 def verify_password_sync(password: str, password_hash: str) -> bool:
     try:
         return bcrypt.checkpw(_prehash(password), password_hash.encode("ascii"))
@@ -168,7 +176,7 @@ def csrf_token_matches(secret: str, session_id: UUID, header: str, cookie: str) 
     return header_ok and cookie_ok
 
 
-# --- Single-use tokens (email verification) -------------------------------------------------
+# --- Single-use tokens (email verification, password reset) ---------------------------------------
 
 
 def new_url_token() -> str:
