@@ -23,6 +23,8 @@ class World:
 
 @pytest.fixture
 async def world(conn: Connection) -> World:
+    # A second admin, so that the admin may delete their own account (never the last one).
+    await create_user(conn, role=Role.ADMIN)
     return World(
         owner=await create_user(conn),
         other=await create_user(conn),
