@@ -12,8 +12,10 @@ PYTEST_WORKERS ?= 2
 # loadfile: a module's tests share module-scoped servers and run in order on one worker.
 
 .PHONY: help
-help: ## Show the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+help: ## List these targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
+	  '{ name[NR] = $$1; text[NR] = $$2; if (length($$1) > width) width = length($$1) } \
+	   END { for (i = 1; i <= NR; i++) printf "  make %-" width "s  %s\n", name[i], text[i] }'
 
 $(UV):
 	python3 -m pip --version >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq python3-pip)
@@ -27,7 +29,7 @@ $(UV):
 deps: .venv/.synced ## Create the Python environment from uv.lock
 
 .PHONY: system-deps
-system-deps: ## Install the Debian packages the tests need (as root, when missing)
+system-deps: ## Install the Debian packages the tests need, if missing (needs root)
 	@missing=""; for pkg in $(TEST_APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$pkg"; \
 	done; \
@@ -43,18 +45,18 @@ run: deps ## Serve Proveo on 127.0.0.1:8000 with embedded PostgreSQL and demo da
 	  $(UV) run --frozen --no-sync proveo serve
 
 .PHONY: lint
-lint: deps ## ruff + mypy
+lint: deps ## Check the code: ruff lint, ruff format --check, mypy --strict
 	$(UV) run --frozen --no-sync ruff check .
 	$(UV) run --frozen --no-sync ruff format --check .
 	$(UV) run --frozen --no-sync mypy
 
 .PHONY: fmt
-fmt: deps ## Format and autofix
+fmt: deps ## Format the code and apply ruff's automatic fixes
 	$(UV) run --frozen --no-sync ruff format .
 	$(UV) run --frozen --no-sync ruff check --fix .
 
 .PHONY: test
-test: deps system-deps lint ## Install what the suite needs and run all of it
+test: deps system-deps lint ## Lint, then run the whole test suite (installs what it needs)
 	$(UV) run --frozen --no-sync pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 .PHONY: bench

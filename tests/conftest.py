@@ -12,6 +12,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+import structlog.testing
 from fastapi import FastAPI
 
 from proveo.app import create_app
@@ -60,11 +61,24 @@ def pytest_configure(config: pytest.Config) -> None:
 _server_key = pytest.StashKey[EmbeddedPostgres]()
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
+def _destroy_session_server(config: pytest.Config) -> None:
     server = config.stash.get(_server_key, None)
     if server is not None:
-        server.destroy()
+        del config.stash[_server_key]
+        # Its "stopped" log line would land in the middle of pytest's report.
+        with structlog.testing.capture_logs():
+            server.destroy()
         os.environ.pop(PG_ROOT_ENV, None)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop the server before pytest prints its summary: the summary stays the last line."""
+    _destroy_session_server(session.config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # A session that never reached its end (an error at startup) still stops its server.
+    _destroy_session_server(config)
 
 
 def worker_id(config: pytest.Config) -> str:

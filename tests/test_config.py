@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from proveo.config import DEVELOPMENT_SECRET_KEY, Settings
+from proveo.config import DEVELOPMENT_SECRET_KEY, Settings, settings_problems
 
 PRODUCTION = {
     "env": "production",
@@ -57,6 +57,23 @@ class TestProductionRefusesInsecureDefaults:
     def test_refuses(self, override: dict[str, object], complaint: str) -> None:
         with pytest.raises(ValidationError, match=complaint):
             _settings(**{**PRODUCTION, **override})
+
+
+class TestSettingsProblems:
+    def test_one_line_per_problem_named_by_its_variable(self) -> None:
+        with pytest.raises(ValidationError) as refused:
+            _settings(**{**PRODUCTION, "secret_key": "short", "seed_demo": True})
+        assert settings_problems(refused.value) == [
+            "PROVEO_SECRET_KEY: must be a random value of 32+ characters in production",
+            "PROVEO_SEED_DEMO: is refused in production (the demo passwords are public)",
+        ]
+
+    def test_an_invalid_value_names_its_variable_not_its_value(self) -> None:
+        with pytest.raises(ValidationError) as refused:
+            _settings(port="not-a-port", bcrypt_rounds=99)
+        lines = settings_problems(refused.value)
+        assert [line.split(":")[0] for line in lines] == ["PROVEO_PORT", "PROVEO_BCRYPT_ROUNDS"]
+        assert not any("not-a-port" in line for line in lines)
 
 
 class TestPublicBaseUrl:

@@ -1,4 +1,4 @@
-"""`proveo serve | migrate | seed | create-admin`."""
+"""Proveo's command line: serve the app, migrate and seed the database, create an admin."""
 
 from __future__ import annotations
 
@@ -9,20 +9,61 @@ import fcntl
 import getpass
 import os
 import signal
+import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import asyncpg
 import structlog
 from pydantic import ValidationError
 
-from proveo.config import Settings
+from proveo.config import Settings, settings_problems
 from proveo.core import migrations
 from proveo.core.embedded_pg import EmbeddedPostgres
 
+if TYPE_CHECKING:
+    import uvicorn
+
+    from proveo.accounts.schemas import AdminAccountRequest
+    from proveo.accounts.service import AdminAccount
+    from proveo.core.db import Connection
+    from proveo.demo.seed import DemoSeedResult
+
 log = structlog.get_logger("proveo.cli")
+
+T = TypeVar("T")
+
+
+class CommandFailed(Exception):
+    """A refusal the operator can act on: printed as `error: ...` lines, exit code 2."""
+
+    def __init__(self, *lines: str) -> None:
+        super().__init__("; ".join(lines))
+        self.lines = lines
+
+
+class Report:
+    """What a command did: a short sentence for a person at a terminal, a log line otherwise."""
+
+    def __init__(self, *, human: bool) -> None:
+        self.human = human
+
+    def done(self, sentence: str, event: str, **fields: object) -> None:
+        if self.human:
+            print(sentence, file=sys.stderr)
+        else:
+            log.info(event, **fields)
+
+    def warn(self, sentence: str, event: str, **fields: object) -> None:
+        if self.human:
+            print(f"note: {sentence}", file=sys.stderr)
+        else:
+            log.warning(event, **fields)
+
 
 EMBEDDED_DATABASE = "proveo"
 
@@ -97,42 +138,100 @@ def database_settings(settings: Settings, *, owner: bool = False) -> Iterator[Se
                     server.stop()
 
 
-async def _seed(settings: Settings, *, demo: bool) -> None:
-    from proveo.app import build_database, build_storage
+@dataclass(frozen=True)
+class SeedResult:
+    new_products: int
+    new_communes: int
+    demo: DemoSeedResult | None
+
+
+async def _seed(settings: Settings, *, demo: bool) -> SeedResult:
+    from proveo.app import build_storage
     from proveo.catalog import service as catalog_service
     from proveo.demo.seed import seed_demo_data
 
-    database = build_database(settings)
-    await database.open()
-    try:
-        async with database.transaction() as conn:
-            products, communes = await catalog_service.seed_catalog(conn)
-            log.info("catalog_seeded", new_products=products, new_communes=communes)
-            if demo:
-                result = await seed_demo_data(
-                    conn, build_storage(settings), bcrypt_rounds=settings.bcrypt_rounds
-                )
-                if not result.created:
-                    log.info("demo_data_already_present")
-    finally:
-        await database.close()
+    async def seed(conn: Connection) -> SeedResult:
+        products, communes = await catalog_service.seed_catalog(conn)
+        demo_result = None
+        if demo:
+            demo_result = await seed_demo_data(
+                conn, build_storage(settings), bcrypt_rounds=settings.bcrypt_rounds
+            )
+        return SeedResult(new_products=products, new_communes=communes, demo=demo_result)
+
+    return await _in_transaction(settings, seed)
 
 
-async def _create_admin(settings: Settings, name: str, email: str, password: str) -> None:
-    from proveo.accounts import service as accounts_service
+def _report_seed(report: Report, result: SeedResult) -> None:
+    if result.new_products or result.new_communes:
+        report.done(
+            f"Seeded the catalogue: {result.new_products} products and "
+            f"{result.new_communes} communes.",
+            "catalog_seeded",
+            new_products=result.new_products,
+            new_communes=result.new_communes,
+        )
+    else:
+        report.done("The catalogue is already there; nothing added.", "catalog_already_present")
+    if result.demo is None:
+        return
+    if result.demo.created:
+        report.done(
+            f"Seeded the demo data: {result.demo.users} users and "
+            f"{result.demo.companies} companies.",
+            "demo_data_seeded",
+            users=result.demo.users,
+            companies=result.demo.companies,
+        )
+    else:
+        report.done("The demo data was seeded before; nothing added.", "demo_data_already_present")
+
+
+def _migrate(report: Report, dsn: str, revision: str = "head", *, asked: bool = False) -> None:
+    """`asked`: migrating is the command itself, so "nothing to apply" is worth saying."""
+    applied = migrations.upgrade(dsn, revision)
+    for step in applied:
+        report.done(
+            f"Applied migration {step.revision}: {step.title.rstrip('.')}.",
+            "migration_applied",
+            revision=step.revision,
+        )
+    if asked and not applied:
+        report.done(
+            "The database schema is up to date; no migration to apply.", "migrations_up_to_date"
+        )
+
+
+async def _in_transaction(settings: Settings, work: Callable[[Connection], Awaitable[T]]) -> T:
     from proveo.app import build_database
 
     database = build_database(settings)
     await database.open()
     try:
         async with database.transaction() as conn:
-            user, created = await accounts_service.ensure_admin(
-                conn, name=name, email=email, password=password,
-                bcrypt_rounds=settings.bcrypt_rounds,
-            )  # fmt: skip
+            return await work(conn)
     finally:
         await database.close()
-    print(f"admin {'created' if created else 'updated'}: {user.email} ({user.uuid})")
+
+
+async def _create_admin(
+    settings: Settings, request: AdminAccountRequest, *, reset_password: bool
+) -> AdminAccount:
+    from proveo.accounts import service as accounts_service
+    from proveo.admin.service import CLI_ACTOR
+    from proveo.app import build_storage
+
+    account = await _in_transaction(
+        settings,
+        lambda conn: accounts_service.ensure_admin(
+            conn, request, reset_password=reset_password,
+            bcrypt_rounds=settings.bcrypt_rounds, actor=CLI_ACTOR,
+        ),
+    )  # fmt: skip
+    storage = build_storage(settings)
+    for name in account.orphaned_objects:
+        await storage.delete(name)
+    return account
 
 
 def _banner(settings: Settings) -> str:
@@ -160,89 +259,236 @@ def _raise_stop(signum: int, _frame: object) -> None:
     raise _StopRequested(signal.Signals(signum).name)
 
 
+def _bind_listener(host: str, port: int) -> socket.socket:
+    """Bind the server's socket before anything starts, so a busy port fails first and fast.
+
+    uvicorn listens on this very socket: nothing can take the port between check and serve.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        listener = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise CommandFailed(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+            "set PROVEO_HOST to an address of this machine"
+        ) from exc
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+    except OSError as exc:
+        listener.close()
+        raise CommandFailed(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+            "set PROVEO_PORT to a free port (or PROVEO_HOST to another address)"
+        ) from exc
+    return listener
+
+
+def _announcing_server(config: uvicorn.Config, banner: str) -> uvicorn.Server:
+    import uvicorn
+
+    class AnnouncingServer(uvicorn.Server):
+        """Prints the banner once the socket listens, not when the process starts."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                print(banner, flush=True)
+
+    return AnnouncingServer(config)
+
+
 def cmd_serve(settings: Settings) -> int:
+    listener = _bind_listener(settings.host, settings.port)
     # uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown; turning them into an
     # exception lets the embedded PostgreSQL be stopped on the way out instead of orphaned.
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
-    try:
-        _serve(settings)
-    except _StopRequested as stop:
-        log.info("proveo_stopped_by_signal", signal=str(stop))
-    except DataDirInUse as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    with listener:
+        try:
+            _serve(settings, listener)
+        except _StopRequested as stop:
+            log.info("proveo_stopped_by_signal", signal=str(stop))
+        except DataDirInUse as exc:
+            raise CommandFailed(str(exc)) from exc
     return 0
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, listener: socket.socket) -> None:
     import uvicorn
 
     from proveo.app import create_app
 
+    report = Report(human=False)
     with database_settings(settings, owner=True) as ready:
-        migrations.upgrade(ready.database_url)
-        asyncio.run(_seed(ready, demo=ready.seed_demo))
-        print(_banner(ready), flush=True)
-        uvicorn.run(
+        _migrate(report, ready.database_url)
+        _report_seed(report, asyncio.run(_seed(ready, demo=ready.seed_demo)))
+        config = uvicorn.Config(
             create_app(ready),
-            host=ready.host,
-            port=ready.port,
             log_config=None,
             access_log=False,
             proxy_headers=True,
             forwarded_allow_ips=",".join(ready.trusted_proxies),
         )
+        _announcing_server(config, _banner(ready)).run(sockets=[listener])
 
 
-def cmd_migrate(settings: Settings, revision: str) -> int:
+def cmd_migrate(settings: Settings, report: Report, revision: str) -> int:
     with database_settings(settings) as ready:
-        migrations.upgrade(ready.database_url, revision)
+        _migrate(report, ready.database_url, revision, asked=True)
     return 0
 
 
-def cmd_seed(settings: Settings, demo: bool) -> int:
+def cmd_seed(settings: Settings, report: Report, demo: bool) -> int:
+    if demo and settings.is_production:
+        raise CommandFailed("demo data is refused in production")
     with database_settings(settings) as ready:
-        migrations.upgrade(ready.database_url)
-        asyncio.run(_seed(ready, demo=demo))
+        _migrate(report, ready.database_url)
+        _report_seed(report, asyncio.run(_seed(ready, demo=demo)))
     return 0
 
 
-def cmd_create_admin(settings: Settings, email: str, name: str, password: str | None) -> int:
-    if password is None:
-        password = os.environ.get("PROVEO_ADMIN_PASSWORD") or None
-    if password is None:
-        if not sys.stdin.isatty():
-            print(
-                "error: give --password, PROVEO_ADMIN_PASSWORD, or run interactively",
-                file=sys.stderr,
+def _admin_request(name: str, email: str, password: str | None) -> AdminAccountRequest:
+    """The signup rules (address, name, password policy), one error line per problem."""
+    from proveo.accounts.schemas import AdminAccountRequest
+
+    try:
+        return AdminAccountRequest(name=name, email=email, password=password)
+    except ValidationError as exc:
+        lines = []
+        for problem in exc.errors(include_input=False, include_url=False):
+            field = ".".join(str(part) for part in problem["loc"][:1])
+            reason = problem.get("ctx", {}).get("error") or problem["msg"]
+            lines.append(f"{field}: {reason}")
+        raise CommandFailed(*lines) from exc
+
+
+def _prompt_password() -> str:
+    if not sys.stdin.isatty():
+        raise CommandFailed("give --password, PROVEO_ADMIN_PASSWORD, or run interactively")
+    password = getpass.getpass("Admin password: ")
+    if password != getpass.getpass("Repeat password: "):
+        raise CommandFailed("passwords differ")
+    return password
+
+
+def cmd_create_admin(
+    settings: Settings,
+    report: Report,
+    *,
+    email: str,
+    name: str,
+    password: str | None,
+    reset_password: bool,
+) -> int:
+    from proveo.accounts import service as accounts_service
+    from proveo.core.errors import AppError
+
+    given = password or os.environ.get("PROVEO_ADMIN_PASSWORD") or None
+    request = _admin_request(name, email, given)
+    with database_settings(settings) as ready:
+        _migrate(report, ready.database_url)
+        needed = asyncio.run(
+            _in_transaction(
+                ready,
+                lambda conn: accounts_service.admin_password_needed(
+                    conn, request.email, reset_password=reset_password
+                ),
             )
-            return 2
-        password = getpass.getpass("Admin password: ")
-        if password != getpass.getpass("Repeat password: "):
-            print("error: passwords differ", file=sys.stderr)
-            return 2
-    if len(password) < 8:
-        print("error: the password needs at least 8 characters", file=sys.stderr)
-        return 2
-    with database_settings(settings) as ready:
-        migrations.upgrade(ready.database_url)
-        asyncio.run(_create_admin(ready, name, email, password))
+        )
+        if needed and request.password is None:
+            request = _admin_request(name, email, _prompt_password())
+        elif not needed and request.password is not None:
+            report.warn(
+                f"the password given is not used: {request.email} is a verified account and "
+                "keeps its password (add --reset-password to replace it).",
+                "admin_password_not_used",
+            )
+            request = request.model_copy(update={"password": None})
+        try:
+            account = asyncio.run(_create_admin(ready, request, reset_password=reset_password))
+        except AppError as exc:
+            raise CommandFailed(str(exc.detail)) from exc
+    _report_admin(report, account)
     return 0
+
+
+def _report_admin(report: Report, account: AdminAccount) -> None:
+    from proveo.accounts.service import AdminOutcome
+
+    user = account.user
+    password = "was replaced" if account.password_replaced else "is unchanged"
+    sentences = {
+        AdminOutcome.CREATED: f"Created the admin account {user.email} ({user.uuid}).",
+        AdminOutcome.REPLACED_UNVERIFIED: (
+            f"{user.email} had an unverified account, which could have been anyone's: retired "
+            f"it and created a new admin account ({user.uuid})."
+        ),
+        AdminOutcome.PROMOTED: (
+            f"Promoted {user.email} ({user.uuid}) to admin and ended their sessions; "
+            f"their password {password}."
+        ),
+        AdminOutcome.ALREADY_ADMIN: (
+            f"Replaced the password of the admin {user.email} and ended their sessions."
+            if account.password_replaced
+            else f"{user.email} is already an admin; nothing changed."
+        ),
+    }
+    report.done(
+        sentences[account.outcome],
+        "admin_account_ready",
+        outcome=account.outcome.value,
+        user_uuid=str(user.uuid),
+        rekeyed=account.password_replaced,  # a field named "password…" would be redacted
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="proveo", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="start the database if embedded, migrate, seed, serve")
+    parser = argparse.ArgumentParser(
+        prog="proveo",
+        description=__doc__,
+        epilog="Settings come from PROVEO_* environment variables and .env (see the README).",
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="one of the commands below"
+    )
+    commands.add_parser(
+        "serve", help="start the embedded database if needed, migrate, seed, and serve"
+    )
     migrate = commands.add_parser("migrate", help="apply database migrations")
-    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.add_argument(
+        "revision", nargs="?", default="head", help="the revision to reach (default: head)"
+    )
     seed = commands.add_parser("seed", help="insert the catalogue (and demo data with --demo)")
-    seed.add_argument("--demo", action="store_true", help="also the demo users and companies")
-    admin = commands.add_parser("create-admin", help="create or promote an admin account")
-    admin.add_argument("--email", required=True)
-    admin.add_argument("--name", default="Administrator")
-    admin.add_argument("--password", help="prompted for when omitted")
+    seed.add_argument(
+        "--demo", action="store_true", help="also the demo users and companies (not in production)"
+    )
+    admin = commands.add_parser(
+        "create-admin",
+        help="create an admin account, or promote a verified one",
+        description=(
+            "Create an admin account, or promote the verified account of that address. An "
+            "unverified account at that address is retired and replaced. Every change ends the "
+            "account's sessions and is written to the audit log (actor cli)."
+        ),
+    )
+    admin.add_argument("--email", required=True, help="the admin's email address")
+    admin.add_argument(
+        "--name",
+        default="Administrator",
+        help="display name of a new account (default: %(default)s)",
+    )
+    admin.add_argument(
+        "--password",
+        help="the password of a new account (else PROVEO_ADMIN_PASSWORD, else a prompt)",
+    )
+    admin.add_argument(
+        "--reset-password",
+        action="store_true",
+        help="replace the password of an existing verified account (kept otherwise)",
+    )
     return parser
 
 
@@ -251,21 +497,33 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        print(f"error: invalid configuration:\n{exc}", file=sys.stderr)
+        for line in settings_problems(exc):
+            print(f"error: {line}", file=sys.stderr)
         return 2
     from proveo.core.logging import configure_logging
 
-    configure_logging(settings.log_format, settings.log_level)
-    if args.command == "serve":
-        return cmd_serve(settings)
-    if args.command == "migrate":
-        return cmd_migrate(settings, args.revision)
-    if args.command == "seed":
-        if args.demo and settings.is_production:
-            print("error: demo data is refused in production", file=sys.stderr)
-            return 2
-        return cmd_seed(settings, args.demo)
-    return cmd_create_admin(settings, args.email, args.name, args.password)
+    # A person at a terminal reads sentences; serve, pipes and log collectors get log lines.
+    human = args.command != "serve" and sys.stderr.isatty()
+    if human:
+        configure_logging("console", "WARNING")
+    else:
+        configure_logging(settings.log_format, settings.log_level)
+    report = Report(human=human)
+    try:
+        if args.command == "serve":
+            return cmd_serve(settings)
+        if args.command == "migrate":
+            return cmd_migrate(settings, report, args.revision)
+        if args.command == "seed":
+            return cmd_seed(settings, report, args.demo)
+        return cmd_create_admin(
+            settings, report, email=args.email, name=args.name, password=args.password,
+            reset_password=args.reset_password,
+        )  # fmt: skip
+    except CommandFailed as exc:
+        for line in exc.lines:
+            print(f"error: {line}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -7,10 +7,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production
+INSECURE_PRODUCTION = "insecure_production"
+ENV_PREFIX = "PROVEO_"
 
 
 class Environment(StrEnum):
@@ -20,7 +23,7 @@ class Environment(StrEnum):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="PROVEO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
     env: Environment = Environment.DEVELOPMENT
@@ -114,25 +117,36 @@ class Settings(BaseSettings):
         problems: list[str] = []
         secret = self.secret_key.get_secret_value()
         if secret == DEVELOPMENT_SECRET_KEY or len(secret) < 32:
-            problems.append("PROVEO_SECRET_KEY must be set to a random value of 32+ characters")
+            problems.append(
+                "PROVEO_SECRET_KEY: must be a random value of 32+ characters in production"
+            )
         if self.seed_demo:
-            problems.append("PROVEO_SEED_DEMO is refused in production (demo passwords are public)")
+            problems.append(
+                "PROVEO_SEED_DEMO: is refused in production (the demo passwords are public)"
+            )
         if not self.database_url:
-            problems.append("PROVEO_DATABASE_URL is required in production")
+            problems.append("PROVEO_DATABASE_URL: is required in production (no embedded database)")
         if "*" in self.cors_origins:
-            problems.append("PROVEO_CORS_ORIGINS must list origins; '*' with cookies is refused")
+            problems.append("PROVEO_CORS_ORIGINS: must list origins; '*' with cookies is refused")
         if "*" in self.trusted_proxies:
-            problems.append("PROVEO_TRUSTED_PROXIES must list proxies; '*' lets clients forge IPs")
+            problems.append("PROVEO_TRUSTED_PROXIES: must list proxies; '*' lets clients forge IPs")
         if self.email_backend == "console":
-            problems.append("PROVEO_EMAIL_BACKEND=console delivers nothing: use smtp or resend")
+            problems.append(
+                "PROVEO_EMAIL_BACKEND: must be smtp or resend in production (console sends nothing)"
+            )
         if self.email_backend == "smtp" and self.smtp_user and not self.smtp_tls:
-            problems.append("PROVEO_SMTP_TLS is required when SMTP credentials are set")
+            problems.append("PROVEO_SMTP_TLS: must be true when SMTP credentials are set")
         if self.bcrypt_rounds < 12:
-            problems.append("PROVEO_BCRYPT_ROUNDS below 12 is refused in production")
+            problems.append("PROVEO_BCRYPT_ROUNDS: must be 12 or more in production")
         if not self.public_base_url.startswith("https://"):
-            problems.append("PROVEO_PUBLIC_BASE_URL must be https:// in production")
+            problems.append("PROVEO_PUBLIC_BASE_URL: must be an https:// URL in production")
         if problems:
-            raise ValueError("; ".join(problems))
+            # One error carrying the list: settings_problems() prints one line per problem.
+            raise PydanticCustomError(
+                INSECURE_PRODUCTION,
+                "insecure production settings: {summary}",
+                {"summary": "; ".join(problems), "problems": problems},
+            )
         return self
 
     @property
@@ -158,3 +172,16 @@ class Settings(BaseSettings):
     @cached_property
     def outbox_dir(self) -> Path:
         return self.data_dir.resolve() / "outbox"
+
+
+def settings_problems(error: ValidationError) -> list[str]:
+    """One line per problem, named by its environment variable; never the value (secrets)."""
+    lines: list[str] = []
+    for problem in error.errors(include_input=False, include_url=False):
+        if problem["type"] == INSECURE_PRODUCTION:
+            lines += problem["ctx"]["problems"]
+            continue
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        variable = f"{ENV_PREFIX}{field.upper()}" if field else "settings"
+        lines.append(f"{variable}: {problem['msg']}")
+    return lines

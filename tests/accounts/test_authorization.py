@@ -32,6 +32,8 @@ async def world(conn: Connection) -> World:
     await accounts_repository.insert_password_reset_token(
         conn, owner.id, token_digest(token), datetime.now(UTC) + timedelta(hours=1)
     )
+    # A second admin, so that the admin may delete their own account (never the last one).
+    await create_user(conn, role=Role.ADMIN)
     return World(
         owner=owner,
         other=await create_user(conn),

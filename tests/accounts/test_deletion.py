@@ -1,13 +1,26 @@
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from uuid import UUID, uuid4
+
 import httpx
+import pytest
 from fastapi import FastAPI
 
-from proveo.accounts.schemas import Role
+from proveo.accounts import service as accounts_service
+from proveo.accounts.schemas import Role, SessionUser, UserRecord
+from proveo.admin.service import AdminActor
+from proveo.app import create_app
 from proveo.companies import service as companies_service
-from proveo.core.db import Connection
+from proveo.config import Settings
+from proveo.core import migrations
+from proveo.core.cache import Cache
+from proveo.core.db import Connection, Database
+from proveo.core.embedded_pg import EmbeddedPostgres
 from proveo.integrations.storage import ImageStorage, new_image_key
 from tests.factories import DEFAULT_PASSWORD, create_user, log_in
+from tests.fixtures.database import create_database
 
 
 async def _give_company_with_image(conn: Connection, app: FastAPI, user_id: int) -> str:
@@ -186,3 +199,153 @@ class TestAdminDeletesUser:
         for bad in ({"limit": 0}, {"limit": 101}, {"offset": -1}, {"limit": "x"}):
             response = await client.get("/api/v1/users/admin/all-users", params=bad)
             assert response.status_code == 422
+
+
+class TestAdminDeletesOwnAccount:
+    async def test_the_last_admin_cannot_leave(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        admin = await create_user(conn, role=Role.ADMIN)
+        session = await log_in(client, admin)
+        response = await client.delete("/api/v1/users/me", headers=session.headers)
+        assert response.status_code == 409
+        assert response.json()["code"] == "last_admin"
+        assert (await client.get("/api/v1/users/me")).status_code == 200
+
+    async def test_an_admin_leaving_is_audit_logged_like_the_admin_route(
+        self, app: FastAPI, conn: Connection
+    ) -> None:
+        leaving = await create_user(conn, role=Role.ADMIN, email="leaving-admin@proveo.cl")
+        staying = await create_user(conn, role=Role.ADMIN)
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as leaver,
+            httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as stayer,
+        ):
+            session = await log_in(leaver, leaving)
+            await log_in(stayer, staying)
+            response = await leaver.delete(
+                "/api/v1/users/me", headers=session.headers | {"X-Request-ID": "self-delete-1"}
+            )
+            assert response.status_code == 200
+            log = await stayer.get("/api/v1/admin/audit-log", params={"action": "user.delete"})
+        [entry] = log.json()
+        assert entry["actor_uuid"] == entry["target_uuid"] == str(leaving.uuid)
+        assert entry["changes"]["before"] == {
+            "email": "leaving-admin@proveo.cl",
+            "role": "admin",
+            "deleted_at": None,
+        }
+        assert entry["ip"] == "127.0.0.1"
+        assert entry["request_id"] == "self-delete-1"
+
+    async def test_a_user_leaving_is_not_an_admin_action(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        user = await create_user(conn)
+        session = await log_in(client, user)
+        assert (await client.delete("/api/v1/users/me", headers=session.headers)).status_code == 200
+        entries = await conn.fetchval(
+            "SELECT count(*) FROM proveo.admin_audit_log WHERE target_uuid = $1", user.uuid
+        )
+        assert entries == 0
+
+
+@pytest.fixture(scope="module")
+async def own_database(pg_server: EmbeddedPostgres) -> AsyncIterator[Database]:
+    """A database of this module's own, where commits are real and no other admin exists."""
+    name = f"proveo_last_admin_{uuid4().hex[:8]}"
+    await create_database(pg_server.dsn("postgres"), name)
+    await asyncio.to_thread(migrations.upgrade, pg_server.dsn(name))
+    database = Database(pg_server.dsn(name), min_size=1, max_size=4)
+    await database.open()
+    yield database
+    await database.close()
+
+
+async def _wait_until_a_query_waits_for_a_lock(database: Database) -> None:
+    async with database.transaction() as conn:
+        for _ in range(500):
+            waiting = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if waiting:
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError("the second deletion did not wait for the first one's lock")
+
+
+class TestAtLeastOneAdminRemainsUnderConcurrency:
+    """Two admins deleting themselves or each other at once: the second waits, then is refused."""
+
+    @pytest.fixture
+    async def two_admins(self, own_database: Database) -> tuple[UserRecord, UserRecord]:
+        async with own_database.transaction() as conn:
+            # Each test starts with exactly two live admins (a previous test may leave one).
+            await conn.execute("UPDATE proveo.user_account SET deleted_at = now()")
+            first = await create_user(conn, role=Role.ADMIN)
+            second = await create_user(conn, role=Role.ADMIN)
+        return first, second
+
+    @pytest.fixture
+    async def http(
+        self, own_database: Database, settings: Settings, cache: Cache
+    ) -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app(settings, database=own_database, cache=cache)
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            yield client
+
+    @staticmethod
+    def _as_session_user(user: UserRecord) -> SessionUser:
+        return SessionUser.model_validate(user.model_dump() | {"session_id": uuid4()})
+
+    @staticmethod
+    def _actor(user: UserRecord) -> AdminActor:
+        return AdminActor(uuid=user.uuid, ip=None, request_id=None)
+
+    async def _live_admins(self, database: Database) -> list[UUID]:
+        async with database.transaction() as conn:
+            rows = await conn.fetch(
+                "SELECT uuid FROM proveo.user_account WHERE role = 'admin' AND deleted_at IS NULL"
+            )
+        return [row["uuid"] for row in rows]
+
+    async def test_two_admins_leaving_at_once_leave_one(
+        self,
+        own_database: Database,
+        http: httpx.AsyncClient,
+        two_admins: tuple[UserRecord, UserRecord],
+    ) -> None:
+        first, second = two_admins
+        session = await log_in(http, second)
+        async with own_database.transaction() as conn:
+            await accounts_service.delete_own_account(
+                conn, self._as_session_user(first), self._actor(first)
+            )
+            racing = asyncio.create_task(http.delete("/api/v1/users/me", headers=session.headers))
+            await _wait_until_a_query_waits_for_a_lock(own_database)
+        response = await racing
+        assert response.status_code == 409
+        assert response.json()["code"] == "last_admin"
+        assert await self._live_admins(own_database) == [second.uuid]
+
+    async def test_two_admins_deleting_each_other_at_once_leave_one(
+        self,
+        own_database: Database,
+        http: httpx.AsyncClient,
+        two_admins: tuple[UserRecord, UserRecord],
+    ) -> None:
+        first, second = two_admins
+        session = await log_in(http, second)
+        async with own_database.transaction() as conn:
+            await accounts_service.delete_user_as_admin(conn, self._actor(first), second.uuid)
+            racing = asyncio.create_task(
+                http.delete(f"/api/v1/users/admin/users/{first.uuid}", headers=session.headers)
+            )
+            await _wait_until_a_query_waits_for_a_lock(own_database)
+        response = await racing
+        assert response.status_code == 409
+        assert response.json()["code"] == "last_admin"
+        assert await self._live_admins(own_database) == [first.uuid]

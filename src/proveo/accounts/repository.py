@@ -47,8 +47,9 @@ VALUES ($1, $2, $3, $4, $5, $6)
 RETURNING {_USER_COLUMNS}
 """
 
-UPDATE_USER_PASSWORD_AND_ROLE = f"""
-UPDATE proveo.user_account AS u SET password_hash = $2, role = $3, email_verified = true
+# A NULL hash keeps the password: promoting a verified user does not re-key their account.
+UPDATE_USER_ROLE_AND_PASSWORD = f"""
+UPDATE proveo.user_account AS u SET role = $2, password_hash = coalesce($3, u.password_hash)
 WHERE u.id = $1
 RETURNING {_USER_COLUMNS}
 """
@@ -60,6 +61,19 @@ UPDATE_USER_PASSWORD_IF_CURRENT = """
 UPDATE proveo.user_account SET password_hash = $2
 WHERE id = $1 AND password_hash = $3 AND deleted_at IS NULL
 RETURNING id
+"""
+
+# Locks every live admin row, in id order so that concurrent callers cannot deadlock. A caller
+# that waited re-checks the rows changed meanwhile, so an admin deleted while it waited is not
+# counted: two admins leaving at once cannot both count the other.
+COUNT_OTHER_LIVE_ADMINS_LOCKED = """
+SELECT count(*) FROM (
+    SELECT id FROM proveo.user_account
+    WHERE role = 'admin' AND deleted_at IS NULL
+    ORDER BY id
+    FOR UPDATE
+) AS admin
+WHERE admin.id <> $1
 """
 
 UPDATE_USER_LANG = "UPDATE proveo.user_account SET lang = $2 WHERE id = $1"
@@ -197,10 +211,10 @@ async def insert_user(
     return _user(row)
 
 
-async def update_user_password_and_role(
-    conn: Connection, user_id: int, *, password_hash: str, role: Role
+async def update_user_role_and_password(
+    conn: Connection, user_id: int, *, role: Role, password_hash: str | None
 ) -> UserRecord:
-    row = await conn.fetchrow(UPDATE_USER_PASSWORD_AND_ROLE, user_id, password_hash, role.value)
+    row = await conn.fetchrow(UPDATE_USER_ROLE_AND_PASSWORD, user_id, role.value, password_hash)
     return _user(row)
 
 
@@ -216,6 +230,11 @@ async def update_user_password_if_current(
         await conn.fetchval(UPDATE_USER_PASSWORD_IF_CURRENT, user_id, password_hash, current_hash)
         is not None
     )
+
+
+async def count_other_live_admins_locked(conn: Connection, user_id: int) -> int:
+    count: int = await conn.fetchval(COUNT_OTHER_LIVE_ADMINS_LOCKED, user_id)
+    return count
 
 
 async def update_user_lang(conn: Connection, user_id: int, lang: str) -> None:

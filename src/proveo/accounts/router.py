@@ -23,7 +23,7 @@ from proveo.accounts.schemas import (
     SignupRequest,
     UserPublic,
 )
-from proveo.admin.deps import Actor
+from proveo.admin.deps import Actor, UserActor
 from proveo.core.clients import limit_subject, storable_ip
 from proveo.core.csrf import CSRF_COOKIE, SESSION_COOKIE
 from proveo.core.deps import AppDatabase, AppSettings, Conn, Page
@@ -324,13 +324,14 @@ async def me(user: CurrentUser) -> UserPublic:
 )
 async def delete_me(
     user: CurrentUser,
+    actor: UserActor,
     request: Request,
     response: Response,
     tasks: BackgroundTasks,
     conn: Conn,
     settings: AppSettings,
 ) -> Message:
-    objects = await service.delete_own_account(conn, user)
+    objects = await service.delete_own_account(conn, user, actor)
     _delete_after_commit(request, tasks, objects)
     _clear_session_cookies(response, settings)
     return Message(message="Account deleted")

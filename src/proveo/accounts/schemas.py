@@ -64,6 +64,15 @@ class SignupRequest(_Strict):
     lang: Lang = "es"
 
 
+class AdminAccountRequest(_Strict):
+    """What `proveo create-admin` asks for, checked like a signup."""
+
+    name: Name
+    email: Email
+    # None: keep the password of the verified account being promoted.
+    password: Password | None = None
+
+
 def _no_control_characters(value: str) -> str:
     if has_control_characters(value):
         raise ValueError("must not contain control characters")

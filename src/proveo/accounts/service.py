@@ -8,6 +8,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -16,6 +17,7 @@ import structlog
 from proveo.accounts import repository
 from proveo.accounts.messages import password_reset_email, verification_email
 from proveo.accounts.schemas import (
+    AdminAccountRequest,
     AdminUserView,
     EmailLookup,
     Lang,
@@ -111,6 +113,19 @@ class CannotDeleteOwnAccount(BadRequest):
 class UserNotFound(NotFound):
     code = "user_not_found"
     default_detail = "User not found"
+
+
+class LastAdmin(Conflict):
+    code = "last_admin"
+    default_detail = (
+        "This is the last administrator account: make another admin first "
+        "(proveo create-admin), then delete this one"
+    )
+
+
+class AdminPasswordRequired(BadRequest):
+    code = "admin_password_required"
+    default_detail = "A password is needed to create this admin account"
 
 
 @dataclass(frozen=True)
@@ -480,8 +495,39 @@ async def _retire_user(conn: Connection, user_id: int) -> list[str]:
     return await companies_service.retire_company_of_user(conn, user_id)
 
 
-async def delete_own_account(conn: Connection, user: SessionUser) -> list[str]:
+async def _keep_an_admin(conn: Connection, leaving: UserRecord | SessionUser) -> None:
+    """Refuse to remove the last live admin, under a lock on every admin row (see repository)."""
+    if leaving.role is not Role.ADMIN:
+        return
+    if await repository.count_other_live_admins_locked(conn, leaving.id) == 0:
+        raise LastAdmin()
+
+
+async def _audit_user_deleted(
+    conn: Connection,
+    actor: admin_service.AdminActor,
+    target: UserRecord | SessionUser,
+    **after: str,
+) -> None:
+    await admin_service.record_admin_action(
+        conn,
+        actor,
+        action="user.delete",
+        target_type="user",
+        target_uuid=target.uuid,
+        before={"email": target.email, "role": target.role.value, "deleted_at": None},
+        after={"deleted_at": "now", **after},
+    )
+
+
+async def delete_own_account(
+    conn: Connection, user: SessionUser, actor: admin_service.AdminActor
+) -> list[str]:
+    await _keep_an_admin(conn, user)
     objects = await _retire_user(conn, user.id)
+    if user.role is Role.ADMIN:
+        # An admin leaving changes who runs the site: audited like the admin route's deletion.
+        await _audit_user_deleted(conn, actor, user)
     log.info("account_deleted", user_uuid=str(user.uuid))
     return objects
 
@@ -500,16 +546,10 @@ async def delete_user_as_admin(
     target = await repository.select_user_by_uuid(conn, target_uuid)
     if target is None or target.deleted_at is not None:
         raise UserNotFound()
+    # Two admins deleting each other at once: the second waits here, then finds itself the last.
+    await _keep_an_admin(conn, target)
     objects = await _retire_user(conn, target.id)
-    await admin_service.record_admin_action(
-        conn,
-        actor,
-        action="user.delete",
-        target_type="user",
-        target_uuid=target.uuid,
-        before={"email": target.email, "role": target.role.value, "deleted_at": None},
-        after={"deleted_at": "now"},
-    )
+    await _audit_user_deleted(conn, actor, target)
     return objects
 
 
@@ -535,27 +575,107 @@ async def create_account_with_hash(
     )
 
 
-async def ensure_admin(
-    conn: Connection, *, name: str, email: str, password: str, bcrypt_rounds: int
-) -> tuple[UserRecord, bool]:
-    """Create the admin, or promote and re-key an existing live account. Returns (user, created)."""
+class AdminOutcome(StrEnum):
+    CREATED = "created"
+    REPLACED_UNVERIFIED = "replaced_unverified"
+    PROMOTED = "promoted"
+    ALREADY_ADMIN = "already_admin"
+
+
+@dataclass(frozen=True)
+class AdminAccount:
+    user: UserRecord
+    outcome: AdminOutcome
+    password_replaced: bool
+    # Image objects of a retired account, to remove once the transaction has committed.
+    orphaned_objects: list[str]
+
+
+def _sets_admin_password(existing: UserRecord | None, *, reset_password: bool) -> bool:
+    return existing is None or not existing.email_verified or reset_password
+
+
+async def admin_password_needed(conn: Connection, email: str, *, reset_password: bool) -> bool:
+    """Whether `ensure_admin` will set a password: a new account, or a replacement asked for."""
     existing = await repository.select_live_user_by_email(conn, email)
-    password_hash = await hash_password(password, bcrypt_rounds)
+    return _sets_admin_password(existing, reset_password=reset_password)
+
+
+async def ensure_admin(
+    conn: Connection,
+    request: AdminAccountRequest,
+    *,
+    reset_password: bool,
+    bcrypt_rounds: int,
+    actor: admin_service.AdminActor,
+) -> AdminAccount:
+    """Make the address an admin, audit-logged; every change ends the account's sessions.
+
+    - No live account: a verified admin is created.
+    - An unverified account is never adopted: anyone can sign up an address and log in
+      unverified, and promoting it would make their session an admin one. It is retired (its
+      sessions and links revoked) and a fresh verified admin is created in its place.
+    - A verified account is promoted; its password is kept unless `reset_password`.
+    """
+    existing = await repository.select_live_user_by_email(conn, request.email)
+    password_hash: str | None = None
+    if _sets_admin_password(existing, reset_password=reset_password):
+        if request.password is None:
+            raise AdminPasswordRequired()
+        password_hash = await hash_password(request.password, bcrypt_rounds)
+    if existing is not None and existing.email_verified:
+        return await _promote(conn, existing, password_hash, actor)
+    orphaned: list[str] = []
     if existing is not None:
-        user = await repository.update_user_password_and_role(
-            conn, existing.id, password_hash=password_hash, role=Role.ADMIN
+        orphaned = await _retire_user(conn, existing.id)
+        await _audit_user_deleted(conn, actor, existing, reason="unverified; replaced by an admin")
+    assert password_hash is not None  # a new account always gets one (above)
+    try:
+        user = await repository.insert_user(
+            conn,
+            name=request.name,
+            email=request.email,
+            password_hash=password_hash,
+            role=Role.ADMIN,
+            email_verified=True,
+            lang="es",
         )
-        return user, False
-    user = await repository.insert_user(
-        conn,
-        name=name,
-        email=email,
-        password_hash=password_hash,
-        role=Role.ADMIN,
-        email_verified=True,
-        lang="es",
+    except asyncpg.UniqueViolationError as exc:  # a signup of the same address meanwhile
+        raise EmailTaken() from exc
+    await admin_service.record_admin_action(
+        conn, actor, action="user.create", target_type="user", target_uuid=user.uuid,
+        after={"email": user.email, "role": Role.ADMIN.value, "email_verified": True},
+    )  # fmt: skip
+    outcome = AdminOutcome.CREATED if existing is None else AdminOutcome.REPLACED_UNVERIFIED
+    return AdminAccount(user, outcome, password_replaced=False, orphaned_objects=orphaned)
+
+
+async def _promote(
+    conn: Connection,
+    user: UserRecord,
+    password_hash: str | None,
+    actor: admin_service.AdminActor,
+) -> AdminAccount:
+    was_admin = user.role is Role.ADMIN
+    outcome = AdminOutcome.ALREADY_ADMIN if was_admin else AdminOutcome.PROMOTED
+    if was_admin and password_hash is None:
+        return AdminAccount(user, outcome, password_replaced=False, orphaned_objects=[])
+    updated = await repository.update_user_role_and_password(
+        conn, user.id, role=Role.ADMIN, password_hash=password_hash
     )
-    return user, True
+    # A session opened as a user, or with the old password, must not carry on as an admin.
+    await repository.update_user_sessions_revoked(conn, user.id)
+    before: dict[str, Any] = {"role": user.role.value}
+    after: dict[str, Any] = {"role": Role.ADMIN.value, "sessions": "revoked"}
+    if password_hash is not None:
+        after["password_replaced"] = True
+    await admin_service.record_admin_action(
+        conn, actor, action="user.update", target_type="user", target_uuid=user.uuid,
+        before=before, after=after,
+    )  # fmt: skip
+    return AdminAccount(
+        updated, outcome, password_replaced=password_hash is not None, orphaned_objects=[]
+    )
 
 
 def session_token(secret: str, session: NewSession) -> str:

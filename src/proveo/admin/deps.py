@@ -6,17 +6,28 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from proveo.accounts.deps import AdminUser
+from proveo.accounts.deps import AdminUser, CurrentUser
+from proveo.accounts.schemas import SessionUser
 from proveo.admin.service import AdminActor
 from proveo.core.clients import storable_ip
 
 
-def admin_actor(request: Request, admin: AdminUser) -> AdminActor:
+def _actor(request: Request, user: SessionUser) -> AdminActor:
     return AdminActor(
-        uuid=admin.uuid,
+        uuid=user.uuid,
         ip=storable_ip(request.client.host if request.client else None),
         request_id=request.state.request_id,
     )
 
 
+def admin_actor(request: Request, admin: AdminUser) -> AdminActor:
+    return _actor(request, admin)
+
+
+def user_actor(request: Request, user: CurrentUser) -> AdminActor:
+    """Any signed-in user, for routes that audit only what an admin does through them."""
+    return _actor(request, user)
+
+
 Actor = Annotated[AdminActor, Depends(admin_actor)]
+UserActor = Annotated[AdminActor, Depends(user_actor)]

@@ -13,11 +13,20 @@ from proveo.core.db import Connection
 
 @dataclass(frozen=True)
 class AdminActor:
-    """Who acts, and from where: taken from the request by the router."""
+    """Who acts, and from where: taken from the request by the router.
+
+    `label` names an actor that is not a user account; the entry's `changes.actor` carries it.
+    """
 
     uuid: UUID
     ip: str | None
     request_id: str | None
+    label: str | None = None
+
+
+# The operator at the command line (`proveo create-admin`). actor_uuid is NOT NULL and not a
+# foreign key, so it holds the nil UUID, which no account has, and `changes.actor` says "cli".
+CLI_ACTOR = AdminActor(uuid=UUID(int=0), ip=None, request_id=None, label="cli")
 
 
 async def record_admin_action(
@@ -30,13 +39,16 @@ async def record_admin_action(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
+    changes: dict[str, Any] = {"before": before, "after": after}
+    if actor.label is not None:
+        changes["actor"] = actor.label
     await repository.insert_audit_entry(
         conn,
         actor_uuid=actor.uuid,
         action=action,
         target_type=target_type,
         target_uuid=target_uuid,
-        changes={"before": before, "after": after},
+        changes=changes,
         ip=actor.ip,
         request_id=actor.request_id,
     )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationInfo
+from alembic.script import ScriptDirectory
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -30,8 +33,24 @@ def alembic_config(dsn: str) -> Config:
     return config
 
 
-def upgrade(dsn: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(dsn), revision)
+@dataclass(frozen=True)
+class AppliedMigration:
+    revision: str
+    title: str  # the first paragraph of the migration's docstring
+
+
+def upgrade(dsn: str, revision: str = "head") -> list[AppliedMigration]:
+    """Upgrade to `revision`; returns the migrations applied now (none when up to date)."""
+    config = alembic_config(dsn)
+    command.upgrade(config, revision)
+    steps: list[MigrationInfo] = config.attributes.get("applied", [])
+    scripts = ScriptDirectory.from_config(config)
+    applied = []
+    for step in steps:
+        script = scripts.get_revision(step.up_revision_id) if step.up_revision_id else None
+        if script is not None:
+            applied.append(AppliedMigration(revision=script.revision, title=script.doc))
+    return applied
 
 
 def downgrade(dsn: str, revision: str) -> None:

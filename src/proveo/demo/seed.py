@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import structlog
-
 from proveo.accounts import service as accounts_service
 from proveo.accounts.schemas import Role
 from proveo.catalog import service as catalog_service
@@ -20,8 +18,6 @@ from proveo.demo.companies import DEMO_COMPANIES
 from proveo.demo.logo import generate_logo
 from proveo.imaging.processing import process_image
 from proveo.integrations.storage import ImageStorage, new_image_key
-
-log = structlog.get_logger(__name__)
 
 DEMO_ADMIN_EMAIL = "admin_test@mail.com"
 DEMO_ADMIN_PASSWORD = "password"  # noqa: S105 - public demo credential, refused in production
@@ -54,7 +50,6 @@ async def seed_demo_data(
         for name in written:
             await storage.delete(name)
         raise
-    log.info("demo_data_seeded", users=len(DEMO_COMPANIES) + 1, companies=len(DEMO_COMPANIES))
     return DemoSeedResult(
         created=True, users=len(DEMO_COMPANIES) + 1, companies=len(DEMO_COMPANIES)
     )
