@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from uuid import UUID, uuid4
 
@@ -264,8 +265,10 @@ async def own_database(pg_server: EmbeddedPostgres) -> AsyncIterator[Database]:
 
 
 async def _wait_until_a_query_waits_for_a_lock(database: Database) -> None:
+    # Generous: on a loaded 2-core machine the racing request can take seconds to get there.
+    deadline = time.monotonic() + 30
     async with database.transaction() as conn:
-        for _ in range(500):
+        while time.monotonic() < deadline:
             waiting = await conn.fetchval(
                 "SELECT count(*) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND wait_event_type = 'Lock'"
