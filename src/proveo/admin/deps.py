@@ -11,7 +11,7 @@ from proveo.admin.service import AdminActor
 from proveo.core.clients import storable_ip
 
 
-def admin_actor(request: Request, admin: AdminUser) -> AdminActor:
+async def admin_actor(request: Request, admin: AdminUser) -> AdminActor:
     return AdminActor(
         uuid=admin.uuid,
         ip=storable_ip(request.client.host if request.client else None),
