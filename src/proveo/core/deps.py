@@ -13,7 +13,7 @@ from proveo.core.cache import Cache
 from proveo.core.db import Connection, Database
 
 # Every dependency here is `async def`: FastAPI runs a `def` dependency in the thread pool, a
-# hop that costs more than these one-line lookups (tests/core/test_deps.py keeps it so).
+# hop that costs more than these one-line lookups (tests/core/test_request_path.py keeps it so).
 
 
 async def get_database(request: Request) -> Database:

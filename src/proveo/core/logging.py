@@ -81,7 +81,7 @@ class AccessLog:
     fields is a secret; the caller redacts secrets from the path.
     """
 
-    def __init__(self, handler: logging.StreamHandler, *, json_lines: bool) -> None:  # type: ignore[type-arg]
+    def __init__(self, handler: logging.StreamHandler[Any], *, json_lines: bool) -> None:
         self._handler = handler
         self._json_lines = json_lines
         self._logger = logging.getLogger(ACCESS_LOGGER)

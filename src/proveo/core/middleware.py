@@ -36,7 +36,7 @@ _SECRET_PATH = re.compile(r"(/users/verify-email/)[^/]+")
 
 
 def _loggable_path(path: str) -> str:
-    return _SECRET_PATH.sub(r"\1[redacted]", path) if "/verify-email/" in path else path
+    return _SECRET_PATH.sub(r"\1[redacted]", path)
 
 
 class RequestContextMiddleware:
