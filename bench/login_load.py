@@ -1,6 +1,6 @@
 """Logins with bcrypt cost 12 on this machine, and what they do to other requests' latency.
 
-    uv run python bench/login_load.py
+    .venv/bin/python bench/login_load.py
 
 Phases (same server, same process): probe requests alone (baseline), logins alone, then
 logins and probes together. The probe is GET /api/v1/communes/ (cached list, 346 rows) and

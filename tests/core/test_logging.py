@@ -69,3 +69,59 @@ class TestSecretsStayOutOfLogs:
         assert "SECRET-TOKEN-VALUE-1234" not in json.dumps(server_lines)
         access = next(line for line in server_lines if line["event"] == "request")
         assert access["path"] == "/api/v1/users/verify-email/[redacted]"
+
+
+class TestAccessLog:
+    async def test_json_access_line_has_the_fields_of_every_other_line(
+        self, json_app: FastAPI, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        transport = httpx.ASGITransport(app=json_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            await http.get(json_app.url_path_for("health:live"), headers={"X-Request-ID": "r-1"})
+        access = next(
+            line for line in _json_lines(capsys.readouterr().err) if line["event"] == "request"
+        )
+        assert access["logger"] == "proveo.access"
+        assert access["level"] == "info"
+        assert access["request_id"] == "r-1"
+        assert (access["method"], access["path"], access["status"]) == (
+            "GET",
+            "/api/v1/health/",
+            200,
+        )
+        assert isinstance(access["duration_ms"], float)
+        assert str(access["timestamp"]).endswith("Z")
+
+    async def test_console_access_line_names_the_request(
+        self, settings: Settings, conn: Connection, cache: Cache, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        app = create_app(
+            settings.model_copy(update={"log_format": "console", "log_level": "INFO"}),
+            database=PinnedDatabase(conn),
+            cache=cache,
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            await http.get("/api/v1/missing", headers={"X-Request-ID": "r-2"})
+        line = next(
+            line for line in capsys.readouterr().err.splitlines() if "request_id=r-2" in line
+        )
+        assert "[info     ] request" in line
+        assert "[proveo.access]" in line
+        assert "method=GET path=/api/v1/missing" in line
+        assert "status=404" in line
+
+    async def test_no_access_line_below_its_level(
+        self, settings: Settings, conn: Connection, cache: Cache, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        app = create_app(
+            settings.model_copy(update={"log_format": "json", "log_level": "WARNING"}),
+            database=PinnedDatabase(conn),
+            cache=cache,
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            await http.get(app.url_path_for("health:live"))
+        assert not [
+            line for line in _json_lines(capsys.readouterr().err) if line["event"] == "request"
+        ]

@@ -15,7 +15,7 @@ from proveo.core.errors import Forbidden, NotAuthenticated
 from proveo.core.security import SessionClaims, decode_session_token
 
 
-def session_claims(request: Request, settings: AppSettings) -> SessionClaims | None:
+async def session_claims(request: Request, settings: AppSettings) -> SessionClaims | None:
     token = request.cookies.get(SESSION_COOKIE, "")
     return decode_session_token(settings.secret_key.get_secret_value(), token)
 
@@ -69,11 +69,11 @@ CurrentUser = Annotated[SessionUser, Depends(current_user)]
 CurrentUserBrief = Annotated[SessionUser, Depends(current_user_brief)]
 
 
-def verified_user(user: CurrentUser) -> SessionUser:
+async def verified_user(user: CurrentUser) -> SessionUser:
     return service.require_verified(user)
 
 
-def admin_user(user: CurrentUser) -> SessionUser:
+async def admin_user(user: CurrentUser) -> SessionUser:
     return service.require_admin(user)
 
 

@@ -20,11 +20,11 @@ def _actor(request: Request, user: SessionUser) -> AdminActor:
     )
 
 
-def admin_actor(request: Request, admin: AdminUser) -> AdminActor:
+async def admin_actor(request: Request, admin: AdminUser) -> AdminActor:
     return _actor(request, admin)
 
 
-def user_actor(request: Request, user: CurrentUser) -> AdminActor:
+async def user_actor(request: Request, user: CurrentUser) -> AdminActor:
     """Any signed-in user, for routes that audit only what an admin does through them."""
     return _actor(request, user)
 

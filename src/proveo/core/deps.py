@@ -12,29 +12,36 @@ from proveo.config import Settings
 from proveo.core.cache import Cache
 from proveo.core.db import Connection, Database
 
+# Every dependency here is `async def`: FastAPI runs a `def` dependency in the thread pool, a
+# hop that costs more than these one-line lookups (tests/core/test_request_path.py keeps it so).
 
-def get_database(request: Request) -> Database:
+
+async def get_database(request: Request) -> Database:
+    return _database(request)
+
+
+def _database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_cache(request: Request) -> Cache:
+async def get_cache(request: Request) -> Cache:
     cache: Cache = request.app.state.cache
     return cache
 
 
 async def _write_connection(request: Request) -> AsyncIterator[Connection]:
-    async with get_database(request).transaction() as conn:
+    async with _database(request).transaction() as conn:
         yield conn
 
 
 async def _read_connection(request: Request) -> AsyncIterator[Connection]:
-    async with get_database(request).read_transaction() as conn:
+    async with _database(request).read_transaction() as conn:
         yield conn
 
 
@@ -57,7 +64,7 @@ class Pagination:
     offset: int
 
 
-def pagination(
+async def pagination(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Pagination:

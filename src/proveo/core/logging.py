@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -59,6 +61,65 @@ def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
+    global _access_log
+    _access_log = AccessLog(handler, json_lines=log_format == "json")
     root.setLevel(level.upper())
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+ACCESS_LOGGER = "proveo.access"
+
+
+class AccessLog:
+    """The one line per request, rendered in one step.
+
+    Through structlog's processor chain and the logging module it cost about a fifth of a
+    trivial request. This writes the same fields (the `request` event of `proveo.access`, with
+    the request id, level and UTC timestamp) in the same format as every other line, through the
+    same handler's stream and lock, and honours the level set for `proveo.access`. None of its
+    fields is a secret; the caller redacts secrets from the path.
+    """
+
+    def __init__(self, handler: logging.StreamHandler[Any], *, json_lines: bool) -> None:
+        self._handler = handler
+        self._json_lines = json_lines
+        self._logger = logging.getLogger(ACCESS_LOGGER)
+
+    def write(
+        self, *, method: str, path: str, status: int, duration_ms: float, request_id: str
+    ) -> None:
+        if not self._logger.isEnabledFor(logging.INFO):
+            return
+        timestamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        if self._json_lines:
+            line = json.dumps(
+                {
+                    "method": method, "path": path, "status": status,
+                    "duration_ms": duration_ms, "event": "request", "request_id": request_id,
+                    "level": "info", "logger": ACCESS_LOGGER, "timestamp": timestamp,
+                },
+                ensure_ascii=False,
+            )  # fmt: skip
+        else:
+            line = (
+                f"{timestamp} [info     ] request                        [{ACCESS_LOGGER}] "
+                f"duration_ms={duration_ms} method={method} path={path} "
+                f"request_id={request_id} status={status}"
+            )
+        self._handler.acquire()
+        try:
+            stream = self._handler.stream
+            stream.write(line + "\n")
+            stream.flush()
+        finally:
+            self._handler.release()
+
+
+# JSON lines on stderr, as configure_logging's defaults, until it runs.
+_access_log = AccessLog(_CurrentStderrHandler(), json_lines=True)
+
+
+def access_log() -> AccessLog:
+    """The access log of the latest `configure_logging`."""
+    return _access_log

@@ -7,13 +7,11 @@ import time
 import uuid
 
 import structlog
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from proveo.core.errors import error_response
-
-log = structlog.get_logger("proveo.access")
+from proveo.core.logging import access_log
 
 DOCS_PATHS = frozenset({"/docs", "/redoc"})
 # Swagger UI and ReDoc (served by us, started without inline scripts) set inline styles, and
@@ -54,29 +52,38 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        request_id_header = (b"x-request-id", request_id.encode("latin-1"))
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
-        status_holder: dict[str, int] = {"status": 500}
+        status = 500
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+                status = message["status"]
+                message["headers"] = [
+                    *(h for h in message.get("headers", ()) if h[0].lower() != b"x-request-id"),
+                    request_id_header,
+                ]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info(
-                "request",
+            access_log().write(
                 method=scope["method"],
                 path=_loggable_path(scope["path"]),
-                status=status_holder["status"],
+                status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                request_id=request_id,
             )
             structlog.contextvars.clear_contextvars()
+
+
+def _raw(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
 class SecurityHeadersMiddleware:
@@ -106,20 +113,22 @@ class SecurityHeadersMiddleware:
             (name, DOCS_CSP if name == "Content-Security-Policy" else value)
             for name, value in self.headers
         ]
+        self.raw_headers = _raw(self.headers)
+        self.raw_docs_headers = _raw(self.docs_headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        chosen = self.docs_headers if scope["path"] in DOCS_PATHS else self.headers
+        chosen = self.raw_docs_headers if scope["path"] in DOCS_PATHS else self.raw_headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in chosen:
-                    if name not in headers:
-                        headers[name] = value
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(pair for pair in chosen if pair[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

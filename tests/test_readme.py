@@ -1,0 +1,78 @@
+"""The README's commands run as written on a fresh clone, once `make run` or `make test` ran.
+
+`make` installs uv under ~/.local/bin, which is not on PATH: a command must not need `uv`. What
+the commands need is `make` and what it builds (`.venv/bin/...`).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from proveo.cli import build_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+# Lines of ```bash blocks, and inline code that starts like a command.
+_BLOCK = re.compile(r"```(?:bash|sh|console)\n(.*?)```", re.DOTALL)
+_INLINE = re.compile(r"`((?:make|uv|\.venv/bin/|\.ci/|proveo|python)[^`]*)`")
+
+
+def _block_commands() -> list[str]:
+    commands = []
+    for block in _BLOCK.findall(README):
+        for line in block.splitlines():
+            command = line.split("#", 1)[0].strip()
+            if command:
+                commands.append(command)
+    return commands
+
+
+def _inline_commands() -> list[str]:
+    return _INLINE.findall(_BLOCK.sub("", README))
+
+
+def _make_targets() -> set[str]:
+    makefile = (ROOT / "Makefile").read_text()
+    return set(re.findall(r"^([a-z][a-z-]*):", makefile, re.MULTILINE))
+
+
+class TestReadmeCommands:
+    def test_the_readme_shows_commands(self) -> None:
+        assert len(_block_commands()) >= 5
+        assert len(_inline_commands()) >= 5
+
+    @pytest.mark.parametrize("command", _block_commands())
+    def test_each_shell_line_starts_with_something_a_fresh_clone_has(self, command: str) -> None:
+        program = shlex.split(command)[0]
+        if program == "make":
+            assert shlex.split(command)[1] in _make_targets()
+        elif program != "export":
+            # A path inside the clone (created by make), never a program expected on PATH.
+            assert program.startswith((".venv/bin/", ".ci/")), command
+            assert (ROOT / program).exists(), command
+
+    def test_no_command_needs_uv_on_path(self) -> None:
+        commands = _block_commands() + _inline_commands()
+        assert [c for c in commands if c.startswith("uv ")] == [], (
+            "uv lives in ~/.local/bin, not on PATH: use .venv/bin/... or a make target"
+        )
+
+    def test_inline_commands_name_real_targets_and_files(self) -> None:
+        for command in _inline_commands():
+            program, *args = command.split()
+            if program == "make" and args:
+                assert args[0] in _make_targets(), command
+            elif program.startswith((".venv/bin/", ".ci/")):
+                assert (ROOT / program).exists(), command
+
+    def test_proveo_commands_parse_with_the_real_cli(self) -> None:
+        for command in _block_commands() + _inline_commands():
+            words = shlex.split(command)
+            # A bare name is prose, and `[...]` marks a synopsis.
+            if words[0] != ".venv/bin/proveo" or len(words) == 1 or "[" in command:
+                continue
+            build_parser().parse_args(words[1:])
