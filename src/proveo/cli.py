@@ -98,9 +98,10 @@ def database_settings(settings: Settings, *, owner: bool = False) -> Iterator[Se
 
 
 async def _seed(settings: Settings, *, demo: bool) -> None:
-    from proveo.app import build_database, build_storage
+    from proveo.app import build_database
     from proveo.catalog import service as catalog_service
     from proveo.demo.seed import seed_demo_data
+    from proveo.integrations.storage import build_storage
 
     database = build_database(settings)
     await database.open()
