@@ -34,8 +34,10 @@ from proveo.core.ratelimit import RateLimiter, RateLimitMiddleware
 from proveo.core.security import configure_hashing_threads
 from proveo.health.router import router as health_router
 from proveo.images.router import router as images_router
+from proveo.imaging.client import ImageAnalyser, build_image_analyser
 from proveo.integrations.email import EmailSender, build_email_sender
-from proveo.integrations.storage import ImageStorage, LocalImageStorage
+from proveo.integrations.storage import ImageStorage, build_storage
+from proveo.integrations.translation import Translator, build_translator
 
 log = structlog.get_logger(__name__)
 
@@ -61,10 +63,6 @@ def build_database(settings: Settings) -> Database:
     )
 
 
-def build_storage(settings: Settings) -> ImageStorage:
-    return LocalImageStorage(settings.images_dir)
-
-
 def api_router() -> APIRouter:
     api = APIRouter(prefix="/api/v1")
     api.include_router(health_router)
@@ -82,6 +80,8 @@ def create_app(
     cache: Cache | None = None,
     storage: ImageStorage | None = None,
     email_sender: EmailSender | None = None,
+    image_analyser: ImageAnalyser | None = None,
+    translator: Translator | None = None,
 ) -> FastAPI:
     """Build the app. Tests pass their own `database`/`cache`; their lifecycle stays theirs."""
     settings = settings or Settings()
@@ -103,6 +103,8 @@ def create_app(
         try:
             yield
         finally:
+            await app.state.image_analyser.close()
+            await app.state.translator.close()
             if owns_cache:
                 await app.state.cache.close()
             if owns_database:
@@ -132,6 +134,8 @@ def create_app(
     app.state.cache = cache or Cache.from_url(settings.redis_url)
     app.state.storage = storage or build_storage(settings)
     app.state.email_sender = email_sender or build_email_sender(settings)
+    app.state.image_analyser = image_analyser or build_image_analyser(settings)
+    app.state.translator = translator or build_translator(settings)
     # The limiter shares the cache's Redis connection pool.
     app.state.limiter = RateLimiter(app.state.cache.client)
 

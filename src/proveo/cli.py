@@ -146,9 +146,9 @@ class SeedResult:
 
 
 async def _seed(settings: Settings, *, demo: bool) -> SeedResult:
-    from proveo.app import build_storage
     from proveo.catalog import service as catalog_service
     from proveo.demo.seed import seed_demo_data
+    from proveo.integrations.storage import build_storage
 
     async def seed(conn: Connection) -> SeedResult:
         products, communes = await catalog_service.seed_catalog(conn)
@@ -219,7 +219,7 @@ async def _create_admin(
 ) -> AdminAccount:
     from proveo.accounts import service as accounts_service
     from proveo.admin.service import CLI_ACTOR
-    from proveo.app import build_storage
+    from proveo.integrations.storage import build_storage
 
     account = await _in_transaction(
         settings,

@@ -9,6 +9,9 @@ import secrets
 from pathlib import Path
 from typing import Protocol
 
+from proveo.config import Settings
+from proveo.core.errors import ServiceUnavailable
+
 _KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}(_thumb)?\.webp$")
 
 
@@ -19,6 +22,13 @@ def new_image_key() -> str:
 
 def is_valid_object_name(name: str) -> bool:
     return bool(_KEY.match(name))
+
+
+class StorageUnavailable(ServiceUnavailable):
+    """The object store did not answer; uploads wait, everything else keeps working."""
+
+    code = "storage_unavailable"
+    default_detail = "Image storage is unavailable, try again shortly"
 
 
 class ImageStorage(Protocol):
@@ -63,3 +73,7 @@ class LocalImageStorage:
 
     async def list_names(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if is_valid_object_name(p.name))
+
+
+def build_storage(settings: Settings) -> ImageStorage:
+    return LocalImageStorage(settings.images_dir)
