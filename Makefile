@@ -7,7 +7,7 @@ export UV_SYSTEM_CERTS ?= 1
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := .venv/bin/python
 # Debian packages the test suite needs (servers it starts on loopback).
-TEST_APT_PACKAGES := redis-server
+TEST_APT_PACKAGES := redis-server postgresql-15 postgresql-15-cron
 PYTEST_WORKERS ?= 2
 # loadfile: a module's tests share module-scoped servers and run in order on one worker.
 

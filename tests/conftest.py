@@ -24,7 +24,7 @@ from proveo.core.db import Connection, Database
 from proveo.core.embedded_pg import EmbeddedPostgres
 from proveo.integrations.storage import LocalImageStorage
 from tests.fixtures.database import PinnedDatabase, create_database
-from tests.fixtures.servers import RedisServer, running_redis
+from tests.fixtures.servers import PgCronServer, RedisServer, running_pg_cron, running_redis
 
 PG_ROOT_ENV = "PROVEO_TEST_PG_ROOT"
 
@@ -134,6 +134,13 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         yield server
 
 
+@pytest.fixture(scope="session")
+def pg_cron_server() -> Iterator[PgCronServer]:
+    """Debian PostgreSQL 15 with pg_cron, started when a test first asks for it (~1 s)."""
+    with running_pg_cron(Path(tempfile.mkdtemp(prefix="proveo-pg-cron-"))) as server:
+        yield server
+
+
 @pytest.fixture
 async def cache(redis_server: RedisServer) -> AsyncIterator[Cache]:
     cache = Cache.from_url(redis_server.url)
@@ -152,6 +159,7 @@ def settings(tmp_path: Path) -> Settings:
         bcrypt_rounds=4,
         log_format="console",
         log_level="WARNING",
+        scheduler_enabled=False,
     )
 
 

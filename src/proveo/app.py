@@ -38,6 +38,8 @@ from proveo.imaging.client import ImageAnalyser, build_image_analyser
 from proveo.integrations.email import EmailSender, build_email_sender
 from proveo.integrations.storage import ImageStorage, build_storage
 from proveo.integrations.translation import Translator, build_translator
+from proveo.jobs.registry import JobContext, JobRegistry, build_registry
+from proveo.jobs.scheduler import JobScheduler
 
 log = structlog.get_logger(__name__)
 
@@ -82,6 +84,7 @@ def create_app(
     email_sender: EmailSender | None = None,
     image_analyser: ImageAnalyser | None = None,
     translator: Translator | None = None,
+    job_registry: JobRegistry | None = None,
 ) -> FastAPI:
     """Build the app. Tests pass their own `database`/`cache`; their lifecycle stays theirs."""
     settings = settings or Settings()
@@ -100,9 +103,25 @@ def create_app(
                 "insecure_development_secret_key",
                 hint="anyone can forge sessions; set PROVEO_SECRET_KEY (production refuses this)",
             )
+        scheduler: JobScheduler | None = None
+        if settings.scheduler_enabled:
+            scheduler = JobScheduler(
+                job_registry or build_registry(),
+                JobContext(
+                    database=app.state.database,
+                    storage=app.state.storage,
+                    translator=app.state.translator,
+                    settings=settings,
+                ),
+            )
+            scheduler.start()
+        app.state.scheduler = scheduler
         try:
             yield
         finally:
+            # Jobs use the resources below: they stop first.
+            if scheduler is not None:
+                await scheduler.stop()
             await app.state.image_analyser.close()
             await app.state.translator.close()
             if owns_cache:

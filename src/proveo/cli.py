@@ -200,6 +200,36 @@ def _migrate(report: Report, dsn: str, revision: str = "head", *, asked: bool = 
         report.done(
             "The database schema is up to date; no migration to apply.", "migrations_up_to_date"
         )
+    if revision == "head":  # the jobs' SQL is written for the latest schema
+        _set_up_pg_cron(report, dsn)
+
+
+def _set_up_pg_cron(report: Report, dsn: str) -> None:
+    """SQL jobs go to pg_cron where it can run them; otherwise the app scheduler keeps them."""
+    from proveo.jobs.registry import build_registry
+    from proveo.jobs.service import set_up_pg_cron
+
+    setup = asyncio.run(set_up_pg_cron(dsn, build_registry().sql_jobs))
+    if not setup.in_pg_cron:
+        if setup.available:
+            report.warn(
+                f"{setup.reason}; the app scheduler runs the SQL jobs instead.",
+                "pg_cron_not_used",
+                reason=setup.reason,
+            )
+        else:  # the embedded server: the usual case, worth a log line, not a sentence
+            log.info("sql_jobs_in_app_scheduler", reason=setup.reason)
+        return
+    if setup.scheduled or setup.unscheduled:
+        report.done(
+            f"pg_cron runs the SQL jobs: scheduled {', '.join(setup.scheduled) or 'none'}; "
+            f"unscheduled {', '.join(setup.unscheduled) or 'none'}.",
+            "pg_cron_jobs_scheduled",
+            scheduled=setup.scheduled,
+            unscheduled=setup.unscheduled,
+        )
+    else:
+        log.info("pg_cron_jobs_unchanged", jobs=setup.unchanged)
 
 
 async def _in_transaction(settings: Settings, work: Callable[[Connection], Awaitable[T]]) -> T:

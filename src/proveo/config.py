@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     google_translate_url: str = "https://translation.googleapis.com/language/translate/v2"
     libretranslate_url: str = ""
     libretranslate_api_key: SecretStr = SecretStr("")
+    # The whole request (connect, send, answer): a slow provider must not hold up a publish.
+    translate_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+
+    # The in-process job scheduler (proveo.jobs); off in tests that build apps.
+    scheduler_enabled: bool = True
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips).
@@ -136,6 +141,10 @@ class Settings(BaseSettings):
             )
         if self.email_backend == "smtp" and self.smtp_user and not self.smtp_tls:
             problems.append("PROVEO_SMTP_TLS: must be true when SMTP credentials are set")
+        if self.translator == "google" and not self.google_translate_api_key.get_secret_value():
+            problems.append("PROVEO_GOOGLE_TRANSLATE_API_KEY: is required when TRANSLATOR=google")
+        if self.translator == "libretranslate" and not self.libretranslate_url:
+            problems.append("PROVEO_LIBRETRANSLATE_URL: is required when TRANSLATOR=libretranslate")
         if self.bcrypt_rounds < 12:
             problems.append("PROVEO_BCRYPT_ROUNDS: must be 12 or more in production")
         if not self.public_base_url.startswith("https://"):
