@@ -83,12 +83,14 @@ def create_app(
     image_analyser: ImageAnalyser | None = None,
     translator: Translator | None = None,
 ) -> FastAPI:
-    """Build the app. Tests pass their own `database`/`cache`; their lifecycle stays theirs."""
+    """Build the app. Tests pass their own `database`/`cache`/`storage`; their lifecycle stays
+    theirs."""
     settings = settings or Settings()
     configure_logging(settings.log_format, settings.log_level)
     configure_hashing_threads(settings.password_hash_threads)
     owns_database = database is None
     owns_cache = cache is None
+    owns_storage = storage is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -105,6 +107,8 @@ def create_app(
         finally:
             await app.state.image_analyser.close()
             await app.state.translator.close()
+            if owns_storage:
+                await app.state.storage.close()
             if owns_cache:
                 await app.state.cache.close()
             if owns_database:

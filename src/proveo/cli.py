@@ -150,16 +150,19 @@ async def _seed(settings: Settings, *, demo: bool) -> SeedResult:
     from proveo.demo.seed import seed_demo_data
     from proveo.integrations.storage import build_storage
 
+    storage = build_storage(settings)
+
     async def seed(conn: Connection) -> SeedResult:
         products, communes = await catalog_service.seed_catalog(conn)
         demo_result = None
         if demo:
-            demo_result = await seed_demo_data(
-                conn, build_storage(settings), bcrypt_rounds=settings.bcrypt_rounds
-            )
+            demo_result = await seed_demo_data(conn, storage, bcrypt_rounds=settings.bcrypt_rounds)
         return SeedResult(new_products=products, new_communes=communes, demo=demo_result)
 
-    return await _in_transaction(settings, seed)
+    try:
+        return await _in_transaction(settings, seed)
+    finally:
+        await storage.close()
 
 
 def _report_seed(report: Report, result: SeedResult) -> None:
@@ -229,8 +232,11 @@ async def _create_admin(
         ),
     )  # fmt: skip
     storage = build_storage(settings)
-    for name in account.orphaned_objects:
-        await storage.delete(name)
+    try:
+        for name in account.orphaned_objects:
+            await storage.delete(name)
+    finally:
+        await storage.close()
     return account
 
 

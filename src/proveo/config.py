@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     s3_access_key: SecretStr = SecretStr("")
     s3_secret_key: SecretStr = SecretStr("")
     s3_region: str = "us-east-1"
+    # Seconds per connection attempt and per read, one retry: a store that stops answering
+    # fails a request within about twice this; a refused connection fails at once.
+    s3_timeout: float = Field(default=2.0, gt=0, le=60)
     image_service_url: str = ""
 
     email_backend: Literal["console", "smtp", "resend"] = "console"
@@ -136,6 +139,17 @@ class Settings(BaseSettings):
             )
         if self.email_backend == "smtp" and self.smtp_user and not self.smtp_tls:
             problems.append("PROVEO_SMTP_TLS: must be true when SMTP credentials are set")
+        if self.storage == "s3":
+            problems += [
+                f"{ENV_PREFIX}{field.upper()}: is required in production when PROVEO_STORAGE is s3"
+                for field, value in (
+                    ("s3_endpoint_url", self.s3_endpoint_url),
+                    ("s3_bucket", self.s3_bucket),
+                    ("s3_access_key", self.s3_access_key.get_secret_value()),
+                    ("s3_secret_key", self.s3_secret_key.get_secret_value()),
+                )
+                if not value
+            ]
         if self.bcrypt_rounds < 12:
             problems.append("PROVEO_BCRYPT_ROUNDS: must be 12 or more in production")
         if not self.public_base_url.startswith("https://"):
