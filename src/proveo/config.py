@@ -51,8 +51,8 @@ class Settings(BaseSettings):
     s3_access_key: SecretStr = SecretStr("")
     s3_secret_key: SecretStr = SecretStr("")
     s3_region: str = "us-east-1"
-    # Seconds per connection attempt and per read, one retry: a store that stops answering
-    # fails a request within about twice this; a refused connection fails at once.
+    # Seconds per read (and per connection attempt, at most 1), one retry: a store that stops
+    # answering fails a call within 2 x (1 + this), 6 s by default; a stopped one in about 1 s.
     s3_timeout: float = Field(default=2.0, gt=0, le=60)
     image_service_url: str = ""
 
