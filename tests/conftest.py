@@ -22,9 +22,16 @@ from proveo.core import migrations
 from proveo.core.cache import Cache
 from proveo.core.db import Connection, Database
 from proveo.core.embedded_pg import EmbeddedPostgres
-from proveo.integrations.storage import LocalImageStorage
+from proveo.integrations.storage import LocalImageStorage, S3ImageStorage
 from tests.fixtures.database import PinnedDatabase, create_database
-from tests.fixtures.servers import PgCronServer, RedisServer, running_pg_cron, running_redis
+from tests.fixtures.servers import (
+    PgCronServer,
+    RedisServer,
+    SeaweedServer,
+    running_pg_cron,
+    running_redis,
+    running_seaweed,
+)
 
 PG_ROOT_ENV = "PROVEO_TEST_PG_ROOT"
 
@@ -148,6 +155,33 @@ async def cache(redis_server: RedisServer) -> AsyncIterator[Cache]:
     await cache.redis.flushdb()
     yield cache
     await cache.close()
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
+    """One SeaweedFS per worker, started by the first test that needs S3 (about 5 s)."""
+    with running_seaweed(tmp_path_factory.mktemp("seaweed")) as server:
+        yield server
+
+
+def build_s3_storage(server: SeaweedServer, *, timeout: float = 2.0) -> S3ImageStorage:
+    return S3ImageStorage(
+        endpoint_url=server.endpoint_url,
+        bucket=server.BUCKET,
+        access_key=server.ACCESS_KEY,
+        secret_key=server.SECRET_KEY,
+        region="us-east-1",
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+async def s3_storage(seaweed: SeaweedServer) -> AsyncIterator[S3ImageStorage]:
+    """S3 storage on the worker's bucket, emptied first: a listing sees this test's objects."""
+    await asyncio.to_thread(seaweed.empty_bucket)
+    storage = build_s3_storage(seaweed)
+    yield storage
+    await storage.close()
 
 
 @pytest.fixture

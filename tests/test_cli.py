@@ -25,9 +25,17 @@ from proveo.cli import build_parser
 from proveo.core import migrations
 from proveo.core.embedded_pg import EmbeddedPostgres
 from proveo.core.security import hash_password_sync
+from proveo.integrations.storage import ImageStorage, LocalImageStorage, new_image_key
+from tests.conftest import build_s3_storage
 from tests.factories import outbox_messages, verification_link
 from tests.fixtures.database import create_database
-from tests.fixtures.servers import free_port, proveo_command, proveo_env, running_proveo
+from tests.fixtures.servers import (
+    SeaweedServer,
+    free_port,
+    proveo_command,
+    proveo_env,
+    running_proveo,
+)
 
 
 def _env(data_dir: Path, port: int) -> dict[str, str]:
@@ -453,3 +461,75 @@ class TestHelp:
             assert "`" not in subparser.format_help(), name
             for action in subparser._actions:
                 assert action.help, f"{name} {action.dest} has no help text"
+
+
+async def _put_images(storage: ImageStorage, *names: str) -> None:
+    try:
+        for name in names:
+            await storage.put(name, b"webp", "image/webp")
+    finally:
+        await storage.close()
+
+
+class TestCleanupImages:
+    def test_at_a_terminal_lists_what_it_would_remove_then_removes_it(
+        self, tmp_path: Path, database_url: str
+    ) -> None:
+        env = _url_env(tmp_path, database_url)
+        images = tmp_path / "data" / "images"
+        old, young = f"{new_image_key()}.webp", f"{new_image_key()}.webp"
+        asyncio.run(_put_images(LocalImageStorage(images), old, young))
+        two_hours_ago = time.time() - 7200
+        os.utime(images / old, (two_hours_ago, two_hours_ago))
+
+        code, output = _run_on_terminal(_proveo("cleanup-images", "--dry-run"), env)
+        assert code == 0, output
+        assert f"would remove {old}\n" in output
+        assert output.endswith(
+            "Would remove 1 orphan image objects of 2 stored "
+            "(0 in use; 1 younger than 60 minutes kept).\n"
+        ), output
+        assert (images / old).exists()
+
+        code, output = _run_on_terminal(_proveo("cleanup-images"), env)
+        assert code == 0, output
+        assert output == f"removed {old}\nRemoved 1 orphan image objects of 2 stored " + (
+            "(0 in use; 1 younger than 60 minutes kept).\n"
+        )
+        assert sorted(p.name for p in images.iterdir()) == [young]
+
+    def test_on_s3_in_a_pipe_logs_json_and_fails_plainly_when_s3_is_down(
+        self, tmp_path: Path, database_url: str, seaweed: SeaweedServer
+    ) -> None:
+        seaweed.empty_bucket()
+        env = _url_env(tmp_path, database_url) | {
+            "PROVEO_STORAGE": "s3",
+            "PROVEO_S3_ENDPOINT_URL": seaweed.endpoint_url,
+            "PROVEO_S3_BUCKET": seaweed.BUCKET,
+            "PROVEO_S3_ACCESS_KEY": seaweed.ACCESS_KEY,
+            "PROVEO_S3_SECRET_KEY": seaweed.SECRET_KEY,
+        }
+        orphan = f"{new_image_key()}_thumb.webp"
+        asyncio.run(_put_images(build_s3_storage(seaweed), orphan))
+        command = _proveo("cleanup-images", "--min-age-minutes", "0")
+
+        result = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        events = {entry["event"]: entry for entry in _json_lines(result.stderr)}
+        assert events["orphan_image_removed"]["name"] == orphan
+        assert events["orphan_images_cleaned"]["removed"] == 1
+
+        seaweed.stop()
+        try:
+            result = subprocess.run(
+                command, env=env, capture_output=True, text=True, timeout=60, check=False
+            )
+        finally:
+            seaweed.start()
+        assert result.returncode == 2
+        assert result.stderr.splitlines()[-1] == (
+            "error: the image storage (s3) does not answer; try again when it does"
+        )
+        assert "Traceback" not in result.stderr

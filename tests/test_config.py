@@ -59,6 +59,34 @@ class TestProductionRefusesInsecureDefaults:
             _settings(**{**PRODUCTION, **override})
 
 
+S3 = {
+    "storage": "s3",
+    "s3_endpoint_url": "https://s3.example.cl",
+    "s3_bucket": "proveo-images",
+    "s3_access_key": "access",
+    "s3_secret_key": "secret-value",
+}
+
+
+class TestProductionS3Storage:
+    def test_accepts_a_complete_s3_configuration(self) -> None:
+        assert _settings(**PRODUCTION, **S3).storage == "s3"
+
+    def test_names_every_missing_s3_setting_and_no_value(self) -> None:
+        with pytest.raises(ValidationError) as refused:
+            _settings(**PRODUCTION, storage="s3", s3_bucket="", s3_secret_key="")
+        lines = settings_problems(refused.value)
+        assert [line.split(":")[0] for line in lines] == [
+            "PROVEO_S3_ENDPOINT_URL",
+            "PROVEO_S3_BUCKET",
+            "PROVEO_S3_ACCESS_KEY",
+            "PROVEO_S3_SECRET_KEY",
+        ]
+
+    def test_local_storage_needs_no_s3_settings(self) -> None:
+        assert _settings(**PRODUCTION, storage="local").storage == "local"
+
+
 class TestSettingsProblems:
     def test_one_line_per_problem_named_by_its_variable(self) -> None:
         with pytest.raises(ValidationError) as refused:

@@ -86,12 +86,14 @@ def create_app(
     translator: Translator | None = None,
     job_registry: JobRegistry | None = None,
 ) -> FastAPI:
-    """Build the app. Tests pass their own `database`/`cache`; their lifecycle stays theirs."""
+    """Build the app. Tests pass their own `database`/`cache`/`storage`; their lifecycle stays
+    theirs."""
     settings = settings or Settings()
     configure_logging(settings.log_format, settings.log_level)
     configure_hashing_threads(settings.password_hash_threads)
     owns_database = database is None
     owns_cache = cache is None
+    owns_storage = storage is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -124,6 +126,8 @@ def create_app(
                 await scheduler.stop()
             await app.state.image_analyser.close()
             await app.state.translator.close()
+            if owns_storage:
+                await app.state.storage.close()
             if owns_cache:
                 await app.state.cache.close()
             if owns_database:

@@ -1,4 +1,4 @@
-"""Proveo's command line: serve the app, migrate and seed the database, create an admin."""
+"""Proveo's command line: serve, migrate and seed, create an admin, clean up stored images."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from proveo.accounts.service import AdminAccount
     from proveo.core.db import Connection
     from proveo.demo.seed import DemoSeedResult
+    from proveo.images.schemas import OrphanReport
 
 log = structlog.get_logger("proveo.cli")
 
@@ -150,16 +151,19 @@ async def _seed(settings: Settings, *, demo: bool) -> SeedResult:
     from proveo.demo.seed import seed_demo_data
     from proveo.integrations.storage import build_storage
 
+    storage = build_storage(settings)
+
     async def seed(conn: Connection) -> SeedResult:
         products, communes = await catalog_service.seed_catalog(conn)
         demo_result = None
         if demo:
-            demo_result = await seed_demo_data(
-                conn, build_storage(settings), bcrypt_rounds=settings.bcrypt_rounds
-            )
+            demo_result = await seed_demo_data(conn, storage, bcrypt_rounds=settings.bcrypt_rounds)
         return SeedResult(new_products=products, new_communes=communes, demo=demo_result)
 
-    return await _in_transaction(settings, seed)
+    try:
+        return await _in_transaction(settings, seed)
+    finally:
+        await storage.close()
 
 
 def _report_seed(report: Report, result: SeedResult) -> None:
@@ -259,9 +263,54 @@ async def _create_admin(
         ),
     )  # fmt: skip
     storage = build_storage(settings)
-    for name in account.orphaned_objects:
-        await storage.delete(name)
+    try:
+        for name in account.orphaned_objects:
+            await storage.delete(name)
+    finally:
+        await storage.close()
     return account
+
+
+async def _cleanup_images(settings: Settings, *, min_age: float, dry_run: bool) -> OrphanReport:
+    from proveo.app import build_database
+    from proveo.images.service import cleanup_orphan_images
+    from proveo.integrations.storage import build_storage
+
+    database = build_database(settings)
+    storage = build_storage(settings)
+    await database.open()
+    try:
+        return await cleanup_orphan_images(
+            database, storage, min_age_seconds=min_age, dry_run=dry_run
+        )
+    finally:
+        await storage.close()
+        await database.close()
+
+
+def _report_cleanup(report: Report, result: OrphanReport, min_age_minutes: int) -> None:
+    verb = "Would remove" if result.dry_run else "Removed"
+    names = result.orphans if result.dry_run else result.removed
+    if report.human:
+        for name in names:
+            print(f"{verb.lower()} {name}", file=sys.stderr)
+    young = (
+        f"; {result.too_young} younger than {min_age_minutes} minutes kept"
+        if result.too_young
+        else ""
+    )
+    report.done(
+        f"{verb} {len(names)} orphan image objects of {result.scanned} stored "
+        f"({result.referenced} in use{young}).",
+        "orphan_images_cleaned",
+        dry_run=result.dry_run,
+        scanned=result.scanned,
+        referenced=result.referenced,
+        too_young=result.too_young,
+        removed=len(result.removed),
+        # Removals are logged one by one by the service; a dry run lists what it would do.
+        **({"orphans": list(result.orphans)} if result.dry_run else {}),
+    )
 
 
 def _banner(settings: Settings) -> str:
@@ -377,6 +426,25 @@ def cmd_seed(settings: Settings, report: Report, demo: bool) -> int:
     with database_settings(settings) as ready:
         _migrate(report, ready.database_url)
         _report_seed(report, asyncio.run(_seed(ready, demo=demo)))
+    return 0
+
+
+def cmd_cleanup_images(
+    settings: Settings, report: Report, *, dry_run: bool, min_age_minutes: int
+) -> int:
+    from proveo.integrations.storage import StorageUnavailable
+
+    with database_settings(settings) as ready:
+        _migrate(report, ready.database_url)
+        try:
+            result = asyncio.run(
+                _cleanup_images(ready, min_age=min_age_minutes * 60, dry_run=dry_run)
+            )
+        except StorageUnavailable as exc:
+            raise CommandFailed(
+                f"the image storage ({ready.storage}) does not answer; try again when it does"
+            ) from exc
+    _report_cleanup(report, result, min_age_minutes)
     return 0
 
 
@@ -519,7 +587,32 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace the password of an existing verified account (kept otherwise)",
     )
+    cleanup = commands.add_parser(
+        "cleanup-images",
+        help="remove stored images that no company or pending moderation uses",
+        description=(
+            "Remove image objects that no live company and no logo awaiting moderation points "
+            "at. Objects younger than the minimum age are kept: an upload stores its images "
+            "before its database row is committed."
+        ),
+    )
+    cleanup.add_argument(
+        "--dry-run", action="store_true", help="list what would be removed, remove nothing"
+    )
+    cleanup.add_argument(
+        "--min-age-minutes",
+        type=_non_negative_int,
+        default=60,
+        metavar="N",
+        help="keep objects younger than N minutes (default: %(default)s)",
+    )
     return parser
+
+
+def _non_negative_int(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 0 or more")
+    return int(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -546,6 +639,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_migrate(settings, report, args.revision)
         if args.command == "seed":
             return cmd_seed(settings, report, args.demo)
+        if args.command == "cleanup-images":
+            return cmd_cleanup_images(
+                settings, report, dry_run=args.dry_run, min_age_minutes=args.min_age_minutes
+            )
         return cmd_create_admin(
             settings, report, email=args.email, name=args.name, password=args.password,
             reset_password=args.reset_password,

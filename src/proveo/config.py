@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     s3_access_key: SecretStr = SecretStr("")
     s3_secret_key: SecretStr = SecretStr("")
     s3_region: str = "us-east-1"
+    # Seconds per read (and per connection attempt, at most 1), one retry: a store that stops
+    # answering fails a call within 2 x (1 + this), 6 s by default; a stopped one in about 1 s.
+    s3_timeout: float = Field(default=2.0, gt=0, le=60)
     image_service_url: str = ""
 
     email_backend: Literal["console", "smtp", "resend"] = "console"
@@ -145,6 +148,17 @@ class Settings(BaseSettings):
             problems.append("PROVEO_GOOGLE_TRANSLATE_API_KEY: is required when TRANSLATOR=google")
         if self.translator == "libretranslate" and not self.libretranslate_url:
             problems.append("PROVEO_LIBRETRANSLATE_URL: is required when TRANSLATOR=libretranslate")
+        if self.storage == "s3":
+            problems += [
+                f"{ENV_PREFIX}{field.upper()}: is required in production when PROVEO_STORAGE is s3"
+                for field, value in (
+                    ("s3_endpoint_url", self.s3_endpoint_url),
+                    ("s3_bucket", self.s3_bucket),
+                    ("s3_access_key", self.s3_access_key.get_secret_value()),
+                    ("s3_secret_key", self.s3_secret_key.get_secret_value()),
+                )
+                if not value
+            ]
         if self.bcrypt_rounds < 12:
             problems.append("PROVEO_BCRYPT_ROUNDS: must be 12 or more in production")
         if not self.public_base_url.startswith("https://"):

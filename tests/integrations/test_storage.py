@@ -1,10 +1,41 @@
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from proveo.integrations.storage import LocalImageStorage, is_valid_object_name, new_image_key
+from proveo.config import Settings
+from proveo.integrations.storage import (
+    CHUNK_SIZE,
+    ImageStorage,
+    LocalImageStorage,
+    S3ImageStorage,
+    StorageUnavailable,
+    build_storage,
+    is_valid_object_name,
+    new_image_key,
+)
+from tests.conftest import build_s3_storage
+from tests.fixtures.servers import SeaweedServer
+
+
+def _name(thumb: bool = False) -> str:
+    return f"{new_image_key()}{'_thumb' if thumb else ''}.webp"
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> ImageStorage:
+    if request.param == "local":
+        return LocalImageStorage(tmp_path / "images")
+    s3: S3ImageStorage = request.getfixturevalue("s3_storage")
+    return s3
 
 
 class TestObjectNames:
@@ -19,18 +50,152 @@ class TestObjectNames:
         assert not is_valid_object_name(name)
 
 
-class TestLocalStorage:
-    async def test_put_get_delete_list(self, tmp_path: Path) -> None:
-        storage = LocalImageStorage(tmp_path / "images")
-        name = f"{new_image_key()}.webp"
-        await storage.put(name, b"data", "image/webp")
-        assert await storage.get(name) == b"data"
-        assert await storage.list_names() == [name]
-        await storage.delete(name)
-        assert await storage.get(name) is None
-        await storage.delete(name)  # deleting twice is fine
+class TestBothBackends:
+    async def test_put_get_delete_list_round_trip(self, storage: ImageStorage) -> None:
+        full, thumb = _name(), _name(thumb=True)
+        await storage.put(full, b"full-bytes", "image/webp")
+        await storage.put(thumb, b"thumb", "image/webp")
+        assert await storage.get(full) == b"full-bytes"
+        assert await storage.list_names() == sorted([full, thumb])
+        await storage.delete(full)
+        assert await storage.get(full) is None
+        assert await storage.list_names() == [thumb]
+        await storage.delete(full)  # deleting twice is fine
 
-    async def test_refuses_to_write_outside_its_directory(self, tmp_path: Path) -> None:
-        storage = LocalImageStorage(tmp_path / "images")
+    async def test_stat_and_listing_give_size_and_a_recent_modification_time(
+        self, storage: ImageStorage
+    ) -> None:
+        name = _name()
+        before = datetime.now(UTC) - timedelta(seconds=5)
+        await storage.put(name, b"12345", "image/webp")
+        stored = await storage.stat(name)
+        assert stored is not None
+        assert (stored.name, stored.size) == (name, 5)
+        assert before <= stored.modified_at <= datetime.now(UTC) + timedelta(seconds=5)
+        assert [obj async for obj in storage.list_objects()] == [stored]
+
+    async def test_opened_object_streams_in_bounded_chunks(self, storage: ImageStorage) -> None:
+        name = _name()
+        data = os.urandom(3 * CHUNK_SIZE + 17)
+        await storage.put(name, data, "image/webp")
+        opened = await storage.open(name)
+        assert opened is not None
+        try:
+            chunks = [chunk async for chunk in opened.chunks]
+        finally:
+            await opened.close()
+        assert opened.info.size == len(data)
+        assert b"".join(chunks) == data
+        assert max(len(chunk) for chunk in chunks) <= CHUNK_SIZE
+
+    @pytest.mark.parametrize("name", ["missing-but-valid-key-0000.webp", "../etc/passwd", "x"])
+    async def test_unknown_or_invalid_names_read_as_missing(
+        self, storage: ImageStorage, name: str
+    ) -> None:
+        assert await storage.get(name) is None
+        assert await storage.stat(name) is None
+        assert await storage.open(name) is None
+
+    async def test_refuses_to_write_an_invalid_name(self, storage: ImageStorage) -> None:
         with pytest.raises(ValueError, match="invalid object name"):
             await storage.put("../escape.webp", b"x", "image/webp")
+        with pytest.raises(ValueError, match="invalid object name"):
+            await storage.delete("../escape.webp")
+
+    async def test_listing_ignores_objects_that_are_not_images(self, storage: ImageStorage) -> None:
+        if isinstance(storage, LocalImageStorage):
+            (storage.root / "notes.txt").write_text("not an image")
+        else:
+            assert isinstance(storage, S3ImageStorage)
+            client = await storage._s3()
+            await client.put_object(Bucket=storage.bucket, Key="other/notes.txt", Body=b"x")
+        assert await storage.list_names() == []
+
+
+class TestLocalFailures:
+    async def test_a_broken_directory_is_storage_unavailable_not_a_crash(
+        self, tmp_path: Path
+    ) -> None:
+        storage = LocalImageStorage(tmp_path / "images")
+        name = _name()
+        await storage.put(name, b"x", "image/webp")
+        # Root ignores permissions; a file where the directory was fails every call the way a
+        # lost mount or a full disk does: with an OSError.
+        shutil.rmtree(storage.root)
+        storage.root.write_text("not a directory")
+        with pytest.raises(StorageUnavailable):
+            await storage.put(_name(), b"x", "image/webp")
+        with pytest.raises(StorageUnavailable):
+            await storage.stat(name)
+        with pytest.raises(StorageUnavailable):
+            await storage.open(name)
+        with pytest.raises(StorageUnavailable):
+            await storage.delete(name)
+        with pytest.raises(StorageUnavailable):
+            await storage.list_names()
+
+
+@contextmanager
+def _s3_down(seaweed: SeaweedServer) -> Iterator[None]:
+    seaweed.stop()
+    try:
+        yield
+    finally:
+        seaweed.start()
+
+
+async def _fails_fast(call: Callable[[], Awaitable[object]], limit: float) -> None:
+    started = time.monotonic()
+    with pytest.raises(StorageUnavailable):
+        await call()
+    assert time.monotonic() - started < limit
+
+
+class TestS3Outage:
+    async def test_stopped_s3_fails_every_call_quickly_and_recovers_without_restart(
+        self, s3_storage: S3ImageStorage, seaweed: SeaweedServer
+    ) -> None:
+        kept = _name()
+        await s3_storage.put(kept, b"kept", "image/webp")  # the client's pool holds connections
+        with _s3_down(seaweed):
+            await _fails_fast(lambda: s3_storage.put(_name(), b"x", "image/webp"), 2.0)
+            await _fails_fast(lambda: s3_storage.get(kept), 2.0)
+            await _fails_fast(lambda: s3_storage.stat(kept), 2.0)
+            await _fails_fast(lambda: s3_storage.delete(kept), 2.0)
+            await _fails_fast(s3_storage.list_names, 2.0)
+        assert await s3_storage.get(kept) == b"kept"
+        again = _name()
+        await s3_storage.put(again, b"again", "image/webp")
+        assert await s3_storage.list_names() == sorted([kept, again])
+
+    async def test_frozen_s3_times_out_instead_of_hanging(
+        self, seaweed: SeaweedServer, s3_storage: S3ImageStorage
+    ) -> None:
+        storage = build_s3_storage(seaweed, timeout=0.3)
+        name = _name()
+        await storage.put(name, b"x", "image/webp")
+        assert seaweed.process is not None
+        seaweed.process.send_signal(signal.SIGSTOP)  # accepts connections, never answers
+        try:
+            # Two attempts of 0.3 s each plus the retry's short backoff.
+            await _fails_fast(lambda: storage.get(name), 2.0)
+            await _fails_fast(lambda: storage.put(_name(), b"x", "image/webp"), 2.0)
+        finally:
+            seaweed.process.send_signal(signal.SIGCONT)
+            await storage.close()
+        assert await s3_storage.get(name) == b"x"
+
+
+class TestBuildStorage:
+    def test_picks_the_backend_named_by_proveo_storage(self, tmp_path: Path) -> None:
+        local = build_storage(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+        assert isinstance(local, LocalImageStorage)
+        assert local.root == tmp_path.resolve() / "images"
+        s3 = build_storage(
+            Settings(  # type: ignore[call-arg]
+                _env_file=None, storage="s3", s3_endpoint_url="http://127.0.0.1:1",
+                s3_bucket="logos",
+            )
+        )  # fmt: skip
+        assert isinstance(s3, S3ImageStorage)
+        assert s3.bucket == "logos"
