@@ -496,10 +496,13 @@ async def _retire_user(conn: Connection, user_id: int) -> list[str]:
 
 
 async def _keep_an_admin(conn: Connection, leaving: UserRecord | SessionUser) -> None:
-    """Refuse to remove the last live admin, under a lock on every admin row (see repository)."""
+    """Refuse to remove the last live admin, under a lock on every admin row (see repository).
+
+    Called before any row is changed, so concurrent deletions take their locks in one order.
+    """
     if leaving.role is not Role.ADMIN:
         return
-    if await repository.count_other_live_admins_locked(conn, leaving.id) == 0:
+    if not [admin for admin in await repository.lock_live_admins(conn) if admin != leaving.id]:
         raise LastAdmin()
 
 
