@@ -18,6 +18,7 @@ INSECURE_PRODUCTION = "insecure_production"
 # pattern ("k" * 48, "abcabc...") that a guesser tries first.
 SECRET_KEY_MIN_DISTINCT = 16
 ENV_PREFIX = "PROVEO_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Environment(StrEnum):
@@ -101,6 +102,16 @@ class Settings(BaseSettings):
     resend_per_email_per_hour: int = Field(default=3, ge=1)
     password_reset_per_email_per_hour: int = Field(default=3, ge=1)
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise PydanticCustomError(
+                "unknown_log_level", "must be one of {levels}", {"levels": ", ".join(LOG_LEVELS)}
+            )
+        return level
+
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -134,6 +145,14 @@ class Settings(BaseSettings):
         problems = self._origin_problems()
         if self.db_pool_min > self.db_pool_max:
             problems.append("PROVEO_DB_POOL_MIN: must not exceed PROVEO_DB_POOL_MAX")
+        for variable, dsn in (
+            ("PROVEO_DATABASE_URL", self.database_url),
+            ("PROVEO_DATABASE_REPLICA_URL", self.database_replica_url),
+        ):
+            if dsn and not _is_postgres_url(dsn):
+                problems.append(
+                    f"{variable}: must be a postgresql://user:password@host:port/database URL"
+                )
         if not urlsplit(self.public_base_url).hostname:
             problems.append("PROVEO_PUBLIC_BASE_URL: must name a host, such as https://proveo.cl")
         return problems
@@ -224,6 +243,15 @@ def _is_origin(origin: str, schemes: tuple[str, ...]) -> bool:
         and not parts.path
         and not (parts.query or parts.fragment or parts.username or parts.password)
     )
+
+
+def _is_postgres_url(dsn: str) -> bool:
+    try:
+        parts = urlsplit(dsn)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("postgres", "postgresql")
 
 
 def settings_problems(error: ValidationError) -> list[str]:
