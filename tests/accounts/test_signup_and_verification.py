@@ -89,6 +89,21 @@ class TestSignUp:
         assert body["code"] == "validation_error"
         assert [(e["loc"], e["type"]) for e in body["detail"]] == [(["body", "name"], error_type)]
 
+    async def test_non_ascii_local_part_is_422_and_sends_nothing(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        """Found by an adversary: `Émile@example.org` became an undeliverable encoded header."""
+        response = await client.post(SIGNUP, json=_signup_body(email="Émile@example.org"))
+        assert response.status_code == 422
+        assert [(e["loc"], e["type"]) for e in response.json()["detail"]] == [
+            (["body", "email"], "non_ascii_local_part")
+        ]
+        assert outbox_messages(settings.outbox_dir) == []
+
+    async def test_internationalised_domain_is_accepted(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(SIGNUP, json=_signup_body(email="ana@ñandú.cl"))
+        assert response.status_code == 201, response.text
+
     async def test_unknown_fields_are_refused(self, client: httpx.AsyncClient) -> None:
         response = await client.post(SIGNUP, json=_signup_body(role="admin"))
         assert response.status_code == 422

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from proveo.core.text import Name, has_control_characters
 
@@ -50,7 +51,22 @@ Password = Annotated[
     Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
     AfterValidator(_check_password),
 ]
-Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+
+
+def _ascii_local_part(address: str) -> str:
+    # A non-ASCII local part (émile@…) needs SMTPUTF8 from every relay on the way, which we
+    # cannot promise: encoded into a header it becomes an address nobody owns. Domains are fine
+    # (sent in punycode).
+    if not address.rpartition("@")[0].isascii():
+        raise PydanticCustomError(
+            "non_ascii_local_part",
+            "the part before @ must be ASCII (letters a-z, digits and . _ + -): "
+            "we cannot deliver to other addresses",
+        )
+    return address
+
+
+Email = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(_ascii_local_part)]
 
 
 class _Strict(BaseModel):
