@@ -5,7 +5,16 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from proveo.core.text import Name, has_control_characters
@@ -128,6 +137,15 @@ class PasswordChange(_Strict):
         str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)
     ]
     new_password: Password
+
+    @field_validator("new_password")
+    @classmethod
+    def _differs_from_current(cls, new_password: str, info: ValidationInfo) -> str:
+        # Accepting it would revoke the other sessions while changing nothing, and let someone
+        # believe a leaked password was replaced.
+        if new_password == info.data.get("current_password"):
+            raise PydanticCustomError("same_password", "must differ from the current password")
+        return new_password
 
 
 class UserRecord(BaseModel):
