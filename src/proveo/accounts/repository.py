@@ -104,8 +104,8 @@ VALUES ($1, $2, $3)
 
 # Locks the token row: two clicks on the same link cannot both succeed.
 SELECT_VERIFICATION_TOKEN_FOR_UPDATE = """
-SELECT t.id, t.user_id, t.expires_at, t.used_at, u.deleted_at AS user_deleted_at, u.lang,
-       u.email_verified AS user_verified
+SELECT t.id, t.user_id, u.uuid AS user_uuid, t.expires_at, t.used_at,
+       u.deleted_at AS user_deleted_at, u.lang, u.email_verified AS user_verified
 FROM proveo.email_verification_token t
 JOIN proveo.user_account u ON u.id = t.user_id
 WHERE t.token_hash = $1
@@ -123,8 +123,8 @@ VALUES ($1, $2, $3)
 """
 
 _SELECT_PASSWORD_RESET_TOKEN = """
-SELECT t.id, t.user_id, t.expires_at, t.used_at, u.deleted_at AS user_deleted_at, u.lang,
-       u.email_verified AS user_verified
+SELECT t.id, t.user_id, u.uuid AS user_uuid, t.expires_at, t.used_at,
+       u.deleted_at AS user_deleted_at, u.lang, u.email_verified AS user_verified
 FROM proveo.password_reset_token t
 JOIN proveo.user_account u ON u.id = t.user_id
 WHERE t.token_hash = $1

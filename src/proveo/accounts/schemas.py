@@ -191,6 +191,7 @@ class SessionUser(BaseModel):
 class VerificationTokenRecord(BaseModel):
     id: int
     user_id: int
+    user_uuid: UUID
     expires_at: datetime
     used_at: datetime | None
     user_deleted_at: datetime | None
