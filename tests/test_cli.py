@@ -279,22 +279,27 @@ class TestServe:
         assert "short" not in result.stderr  # values are never echoed: they may be secrets
 
 
+PRODUCTION_ENV = {
+    "PROVEO_ENV": "production",
+    "PROVEO_SECRET_KEY": "Vq3xN8-pL2zR7wKd_T5mYc9Hs4Bf6Gj1Ea0UoIiZ",
+    "PROVEO_PUBLIC_BASE_URL": "https://proveo.cl",
+    "PROVEO_EMAIL_BACKEND": "resend",
+    "PROVEO_SEED_DEMO": "false",
+    "PROVEO_BCRYPT_ROUNDS": "12",
+}
+
+
 class TestProductionStartErrors:
     """Found by an adversary: start-up failures printed tracebacks, and the banner a dead link."""
 
-    PRODUCTION = {
-        "PROVEO_ENV": "production",
-        "PROVEO_SECRET_KEY": "Vq3xN8-pL2zR7wKd_T5mYc9Hs4Bf6Gj1Ea0UoIiZ",
-        "PROVEO_PUBLIC_BASE_URL": "https://proveo.cl",
-        "PROVEO_EMAIL_BACKEND": "resend",
-        "PROVEO_SEED_DEMO": "false",
-        "PROVEO_BCRYPT_ROUNDS": "12",
-    }
-
     def test_unreachable_database_is_one_line_without_its_password(self, tmp_path: Path) -> None:
-        env = _env(tmp_path, free_port()) | self.PRODUCTION | {
-            "PROVEO_DATABASE_URL": f"postgresql://proveo:Pw-s3cret@127.0.0.1:{free_port()}/prod",
-        }
+        env = (
+            _env(tmp_path, free_port())
+            | PRODUCTION_ENV
+            | {
+                "PROVEO_DATABASE_URL": f"postgresql://proveo:Pw-s3cret@127.0.0.1:{free_port()}/prod",
+            }
+        )
         result = subprocess.run(
             _proveo("serve"), env=env, capture_output=True, text=True, timeout=60, check=False
         )
@@ -320,7 +325,7 @@ class TestProductionStartErrors:
         development = Settings(_env_file=None)  # type: ignore[call-arg]
         production = Settings(  # type: ignore[call-arg]
             _env_file=None,
-            **{key.removeprefix("PROVEO_").lower(): value for key, value in self.PRODUCTION.items()},
+            **{key.removeprefix("PROVEO_").lower(): value for key, value in PRODUCTION_ENV.items()},
             database_url="postgresql://proveo@db/proveo",
         )
         assert "API docs: http://127.0.0.1:8000/docs" in banner(development)

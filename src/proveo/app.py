@@ -150,8 +150,9 @@ def create_app(
         app.router.routes.append(front_end(WEB_DIR, reserved=("/api", "/images")))
 
     # Added innermost first. Order seen by a request: request id, security headers, body limit,
-    # CORS, load shedding, rate limits, CSRF, slash redirects, HEAD as GET, then the routes. Shedding sits inside the access
-    # log and the headers (a 503 is logged and carries them) and before any Redis round trip.
+    # CORS, load shedding, rate limits, CSRF, slash redirects, HEAD as GET, then the routes.
+    # Shedding sits inside the access log and the headers (a 503 is logged and carries them)
+    # and before any Redis round trip.
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(SlashRedirectMiddleware)
     app.add_middleware(

@@ -52,7 +52,9 @@ async def _two_admins_logged_in(
             "UPDATE proveo.user_account SET deleted_at = now() WHERE deleted_at IS NULL"
         )
         admins = [await create_user(conn, role=Role.ADMIN) for _ in clients]
-    return [(admin, await log_in(client, admin)) for admin, client in zip(admins, clients)]
+    return [
+        (admin, await log_in(client, admin)) for admin, client in zip(admins, clients, strict=True)
+    ]
 
 
 async def _live_admins(database: Database) -> int:
@@ -108,7 +110,7 @@ class TestConcurrentAdminDeletions:
                 responses = await asyncio.gather(
                     *(
                         client.delete("/api/v1/users/me", headers=session.headers)
-                        for client, (_, session) in zip(clients, sessions)
+                        for client, (_, session) in zip(clients, sessions, strict=True)
                     )
                 )
             finally:

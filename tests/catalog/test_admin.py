@@ -161,7 +161,9 @@ class TestCommunesAdmin:
         self, client: httpx.AsyncClient, admin: LoggedIn
     ) -> None:
         response = await client.post(
-            "/api/v1/communes/", json={"name": "ñuñoa", "region": "Metropolitana de Santiago"}, headers=admin.headers
+            "/api/v1/communes/",
+            json={"name": "ñuñoa", "region": "Metropolitana de Santiago"},
+            headers=admin.headers,
         )
         assert response.status_code == 409
 

@@ -101,8 +101,9 @@ async def sign_up(
     )
     _send_after_commit(request, tasks, verification.email)
     # This browser chose the password: the emailed link may confirm the address here.
+    proof = service.signup_proof(settings.secret_key.get_secret_value(), user.uuid)
     response.set_cookie(
-        SIGNUP_PROOF_COOKIE, service.signup_proof(settings.secret_key.get_secret_value(), user.uuid),
+        SIGNUP_PROOF_COOKIE, proof,
         max_age=settings.verification_ttl_hours * 3600, path=VERIFY_PATH, httponly=True,
         secure=settings.secure_cookies, samesite="lax",
     )  # fmt: skip

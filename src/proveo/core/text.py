@@ -78,9 +78,7 @@ def _clean(value: str, *, keep_emoji: bool) -> str:
         # PostgreSQL cannot store it: refused like everywhere else, never silently dropped.
         raise PydanticCustomError("invalid_characters", "must not contain NUL characters")
     kept = "".join(
-        char
-        for char in value
-        if unicodedata.category(char) != "Cc" and char not in _LINE_BREAKS
+        char for char in value if unicodedata.category(char) != "Cc" and char not in _LINE_BREAKS
     )
     if any(char in BIDI_CONTROLS for char in kept):
         raise PydanticCustomError(
