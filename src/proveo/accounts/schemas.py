@@ -75,7 +75,10 @@ def _ascii_local_part(address: str) -> str:
     return address
 
 
-Email = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(_ascii_local_part)]
+Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+# An address an account is created with. Lookups (reset, resend) take any Email: an address
+# no account can have simply finds none, with the same answer as any unknown one.
+NewEmail = Annotated[Email, AfterValidator(_ascii_local_part)]
 
 
 class _Strict(BaseModel):
@@ -84,7 +87,7 @@ class _Strict(BaseModel):
 
 class SignupRequest(_Strict):
     name: Name
-    email: Email
+    email: NewEmail
     password: Password
     lang: Lang = "es"
 
@@ -93,7 +96,7 @@ class AdminAccountRequest(_Strict):
     """What `proveo create-admin` asks for, checked like a signup."""
 
     name: Name
-    email: Email
+    email: NewEmail
     # None: keep the password of the verified account being promoted.
     password: Password | None = None
 
