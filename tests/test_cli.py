@@ -21,7 +21,9 @@ import asyncpg
 import httpx
 import pytest
 
+from proveo.cli import _banner as banner
 from proveo.cli import build_parser
+from proveo.config import Settings
 from proveo.core import migrations
 from proveo.core.embedded_pg import EmbeddedPostgres
 from proveo.core.security import hash_password_sync
@@ -283,6 +285,59 @@ class TestServe:
         assert len(lines) == 5, result.stderr  # + EMAIL_BACKEND, BCRYPT_ROUNDS, PUBLIC_BASE_URL
         assert all(re.fullmatch(r"error: PROVEO_[A-Z_]+: .+", line) for line in lines)
         assert "short" not in result.stderr  # values are never echoed: they may be secrets
+
+
+PRODUCTION_ENV = {
+    "PROVEO_ENV": "production",
+    "PROVEO_SECRET_KEY": "Vq3xN8-pL2zR7wKd_T5mYc9Hs4Bf6Gj1Ea0UoIiZ",
+    "PROVEO_PUBLIC_BASE_URL": "https://proveo.cl",
+    "PROVEO_EMAIL_BACKEND": "resend",
+    "PROVEO_SEED_DEMO": "false",
+    "PROVEO_BCRYPT_ROUNDS": "12",
+}
+
+
+class TestProductionStartErrors:
+    """Found by an adversary: start-up failures printed tracebacks, and the banner a dead link."""
+
+    def test_unreachable_database_is_one_line_without_its_password(self, tmp_path: Path) -> None:
+        env = (
+            _env(tmp_path, free_port())
+            | PRODUCTION_ENV
+            | {
+                "PROVEO_DATABASE_URL": f"postgresql://proveo:Pw-s3cret@127.0.0.1:{free_port()}/prod",
+            }
+        )
+        result = subprocess.run(
+            _proveo("serve"), env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 2
+        [line] = result.stderr.splitlines()
+        assert re.fullmatch(
+            r"error: PROVEO_DATABASE_URL: cannot use the database at 127\.0\.0\.1:\d+/prod .+", line
+        )
+        assert "Pw-s3cret" not in result.stderr + result.stdout
+        assert "Proveo is running" not in result.stdout
+
+    def test_unknown_log_level_is_one_line(self, tmp_path: Path) -> None:
+        env = _env(tmp_path, free_port()) | {"PROVEO_LOG_LEVEL": "LOUD"}
+        result = subprocess.run(
+            _proveo("migrate"), env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [
+            "error: PROVEO_LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+        ]
+
+    def test_banner_advertises_the_docs_only_when_they_are_served(self) -> None:
+        development = Settings(_env_file=None)  # type: ignore[call-arg]
+        production = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            **{key.removeprefix("PROVEO_").lower(): value for key, value in PRODUCTION_ENV.items()},
+            database_url="postgresql://proveo@db/proveo",
+        )
+        assert "API docs: http://127.0.0.1:8000/docs" in banner(development)
+        assert "docs" not in banner(production)
 
 
 def _json_lines(output: str) -> list[dict[str, object]]:

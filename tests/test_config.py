@@ -7,7 +7,7 @@ from proveo.config import DEVELOPMENT_SECRET_KEY, Settings, settings_problems
 
 PRODUCTION = {
     "env": "production",
-    "secret_key": "k" * 48,
+    "secret_key": "Vq3xN8-pL2zR7wKd_T5mYc9Hs4Bf6Gj1Ea0UoIiZ",
     "database_url": "postgresql://proveo@db/proveo",
     "public_base_url": "https://proveo.cl",
     "email_backend": "resend",
@@ -52,6 +52,12 @@ class TestProductionRefusesInsecureDefaults:
             ({"email_backend": "console"}, "EMAIL_BACKEND"),
             ({"trusted_proxies": "10.0.0.1,*"}, "TRUSTED_PROXIES"),
             ({"email_backend": "smtp", "smtp_user": "u", "smtp_tls": False}, "SMTP_TLS"),
+            ({"secret_key": "k" * 48}, "SECRET_KEY: has fewer than 16 distinct"),
+            ({"secret_key": "abcdefgh" * 6}, "SECRET_KEY: has fewer than 16 distinct"),
+            ({"cors_origins": "null"}, "CORS_ORIGINS: 'null' is never"),
+            ({"cors_origins": "https://a.cl,http://evil.example"}, "CORS_ORIGINS: each origin"),
+            ({"cors_origins": "https://a.cl/path"}, "CORS_ORIGINS: each origin"),
+            ({"public_base_url": "https://"}, "PUBLIC_BASE_URL: must name a host"),
         ],
     )
     def test_refuses(self, override: dict[str, object], complaint: str) -> None:
@@ -85,6 +91,31 @@ class TestProductionS3Storage:
 
     def test_local_storage_needs_no_s3_settings(self) -> None:
         assert _settings(**PRODUCTION, storage="local").storage == "local"
+
+
+class TestProblemsInAnyEnvironment:
+    @pytest.mark.parametrize(
+        ("override", "complaint"),
+        [
+            ({"cors_origins": "null"}, "PROVEO_CORS_ORIGINS: 'null' is never an allowed origin"),
+            ({"cors_origins": "https://a.cl, null"}, "PROVEO_CORS_ORIGINS: 'null' is never"),
+            ({"cors_origins": "ftp://a.cl"}, "PROVEO_CORS_ORIGINS: each origin must be http(s)"),
+            ({"db_pool_min": 5, "db_pool_max": 2}, "PROVEO_DB_POOL_MIN: must not exceed"),
+            ({"public_base_url": "http://"}, "PROVEO_PUBLIC_BASE_URL: must name a host"),
+        ],
+    )
+    def test_development_refuses_too(self, override: dict[str, object], complaint: str) -> None:
+        with pytest.raises(ValidationError) as refused:
+            _settings(**override)
+        assert [line for line in settings_problems(refused.value) if complaint in line]
+
+    def test_development_accepts_plain_http_origins(self) -> None:
+        origins = ["http://localhost:5173", "https://a.cl"]
+        assert _settings(cors_origins=",".join(origins)).cors_origins == origins
+
+    def test_production_accepts_https_origins(self) -> None:
+        settings = _settings(**PRODUCTION, cors_origins="https://a.cl,https://b.cl:8443")
+        assert settings.cors_origins == ["https://a.cl", "https://b.cl:8443"]
 
 
 class TestSettingsProblems:

@@ -25,8 +25,10 @@ from proveo.core.frontend import front_end
 from proveo.core.logging import configure_logging
 from proveo.core.middleware import (
     BodySizeLimitMiddleware,
+    HeadAsGetMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
+    SlashRedirectMiddleware,
 )
 from proveo.core.openapi import install_openapi, operation_id
 from proveo.core.overload import LIVENESS_PATHS, LoadSheddingMiddleware
@@ -171,8 +173,11 @@ def create_app(
         app.router.routes.append(front_end(WEB_DIR, reserved=("/api", "/images")))
 
     # Added innermost first. Order seen by a request: request id, security headers, body limit,
-    # CORS, load shedding, rate limits, CSRF, then the routes. Shedding sits inside the access
-    # log and the headers (a 503 is logged and carries them) and before any Redis round trip.
+    # CORS, load shedding, rate limits, CSRF, slash redirects, HEAD as GET, then the routes.
+    # Shedding sits inside the access log and the headers (a 503 is logged and carries them)
+    # and before any Redis round trip.
+    app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(SlashRedirectMiddleware)
     app.add_middleware(
         CsrfMiddleware,
         secret=settings.secret_key.get_secret_value(),

@@ -16,13 +16,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urlsplit
 
 import asyncpg
+import sqlalchemy.exc
 import structlog
 from pydantic import ValidationError
 
 from proveo.config import Settings, settings_problems
 from proveo.core import migrations
+from proveo.core.db import DatabaseUnavailable
 from proveo.core.embedded_pg import EmbeddedPostgres
 
 if TYPE_CHECKING:
@@ -67,6 +70,32 @@ class Report:
 
 
 EMBEDDED_DATABASE = "proveo"
+
+# What an unreachable or refusing database raises, through Alembic (SQLAlchemy + psycopg) or
+# asyncpg: reported as one line, not as a traceback.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    DatabaseUnavailable,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+
+
+def database_problem(settings: Settings, exc: BaseException) -> str:
+    """One line naming the database by host, port and name; never the password."""
+    root = getattr(exc, "orig", None) or exc.__cause__ or exc
+    reason = next(iter(str(root).strip().splitlines()), "") or type(root).__name__
+    if not settings.database_url:
+        return f"the embedded database failed: {reason}"
+    parts = urlsplit(settings.database_url)
+    if parts.password:
+        reason = reason.replace(parts.password, "***")
+    where = f"{parts.hostname or 'the local socket'}:{parts.port or 5432}{parts.path}"
+    return (
+        f"PROVEO_DATABASE_URL: cannot use the database at {where} ({reason}); "
+        "check that it runs and accepts this user"
+    )
 
 
 async def _create_database_if_missing(admin_dsn: str, name: str) -> None:
@@ -315,11 +344,9 @@ def _report_cleanup(report: Report, result: OrphanReport, min_age_minutes: int) 
 
 def _banner(settings: Settings) -> str:
     url = f"http://{settings.host}:{settings.port}/"
-    lines = [
-        "",
-        f"  Proveo is running at {url}",
-        f"  API docs: {url}docs",
-    ]
+    lines = ["", f"  Proveo is running at {url}"]
+    if settings.serves_docs:
+        lines.append(f"  API docs: {url}docs")
     if settings.seed_demo:
         lines += [
             "  Demo admin: admin_test@mail.com / password",
@@ -650,6 +677,9 @@ def main(argv: list[str] | None = None) -> int:
     except CommandFailed as exc:
         for line in exc.lines:
             print(f"error: {line}", file=sys.stderr)
+        return 2
+    except DATABASE_ERRORS as exc:
+        print(f"error: {database_problem(settings, exc)}", file=sys.stderr)
         return 2
 
 

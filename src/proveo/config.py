@@ -6,6 +6,7 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -13,7 +14,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production
 INSECURE_PRODUCTION = "insecure_production"
+# A random key of 32+ characters has far more distinct characters than this; fewer means a
+# pattern ("k" * 48, "abcabc...") that a guesser tries first.
+SECRET_KEY_MIN_DISTINCT = 16
 ENV_PREFIX = "PROVEO_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Environment(StrEnum):
@@ -105,6 +110,16 @@ class Settings(BaseSettings):
     resend_per_email_per_hour: int = Field(default=3, ge=1)
     password_reset_per_email_per_hour: int = Field(default=3, ge=1)
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise PydanticCustomError(
+                "unknown_log_level", "must be one of {levels}", {"levels": ", ".join(LOG_LEVELS)}
+            )
+        return level
+
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -118,15 +133,49 @@ class Settings(BaseSettings):
             self.public_base_url = f"http://{self.host}:{self.port}"
         return self
 
-    @model_validator(mode="after")
-    def _refuse_insecure_production(self) -> Settings:
-        if self.env != Environment.PRODUCTION:
-            return self
+    def _origin_problems(self) -> list[str]:
+        problems: list[str] = []
+        if "null" in self.cors_origins:
+            # Sandboxed frames, file:// pages and some redirects all send "Origin: null":
+            # allowing it would allow every one of them, with cookies.
+            problems.append("PROVEO_CORS_ORIGINS: 'null' is never an allowed origin")
+        listed = [origin for origin in self.cors_origins if origin not in ("*", "null")]
+        schemes = ("https",) if self.is_production else ("https", "http")
+        if any(not _is_origin(origin, schemes) for origin in listed):
+            problems.append(
+                "PROVEO_CORS_ORIGINS: each origin must be https://host[:port] in production"
+                if self.is_production
+                else "PROVEO_CORS_ORIGINS: each origin must be http(s)://host[:port]"
+            )
+        return problems
+
+    def _problems_in_any_environment(self) -> list[str]:
+        problems = self._origin_problems()
+        if self.db_pool_min > self.db_pool_max:
+            problems.append("PROVEO_DB_POOL_MIN: must not exceed PROVEO_DB_POOL_MAX")
+        for variable, dsn in (
+            ("PROVEO_DATABASE_URL", self.database_url),
+            ("PROVEO_DATABASE_REPLICA_URL", self.database_replica_url),
+        ):
+            if dsn and not _is_postgres_url(dsn):
+                problems.append(
+                    f"{variable}: must be a postgresql://user:password@host:port/database URL"
+                )
+        if not urlsplit(self.public_base_url).hostname:
+            problems.append("PROVEO_PUBLIC_BASE_URL: must name a host, such as https://proveo.cl")
+        return problems
+
+    def _production_problems(self) -> list[str]:
         problems: list[str] = []
         secret = self.secret_key.get_secret_value()
         if secret == DEVELOPMENT_SECRET_KEY or len(secret) < 32:
             problems.append(
                 "PROVEO_SECRET_KEY: must be a random value of 32+ characters in production"
+            )
+        elif len(set(secret)) < SECRET_KEY_MIN_DISTINCT:
+            problems.append(
+                f"PROVEO_SECRET_KEY: has fewer than {SECRET_KEY_MIN_DISTINCT} distinct characters, "
+                "so it is not random; generate one (for example 48 random bytes in base64)"
             )
         if self.seed_demo:
             problems.append(
@@ -163,11 +212,18 @@ class Settings(BaseSettings):
             problems.append("PROVEO_BCRYPT_ROUNDS: must be 12 or more in production")
         if not self.public_base_url.startswith("https://"):
             problems.append("PROVEO_PUBLIC_BASE_URL: must be an https:// URL in production")
+        return problems
+
+    @model_validator(mode="after")
+    def _refuse_invalid_combinations(self) -> Settings:
+        problems = self._problems_in_any_environment()
+        if self.is_production:
+            problems += self._production_problems()
         if problems:
             # One error carrying the list: settings_problems() prints one line per problem.
             raise PydanticCustomError(
                 INSECURE_PRODUCTION,
-                "insecure production settings: {summary}",
+                "invalid settings: {summary}",
                 {"summary": "; ".join(problems), "problems": problems},
             )
         return self
@@ -195,6 +251,30 @@ class Settings(BaseSettings):
     @cached_property
     def outbox_dir(self) -> Path:
         return self.data_dir.resolve() / "outbox"
+
+
+def _is_origin(origin: str, schemes: tuple[str, ...]) -> bool:
+    """scheme://host[:port], nothing more: what browsers send in `Origin`."""
+    try:
+        parts = urlsplit(origin)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return (
+        parts.scheme in schemes
+        and bool(parts.hostname)
+        and not parts.path
+        and not (parts.query or parts.fragment or parts.username or parts.password)
+    )
+
+
+def _is_postgres_url(dsn: str) -> bool:
+    try:
+        parts = urlsplit(dsn)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("postgres", "postgresql")
 
 
 def settings_problems(error: ValidationError) -> list[str]:

@@ -357,6 +357,24 @@ class TestChangePassword:
         assert response.json()["code"] == "wrong_password"
         assert await _login_status(client, user, DEFAULT_PASSWORD) == 200
 
+    async def test_the_same_password_again_is_422_same_password_and_ends_no_session(
+        self, app: FastAPI, conn: Connection
+    ) -> None:
+        user = await create_user(conn)
+        async with _client_at(app, "127.0.0.2") as here, _client_at(app, "127.0.0.3") as other:
+            session = await log_in(here, user)
+            await log_in(other, user)
+            response = await here.post(
+                CHANGE,
+                json={"current_password": DEFAULT_PASSWORD, "new_password": DEFAULT_PASSWORD},
+                headers=session.headers,
+            )
+            assert response.status_code == 422
+            assert [(e["loc"], e["type"]) for e in response.json()["detail"]] == [
+                (["body", "new_password"], "same_password")
+            ]
+            assert (await other.get(ME)).status_code == 200
+
     async def test_needs_the_csrf_token(self, client: httpx.AsyncClient, conn: Connection) -> None:
         user = await create_user(conn)
         await log_in(client, user)

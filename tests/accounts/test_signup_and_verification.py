@@ -10,9 +10,25 @@ from fastapi import FastAPI
 
 from proveo.config import Settings
 from proveo.core.db import Connection
-from tests.factories import create_user, outbox_messages, verification_link
+from tests.factories import (
+    create_user,
+    outbox_messages,
+    password_reset_token,
+    verification_link,
+)
 
 SIGNUP = "/api/v1/users/signup"
+LOGIN = "/api/v1/users/login"
+ME = "/api/v1/users/me"
+RESET_REQUEST = "/api/v1/users/password-reset/request"
+RESET_CONFIRM = "/api/v1/users/password-reset/confirm"
+EMAIL = {"email": "ana@proveo.cl"}
+CREDENTIALS = EMAIL | {"password": "Clave-Segura1"}
+
+
+def _browser(app: FastAPI, ip: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(ip, 4000))
+    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000")
 
 
 def _signup_body(**overrides: object) -> dict[str, object]:
@@ -88,6 +104,21 @@ class TestSignUp:
         body = response.json()
         assert body["code"] == "validation_error"
         assert [(e["loc"], e["type"]) for e in body["detail"]] == [(["body", "name"], error_type)]
+
+    async def test_non_ascii_local_part_is_422_and_sends_nothing(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        """Found by an adversary: `Émile@example.org` became an undeliverable encoded header."""
+        response = await client.post(SIGNUP, json=_signup_body(email="Émile@example.org"))
+        assert response.status_code == 422
+        assert [(e["loc"], e["type"]) for e in response.json()["detail"]] == [
+            (["body", "email"], "non_ascii_local_part")
+        ]
+        assert outbox_messages(settings.outbox_dir) == []
+
+    async def test_internationalised_domain_is_accepted(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(SIGNUP, json=_signup_body(email="ana@ñandú.cl"))
+        assert response.status_code == 201, response.text
 
     async def test_unknown_fields_are_refused(self, client: httpx.AsyncClient) -> None:
         response = await client.post(SIGNUP, json=_signup_body(role="admin"))
@@ -187,32 +218,82 @@ class TestVerifyEmail:
         assert all(token.encode() not in bytes(row["token_hash"]) for row in stored)
         assert re.fullmatch(r"[A-Za-z0-9_-]{40,}", token)
 
-    async def test_verifying_ends_every_session_opened_before_it(
+    async def test_verifying_ends_every_other_session_opened_before_it(
         self, app: FastAPI, settings: Settings
     ) -> None:
-        """Pre-takeover: an attacker signs up the victim's address and logs in; the victim
-        asks for a link and clicks it. The attacker's session must not become verified."""
-        credentials = {"email": "ana@proveo.cl", "password": "Clave-Segura1"}
-        attacker = httpx.ASGITransport(app=app, client=("203.0.113.9", 4000))
-        victim = httpx.ASGITransport(app=app, client=("198.51.100.7", 4000))
+        """Sign up on one device, log in on another and open the link there: the session that
+        proved the password stays, every other one ends (it may be a squatter's)."""
+        async with _browser(app, "203.0.113.9") as laptop, _browser(app, "198.51.100.7") as phone:
+            link = await _signed_up_link(laptop, settings.outbox_dir)
+            assert (await laptop.post(LOGIN, json=CREDENTIALS)).is_success
+            assert (await phone.post(LOGIN, json=CREDENTIALS)).is_success
+            assert (await phone.get(_path(link))).status_code == 200
+            assert (await phone.get(ME)).json()["email_verified"] is True
+            assert (await laptop.get(ME)).status_code == 401
+
+    async def test_link_does_not_confirm_a_password_someone_else_chose(
+        self, app: FastAPI, settings: Settings
+    ) -> None:
+        """Pre-takeover: an attacker signs up the victim's address with a password of their
+        own; the victim clicks the link (the signup email or a resend). That must not leave the
+        attacker a verified account: the page sends the victim to password reset instead."""
         async with (
-            httpx.AsyncClient(transport=attacker, base_url="http://127.0.0.1:8000") as squatter,
-            httpx.AsyncClient(transport=victim, base_url="http://127.0.0.1:8000") as owner,
+            _browser(app, "203.0.113.9") as squatter,
+            _browser(app, "198.51.100.7") as owner,
         ):
-            await squatter.post(SIGNUP, json=_signup_body())
-            assert (await squatter.post("/api/v1/users/login", json=credentials)).is_success
-            assert (await squatter.get("/api/v1/users/me")).json()["email_verified"] is False
-            resent = await owner.post(
-                TestResendVerification.RESEND, json={"email": "ana@proveo.cl"}
+            signup_link = await _signed_up_link(squatter, settings.outbox_dir)
+            assert (await owner.post(TestResendVerification.RESEND, json=EMAIL)).is_success
+            resent_link = verification_link(outbox_messages(settings.outbox_dir)[-1])
+            for link in (signup_link, resent_link):
+                page = await owner.get(_path(link))
+                assert page.status_code == 403
+                assert "no la confirmes" in page.text
+                assert "restablecer la contraseña" in page.text
+            again = await squatter.post(LOGIN, json=CREDENTIALS)
+            assert again.json()["user"]["email_verified"] is False
+            # The owner resets the password: that proves the inbox and replaces the password.
+            assert (await owner.post(RESET_REQUEST, json=EMAIL)).is_success
+            token = password_reset_token(outbox_messages(settings.outbox_dir)[-1])
+            reset = await owner.post(
+                RESET_CONFIRM, json={"token": token, "password": "Mía-Nueva-9"}
             )
-            assert resent.status_code == 200
-            link = verification_link(outbox_messages(settings.outbox_dir)[-1])
-            assert (await owner.get(_path(link))).status_code == 200
-            assert (await squatter.get("/api/v1/users/me")).status_code == 401
-            # Sessions opened after the verification are verified.
-            again = await owner.post("/api/v1/users/login", json=credentials)
-            assert again.json()["user"]["email_verified"] is True
-            assert (await owner.get("/api/v1/users/me")).json()["email_verified"] is True
+            assert reset.status_code == 200
+            assert (await squatter.get(ME)).status_code == 401
+            squatter.cookies.clear()
+            assert (await squatter.post(LOGIN, json=CREDENTIALS)).status_code == 401
+            mine = await owner.post(LOGIN, json=EMAIL | {"password": "Mía-Nueva-9"})
+            assert mine.json()["user"]["email_verified"] is True
+
+    async def test_the_verification_email_tells_a_stranger_not_to_confirm(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        link = await _signed_up_link(client, settings.outbox_dir, lang="en")
+        body = outbox_messages(settings.outbox_dir)[-1].get_body(preferencelist=("plain",))
+        assert body is not None
+        text = body.get_content()
+        assert link in text
+        assert "do not confirm" in text
+        assert "password reset" in text
+
+    async def test_a_browser_without_proof_leaves_the_link_usable(
+        self, app: FastAPI, settings: Settings
+    ) -> None:
+        """A mail scanner (or the wrong browser) opening the link does not use it up."""
+        async with _browser(app, "203.0.113.9") as signer, _browser(app, "192.0.2.50") as scanner:
+            link = await _signed_up_link(signer, settings.outbox_dir)
+            assert (await scanner.get(_path(link))).status_code == 403
+            assert (await signer.get(_path(link))).status_code == 200
+
+    async def test_a_signup_cookie_of_another_account_is_no_proof(
+        self, app: FastAPI, settings: Settings
+    ) -> None:
+        async with _browser(app, "203.0.113.9") as first, _browser(app, "198.51.100.7") as other:
+            await _signed_up_link(first, settings.outbox_dir)
+            link = await _signed_up_link(other, settings.outbox_dir, email="otra@proveo.cl")
+            first.cookies.set("signup_proof", other.cookies["signup_proof"] + "0")
+            assert (await first.get(_path(link))).status_code == 403
+            first.cookies.set("signup_proof", other.cookies["signup_proof"])
+            assert (await first.get(_path(link))).status_code == 200
 
 
 class TestResendVerification:

@@ -58,12 +58,31 @@ class TestProductsAdmin:
         assert response.json()["code"] == "duplicate_name"
 
     @pytest.mark.parametrize(
+        ("path", "body"),
+        [
+            ("/api/v1/products/", {"name_es": "Ali\u200bmentación y casino", "name_en": "New"}),
+            ("/api/v1/products/", {"name_es": "Ali\u00admentación y casino", "name_en": "New"}),
+            ("/api/v1/products/", {"name_es": "Ali\u2060mentación y casino", "name_en": "New"}),
+            ("/api/v1/communes/", {"name": "Al\u200bgarrobo", "region": "Valparaíso"}),
+        ],
+    )
+    async def test_names_differing_only_by_invisible_characters_are_duplicates(
+        self, client: httpx.AsyncClient, admin: LoggedIn, path: str, body: dict[str, str]
+    ) -> None:
+        response = await client.post(path, json=body, headers=admin.headers)
+        assert response.status_code == 409, response.text
+        assert response.json()["code"] == "duplicate_name"
+
+    @pytest.mark.parametrize(
         ("path", "body", "field"),
         [
             ("/api/v1/products/", {"name_es": "\u200b\u200b", "name_en": "Blank"}, "name_es"),
             ("/api/v1/products/", {"name_es": "Logos", "name_en": "abc\u202egnp.exe"}, "name_en"),
             ("/api/v1/communes/", {"name": "\u2066Comuna\u2069", "region": "Biobío"}, "name"),
             ("/api/v1/communes/", {"name": "Comuna nueva", "region": "\ufeff"}, "region"),
+            ("/api/v1/products/", {"name_es": "\u0301\u0301", "name_en": "Marks"}, "name_es"),
+            ("/api/v1/products/", {"name_es": "Selectores", "name_en": "\ufe0f\ufe0f"}, "name_en"),
+            ("/api/v1/communes/", {"name": "Comuna nueva", "region": "Atlántida"}, "region"),
         ],
     )
     async def test_invisible_or_direction_tricks_are_422(
@@ -142,7 +161,9 @@ class TestCommunesAdmin:
         self, client: httpx.AsyncClient, admin: LoggedIn
     ) -> None:
         response = await client.post(
-            "/api/v1/communes/", json={"name": "ñuñoa", "region": "X"}, headers=admin.headers
+            "/api/v1/communes/",
+            json={"name": "ñuñoa", "region": "Metropolitana de Santiago"},
+            headers=admin.headers,
         )
         assert response.status_code == 409
 
@@ -189,3 +210,16 @@ class TestSeedRespectsAdminChanges:
 
         assert await service.seed_catalog(conn) == (0, 0)
         assert not await conn.fetchval("SELECT count(*) FROM proveo.commune WHERE name = 'Ñuñoa'")
+
+
+class TestCommuneRegions:
+    async def test_region_is_matched_ignoring_accents_and_case_and_stored_canonically(
+        self, client: httpx.AsyncClient, admin: LoggedIn
+    ) -> None:
+        created = await client.post(
+            "/api/v1/communes/",
+            json={"name": "Comuna del Sur", "region": "biobio"},
+            headers=admin.headers,
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["region"] == "Biobío"

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 from starlette.routing import Mount
 
+from proveo.core.deps import Conn
 from proveo.core.errors import Conflict
 
 
@@ -195,3 +196,24 @@ class TestUnstorableText:
             "/api/v1/users/login", json={"email": "a\u0000@proveo.cl", "password": "whatever1"}
         )
         _assert_error(response, 422, "validation_error")
+
+
+class TestTransactionConflicts:
+    """A deadlock or serialization failure is the server's to resolve, never a 500."""
+
+    @pytest.mark.parametrize("sqlstate", ["deadlock_detected", "serialization_failure"])
+    async def test_postgres_conflict_is_503_transaction_conflict(
+        self, app: FastAPI, sqlstate: str
+    ) -> None:
+        @app.post("/api/v1/probe-conflict", name="probe:conflict")
+        async def conflict(conn: Conn) -> None:
+            await conn.execute(
+                f"DO $$ BEGIN RAISE EXCEPTION 'probe' USING ERRCODE = '{sqlstate}'; END $$"
+            )
+
+        app.router.routes.sort(key=lambda route: isinstance(route, Mount))
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            response = await http.post(app.url_path_for("probe:conflict"))
+        _assert_error(response, 503, "transaction_conflict")
+        assert response.headers["retry-after"] == "1"

@@ -91,3 +91,46 @@ class TestCors:
     async def test_no_cors_headers_without_configuration(self, client: httpx.AsyncClient) -> None:
         response = await client.get("/api/v1/health/", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in response.headers
+
+
+class TestHead:
+    """Found by an adversary: HEAD on API reads answered 405 while HEAD / answered 200."""
+
+    async def test_head_on_an_api_read_answers_like_get_without_a_body(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        get = await client.get("/api/v1/communes/")
+        head = await client.head("/api/v1/communes/")
+        assert head.status_code == 200
+        assert head.content == b""
+        assert head.headers["content-length"] == get.headers["content-length"]
+        assert head.headers["content-type"] == get.headers["content-type"]
+
+    async def test_head_on_a_write_only_route_is_405(self, client: httpx.AsyncClient) -> None:
+        response = await client.head("/api/v1/users/login")
+        assert response.status_code == 405
+
+
+class TestTrailingSlashRedirects:
+    """Found by an adversary: `PUT /api/v1/health` with `Host: evil.example` got a 307 there."""
+
+    async def test_reads_are_redirected_relative_to_this_server(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        for method in ("GET", "HEAD"):
+            response = await client.request(
+                method, "/api/v1/health?probe=1", headers={"Host": "evil.example"}
+            )
+            assert response.status_code == 307
+            assert response.headers["location"] == "/api/v1/health/?probe=1"
+
+    async def test_other_methods_get_the_404_of_an_unknown_route(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        for method in ("POST", "PUT", "PATCH", "DELETE"):
+            response = await client.request(
+                method, "/api/v1/health", headers={"Host": "evil.example"}
+            )
+            assert response.status_code == 404, method
+            assert response.json()["code"] == "not_found"
+            assert "location" not in response.headers

@@ -15,7 +15,12 @@ _VERIFY_EMAIL = {
             "Confirma tu correo para publicar tu empresa en Proveo. El enlace vence en 24 horas."
         ),
         "action": "Confirmar mi correo",
-        "ignore": "Si no creaste una cuenta en Proveo, ignora este mensaje.",
+        "ignore": (
+            "Si no creaste una cuenta en Proveo, no confirmes: alguien usó tu correo con una "
+            "contraseña elegida por esa persona. Para quedarte con la cuenta, pide restablecer la "
+            "contraseña en Proveo con este correo; ese enlace confirma tu correo y reemplaza su "
+            "contraseña."
+        ),
     },
     "en": {
         "subject": "Confirm your email on Proveo",
@@ -24,7 +29,12 @@ _VERIFY_EMAIL = {
             "Confirm your email to publish your company on Proveo. The link expires in 24 hours."
         ),
         "action": "Confirm my email",
-        "ignore": "If you did not create a Proveo account, ignore this message.",
+        "ignore": (
+            "If you did not create a Proveo account, do not confirm: someone used your address "
+            "with a password of their choosing. To take the account over, ask Proveo for a "
+            "password reset for this address; that link confirms your address and replaces "
+            "their password."
+        ),
     },
 }
 
@@ -91,6 +101,20 @@ _PAGES = {
         "Este enlace ya se usó y tu correo está confirmado. Puedes iniciar sesión.",
         "Email already confirmed",
         "This link was already used and your email is confirmed. You can log in.",
+    ),
+    "needs_proof": (
+        "Confirma en tu navegador",
+        "Este enlace confirma el correo solo en el navegador donde se creó la cuenta, o en uno "
+        "donde hayas iniciado sesión con ella: así nadie que haya usado tu correo con su propia "
+        "contraseña obtiene una cuenta confirmada. Inicia sesión en Proveo en este navegador y "
+        "vuelve a abrir el enlace. Si no creaste esta cuenta, no la confirmes: pide restablecer "
+        "la contraseña con este correo; ese enlace confirma el correo y reemplaza la contraseña.",
+        "Confirm in your browser",
+        "This link confirms the address only in the browser where the account was created, or "
+        "in one where you have logged in to it: so nobody who used your address with a password "
+        "of their own gets a confirmed account. Log in to Proveo in this browser and open the "
+        "link again. If you did not create this account, do not confirm it: ask for a password "
+        "reset for this address; that link confirms the address and replaces the password.",
     ),
     "invalid": (
         "Enlace no válido",

@@ -63,17 +63,17 @@ WHERE id = $1 AND password_hash = $3 AND deleted_at IS NULL
 RETURNING id
 """
 
-# Locks every live admin row, in id order so that concurrent callers cannot deadlock. A caller
-# that waited re-checks the rows changed meanwhile, so an admin deleted while it waited is not
-# counted: two admins leaving at once cannot both count the other.
-COUNT_OTHER_LIVE_ADMINS_LOCKED = """
-SELECT count(*) FROM (
-    SELECT id FROM proveo.user_account
-    WHERE role = 'admin' AND deleted_at IS NULL
-    ORDER BY id
-    FOR UPDATE
-) AS admin
-WHERE admin.id <> $1
+# Locks every live admin row, in id order, and nothing else: every deletion that may remove an
+# admin takes these locks first, so concurrent deletions queue here in one global order instead
+# of deadlocking later on each other's rows (with a filter beside the lock, PostgreSQL may push
+# it into the scan and leave the leaving admin's own row unlocked). FOR NO KEY UPDATE still
+# lets foreign-key checks (an audit entry naming an admin) through. A caller that waited
+# re-reads rows changed meanwhile, so an admin deleted while it waited is not returned.
+LOCK_LIVE_ADMINS = """
+SELECT id FROM proveo.user_account
+WHERE role = 'admin' AND deleted_at IS NULL
+ORDER BY id
+FOR NO KEY UPDATE
 """
 
 UPDATE_USER_LANG = "UPDATE proveo.user_account SET lang = $2 WHERE id = $1"
@@ -104,8 +104,8 @@ VALUES ($1, $2, $3)
 
 # Locks the token row: two clicks on the same link cannot both succeed.
 SELECT_VERIFICATION_TOKEN_FOR_UPDATE = """
-SELECT t.id, t.user_id, t.expires_at, t.used_at, u.deleted_at AS user_deleted_at, u.lang,
-       u.email_verified AS user_verified
+SELECT t.id, t.user_id, u.uuid AS user_uuid, t.expires_at, t.used_at,
+       u.deleted_at AS user_deleted_at, u.lang, u.email_verified AS user_verified
 FROM proveo.email_verification_token t
 JOIN proveo.user_account u ON u.id = t.user_id
 WHERE t.token_hash = $1
@@ -123,8 +123,8 @@ VALUES ($1, $2, $3)
 """
 
 _SELECT_PASSWORD_RESET_TOKEN = """
-SELECT t.id, t.user_id, t.expires_at, t.used_at, u.deleted_at AS user_deleted_at, u.lang,
-       u.email_verified AS user_verified
+SELECT t.id, t.user_id, u.uuid AS user_uuid, t.expires_at, t.used_at,
+       u.deleted_at AS user_deleted_at, u.lang, u.email_verified AS user_verified
 FROM proveo.password_reset_token t
 JOIN proveo.user_account u ON u.id = t.user_id
 WHERE t.token_hash = $1
@@ -232,9 +232,9 @@ async def update_user_password_if_current(
     )
 
 
-async def count_other_live_admins_locked(conn: Connection, user_id: int) -> int:
-    count: int = await conn.fetchval(COUNT_OTHER_LIVE_ADMINS_LOCKED, user_id)
-    return count
+async def lock_live_admins(conn: Connection) -> list[int]:
+    """The ids of the live admins, each row locked until the transaction ends."""
+    return [row["id"] for row in await conn.fetch(LOCK_LIVE_ADMINS)]
 
 
 async def update_user_lang(conn: Connection, user_id: int, lang: str) -> None:

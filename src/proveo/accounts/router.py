@@ -35,6 +35,10 @@ from proveo.integrations.storage import ImageStorage
 
 router = APIRouter(prefix="/users", tags=["accounts"])
 
+VERIFY_PATH = "/api/v1/users/verify-email"
+# Set by a signup, sent only to verification links: see service.BrowserProof.
+SIGNUP_PROOF_COOKIE = "signup_proof"
+
 RESEND_MESSAGE = "If that address has an unverified account, a new link is on its way."
 RESET_MESSAGE = "If that address has an account, a link to reset its password is on its way."
 # Per client address, for each endpoint that sends email to an address the caller names.
@@ -79,6 +83,7 @@ def _delete_after_commit(request: Request, tasks: BackgroundTasks, names: list[s
 async def sign_up(
     body: SignupRequest,
     request: Request,
+    response: Response,
     tasks: BackgroundTasks,
     database: AppDatabase,
     settings: AppSettings,
@@ -95,7 +100,17 @@ async def sign_up(
         verification_ttl=timedelta(hours=settings.verification_ttl_hours),
     )
     _send_after_commit(request, tasks, verification.email)
+    # This browser chose the password: the emailed link may confirm the address here.
+    proof = service.signup_proof(settings.secret_key.get_secret_value(), user.uuid)
+    response.set_cookie(
+        SIGNUP_PROOF_COOKIE, proof,
+        max_age=settings.verification_ttl_hours * 3600, path=VERIFY_PATH, httponly=True,
+        secure=settings.secure_cookies, samesite="lax",
+    )  # fmt: skip
     return UserPublic.model_validate(user, from_attributes=True)
+
+
+_HTML_PAGE = {"text/html": {"schema": {"type": "string"}}}
 
 
 @router.get(
@@ -104,24 +119,47 @@ async def sign_up(
     name="users:verify_email",
     summary="Verify an email address (the emailed link; answers an HTML page)",
     responses={
-        400: {
-            "description": "Invalid, used or expired link (an HTML page)",
-            "content": {"text/html": {"schema": {"type": "string"}}},
+        400: {"description": "Invalid, used or expired link (an HTML page)", "content": _HTML_PAGE},
+        403: {
+            "description": (
+                "A valid link opened in a browser that neither signed the account up nor is "
+                "logged in to it (an HTML page); the link stays usable"
+            ),
+            "content": _HTML_PAGE,
         },
         **error_responses(503),
     },
 )
 async def verify_email(
-    token: str, conn: Conn, lang: Annotated[str | None, Query(max_length=2)] = None
+    token: str,
+    request: Request,
+    conn: Conn,
+    claims: Claims,
+    settings: AppSettings,
+    lang: Annotated[str | None, Query(max_length=2)] = None,
 ) -> HTMLResponse:
-    outcome, user_lang = await service.verify_email(conn, token)
+    proof = service.BrowserProof(
+        signed_up=service.signed_up_user(
+            settings.secret_key.get_secret_value(), request.cookies.get(SIGNUP_PROOF_COOKIE)
+        ),
+        session=await service.authenticate(conn, claims) if claims is not None else None,
+    )
+    outcome, user_lang = await service.verify_email(conn, token, proof)
     page_lang: Lang = lang if lang in ("es", "en") else (user_lang or "es")  # type: ignore[assignment]
     return HTMLResponse(
         verification_page(outcome.value, page_lang),
         # A used link stays a 400 (SPEC), though its page says the address is confirmed.
-        status_code=200 if outcome is service.VerificationOutcome.VERIFIED else 400,
+        status_code=_VERIFICATION_STATUS[outcome],
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
+
+
+_VERIFICATION_STATUS = {
+    service.VerificationOutcome.VERIFIED: 200,
+    service.VerificationOutcome.NEEDS_PROOF: 403,
+    service.VerificationOutcome.ALREADY_VERIFIED: 400,
+    service.VerificationOutcome.INVALID: 400,
+}
 
 
 @router.post(

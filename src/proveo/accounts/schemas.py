@@ -5,7 +5,17 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from proveo.core.text import Name, has_control_characters
 
@@ -50,7 +60,25 @@ Password = Annotated[
     Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
     AfterValidator(_check_password),
 ]
+
+
+def _ascii_local_part(address: str) -> str:
+    # A non-ASCII local part (émile@…) needs SMTPUTF8 from every relay on the way, which we
+    # cannot promise: encoded into a header it becomes an address nobody owns. Domains are fine
+    # (sent in punycode).
+    if not address.rpartition("@")[0].isascii():
+        raise PydanticCustomError(
+            "non_ascii_local_part",
+            "the part before @ must be ASCII (letters a-z, digits and . _ + -): "
+            "we cannot deliver to other addresses",
+        )
+    return address
+
+
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+# An address an account is created with. Lookups (reset, resend) take any Email: an address
+# no account can have simply finds none, with the same answer as any unknown one.
+NewEmail = Annotated[Email, AfterValidator(_ascii_local_part)]
 
 
 class _Strict(BaseModel):
@@ -59,7 +87,7 @@ class _Strict(BaseModel):
 
 class SignupRequest(_Strict):
     name: Name
-    email: Email
+    email: NewEmail
     password: Password
     lang: Lang = "es"
 
@@ -68,7 +96,7 @@ class AdminAccountRequest(_Strict):
     """What `proveo create-admin` asks for, checked like a signup."""
 
     name: Name
-    email: Email
+    email: NewEmail
     # None: keep the password of the verified account being promoted.
     password: Password | None = None
 
@@ -112,6 +140,15 @@ class PasswordChange(_Strict):
         str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)
     ]
     new_password: Password
+
+    @field_validator("new_password")
+    @classmethod
+    def _differs_from_current(cls, new_password: str, info: ValidationInfo) -> str:
+        # Accepting it would revoke the other sessions while changing nothing, and let someone
+        # believe a leaked password was replaced.
+        if new_password == info.data.get("current_password"):
+            raise PydanticCustomError("same_password", "must differ from the current password")
+        return new_password
 
 
 class UserRecord(BaseModel):
@@ -157,6 +194,7 @@ class SessionUser(BaseModel):
 class VerificationTokenRecord(BaseModel):
     id: int
     user_id: int
+    user_uuid: UUID
     expires_at: datetime
     used_at: datetime | None
     user_deleted_at: datetime | None

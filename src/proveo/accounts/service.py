@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -204,11 +205,51 @@ async def sign_up(
 class VerificationOutcome(StrEnum):
     VERIFIED = "verified"
     ALREADY_VERIFIED = "already_verified"  # e.g. a mail scanner opened the link first
+    # The link is good, but this browser has not shown it knows the account's password.
+    NEEDS_PROOF = "needs_proof"
     INVALID = "invalid"
 
 
-async def verify_email(conn: Connection, token: str) -> tuple[VerificationOutcome, Lang | None]:
-    """The outcome and the user's language. Unknown, used, expired or deleted-user tokens fail."""
+@dataclass(frozen=True)
+class BrowserProof:
+    """What the browser opening a link shows about who chose the account's password.
+
+    A link proves the inbox, not the password: someone may have signed up another person's
+    address with a password of their own. So the link confirms only in a browser that signed
+    the account up (the signup cookie) or holds a live session of it (opened with the password).
+    """
+
+    signed_up: UUID | None = None
+    session: SessionUser | None = None
+
+    def covers(self, user_uuid: UUID) -> bool:
+        return user_uuid in (self.signed_up, self.session.uuid if self.session else None)
+
+
+def signup_proof(secret: str, user_uuid: UUID) -> str:
+    """The signup cookie's value: the account, signed so no one can make one for another."""
+    mac = hmac.new(secret.encode(), b"signup-proof:" + user_uuid.bytes, hashlib.sha256)
+    return f"{user_uuid}.{mac.hexdigest()}"
+
+
+def signed_up_user(secret: str, cookie: str | None) -> UUID | None:
+    """The account a signup cookie names, when its signature holds."""
+    user_part, _, _ = (cookie or "").partition(".")
+    try:
+        user_uuid = UUID(user_part)
+    except ValueError:
+        return None
+    expected = signup_proof(secret, user_uuid)
+    return user_uuid if hmac.compare_digest(expected.encode(), (cookie or "").encode()) else None
+
+
+async def verify_email(
+    conn: Connection, token: str, proof: BrowserProof
+) -> tuple[VerificationOutcome, Lang | None]:
+    """The outcome and the user's language. Unknown, used, expired or deleted-user tokens fail.
+
+    Without proof the link stays unused, so it still works in the browser that has it.
+    """
     if not token or len(token) > 256:
         return VerificationOutcome.INVALID, None
     record = await repository.select_verification_token_for_update(conn, token_digest(token))
@@ -218,17 +259,27 @@ async def verify_email(conn: Connection, token: str) -> tuple[VerificationOutcom
         return VerificationOutcome.ALREADY_VERIFIED, record.lang
     if record.used_at is not None or record.expires_at <= datetime.now(UTC):
         return VerificationOutcome.INVALID, record.lang
-    await _mark_verified(conn, record.user_id)
+    if not proof.covers(record.user_uuid):
+        return VerificationOutcome.NEEDS_PROOF, record.lang
+    session = proof.session
+    keep = session.session_id if session is not None and session.uuid == record.user_uuid else None
+    await _mark_verified(conn, record.user_id, keep_session=keep)
     return VerificationOutcome.VERIFIED, record.lang
 
 
-async def _mark_verified(conn: Connection, user_id: int) -> None:
+async def _mark_verified(
+    conn: Connection, user_id: int, *, keep_session: UUID | None = None
+) -> None:
     await repository.update_user_verified(conn, user_id)
     # Every outstanding link of this user dies with the one that worked.
     await repository.update_user_tokens_used(conn, user_id)
     # A session opened before the address was proven may be a squatter's (someone who signed
-    # up with this address and logged in): none of them may turn into a verified session.
-    await repository.update_user_sessions_revoked(conn, user_id)
+    # up with this address and logged in): none of them may turn into a verified session. The
+    # one that proved the password in the browser that opened the link is the owner's.
+    if keep_session is None:
+        await repository.update_user_sessions_revoked(conn, user_id)
+    else:
+        await repository.update_user_other_sessions_revoked(conn, user_id, keep_session)
 
 
 async def resend_verification(
@@ -496,10 +547,13 @@ async def _retire_user(conn: Connection, user_id: int) -> list[str]:
 
 
 async def _keep_an_admin(conn: Connection, leaving: UserRecord | SessionUser) -> None:
-    """Refuse to remove the last live admin, under a lock on every admin row (see repository)."""
+    """Refuse to remove the last live admin, under a lock on every admin row (see repository).
+
+    Called before any row is changed, so concurrent deletions take their locks in one order.
+    """
     if leaving.role is not Role.ADMIN:
         return
-    if await repository.count_other_live_admins_locked(conn, leaving.id) == 0:
+    if not [admin for admin in await repository.lock_live_admins(conn) if admin != leaving.id]:
         raise LastAdmin()
 
 

@@ -1,10 +1,36 @@
 from __future__ import annotations
 
+import unicodedata
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic_core import PydanticCustomError
 
-from proveo.core.text import Name
+from proveo.catalog.data import REGIONS
+from proveo.core.text import CatalogName
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
+_REGIONS_BY_FOLD = {_fold(region): region for region in REGIONS}
+
+
+def _known_region(value: str) -> str:
+    """One of the 16 regions, matched ignoring accents and case, stored as spelled in REGIONS."""
+    region = _REGIONS_BY_FOLD.get(_fold(value))
+    if region is None:
+        raise PydanticCustomError(
+            "unknown_region", "must be one of the regions of Chile: {regions}",
+            {"regions": "; ".join(REGIONS)},
+        )  # fmt: skip
+    return region
+
+
+Region = Annotated[CatalogName, AfterValidator(_known_region)]
 
 
 class ProductPublic(BaseModel):
@@ -26,12 +52,12 @@ class CommunePublic(BaseModel):
 class ProductIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name_es: Name
-    name_en: Name
+    name_es: CatalogName
+    name_en: CatalogName
 
 
 class CommuneIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name
-    region: Name
+    name: CatalogName
+    region: Region

@@ -169,6 +169,18 @@ async def _handle_lost_database(_: Request, exc: Exception) -> JSONResponse:
     )  # fmt: skip
 
 
+async def _handle_transaction_conflict(_: Request, exc: Exception) -> JSONResponse:
+    # PostgreSQL chose this transaction as the victim of a deadlock or a serialization
+    # conflict with a concurrent request: it was rolled back whole, so the same request can
+    # simply be sent again. Code paths that can meet each other lock in one order; this is the
+    # net under the ones nobody has thought of yet.
+    log.warning("transaction_conflict", error_type=type(exc).__name__)
+    return error_response(
+        503, "A concurrent request changed the same data; nothing was saved, try again",
+        "transaction_conflict", {"Retry-After": "1"},
+    )  # fmt: skip
+
+
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
     return error_response(500, "Internal server error", "internal_error")
@@ -180,6 +192,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _handle_http)
     app.add_exception_handler(asyncpg.CharacterNotInRepertoireError, _handle_unstorable_text)
     app.add_exception_handler(asyncpg.UntranslatableCharacterError, _handle_unstorable_text)
+    app.add_exception_handler(asyncpg.DeadlockDetectedError, _handle_transaction_conflict)
+    app.add_exception_handler(asyncpg.SerializationError, _handle_transaction_conflict)
     for lost in (
         OSError,
         TimeoutError,

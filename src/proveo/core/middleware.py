@@ -1,10 +1,12 @@
-"""Pure ASGI middleware: correlation ids with the access log, security headers, body limit."""
+"""Pure ASGI middleware: correlation ids with the access log, security headers, body limit,
+HEAD for every GET, and trailing-slash redirects for reads only."""
 
 from __future__ import annotations
 
 import re
 import time
 import uuid
+from urllib.parse import urlsplit
 
 import structlog
 from starlette.exceptions import HTTPException
@@ -167,3 +169,77 @@ class BodySizeLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+class HeadAsGetMiddleware:
+    """HEAD answers what GET would, without the body (RFC 9110 §9.3.2).
+
+    FastAPI's routes take only the methods they declare, so HEAD on an API read was a 405 while
+    the static pages answered it. The route runs as GET; its headers, Content-Length included,
+    go out unchanged and its body is dropped.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
+class SlashRedirectMiddleware:
+    """Keeps Starlette's trailing-slash redirect to reads, and relative.
+
+    Starlette answers `/api/v1/health` with a 307 to `/api/v1/health/` for every method, and
+    builds the absolute Location from the Host header, so `Host: evil.example` redirects there.
+    A GET or HEAD gets a relative Location; any other method gets the 404 an unknown route gets.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        replaced = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return  # the redirect's own (empty) body: the 404 was sent instead
+            if message["type"] == "http.response.start" and message["status"] in (307, 308):
+                target = _slash_redirect_target(path, message["headers"])
+                if target is not None:
+                    if scope["method"] not in ("GET", "HEAD"):
+                        replaced = True
+                        await error_response(404, "Not Found", "not_found")(scope, receive, send)
+                        return
+                    query = scope.get("query_string", b"")
+                    location = target + ("?" + query.decode("latin-1") if query else "")
+                    message["headers"] = [
+                        (name, location.encode("latin-1") if name == b"location" else value)
+                        for name, value in message["headers"]
+                    ]
+            await send(message)
+
+        await self.app(scope, receive, guarded_send)
+
+
+def _slash_redirect_target(path: str, headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The path a trailing-slash redirect points to, or None for any other redirect."""
+    for name, value in headers:
+        if name == b"location":
+            target = urlsplit(value.decode("latin-1")).path
+            slash_variants = (path + "/", path.removesuffix("/"))
+            return target if target != path and target in slash_variants else None
+    return None
