@@ -228,6 +228,7 @@ class TestServe:
             )
             assert second.returncode == 2
             assert "another `proveo serve`" in second.stderr
+            assert "set PROVEO_DATA_DIR to another directory" in second.stderr
             assert httpx.get(f"{base_url}/api/v1/health/database").status_code == 200
 
     def test_serve_adopts_and_stops_a_database_left_by_a_crash(self, data_dir: Path) -> None:

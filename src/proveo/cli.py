@@ -92,7 +92,8 @@ def _serve_lock(data_dir: Path) -> Iterator[None]:
         except BlockingIOError as exc:
             handle.seek(0)
             raise DataDirInUse(
-                f"another `proveo serve` (pid {handle.read().strip() or '?'}) uses {data_dir}"
+                f"another `proveo serve` (pid {handle.read().strip() or '?'}) uses {data_dir}; "
+                "stop it, or set PROVEO_DATA_DIR to another directory for a second server"
             ) from exc
         handle.seek(0)
         handle.truncate()

@@ -94,9 +94,15 @@ _PAGES = {
     ),
     "invalid": (
         "Enlace no válido",
-        "Este enlace no es válido, ya se usó o venció. Inicia sesión y pide uno nuevo.",
+        (
+            "Este enlace no es válido, ya se usó o venció. Pide uno nuevo con tu correo; no "
+            "hace falta iniciar sesión."
+        ),
         "Invalid link",
-        "This link is invalid, already used or expired. Log in and ask for a new one.",
+        (
+            "This link is invalid, already used or expired. Ask for a new one with your email "
+            "address; you do not need to log in."
+        ),
     ),
 }
 
