@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from proveo.accounts import service
 from proveo.accounts.deps import AdminUser, Claims, CurrentUser, CurrentUserBrief
-from proveo.accounts.messages import verification_page
+from proveo.accounts.messages import password_reset_page, verification_page
 from proveo.accounts.schemas import (
     AdminUserView,
     Lang,
@@ -34,6 +34,10 @@ from proveo.integrations.email import EmailMessage, EmailSender, deliver
 from proveo.integrations.storage import ImageStorage
 
 router = APIRouter(prefix="/users", tags=["accounts"])
+# Pages outside the API, at the paths the emails link to.
+pages_router = APIRouter(include_in_schema=False)
+# Under the front end's mount (src/proveo/web).
+RESET_PAGE_SCRIPT = "/js/reset-password.js"
 
 RESEND_MESSAGE = "If that address has an unverified account, a new link is on its way."
 RESET_MESSAGE = "If that address has an account, a link to reset its password is on its way."
@@ -368,3 +372,15 @@ async def delete_user(
     objects = await service.delete_user_as_admin(conn, actor, user_uuid)
     _delete_after_commit(request, tasks, objects)
     return Message(message="User deleted")
+
+
+@pages_router.get("/reset-password.html", response_class=HTMLResponse, name="pages:reset_password")
+async def reset_password_page(request: Request) -> HTMLResponse:
+    """Where the reset email's link lands until the front end has its own page."""
+    return HTMLResponse(
+        password_reset_page(
+            confirm_url=request.app.url_path_for("users:password_reset_confirm"),
+            request_url=request.app.url_path_for("users:password_reset_request"),
+            script_url=RESET_PAGE_SCRIPT,
+        )
+    )
