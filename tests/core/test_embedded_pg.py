@@ -5,17 +5,23 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
 import structlog
 
+from proveo.core import embedded_pg
 from proveo.core.embedded_pg import _open_path_for
 
 
 class TestOpenPathFor:
-    def test_each_directory_made_traversable_is_logged_once(self, tmp_path: Path) -> None:
+    def test_each_directory_made_traversable_is_logged_once(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         closed = tmp_path / "closed"
         (closed / "inner").mkdir(parents=True)
         closed.chmod(0o700)
         (closed / "inner").chmod(0o750)
+        # The module's logger is cached on first use; a fresh one sees the capture.
+        monkeypatch.setattr(embedded_pg, "log", structlog.get_logger("embedded-pg-test"))
         with structlog.testing.capture_logs() as logs:
             _open_path_for(closed / "inner" / "pg")
         opened = {

@@ -374,9 +374,13 @@ async def delete_user(
     return Message(message="User deleted")
 
 
-@pages_router.get("/reset-password.html", response_class=HTMLResponse, name="pages:reset_password")
+@pages_router.get(
+    "/reset-password.html",
+    response_class=HTMLResponse,
+    name="pages:reset_password",
+    summary="The page a password reset email links to (until the front end has its own)",
+)
 async def reset_password_page(request: Request) -> HTMLResponse:
-    """Where the reset email's link lands until the front end has its own page."""
     return HTMLResponse(
         password_reset_page(
             confirm_url=request.app.url_path_for("users:password_reset_confirm"),
