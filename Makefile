@@ -5,6 +5,8 @@ SHELL := /bin/bash
 # uv trusts the system certificate store (where a registry proxy's CA is installed).
 export UV_SYSTEM_CERTS ?= 1
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# The uv releases known to read the committed uv.lock (lock revision 5); the suite runs on 0.13.9.
+UV_REQUIREMENT := uv>=0.13.9,<0.14
 PY := .venv/bin/python
 # Debian packages the test suite needs (servers it starts on loopback).
 TEST_APT_PACKAGES := redis-server postgresql-15 postgresql-15-cron
@@ -19,7 +21,7 @@ help: ## List these targets
 
 $(UV):
 	python3 -m pip --version >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq python3-pip)
-	python3 -m pip install --quiet --user --break-system-packages uv
+	python3 -m pip install --quiet --user --break-system-packages '$(UV_REQUIREMENT)'
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --quiet

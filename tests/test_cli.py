@@ -14,6 +14,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from uuid import uuid4
 
@@ -91,8 +92,8 @@ def _read_until_banner(process: subprocess.Popen[bytes]) -> list[str]:
 
 
 class TestServe:
-    def _run_once(self, data_dir: Path) -> dict[str, object]:
-        """Start, and send the first requests the moment the banner shows: no retries."""
+    def _run_once(self, data_dir: Path, stop: signal.Signals = signal.SIGINT) -> dict[str, object]:
+        """Start, send the first requests the moment the banner shows (no retries), then stop."""
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         with subprocess.Popen(
@@ -111,7 +112,7 @@ class TestServe:
                     "front": httpx.get(f"{base_url}/").status_code,
                 }
             finally:
-                process.send_signal(signal.SIGINT)
+                process.send_signal(stop)
                 # The few KB written after the banner fit in the pipe; read them along with
                 # what the banner's reader buffered (communicate() would skip that buffer).
                 process.wait(timeout=30)
@@ -238,6 +239,7 @@ class TestServe:
             )
             assert second.returncode == 2
             assert "another `proveo serve`" in second.stderr
+            assert "set PROVEO_DATA_DIR to another directory" in second.stderr
             assert httpx.get(f"{base_url}/api/v1/health/database").status_code == 200
 
     def test_serve_adopts_and_stops_a_database_left_by_a_crash(self, data_dir: Path) -> None:
@@ -254,6 +256,24 @@ class TestServe:
         assert EmbeddedPostgres(data_dir / "pg").is_running()  # orphaned by the crash
         seen = self._run_once(data_dir)
         assert seen["returncode"] == 0, seen["output"]
+        assert not EmbeddedPostgres(data_dir / "pg").is_running()
+
+    def test_sighup_stops_the_server_then_the_database(self, data_dir: Path) -> None:
+        """SIGHUP (terminal closed, SSH dropped) used to kill serve and orphan PostgreSQL."""
+        seen = self._run_once(data_dir, stop=signal.SIGHUP)
+        assert seen["returncode"] == 0, seen["output"]
+        assert seen["health"] == 200
+        assert "proveo_stopped" in str(seen["output"])  # the app's lifespan shut down
+        assert "embedded_postgres_stopped" in str(seen["output"])
+        assert not EmbeddedPostgres(data_dir / "pg").is_running()
+
+    def test_closing_its_terminal_stops_the_database(self, data_dir: Path) -> None:
+        port = free_port()
+        with _session_on_terminal(_proveo("serve"), _env(data_dir, port)) as terminal:
+            terminal.read_until("Proveo is running")
+            assert EmbeddedPostgres(data_dir / "pg").is_running()
+            terminal.close()  # the kernel sends SIGHUP to the session
+            assert terminal.process.wait(timeout=60) == 0
         assert not EmbeddedPostgres(data_dir / "pg").is_running()
 
     def test_production_refuses_demo_data(self, data_dir: Path) -> None:
@@ -367,6 +387,76 @@ def _run_on_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     finally:
         os.close(controller)
     return process.wait(timeout=60), output.decode().replace("\r\n", "\n")
+
+
+@contextmanager
+def _session_on_terminal(args: list[str], env: dict[str, str]) -> Iterator[_Terminal]:
+    """A process whose controlling terminal is a fresh pseudo-terminal, as in a shell.
+
+    Its keys are real: Ctrl-C makes the terminal send SIGINT, and closing the terminal (the
+    window, or a dropped SSH connection) sends SIGHUP. Never the terminal running the tests.
+    """
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            ["setsid", "--ctty", *args], env=env,
+            stdin=terminal, stdout=terminal, stderr=terminal,
+        )  # fmt: skip
+    finally:
+        os.close(terminal)
+    session = _Terminal(process, controller)
+    try:
+        yield session
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        session.close()
+
+
+class _Terminal:
+    def __init__(self, process: subprocess.Popen[bytes], controller: int) -> None:
+        self.process = process
+        self.controller: int | None = controller
+        self.output = ""
+
+    def read_until(self, text: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while text not in self.output:
+            assert self.controller is not None
+            left = deadline - time.monotonic()
+            assert left > 0, f"no {text!r} on the terminal:\n{self.output}"
+            if not select.select([self.controller], [], [], left)[0]:
+                continue
+            try:
+                chunk = os.read(self.controller, 4096)
+            except OSError:  # EIO: every process closed the terminal
+                chunk = b""
+            assert chunk, f"the terminal closed before {text!r}:\n{self.output}"
+            self.output += chunk.decode(errors="replace").replace("\r\n", "\n")
+        return self.output
+
+    def type(self, keys: bytes) -> None:
+        assert self.controller is not None
+        os.write(self.controller, keys)
+
+    def finish(self, timeout: float = 60) -> tuple[int, str]:
+        """Wait for the exit; the terminal's remaining output comes along."""
+        code = self.process.wait(timeout=timeout)
+        while self.controller is not None and select.select([self.controller], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(self.controller, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.output += chunk.decode(errors="replace").replace("\r\n", "\n")
+        return code, self.output
+
+    def close(self) -> None:
+        if self.controller is not None:
+            os.close(self.controller)
+            self.controller = None
 
 
 @pytest.fixture
@@ -506,6 +596,48 @@ class TestCreateAdmin:
         assert result.returncode == 2
         assert result.stderr.startswith("error: password: Password must mix"), result.stderr
         assert "Traceback" not in result.stderr
+
+
+class TestCreateAdminPasswordSource:
+    """Where the password comes from is settled before anything starts, or asked plainly."""
+
+    @pytest.mark.parametrize(
+        ("key", "message"),
+        [
+            (b"\x03", "error: interrupted"),
+            (b"\x04", "error: no password given (end of input)"),
+        ],
+        ids=["ctrl-c", "ctrl-d"],
+    )
+    def test_leaving_the_prompt_is_one_line_without_a_traceback(
+        self, tmp_path: Path, database_url: str, key: bytes, message: str
+    ) -> None:
+        env = _url_env(tmp_path, database_url)
+        with _session_on_terminal(_proveo("create-admin", "--email", "ops@proveo.cl"), env) as tty:
+            tty.read_until("Admin password: ")
+            tty.type(key)
+            code, output = tty.finish()
+        assert code == (130 if key == b"\x03" else 2), output
+        assert "Traceback" not in output
+        assert output.split("Admin password: ", 1)[1] == f"\n{message}\n", output
+        assert asyncio.run(_fetch(database_url, "SELECT 1 FROM proveo.user_account")) == []
+
+    @pytest.mark.parametrize("reset", [False, True], ids=["new-database", "reset-password"])
+    def test_a_pipe_without_password_is_refused_before_the_database_starts(
+        self, tmp_path: Path, reset: bool
+    ) -> None:
+        args = ["create-admin", "--email", "ops@proveo.cl", *(["--reset-password"] * reset)]
+        result = subprocess.run(
+            _proveo(*args), env=_env(tmp_path / "data", free_port()), stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 2
+        [line] = result.stderr.splitlines()  # no log line: nothing started
+        assert line.startswith("error: ")
+        assert line.endswith(
+            "give --password or PROVEO_ADMIN_PASSWORD, or run it at a terminal to be asked"
+        )
+        assert not (tmp_path / "data" / "pg").exists()
 
 
 class TestHelp:

@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from proveo import __version__
 from proveo.accounts.deps import current_user, current_user_brief, session_claims
+from proveo.accounts.router import pages_router as accounts_pages_router
 from proveo.accounts.router import router as accounts_router
 from proveo.admin.router import router as admin_router
 from proveo.apidocs.router import docs_routes
@@ -167,6 +168,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(api_router())
     app.include_router(images_router)
+    app.include_router(accounts_pages_router)
     if settings.serves_docs:
         app.router.routes.extend(docs_routes(title=app.title, openapi_url=OPENAPI_URL))
     if WEB_DIR.is_dir():

@@ -122,7 +122,8 @@ def _serve_lock(data_dir: Path) -> Iterator[None]:
         except BlockingIOError as exc:
             handle.seek(0)
             raise DataDirInUse(
-                f"another `proveo serve` (pid {handle.read().strip() or '?'}) uses {data_dir}"
+                f"another `proveo serve` (pid {handle.read().strip() or '?'}) uses {data_dir}; "
+                "stop it, or set PROVEO_DATA_DIR to another directory for a second server"
             ) from exc
         handle.seek(0)
         handle.truncate()
@@ -131,11 +132,15 @@ def _serve_lock(data_dir: Path) -> Iterator[None]:
         yield
 
 
+# SIGHUP: the terminal went away (window closed, SSH dropped). It stops `serve` like the
+# others; its default action would kill the process and orphan the embedded PostgreSQL.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 @contextmanager
 def _signals_blocked() -> Iterator[None]:
     """Shutdown work that a second Ctrl-C must not cut short (stopping the database)."""
-    stops = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         yield
     finally:
@@ -403,15 +408,26 @@ def _announcing_server(config: uvicorn.Config, banner: str) -> uvicorn.Server:
             if self.started:
                 print(banner, flush=True)
 
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # uvicorn shuts down gracefully on SIGINT and SIGTERM only; SIGHUP joins them. It is
+            # restored before uvicorn re-raises the captured signal, which then stops `serve`.
+            with super().capture_signals():
+                previous = signal.signal(signal.SIGHUP, self.handle_exit)
+                try:
+                    yield
+                finally:
+                    signal.signal(signal.SIGHUP, previous)
+
     return AnnouncingServer(config)
 
 
 def cmd_serve(settings: Settings) -> int:
     listener = _bind_listener(settings.host, settings.port)
-    # uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown; turning them into an
+    # uvicorn re-raises the stop signals after its graceful shutdown; turning them into an
     # exception lets the embedded PostgreSQL be stopped on the way out instead of orphaned.
-    signal.signal(signal.SIGTERM, _raise_stop)
-    signal.signal(signal.SIGINT, _raise_stop)
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, _raise_stop)
     with listener:
         try:
             _serve(settings, listener)
@@ -490,11 +506,44 @@ def _admin_request(name: str, email: str, password: str | None) -> AdminAccountR
         raise CommandFailed(*lines) from exc
 
 
-def _prompt_password() -> str:
+# Where an admin password can come from, for every refusal that lacks one.
+SOURCES_HINT = "give --password or PROVEO_ADMIN_PASSWORD, or run it at a terminal to be asked"
+
+
+def _refuse_without_password_source(
+    settings: Settings, email: str, *, reset_password: bool
+) -> None:
+    """Refuse before starting anything when no password can come and one is surely needed.
+
+    Without a terminal and without a password, the command can only promote a verified
+    account, and only the database knows whether there is one. These two cases are decided
+    without it.
+    """
+    if reset_password:
+        raise CommandFailed(f"--reset-password needs the new password: {SOURCES_HINT}")
+    if not settings.database_url and not EmbeddedPostgres(settings.pg_dir).initialized:
+        raise CommandFailed(
+            f"a new admin account for {email} needs a password (there is no database yet, so "
+            f"no account to promote): {SOURCES_HINT}"
+        )
+
+
+def _prompt_password(email: str) -> str:
     if not sys.stdin.isatty():
-        raise CommandFailed("give --password, PROVEO_ADMIN_PASSWORD, or run interactively")
-    password = getpass.getpass("Admin password: ")
-    if password != getpass.getpass("Repeat password: "):
+        raise CommandFailed(
+            f"{email} has no verified account to promote, and a new admin account needs a "
+            f"password: {SOURCES_HINT}"
+        )
+    try:
+        password = getpass.getpass("Admin password: ")
+        repeated = getpass.getpass("Repeat password: ")
+    except EOFError:
+        print(file=sys.stderr)  # getpass leaves the cursor after its prompt
+        raise CommandFailed("no password given (end of input)") from None
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        raise
+    if password != repeated:
         raise CommandFailed("passwords differ")
     return password
 
@@ -513,6 +562,8 @@ def cmd_create_admin(
 
     given = password or os.environ.get("PROVEO_ADMIN_PASSWORD") or None
     request = _admin_request(name, email, given)
+    if given is None and not sys.stdin.isatty():
+        _refuse_without_password_source(settings, request.email, reset_password=reset_password)
     with database_settings(settings) as ready:
         _migrate(report, ready.database_url)
         needed = asyncio.run(
@@ -524,7 +575,7 @@ def cmd_create_admin(
             )
         )
         if needed and request.password is None:
-            request = _admin_request(name, email, _prompt_password())
+            request = _admin_request(name, email, _prompt_password(request.email))
         elif not needed and request.password is not None:
             report.warn(
                 f"the password given is not used: {request.email} is a verified account and "
@@ -681,6 +732,10 @@ def main(argv: list[str] | None = None) -> int:
     except DATABASE_ERRORS as exc:
         print(f"error: {database_problem(settings, exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # What was started (the embedded database) is stopped on the way here.
+        print("error: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

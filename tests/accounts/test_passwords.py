@@ -3,9 +3,12 @@ login lockouts."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -272,6 +275,110 @@ class TestPasswordResetConfirm:
             "SELECT bool_and(t.used_at IS NOT NULL) FROM proveo.email_verification_token t "
             "JOIN proveo.user_account u ON u.id = t.user_id WHERE u.email = 'owner@proveo.cl'"
         )
+
+
+class _PageOutline(HTMLParser):
+    """What a browser would act on: scripts, forms, inputs, labels, message keys."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[dict[str, str | None]] = []
+        self.inline_script = False
+        self.forms: dict[str, dict[str, str | None]] = {}
+        self.inputs: list[str] = []
+        self.labels: set[str] = set()
+        self.messages: set[str] = set()
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "script":
+            self.scripts.append(found)
+            self._in_script = True
+        elif tag == "form":
+            self.forms[str(found["id"])] = found
+        elif tag == "input":
+            self.inputs.append(str(found["id"]))
+        elif tag == "label":
+            self.labels.add(str(found["for"]))
+        if "data-message" in found:
+            self.messages.add(str(found["data-message"]))
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = self._in_script and tag != "script"
+
+    def handle_data(self, data: str) -> None:
+        self.inline_script = self.inline_script or (self._in_script and bool(data.strip()))
+
+
+class TestResetPage:
+    """The emailed link lands on a page (until the front end has one) that resets the password."""
+
+    async def _follow_link(
+        self, client: httpx.AsyncClient, settings: Settings, email: str
+    ) -> tuple[_PageOutline, str, str]:
+        await client.post(REQUEST, json={"email": email})
+        [message] = outbox_messages(settings.outbox_dir)
+        body = message.get_body(preferencelist=("plain",))
+        assert body is not None
+        [link] = [line for line in body.get_content().splitlines() if "#token=" in line]
+        parts = urlsplit(link.strip())
+        page = await client.get(parts.path)  # a browser never sends the fragment
+        assert page.status_code == 200, page.text
+        assert page.headers["content-type"].startswith("text/html")
+        outline = _PageOutline()
+        outline.feed(page.text)
+        [script] = outline.scripts
+        assert script["type"] == "module"
+        asset = await client.get(str(script["src"]))
+        assert asset.status_code == 200
+        assert "javascript" in asset.headers["content-type"]
+        [token] = parse_qs(parts.fragment)["token"]
+        return outline, asset.text, token
+
+    async def test_emailed_link_opens_a_page_whose_form_sets_the_password(
+        self, app: FastAPI, client: httpx.AsyncClient, conn: Connection, settings: Settings
+    ) -> None:
+        user = await create_user(conn, email="page@proveo.cl")
+        outline, script, token = await self._follow_link(client, settings, user.email)
+        # The CSP forbids inline scripts: the page must work from its module alone.
+        assert not outline.inline_script
+        assert set(outline.inputs) <= outline.labels  # every field is labelled
+        reset_form = outline.forms["reset"]
+        assert reset_form["data-url"] == app.url_path_for("users:password_reset_confirm")
+        assert outline.forms["new-link"]["data-url"] == app.url_path_for(
+            "users:password_reset_request"
+        )
+        # Each message of the page is one the script can show.
+        assert outline.messages <= set(re.findall(r'"([a-z]+(?:-[a-z]+)*)"', script))
+
+        confirm = await client.post(
+            str(reset_form["data-url"]), json={"token": token, "password": NEW_PASSWORD}
+        )
+        assert confirm.status_code == 200, confirm.text
+        assert await _login_status(client, user, NEW_PASSWORD) == 200
+
+    async def test_answers_the_page_explains_invalid_links_and_weak_passwords(
+        self, client: httpx.AsyncClient, conn: Connection, settings: Settings
+    ) -> None:
+        """The script maps these answers to the page's messages: they must keep their shape."""
+        user = await create_user(conn, email="weak@proveo.cl")
+        outline, script, token = await self._follow_link(client, settings, user.email)
+        assert {"invalid-token", "too-short", "too-long", "weak", "done"} <= outline.messages
+        for password, problem in [
+            ("short1A", "string_too_short"),
+            ("x" * 129, "string_too_long"),
+            ("lowercaseonly", "value_error"),
+        ]:
+            weak = await client.post(CONFIRM, json={"token": token, "password": password})
+            assert weak.status_code == 422
+            [field] = weak.json()["detail"]
+            assert (field["loc"][-1], field["type"]) == ("password", problem)
+            # The policy's own errors (value_error) fall back to the "weak" message.
+            assert problem == "value_error" or re.search(rf"\b{problem}\b", script)
+        forged = await client.post(CONFIRM, json={"token": "forged", "password": NEW_PASSWORD})
+        assert (forged.status_code, forged.json()["code"]) == (400, "invalid_token")
+        assert "invalid_token" in script
 
 
 class TestResetLiftsLoginLockouts:

@@ -191,6 +191,16 @@ class TestVerifyEmail:
         assert response.status_code == 400
         assert "Enlace no válido" in response.text
 
+    async def test_invalid_link_page_asks_for_a_new_link_without_logging_in(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        """Resending is public: an unverified person may not be able to log in anyway."""
+        page = (await client.get("/api/v1/users/verify-email/forged-token")).text
+        assert "Pide uno nuevo con tu correo; no hace falta iniciar sesión." in page
+        assert "Ask for a new one with your email address; you do not need to log in." in page
+        assert "Inicia sesión y pide" not in page
+        assert "Log in and ask" not in page
+
     @pytest.mark.parametrize("token", ["forged-token", "x" * 300, "%00%ff", "ñandú"])
     async def test_forged_tokens_get_the_400_page(
         self, client: httpx.AsyncClient, token: str

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from proveo.accounts import service
 from proveo.accounts.deps import AdminUser, Claims, CurrentUser, CurrentUserBrief
-from proveo.accounts.messages import verification_page
+from proveo.accounts.messages import password_reset_page, verification_page
 from proveo.accounts.schemas import (
     AdminUserView,
     Lang,
@@ -34,6 +34,10 @@ from proveo.integrations.email import EmailMessage, EmailSender, deliver
 from proveo.integrations.storage import ImageStorage
 
 router = APIRouter(prefix="/users", tags=["accounts"])
+# Pages outside the API, at the paths the emails link to.
+pages_router = APIRouter(include_in_schema=False)
+# Under the front end's mount (src/proveo/web).
+RESET_PAGE_SCRIPT = "/js/reset-password.js"
 
 VERIFY_PATH = "/api/v1/users/verify-email"
 # Set by a signup, sent only to verification links: see service.BrowserProof.
@@ -406,3 +410,19 @@ async def delete_user(
     objects = await service.delete_user_as_admin(conn, actor, user_uuid)
     _delete_after_commit(request, tasks, objects)
     return Message(message="User deleted")
+
+
+@pages_router.get(
+    "/reset-password.html",
+    response_class=HTMLResponse,
+    name="pages:reset_password",
+    summary="The page a password reset email links to (until the front end has its own)",
+)
+async def reset_password_page(request: Request) -> HTMLResponse:
+    return HTMLResponse(
+        password_reset_page(
+            confirm_url=request.app.url_path_for("users:password_reset_confirm"),
+            request_url=request.app.url_path_for("users:password_reset_request"),
+            script_url=RESET_PAGE_SCRIPT,
+        )
+    )

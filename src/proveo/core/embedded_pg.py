@@ -45,16 +45,32 @@ def _ensure_system_user() -> pwd.struct_passwd | None:
             check=True,
             capture_output=True,
         )
+        log.warning(
+            "embedded_postgres_user_created",
+            user=SERVER_USER,
+            reason="PostgreSQL refuses to run as root",
+        )
         return pwd.getpwnam(SERVER_USER)
 
 
 def _open_path_for(path: Path) -> None:
-    """Let the unprivileged server user traverse every parent of `path`."""
+    """Let the unprivileged server user traverse every parent of `path` (o+x, not o+r).
+
+    Never silent: a clone under /root makes /root traversable, so any local user can then read
+    files there that are world-readable by mode (such as .bashrc). The README says how to avoid
+    it (a clone outside /root, or a non-root user).
+    """
     for parent in path.resolve().parents:
         mode = parent.stat().st_mode
         wanted = mode | stat.S_IXOTH
         if wanted != mode:
             parent.chmod(wanted)
+            log.warning(
+                "embedded_postgres_opened_directory",
+                path=str(parent),
+                mode=f"{stat.S_IMODE(mode):o} -> {stat.S_IMODE(wanted):o}",
+                reason=f"the {SERVER_USER} user must reach {path}",
+            )
 
 
 @dataclass
