@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -45,10 +46,33 @@ def _interrupt_on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+_basetemp_key = pytest.StashKey[Path]()
+
+
+def _use_a_basetemp_of_its_own(config: pytest.Config) -> None:
+    """Put the session's temporary directories in a fresh directory, unless --basetemp says where.
+
+    The embedded PostgreSQL servers that tests start under `tmp_path` run as an unprivileged
+    user, which must traverse every parent of their data directory. pytest makes
+    /tmp/pytest-of-<user> private (0700) whenever a session starts there, so another session
+    starting beside this one (a second worktree, a rerun) cut the running servers off from
+    their files: they crashed at their next checkpoint and `proveo serve` exited with 1.
+    """
+    if config.option.basetemp is not None:
+        return
+    basetemp = Path(tempfile.mkdtemp(prefix="proveo-pytest-"))
+    config.option.basetemp = str(basetemp)
+    config.stash[_basetemp_key] = basetemp
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own configure reads --basetemp
 def pytest_configure(config: pytest.Config) -> None:
     """Start the session's PostgreSQL once, in the controller; xdist workers inherit its address."""
     signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
-    if not _is_controller(config) or PG_ROOT_ENV in os.environ:
+    if not _is_controller(config):
+        return
+    _use_a_basetemp_of_its_own(config)
+    if PG_ROOT_ENV in os.environ:
         return
     root = Path(tempfile.mkdtemp(prefix="proveo-test-pg-"))
     server = EmbeddedPostgres(
@@ -78,9 +102,13 @@ def _destroy_session_server(config: pytest.Config) -> None:
         os.environ.pop(PG_ROOT_ENV, None)
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Stop the server before pytest prints its summary: the summary stays the last line."""
     _destroy_session_server(session.config)
+    basetemp = session.config.stash.get(_basetemp_key, None)
+    if basetemp is not None and exitstatus == pytest.ExitCode.OK:
+        # Kept after a failure, for the servers' logs; a green run leaves nothing behind.
+        shutil.rmtree(basetemp, ignore_errors=True)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

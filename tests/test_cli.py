@@ -35,9 +35,11 @@ from tests.fixtures.database import create_database
 from tests.fixtures.servers import (
     SeaweedServer,
     free_port,
+    output_tail,
     proveo_command,
     proveo_env,
     running_proveo,
+    serve_log_path,
 )
 
 
@@ -48,18 +50,22 @@ def _env(data_dir: Path, port: int) -> dict[str, str]:
 _proveo = proveo_command
 
 
-def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
+def _wait_healthy(
+    base_url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 120
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"proveo serve exited with {process.returncode}")
+            raise AssertionError(
+                f"proveo serve exited with {process.returncode}:\n{output_tail(log_path)}"
+            )
         try:
             if httpx.get(f"{base_url}/api/v1/health/database", timeout=1).status_code == 200:
-                return time.monotonic() - started
+                return
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise AssertionError("proveo serve did not become healthy")
+    raise AssertionError(f"proveo serve did not become healthy:\n{output_tail(log_path)}")
 
 
 @pytest.fixture(scope="module")
@@ -244,12 +250,14 @@ class TestServe:
 
     def test_serve_adopts_and_stops_a_database_left_by_a_crash(self, data_dir: Path) -> None:
         port = free_port()
-        crashed = subprocess.Popen(
-            _proveo("serve"), env=_env(data_dir, port),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        log_path = serve_log_path(data_dir, port)
+        with open(log_path, "wb") as output:
+            crashed = subprocess.Popen(
+                _proveo("serve"), env=_env(data_dir, port),
+                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         try:
-            _wait_healthy(f"http://127.0.0.1:{port}", crashed)
+            _wait_healthy(f"http://127.0.0.1:{port}", crashed, log_path)
         finally:
             crashed.kill()
             crashed.wait()

@@ -264,16 +264,30 @@ async def own_database(pg_server: EmbeddedPostgres) -> AsyncIterator[Database]:
     await database.close()
 
 
-async def _wait_until_a_query_waits_for_a_lock(database: Database) -> None:
-    # Generous: on a loaded 2-core machine the racing request can take seconds to get there.
+async def _wait_until_blocked_by(
+    database: Database, holder: Connection, racing: asyncio.Task[httpx.Response]
+) -> None:
+    """Return once a query waits for a lock that the holder's open transaction keeps.
+
+    pg_locks is read live, outside any transaction: within one transaction PostgreSQL keeps
+    showing the pg_stat_activity it saw first, so a loop polling it there never sees a request
+    that starts waiting after its first look.
+    """
+    holder_pid = holder.get_server_pid()
     deadline = time.monotonic() + 30
-    async with database.transaction() as conn:
+    async with database.primary.acquire() as conn:
         while time.monotonic() < deadline:
-            waiting = await conn.fetchval(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if waiting:
+            if racing.done():
+                response = racing.result()
+                raise AssertionError(
+                    f"the racing request was answered before it waited for the lock: "
+                    f"{response.status_code} {response.text}"
+                )
+            if await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks "
+                "WHERE NOT granted AND $1 = ANY(pg_blocking_pids(pid)))",
+                holder_pid,
+            ):
                 return
             await asyncio.sleep(0.01)
     raise AssertionError("the second deletion did not wait for the first one's lock")
@@ -328,7 +342,7 @@ class TestAtLeastOneAdminRemainsUnderConcurrency:
                 conn, self._as_session_user(first), self._actor(first)
             )
             racing = asyncio.create_task(http.delete("/api/v1/users/me", headers=session.headers))
-            await _wait_until_a_query_waits_for_a_lock(own_database)
+            await _wait_until_blocked_by(own_database, conn, racing)
         response = await racing
         assert response.status_code == 409
         assert response.json()["code"] == "last_admin"
@@ -347,7 +361,7 @@ class TestAtLeastOneAdminRemainsUnderConcurrency:
             racing = asyncio.create_task(
                 http.delete(f"/api/v1/users/admin/users/{first.uuid}", headers=session.headers)
             )
-            await _wait_until_a_query_waits_for_a_lock(own_database)
+            await _wait_until_blocked_by(own_database, conn, racing)
         response = await racing
         assert response.status_code == 409
         assert response.json()["code"] == "last_admin"

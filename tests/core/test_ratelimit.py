@@ -34,11 +34,12 @@ from tests.fixtures.servers import RedisServer
 
 @pytest.fixture
 async def redis_client(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    # The same options the app's cache client uses (short socket timeouts, default retries).
-    client = Redis.from_url(redis_server.url, socket_connect_timeout=0.5, socket_timeout=0.5)
-    await client.flushdb()
-    yield client
-    await client.aclose()
+    """The client the app's limiter gets: the cache's, with its timeouts and retries."""
+    cache = Cache.from_url(redis_server.url)
+    assert cache.client is not None
+    await cache.client.flushdb()
+    yield cache.client
+    await cache.close()
 
 
 @pytest.fixture(params=["redis", "in_process"])
@@ -142,6 +143,26 @@ class TestRedisBackend:
         events = [entry["event"] for entry in logs]
         assert events.count("redis_unavailable_using_in_process_rate_limits") == 1
         assert events.count("redis_recovered_for_rate_limits") == 1
+
+    async def test_a_slow_redis_is_waited_for_and_keeps_every_hit(
+        self, redis_client: Redis, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Found under load: a late answer meant a fallback that counted from zero."""
+        monkeypatch.setattr(ratelimit, "log", structlog.get_logger("ratelimit-test"))
+        limiter = RateLimiter(redis_client)
+        assert (await limiter.hit("k", limit=3, window=60)).allowed
+        async with Redis.from_url(redis_server.url) as operator:
+            # Redis holds every other client's commands for 0.6 s: slow, not gone. The limiter
+            # used to give up after 0.5 s and count the next hits in an empty local window.
+            await operator.client_pause(600)
+        with structlog.testing.capture_logs() as logs:
+            assert (await limiter.hit("k", limit=3, window=60)).allowed
+            assert (await limiter.hit("k", limit=3, window=60)).allowed
+            assert not (await limiter.hit("k", limit=3, window=60)).allowed
+        assert await redis_client.zcard("proveo:rl:k") == 3
+        assert "redis_unavailable_using_in_process_rate_limits" not in [
+            entry["event"] for entry in logs
+        ]
 
 
 class TestLocalSlidingWindow:

@@ -1,11 +1,18 @@
 """A small bytes cache: Redis when it answers, an in-process TTL map when it does not.
 
-Losing Redis must never fail a request: every Redis error degrades to the local map and is
-logged once per outage.
+Losing Redis must never fail a request: every Redis error, and every call slower than
+`call_timeout`, degrades to the local map and is logged once per outage.
+
+The client's own timeouts tell a dead Redis from a slow one. A stopped server refuses at once
+and an unreachable host fails to connect within `CONNECT_TIMEOUT`; a connected server that is
+merely slow is given up to `REPLY_TIMEOUT`. Each user of the shared client bounds its calls by
+what a late answer costs it: the cache gives up after half a second (a miss costs a database
+read), the rate limiter waits longer (a count it gives up on is a count lost).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import structlog
@@ -17,15 +24,24 @@ from redis.exceptions import RedisError
 log = structlog.get_logger(__name__)
 
 KEY_PREFIX = "proveo:"
+CONNECT_TIMEOUT = 0.5
+# A backstop above every caller's own deadline, which is what actually bounds each call.
+REPLY_TIMEOUT = 5.0
 
 
 class Cache:
     def __init__(
-        self, redis: Redis | None, *, default_ttl: float = 300.0, retry_after: float = 2.0
+        self,
+        redis: Redis | None,
+        *,
+        default_ttl: float = 300.0,
+        retry_after: float = 2.0,
+        call_timeout: float = 0.5,
     ) -> None:
         self._redis = redis
         self.default_ttl = default_ttl
         self.retry_after = retry_after
+        self.call_timeout = call_timeout
         self._local: dict[str, tuple[float, bytes]] = {}
         self._redis_healthy = True
         self._skip_redis_until = 0.0
@@ -50,8 +66,8 @@ class Cache:
         # One quick retry at most: a request must never wait seconds on an unreachable Redis.
         client = Redis.from_url(
             url,
-            socket_connect_timeout=0.5,
-            socket_timeout=0.5,
+            socket_connect_timeout=CONNECT_TIMEOUT,
+            socket_timeout=REPLY_TIMEOUT,
             health_check_interval=30,
             retry=Retry(NoBackoff(), 1),
         )
@@ -61,9 +77,12 @@ class Cache:
         if self._redis is not None:
             await self._redis.aclose()
 
-    def _degraded(self, error: RedisError) -> None:
+    def _degraded(self, error: Exception) -> None:
         if self._redis_healthy:
-            log.warning("redis_unavailable_using_in_process_cache", error=str(error))
+            log.warning(
+                "redis_unavailable_using_in_process_cache",
+                error=str(error) or type(error).__name__,
+            )
         self._redis_healthy = False
         self._skip_redis_until = time.monotonic() + self.retry_after
 
@@ -77,10 +96,11 @@ class Cache:
     async def get_bytes(self, key: str) -> bytes | None:
         if self.redis is not None:
             try:
-                raw = await self.redis.get(KEY_PREFIX + key)
+                async with asyncio.timeout(self.call_timeout):
+                    raw = await self.redis.get(KEY_PREFIX + key)
                 self._recovered()
                 return raw.encode() if isinstance(raw, str) else raw
-            except RedisError as exc:
+            except (RedisError, TimeoutError) as exc:
                 self._degraded(exc)
         entry = self._local.get(key)
         if entry is None or entry[0] < time.monotonic():
@@ -92,10 +112,11 @@ class Cache:
         ttl = ttl or self.default_ttl
         if self.redis is not None:
             try:
-                await self.redis.set(KEY_PREFIX + key, value, px=int(ttl * 1000))
+                async with asyncio.timeout(self.call_timeout):
+                    await self.redis.set(KEY_PREFIX + key, value, px=int(ttl * 1000))
                 self._recovered()
                 return
-            except RedisError as exc:
+            except (RedisError, TimeoutError) as exc:
                 self._degraded(exc)
         self._local[key] = (time.monotonic() + ttl, value)
 
@@ -104,16 +125,18 @@ class Cache:
             self._local.pop(key, None)
         if self.redis is not None:
             try:
-                await self.redis.delete(*(KEY_PREFIX + key for key in keys))
+                async with asyncio.timeout(self.call_timeout):
+                    await self.redis.delete(*(KEY_PREFIX + key for key in keys))
                 self._recovered()
-            except RedisError as exc:
+            except (RedisError, TimeoutError) as exc:
                 self._degraded(exc)
 
     async def ping(self) -> bool | None:
         if self._redis is None:
             return None
         try:
-            await self._redis.ping()
-        except RedisError:
+            async with asyncio.timeout(self.call_timeout):
+                await self._redis.ping()
+        except (RedisError, TimeoutError):
             return False
         return True

@@ -12,7 +12,13 @@ own clocks drift. (Needs Redis >= 5, where scripts replicate their effects.)
 Losing Redis must never fail a request: a Redis error (or a call that takes longer than
 `call_timeout`) falls back to an equivalent in-process window, is logged once per outage, and
 Redis is skipped for `skip_after_error` seconds so no request waits on a dead socket. Limits
-are then per instance until Redis answers again.
+are then per instance until Redis answers again, and the in-process window starts empty.
+
+A fallback therefore forgets counts, and must happen only when Redis is gone. A stopped Redis
+refuses at once, and an unreachable one fails to connect within half a second (the client's
+settings, in `core/cache.py`). A connected Redis that is merely slow, or an answer that a busy
+event loop reads late, is waited for up to `call_timeout` (2 s, four times the cache's
+deadline): giving up after half a second let a login lockout start over on a loaded host.
 
 The in-process table never forgets a key that still counts (a lockout or a partly used budget):
 forgetting one would unlock an account for whoever floods the table with new keys. When it is
@@ -172,7 +178,7 @@ class RateLimiter:
         *,
         prefix: str = "proveo:rl:",
         skip_after_error: float = 2.0,
-        call_timeout: float = 0.5,
+        call_timeout: float = 2.0,
         max_local_keys: int = 10_000,
     ) -> None:
         self._redis = redis
