@@ -1,4 +1,5 @@
-"""Proveo's command line: serve, migrate and seed, create an admin, clean up stored images."""
+"""Proveo's command line: serve the app (and the image service), migrate and seed the database,
+create an admin, clean up stored images."""
 
 from __future__ import annotations
 
@@ -183,6 +184,7 @@ class SeedResult:
 async def _seed(settings: Settings, *, demo: bool) -> SeedResult:
     from proveo.catalog import service as catalog_service
     from proveo.demo.seed import seed_demo_data
+    from proveo.imaging.client import build_image_analyser
     from proveo.integrations.storage import build_storage
 
     storage = build_storage(settings)
@@ -191,7 +193,14 @@ async def _seed(settings: Settings, *, demo: bool) -> SeedResult:
         products, communes = await catalog_service.seed_catalog(conn)
         demo_result = None
         if demo:
-            demo_result = await seed_demo_data(conn, storage, bcrypt_rounds=settings.bcrypt_rounds)
+            analyser = build_image_analyser(settings)
+            try:
+                demo_result = await seed_demo_data(
+                    conn, storage, bcrypt_rounds=settings.bcrypt_rounds,
+                    analyser=analyser,
+                )  # fmt: skip
+            finally:
+                await analyser.close()
         return SeedResult(new_products=products, new_communes=communes, demo=demo_result)
 
     try:
@@ -370,11 +379,15 @@ def _raise_stop(signum: int, _frame: object) -> None:
     raise _StopRequested(signal.Signals(signum).name)
 
 
-def _bind_listener(host: str, port: int) -> socket.socket:
+def _bind_listener(
+    host: str, port: int, variables: tuple[str, str] = ("PROVEO_HOST", "PROVEO_PORT")
+) -> socket.socket:
     """Bind the server's socket before anything starts, so a busy port fails first and fast.
 
     uvicorn listens on this very socket: nothing can take the port between check and serve.
+    `variables` name the settings of host and port, for the error messages.
     """
+    host_variable, port_variable = variables
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -383,7 +396,7 @@ def _bind_listener(host: str, port: int) -> socket.socket:
     except OSError as exc:
         raise CommandFailed(
             f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
-            "set PROVEO_HOST to an address of this machine"
+            f"set {host_variable} to an address of this machine"
         ) from exc
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -392,7 +405,7 @@ def _bind_listener(host: str, port: int) -> socket.socket:
         listener.close()
         raise CommandFailed(
             f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
-            "set PROVEO_PORT to a free port (or PROVEO_HOST to another address)"
+            f"set {port_variable} to a free port (or {host_variable} to another address)"
         ) from exc
     return listener
 
@@ -455,6 +468,25 @@ def _serve(settings: Settings, listener: socket.socket) -> None:
             forwarded_allow_ips=",".join(ready.trusted_proxies),
         )
         _announcing_server(config, _banner(ready)).run(sockets=[listener])
+
+
+def cmd_image_service(settings: Settings) -> int:
+    import uvicorn
+
+    from proveo.imaging.app import create_image_service_app
+
+    listener = _bind_listener(
+        settings.image_service_host,
+        settings.image_service_port,
+        ("PROVEO_IMAGE_SERVICE_HOST", "PROVEO_IMAGE_SERVICE_PORT"),
+    )
+    with listener:
+        config = uvicorn.Config(
+            create_image_service_app(settings), log_config=None, access_log=False
+        )
+        # uvicorn stops gracefully on SIGINT/SIGTERM: there is nothing else to clean up here.
+        uvicorn.Server(config).run(sockets=[listener])
+    return 0
 
 
 def cmd_migrate(settings: Settings, report: Report, revision: str) -> int:
@@ -633,6 +665,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "serve", help="start the embedded database if needed, migrate, seed, and serve"
     )
+    commands.add_parser(
+        "image-service",
+        help="serve the image service (validate, re-encode, NSFW score) on its own port",
+        description=(
+            "Serve POST /v1/analyse and GET /health on PROVEO_IMAGE_SERVICE_HOST:"
+            "PROVEO_IMAGE_SERVICE_PORT (default 127.0.0.1:8001). Needs no database."
+        ),
+    )
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.add_argument(
         "revision", nargs="?", default="head", help="the revision to reach (default: head)"
@@ -704,7 +744,7 @@ def main(argv: list[str] | None = None) -> int:
     from proveo.core.logging import configure_logging
 
     # A person at a terminal reads sentences; serve, pipes and log collectors get log lines.
-    human = args.command != "serve" and sys.stderr.isatty()
+    human = args.command not in {"serve", "image-service"} and sys.stderr.isatty()
     if human:
         configure_logging("console", "WARNING")
     else:
@@ -713,6 +753,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return cmd_serve(settings)
+        if args.command == "image-service":
+            return cmd_image_service(settings)
         if args.command == "migrate":
             return cmd_migrate(settings, report, args.revision)
         if args.command == "seed":

@@ -59,7 +59,15 @@ class Settings(BaseSettings):
     # Seconds per read (and per connection attempt, at most 1), one retry: a store that stops
     # answering fails a call within 2 x (1 + this), 6 s by default; a stopped one in about 1 s.
     s3_timeout: float = Field(default=2.0, gt=0, le=60)
+    # Empty: images are analysed in this process. Set: by `proveo image-service` at that URL.
     image_service_url: str = ""
+    image_service_host: str = "127.0.0.1"
+    image_service_port: int = Field(default=8001, ge=1, le=65535)
+    image_service_timeout: float = Field(default=5.0, gt=0)
+    image_service_failures_to_open: int = Field(default=3, ge=1)
+    image_service_open_seconds: float = Field(default=5.0, gt=0)
+    # Images analysed at once per process (0: one per CPU); each may hold ~200-600 MB.
+    image_workers: int = Field(default=0, ge=0, le=64)
 
     email_backend: Literal["console", "smtp", "resend"] = "console"
     email_from: str = "Proveo <no-reply@proveo.cl>"

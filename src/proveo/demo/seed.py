@@ -16,7 +16,7 @@ from proveo.core.db import Connection
 from proveo.core.security import hash_password_sync
 from proveo.demo.companies import DEMO_COMPANIES
 from proveo.demo.logo import generate_logo
-from proveo.imaging.processing import process_image
+from proveo.imaging.client import ImageAnalyser, InProcessImageAnalyser
 from proveo.integrations.storage import ImageStorage, new_image_key
 
 DEMO_ADMIN_EMAIL = "admin_test@mail.com"
@@ -36,15 +36,22 @@ class DemoSeedResult:
 
 
 async def seed_demo_data(
-    conn: Connection, storage: ImageStorage, *, bcrypt_rounds: int
+    conn: Connection,
+    storage: ImageStorage,
+    *,
+    bcrypt_rounds: int,
+    analyser: ImageAnalyser | None = None,
 ) -> DemoSeedResult:
     """Once per database: does nothing if the demo admin ever existed (even if since deleted,
-    so a deleted demo account is not resurrected and cannot collide with its old neighbours)."""
+    so a deleted demo account is not resurrected and cannot collide with its old neighbours).
+
+    Logos go through `analyser` (the app's, in process or the image service), as uploads do.
+    """
     if await accounts_service.email_ever_used(conn, DEMO_ADMIN_EMAIL):
         return DemoSeedResult(created=False, users=0, companies=0)
     written: list[str] = []
     try:
-        await _seed(conn, storage, bcrypt_rounds, written)
+        await _seed(conn, storage, analyser or InProcessImageAnalyser(), bcrypt_rounds, written)
     except BaseException:
         # The transaction rolls back; the logos already stored must not outlive it.
         for name in written:
@@ -56,7 +63,11 @@ async def seed_demo_data(
 
 
 async def _seed(
-    conn: Connection, storage: ImageStorage, bcrypt_rounds: int, written: list[str]
+    conn: Connection,
+    storage: ImageStorage,
+    analyser: ImageAnalyser,
+    bcrypt_rounds: int,
+    written: list[str],
 ) -> None:
     # Pre-compute the hashes concurrently: 17 bcrypt rounds in sequence take seconds.
     admin_hash, user_hash = await asyncio.gather(
@@ -82,7 +93,7 @@ async def _seed(
         commune = await catalog_service.find_commune_by_name(conn, company.commune)
         if product is None or commune is None:
             raise LookupError(f"demo company {company.name!r}: unknown product or commune")
-        image = await asyncio.to_thread(process_image, generate_logo(company.name))
+        image = await analyser.analyse(generate_logo(company.name))
         image_key = new_image_key()
         for name, data in (
             (f"{image_key}.webp", image.full),

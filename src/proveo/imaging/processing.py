@@ -1,55 +1,202 @@
-"""Decode, normalise and re-encode images. Pure CPU work: callers run it in a worker thread."""
+"""The one image pipeline: judge the bytes by decoding, bound the cost, re-encode, score.
+
+`analyse_image` is pure CPU work: the in-process analyser and the image service both run it
+through `Pipeline`, in worker threads, a bounded number at a time.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import io
-from dataclasses import dataclass
+import os
+import struct
+import warnings
+import zlib
 
 from PIL import Image, ImageOps
 
-ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
+from proveo.imaging.errors import ImageTooLarge, UnsupportedImage
+from proveo.imaging.nsfw import nsfw_score
+from proveo.imaging.schemas import AnalysedImage
+
+MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 FULL_SIDE = 800
 THUMB_SIDE = 256
+# Only these decoders ever see uploaded bytes: GIF, BMP, TIFF, SVG (not a Pillow format at all)
+# and the dozens of other formats Pillow reads are refused before any of their parsers run.
+DECODERS = ("JPEG", "PNG", "WEBP")
+# Pillow opens a JPEG carrying an MPF index (Ultra HDR gain maps, some phone photos) as MPO.
+ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP"})
+TOO_MANY_BYTES = f"The image exceeds {MAX_BYTES // (1024 * 1024)} MB"
+TOO_MANY_PIXELS = f"The image exceeds {MAX_PIXELS // 1_000_000} megapixels"
+NOT_AN_IMAGE = "The file is not a JPEG, PNG or WebP image we can decode"
+TRAILING_BYTES = "The file has data after the end of the image"
+
+# Pillow checks the size a header declares before it decodes anything: above MAX_PIXELS it
+# warns, above twice that it raises. The warning is a refusal too, in every process.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+# Damaged metadata (EXIF, an MPF index, APNG control chunks): Pillow skips it with a warning
+# and the pixels still make an image, whose metadata is dropped anyway. pyproject.toml tells
+# pytest the same.
+warnings.filterwarnings(
+    "ignore", category=UserWarning, module=r"PIL\.(TiffImagePlugin|JpegImagePlugin|PngImagePlugin)$"
+)
+
+# What Pillow raises for bytes it cannot make sense of, header to last pixel (found by fuzzing
+# JPEG, PNG and WebP files: tests/imaging/test_processing.py keeps such a corpus).
+_UNDECODABLE = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
+_ORIENTATION_TAG = 0x0112
+# EXIF orientation -> the transposition that shows the image upright (as ImageOps.exif_transpose).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
+_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+_AVERAGEABLE_MODES = frozenset({"RGB", "RGBA", "L", "LA"})
 
 
-class ImageRejected(ValueError):
-    """The bytes are not an image we accept (by content, never by name or declared type)."""
+def analyse_image(data: bytes) -> AnalysedImage:
+    """Validate, normalise and re-encode an upload, and score it for NSFW content.
 
-
-@dataclass(frozen=True)
-class ProcessedImage:
-    full: bytes
-    thumbnail: bytes
-    width: int
-    height: int
-
-
-def process_image(data: bytes) -> ProcessedImage:
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in ACCEPTED_FORMATS:
-                raise ImageRejected(f"format {probe.format} is not accepted")
-            if probe.width * probe.height > MAX_PIXELS:
-                raise ImageRejected("image exceeds 40 megapixels")
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            upright = ImageOps.exif_transpose(image)
-    except (OSError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise ImageRejected("the file could not be decoded as an image") from exc
-    mode = "RGBA" if upright.mode in {"RGBA", "LA", "P"} else "RGB"
-    # A fresh image from pixel data only: no EXIF, ICC, XMP or text chunks survive.
-    clean = Image.new(mode, upright.size)
-    clean.paste(upright.convert(mode))
-    full = clean.copy()
+    Raises ImageTooLarge (over 5 MB or 40 megapixels, checked before any pixel is decoded) or
+    UnsupportedImage (anything that is not a complete JPEG, PNG or WebP).
+    """
+    upright = _decode_upright(data)
+    full = upright.copy()
     full.thumbnail((FULL_SIDE, FULL_SIDE), Image.Resampling.LANCZOS)
-    thumb = ImageOps.fit(clean, (THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
-    return ProcessedImage(
-        full=_webp(full), thumbnail=_webp(thumb), width=full.width, height=full.height
+    # From the 800 px rendition when it is big enough: a third of the work, the same result.
+    source = full if min(full.size) >= THUMB_SIDE else upright
+    thumbnail = ImageOps.fit(source, (THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+    return AnalysedImage(
+        full=_webp(full),
+        thumbnail=_webp(thumbnail),
+        width=full.width,
+        height=full.height,
+        # The full rendition holds all the model can use: it looks at 224x224.
+        nsfw_score=nsfw_score(full),
     )
+
+
+def _decode_upright(data: bytes) -> Image.Image:
+    if len(data) > MAX_BYTES:
+        raise ImageTooLarge(TOO_MANY_BYTES)
+    try:
+        image = Image.open(io.BytesIO(data), formats=DECODERS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooLarge(TOO_MANY_PIXELS) from exc
+    except _UNDECODABLE as exc:
+        raise UnsupportedImage(NOT_AN_IMAGE) from exc
+    with image:
+        if image.format not in ACCEPTED_FORMATS:
+            raise UnsupportedImage(NOT_AN_IMAGE)
+        if image.width * image.height > MAX_PIXELS:
+            raise ImageTooLarge(TOO_MANY_PIXELS)
+        _refuse_trailing_bytes(data, image.format)
+        try:
+            return _normalise(image)
+        except _UNDECODABLE as exc:
+            raise UnsupportedImage(NOT_AN_IMAGE) from exc
+
+
+def _normalise(image: Image.Image) -> Image.Image:
+    """The first frame, upright, in RGB or RGBA, reduced to what the renditions need."""
+    if image.format in {"JPEG", "MPO"}:
+        # libjpeg decodes straight to 1/2, 1/4 or 1/8 scale, filtering as it goes: a fraction
+        # of the memory and time, down to no less than the renditions' sides.
+        factor = _reduction(image.size, gap=1)
+        image.draft(None, (image.width // factor, image.height // factor))
+    image.load()
+    orientation = _orientation(image)
+    # reduce() averages samples: palette indexes, 1-bit and 16-bit data must be RGB(A) first.
+    if image.mode not in _AVERAGEABLE_MODES:
+        image = _rgb(image)
+    factor = _reduction(image.size)
+    clean = _rgb(image.reduce(factor) if factor > 1 else image)
+    transpose = _UPRIGHT.get(orientation)
+    if transpose is not None:
+        clean = clean.transpose(transpose)
+    # Every copy above carried the source's info (EXIF, ICC profile, XMP, text chunks).
+    clean.info = {}
+    return clean
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        value = image.getexif().get(_ORIENTATION_TAG, 1)
+    except _UNDECODABLE:
+        # Damaged metadata is dropped anyway; the pixels still make an image.
+        return 1
+    return value if isinstance(value, int) else 1
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    """A new RGB or RGBA image (RGBA when the source has any transparency)."""
+    if image.mode in _SIXTEEN_BIT_MODES:
+        # Pillow clips 16-bit samples on convert(): scale them down to 8 bits instead.
+        image = image.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    has_alpha = image.mode in _ALPHA_MODES or "transparency" in image.info
+    return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def _reduction(size: tuple[int, int], gap: int = 2) -> int:
+    """The integer factor that still leaves `gap` times the renditions' sides. A box reduce
+    with a gap of 2 (as Pillow's reducing_gap) lets the final LANCZOS keep full quality."""
+    longest, shortest = max(size), min(size)
+    return max(1, min(longest // (gap * FULL_SIDE), shortest // (gap * THUMB_SIDE)))
+
+
+def _refuse_trailing_bytes(data: bytes, image_format: str | None) -> None:
+    """PNG and WebP state exactly where they end: bytes past that are another file riding along
+    (a polyglot) or a damaged upload. JPEG is not checked: phones append Motion Photo videos and
+    vendor trailers after the image. Either way only decoded pixels are re-encoded and stored."""
+    if image_format == "PNG":
+        end = _png_end(data)
+    elif image_format == "WEBP":
+        declared = int.from_bytes(data[4:8], "little")
+        end = 8 + declared + (declared & 1)
+    else:
+        return
+    if end != len(data):
+        raise UnsupportedImage(TRAILING_BYTES if end < len(data) else NOT_AN_IMAGE)
+
+
+def _png_end(data: bytes) -> int:
+    """The offset after the IEND chunk, walking chunk headers only; len(data) + 1 if none."""
+    position = 8
+    while position + 12 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        kind = data[position + 4 : position + 8]
+        position += 12 + length
+        if kind == b"IEND":
+            return position
+    return len(data) + 1
 
 
 def _webp(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="WEBP", quality=82, method=4)
     return out.getvalue()
+
+
+class Pipeline:
+    """`analyse_image` off the event loop, at most `workers` images at once.
+
+    Decoding a 40 megapixel PNG holds about 160 MB: the bound keeps a burst of uploads from
+    multiplying that, and extra uploads wait their turn instead of thrashing two cores.
+    """
+
+    def __init__(self, workers: int = 0) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._slots = asyncio.Semaphore(self.workers)
+
+    async def analyse(self, data: bytes) -> AnalysedImage:
+        async with self._slots:
+            return await asyncio.to_thread(analyse_image, data)
