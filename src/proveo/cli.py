@@ -148,15 +148,20 @@ class SeedResult:
 async def _seed(settings: Settings, *, demo: bool) -> SeedResult:
     from proveo.catalog import service as catalog_service
     from proveo.demo.seed import seed_demo_data
+    from proveo.imaging.client import build_image_analyser
     from proveo.integrations.storage import build_storage
 
     async def seed(conn: Connection) -> SeedResult:
         products, communes = await catalog_service.seed_catalog(conn)
         demo_result = None
         if demo:
-            demo_result = await seed_demo_data(
-                conn, build_storage(settings), bcrypt_rounds=settings.bcrypt_rounds
-            )
+            analyser = build_image_analyser(settings)
+            try:
+                demo_result = await seed_demo_data(
+                    conn, build_storage(settings), analyser, bcrypt_rounds=settings.bcrypt_rounds
+                )
+            finally:
+                await analyser.close()
         return SeedResult(new_products=products, new_communes=communes, demo=demo_result)
 
     return await _in_transaction(settings, seed)

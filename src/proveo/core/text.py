@@ -44,6 +44,11 @@ def clean_line(value: str) -> str:
     cleaned (`blank`): only spaces, format characters such as U+200B, or blank letters.
     """
     kept = "".join(char for char in value if unicodedata.category(char) != "Cc")
+    _refuse_invisible_tricks(kept)
+    return _INVISIBLE_EDGES.sub("", kept)
+
+
+def _refuse_invisible_tricks(kept: str) -> None:
     if any(char in BIDI_CONTROLS for char in kept):
         raise PydanticCustomError(
             "invalid_characters",
@@ -52,7 +57,6 @@ def clean_line(value: str) -> str:
         )
     if all(_draws_nothing(char) for char in kept):
         raise PydanticCustomError("blank", "must not be blank")
-    return _INVISIBLE_EDGES.sub("", kept)
 
 
 def has_control_characters(value: str) -> bool:
@@ -61,3 +65,29 @@ def has_control_characters(value: str) -> bool:
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(clean_line)]
 """A name of 1..100 characters (people, products, communes)."""
+
+
+# Line separators other than "\n" that people paste in (CR LF, CR, NEL, U+2028, U+2029).
+_LINE_BREAKS = re.compile(r"\r\n|[\r\x85\u2028\u2029]")
+_LINE_END = re.compile(rf"{_EDGE}$")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def clean_text(value: str) -> str:
+    """`clean_line` for multi-line text (descriptions): line breaks are kept, as "\\n".
+
+    Lines lose control characters and trailing invisible characters (leading spaces may be
+    indentation), runs of blank lines become one, and the text's own edges are trimmed.
+    Bidirectional controls and blank text are refused as in `clean_line`.
+    """
+    unified = _LINE_BREAKS.sub("\n", value)
+    kept = "".join(c for c in unified if c == "\n" or unicodedata.category(c) != "Cc")
+    _refuse_invisible_tricks(kept)
+    lines = "\n".join(_LINE_END.sub("", line) for line in kept.split("\n"))
+    return _INVISIBLE_EDGES.sub("", _BLANK_LINES.sub("\n\n", lines))
+
+
+Description = Annotated[
+    str, StringConstraints(min_length=1, max_length=1000), AfterValidator(clean_text)
+]
+"""A description of 1..1000 characters, several lines allowed."""
