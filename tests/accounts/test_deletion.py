@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from uuid import UUID, uuid4
 
@@ -21,7 +20,7 @@ from proveo.core.db import Connection, Database
 from proveo.core.embedded_pg import EmbeddedPostgres
 from proveo.integrations.storage import ImageStorage, new_image_key
 from tests.factories import DEFAULT_PASSWORD, create_company, create_user, log_in
-from tests.fixtures.database import create_database
+from tests.fixtures.database import create_database, wait_until_a_query_waits_for_a_lock
 
 
 async def _give_company_with_image(conn: Connection, app: FastAPI, user_id: int) -> str:
@@ -247,21 +246,6 @@ async def own_database(pg_server: EmbeddedPostgres) -> AsyncIterator[Database]:
     await database.close()
 
 
-async def _wait_until_a_query_waits_for_a_lock(database: Database) -> None:
-    # Generous: on a loaded 2-core machine the racing request can take seconds to get there.
-    deadline = time.monotonic() + 30
-    async with database.transaction() as conn:
-        while time.monotonic() < deadline:
-            waiting = await conn.fetchval(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if waiting:
-                return
-            await asyncio.sleep(0.01)
-    raise AssertionError("the second deletion did not wait for the first one's lock")
-
-
 class TestAtLeastOneAdminRemainsUnderConcurrency:
     """Two admins deleting themselves or each other at once: the second waits, then is refused."""
 
@@ -311,7 +295,7 @@ class TestAtLeastOneAdminRemainsUnderConcurrency:
                 conn, self._as_session_user(first), self._actor(first)
             )
             racing = asyncio.create_task(http.delete("/api/v1/users/me", headers=session.headers))
-            await _wait_until_a_query_waits_for_a_lock(own_database)
+            await wait_until_a_query_waits_for_a_lock(own_database)
         response = await racing
         assert response.status_code == 409
         assert response.json()["code"] == "last_admin"
@@ -330,7 +314,7 @@ class TestAtLeastOneAdminRemainsUnderConcurrency:
             racing = asyncio.create_task(
                 http.delete(f"/api/v1/users/admin/users/{first.uuid}", headers=session.headers)
             )
-            await _wait_until_a_query_waits_for_a_lock(own_database)
+            await wait_until_a_query_waits_for_a_lock(own_database)
         response = await racing
         assert response.status_code == 409
         assert response.json()["code"] == "last_admin"

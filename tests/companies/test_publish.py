@@ -7,6 +7,7 @@ import pytest
 from fastapi import FastAPI
 
 from proveo.core.db import Connection
+from proveo.imaging.schemas import AnalysedImage
 from proveo.integrations.storage import ImageStorage
 from tests.companies.support import ScoredAnalyser, jpeg, png, publish
 from tests.factories import create_company, create_user, log_in
@@ -33,7 +34,10 @@ class TestPublishCompany:
         assert body["commune_name"] == "Santiago"
         assert body["product_name_es"] == "Construcción"
         assert body["owner_uuid"] == str(user.uuid)
-        assert (body["description_original_lang"], body["description_es_source"]) == ("es", "original")
+        assert (body["description_original_lang"], body["description_es_source"]) == (
+            "es",
+            "original",
+        )
         assert body["description_en_source"] == "human"
         assert body["image_pending_review"] is False
         logo = await client.get(body["image_url"])
@@ -194,7 +198,7 @@ class TestNothingHalfWritten:
         real = app.state.image_analyser
 
         class ConcurrentPublish(ScoredAnalyser):
-            async def analyse(self, data: bytes, *, request_id: str | None = None):  # type: ignore[no-untyped-def]
+            async def analyse(self, data: bytes, *, request_id: str | None = None) -> AnalysedImage:
                 image = await real.analyse(data, request_id=request_id)
                 await create_company(conn, user.id, name="Llegó primero")
                 return image
@@ -222,7 +226,7 @@ class TestNothingHalfWritten:
         real = app.state.image_analyser
 
         class CatalogueChange(ScoredAnalyser):
-            async def analyse(self, data: bytes, *, request_id: str | None = None):  # type: ignore[no-untyped-def]
+            async def analyse(self, data: bytes, *, request_id: str | None = None) -> AnalysedImage:
                 image = await real.analyse(data, request_id=request_id)
                 await conn.execute("DELETE FROM proveo.product WHERE uuid = $1", product)
                 return image

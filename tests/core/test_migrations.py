@@ -34,9 +34,9 @@ async def _company_rules(dsn: str) -> set[str]:
             WHERE conname LIKE 'ck_company_description_%'
             UNION ALL
             SELECT indexname FROM pg_indexes
-            WHERE schemaname = 'proveo' AND indexname IN
-                ('ix_company_pending_translation', 'ix_company_created', 'ix_image_moderation_company')
-            """
+            WHERE schemaname = 'proveo' AND indexname = ANY($1::text[])
+            """,
+            [name for name in COMPANY_RULES if name.startswith("ix_")],
         )
         return {row["name"] for row in rows}
     finally:
@@ -72,7 +72,7 @@ class TestMigrations:
         await asyncio.to_thread(migrations.upgrade, dsn)
         assert await _tables(dsn) == EXPECTED_TABLES
 
-        assert COMPANY_RULES <= await _company_rules(dsn)
+        assert await _company_rules(dsn) >= COMPANY_RULES
 
         # One step back removes only what the newest revision added.
         await asyncio.to_thread(migrations.downgrade, dsn, "-1")

@@ -46,9 +46,12 @@ WHERE $1::text IS NULL
 SELECT_COMPANIES_PAGE = (
     _COMPANY + _ADMIN_FILTER + "ORDER BY c.created_at DESC, c.id DESC\nLIMIT $2 OFFSET $3\n"
 )
-COUNT_COMPANIES = """
+COUNT_COMPANIES = (
+    """
 SELECT count(*) FROM proveo.company c JOIN proveo.user_account u ON u.id = c.user_id
-""" + _ADMIN_FILTER
+"""
+    + _ADMIN_FILTER
+)
 
 SELECT_LIVE_COMPANY_EXISTS_FOR_USER = """
 SELECT EXISTS (SELECT 1 FROM proveo.company WHERE user_id = $1 AND deleted_at IS NULL)

@@ -31,6 +31,8 @@ NOT_FOUND = (404, "No such company, or it was deleted (`company_not_found`)")
 NO_COMPANY = (404, "You have no company (`company_not_found`)")
 EMAIL_NOT_VERIFIED = (403, "The email address is not verified yet (`email_not_verified`)")
 IMAGE_ERRORS = (
+    (400, "A malformed multipart form (`malformed_form`), or text that cannot be stored "
+          "(`invalid_characters`)"),
     (413, "The body or the image is too large (`payload_too_large`, `image_too_large`: "
           "over 5 MB or 40 megapixels)"),
     (415, "The file is not a JPEG, PNG or WebP image, judged by its content "
@@ -138,7 +140,9 @@ async def list_companies(
     conn: Conn,
     response: Response,
     page: Page,
-    q: Annotated[str | None, Query(max_length=100, description="Part of the name or an email")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Part of the name or an email")
+    ] = None,
 ) -> list[CompanyPrivate]:
     companies, total = await service.list_companies(
         conn, q=q or None, limit=page.limit, offset=page.offset

@@ -30,7 +30,9 @@ def normalise_phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-Address = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(clean_line)]
+Address = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(clean_line)
+]
 Phone = Annotated[
     str,
     StringConstraints(min_length=1, max_length=40),

@@ -486,7 +486,8 @@ async def publish_company_in(
     await accounts_service.lock_live_account(conn, owner_id)
     await _refuse_second_company(conn, owner_id)
     product_uuid, commune_uuid = await _resolve_catalog(conn, data)
-    assert product_uuid is not None and commune_uuid is not None
+    assert product_uuid is not None  # _check_references required one
+    assert commune_uuid is not None
     logo = image.key if image is not None and not image.held else None
     values = _values(
         data, descriptions, product_uuid=product_uuid, commune_uuid=commune_uuid, image_key=logo
@@ -560,14 +561,18 @@ async def _update(
         if current is None:
             raise CompanyNotFound()
         await _resolve_catalog(conn, patch)
-    _, need = edited_descriptions(Descriptions.of(current), patch.description_es, patch.description_en)
+    _, need = edited_descriptions(
+        Descriptions.of(current), patch.description_es, patch.description_en
+    )
     translated = await translate(tools.translator, need)
     stored = None
     if image is not None:
         stored = await store_image(tools.analyser, tools.storage, image, request_id=request_id)
     try:
         async with tools.database.transaction() as conn:
-            record, replaced = await _write_update(conn, find, patch, stored, need, translated, actor)
+            record, replaced = await _write_update(
+                conn, find, patch, stored, need, translated, actor
+            )
     except BaseException:
         if stored is not None:
             await _discard(tools.storage, stored.object_names)
@@ -664,9 +669,7 @@ async def update_company_as_admin(
             return await repository.select_live_company_by_uuid_locked(conn, company_uuid)
         return await repository.select_live_company_by_uuid(conn, company_uuid)
 
-    return await _update(
-        tools, find, patch, image, request_id=actor.request_id, actor=actor
-    )
+    return await _update(tools, find, patch, image, request_id=actor.request_id, actor=actor)
 
 
 # --- Deleting ----------------------------------------------------------------------------
@@ -737,9 +740,10 @@ async def _decide(
         objects = image_object_names(company.image_key)
     else:
         objects = image_object_names(held.image_key)
+    verb = "approve" if status is ModerationStatus.APPROVED else "reject"
     await admin_service.record_admin_action(
-        conn, actor, action=f"moderation.{'approve' if status is ModerationStatus.APPROVED else 'reject'}",
-        target_type="image_moderation", target_uuid=held.uuid,
+        conn, actor, action=f"moderation.{verb}", target_type="image_moderation",
+        target_uuid=held.uuid,
         before={**before, "company_uuid": str(company.uuid), "nsfw_score": held.nsfw_score},
         after=after,
     )  # fmt: skip

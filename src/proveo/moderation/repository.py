@@ -50,7 +50,9 @@ async def insert_held_image(
     await conn.execute(INSERT_HELD_IMAGE, company_id, image_key, nsfw_score)
 
 
-async def update_pending_images_of_company_withdrawn(conn: Connection, company_id: int) -> list[str]:
+async def update_pending_images_of_company_withdrawn(
+    conn: Connection, company_id: int
+) -> list[str]:
     rows = await conn.fetch(UPDATE_PENDING_IMAGES_OF_COMPANY_WITHDRAWN, company_id)
     return [row["image_key"] for row in rows]
 
