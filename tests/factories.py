@@ -12,8 +12,11 @@ import httpx
 
 from proveo.accounts import repository as accounts_repository
 from proveo.accounts.schemas import Role, UserRecord
+from proveo.companies import service as companies_service
+from proveo.companies.schemas import CompanyCreate, CompanyRecord
 from proveo.core.db import Connection
 from proveo.core.security import hash_password_sync
+from proveo.integrations.storage import ImageStorage, new_image_key
 
 DEFAULT_PASSWORD = "Sup3r-secret"
 _FAST_ROUNDS = 4
@@ -39,6 +42,40 @@ async def create_user(
         email_verified=verified,
         lang=lang,
     )
+
+
+COMPANY_FIELDS: dict[str, object] = {
+    "name": "Servicios Ñandú",
+    "product_name": "Construcción",
+    "commune_name": "Santiago",
+    "address": "Calle 1",
+    "phone": "+56982314576",
+    "email": "contacto@nandu.cl",
+    "description_es": "Hola",
+    "description_en": "Hello",
+    "lang": "es",
+}
+
+
+async def create_company(
+    conn: Connection,
+    owner_id: int,
+    *,
+    storage: ImageStorage | None = None,
+    **overrides: object,
+) -> CompanyRecord:
+    """A company through the service's own write path. With `storage`, it gets a logo (two
+    small placeholder objects: what reads and deletions need, not a real image)."""
+    data = CompanyCreate.model_validate(COMPANY_FIELDS | overrides)
+    descriptions, _ = companies_service.new_descriptions(
+        data.description_es, data.description_en, data.lang
+    )
+    image = None
+    if storage is not None:
+        image = companies_service.StoredImage(key=new_image_key(), nsfw_score=0.0, held=False)
+        for name in image.object_names:
+            await storage.put(name, b"webp", "image/webp")
+    return await companies_service.publish_company_in(conn, owner_id, data, descriptions, image)
 
 
 @dataclass

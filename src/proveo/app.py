@@ -17,6 +17,7 @@ from proveo.accounts.router import router as accounts_router
 from proveo.admin.router import router as admin_router
 from proveo.apidocs.router import docs_routes
 from proveo.catalog.router import communes_router, products_router
+from proveo.companies.router import router as companies_router
 from proveo.config import DEVELOPMENT_SECRET_KEY, Settings
 from proveo.core.cache import Cache
 from proveo.core.csrf import CsrfMiddleware
@@ -43,6 +44,7 @@ from proveo.integrations.storage import ImageStorage, build_storage
 from proveo.integrations.translation import Translator, build_translator
 from proveo.jobs.registry import JobContext, JobRegistry, build_registry
 from proveo.jobs.scheduler import JobScheduler
+from proveo.moderation.router import router as moderation_router
 
 log = structlog.get_logger(__name__)
 
@@ -73,8 +75,12 @@ def api_router() -> APIRouter:
     api.include_router(health_router)
     api.include_router(accounts_router)
     api.include_router(admin_router)
+    api.include_router(moderation_router)
     api.include_router(products_router)
     api.include_router(communes_router)
+    # Last: `/companies/{company_uuid}` would take any `/companies/<word>` path included after
+    # it (tests/core/test_routes.py fails on a route shadowed that way).
+    api.include_router(companies_router)
     return api
 
 

@@ -196,9 +196,8 @@ async def _seed(settings: Settings, *, demo: bool) -> SeedResult:
             analyser = build_image_analyser(settings)
             try:
                 demo_result = await seed_demo_data(
-                    conn, storage, bcrypt_rounds=settings.bcrypt_rounds,
-                    analyser=analyser,
-                )  # fmt: skip
+                    conn, storage, analyser, bcrypt_rounds=settings.bcrypt_rounds
+                )
             finally:
                 await analyser.close()
         return SeedResult(new_products=products, new_communes=communes, demo=demo_result)

@@ -97,7 +97,12 @@ class TestConcurrentAdminDeletions:
                 for client in clients:
                     await client.aclose()
             outcomes = sorted((r.status_code, r.json().get("code")) for r in responses)
-            assert outcomes == [(200, None), (409, "last_admin")]
+            # Under load one deletion may finish before the other request's session check: that
+            # admin is gone, so the loser's answer is 401 instead of 409. Never two 200s, never 5xx.
+            assert outcomes in (
+                [(200, None), (409, "last_admin")],
+                [(200, None), (401, "not_authenticated")],
+            )
             assert await _live_admins(own_database) == 1
 
     async def test_two_admins_leaving_at_once_get_one_200_and_one_last_admin(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -14,7 +14,9 @@ from proveo.accounts import repository as accounts_repository
 from proveo.accounts.schemas import Role, UserRecord
 from proveo.core.db import Connection
 from proveo.core.security import new_url_token, token_digest
-from tests.factories import DEFAULT_PASSWORD, LoggedIn, create_user, log_in
+from proveo.integrations.storage import new_image_key
+from tests.companies.support import form, jpeg
+from tests.factories import DEFAULT_PASSWORD, LoggedIn, create_company, create_user, log_in
 
 
 @dataclass
@@ -23,6 +25,8 @@ class World:
     other: UserRecord
     admin: UserRecord
     owner_reset_token: str
+    owner_company: UUID
+    held_image: UUID
 
 
 @pytest.fixture
@@ -34,11 +38,20 @@ async def world(conn: Connection) -> World:
     )
     # A second admin, so that the admin may delete their own account (never the last one).
     await create_user(conn, role=Role.ADMIN)
+    company = await create_company(conn, owner.id)
+    held = await conn.fetchval(
+        "INSERT INTO proveo.image_moderation (company_id, image_key, nsfw_score) "
+        "VALUES ($1, $2, 0.5) RETURNING uuid",
+        company.id,
+        new_image_key(),
+    )
     return World(
         owner=owner,
         other=await create_user(conn),
         admin=await create_user(conn, role=Role.ADMIN),
         owner_reset_token=token,
+        owner_company=company.uuid,
+        held_image=held,
     )
 
 
@@ -83,7 +96,43 @@ ENDPOINTS: dict[str, Call] = {
         json={"name": f"Comuna {uuid4()}", "region": "Maule"},
         headers=_headers(s),
     ),
+    "POST /companies": lambda c, w, s: c.post(
+        "/api/v1/companies",
+        data=form(),
+        files={"image": ("logo.jpg", jpeg(), "image/jpeg")},
+        headers=_headers(s),
+    ),
+    "GET /companies/{owner}": lambda c, w, s: c.get(f"/api/v1/companies/{w.owner_company}"),
+    "GET /companies/user/my-company": lambda c, w, s: c.get("/api/v1/companies/user/my-company"),
+    "PATCH /companies/user/my-company": lambda c, w, s: c.patch(
+        "/api/v1/companies/user/my-company", data={"name": "Cambiado"}, headers=_headers(s)
+    ),
+    "DELETE /companies/user/my-company": lambda c, w, s: c.delete(
+        "/api/v1/companies/user/my-company", headers=_headers(s)
+    ),
+    "GET /companies/admin/all-companies": lambda c, w, s: c.get(
+        "/api/v1/companies/admin/all-companies"
+    ),
+    "PATCH /companies/admin/companies/{owner}": lambda c, w, s: c.patch(
+        f"/api/v1/companies/admin/companies/{w.owner_company}",
+        data={"name": "Cambiado"},
+        headers=_headers(s),
+    ),
+    "DELETE /companies/admin/companies/{owner}": lambda c, w, s: c.delete(
+        f"/api/v1/companies/admin/companies/{w.owner_company}", headers=_headers(s)
+    ),
+    "GET /admin/moderation": lambda c, w, s: c.get("/api/v1/admin/moderation"),
+    "POST /admin/moderation/{held}/approve": lambda c, w, s: c.post(
+        f"/api/v1/admin/moderation/{w.held_image}/approve", headers=_headers(s)
+    ),
+    "POST /admin/moderation/{held}/reject": lambda c, w, s: c.post(
+        f"/api/v1/admin/moderation/{w.held_image}/reject", headers=_headers(s)
+    ),
 }
+
+ADMIN_ONLY = {"anonymous": 401, "owner": 403, "other": 403, "admin": 200}
+# Owner-only: anyone else simply has no company of their own there (no IDOR: 404, never theirs).
+OWN_COMPANY = {"anonymous": 401, "owner": 200, "other": 404, "admin": 404}
 
 # Expected status per (endpoint, caller). "other" is a logged-in user who is not the owner.
 EXPECTED: dict[str, dict[str, int]] = {
@@ -114,6 +163,18 @@ EXPECTED: dict[str, dict[str, int]] = {
     "GET /health/database/details": {"anonymous": 401, "owner": 403, "other": 403, "admin": 200},
     "POST /products/": {"anonymous": 401, "owner": 403, "other": 403, "admin": 201},
     "POST /communes/": {"anonymous": 401, "owner": 403, "other": 403, "admin": 201},
+    # The owner already has one (409); the others publish theirs.
+    "POST /companies": {"anonymous": 401, "owner": 409, "other": 201, "admin": 201},
+    "GET /companies/{owner}": {"anonymous": 200, "owner": 200, "other": 200, "admin": 200},
+    "GET /companies/user/my-company": OWN_COMPANY,
+    "PATCH /companies/user/my-company": OWN_COMPANY,
+    "DELETE /companies/user/my-company": OWN_COMPANY,
+    "GET /companies/admin/all-companies": ADMIN_ONLY,
+    "PATCH /companies/admin/companies/{owner}": ADMIN_ONLY,
+    "DELETE /companies/admin/companies/{owner}": ADMIN_ONLY,
+    "GET /admin/moderation": ADMIN_ONLY,
+    "POST /admin/moderation/{held}/approve": ADMIN_ONLY,
+    "POST /admin/moderation/{held}/reject": ADMIN_ONLY,
 }
 
 
@@ -126,5 +187,5 @@ async def test_authorization_matrix(
     response = await ENDPOINTS[endpoint](client, world, session)
     expected = EXPECTED[endpoint][caller]
     assert response.status_code == expected, response.text
-    if expected >= 400:
+    if expected in (401, 403):
         assert response.json()["code"] in {"not_authenticated", "admin_required"}

@@ -20,31 +20,14 @@ from proveo.core.cache import Cache
 from proveo.core.db import Connection, Database
 from proveo.core.embedded_pg import EmbeddedPostgres
 from proveo.integrations.storage import ImageStorage, new_image_key
-from tests.factories import DEFAULT_PASSWORD, create_user, log_in
+from tests.factories import DEFAULT_PASSWORD, create_company, create_user, log_in
 from tests.fixtures.database import create_database
 
 
 async def _give_company_with_image(conn: Connection, app: FastAPI, user_id: int) -> str:
-    storage: ImageStorage = app.state.storage
-    key = new_image_key()
-    for name in companies_service.image_object_names(key):
-        await storage.put(name, b"webp", "image/webp")
-    product = await conn.fetchval("SELECT uuid FROM proveo.product ORDER BY id LIMIT 1")
-    commune = await conn.fetchval("SELECT uuid FROM proveo.commune ORDER BY id LIMIT 1")
-    await companies_service.create_bilingual_company(
-        conn,
-        owner_id=user_id,
-        product_uuid=product,
-        commune_uuid=commune,
-        name="Servicios Ñandú",
-        description_es="Hola",
-        description_en="Hello",
-        address="Calle 1",
-        phone="+56912345678",
-        email="contacto@nandu.cl",
-        image_key=key,
-    )
-    return key
+    company = await create_company(conn, user_id, storage=app.state.storage)
+    assert company.image_key is not None
+    return company.image_key
 
 
 class TestDeleteOwnAccount:
@@ -119,7 +102,7 @@ class TestDeleteOwnAccount:
         status = await conn.fetchval(
             "SELECT status FROM proveo.image_moderation WHERE image_key = $1", pending_key
         )
-        assert status == "rejected"
+        assert status == "withdrawn"
 
 
 class TestAdminDeletesUser:

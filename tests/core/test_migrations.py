@@ -24,6 +24,35 @@ EXPECTED_TABLES = {
 }
 
 
+async def _company_rules(dsn: str) -> set[str]:
+    """The constraints and indexes the company publishing revision adds."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            """
+            SELECT conname AS name FROM pg_constraint
+            WHERE conname LIKE 'ck_company_description_%'
+            UNION ALL
+            SELECT indexname FROM pg_indexes
+            WHERE schemaname = 'proveo' AND indexname = ANY($1::text[])
+            """,
+            [name for name in COMPANY_RULES if name.startswith("ix_")],
+        )
+        return {row["name"] for row in rows}
+    finally:
+        await conn.close()
+
+
+COMPANY_RULES = {
+    "ck_company_description_es_pending",
+    "ck_company_description_en_pending",
+    "ck_company_description_original",
+    "ix_company_pending_translation",
+    "ix_company_created",
+    "ix_image_moderation_company",
+}
+
+
 async def _tables(dsn: str) -> set[str]:
     conn = await asyncpg.connect(dsn)
     try:
@@ -43,7 +72,12 @@ class TestMigrations:
         await asyncio.to_thread(migrations.upgrade, dsn)
         assert await _tables(dsn) == EXPECTED_TABLES
 
+        assert await _company_rules(dsn) >= COMPANY_RULES
+
         # One step back removes only what the newest revision added.
+        await asyncio.to_thread(migrations.downgrade, dsn, "-1")
+        assert await _tables(dsn) == EXPECTED_TABLES
+        assert not COMPANY_RULES & await _company_rules(dsn)
         await asyncio.to_thread(migrations.downgrade, dsn, "-1")
         assert await _tables(dsn) == EXPECTED_TABLES - {"password_reset_token"}
 

@@ -21,7 +21,7 @@ WRITE_METHODS = {"post", "put", "patch", "delete"}
 RATE_LIMIT_EXEMPT = "/api/v1/health"
 # The dependencies through which a route reaches the database or needs an administrator.
 DATABASE_DEPENDENCIES = {"get_database", "_write_connection", "_read_connection"}
-ADMIN_DEPENDENCIES = {"admin_user"}
+ADMIN_DEPENDENCIES = {"admin_user", "admin_user_brief"}
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:

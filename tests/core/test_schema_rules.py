@@ -80,10 +80,35 @@ class TestCompanyConstraints:
     async def test_needs_at_least_one_description(self, conn: Connection) -> None:
         user_id = await _user(conn, "desc@proveo.test")
         company_id = await _company(conn, user_id)
-        with pytest.raises(asyncpg.CheckViolationError, match="ck_company_some_description"):
+        with pytest.raises(asyncpg.CheckViolationError, match="ck_company_"):
             async with conn.transaction():
                 await conn.execute(
-                    "UPDATE proveo.company SET description_es = NULL WHERE id = $1", company_id
+                    "UPDATE proveo.company SET description_es = NULL, "
+                    "description_es_source = 'pending' WHERE id = $1",
+                    company_id,
+                )
+
+    @pytest.mark.parametrize(
+        ("assignment", "constraint"),
+        [
+            # A pending description has no text; one with text is not pending.
+            ("description_en = 'Hello'", "ck_company_description_en_pending"),
+            ("description_es_source = 'pending'", "ck_company_description_es_pending"),
+            # Only the original language's description is the original.
+            ("description_original_lang = 'en'", "ck_company_description_original"),
+            ("description_es_source = 'human'", "ck_company_description_original"),
+        ],
+    )
+    async def test_provenance_is_consistent(
+        self, conn: Connection, assignment: str, constraint: str
+    ) -> None:
+        user_id = await _user(conn, "provenance@proveo.test")
+        company_id = await _company(conn, user_id)
+        with pytest.raises(asyncpg.CheckViolationError, match=constraint):
+            async with conn.transaction():
+                await conn.execute(
+                    f"UPDATE proveo.company SET {assignment} WHERE id = $1",  # noqa: S608
+                    company_id,
                 )
 
     async def test_phone_must_be_e164(self, conn: Connection) -> None:

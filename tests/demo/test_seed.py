@@ -4,6 +4,7 @@ from pathlib import Path
 
 from proveo.core.db import Connection
 from proveo.demo.seed import DEMO_ADMIN_EMAIL, seed_demo_data
+from proveo.imaging.client import InProcessImageAnalyser
 from proveo.integrations.storage import LocalImageStorage
 
 
@@ -13,13 +14,14 @@ class TestSeedDemoData:
     ) -> None:
         """Found in review: a deleted demo admin made the next start crash on testuser01."""
         storage = LocalImageStorage(tmp_path / "images")
-        first = await seed_demo_data(conn, storage, bcrypt_rounds=4)
+        analyser = InProcessImageAnalyser()
+        first = await seed_demo_data(conn, storage, analyser, bcrypt_rounds=4)
         assert (first.created, first.users, first.companies) == (True, 17, 16)
         assert len(await storage.list_names()) == 32
 
         await conn.execute(
             "UPDATE proveo.user_account SET deleted_at = now() WHERE email = $1", DEMO_ADMIN_EMAIL
         )
-        again = await seed_demo_data(conn, storage, bcrypt_rounds=4)
+        again = await seed_demo_data(conn, storage, analyser, bcrypt_rounds=4)
         assert again.created is False
         assert len(await storage.list_names()) == 32

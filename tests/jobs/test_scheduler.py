@@ -252,11 +252,15 @@ class TestRegistry:
             "purge-expired-sessions", "purge-expired-tokens", "purge-unverified-accounts",
         ]  # fmt: skip
 
+        assert [job.name for job in registry.python_jobs] == [
+            "retry-translations", "clean-up-orphan-images",
+        ]  # fmt: skip
+
         async def work(_: JobContext) -> None:
             return None
 
-        job = registry.register_python_job("retry-translations", 300, work)
-        assert registry.python_jobs == [job]
+        job = registry.register_python_job("another-job", 300, work)
+        assert registry.python_jobs[-1] == job
 
     @pytest.mark.parametrize(
         ("job", "complaint"),

@@ -77,5 +77,16 @@ async def admin_user(user: CurrentUser) -> SessionUser:
     return service.require_admin(user)
 
 
+async def verified_user_brief(user: CurrentUserBrief) -> SessionUser:
+    return service.require_verified(user)
+
+
+async def admin_user_brief(user: CurrentUserBrief) -> SessionUser:
+    return service.require_admin(user)
+
+
 VerifiedUser = Annotated[SessionUser, Depends(verified_user)]
 AdminUser = Annotated[SessionUser, Depends(admin_user)]
+# For routes that process uploads: no pooled connection is held while the image is analysed.
+VerifiedUserBrief = Annotated[SessionUser, Depends(verified_user_brief)]
+AdminUserBrief = Annotated[SessionUser, Depends(admin_user_brief)]

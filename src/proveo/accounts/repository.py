@@ -76,6 +76,11 @@ ORDER BY id
 FOR NO KEY UPDATE
 """
 
+# Serialises what must not overlap for one account: publishing a company, deleting the account.
+SELECT_LIVE_USER_LOCKED = """
+SELECT id FROM proveo.user_account WHERE id = $1 AND deleted_at IS NULL FOR UPDATE
+"""
+
 UPDATE_USER_LANG = "UPDATE proveo.user_account SET lang = $2 WHERE id = $1"
 
 UPDATE_USER_VERIFIED = "UPDATE proveo.user_account SET email_verified = true WHERE id = $1"
@@ -235,6 +240,10 @@ async def update_user_password_if_current(
 async def lock_live_admins(conn: Connection) -> list[int]:
     """The ids of the live admins, each row locked until the transaction ends."""
     return [row["id"] for row in await conn.fetch(LOCK_LIVE_ADMINS)]
+
+
+async def select_live_user_locked(conn: Connection, user_id: int) -> bool:
+    return await conn.fetchval(SELECT_LIVE_USER_LOCKED, user_id) is not None
 
 
 async def update_user_lang(conn: Connection, user_id: int, lang: str) -> None:

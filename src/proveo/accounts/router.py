@@ -26,7 +26,7 @@ from proveo.accounts.schemas import (
 from proveo.admin.deps import Actor, UserActor
 from proveo.core.clients import limit_subject, storable_ip
 from proveo.core.csrf import CSRF_COOKIE, SESSION_COOKIE
-from proveo.core.deps import AppDatabase, AppSettings, Conn, Page
+from proveo.core.deps import AppDatabase, AppSettings, Conn, Page, delete_after_commit
 from proveo.core.openapi import ADMIN_REQUIRED, HASHING_BUSY, error_responses
 from proveo.core.ratelimit import RateLimiter, enforce
 from proveo.core.security import csrf_token_for
@@ -69,8 +69,7 @@ def _send_after_commit(request: Request, tasks: BackgroundTasks, message: EmailM
 
 def _delete_after_commit(request: Request, tasks: BackgroundTasks, names: list[str]) -> None:
     storage: ImageStorage = request.app.state.storage
-    for name in names:
-        tasks.add_task(storage.delete, name)
+    delete_after_commit(tasks, storage, names)
 
 
 @router.post(

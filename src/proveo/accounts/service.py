@@ -408,6 +408,16 @@ async def log_out(conn: Connection, session_id: UUID) -> None:
     await repository.update_session_revoked(conn, session_id)
 
 
+async def lock_live_account(conn: Connection, user_id: int) -> None:
+    """Hold the account's row until the transaction ends; refuse an account deleted meanwhile.
+
+    Deletion takes the same row lock, so whatever runs under this lock (publishing a company)
+    either completes before the deletion, which then retires it too, or finds the account gone.
+    """
+    if not await repository.select_live_user_locked(conn, user_id):
+        raise NotAuthenticated("Your session has ended, log in again")
+
+
 def require_verified(user: SessionUser) -> SessionUser:
     if not user.email_verified:
         raise EmailNotVerified()

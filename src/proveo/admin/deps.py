@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from proveo.accounts.deps import AdminUser, CurrentUser
+from proveo.accounts.deps import AdminUser, AdminUserBrief, CurrentUser
 from proveo.accounts.schemas import SessionUser
 from proveo.admin.service import AdminActor
 from proveo.core.clients import storable_ip
@@ -29,5 +29,11 @@ async def user_actor(request: Request, user: CurrentUser) -> AdminActor:
     return _actor(request, user)
 
 
+async def admin_actor_brief(request: Request, admin: AdminUserBrief) -> AdminActor:
+    """The admin, checked in a short transaction of its own (see `current_user_brief`)."""
+    return _actor(request, admin)
+
+
 Actor = Annotated[AdminActor, Depends(admin_actor)]
+ActorBrief = Annotated[AdminActor, Depends(admin_actor_brief)]
 UserActor = Annotated[AdminActor, Depends(user_actor)]

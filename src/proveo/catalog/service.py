@@ -101,6 +101,14 @@ async def find_commune_by_name(conn: Connection, name: str) -> CommunePublic | N
     return await repository.select_commune_by_name(conn, name)
 
 
+async def find_product(conn: Connection, product_uuid: UUID) -> ProductPublic | None:
+    return await repository.select_product_by_uuid(conn, product_uuid)
+
+
+async def find_commune(conn: Connection, commune_uuid: UUID) -> CommunePublic | None:
+    return await repository.select_commune_by_uuid(conn, commune_uuid)
+
+
 # --- Admin changes (each audit-logged in the same transaction) -------------------------------
 
 

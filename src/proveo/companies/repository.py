@@ -1,81 +1,277 @@
-"""SQL for companies. The only module that queries the company table."""
+"""SQL for companies. The only module that writes the company table."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
+from proveo.companies.schemas import CompanyRecord, DescriptionSource, Lang
 from proveo.core.db import Connection
 
+_COMPANY = """
+SELECT c.id, c.uuid, c.user_id, u.uuid AS owner_uuid, c.name,
+       c.description_es, c.description_en, c.description_original_lang,
+       c.description_es_source, c.description_en_source,
+       c.address, c.phone, c.email, c.image_key,
+       p.uuid AS product_uuid, p.name_es AS product_name_es, p.name_en AS product_name_en,
+       co.uuid AS commune_uuid, co.name AS commune_name, co.region AS commune_region,
+       EXISTS (
+           SELECT 1 FROM proveo.image_moderation m
+           WHERE m.company_id = c.id AND m.status = 'pending'
+       ) AS image_pending_review,
+       c.created_at, c.updated_at, c.deleted_at
+FROM proveo.company c
+JOIN proveo.user_account u ON u.id = c.user_id
+JOIN proveo.product p ON p.id = c.product_id
+JOIN proveo.commune co ON co.id = c.commune_id
+"""
+
+SELECT_LIVE_COMPANY_BY_UUID = _COMPANY + "WHERE c.uuid = $1 AND c.deleted_at IS NULL\n"
+SELECT_COMPANY_BY_UUID = _COMPANY + "WHERE c.uuid = $1\n"
+SELECT_COMPANY_BY_ID = _COMPANY + "WHERE c.id = $1\n"
+SELECT_LIVE_COMPANY_OF_USER = _COMPANY + "WHERE c.user_id = $1 AND c.deleted_at IS NULL\n"
+# The row lock serialises every write to one company (owner edits, admin edits, moderation).
+_LOCKED = "FOR UPDATE OF c\n"
+SELECT_LIVE_COMPANY_BY_UUID_LOCKED = SELECT_LIVE_COMPANY_BY_UUID + _LOCKED
+SELECT_LIVE_COMPANY_BY_ID_LOCKED = _COMPANY + "WHERE c.id = $1 AND c.deleted_at IS NULL\n" + _LOCKED
+SELECT_LIVE_COMPANY_OF_USER_LOCKED = SELECT_LIVE_COMPANY_OF_USER + _LOCKED
+
+# `q` matches the name (without accents or case), the company's email or its owner's.
+_ADMIN_FILTER = """
+WHERE $1::text IS NULL
+   OR strpos(proveo.fold(c.name), proveo.fold($1)) > 0
+   OR strpos(lower(c.email), lower($1)) > 0
+   OR strpos(lower(u.email), lower($1)) > 0
+"""
+SELECT_COMPANIES_PAGE = (
+    _COMPANY + _ADMIN_FILTER + "ORDER BY c.created_at DESC, c.id DESC\nLIMIT $2 OFFSET $3\n"
+)
+COUNT_COMPANIES = (
+    """
+SELECT count(*) FROM proveo.company c JOIN proveo.user_account u ON u.id = c.user_id
+"""
+    + _ADMIN_FILTER
+)
+
+SELECT_LIVE_COMPANY_EXISTS_FOR_USER = """
+SELECT EXISTS (SELECT 1 FROM proveo.company WHERE user_id = $1 AND deleted_at IS NULL)
+"""
+
+# NULL when the product or commune is gone (deleted since the request named it).
 INSERT_COMPANY = """
 INSERT INTO proveo.company (
     user_id, product_id, commune_id, name, description_es, description_en,
     description_original_lang, description_es_source, description_en_source,
     address, phone, email, image_key
 )
-SELECT $1, p.id, c.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
-FROM proveo.product p, proveo.commune c
-WHERE p.uuid = $2 AND c.uuid = $3
-RETURNING uuid
+SELECT $1, p.id, co.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+FROM proveo.product p, proveo.commune co
+WHERE p.uuid = $2 AND co.uuid = $3
+RETURNING id
+"""
+
+UPDATE_COMPANY = """
+UPDATE proveo.company AS c SET
+    name = $2, description_es = $3, description_en = $4, description_original_lang = $5,
+    description_es_source = $6, description_en_source = $7, address = $8, phone = $9,
+    email = $10, image_key = $11, product_id = p.id, commune_id = co.id
+FROM proveo.product p, proveo.commune co
+WHERE c.id = $1 AND p.uuid = $12 AND co.uuid = $13
+RETURNING c.id
+"""
+
+UPDATE_COMPANY_IMAGE_KEY = "UPDATE proveo.company SET image_key = $2 WHERE id = $1"
+
+# The logo goes with the company (its objects are deleted after commit); the row keeps the
+# rest for the admin list and the audit trail.
+UPDATE_COMPANY_SOFT_DELETED = """
+UPDATE proveo.company AS c SET deleted_at = now(), image_key = NULL
+FROM (SELECT id, image_key FROM proveo.company WHERE id = $1 FOR UPDATE) AS before
+WHERE c.id = before.id AND c.deleted_at IS NULL
+RETURNING before.image_key
+"""
+
+SELECT_LIVE_COMPANY_ID_OF_USER_LOCKED = """
+SELECT id FROM proveo.company WHERE user_id = $1 AND deleted_at IS NULL FOR UPDATE
+"""
+
+SELECT_PENDING_TRANSLATIONS = """
+SELECT id, description_original_lang,
+       CASE description_original_lang WHEN 'es' THEN description_es ELSE description_en END
+           AS original_text
+FROM proveo.company
+WHERE deleted_at IS NULL
+  AND (description_es_source = 'pending' OR description_en_source = 'pending')
+ORDER BY id
+LIMIT $1
+"""
+
+# Only if the description is still pending and its original unchanged: an edit made while the
+# provider answered wins over the translation of the text it replaced.
+UPDATE_PENDING_TRANSLATION = """
+UPDATE proveo.company SET
+    description_es = CASE WHEN $2 = 'es' THEN $3 ELSE description_es END,
+    description_es_source = CASE WHEN $2 = 'es' THEN 'machine' ELSE description_es_source END,
+    description_en = CASE WHEN $2 = 'en' THEN $3 ELSE description_en END,
+    description_en_source = CASE WHEN $2 = 'en' THEN 'machine' ELSE description_en_source END
+WHERE id = $1 AND deleted_at IS NULL
+  AND CASE $2 WHEN 'es' THEN description_es_source ELSE description_en_source END = 'pending'
+  AND CASE $2 WHEN 'es' THEN description_en ELSE description_es END = $4
+RETURNING id
 """
 
 
-async def insert_company(
-    conn: Connection,
-    *,
-    user_id: int,
-    product_uuid: UUID,
-    commune_uuid: UUID,
-    name: str,
-    description_es: str | None,
-    description_en: str | None,
-    original_lang: str,
-    description_es_source: str,
-    description_en_source: str,
-    address: str,
-    phone: str,
-    email: str,
-    image_key: str | None,
-) -> UUID:
-    company_uuid: UUID | None = await conn.fetchval(
+@dataclass(frozen=True)
+class CompanyValues:
+    """Every column a company write sets (the service computes them)."""
+
+    name: str
+    description_es: str | None
+    description_en: str | None
+    original_lang: Lang
+    description_es_source: DescriptionSource
+    description_en_source: DescriptionSource
+    address: str
+    phone: str
+    email: str
+    image_key: str | None
+    product_uuid: UUID
+    commune_uuid: UUID
+
+
+@dataclass(frozen=True)
+class PendingTranslation:
+    company_id: int
+    original_lang: Lang
+    original_text: str
+
+
+def _record(row: object) -> CompanyRecord:
+    return CompanyRecord.model_validate(dict(row))  # type: ignore[call-overload]
+
+
+async def _fetch_record(conn: Connection, query: str, *args: object) -> CompanyRecord | None:
+    row = await conn.fetchrow(query, *args)
+    return _record(row) if row else None
+
+
+async def select_live_company_by_uuid(conn: Connection, company_uuid: UUID) -> CompanyRecord | None:
+    return await _fetch_record(conn, SELECT_LIVE_COMPANY_BY_UUID, company_uuid)
+
+
+async def select_company_by_uuid(conn: Connection, company_uuid: UUID) -> CompanyRecord | None:
+    """Deleted ones too (admins)."""
+    return await _fetch_record(conn, SELECT_COMPANY_BY_UUID, company_uuid)
+
+
+async def select_company_by_id(conn: Connection, company_id: int) -> CompanyRecord | None:
+    return await _fetch_record(conn, SELECT_COMPANY_BY_ID, company_id)
+
+
+async def select_live_company_of_user(
+    conn: Connection, user_id: int, *, lock: bool = False
+) -> CompanyRecord | None:
+    query = SELECT_LIVE_COMPANY_OF_USER_LOCKED if lock else SELECT_LIVE_COMPANY_OF_USER
+    return await _fetch_record(conn, query, user_id)
+
+
+async def select_live_company_by_uuid_locked(
+    conn: Connection, company_uuid: UUID
+) -> CompanyRecord | None:
+    return await _fetch_record(conn, SELECT_LIVE_COMPANY_BY_UUID_LOCKED, company_uuid)
+
+
+async def select_live_company_by_id_locked(
+    conn: Connection, company_id: int
+) -> CompanyRecord | None:
+    return await _fetch_record(conn, SELECT_LIVE_COMPANY_BY_ID_LOCKED, company_id)
+
+
+async def select_live_company_exists_for_user(conn: Connection, user_id: int) -> bool:
+    return bool(await conn.fetchval(SELECT_LIVE_COMPANY_EXISTS_FOR_USER, user_id))
+
+
+async def select_companies_page(
+    conn: Connection, *, q: str | None, limit: int, offset: int
+) -> tuple[list[CompanyRecord], int]:
+    rows = await conn.fetch(SELECT_COMPANIES_PAGE, q, limit, offset)
+    total: int = await conn.fetchval(COUNT_COMPANIES, q)
+    return [_record(row) for row in rows], total
+
+
+async def insert_company(conn: Connection, user_id: int, values: CompanyValues) -> int | None:
+    """The new company's id, or None when its product or commune no longer exists."""
+    company_id: int | None = await conn.fetchval(
         INSERT_COMPANY,
         user_id,
-        product_uuid,
-        commune_uuid,
-        name,
-        description_es,
-        description_en,
-        original_lang,
-        description_es_source,
-        description_en_source,
-        address,
-        phone,
-        email,
-        image_key,
+        values.product_uuid,
+        values.commune_uuid,
+        values.name,
+        values.description_es,
+        values.description_en,
+        values.original_lang,
+        values.description_es_source,
+        values.description_en_source,
+        values.address,
+        values.phone,
+        values.email,
+        values.image_key,
     )
-    if company_uuid is None:
-        raise LookupError("unknown product or commune")
-    return company_uuid
+    return company_id
 
 
-UPDATE_COMPANY_OF_USER_SOFT_DELETED = """
-UPDATE proveo.company SET deleted_at = now()
-WHERE user_id = $1 AND deleted_at IS NULL
-RETURNING id, image_key
-"""
+async def update_company(conn: Connection, company_id: int, values: CompanyValues) -> bool:
+    """False when the product or commune no longer exists (nothing is written)."""
+    updated = await conn.fetchval(
+        UPDATE_COMPANY,
+        company_id,
+        values.name,
+        values.description_es,
+        values.description_en,
+        values.original_lang,
+        values.description_es_source,
+        values.description_en_source,
+        values.address,
+        values.phone,
+        values.email,
+        values.image_key,
+        values.product_uuid,
+        values.commune_uuid,
+    )
+    return updated is not None
 
-# Images still waiting for an admin's decision go with the company: nobody will decide them.
-UPDATE_PENDING_IMAGES_OF_COMPANY_WITHDRAWN = """
-UPDATE proveo.image_moderation SET status = 'rejected', decided_at = now()
-WHERE company_id = $1 AND status = 'pending'
-RETURNING image_key
-"""
+
+async def update_company_image_key(conn: Connection, company_id: int, image_key: str) -> None:
+    await conn.execute(UPDATE_COMPANY_IMAGE_KEY, company_id, image_key)
 
 
-async def update_company_of_user_soft_deleted(conn: Connection, user_id: int) -> list[str]:
-    """Soft-delete the user's live company; returns the image keys it leaves behind."""
-    row = await conn.fetchrow(UPDATE_COMPANY_OF_USER_SOFT_DELETED, user_id)
-    if row is None:
-        return []
-    pending = await conn.fetch(UPDATE_PENDING_IMAGES_OF_COMPANY_WITHDRAWN, row["id"])
-    keys = [row["image_key"]] if row["image_key"] else []
-    return keys + [pending_row["image_key"] for pending_row in pending]
+async def update_company_soft_deleted(conn: Connection, company_id: int) -> str | None:
+    """Soft-delete a live company; returns the logo key it had."""
+    image_key: str | None = await conn.fetchval(UPDATE_COMPANY_SOFT_DELETED, company_id)
+    return image_key
+
+
+async def select_live_company_id_of_user_locked(conn: Connection, user_id: int) -> int | None:
+    company_id: int | None = await conn.fetchval(SELECT_LIVE_COMPANY_ID_OF_USER_LOCKED, user_id)
+    return company_id
+
+
+async def select_pending_translations(conn: Connection, limit: int) -> list[PendingTranslation]:
+    rows = await conn.fetch(SELECT_PENDING_TRANSLATIONS, limit)
+    return [
+        PendingTranslation(
+            company_id=row["id"],
+            original_lang=row["description_original_lang"],
+            original_text=row["original_text"],
+        )
+        for row in rows
+    ]
+
+
+async def update_pending_translation(
+    conn: Connection, company_id: int, *, target: Lang, text: str, original_text: str
+) -> bool:
+    updated = await conn.fetchval(
+        UPDATE_PENDING_TRANSLATION, company_id, target, text, original_text
+    )
+    return updated is not None

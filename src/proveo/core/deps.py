@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+import structlog
+from fastapi import BackgroundTasks, Depends, Query, Request
 
 from proveo.config import Settings
 from proveo.core.cache import Cache
 from proveo.core.db import Connection, Database
+from proveo.integrations.storage import ImageStorage
+
+log = structlog.get_logger(__name__)
 
 # Every dependency here is `async def`: FastAPI runs a `def` dependency in the thread pool, a
 # hop that costs more than these one-line lookups (tests/core/test_request_path.py keeps it so).
@@ -35,6 +39,11 @@ async def get_cache(request: Request) -> Cache:
     return cache
 
 
+async def get_storage(request: Request) -> ImageStorage:
+    storage: ImageStorage = request.app.state.storage
+    return storage
+
+
 async def _write_connection(request: Request) -> AsyncIterator[Connection]:
     async with _database(request).transaction() as conn:
         yield conn
@@ -56,6 +65,24 @@ ReadConn = Annotated[Connection, Depends(_read_connection, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 AppCache = Annotated[Cache, Depends(get_cache)]
 AppDatabase = Annotated[Database, Depends(get_database)]
+AppStorage = Annotated[ImageStorage, Depends(get_storage)]
+
+
+async def delete_objects(storage: ImageStorage, names: Iterable[str]) -> None:
+    """Best effort: an object left behind is an orphan that `proveo cleanup-images` removes,
+    never a reason to fail the request that already committed."""
+    for name in names:
+        try:
+            await storage.delete(name)
+        except Exception as exc:
+            log.warning("image_delete_failed", object_name=name, error_type=type(exc).__name__)
+
+
+def delete_after_commit(tasks: BackgroundTasks, storage: ImageStorage, names: list[str]) -> None:
+    """Delete objects once the response is sent, which is after the request's commit
+    (`Conn` commits before the response): a rolled-back request schedules nothing."""
+    if names:
+        tasks.add_task(delete_objects, storage, names)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 log = structlog.get_logger(__name__)
 
@@ -147,6 +148,12 @@ async def _handle_http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if _is_undecodable_json(exc):
         return error_response(400, MALFORMED_JSON_DETAIL, "malformed_json")
+    if exc.status_code == 400 and isinstance(exc.__context__, MultiPartException):
+        # Starlette's form parser caps each text part at 1 MB (and counts parts): a part over
+        # the cap is a body too large, like any other; the rest is a malformed form.
+        if "maximum size" in str(exc.detail):
+            return error_response(413, exc.detail, "payload_too_large")
+        return error_response(400, exc.detail, "malformed_form")
     code = _STARLETTE_CODES.get(exc.status_code, "http_error")
     return error_response(exc.status_code, exc.detail, code, dict(exc.headers or {}))
 

@@ -122,3 +122,38 @@ CatalogName = Annotated[
     str, StringConstraints(min_length=1, max_length=100), AfterValidator(clean_catalog_line)
 ]
 """A product or commune name (or region) of 1..100 characters, with nothing invisible in it."""
+
+
+# Line separators other than "\n" that people paste in (CR LF, CR, NEL, U+2028, U+2029).
+_TEXT_LINE_BREAKS = re.compile(r"\r\n|[\r\x85\u2028\u2029]")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def clean_text(value: str) -> str:
+    """`clean_line` for multi-line text (descriptions): line breaks are kept, as "\\n".
+
+    Each line is cleaned like a name (NUL and bidirectional controls refused, invisible
+    characters dropped, edges trimmed), runs of blank lines become one, and text with nothing
+    visible is `blank`.
+    """
+    unified = _TEXT_LINE_BREAKS.sub("\n", value)
+    if "\x00" in unified:
+        raise PydanticCustomError("invalid_characters", "must not contain NUL characters")
+    lines: list[str] = []
+    for line in unified.split("\n"):
+        try:
+            lines.append(_clean(line, keep_emoji=True))
+        except PydanticCustomError as error:
+            if error.type != "blank":
+                raise
+            lines.append("")
+    text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
+    if not _has_visible_base(text):
+        raise PydanticCustomError("blank", "must not be blank")
+    return text
+
+
+Description = Annotated[
+    str, StringConstraints(min_length=1, max_length=1000), AfterValidator(clean_text)
+]
+"""A description of 1..1000 characters, several lines allowed."""

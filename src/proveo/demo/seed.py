@@ -10,14 +10,15 @@ from dataclasses import dataclass
 
 from proveo.accounts import service as accounts_service
 from proveo.accounts.schemas import Role
-from proveo.catalog import service as catalog_service
 from proveo.companies import service as companies_service
+from proveo.companies.schemas import CompanyCreate
 from proveo.core.db import Connection
 from proveo.core.security import hash_password_sync
-from proveo.demo.companies import DEMO_COMPANIES
+from proveo.demo.companies import DEMO_COMPANIES, DemoCompany
 from proveo.demo.logo import generate_logo
-from proveo.imaging.client import ImageAnalyser, InProcessImageAnalyser
-from proveo.integrations.storage import ImageStorage, new_image_key
+from proveo.imaging.client import ImageAnalyser
+from proveo.integrations.storage import ImageStorage
+from proveo.integrations.translation import NoTranslator
 
 DEMO_ADMIN_EMAIL = "admin_test@mail.com"
 DEMO_ADMIN_PASSWORD = "password"  # noqa: S105 - public demo credential, refused in production
@@ -36,22 +37,18 @@ class DemoSeedResult:
 
 
 async def seed_demo_data(
-    conn: Connection,
-    storage: ImageStorage,
-    *,
-    bcrypt_rounds: int,
-    analyser: ImageAnalyser | None = None,
+    conn: Connection, storage: ImageStorage, analyser: ImageAnalyser, *, bcrypt_rounds: int
 ) -> DemoSeedResult:
     """Once per database: does nothing if the demo admin ever existed (even if since deleted,
     so a deleted demo account is not resurrected and cannot collide with its old neighbours).
 
-    Logos go through `analyser` (the app's, in process or the image service), as uploads do.
-    """
+    The companies are published the way `POST /companies` publishes them: the same checks,
+    and logos through the image pipeline and its NSFW screening."""
     if await accounts_service.email_ever_used(conn, DEMO_ADMIN_EMAIL):
         return DemoSeedResult(created=False, users=0, companies=0)
     written: list[str] = []
     try:
-        await _seed(conn, storage, analyser or InProcessImageAnalyser(), bcrypt_rounds, written)
+        await _seed(conn, storage, analyser, bcrypt_rounds, written)
     except BaseException:
         # The transaction rolls back; the logos already stored must not outlive it.
         for name in written:
@@ -81,6 +78,8 @@ async def _seed(
         password_hash=admin_hash,
         role=Role.ADMIN,
     )
+    # Both descriptions are given (the Spanish one is the original): nothing to translate.
+    translator = NoTranslator()
     for number, company in enumerate(DEMO_COMPANIES, start=1):
         owner = await accounts_service.create_account_with_hash(
             conn,
@@ -89,28 +88,22 @@ async def _seed(
             password_hash=user_hash,
             role=Role.USER,
         )
-        product = await catalog_service.find_product_by_name(conn, company.product_es)
-        commune = await catalog_service.find_commune_by_name(conn, company.commune)
-        if product is None or commune is None:
-            raise LookupError(f"demo company {company.name!r}: unknown product or commune")
-        image = await analyser.analyse(generate_logo(company.name))
-        image_key = new_image_key()
-        for name, data in (
-            (f"{image_key}.webp", image.full),
-            (f"{image_key}_thumb.webp", image.thumbnail),
-        ):
-            await storage.put(name, data, "image/webp")
-            written.append(name)
-        await companies_service.create_bilingual_company(
-            conn,
-            owner_id=owner.id,
-            product_uuid=product.uuid,
-            commune_uuid=commune.uuid,
-            name=company.name,
-            description_es=company.description_es,
-            description_en=company.description_en,
-            address=company.address,
-            phone=company.phone,
-            email=company.email,
-            image_key=image_key,
-        )
+        data = _company_form(company)
+        descriptions = await companies_service.describe_new(translator, data)
+        logo = await companies_service.store_image(analyser, storage, generate_logo(company.name))
+        written.extend(logo.object_names)
+        await companies_service.publish_company_in(conn, owner.id, data, descriptions, logo)
+
+
+def _company_form(company: DemoCompany) -> CompanyCreate:
+    return CompanyCreate(
+        name=company.name,
+        product_name=company.product_es,
+        commune_name=company.commune,
+        address=company.address,
+        phone=company.phone,
+        email=company.email,
+        description_es=company.description_es,
+        description_en=company.description_en,
+        lang="es",
+    )

@@ -136,6 +136,26 @@ SQL_JOBS: tuple[SqlJob, ...] = (
 )
 
 
+async def retry_translations(context: JobContext) -> int:
+    """Descriptions left 'pending' when the provider failed get another try."""
+    from proveo.companies import service as companies_service
+
+    if not context.translator.enabled:
+        return 0
+    async with context.database.transaction() as conn:
+        return await companies_service.retry_pending_translations(conn, context.translator)
+
+
+async def clean_up_orphan_images(context: JobContext) -> object:
+    """Stored images no company or held upload refers to, older than an hour, are removed."""
+    from proveo.images import service as images_service
+
+    return await images_service.cleanup_orphan_images(context.database, context.storage)
+
+
 def build_registry() -> JobRegistry:
     """The jobs the app and `proveo migrate` know about."""
-    return JobRegistry(SQL_JOBS)
+    registry = JobRegistry(SQL_JOBS)
+    registry.register_python_job("retry-translations", 600, retry_translations)
+    registry.register_python_job("clean-up-orphan-images", 3600, clean_up_orphan_images)
+    return registry

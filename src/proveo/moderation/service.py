@@ -1,0 +1,66 @@
+"""The moderation queue: holding, withdrawing and deciding images.
+
+What a decision does to the company (its logo) is the companies service's part: it calls
+`take_pending` and `record_decision` inside its own transaction.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from proveo.core.db import Connection
+from proveo.core.errors import Conflict, NotFound
+from proveo.moderation import repository
+from proveo.moderation.schemas import HeldImage, ModerationEntry, ModerationStatus
+
+
+class ModerationNotFound(NotFound):
+    code = "moderation_not_found"
+    default_detail = "No such image awaiting moderation"
+
+
+class AlreadyDecided(Conflict):
+    code = "moderation_decided"
+    default_detail = "This image was already decided or withdrawn"
+
+
+async def hold_image(conn: Connection, *, company_id: int, image_key: str, score: float) -> None:
+    await repository.insert_held_image(
+        conn, company_id=company_id, image_key=image_key, nsfw_score=score
+    )
+
+
+async def withdraw_pending_images(conn: Connection, company_id: int) -> list[str]:
+    """Nobody will decide these any more (the owner sent another image, or the company went
+    away): returns their image keys, whose objects go once the transaction commits."""
+    return await repository.update_pending_images_of_company_withdrawn(conn, company_id)
+
+
+async def find_held_image(conn: Connection, moderation_uuid: UUID) -> HeldImage:
+    held = await repository.select_held_image(conn, moderation_uuid)
+    if held is None:
+        raise ModerationNotFound()
+    return held
+
+
+async def take_pending(conn: Connection, moderation_uuid: UUID) -> HeldImage:
+    """Lock the row and insist it still waits for a decision (two admins cannot both decide)."""
+    held = await repository.select_held_image(conn, moderation_uuid, lock=True)
+    if held is None:
+        raise ModerationNotFound()
+    if held.status is not ModerationStatus.PENDING:
+        raise AlreadyDecided()
+    return held
+
+
+async def record_decision(
+    conn: Connection, held: HeldImage, status: ModerationStatus, decided_by: UUID
+) -> None:
+    await repository.update_held_image_decided(conn, held.id, status, decided_by)
+
+
+async def list_queue(
+    conn: Connection, *, status: ModerationStatus, limit: int, offset: int
+) -> tuple[list[ModerationEntry], int]:
+    """Oldest first: the queue is worked through in the order images arrived."""
+    return await repository.select_queue_page(conn, status=status, limit=limit, offset=offset)

@@ -1,0 +1,125 @@
+"""What the company tests share: images they generate, test doubles at the two third-party
+edges (the NSFW score, the translation provider) and the multipart form."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from proveo.imaging.client import InProcessImageAnalyser
+from proveo.imaging.schemas import AnalysedImage
+from proveo.integrations.translation import Lang, TranslationFailed
+from tests.factories import LoggedIn
+
+COMPANIES_URL = "/api/v1/companies"
+MY_COMPANY_URL = "/api/v1/companies/user/my-company"
+
+
+def jpeg(size: tuple[int, int] = (320, 200), colour: str = "teal", quality: int = 85) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, format="JPEG", quality=quality)
+    return out.getvalue()
+
+
+def png(size: tuple[int, int] = (64, 64)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", size, (200, 30, 30, 128)).save(out, format="PNG")
+    return out.getvalue()
+
+
+class ScoredAnalyser:
+    """The real in-process pipeline (decode, re-encode, reject what it rejects), with the NSFW
+    score set by the test: the model's verdict on a given picture is not what these tests are
+    about, the thresholds are. `score=None` keeps the pipeline's own score."""
+
+    def __init__(self, score: float | None = None) -> None:
+        self.score = score
+        self.inner = InProcessImageAnalyser()
+        self.request_ids: list[str | None] = []
+
+    async def analyse(self, data: bytes, *, request_id: str | None = None) -> AnalysedImage:
+        self.request_ids.append(request_id)
+        image = await self.inner.analyse(data, request_id=request_id)
+        if self.score is None:
+            return image
+        return dataclasses.replace(image, nsfw_score=self.score)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+class FakeTranslator:
+    """A stand-in for the third-party provider, implementing the Translator protocol:
+    `mode` is "off" (like `none`), "ok" (answers `[target] text`) or "fail" (timeout/5xx)."""
+
+    name = "fake"
+
+    def __init__(self, mode: str = "off") -> None:
+        self.mode = mode
+        self.calls: list[tuple[str, Lang, Lang]] = []
+        self.answer: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode != "off"
+
+    async def translate(self, text: str, *, source: Lang, target: Lang) -> str:
+        self.calls.append((text, source, target))
+        if self.mode != "ok":
+            raise TranslationFailed("provider unavailable")
+        return self.answer if self.answer is not None else f"[{target}] {text}"
+
+    async def close(self) -> None:
+        return None
+
+
+FORM: dict[str, str] = {
+    "name": "Servicios Ñandú",
+    "commune_name": "Santiago",
+    "product_name": "Construcción",
+    "address": "Av. Providencia 1234, oficina 5",
+    "phone": "9 8231 4576",
+    "email": "contacto@nandu.cl",
+    "description_es": "Obras menores y remodelaciones.",
+    "description_en": "Minor works and refurbishments.",
+    "lang": "es",
+}
+
+
+def form(**overrides: str | None) -> dict[str, str]:
+    """The publish form with `overrides`; None drops a field."""
+    fields: dict[str, str | None] = {**FORM, **overrides}
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+async def publish(
+    client: httpx.AsyncClient,
+    session: LoggedIn | None,
+    *,
+    image: bytes | None = None,
+    filename: str = "logo.jpg",
+    content_type: str = "image/jpeg",
+    **fields: str | None,
+) -> httpx.Response:
+    files: dict[str, Any] = {"image": (filename, jpeg() if image is None else image, content_type)}
+    return await client.post(
+        COMPANIES_URL,
+        data=form(**fields),
+        files=files,
+        headers=session.headers if session else {},
+    )
+
+
+async def patch_mine(
+    client: httpx.AsyncClient,
+    session: LoggedIn,
+    *,
+    image: bytes | None = None,
+    **fields: str,
+) -> httpx.Response:
+    files = {"image": ("new.png", image, "image/png")} if image is not None else None
+    return await client.patch(MY_COMPANY_URL, data=fields, files=files, headers=session.headers)
