@@ -97,7 +97,7 @@ async def sign_up(
 ) -> UserPublic:
     await enforce(
         _limiter(request), f"signup-ip:{_subject(request)}",
-        limit=settings.signup_per_ip_per_hour, window=3600, kind=LimitKind.SIGNUP,
+        limit=settings.signup_per_ip_per_hour, window=3600, kind=LimitKind.CLIENTS,
     )  # fmt: skip
     user, verification = await service.sign_up(
         database,
@@ -155,7 +155,7 @@ async def resend_verification(
     limiter = _limiter(request)
     await enforce(
         limiter, f"resend-ip:{_subject(request)}", limit=EMAILS_PER_IP_PER_HOUR, window=3600,
-        kind=LimitKind.EMAIL,
+        kind=LimitKind.CLIENTS,
     )  # fmt: skip
     verification = await service.resend_verification(
         database,
@@ -192,7 +192,7 @@ async def log_in(
     subject = _subject(request)
     await enforce(
         limiter, f"login-ip:{subject}",
-        limit=settings.login_attempts_per_ip_per_minute, window=60, kind=LimitKind.LOGIN,
+        limit=settings.login_attempts_per_ip_per_minute, window=60, kind=LimitKind.CLIENTS,
     )  # fmt: skip
     secret = settings.secret_key.get_secret_value()
     session = await service.log_in(
@@ -271,7 +271,7 @@ async def request_password_reset(
     # The client's own budget first: it bounds the per-address keys one client can create.
     await enforce(
         limiter, f"reset-ip:{subject}", limit=EMAILS_PER_IP_PER_HOUR, window=3600,
-        kind=LimitKind.EMAIL,
+        kind=LimitKind.CLIENTS,
     )  # fmt: skip
     pending = await service.request_password_reset(
         database,

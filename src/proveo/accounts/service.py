@@ -253,7 +253,7 @@ async def resend_verification(
         # share a budget, and unknown addresses are limited alike, so a 429 reveals nothing.
         await enforce(
             limiter, f"resend:{lookup.email_key}", limit=per_account_per_hour, window=3600,
-            kind=LimitKind.EMAIL,
+            kind=LimitKind.EMAILS,
         )  # fmt: skip
         user = lookup.user
         if user is None or user.email_verified:
@@ -344,11 +344,14 @@ async def log_in(
     device_id = _trusted_device(policy.device_secret, device, user)
     budgets: tuple[tuple[str, int], ...]
     if device_id is not None:
-        # A browser the account has logged in from: its own budget, nobody else's failures.
+        # A browser the account has logged in from: its own budget, nobody else's failures,
+        # in a table that a flood of guesses cannot fill (only logins mint device ids).
+        kind = LimitKind.DEVICES
         budgets = ((f"login-device:{device_id}", policy.failures_per_account_and_address),)
     else:
         # Two budgets per account: a tight one per client address (a guesser locks out only
         # themselves), and a wider one across addresses (distributed guessing stays bounded).
+        kind = LimitKind.ACCOUNTS
         account = _login_account(lookup)
         budgets = (
             (f"login:{account}:{client_subject}", policy.failures_per_account_and_address),
@@ -356,7 +359,7 @@ async def log_in(
         )
     window = policy.lockout.total_seconds()
     for key, limit in budgets:
-        result = await limiter.hit(key, limit=limit, window=window, kind=LimitKind.LOGIN)
+        result = await limiter.hit(key, limit=limit, window=window, kind=kind)
         if not result.allowed:
             if result.full:
                 raise refusal(result)
@@ -474,7 +477,7 @@ async def request_password_reset(
     if _trusted_device(device_secret, device, lookup.user) is None:
         budgets.append((f"reset:{address}", limits.per_address_per_hour))
     for key, limit in budgets:
-        await enforce(limiter, key, limit=limit, window=3600, kind=LimitKind.EMAIL)
+        await enforce(limiter, key, limit=limit, window=3600, kind=LimitKind.EMAILS)
     user = lookup.user
     if user is None:
         return None
@@ -562,7 +565,9 @@ async def change_password(
     (the new password retired the old ones).
     """
     key = f"password-change:{user.uuid}"
-    await enforce(limiter, key, limit=attempts, window=window.total_seconds(), kind=LimitKind.LOGIN)
+    await enforce(
+        limiter, key, limit=attempts, window=window.total_seconds(), kind=LimitKind.ACCOUNTS
+    )
     async with database.transaction() as conn:
         record = await repository.select_user_by_uuid(conn, user.uuid)
     if record is None or not await verify_password(request.current_password, record.password_hash):

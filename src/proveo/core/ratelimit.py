@@ -68,22 +68,25 @@ return {0, 0, tonumber(freeing[2]) + window - now}
 
 
 class LimitKind(StrEnum):
-    """The in-process table a key lives in. One kind's flood never crowds out another's keys."""
+    """The in-process table a key lives in, by who can create its keys: a flood of one kind
+    never crowds out another's keys."""
 
-    CLIENT = "client"  # the per-IP limit on every request; fails open
-    LOGIN = "login"  # login attempts, lockouts, device budgets, password changes
-    SIGNUP = "signup"
-    EMAIL = "email"  # budgets of the endpoints that email an address the caller names
+    REQUESTS = "requests"  # the per-IP limit on every request; fails open
+    CLIENTS = "clients"  # an auth endpoint's budget per client address: one key per address
+    ACCOUNTS = "accounts"  # login lockouts per account (and client), password changes
+    DEVICES = "devices"  # login budgets of device cookies, which only a login can mint
+    EMAILS = "emails"  # per-address budgets of the endpoints that email an address
 
 
 # Keys per in-process table. Measured with tracemalloc: about 260 bytes a key plus 8 a counted
 # hit, so a full auth table of 100,000 keys takes 26 to 30 MB with the 1 to 5 hits a key that a
 # flood of new keys leaves, and the per-IP table (10,000 keys of up to 300 hits) about 27 MB.
 DEFAULT_TABLE_KEYS: Mapping[LimitKind, int] = {
-    LimitKind.CLIENT: 10_000,
-    LimitKind.LOGIN: 100_000,
-    LimitKind.SIGNUP: 100_000,
-    LimitKind.EMAIL: 100_000,
+    LimitKind.REQUESTS: 10_000,
+    LimitKind.CLIENTS: 100_000,
+    LimitKind.ACCOUNTS: 100_000,
+    LimitKind.DEVICES: 100_000,
+    LimitKind.EMAILS: 100_000,
 }
 
 
@@ -233,7 +236,7 @@ class RateLimiter:
         sizes = {**DEFAULT_TABLE_KEYS, **(table_keys or {})}
         self._local = {
             kind: LocalSlidingWindow(
-                max_keys=sizes[kind], fail_closed=kind is not LimitKind.CLIENT, name=kind.value
+                max_keys=sizes[kind], fail_closed=kind is not LimitKind.REQUESTS, name=kind.value
             )
             for kind in LimitKind
         }
@@ -271,9 +274,9 @@ class RateLimiter:
         """Count a hit on `key` unless `limit` hits were already allowed in the last `window` s.
 
         `kind` picks the in-process fallback's table, and with it what happens to a new key
-        when that table is full of live keys: every kind but `CLIENT` refuses it; `CLIENT` lets
-        it through uncounted, since refusing strangers would shut out everyone. Use one kind per
-        key.
+        when that table is full of live keys: every kind but `REQUESTS` refuses it; `REQUESTS`
+        lets it through uncounted, since refusing strangers would shut out everyone. Use one
+        kind per key.
         """
         if limit < 1 or window <= 0:
             raise ValueError("a rate limit needs limit >= 1 and window > 0")
@@ -360,7 +363,7 @@ class RateLimitMiddleware:
         client = scope.get("client")
         subject = limit_subject(client[0] if client else None)
         result = await self.limiter.hit(
-            f"ip:{subject}", limit=self.per_ip_limit, window=self.window, kind=LimitKind.CLIENT
+            f"ip:{subject}", limit=self.per_ip_limit, window=self.window, kind=LimitKind.REQUESTS
         )
         if not result.allowed:
             response = error_response(
