@@ -8,17 +8,21 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from uuid import uuid4
 
 import httpx
 import pytest
+import structlog
 from fastapi import FastAPI
 from starlette.types import Message
 
+from proveo.accounts import service
 from proveo.accounts.router import EMAILS_PER_IP_PER_HOUR
 from proveo.accounts.schemas import UserRecord
 from proveo.config import Settings
-from proveo.core.db import Connection
+from proveo.core.db import Connection, Database
 from proveo.core.security import token_digest
+from proveo.integrations.email import ConsoleEmailSender
 from tests.factories import (
     DEFAULT_PASSWORD,
     create_user,
@@ -127,6 +131,22 @@ class TestPasswordResetRequest:
         assert known.index(write) > answered
         [email] = outbox_messages(settings.outbox_dir)
         assert email["To"] == "known@proveo.cl"
+
+    async def test_a_link_that_cannot_be_stored_after_the_response_is_logged(
+        self, database_dsn: str, settings: Settings
+    ) -> None:
+        # The answer has gone out: a database failure now must not surface as an app error.
+        closed = Database(database_dsn, min_size=1, max_size=1)
+        await closed.open()
+        await closed.close()
+        pending = service.PendingReset(user_id=1, user_uuid=uuid4(), to="a@proveo.cl", lang="es")
+        sender = ConsoleEmailSender(settings.outbox_dir, settings.email_from)
+        with structlog.testing.capture_logs() as logs:
+            await service.send_password_reset(
+                closed, sender, pending, public_base_url=settings.public_base_url
+            )
+        assert [entry["event"] for entry in logs] == ["password_reset_not_sent"]
+        assert outbox_messages(settings.outbox_dir) == []
 
     async def test_link_opens_the_reset_page_with_the_token_in_the_fragment(
         self, client: httpx.AsyncClient, conn: Connection, settings: Settings
