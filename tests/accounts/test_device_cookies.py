@@ -101,7 +101,9 @@ class TestLoginWithADeviceCookie:
             await _owner_browser_logged_out(owner, user)
             for _ in range(settings.login_failures_per_account_and_ip):
                 assert (await _login(owner, user, WRONG)).status_code == 401
-            assert (await _login(owner, user, DEFAULT_PASSWORD)).status_code == 429
+            locked = await _login(owner, user, DEFAULT_PASSWORD)
+            assert locked.status_code == 429
+            assert locked.json()["detail"].startswith("Too many failed logins from this browser")
         async with _browser(app, "198.51.100.50") as other_browser:
             assert (await _login(other_browser, user, DEFAULT_PASSWORD)).status_code == 200
 

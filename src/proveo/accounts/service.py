@@ -89,6 +89,13 @@ class LoginLocked(TooManyRequests):
     )
 
 
+# The lock of a browser with the account's device cookie: only its own failures count.
+DEVICE_LOCKED_DETAIL = (
+    "Too many failed logins from this browser. Wait for the time in Retry-After, or reset the "
+    "password (POST /api/v1/users/password-reset/request): a reset lifts the lock at once."
+)
+
+
 class InvalidToken(BadRequest):
     code = "invalid_token"
     default_detail = "This link is invalid, already used or expired. Ask for a new one."
@@ -363,7 +370,8 @@ async def log_in(
         if not result.allowed:
             if result.full:
                 raise refusal(result)
-            raise LoginLocked(headers={"Retry-After": str(result.retry_after)})
+            detail = DEVICE_LOCKED_DETAIL if kind is LimitKind.DEVICES else None
+            raise LoginLocked(detail, headers={"Retry-After": str(result.retry_after)})
     if user is None:
         # Same bcrypt work as a real check: an unknown email is not faster than a wrong password.
         dummy = await asyncio.to_thread(_dummy_hash, policy.bcrypt_rounds)
