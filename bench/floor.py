@@ -3,10 +3,11 @@
     .venv/bin/python bench/floor.py
 
 Proveo runs as `make run` starts it (`proveo serve`, one uvicorn process) with the production
-log settings: a JSON access line per request at INFO (written to /dev/null). The rate limits are
-off, since one load generator is one client address, and the cache is the in-process one (no
-`PROVEO_REDIS_URL`). A bare Starlette app on the same uvicorn serves the very bytes Proveo
-answered, so the ratio is what Proveo's middleware, dependencies and logging cost.
+log settings: a JSON access line per request at INFO (written to /dev/null). The rate limits and
+the per-client cap on requests in progress are off, since one load generator is one client
+address, and the cache is the in-process one (no `PROVEO_REDIS_URL`). A bare Starlette app on
+the same uvicorn serves the very bytes Proveo answered, so the ratio is what Proveo's
+middleware, dependencies and logging cost.
 
 Each row gives req/s and latency, which depend on whatever else the machine runs, and the
 server's CPU time per request (from /proc), which hardly does: on a shared machine, compare that.
@@ -133,6 +134,7 @@ def main() -> None:
         "PROVEO_LOG_FORMAT": "json",
         "PROVEO_LOG_LEVEL": "INFO",
         "PROVEO_RATE_LIMIT_ENABLED": "false",
+        "PROVEO_MAX_IN_FLIGHT_PER_CLIENT": "1000",
         "PROVEO_SEED_DEMO": "false",
     }
     results: dict[tuple[str, str], Result] = {}

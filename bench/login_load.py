@@ -44,6 +44,7 @@ async def main() -> None:
     env = {
         "PROVEO_BCRYPT_ROUNDS": "12",
         "PROVEO_RATE_LIMIT_ENABLED": "false",
+        "PROVEO_MAX_IN_FLIGHT_PER_CLIENT": "1000",  # one load generator is one client address
         "PROVEO_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE": "1000000",
         "PROVEO_LOGIN_FAILURES_PER_ACCOUNT": "1000000",
     }

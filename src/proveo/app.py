@@ -26,14 +26,18 @@ from proveo.core.errors import install_error_handlers
 from proveo.core.frontend import front_end
 from proveo.core.logging import configure_logging
 from proveo.core.middleware import (
-    BodySizeLimitMiddleware,
     HeadAsGetMiddleware,
+    RequestBodyMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
     SlashRedirectMiddleware,
 )
 from proveo.core.openapi import install_openapi, operation_id
-from proveo.core.overload import LIVENESS_PATHS, LoadSheddingMiddleware
+from proveo.core.overload import (
+    LIVENESS_PATHS,
+    ClientConcurrencyMiddleware,
+    LoadSheddingMiddleware,
+)
 from proveo.core.ratelimit import RateLimiter, RateLimitMiddleware
 from proveo.core.security import configure_hashing_threads
 from proveo.health.router import router as health_router
@@ -180,10 +184,12 @@ def create_app(
     if WEB_DIR.is_dir():
         app.router.routes.append(front_end(WEB_DIR, reserved=("/api", "/images")))
 
-    # Added innermost first. Order seen by a request: request id, security headers, body limit,
-    # CORS, load shedding, rate limits, CSRF, slash redirects, HEAD as GET, then the routes.
-    # Shedding sits inside the access log and the headers (a 503 is logged and carries them)
-    # and before any Redis round trip.
+    # Added innermost first. Order seen by a request: request id, security headers, the
+    # per-client cap on requests in progress, the body (read in full, with a size limit and a
+    # deadline), CORS, load shedding, rate limits, CSRF, slash redirects, HEAD as GET, then the
+    # routes. Shedding sits inside
+    # the access log and the headers (a 503 is logged and carries them), after the body has
+    # arrived (a slow client holds no slot) and before any Redis round trip.
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(SlashRedirectMiddleware)
     app.add_middleware(
@@ -212,7 +218,16 @@ def create_app(
             allow_headers=["Content-Type", "X-CSRF-Token", "X-Request-ID"],
             expose_headers=["X-Total-Count", "X-Request-ID"],
         )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestBodyMiddleware,
+        max_bytes=settings.max_body_bytes,
+        timeout=settings.body_timeout_seconds,
+    )
+    app.add_middleware(
+        ClientConcurrencyMiddleware,
+        max_per_client=settings.max_in_flight_per_client,
+        exempt_prefixes=(RATE_LIMIT_EXEMPT,),
+    )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(RequestContextMiddleware)
     return app

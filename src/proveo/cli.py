@@ -31,6 +31,7 @@ from proveo.core.embedded_pg import EmbeddedPostgres
 
 if TYPE_CHECKING:
     import uvicorn
+    from starlette.types import ASGIApp
 
     from proveo.accounts.schemas import AdminAccountRequest
     from proveo.accounts.service import AdminAccount
@@ -451,21 +452,13 @@ def cmd_serve(settings: Settings) -> int:
 
 
 def _serve(settings: Settings, listener: socket.socket) -> None:
-    import uvicorn
-
     from proveo.app import create_app
 
     report = Report(human=False)
     with database_settings(settings, owner=True) as ready:
         _migrate(report, ready.database_url)
         _report_seed(report, asyncio.run(_seed(ready, demo=ready.seed_demo)))
-        config = uvicorn.Config(
-            create_app(ready),
-            log_config=None,
-            access_log=False,
-            proxy_headers=True,
-            forwarded_allow_ips=",".join(ready.trusted_proxies),
-        )
+        config = uvicorn_config(create_app(ready), ready)
         _announcing_server(config, _banner(ready)).run(sockets=[listener])
 
 
@@ -486,6 +479,26 @@ def cmd_image_service(settings: Settings) -> int:
         # uvicorn stops gracefully on SIGINT/SIGTERM: there is nothing else to clean up here.
         uvicorn.Server(config).run(sockets=[listener])
     return 0
+
+
+def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
+    """How `proveo serve` runs uvicorn (the tests serve the app the same way)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=",".join(settings.trusted_proxies),
+        # An idle keep-alive connection is closed after this many seconds. uvicorn has no
+        # timeout for a request's headers or body: the app times out bodies itself
+        # (RequestBodyMiddleware), and headers that never end hold only a socket.
+        timeout_keep_alive=5,
+        # No `limit_concurrency`: past it uvicorn answers 503 to everyone, the switch one
+        # client could flip. Capacity is the load shedder's, per client the concurrency cap's.
+        limit_concurrency=None,
+    )
 
 
 def cmd_migrate(settings: Settings, report: Report, revision: str) -> int:

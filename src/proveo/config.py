@@ -110,13 +110,17 @@ class Settings(BaseSettings):
     # like any unknown PROVEO_ variable (extra="ignore").
     max_in_flight: int = Field(default=256, ge=1)
     max_queue_ms: int = Field(default=500, ge=0)
+    # One client address's requests in progress (waiting for their body included).
+    max_in_flight_per_client: int = Field(default=16, ge=1)
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
     login_attempts_per_ip_per_minute: int = Field(default=10, ge=1)
     login_failures_per_account_and_ip: int = Field(default=5, ge=1)
     login_failures_per_account: int = Field(default=50, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
     signup_per_ip_per_hour: int = Field(default=10, ge=1)
     resend_per_email_per_hour: int = Field(default=3, ge=1)
-    password_reset_per_email_per_hour: int = Field(default=3, ge=1)
+    password_reset_per_email_and_ip_per_hour: int = Field(default=3, ge=1)
+    password_reset_per_email_per_hour: int = Field(default=20, ge=1)
 
     @field_validator("log_level")
     @classmethod

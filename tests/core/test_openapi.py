@@ -63,6 +63,7 @@ def _required_errors(
     if method in WRITE_METHODS:
         required[403] = "writes are refused cross-origin or without the CSRF token"
     if "requestBody" in operation:
+        required[408] = "its body can arrive too late"
         required[413] = "it takes a body"
         if any(media.endswith("json") for media in operation["requestBody"]["content"]):
             required[400] = "its JSON body can be malformed"

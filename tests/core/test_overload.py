@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 import structlog
+import uvicorn
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -14,6 +18,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from proveo.app import create_app
+from proveo.cli import uvicorn_config
 from proveo.config import Settings
 from proveo.core.cache import Cache
 from proveo.core.db import Connection
@@ -151,6 +156,26 @@ def _app(settings: Settings, conn: Connection, cache: Cache, **overrides: object
     )
 
 
+def _busy_route(app: FastAPI, *, held: int = 1) -> tuple[str, asyncio.Event, asyncio.Event]:
+    """A route that holds its requests (and their slots) until the test sets `finish`;
+    `working` is set once `held` of them are in."""
+    working, finish = asyncio.Event(), asyncio.Event()
+    entered = 0
+
+    async def busy() -> dict[str, str]:
+        nonlocal entered
+        entered += 1
+        if entered == held:
+            working.set()
+        await finish.wait()
+        return {"status": "done"}
+
+    path = "/api/v1/test-busy"
+    # Ahead of the front end's mount at `/`, which would take the path otherwise.
+    app.router.routes.insert(0, APIRoute(path, busy, methods=["GET"]))
+    return path, working, finish
+
+
 def _visitor(app: FastAPI, ip: str) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, client=(ip, 4000))
     return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000")
@@ -177,13 +202,31 @@ class TestTheAppSheds:
         self, settings: Settings, conn: Connection, cache: Cache
     ) -> None:
         app = _app(settings, conn, cache, max_in_flight=1, max_queue_ms=20)
-        login = app.url_path_for("users:login")
+        busy_path, working, finish = _busy_route(app)
         products = app.url_path_for("products:list")
+        async with _visitor(app, "203.0.113.9") as busy, _visitor(app, "198.51.100.7") as other:
+            held = asyncio.create_task(busy.get(busy_path))
+            await working.wait()
+            shed = await other.get(products)
+            assert shed.status_code == 503
+            assert shed.json() == OVERLOADED
+            assert shed.headers["retry-after"] == "1"
+            assert "x-request-id" in shed.headers
+            assert "content-security-policy" in shed.headers
+            assert (await other.get(app.url_path_for("health:live"))).status_code == 200
+            finish.set()
+            assert (await held).status_code == 200
+            assert (await other.get(products)).status_code == 200
+
+    async def test_a_request_waiting_for_its_body_holds_no_slot(
+        self, settings: Settings, conn: Connection, cache: Cache
+    ) -> None:
+        app = _app(settings, conn, cache, max_in_flight=1, max_queue_ms=0)
+        login = app.url_path_for("users:login")
         body_sent = asyncio.Event()
         finish_body = asyncio.Event()
 
         async def slow_body() -> AsyncIterator[bytes]:
-            # A slow client holds its slot for as long as its body takes to arrive.
             yield b'{"email": "slow@example.com", '
             body_sent.set()
             await finish_body.wait()
@@ -194,16 +237,127 @@ class TestTheAppSheds:
                 slow.post(login, content=slow_body(), headers={"content-type": "application/json"})
             )
             await body_sent.wait()
-            shed = await other.get(products)
-            assert shed.status_code == 503
-            assert shed.json() == OVERLOADED
-            assert shed.headers["retry-after"] == "1"
-            assert "x-request-id" in shed.headers
-            assert "content-security-policy" in shed.headers
-            assert (await other.get(app.url_path_for("health:live"))).status_code == 200
+            assert (await other.get(app.url_path_for("products:list"))).status_code == 200
             finish_body.set()
             assert (await held).status_code == 401
-            assert (await other.get(products)).status_code == 200
+
+    async def test_one_address_gets_429_past_its_requests_in_progress(
+        self, settings: Settings, conn: Connection, cache: Cache
+    ) -> None:
+        app = _app(settings, conn, cache, max_in_flight_per_client=2)
+        busy_path, working, finish = _busy_route(app, held=2)
+        async with _visitor(app, "203.0.113.9") as greedy, _visitor(app, "198.51.100.7") as other:
+            held = [asyncio.create_task(greedy.get(busy_path)) for _ in range(2)]
+            await working.wait()
+            refused = await greedy.get(app.url_path_for("products:list"))
+            assert refused.status_code == 429
+            assert refused.json()["code"] == "rate_limited"
+            assert refused.headers["retry-after"] == "1"
+            assert (await greedy.get(app.url_path_for("health:live"))).status_code == 200
+            assert (await other.get(app.url_path_for("products:list"))).status_code == 200
+            finish.set()
+            assert [(await task).status_code for task in held] == [200, 200]
+            assert (await greedy.get(app.url_path_for("products:list"))).status_code == 200
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = asyncio.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self.ready.set()
+
+
+@asynccontextmanager
+async def _served(app: FastAPI, settings: Settings) -> AsyncIterator[int]:
+    """The app on a loopback port, run by uvicorn exactly as `proveo serve` configures it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    config = uvicorn_config(app, settings)
+    config.timeout_graceful_shutdown = 2  # a failed test's open requests must not hang it
+    server = _Server(config)
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        await asyncio.wait_for(server.ready.wait(), timeout=10)
+        yield listener.getsockname()[1]
+    finally:
+        server.should_exit = True
+        await serving
+        listener.close()
+
+
+@asynccontextmanager
+async def _closing(
+    streams: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]],
+) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        for _, writer in streams:
+            writer.close()
+
+
+async def _first(tasks: Iterable[asyncio.Task[bytes]], count: int) -> set[asyncio.Task[bytes]]:
+    """At least `count` of `tasks` once they have finished."""
+    done: set[asyncio.Task[bytes]] = set()
+    pending = set(tasks)
+    async with asyncio.timeout(10):
+        while len(done) < count:
+            finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            done |= finished
+    return done
+
+
+# What the adversary sent from 127.0.0.97, 257 times: headers announcing a body that never came.
+STALLED_LOGIN = (
+    b"POST /api/v1/users/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    b"Content-Length: 10\r\n\r\n"
+)
+
+
+class TestStalledBodiesOverRealSockets:
+    async def test_one_address_cannot_take_the_server_by_never_sending_bodies(
+        self, settings: Settings, conn: Connection, cache: Cache
+    ) -> None:
+        # Found against `make run`: 257 such sockets held all 256 slots, since a request held
+        # its slot while its body arrived and uvicorn never times out a body; every visitor got
+        # 503 for 60+ s while the CPU idled. Fewer slots than the cap here: had the 16 admitted
+        # requests kept slots, every visitor would get a 503.
+        app = _app(settings, conn, cache, max_in_flight=8, body_timeout_seconds=1.5)
+        cap = settings.max_in_flight_per_client
+        streams: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        async with _served(app, settings) as port, _closing(streams):
+            for _ in range(257):
+                streams.append(
+                    await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.97", 0))
+                )
+            for _, writer in streams:
+                writer.write(STALLED_LOGIN)
+            status_lines = [asyncio.create_task(reader.readline()) for reader, _ in streams]
+            answered = await _first(status_lines, 257 - cap)
+            refused = [task for task in answered if b" 429 " in task.result()]
+            assert len(refused) == 257 - cap
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as visitor:
+                for path in ("/api/v1/products/", "/api/v1/communes/", "/"):
+                    assert (await visitor.get(path)).status_code == 200, path
+                login = await visitor.post(
+                    "/api/v1/users/login",
+                    json={"email": "visitor@example.com", "password": "Wrong-pass1"},
+                )
+                assert login.status_code == 401
+            # The admitted ones are answered 408 once their body is late, and let go.
+            held = [
+                (task, reader)
+                for task, (reader, _) in zip(status_lines, streams, strict=True)
+                if task not in refused
+            ]
+            assert len(held) == cap
+            for task, reader in held:
+                assert b" 408 " in await task
+                rest = await asyncio.wait_for(reader.read(), timeout=5)  # closed after it
+                assert b'"code":"request_timeout"' in rest
 
 
 class TestSettings:

@@ -54,7 +54,9 @@ WHERE u.id = $1
 RETURNING {_USER_COLUMNS}
 """
 
-UPDATE_USER_PASSWORD = "UPDATE proveo.user_account SET password_hash = $2 WHERE id = $1"
+UPDATE_USER_PASSWORD = (
+    "UPDATE proveo.user_account SET password_hash = $2 WHERE id = $1 RETURNING uuid"
+)
 
 # Only over the hash the caller checked: a concurrent change is never silently overwritten.
 UPDATE_USER_PASSWORD_IF_CURRENT = """
@@ -223,8 +225,9 @@ async def update_user_role_and_password(
     return _user(row)
 
 
-async def update_user_password(conn: Connection, user_id: int, password_hash: str) -> None:
-    await conn.execute(UPDATE_USER_PASSWORD, user_id, password_hash)
+async def update_user_password(conn: Connection, user_id: int, password_hash: str) -> UUID:
+    user_uuid: UUID = await conn.fetchval(UPDATE_USER_PASSWORD, user_id, password_hash)
+    return user_uuid
 
 
 async def update_user_password_if_current(

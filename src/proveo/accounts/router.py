@@ -28,7 +28,7 @@ from proveo.core.clients import limit_subject, storable_ip
 from proveo.core.csrf import CSRF_COOKIE, SESSION_COOKIE
 from proveo.core.deps import AppDatabase, AppSettings, Conn, Page, delete_after_commit
 from proveo.core.openapi import ADMIN_REQUIRED, HASHING_BUSY, error_responses
-from proveo.core.ratelimit import RateLimiter, enforce
+from proveo.core.ratelimit import LimitKind, RateLimiter, enforce
 from proveo.core.security import csrf_token_for
 from proveo.integrations.email import EmailMessage, EmailSender, deliver
 from proveo.integrations.storage import ImageStorage
@@ -47,6 +47,11 @@ RESEND_MESSAGE = "If that address has an unverified account, a new link is on it
 RESET_MESSAGE = "If that address has an account, a link to reset its password is on its way."
 # Per client address, for each endpoint that sends email to an address the caller names.
 EMAILS_PER_IP_PER_HOUR = 10
+# The device cookie (see service): sent only to the account endpoints, for as long as browsers
+# keep a cookie (Chrome caps it at 400 days).
+DEVICE_COOKIE = "device_token"
+DEVICE_COOKIE_PATH = "/api/v1/users"
+DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600
 
 
 def _limiter(request: Request) -> RateLimiter:
@@ -65,6 +70,13 @@ def _subject(request: Request) -> str:
 def _send_after_commit(request: Request, tasks: BackgroundTasks, message: EmailMessage) -> None:
     sender: EmailSender = request.app.state.email_sender
     tasks.add_task(deliver, sender, message)
+
+
+def _set_device_cookie(response: Response, settings: AppSettings, token: str) -> None:
+    response.set_cookie(
+        DEVICE_COOKIE, token, max_age=DEVICE_COOKIE_MAX_AGE, path=DEVICE_COOKIE_PATH,
+        httponly=True, secure=settings.secure_cookies, samesite="strict",
+    )  # fmt: skip
 
 
 def _delete_after_commit(request: Request, tasks: BackgroundTasks, names: list[str]) -> None:
@@ -93,7 +105,7 @@ async def sign_up(
 ) -> UserPublic:
     await enforce(
         _limiter(request), f"signup-ip:{_subject(request)}",
-        limit=settings.signup_per_ip_per_hour, window=3600,
+        limit=settings.signup_per_ip_per_hour, window=3600, kind=LimitKind.CLIENTS,
     )  # fmt: skip
     user, verification = await service.sign_up(
         database,
@@ -183,8 +195,9 @@ async def resend_verification(
 ) -> Message:
     limiter = _limiter(request)
     await enforce(
-        limiter, f"resend-ip:{_subject(request)}", limit=EMAILS_PER_IP_PER_HOUR, window=3600
-    )
+        limiter, f"resend-ip:{_subject(request)}", limit=EMAILS_PER_IP_PER_HOUR, window=3600,
+        kind=LimitKind.CLIENTS,
+    )  # fmt: skip
     verification = await service.resend_verification(
         database,
         body.email,
@@ -220,8 +233,9 @@ async def log_in(
     subject = _subject(request)
     await enforce(
         limiter, f"login-ip:{subject}",
-        limit=settings.login_attempts_per_ip_per_minute, window=60,
+        limit=settings.login_attempts_per_ip_per_minute, window=60, kind=LimitKind.CLIENTS,
     )  # fmt: skip
+    secret = settings.secret_key.get_secret_value()
     session = await service.log_in(
         database,
         email=body.email,
@@ -236,10 +250,11 @@ async def log_in(
             failures_per_account_and_address=settings.login_failures_per_account_and_ip,
             failures_per_account=settings.login_failures_per_account,
             lockout=timedelta(minutes=settings.login_lockout_minutes),
+            device_secret=secret,
         ),
         limiter=limiter,
+        device=request.cookies.get(DEVICE_COOKIE),
     )
-    secret = settings.secret_key.get_secret_value()
     token = service.session_token(secret, session)
     csrf_token = csrf_token_for(secret, session.session_id)
     max_age = settings.session_ttl_minutes * 60
@@ -251,6 +266,7 @@ async def log_in(
             name, value, max_age=max_age, path="/", httponly=http_only,
             secure=settings.secure_cookies, samesite="lax",
         )  # fmt: skip
+    _set_device_cookie(response, settings, session.device_token)
     return LoginResponse(
         message="Logged in",
         csrf_token=csrf_token,
@@ -292,19 +308,31 @@ async def request_password_reset(
     settings: AppSettings,
 ) -> Message:
     limiter = _limiter(request)
+    subject = _subject(request)
+    # The client's own budget first: it bounds the per-address keys one client can create.
     await enforce(
-        limiter, f"reset-ip:{_subject(request)}", limit=EMAILS_PER_IP_PER_HOUR, window=3600
-    )
-    message = await service.request_password_reset(
+        limiter, f"reset-ip:{subject}", limit=EMAILS_PER_IP_PER_HOUR, window=3600,
+        kind=LimitKind.CLIENTS,
+    )  # fmt: skip
+    pending = await service.request_password_reset(
         database,
         body.email,
         lang=body.lang,
-        public_base_url=settings.public_base_url,
+        client_subject=subject,
+        device=request.cookies.get(DEVICE_COOKIE),
+        device_secret=settings.secret_key.get_secret_value(),
         limiter=limiter,
-        per_account_per_hour=settings.password_reset_per_email_per_hour,
+        limits=service.ResetLimits(
+            per_address_and_client_per_hour=settings.password_reset_per_email_and_ip_per_hour,
+            per_address_per_hour=settings.password_reset_per_email_per_hour,
+        ),
     )
-    if message is not None:
-        _send_after_commit(request, tasks, message)
+    if pending is not None:
+        sender: EmailSender = request.app.state.email_sender
+        tasks.add_task(
+            service.send_password_reset, database, sender, pending,
+            public_base_url=settings.public_base_url,
+        )  # fmt: skip
     return Message(message=RESET_MESSAGE)
 
 
@@ -319,9 +347,13 @@ async def request_password_reset(
 async def confirm_password_reset(
     body: PasswordResetConfirm, response: Response, database: AppDatabase, settings: AppSettings
 ) -> Message:
-    await service.reset_password(database, body, bcrypt_rounds=settings.bcrypt_rounds)
+    device = await service.reset_password(
+        database, body, bcrypt_rounds=settings.bcrypt_rounds,
+        device_secret=settings.secret_key.get_secret_value(),
+    )  # fmt: skip
     # Every session of the account ended; this browser's cookies may name one of them.
     _clear_session_cookies(response, settings)
+    _set_device_cookie(response, settings, device)
     return Message(message="Password changed. Log in with the new password.")
 
 
@@ -337,10 +369,11 @@ async def change_password(
     body: PasswordChange,
     user: CurrentUserBrief,
     request: Request,
+    response: Response,
     database: AppDatabase,
     settings: AppSettings,
 ) -> Message:
-    await service.change_password(
+    device = await service.change_password(
         database,
         user,
         body,
@@ -348,7 +381,9 @@ async def change_password(
         limiter=_limiter(request),
         attempts=settings.login_failures_per_account_and_ip,
         window=timedelta(minutes=settings.login_lockout_minutes),
+        device_secret=settings.secret_key.get_secret_value(),
     )
+    _set_device_cookie(response, settings, device)
     return Message(message="Password changed. Other sessions were logged out.")
 
 

@@ -34,6 +34,7 @@ from proveo.admin import service as admin_service
 from proveo.companies import service as companies_service
 from proveo.core.db import Connection, Database
 from proveo.core.errors import (
+    AppError,
     BadRequest,
     Conflict,
     Forbidden,
@@ -41,18 +42,20 @@ from proveo.core.errors import (
     NotFound,
     TooManyRequests,
 )
-from proveo.core.ratelimit import RateLimiter, enforce
+from proveo.core.ratelimit import LimitKind, RateLimiter, enforce, refusal
 from proveo.core.security import (
     SessionClaims,
     encode_session_token,
     hash_password,
     hash_password_sync,
+    new_device_token,
     new_url_token,
     password_hash_cost,
     token_digest,
+    trusted_device_id,
     verify_password,
 )
-from proveo.integrations.email import EmailMessage
+from proveo.integrations.email import EmailMessage, EmailSender, deliver
 
 log = structlog.get_logger(__name__)
 
@@ -81,9 +84,17 @@ class InvalidCredentials(NotAuthenticated):
 
 class LoginLocked(TooManyRequests):
     default_detail = (
-        "Too many failed logins for this account. Wait for the time in Retry-After, or reset the "
-        "password (POST /api/v1/users/password-reset/request): a reset lifts the lock at once."
+        "Too many failed logins for this account. A browser that has logged in to it before is "
+        "not locked out. Otherwise wait for the time in Retry-After, or reset the password "
+        "(POST /api/v1/users/password-reset/request): a reset lifts the lock at once."
     )
+
+
+# The lock of a browser with the account's device cookie: only its own failures count.
+DEVICE_LOCKED_DETAIL = (
+    "Too many failed logins from this browser. Wait for the time in Retry-After, or reset the "
+    "password (POST /api/v1/users/password-reset/request): a reset lifts the lock at once."
+)
 
 
 class InvalidToken(BadRequest):
@@ -141,6 +152,7 @@ class NewSession:
     session_id: UUID
     expires_at: datetime
     user: UserRecord
+    device_token: str  # for the device cookie: this browser now knows the account
 
 
 # --- Signup and verification ----------------------------------------------------------------
@@ -298,8 +310,9 @@ async def resend_verification(
         # Keyed on the address as the database folds it: spelling variants of one account
         # share a budget, and unknown addresses are limited alike, so a 429 reveals nothing.
         await enforce(
-            limiter, f"resend:{lookup.email_key}", limit=per_account_per_hour, window=3600
-        )
+            limiter, f"resend:{lookup.email_key}", limit=per_account_per_hour, window=3600,
+            kind=LimitKind.EMAILS,
+        )  # fmt: skip
         user = lookup.user
         if user is None or user.email_verified:
             return None
@@ -318,6 +331,10 @@ def _dummy_hash(rounds: int) -> str:
     return hash_password_sync("proveo-timing-equaliser", rounds)
 
 
+def _password_generation(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
 def _login_account(lookup: EmailLookup) -> str:
     """The login budgets' account part: the database's folding of the address, derived the
     same way whether or not an account exists, so a 429 cannot tell them apart.
@@ -326,8 +343,30 @@ def _login_account(lookup: EmailLookup) -> str:
     starts fresh budgets, so no lockout outlives the reset that the 429 points to.
     """
     user = lookup.user
-    generation = hashlib.sha256(user.password_hash.encode()).hexdigest()[:16] if user else "-"
+    generation = _password_generation(user.password_hash) if user else "-"
     return f"{lookup.email_key}:{generation}"
+
+
+# --- Device cookies (OWASP: "slow down online guessing attacks with device cookies") -------
+# A login or password reset that succeeds gives the browser a signed cookie naming the account
+# and its current password. A login presenting it is exempt from the account-wide lockout and
+# has a budget of its own, so strangers' failures never lock the owner's browsers out, while a
+# guesser without the cookie stays bounded by the account's budgets. A new password (reset or
+# change) retires every older cookie: one obtained with a leaked password stops working.
+
+
+def _device_subject(user_uuid: UUID, password_hash: str) -> str:
+    return f"{user_uuid}:{_password_generation(password_hash)}"
+
+
+def device_token(secret: str, user_uuid: UUID, password_hash: str) -> str:
+    return new_device_token(secret, _device_subject(user_uuid, password_hash))
+
+
+def _trusted_device(secret: str, token: str | None, user: UserRecord | None) -> str | None:
+    if user is None:
+        return None
+    return trusted_device_id(secret, _device_subject(user.uuid, user.password_hash), token)
 
 
 @dataclass(frozen=True)
@@ -337,6 +376,7 @@ class LoginPolicy:
     failures_per_account_and_address: int
     failures_per_account: int
     lockout: timedelta
+    device_secret: str
 
 
 async def log_in(
@@ -350,23 +390,39 @@ async def log_in(
     user_agent: str | None,
     policy: LoginPolicy,
     limiter: RateLimiter,
+    device: str | None,
 ) -> NewSession:
-    """Check the password with no database connection held (bcrypt takes ~250 ms)."""
+    """Check the password with no database connection held (bcrypt takes ~250 ms).
+
+    `device` is the browser's device cookie, if any.
+    """
     async with database.transaction() as conn:
         lookup = await repository.select_live_user_and_email_key(conn, email.strip())
     user = lookup.user
-    # Two budgets per account: a tight one per client address (a guesser locks out only
-    # themselves), and a wider one across addresses (distributed guessing stays bounded).
-    account = _login_account(lookup)
-    budgets = (
-        (f"login:{account}:{client_subject}", policy.failures_per_account_and_address),
-        (f"login:{account}", policy.failures_per_account),
-    )
+    device_id = _trusted_device(policy.device_secret, device, user)
+    budgets: tuple[tuple[str, int], ...]
+    if device_id is not None:
+        # A browser the account has logged in from: its own budget, nobody else's failures,
+        # in a table that a flood of guesses cannot fill (only logins mint device ids).
+        kind = LimitKind.DEVICES
+        budgets = ((f"login-device:{device_id}", policy.failures_per_account_and_address),)
+    else:
+        # Two budgets per account: a tight one per client address (a guesser locks out only
+        # themselves), and a wider one across addresses (distributed guessing stays bounded).
+        kind = LimitKind.ACCOUNTS
+        account = _login_account(lookup)
+        budgets = (
+            (f"login:{account}:{client_subject}", policy.failures_per_account_and_address),
+            (f"login:{account}", policy.failures_per_account),
+        )
     window = policy.lockout.total_seconds()
     for key, limit in budgets:
-        result = await limiter.hit(key, limit=limit, window=window)
+        result = await limiter.hit(key, limit=limit, window=window, kind=kind)
         if not result.allowed:
-            raise LoginLocked(headers={"Retry-After": str(result.retry_after)})
+            if result.full:
+                raise refusal(result)
+            detail = DEVICE_LOCKED_DETAIL if kind is LimitKind.DEVICES else None
+            raise LoginLocked(detail, headers={"Retry-After": str(result.retry_after)})
     if user is None:
         # Same bcrypt work as a real check: an unknown email is not faster than a wrong password.
         dummy = await asyncio.to_thread(_dummy_hash, policy.bcrypt_rounds)
@@ -384,10 +440,10 @@ async def log_in(
         rehashed = await hash_password(password, policy.bcrypt_rounds)
     expires_at = datetime.now(UTC) + policy.session_ttl
     async with database.transaction() as conn:
-        if rehashed is not None:
-            await repository.update_user_password_if_current(
-                conn, user.id, rehashed, current_hash=user.password_hash
-            )
+        if rehashed is not None and await repository.update_user_password_if_current(
+            conn, user.id, rehashed, current_hash=user.password_hash
+        ):
+            user = user.model_copy(update={"password_hash": rehashed})
         if lang is not None and lang != user.lang:
             # The language chosen at login is the one future emails use.
             await repository.update_user_lang(conn, user.id, lang)
@@ -395,8 +451,13 @@ async def log_in(
         session_id = await repository.insert_session(
             conn, user.id, expires_at=expires_at, ip=ip, user_agent=(user_agent or "")[:512] or None
         )
-    log.info("login_succeeded", user_uuid=str(user.uuid))
-    return NewSession(session_id=session_id, expires_at=expires_at, user=user)
+    log.info("login_succeeded", user_uuid=str(user.uuid), known_device=device_id is not None)
+    return NewSession(
+        session_id=session_id,
+        expires_at=expires_at,
+        user=user,
+        device_token=device_token(policy.device_secret, user.uuid, user.password_hash),
+    )
 
 
 async def authenticate(conn: Connection, claims: SessionClaims) -> SessionUser | None:
@@ -441,30 +502,77 @@ def _reset_link(public_base_url: str, token: str) -> str:
     return f"{public_base_url.rstrip('/')}/reset-password.html#token={token}"
 
 
+@dataclass(frozen=True)
+class ResetLimits:
+    per_address_and_client_per_hour: int
+    per_address_per_hour: int
+
+
+@dataclass(frozen=True)
+class PendingReset:
+    """A reset link to create and email once the response has gone (`send_password_reset`)."""
+
+    user_id: int
+    user_uuid: UUID
+    to: str
+    lang: Lang
+
+
 async def request_password_reset(
     database: Database,
     email: str,
     *,
     lang: Lang | None,
-    public_base_url: str,
+    client_subject: str,
+    device: str | None,
+    device_secret: str,
     limiter: RateLimiter,
-    per_account_per_hour: int,
-) -> EmailMessage | None:
-    """A reset link for a live account (verified or not); None otherwise (the caller says the
-    same either way)."""
+    limits: ResetLimits,
+) -> PendingReset | None:
+    """Who gets a reset link: a live account (verified or not); None otherwise.
+
+    Known and unknown addresses take the same path here, one lookup and the same budgets, and
+    the link is written and sent only after the response (`send_password_reset`): the answer
+    and its timing are the same either way.
+
+    Budgets (the caller has spent the client's own): per address and client, so a stranger
+    cannot spend the owner's; and a wider one per address against mail bombing, which a
+    browser holding the account's device cookie skips.
+    """
     async with database.transaction() as conn:
         lookup = await repository.select_live_user_and_email_key(conn, email)
-        await enforce(limiter, f"reset:{lookup.email_key}", limit=per_account_per_hour, window=3600)
-        user = lookup.user
-        if user is None:
-            return None
-        token = new_url_token()
-        await repository.insert_password_reset_token(
-            conn, user.id, token_digest(token), datetime.now(UTC) + PASSWORD_RESET_TTL
-        )
-    log.info("password_reset_requested", user_uuid=str(user.uuid))
-    return password_reset_email(
-        to=user.email, link=_reset_link(public_base_url, token), lang=lang or user.lang
+    address = lookup.email_key
+    budgets = [(f"reset:{address}:{client_subject}", limits.per_address_and_client_per_hour)]
+    if _trusted_device(device_secret, device, lookup.user) is None:
+        budgets.append((f"reset:{address}", limits.per_address_per_hour))
+    for key, limit in budgets:
+        await enforce(limiter, key, limit=limit, window=3600, kind=LimitKind.EMAILS)
+    user = lookup.user
+    if user is None:
+        return None
+    return PendingReset(user_id=user.id, user_uuid=user.uuid, to=user.email, lang=lang or user.lang)
+
+
+async def send_password_reset(
+    database: Database, sender: EmailSender, pending: PendingReset, *, public_base_url: str
+) -> None:
+    """Store a new reset link and email it; runs after the response, in its own transaction."""
+    token = new_url_token()
+    try:
+        async with database.transaction() as conn:
+            await repository.insert_password_reset_token(
+                conn, pending.user_id, token_digest(token), datetime.now(UTC) + PASSWORD_RESET_TTL
+            )
+    except (AppError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        # The answer has gone out; the person can ask again once the database is back.
+        log.error("password_reset_not_sent", user_uuid=str(pending.user_uuid), error=repr(exc))
+        return
+    log.info("password_reset_requested", user_uuid=str(pending.user_uuid))
+    await deliver(
+        sender,
+        password_reset_email(
+            to=pending.to, link=_reset_link(public_base_url, token), lang=pending.lang
+        ),
     )
 
 
@@ -480,11 +588,12 @@ def _usable_reset(record: PasswordResetTokenRecord | None) -> PasswordResetToken
 
 
 async def reset_password(
-    database: Database, request: PasswordResetConfirm, *, bcrypt_rounds: int
-) -> None:
+    database: Database, request: PasswordResetConfirm, *, bcrypt_rounds: int, device_secret: str
+) -> str:
     """Set the password from a reset link, end every session, and confirm the address.
 
-    The login lockouts end too: their keys name the password hash this replaces.
+    The login lockouts end too: their keys name the password hash this replaces. Returns a
+    device token for this browser, the one that proved it reads the account's email.
     """
     digest = token_digest(request.token)
     # Check first, so a forged token costs no bcrypt; hash with no connection held; then check
@@ -496,7 +605,7 @@ async def reset_password(
         record = _usable_reset(
             await repository.select_password_reset_token(conn, digest, for_update=True)
         )
-        await repository.update_user_password(conn, record.user_id, password_hash)
+        user_uuid = await repository.update_user_password(conn, record.user_id, password_hash)
         # One success retires every outstanding reset link of the account.
         await repository.update_user_reset_tokens_used(conn, record.user_id)
         await repository.update_user_sessions_revoked(conn, record.user_id)
@@ -504,6 +613,7 @@ async def reset_password(
             # The link reached the address: that is what verification proves.
             await _mark_verified(conn, record.user_id)
     log.info("password_reset", user_id=record.user_id)
+    return device_token(device_secret, user_uuid, password_hash)
 
 
 async def change_password(
@@ -515,14 +625,18 @@ async def change_password(
     limiter: RateLimiter,
     attempts: int,
     window: timedelta,
-) -> None:
+    device_secret: str,
+) -> str:
     """Replace the password after checking the current one; every other session ends.
 
     A stolen session cannot guess the password it does not know: attempts are limited per
-    account. No connection is held while bcrypt runs.
+    account. No connection is held while bcrypt runs. Returns a device token for this browser
+    (the new password retired the old ones).
     """
     key = f"password-change:{user.uuid}"
-    await enforce(limiter, key, limit=attempts, window=window.total_seconds())
+    await enforce(
+        limiter, key, limit=attempts, window=window.total_seconds(), kind=LimitKind.ACCOUNTS
+    )
     async with database.transaction() as conn:
         record = await repository.select_user_by_uuid(conn, user.uuid)
     if record is None or not await verify_password(request.current_password, record.password_hash):
@@ -537,6 +651,7 @@ async def change_password(
         await repository.update_user_reset_tokens_used(conn, record.id)
     await limiter.reset(key)
     log.info("password_changed", user_uuid=str(user.uuid))
+    return device_token(device_secret, user.uuid, new_hash)
 
 
 # --- Deletion -------------------------------------------------------------------------------

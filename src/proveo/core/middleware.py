@@ -1,15 +1,15 @@
-"""Pure ASGI middleware: correlation ids with the access log, security headers, body limit,
+"""Pure ASGI middleware: correlation ids with the access log, security headers, request bodies,
 HEAD for every GET, and trailing-slash redirects for reads only."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
 from urllib.parse import urlsplit
 
 import structlog
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from proveo.core.errors import error_response
@@ -136,39 +136,79 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-class BodySizeLimitMiddleware:
-    """413 for bodies over `max_bytes`: by Content-Length before reading, or while streaming.
+def _declares_body(headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, value in headers:
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
 
-    The streaming case raises Starlette's HTTPException from `receive`, which FastAPI's body
-    parser lets through, so the one error renderer answers it.
+
+class RequestBodyMiddleware:
+    """Reads each request's whole body before the app sees the request.
+
+    A body over `max_bytes` is a 413, by Content-Length before reading or while it streams; a
+    body that has not fully arrived `timeout` seconds after the headers is a 408
+    `request_timeout`. Both close the connection. The app inside (load shedding, rate limits,
+    the routes) then gets the body from memory at once, so a client that announces a body and
+    sends it slowly, or never, holds only its own socket, for at most `timeout` seconds: never
+    a load-shedding slot or a database connection. (uvicorn itself never times out a body.)
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, timeout: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.detail = f"Request body exceeds {max_bytes} bytes"
+        self.timeout = timeout
+        self.too_large = f"Request body exceeds {max_bytes} bytes"
+        self.too_slow = f"The request body did not arrive within {timeout:g} seconds"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not _declares_body(scope["headers"]):
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                response = error_response(413, self.detail, "payload_too_large")
-                await response(scope, receive, send)
+                await self._refuse(413, self.too_large, "payload_too_large", scope, receive, send)
                 return
+        chunks: list[bytes] = []
         received = 0
+        try:
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return  # nobody is left to answer
+                    chunk = message.get("body", b"")
+                    received += len(chunk)
+                    if received > self.max_bytes:
+                        await self._refuse(
+                            413, self.too_large, "payload_too_large", scope, receive, send
+                        )
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            await self._refuse(408, self.too_slow, "request_timeout", scope, receive, send)
+            return
+        body = b"".join(chunks)
+        replayed = False
 
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise HTTPException(status_code=413, detail=self.detail)
-            return message
+        async def buffered_receive() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # only a disconnect can come now
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
-        await self.app(scope, limited_receive, send)
+        await self.app(scope, buffered_receive, send)
+
+    @staticmethod
+    async def _refuse(
+        status: int, detail: str, code: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        # The rest of the body is never read: the connection cannot carry another request.
+        response = error_response(status, detail, code, {"Connection": "close"})
+        await response(scope, receive, send)
 
 
 class HeadAsGetMiddleware:

@@ -5,10 +5,10 @@ Two sources of errors, so that neither routes nor the document drift from what t
 - A route declares its own errors in its decorator: `responses=error_responses(403, 404, 503)`
   (roles, unknown uuids, conflicts, the database).
 - `install_openapi` adds what the middleware, the request parsing and the session dependency
-  answer for any operation of a given shape: 403 for writes (cross-origin, CSRF), 400
-  `malformed_json` and 413 for a JSON body, 422 for any input, 429 where the rate limits apply,
-  503 `overloaded` wherever load shedding applies (all but liveness), and 401 where the route
-  needs a session. Those routes also get the `access_token` cookie (and,
+  answer for any operation of a given shape: 403 for writes (cross-origin, CSRF), 408 and 413
+  for a body and 400 `malformed_json` for a JSON one, 422 for any input, 429 where the rate
+  limits apply, 503 `overloaded` wherever load shedding applies (all but liveness), and 401
+  where the route needs a session. Those routes also get the `access_token` cookie (and,
   for writes, the `X-CSRF-Token` header) as their security requirement.
 
 All of them use the one `ErrorResponse` schema, `{detail, code}`.
@@ -47,6 +47,7 @@ ERROR_DESCRIPTIONS: Mapping[int, str] = {
     401: "No session, or it has ended (`not_authenticated`)",
     403: "Not allowed (`forbidden`)",
     404: "Not found (`not_found`)",
+    408: "The request body did not arrive in time (`request_timeout`)",
     409: "Conflict with the current state (`conflict`)",
     413: "Request body too large (`payload_too_large`)",
     415: "Unsupported media type (`unsupported_media_type`)",
@@ -150,6 +151,7 @@ def _document_operation(
     if write:
         _add_error(responses, 403, _WRITE_FORBIDDEN, merge=True)
     if "requestBody" in operation:
+        _add_error(responses, 408, ERROR_DESCRIPTIONS[408])
         _add_error(responses, 413, ERROR_DESCRIPTIONS[413])
         if _has_json_body(operation):
             _add_error(responses, 400, _MALFORMED_JSON, merge=True)

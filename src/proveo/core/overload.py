@@ -8,6 +8,10 @@ requests are served first come, first served as slots free up.
 
 The liveness path is never shed: it does no work, and an orchestrator that saw it fail under
 load would restart a busy but healthy instance, sending its load to the others.
+
+No single client may take the slots: `ClientConcurrencyMiddleware` answers an immediate 429
+past a few requests in progress per client address, and requests reach the shedder only once
+their body has arrived (`RequestBodyMiddleware`), so slow or silent uploads hold no slot.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from collections import deque
 
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from proveo.core.clients import limit_subject
+from proveo.core.errors import error_response
 
 log = structlog.get_logger(__name__)
 
@@ -108,3 +115,55 @@ class LoadSheddingMiddleware:
             )
         await send({"type": "http.response.start", "status": 503, "headers": list(self._headers)})
         await send({"type": "http.response.body", "body": OVERLOADED_BODY})
+
+
+TOO_MANY_IN_FLIGHT = "Too many requests in progress from your address; wait for them to finish"
+
+
+class ClientConcurrencyMiddleware:
+    """At most `max_per_client` requests in progress per client address (IPv6: per /64).
+
+    The next one gets an immediate 429 `rate_limited` with `Retry-After: 1`, so one address can
+    never hold the server's capacity, however slowly it sends or reads. Only addresses with a
+    request in progress take memory. Exempt paths (health checks) are not counted.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_per_client: int,
+        exempt_prefixes: tuple[str, ...] = ("/api/v1/health",),
+    ) -> None:
+        if max_per_client < 1:
+            raise ValueError("max_per_client must be >= 1")
+        self.app = app
+        self.max_per_client = max_per_client
+        self.exempt_prefixes = tuple(prefix.rstrip("/") for prefix in exempt_prefixes)
+        self.in_flight: dict[str, int] = {}
+
+    def _is_exempt(self, path: str) -> bool:
+        return any(
+            path == prefix or path.startswith(prefix + "/") for prefix in self.exempt_prefixes
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self._is_exempt(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        subject = limit_subject(client[0] if client else None)
+        count = self.in_flight.get(subject, 0)
+        if count >= self.max_per_client:
+            response = error_response(429, TOO_MANY_IN_FLIGHT, "rate_limited", {"Retry-After": "1"})
+            await response(scope, receive, send)
+            return
+        self.in_flight[subject] = count + 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            remaining = self.in_flight[subject] - 1
+            if remaining:
+                self.in_flight[subject] = remaining
+            else:
+                del self.in_flight[subject]

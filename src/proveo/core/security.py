@@ -1,4 +1,4 @@
-"""Passwords, session tokens, CSRF tokens and single-use tokens.
+"""Passwords, session tokens, CSRF tokens, device cookies and single-use tokens.
 
 bcrypt runs in a worker thread: it costs ~250 ms of CPU at cost 12.
 
@@ -174,6 +174,33 @@ def csrf_token_matches(secret: str, session_id: UUID, header: str, cookie: str) 
     header_ok = hmac.compare_digest(header.encode(), expected.encode())
     cookie_ok = hmac.compare_digest(cookie.encode(), expected.encode())
     return header_ok and cookie_ok
+
+
+# --- Device cookies --------------------------------------------------------------------------
+
+DEVICE_ID_BYTES = 16
+
+
+def _device_mac(secret: str, subject: str, device_id: str) -> str:
+    message = f"device:{subject}:{device_id}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def new_device_token(secret: str, subject: str) -> str:
+    """A random device id signed with `subject` (the account): `<device id>.<HMAC>`."""
+    device_id = secrets.token_urlsafe(DEVICE_ID_BYTES)
+    return f"{device_id}.{_device_mac(secret, subject, device_id)}"
+
+
+def trusted_device_id(secret: str, subject: str, token: str | None) -> str | None:
+    """The device id of a token this server signed for `subject`; None for any other value."""
+    if not token or len(token) > 200:
+        return None
+    device_id, _, mac = token.partition(".")
+    if not device_id:
+        return None
+    expected = _device_mac(secret, subject, device_id)
+    return device_id if hmac.compare_digest(mac.encode(), expected.encode()) else None
 
 
 # --- Single-use tokens (email verification, password reset) ---------------------------------------
