@@ -233,7 +233,7 @@ def _settings(**values: object) -> Settings:
 
 PRODUCTION = {
     "env": "production",
-    "secret_key": "k" * 48,
+    "secret_key": "translation-tests-secret-0123456789abcdefghijklmnop",
     "database_url": "postgresql://proveo@db/proveo",
     "public_base_url": "https://proveo.cl",
     "email_backend": "resend",
