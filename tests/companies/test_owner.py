@@ -70,6 +70,18 @@ class TestEditMyCompany:
         assert (body["address"], body["email"]) == (company.address, company.email)
         assert body["commune_uuid"] == str(company.commune_uuid)
 
+    async def test_an_unknown_lang_is_422_as_when_publishing_and_changes_nothing(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        owner = await create_user(conn)
+        company = await create_company(conn, owner.id)
+        session = await log_in(client, owner)
+        response = await patch_mine(client, session, name="Otro Nombre", lang="fr")
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"][-1] == "lang"
+        mine = await client.get("/api/v1/companies/user/my-company")
+        assert mine.json()["name"] == company.name
+
     async def test_a_new_image_replaces_the_logo_and_the_old_objects_go(
         self, client: httpx.AsyncClient, conn: Connection, storage: ImageStorage
     ) -> None:

@@ -71,6 +71,9 @@ class CompanyUpdate(BaseModel):
     email: Email | None = None
     description_es: Description | None = None
     description_en: Description | None = None
+    # Accepted so that a form sent for publishing can be sent again, and checked like there; the
+    # original language is fixed at publication, so it changes nothing.
+    lang: Lang | None = None
 
 
 class CompanyRecord(BaseModel):
