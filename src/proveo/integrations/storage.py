@@ -94,6 +94,16 @@ def _unavailable(backend: str, action: str, error: BaseException) -> StorageUnav
     return StorageUnavailable()
 
 
+async def _read_all(opened: OpenedObject | None) -> bytes | None:
+    """The whole object an `open` returned (None when there was none), closing it after."""
+    if opened is None:
+        return None
+    try:
+        return b"".join([chunk async for chunk in opened.chunks])
+    finally:
+        await opened.close()
+
+
 class LocalImageStorage:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -123,13 +133,7 @@ class LocalImageStorage:
             raise _unavailable("local", "put", exc) from exc
 
     async def get(self, name: str) -> bytes | None:
-        opened = await self.open(name)
-        if opened is None:
-            return None
-        try:
-            return b"".join([chunk async for chunk in opened.chunks])
-        finally:
-            await opened.close()
+        return await _read_all(await self.open(name))
 
     async def stat(self, name: str) -> StoredObject | None:
         if not is_valid_object_name(name):
@@ -296,13 +300,7 @@ class S3ImageStorage:
             raise _unavailable("s3", "put", exc) from exc
 
     async def get(self, name: str) -> bytes | None:
-        opened = await self.open(name)
-        if opened is None:
-            return None
-        try:
-            return b"".join([chunk async for chunk in opened.chunks])
-        finally:
-            await opened.close()
+        return await _read_all(await self.open(name))
 
     async def stat(self, name: str) -> StoredObject | None:
         if not is_valid_object_name(name):
