@@ -43,9 +43,10 @@ def upgrade() -> None:
         """
     )
     # A query from words the API has already normalised: each word is its surface form or one of
-    # its stems (AND between words); the last word also matches as a prefix. Words are reduced
-    # to [a-z0-9] again here and quoted as lexemes, so no user text is ever parsed as tsquery
-    # syntax. A stop word (in either language) is dropped unless it is the last word.
+    # its stems (AND between words); the last word (three letters or more) also matches as a
+    # prefix. Words are reduced to [a-z0-9] again here and quoted as lexemes, so no user text is
+    # ever parsed as tsquery syntax. A stop word (in either language) is dropped unless it is
+    # the last word.
     op.execute(
         r"""
         CREATE FUNCTION proveo.search_query(words text[]) RETURNS tsquery
@@ -69,7 +70,9 @@ def upgrade() -> None:
                     CONTINUE;
                 END IF;
                 term := quote_literal(word)::tsquery;
-                IF position = last THEN
+                -- A prefix of one or two letters would expand to a good part of the
+                -- vocabulary; the name-prefix tier still completes short ones.
+                IF position = last AND char_length(word) >= 3 THEN
                     term := term || (quote_literal(word) || ':*')::tsquery;
                 END IF;
                 IF cardinality(es) > 0 THEN
