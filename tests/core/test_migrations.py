@@ -15,13 +15,16 @@ EXPECTED_TABLES = {
     "alembic_version",
     "commune",
     "company",
+    "company_search",
     "email_verification_token",
     "image_moderation",
     "password_reset_token",
     "product",
+    "search_term",
     "user_account",
     "user_session",
 }
+SEARCH_TABLES = {"company_search", "search_term"}
 
 
 async def _company_rules(dsn: str) -> set[str]:
@@ -74,12 +77,15 @@ class TestMigrations:
 
         assert await _company_rules(dsn) >= COMPANY_RULES
 
-        # One step back removes only what the newest revision added.
-        await asyncio.to_thread(migrations.downgrade, dsn, "-1")
-        assert await _tables(dsn) == EXPECTED_TABLES
+        # Each step back removes only what its revision added.
+        await asyncio.to_thread(migrations.downgrade, dsn, "20261125_1600")
+        assert await _tables(dsn) == EXPECTED_TABLES - SEARCH_TABLES
+        assert await _company_rules(dsn) >= COMPANY_RULES
+        await asyncio.to_thread(migrations.downgrade, dsn, "20261125_1500")
+        assert await _tables(dsn) == EXPECTED_TABLES - SEARCH_TABLES
         assert not COMPANY_RULES & await _company_rules(dsn)
-        await asyncio.to_thread(migrations.downgrade, dsn, "-1")
-        assert await _tables(dsn) == EXPECTED_TABLES - {"password_reset_token"}
+        await asyncio.to_thread(migrations.downgrade, dsn, "20261125_1200")
+        assert await _tables(dsn) == EXPECTED_TABLES - SEARCH_TABLES - {"password_reset_token"}
 
         await asyncio.to_thread(migrations.downgrade, dsn, "base")
         assert await _tables(dsn) == {"alembic_version"}
