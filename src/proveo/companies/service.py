@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -254,16 +255,39 @@ def edited_descriptions(
     return result, None
 
 
-def _fit(translated: str) -> str | None:
-    """Provider output cleaned like owner text, and cut to the column's limit at a word."""
+# Where a cut translation may end: after a word, before the spaces, dots, dashes and separators
+# that followed it (a cut "works, and" ends "works…", never "works,…", "works -…" or "works.…").
+_TRAILING_JOINERS = re.compile(r"[\s.,;:…\-\u2013\u2014(\[{«“‘\"'/]+$")
+_LAST_SPACE = re.compile(r"\s(?=\S*$)")
+ELLIPSIS = "…"
+
+
+def fit_translation(translated: str) -> str | None:
+    """Provider output cleaned like owner text, and cut to the column's limit at a word.
+
+    A cut text ends with a whole word and one ellipsis, and is itself valid owner text (the
+    same cleaning leaves it unchanged), so the row it goes into always passes the field's rules.
+    """
     try:
         text = clean_text(translated)
     except PydanticCustomError:  # blank, or bidirectional controls
         return None
     if len(text) <= DESCRIPTION_MAX_LENGTH:
         return text
-    cut = text[: DESCRIPTION_MAX_LENGTH - 1]
-    return cut[: cut.rfind(" ")].rstrip() + "…" if " " in cut else cut + "…"
+    room = DESCRIPTION_MAX_LENGTH - len(ELLIPSIS)
+    cut = text[:room]
+    if not text[room].isspace():  # the limit fell inside a word: drop that word
+        space = _LAST_SPACE.search(cut)
+        if space is not None:
+            cut = cut[: space.start()]
+    cut = _TRAILING_JOINERS.sub("", cut)
+    if not _has_word(cut):  # one word longer than the limit: nowhere else to cut
+        cut = text[:room]
+    return cut + ELLIPSIS
+
+
+def _has_word(text: str) -> bool:
+    return any(char.isalnum() for char in text)
 
 
 async def translate(translator: Translator, need: TranslationNeed | None) -> str | None:
@@ -276,7 +300,7 @@ async def translate(translator: Translator, need: TranslationNeed | None) -> str
     except TranslationFailed as exc:
         log.warning("translation_failed", provider=translator.name, error=str(exc))
         return None
-    return _fit(translated)
+    return fit_translation(translated)
 
 
 def with_translation(
@@ -293,18 +317,23 @@ async def describe_new(translator: Translator, data: CompanyCreate) -> Descripti
 
 
 async def retry_pending_translations(
-    conn: Connection, translator: Translator, *, limit: int = 50
+    database: Database, translator: Translator, *, limit: int = 50
 ) -> int:
     """Translate descriptions left 'pending' (provider down, or none configured then).
 
-    Returns how many were translated. Stops at the first failure: a provider that is down now
-    would fail the rest too, and the next run tries again. An owner's edit made meanwhile wins
-    (the update only applies to an unchanged original).
+    Returns how many were translated. The pending rows are read in one short transaction and
+    the provider is called with no connection held (it may take its whole timeout, per row);
+    each translation is then written in a short transaction of its own, and only if the
+    original is still the text that was translated: an edit made meanwhile wins. Stops at the
+    first failure: a provider that is down now would fail the rest too, and the next run tries
+    again.
     """
     if not translator.enabled:
         return 0
+    async with database.transaction() as conn:
+        pending_rows = await repository.select_pending_translations(conn, limit)
     done = 0
-    for pending in await repository.select_pending_translations(conn, limit):
+    for pending in pending_rows:
         need = TranslationNeed(
             pending.original_text, pending.original_lang, _other(pending.original_lang)
         )
@@ -313,11 +342,14 @@ async def retry_pending_translations(
         except TranslationFailed as exc:
             log.warning("translation_retry_failed", provider=translator.name, error=str(exc))
             break
-        text = _fit(raw)
-        if text is not None and await repository.update_pending_translation(
-            conn, pending.company_id, target=need.target, text=text, original_text=need.text
-        ):
-            done += 1
+        text = fit_translation(raw)
+        if text is None:
+            continue
+        async with database.transaction() as conn:
+            if await repository.update_pending_translation(
+                conn, pending.company_id, target=need.target, text=text, original_text=need.text
+            ):
+                done += 1
     if done:
         log.info("pending_translations_done", count=done)
     return done
