@@ -19,6 +19,9 @@ from proveo.integrations.storage import (
     S3ImageStorage,
     StorageUnavailable,
     build_storage,
+    held_object_names,
+    image_object_names,
+    is_public_object_name,
     is_valid_object_name,
     new_image_key,
 )
@@ -45,9 +48,19 @@ class TestObjectNames:
         assert all(is_valid_object_name(f"{key}.webp") for key in keys)
         assert all(is_valid_object_name(f"{key}_thumb.webp") for key in keys)
 
-    @pytest.mark.parametrize("name", ["../x.webp", "a/b.webp", "short.webp", "x" * 20 + ".png"])
+    @pytest.mark.parametrize(
+        "name",
+        ["../x.webp", "a/b.webp", "short.webp", "x" * 20 + ".png", "held/../" + "x" * 20 + ".webp"],
+    )
     def test_rejects_anything_else(self, name: str) -> None:
         assert not is_valid_object_name(name)
+
+    def test_held_names_are_valid_but_never_public(self) -> None:
+        key = new_image_key()
+        for name in held_object_names(key):
+            assert is_valid_object_name(name)
+            assert not is_public_object_name(name)
+        assert all(is_public_object_name(name) for name in image_object_names(key))
 
 
 class TestBothBackends:
@@ -101,6 +114,31 @@ class TestBothBackends:
             await storage.put("../escape.webp", b"x", "image/webp")
         with pytest.raises(ValueError, match="invalid object name"):
             await storage.delete("../escape.webp")
+
+    async def test_held_objects_are_stored_listed_and_copied_to_public_names(
+        self, storage: ImageStorage
+    ) -> None:
+        key, public = new_image_key(), new_image_key()
+        held_full, held_thumb = held_object_names(key)
+        await storage.put(held_full, b"held-bytes", "image/webp")
+        await storage.put(held_thumb, b"held-thumb", "image/webp")
+        assert await storage.list_names() == sorted([held_full, held_thumb])
+        full, thumb = image_object_names(public)
+        assert await storage.copy(held_full, full)
+        assert await storage.copy(held_thumb, thumb)
+        assert await storage.get(full) == b"held-bytes"
+        stat = await storage.stat(thumb)
+        assert stat is not None
+        assert stat.size == len(b"held-thumb")
+        await storage.delete(held_full)
+        await storage.delete(held_thumb)
+        assert await storage.list_names() == sorted([full, thumb])
+        assert await storage.get(full) == b"held-bytes"  # the copy does not share the original
+
+    async def test_copying_a_missing_object_says_so(self, storage: ImageStorage) -> None:
+        missing, _ = held_object_names(new_image_key())
+        assert not await storage.copy(missing, _name())
+        assert await storage.list_names() == []
 
     async def test_listing_ignores_objects_that_are_not_images(self, storage: ImageStorage) -> None:
         if isinstance(storage, LocalImageStorage):

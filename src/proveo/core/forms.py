@@ -8,7 +8,8 @@ an edit answered 200 having changed nothing, and a publish a misleading "field r
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import params
 from fastapi.routing import APIRoute
@@ -58,7 +59,7 @@ def _takes_a_form(route: APIRoute) -> bool:
 class FormRoute(APIRoute):
     """An APIRoute that refuses, for form routes only, a body that is not a complete form."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         if not _takes_a_form(self):
             return handler

@@ -11,6 +11,7 @@ import asyncio
 import os
 import re
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -32,7 +33,10 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}(_thumb)?\.webp$")
+# Images held for moderation live under their own prefix, which /images never serves: only an
+# admin route reads them, and approving one copies it to a public name.
+HELD_PREFIX = "held/"
+_KEY = re.compile(r"^(held/)?[A-Za-z0-9_-]{16,64}(_thumb)?\.webp$")
 # Logos are at most a few hundred kilobytes: a handful of reads per object, bounded memory.
 CHUNK_SIZE = 64 * 1024
 
@@ -43,7 +47,24 @@ def new_image_key() -> str:
 
 
 def is_valid_object_name(name: str) -> bool:
+    """A name the stores accept: a public image or a held one."""
     return bool(_KEY.match(name))
+
+
+def is_public_object_name(name: str) -> bool:
+    """A name /images may serve: never a held image."""
+    return is_valid_object_name(name) and not name.startswith(HELD_PREFIX)
+
+
+def image_object_names(key: str) -> tuple[str, str]:
+    """A published image and its thumbnail, as stored and served at /images."""
+    return f"{key}.webp", f"{key}_thumb.webp"
+
+
+def held_object_names(key: str) -> tuple[str, str]:
+    """An image held for moderation and its thumbnail: not public."""
+    full, thumb = image_object_names(key)
+    return HELD_PREFIX + full, HELD_PREFIX + thumb
 
 
 class StorageUnavailable(ServiceUnavailable):
@@ -78,6 +99,7 @@ class ImageStorage(Protocol):
     async def stat(self, name: str) -> StoredObject | None: ...
     async def open(self, name: str) -> OpenedObject | None: ...
     async def delete(self, name: str) -> None: ...
+    async def copy(self, source: str, target: str) -> bool: ...
     async def list_names(self) -> list[str]: ...
     def list_objects(self) -> AsyncIterator[StoredObject]: ...
     async def close(self) -> None: ...
@@ -107,7 +129,7 @@ async def _read_all(opened: OpenedObject | None) -> bytes | None:
 class LocalImageStorage:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / HELD_PREFIX).mkdir(parents=True, exist_ok=True)
 
     def _path(self, name: str) -> Path:
         if not is_valid_object_name(name):
@@ -181,20 +203,43 @@ class LocalImageStorage:
         except OSError as exc:
             raise _unavailable("local", "delete", exc) from exc
 
+    async def copy(self, source: str, target: str) -> bool:
+        """Copy an object to a new name; False when there is no `source`."""
+        source_path, target_path = self._path(source), self._path(target)
+
+        def copy_file() -> None:
+            tmp = target_path.with_suffix(".tmp")
+            try:
+                shutil.copyfile(source_path, tmp)
+                os.replace(tmp, target_path)
+            except OSError:
+                tmp.unlink(missing_ok=True)
+                raise
+
+        try:
+            await asyncio.to_thread(copy_file)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise _unavailable("local", "copy", exc) from exc
+        return True
+
     async def list_names(self) -> list[str]:
         return sorted([stored.name async for stored in self.list_objects()])
 
     async def list_objects(self) -> AsyncIterator[StoredObject]:
         def scan() -> list[StoredObject]:
             found: list[StoredObject] = []
-            with os.scandir(self.root) as entries:
-                for entry in entries:
-                    if not is_valid_object_name(entry.name):
-                        continue
-                    try:
-                        found.append(_local_object(entry.name, entry.stat()))
-                    except FileNotFoundError:
-                        continue  # deleted while we looked
+            for prefix in ("", HELD_PREFIX):
+                with os.scandir(self.root / prefix) as entries:
+                    for entry in entries:
+                        name = prefix + entry.name
+                        if not is_valid_object_name(name):
+                            continue
+                        try:
+                            found.append(_local_object(name, entry.stat()))
+                        except FileNotFoundError:
+                            continue  # deleted while we looked
             return found
 
         try:
@@ -348,6 +393,24 @@ class S3ImageStorage:
                 await s3.delete_object(Bucket=self.bucket, Key=name)
         except _S3_ERRORS as exc:
             raise _unavailable("s3", "delete", exc) from exc
+
+    async def copy(self, source: str, target: str) -> bool:
+        """Copy an object to a new name, inside the store; False when there is no `source`."""
+        if not (is_valid_object_name(source) and is_valid_object_name(target)):
+            raise ValueError(f"invalid object name {source!r} or {target!r}")
+        try:
+            s3 = await self._s3()
+            async with asyncio.timeout(self._deadline):
+                await s3.copy_object(
+                    Bucket=self.bucket,
+                    Key=target,
+                    CopySource={"Bucket": self.bucket, "Key": source},
+                )
+        except _S3_ERRORS as exc:
+            if _is_not_found(exc):
+                return False
+            raise _unavailable("s3", "copy", exc) from exc
+        return True
 
     async def list_names(self) -> list[str]:
         return sorted([stored.name async for stored in self.list_objects()])
