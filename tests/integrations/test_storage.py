@@ -1,19 +1,24 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
+from botocore.exceptions import ClientError
 
+from proveo.cli import CommandFailed, check_s3_bucket
 from proveo.config import Settings
 from proveo.integrations.storage import (
     CHUNK_SIZE,
+    BucketMissing,
     ImageStorage,
     LocalImageStorage,
     S3ImageStorage,
@@ -26,7 +31,7 @@ from proveo.integrations.storage import (
     new_image_key,
 )
 from tests.conftest import build_s3_storage
-from tests.fixtures.servers import SeaweedServer
+from tests.fixtures.servers import SeaweedServer, free_port
 
 
 def _name(thumb: bool = False) -> str:
@@ -237,3 +242,86 @@ class TestBuildStorage:
         )  # fmt: skip
         assert isinstance(s3, S3ImageStorage)
         assert s3.bucket == "logos"
+
+
+def _s3_settings(seaweed: SeaweedServer, bucket: str, **overrides: object) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        storage="s3",
+        s3_endpoint_url=seaweed.endpoint_url,
+        s3_bucket=bucket,
+        s3_access_key=seaweed.ACCESS_KEY,
+        s3_secret_key=seaweed.SECRET_KEY,
+        **overrides,
+    )
+
+
+@pytest.fixture
+async def missing_bucket(seaweed: SeaweedServer) -> AsyncIterator[str]:
+    """A bucket name that does not exist yet; removed again if a test creates it."""
+    bucket = f"proveo-new-{uuid4().hex[:12]}"
+    yield bucket
+    storage = S3ImageStorage(
+        endpoint_url=seaweed.endpoint_url, bucket=bucket, access_key=seaweed.ACCESS_KEY,
+        secret_key=seaweed.SECRET_KEY, region="us-east-1", timeout=2.0,
+    )  # fmt: skip
+    try:
+        client = await storage._s3()
+        with contextlib.suppress(StorageUnavailable, ClientError):  # never created
+            for name in await storage.list_names():
+                await storage.delete(name)
+            await client.delete_bucket(Bucket=bucket)
+    finally:
+        await storage.close()
+
+
+class TestBucketAtStartUp:
+    """PROVEO_S3_CREATE_BUCKET: a missing bucket is created in development and refused in
+    production (found in review: the first upload failed with a 503 instead)."""
+
+    def test_created_in_development_and_not_in_production_by_default(self) -> None:
+        assert Settings(_env_file=None).creates_s3_bucket  # type: ignore[call-arg]
+        production = Settings.model_construct(env="production", s3_create_bucket=None)
+        assert not production.creates_s3_bucket
+        explicit = Settings.model_construct(env="production", s3_create_bucket=True)
+        assert explicit.creates_s3_bucket
+
+    async def test_an_existing_bucket_is_left_alone(self, s3_storage: S3ImageStorage) -> None:
+        assert await s3_storage.ensure_bucket(create=True) is False
+        assert await s3_storage.ensure_bucket(create=False) is False
+
+    async def test_a_missing_bucket_is_created_when_allowed_and_then_works(
+        self, seaweed: SeaweedServer, missing_bucket: str
+    ) -> None:
+        await check_s3_bucket(_s3_settings(seaweed, missing_bucket))
+        storage = build_storage(_s3_settings(seaweed, missing_bucket))
+        assert isinstance(storage, S3ImageStorage)
+        try:
+            assert await storage.ensure_bucket(create=False) is False
+            await storage.put(_name(), b"x", "image/webp")
+        finally:
+            await storage.close()
+
+    async def test_a_missing_bucket_stops_start_up_when_not_allowed(
+        self, seaweed: SeaweedServer, missing_bucket: str
+    ) -> None:
+        settings = _s3_settings(seaweed, missing_bucket, s3_create_bucket=False)
+        with pytest.raises(CommandFailed) as refused:
+            await check_s3_bucket(settings)
+        [line] = refused.value.lines
+        assert line.startswith(f"PROVEO_S3_BUCKET: the bucket '{missing_bucket}' does not exist")
+        assert "PROVEO_S3_CREATE_BUCKET=true" in line
+        storage = build_storage(settings)
+        assert isinstance(storage, S3ImageStorage)
+        try:
+            with pytest.raises(BucketMissing):
+                await storage.ensure_bucket(create=False)  # still missing: nothing created
+        finally:
+            await storage.close()
+
+    async def test_a_store_that_does_not_answer_does_not_stop_start_up(self) -> None:
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, storage="s3", s3_endpoint_url=f"http://127.0.0.1:{free_port()}",
+            s3_create_bucket=False, s3_timeout=0.5,
+        )  # fmt: skip
+        await check_s3_bucket(settings)  # logged; uploads answer 503 until the store is back

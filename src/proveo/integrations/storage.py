@@ -17,7 +17,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Protocol, cast
 
 import aiohttp
 import structlog
@@ -30,6 +30,7 @@ from proveo.core.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
+    from types_aiobotocore_s3.literals import BucketLocationConstraintType
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +66,10 @@ def held_object_names(key: str) -> tuple[str, str]:
     """An image held for moderation and its thumbnail: not public."""
     full, thumb = image_object_names(key)
     return HELD_PREFIX + full, HELD_PREFIX + thumb
+
+
+class BucketMissing(Exception):
+    """The configured S3 bucket does not exist (and was not to be created)."""
 
 
 class StorageUnavailable(ServiceUnavailable):
@@ -331,6 +336,37 @@ class S3ImageStorage:
     async def close(self) -> None:
         self._client = None
         await self._stack.aclose()
+
+    async def ensure_bucket(self, *, create: bool) -> bool:
+        """Check that the bucket exists; create it when missing if `create`.
+
+        Returns whether it was created. Raises BucketMissing when it is missing and `create` is
+        false, and StorageUnavailable when the store cannot tell (down, or refusing us).
+        """
+        try:
+            s3 = await self._s3()
+            async with asyncio.timeout(self._deadline):
+                await s3.head_bucket(Bucket=self.bucket)
+            return False
+        except _S3_ERRORS as exc:
+            if not _is_not_found(exc):
+                raise _unavailable("s3", "head_bucket", exc) from exc
+        if not create:
+            raise BucketMissing(self.bucket)
+        try:
+            async with asyncio.timeout(self._deadline):
+                if self._region == "us-east-1":
+                    await s3.create_bucket(Bucket=self.bucket)
+                else:  # elsewhere AWS wants the region named again
+                    region = cast("BucketLocationConstraintType", self._region)
+                    await s3.create_bucket(
+                        Bucket=self.bucket,
+                        CreateBucketConfiguration={"LocationConstraint": region},
+                    )
+        except _S3_ERRORS as exc:
+            raise _unavailable("s3", "create_bucket", exc) from exc
+        log.info("s3_bucket_created", bucket=self.bucket)
+        return True
 
     async def put(self, name: str, data: bytes, content_type: str) -> None:
         if not is_valid_object_name(name):
