@@ -347,6 +347,34 @@ class TestProductionStartErrors:
         assert "Pw-s3cret" not in result.stderr + result.stdout
         assert "Proveo is running" not in result.stdout
 
+    def test_a_missing_s3_bucket_is_one_line_and_not_created(
+        self, tmp_path: Path, seaweed: SeaweedServer
+    ) -> None:
+        bucket = f"proveo-typo-{uuid4().hex[:8]}"
+        env = (
+            _env(tmp_path, free_port())
+            | PRODUCTION_ENV
+            | {
+                "PROVEO_DATABASE_URL": f"postgresql://proveo@127.0.0.1:{free_port()}/prod",
+                "PROVEO_STORAGE": "s3",
+                "PROVEO_S3_ENDPOINT_URL": seaweed.endpoint_url,
+                "PROVEO_S3_BUCKET": bucket,
+                "PROVEO_S3_ACCESS_KEY": seaweed.ACCESS_KEY,
+                "PROVEO_S3_SECRET_KEY": seaweed.SECRET_KEY,
+            }
+        )
+        result = subprocess.run(
+            _proveo("serve"), env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [
+            f"error: PROVEO_S3_BUCKET: the bucket '{bucket}' does not exist at "
+            f"{seaweed.endpoint_url}; create it, or set PROVEO_S3_CREATE_BUCKET=true for "
+            "`proveo serve` to create it"
+        ]
+        assert seaweed.SECRET_KEY not in result.stderr + result.stdout
+        assert "Proveo is running" not in result.stdout
+
     def test_unknown_log_level_is_one_line(self, tmp_path: Path) -> None:
         env = _env(tmp_path, free_port()) | {"PROVEO_LOG_LEVEL": "LOUD"}
         result = subprocess.run(

@@ -451,10 +451,41 @@ def cmd_serve(settings: Settings) -> int:
     return 0
 
 
+async def check_s3_bucket(settings: Settings) -> None:
+    """With STORAGE=s3, the bucket must exist: created when PROVEO_S3_CREATE_BUCKET allows
+    (by default in development), else `serve` stops with one line. A store that does not answer
+    is only logged: the API keeps serving without images until it does."""
+    from proveo.integrations.storage import (
+        BucketMissing,
+        S3ImageStorage,
+        StorageUnavailable,
+        build_storage,
+    )
+
+    if settings.storage != "s3":
+        return
+    storage = build_storage(settings)
+    assert isinstance(storage, S3ImageStorage)
+    try:
+        await storage.ensure_bucket(create=settings.creates_s3_bucket)
+    except BucketMissing as exc:
+        raise CommandFailed(
+            f"PROVEO_S3_BUCKET: the bucket {settings.s3_bucket!r} does not exist at "
+            f"{settings.s3_endpoint_url or 'AWS S3'}; create it, or set "
+            "PROVEO_S3_CREATE_BUCKET=true for `proveo serve` to create it"
+        ) from exc
+    except StorageUnavailable:
+        log.warning("s3_bucket_unchecked", bucket=settings.s3_bucket)
+    finally:
+        await storage.close()
+
+
 def _serve(settings: Settings, listener: socket.socket) -> None:
     from proveo.app import create_app
 
     report = Report(human=False)
+    # Before the database: a misnamed bucket is refused at once, not after the migrations.
+    asyncio.run(check_s3_bucket(settings))
     with database_settings(settings, owner=True) as ready:
         _migrate(report, ready.database_url)
         _report_seed(report, asyncio.run(_seed(ready, demo=ready.seed_demo)))

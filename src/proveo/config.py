@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # Seconds per read (and per connection attempt, at most 1), one retry: a store that stops
     # answering fails a call within 2 x (1 + this), 6 s by default; a stopped one in about 1 s.
     s3_timeout: float = Field(default=2.0, gt=0, le=60)
+    # Create a missing bucket when `proveo serve` starts: None means yes in development and no
+    # in production, where a missing bucket is more likely a typo than a first start.
+    s3_create_bucket: bool | None = None
     # Empty: images are analysed in this process. Set: by `proveo image-service` at that URL.
     image_service_url: str = ""
     image_service_host: str = "127.0.0.1"
@@ -247,6 +250,12 @@ class Settings(BaseSettings):
     @property
     def serves_docs(self) -> bool:
         return self.docs_enabled if self.docs_enabled is not None else not self.is_production
+
+    @property
+    def creates_s3_bucket(self) -> bool:
+        if self.s3_create_bucket is not None:
+            return self.s3_create_bucket
+        return not self.is_production
 
     @property
     def secure_cookies(self) -> bool:

@@ -158,12 +158,19 @@ class TestNsfwThresholds:
         )
         assert held["status"] == "pending"
         assert held["nsfw_score"] == pytest.approx(score)
-        # Stored under its key, linked to no company until an admin approves it.
+        # Stored under the held prefix, linked to no company until an admin approves it, and
+        # not served at /images even to someone who learns its key.
         assert sorted(await storage.list_names()) == sorted(
-            [f"{held['image_key']}.webp", f"{held['image_key']}_thumb.webp"]
+            [f"held/{held['image_key']}.webp", f"held/{held['image_key']}_thumb.webp"]
         )
         public = await client.get(f"/api/v1/companies/{body['uuid']}")
         assert public.json()["image_url"] is None
+        for url in (
+            f"/images/{held['image_key']}.webp",
+            f"/images/held/{held['image_key']}.webp",
+            f"/images/held%2F{held['image_key']}.webp",
+        ):
+            assert (await client.get(url)).status_code == 404, url
 
     @pytest.mark.parametrize("score", [0.8, 0.97])
     async def test_at_the_reject_threshold_nothing_is_stored(
