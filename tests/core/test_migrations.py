@@ -19,6 +19,7 @@ EXPECTED_TABLES = {
     "image_moderation",
     "password_reset_token",
     "product",
+    "search_query_stat",
     "user_account",
     "user_session",
 }
@@ -64,6 +65,15 @@ async def _tables(dsn: str) -> set[str]:
         await conn.close()
 
 
+async def _materialized_views(dsn: str) -> set[str]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT matviewname FROM pg_matviews WHERE schemaname = 'proveo'")
+        return {row["matviewname"] for row in rows}
+    finally:
+        await conn.close()
+
+
 class TestMigrations:
     async def test_upgrade_downgrade_upgrade(self, pg_server: EmbeddedPostgres) -> None:
         await create_database(pg_server.dsn("postgres"), "proveo_migration_roundtrip")
@@ -73,13 +83,20 @@ class TestMigrations:
         assert await _tables(dsn) == EXPECTED_TABLES
 
         assert await _company_rules(dsn) >= COMPANY_RULES
+        assert await _materialized_views(dsn) == {"directory_statistics"}
 
-        # One step back removes only what the newest revision added.
+        # Back to the company publishing revision: search's additions go, nothing else.
+        await asyncio.to_thread(migrations.downgrade, dsn, "20261125_1600")
+        assert await _tables(dsn) == EXPECTED_TABLES - {"search_query_stat"}
+        assert await _materialized_views(dsn) == set()
+        assert await _company_rules(dsn) >= COMPANY_RULES
+
+        # One step back removes only what that revision added.
         await asyncio.to_thread(migrations.downgrade, dsn, "-1")
-        assert await _tables(dsn) == EXPECTED_TABLES
+        assert await _tables(dsn) == EXPECTED_TABLES - {"search_query_stat"}
         assert not COMPANY_RULES & await _company_rules(dsn)
         await asyncio.to_thread(migrations.downgrade, dsn, "-1")
-        assert await _tables(dsn) == EXPECTED_TABLES - {"password_reset_token"}
+        assert await _tables(dsn) == EXPECTED_TABLES - {"search_query_stat", "password_reset_token"}
 
         await asyncio.to_thread(migrations.downgrade, dsn, "base")
         assert await _tables(dsn) == {"alembic_version"}
