@@ -19,10 +19,11 @@ EXPECTED_TABLES = {
     "image_moderation",
     "password_reset_token",
     "product",
-    "search_query_stat",
     "user_account",
     "user_session",
 }
+# The search revisions' tables (index, vocabulary, analytics).
+SEARCH_TABLES = {"company_search", "search_term", "search_query_stat"}
 
 
 async def _company_rules(dsn: str) -> set[str]:
@@ -80,29 +81,29 @@ class TestMigrations:
         dsn = pg_server.dsn("proveo_migration_roundtrip")
 
         await asyncio.to_thread(migrations.upgrade, dsn)
-        assert await _tables(dsn) == EXPECTED_TABLES
+        assert await _tables(dsn) == EXPECTED_TABLES | SEARCH_TABLES
 
         assert await _company_rules(dsn) >= COMPANY_RULES
         assert await _materialized_views(dsn) == {"directory_statistics"}
 
         # Back to the company publishing revision: search's additions go, nothing else.
         await asyncio.to_thread(migrations.downgrade, dsn, "20261125_1600")
-        assert await _tables(dsn) == EXPECTED_TABLES - {"search_query_stat"}
+        assert await _tables(dsn) == EXPECTED_TABLES
         assert await _materialized_views(dsn) == set()
         assert await _company_rules(dsn) >= COMPANY_RULES
 
         # One step back removes only what that revision added.
         await asyncio.to_thread(migrations.downgrade, dsn, "-1")
-        assert await _tables(dsn) == EXPECTED_TABLES - {"search_query_stat"}
+        assert await _tables(dsn) == EXPECTED_TABLES
         assert not COMPANY_RULES & await _company_rules(dsn)
         await asyncio.to_thread(migrations.downgrade, dsn, "-1")
-        assert await _tables(dsn) == EXPECTED_TABLES - {"search_query_stat", "password_reset_token"}
+        assert await _tables(dsn) == EXPECTED_TABLES - {"password_reset_token"}
 
         await asyncio.to_thread(migrations.downgrade, dsn, "base")
         assert await _tables(dsn) == {"alembic_version"}
 
         await asyncio.to_thread(migrations.upgrade, dsn)
-        assert await _tables(dsn) == EXPECTED_TABLES
+        assert await _tables(dsn) == EXPECTED_TABLES | SEARCH_TABLES
 
     async def test_single_head(self) -> None:
         from alembic.script import ScriptDirectory

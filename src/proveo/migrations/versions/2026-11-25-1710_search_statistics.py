@@ -2,15 +2,14 @@
 and search analytics (aggregated query counts per day: no IPs, no user ids).
 
 Revision ID: 20261125_1710
-Revises: 20261125_1600
+Revises: 20261125_1700
 Create Date: 2026-11-25 17:10:00
 """
 
 from alembic import op
 
 revision = "20261125_1710"
-# Chained after s-core's search index (20261125_1700) once both branches are merged.
-down_revision = "20261125_1600"
+down_revision = "20261125_1700"
 branch_labels = None
 depends_on = None
 
