@@ -50,6 +50,8 @@ from proveo.jobs.registry import JobContext, JobRegistry, build_registry
 from proveo.jobs.scheduler import JobScheduler
 from proveo.moderation.router import router as moderation_router
 from proveo.search.analytics import SearchRecorder
+from proveo.search.router import router as search_router
+from proveo.search.service import SearchCaches
 
 log = structlog.get_logger(__name__)
 
@@ -83,6 +85,7 @@ def api_router() -> APIRouter:
     api.include_router(moderation_router)
     api.include_router(products_router)
     api.include_router(communes_router)
+    api.include_router(search_router)
     # Last: `/companies/{company_uuid}` would take any `/companies/<word>` path included after
     # it (tests/core/test_routes.py fails on a route shadowed that way).
     api.include_router(companies_router)
@@ -177,6 +180,7 @@ def create_app(
     app.state.image_analyser = image_analyser or build_image_analyser(settings)
     app.state.translator = translator or build_translator(settings)
     app.state.search_recorder = SearchRecorder(app.state.database)
+    app.state.search_caches = SearchCaches.create()
     # The limiter shares the cache's Redis connection pool.
     app.state.limiter = RateLimiter(app.state.cache.client)
 

@@ -14,7 +14,10 @@ then, last, names similar to the whole query are listed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
+
+import asyncpg
 
 from proveo.core.db import Connection
 from proveo.search.schemas import (
@@ -26,9 +29,9 @@ from proveo.search.schemas import (
     Suggestion,
 )
 
-# A word matching at least this many companies is dense enough that walking the name index
-# in order finds a page of matches within a few hundred rows; below it, sorting the matches
-# (a GIN bitmap) is cheaper and never degenerates into a full index walk.
+# A tier with at least this many companies is dense enough that walking the name index in
+# order finds a page of matches within a few hundred rows; below it, sorting the tier's
+# matches (a GIN bitmap) is cheaper, and never degenerates into a walk of the whole index.
 DENSE_MATCHES = 3000
 # The custom plan sees the words: the planner then estimates how common they are, which
 # decides between the plans above (a generic plan would guess).
@@ -41,7 +44,14 @@ _FILTERS = """
   AND ($3::uuid IS NULL OR s.product_id = (SELECT id FROM proveo.product WHERE uuid = $3::uuid))
 """
 
-COUNT_MATCHES = f"SELECT count(*) FROM proveo.company_search s WHERE {_MATCH}{_FILTERS}"
+# The tiers' sizes come with the total at little extra cost (the rows are already read), and
+# decide each tier's plan.
+COUNT_MATCHES = f"""
+SELECT count(*) AS total,
+       count(*) FILTER (WHERE s.name_doc @@ proveo.search_query($1::text[])) AS in_name,
+       count(*) FILTER (WHERE s.head_doc @@ proveo.search_query($1::text[])) AS in_head
+FROM proveo.company_search s WHERE {_MATCH}{_FILTERS}
+"""
 COUNT_ALL = f"SELECT count(*) FROM proveo.company_search s WHERE $1::text[] IS NOT NULL{_FILTERS}"
 
 
@@ -69,14 +79,15 @@ ORDER BY r.position
 """
 
 
-def _tiered_page(*, dense: bool) -> str:
+def _tiered_page(dense: tuple[bool, bool, bool]) -> str:
+    in_name, in_head, anywhere = dense
     tiers = " UNION ALL".join(
         (
             _tier(0, "s.name_key = $8::text", index_order=True),
             _tier(1, "s.name_key LIKE $8::text || '%'", index_order=True),
-            _tier(2, "s.name_doc @@ proveo.search_query($1::text[])", index_order=False),
-            _tier(3, "s.head_doc @@ proveo.search_query($1::text[])", index_order=False),
-            _tier(4, _MATCH, index_order=dense),
+            _tier(2, "s.name_doc @@ proveo.search_query($1::text[])", index_order=in_name),
+            _tier(3, "s.head_doc @@ proveo.search_query($1::text[])", index_order=in_head),
+            _tier(4, _MATCH, index_order=anywhere),
         )
     )
     return f"""
@@ -92,8 +103,13 @@ ranked AS (
 {_HIT}"""
 
 
-SELECT_PAGE_SPARSE = _tiered_page(dense=False)
-SELECT_PAGE_DENSE = _tiered_page(dense=True)
+# One statement per combination of dense tiers (name, name + catalogue, anywhere).
+SELECT_PAGES = {
+    (in_name, in_head, anywhere): _tiered_page((in_name, in_head, anywhere))
+    for in_name in (False, True)
+    for in_head in (False, True)
+    for anywhere in (False, True)
+}
 
 # No words: the directory in name order (filters only). $4 unused, kept for one signature.
 SELECT_PAGE_ALL = f"""
@@ -125,7 +141,7 @@ ORDER BY w.n
 _SIMILAR = "s.name_key % $8::text"
 COUNT_SIMILAR = f"""
 SELECT count(*) FROM proveo.company_search s
-WHERE {_SIMILAR} AND $1::text[] IS NOT NULL{_FILTERS}
+WHERE s.name_key % $4::text AND $1::text[] IS NOT NULL{_FILTERS}
 """
 SELECT_PAGE_SIMILAR = f"""
 WITH ranked AS (
@@ -189,10 +205,10 @@ LIMIT $3
 """
 
 
-def _hits(rows: list[object]) -> list[SearchHit]:
+def _hits(rows: Sequence[asyncpg.Record]) -> list[SearchHit]:
     hits = []
     for row in rows:
-        record = dict(row)  # type: ignore[call-overload]
+        record = dict(row)
         image_key = record.pop("image_key")
         record["image_url"] = f"/images/{image_key}.webp" if image_key else None
         hits.append(SearchHit.model_validate(record))
@@ -213,10 +229,17 @@ def _page_args(params: SearchParams, words: list[str]) -> tuple[object, ...]:
 
 
 async def _matches(conn: Connection, params: SearchParams, words: list[str]) -> SearchPage:
-    total: int = await conn.fetchval(COUNT_MATCHES, words, params.commune, params.product)
+    counts = await conn.fetchrow(COUNT_MATCHES, words, params.commune, params.product)
+    assert counts is not None
+    total: int = counts["total"]
     if total == 0 or params.offset >= total:
         return SearchPage(items=[], total=total)
-    query = SELECT_PAGE_DENSE if total >= DENSE_MATCHES else SELECT_PAGE_SPARSE
+    dense = (
+        counts["in_name"] >= DENSE_MATCHES,
+        counts["in_head"] >= DENSE_MATCHES,
+        total >= DENSE_MATCHES,
+    )
+    query = SELECT_PAGES[dense]
     rows = await conn.fetch(query, *_page_args(params, words))
     return SearchPage(items=_hits(rows), total=total)
 
