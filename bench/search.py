@@ -121,10 +121,13 @@ def seeded_data_dir() -> tuple[Path, float | None]:
         shutil.rmtree(stale, ignore_errors=True)
     env = proveo_env(data_dir, PORT, PROVEO_SEED_DEMO="false", PROVEO_LOG_FORMAT="json")
     started = time.monotonic()
-    subprocess.run(
+    seeding = subprocess.run(
         proveo_command("seed", "--synthetic", str(COMPANIES), "--seed", str(SEED)),
-        env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    if seeding.returncode != 0:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        raise RuntimeError(f"seeding failed:\n{seeding.stderr[-3000:]}")
     seconds = time.monotonic() - started
     (data_dir / "seeded").touch()
     return data_dir, seconds
