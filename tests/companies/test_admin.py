@@ -101,6 +101,19 @@ class TestAdminEdit:
         assert entry["changes"]["after"]["name"] == "Nombre Corregido"
         assert entry["changes"]["after"]["description_en"] == "Fixed text"
 
+    async def test_a_phone_with_an_extension_is_refused_and_not_audited(
+        self, client: httpx.AsyncClient, conn: Connection, admin: LoggedIn
+    ) -> None:
+        company = await create_company(conn, (await create_user(conn)).id)
+        response = await client.patch(
+            _admin_url(company.uuid), data={"phone": "9 8231 4576 ext 12"}, headers=admin.headers
+        )
+        assert response.status_code == 422
+        assert [(e["loc"][-1], e["type"]) for e in response.json()["detail"]] == [
+            ("phone", "phone_extension")
+        ]
+        assert await _audit(conn, "company.update") == []
+
     async def test_edit_with_a_new_logo_deletes_the_old_one(
         self,
         client: httpx.AsyncClient,
