@@ -16,11 +16,11 @@ function hueClass(name) {
 }
 
 // The logo (decorative next to the name, so empty alt) or the initials placeholder.
-export function logo(company, { size = 'md', src = null } = {}) {
+export function logo(company, { size = 'md', src = null, eager = true } = {}) {
   const url = src || company.thumbnail_url || company.image_url;
   if (url) {
     return h('span', { class: `logo logo-${size}` },
-      h('img', { src: url, alt: '', loading: 'lazy', decoding: 'async', width: '256', height: '256' }));
+      h('img', { src: url, alt: '', loading: eager ? 'eager' : 'lazy', decoding: 'async', width: '256', height: '256' }));
   }
   return h('span', { class: `logo logo-${size} logo-placeholder ${hueClass(company.name)}`, 'aria-hidden': 'true' },
     initials(company.name));

@@ -44,6 +44,7 @@ const STRINGS = {
     publishCta: 'Publicar mi empresa',
     error: 'No pudimos completar la búsqueda. {message}',
     retry: 'Reintentar',
+    popular: 'Populares:',
     pagination: 'Paginación',
     prev: 'Anterior',
     next: 'Siguiente',
@@ -86,6 +87,7 @@ const STRINGS = {
     publishCta: 'Publish my company',
     error: 'The search could not be completed. {message}',
     retry: 'Try again',
+    popular: 'Popular:',
     pagination: 'Pagination',
     prev: 'Previous',
     next: 'Next',
@@ -198,7 +200,8 @@ function render() {
   const form = h('form', { class: 'search-form', role: 'search', on: { submit: onSubmit } },
     h('label', { for: 'q', class: 'visually-hidden' }, s('searchLabel')),
     h('div', { class: 'combobox' }, icon('search', 'icon search-icon'), input, listbox),
-    h('button', { type: 'submit', class: 'btn btn-primary btn-search' }, s('searchButton')));
+    h('button', { type: 'submit', class: 'btn btn-primary btn-search' },
+      icon('search', 'icon btn-search-icon'), h('span', { class: 'btn-search-label' }, s('searchButton'))));
 
   const resultsTitle = h('h2', { id: 'results-title', class: 'results-title', tabindex: '-1' });
   const filtersPanel = h('details', { class: 'filters-panel', open: window.matchMedia('(min-width: 900px)').matches });
@@ -208,7 +211,8 @@ function render() {
         h('h1', { id: 'hero-title', class: 'hero-title' }, s('heroTitle')),
         h('p', { class: 'hero-lead' }, s('heroLead')),
         form,
-        suggestStatus)),
+        suggestStatus,
+        h('div', { class: 'popular', id: 'popular', hidden: true }))),
     h('div', { class: 'container search-layout' },
       h('aside', { class: 'filters', 'aria-label': s('filters') }, filtersPanel),
       h('section', { class: 'results', 'aria-labelledby': 'results-title' },
@@ -226,7 +230,9 @@ function render() {
     alert: qs('#results-alert'),
     body: qs('#results-body'),
     pagination: qs('#pagination'),
+    popular: qs('#popular'),
   };
+  renderPopular();
   initCombobox();
   renderSkeletonCards();
   if (lastFacets) renderFacets(lastFacets);
@@ -455,15 +461,15 @@ function renderSkeletonCards() {
       h('div', { class: 'card-text' }, h('span', { class: 'skeleton-line w-60' }), h('span', { class: 'skeleton-line w-40' }), h('span', { class: 'skeleton-line w-80' }))))));
 }
 
-function resultCard(company) {
+function resultCard(company, index) {
   const lang = getLang();
   const product = productLabel(company, lang);
   const text = company.description ?? description(company, lang).text;
   return h('li', {},
     h('article', { class: 'company-card' },
-      logo(company),
+      logo(company, { eager: index < 6 }),
       h('div', { class: 'card-text' },
-        h('h3', { class: 'card-title' },
+        h('h3', { class: 'result-title' },
           h('a', { class: 'card-link', href: `/company/?id=${encodeURIComponent(company.uuid)}` }, company.name)),
         h('p', { class: 'card-meta' },
           product && h('span', { class: 'badge badge-product' }, icon('tag', 'icon icon-sm'), product),
@@ -596,6 +602,29 @@ async function renderActiveFilters(facets) {
   if (chips.length > 1) {
     els.activeFilters.append(linkTo({ ...state, commune: '', product: '', page: 1 }, { class: 'btn-link' }, s('clearFilters')));
   }
+}
+
+// ---- popular categories under the search box ----
+
+let popular = null; // {lang, items}
+const POPULAR_COUNT = 5;
+
+async function renderPopular() {
+  const lang = getLang();
+  if (popular?.lang !== lang) {
+    try {
+      const facets = await api('/companies/search/facets', { query: { lang } });
+      popular = { lang, items: [...(facets.products || [])].sort((a, b) => b.count - a.count).slice(0, POPULAR_COUNT) };
+    } catch {
+      return; // a shortcut only: without it the page is complete
+    }
+  }
+  const box = els.popular;
+  if (!box || !popular.items.length) return;
+  clear(box);
+  box.append(h('span', { class: 'popular-label' }, s('popular')),
+    ...popular.items.map((item) => linkTo({ q: '', commune: '', product: item.uuid, page: 1 }, { class: 'popular-link' }, item.name)));
+  box.hidden = false;
 }
 
 // ---- start ----
