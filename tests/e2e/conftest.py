@@ -79,9 +79,11 @@ def page(context: BrowserContext) -> Iterator[Page]:
     tab.on("pageerror", lambda error: errors.append(str(error)))
     tab.on(
         "console",
-        lambda message: errors.append(message.text)
-        if message.type == "error" and "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
     )
     yield tab
     assert not errors, "errors in the page:\n" + "\n".join(errors)

@@ -8,17 +8,19 @@ import re
 import time
 from pathlib import Path
 
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
+from playwright.sync_api import Page, ViewportSize, expect
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS_DIR = ROOT / "artifacts" / "screenshots"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 375, "height": 740}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 375, "height": 740}
 PASSWORD = "Proveo-e2e-2026"
 # What each kind of email links to (the page or endpoint path before the token).
 LINK_PATTERNS = {
-    "verify": re.compile(r"https?://[^\s\"'<>]+/api/v1/users/verify-email/[^\s\"'<>?]+(?:\?[^\s\"'<>]*)?"),
+    "verify": re.compile(
+        r"https?://[^\s\"'<>]+/api/v1/users/verify-email/[^\s\"'<>?]+(?:\?[^\s\"'<>]*)?"
+    ),
     "reset": re.compile(r"https?://[^\s\"'<>]+/reset-password/#token=[^\s\"'<>]+"),
 }
 SERIOUS = {"serious", "critical"}
@@ -31,7 +33,9 @@ def _body_text(path: Path) -> tuple[str, str]:
     return str(message["To"] or ""), str(text)
 
 
-def read_outbox_link(outbox: Path, address: str, kind: str = "verify", timeout: float = 15.0) -> str:
+def read_outbox_link(
+    outbox: Path, address: str, kind: str = "verify", timeout: float = 15.0
+) -> str:
     """The newest link of `kind` ('verify' or 'reset') emailed to `address` (waits for it)."""
     pattern = LINK_PATTERNS[kind]
     deadline = time.monotonic() + timeout
@@ -99,7 +103,11 @@ def signup(page: Page, *, name: str, address: str, password: str = PASSWORD) -> 
 
 
 def signup_and_verify(
-    page: Page, outbox: Path, *, name: str = "Ana Pérez", address: str | None = None,
+    page: Page,
+    outbox: Path,
+    *,
+    name: str = "Ana Pérez",
+    address: str | None = None,
     password: str = PASSWORD,
 ) -> str:
     """Sign up in the browser and open the emailed verification link; returns the address."""
@@ -110,7 +118,9 @@ def signup_and_verify(
     return address
 
 
-def login(page: Page, address: str, password: str = PASSWORD, *, next_path: str | None = None) -> None:
+def login(
+    page: Page, address: str, password: str = PASSWORD, *, next_path: str | None = None
+) -> None:
     page.goto("/login/" + (f"?next={next_path}" if next_path else ""))
     page.locator("#login-email").fill(address)
     page.locator("#login-password").fill(password)
