@@ -49,6 +49,8 @@ from proveo.integrations.translation import Translator, build_translator
 from proveo.jobs.registry import JobContext, JobRegistry, build_registry
 from proveo.jobs.scheduler import JobScheduler
 from proveo.moderation.router import router as moderation_router
+from proveo.search.router import router as search_router
+from proveo.search.service import SearchCaches
 
 log = structlog.get_logger(__name__)
 
@@ -82,6 +84,7 @@ def api_router() -> APIRouter:
     api.include_router(moderation_router)
     api.include_router(products_router)
     api.include_router(communes_router)
+    api.include_router(search_router)
     # Last: `/companies/{company_uuid}` would take any `/companies/<word>` path included after
     # it (tests/core/test_routes.py fails on a route shadowed that way).
     api.include_router(companies_router)
@@ -172,6 +175,7 @@ def create_app(
     app.state.email_sender = email_sender or build_email_sender(settings)
     app.state.image_analyser = image_analyser or build_image_analyser(settings)
     app.state.translator = translator or build_translator(settings)
+    app.state.search_caches = SearchCaches.create()
     # The limiter shares the cache's Redis connection pool.
     app.state.limiter = RateLimiter(app.state.cache.client)
 
