@@ -15,10 +15,12 @@ EXPECTED_TABLES = {
     "alembic_version",
     "commune",
     "company",
+    "company_search",
     "email_verification_token",
     "image_moderation",
     "password_reset_token",
     "product",
+    "search_term",
     "user_account",
     "user_session",
 }

@@ -141,7 +141,7 @@ ORDER BY w.n
 _SIMILAR = "s.name_key % $8::text"
 COUNT_SIMILAR = f"""
 SELECT count(*) FROM proveo.company_search s
-WHERE {_SIMILAR} AND $1::text[] IS NOT NULL{_FILTERS}
+WHERE s.name_key % $4::text AND $1::text[] IS NOT NULL{_FILTERS}
 """
 SELECT_PAGE_SIMILAR = f"""
 WITH ranked AS (
