@@ -119,7 +119,18 @@ class TestPublishEditDelete:
         expect(done).to_be_visible()
         expect(done).to_contain_text(name)
 
-        done.get_by_role("link", name="Ver la página pública").click()
+        # Found by search within moments, misspelt and without accents, from the search box.
+        page.goto("/")
+        page.locator("#q").fill("mubleria nandu")
+        page.locator("#q").press("Enter")
+        expect(page).to_have_url(re.compile(r"/\?q=mubleria\+nandu$"))
+        page.locator(".company-card").get_by_role("link", name=name).click()
+        expect(page.locator("h1#company-name")).to_have_text(name)
+        page.go_back()
+        expect(page.locator("#q")).to_have_value("mubleria nandu")
+
+        page.goto("/my-company/")
+        page.get_by_role("link", name="Ver página pública").click()
         expect(page.locator("h1#company-name")).to_have_text(name)
         expect(page.get_by_role("link", name=re.compile("^Llamar"))).to_have_attribute("href", "tel:+56982314576")
         expect(page.get_by_role("link", name=re.compile("WhatsApp"))).to_have_attribute(
@@ -250,6 +261,8 @@ class TestHostileContent:
         page.goto(f"/company/?id={company['uuid']}")
         expect(page.locator("h1#company-name")).to_have_text(HOSTILE_NAME)
         assert page.title().startswith(HOSTILE_NAME)
+        page.goto("/?q=onerror")
+        expect(page.locator(".company-card .card-link").first).to_have_text(HOSTILE_NAME)
         page.goto("/my-company/")
         expect(page.locator("#owner-name")).to_have_text(HOSTILE_NAME)
         page.get_by_role("button", name="Eliminar empresa").click()
@@ -257,6 +270,78 @@ class TestHostileContent:
         assert page.locator("img[src='x']").count() == 0
         page.wait_for_timeout(300)
         assert dialogs == []
+
+
+class TestSearch:
+    def test_suggestions_form_a_keyboard_combobox(self, page: Page) -> None:
+        page.goto("/")
+        box = page.get_by_role("combobox", name="Buscar empresas, productos o comunas")
+        box.press_sequentially("transp", delay=40)
+        listbox = page.get_by_role("listbox")
+        expect(listbox).to_be_visible()
+        expect(box).to_have_attribute("aria-expanded", "true")
+        box.press("ArrowDown")
+        first = listbox.get_by_role("option").first
+        expect(first).to_have_attribute("aria-selected", "true")
+        expect(box).to_have_attribute("aria-activedescendant", first.get_attribute("id") or "")
+        box.press("Escape")
+        expect(listbox).to_be_hidden()
+        expect(box).to_have_attribute("aria-expanded", "false")
+        expect(box).to_have_value("transp")
+        # Choosing a product suggestion filters by that product.
+        options = listbox.get_by_role("option")
+        box.press("ArrowDown")
+        texts = [text.strip() for text in options.all_inner_texts()]
+        target = next(i for i, text in enumerate(texts) if text.startswith("Transporte y logística"))
+        for _ in range(target):
+            box.press("ArrowDown")
+        box.press("Enter")
+        expect(page).to_have_url(re.compile(r"/\?product=[0-9a-f-]{36}$"))
+        expect(page.locator("#active-filters .chip")).to_contain_text("Transporte y logística")
+        expect(page.get_by_role("link", name="Transportes Biobío Express")).to_be_visible()
+
+    def test_filters_live_in_the_url_and_back_replays_them(self, page: Page) -> None:
+        page.goto("/?q=contabilidad")
+        expect(page.get_by_role("link", name="Contadores Ñuñoa Asociados")).to_be_visible()
+        communes = page.locator(".facet-group").filter(has_text="Comuna")
+        communes.get_by_role("link", name=re.compile("^Ñuñoa")).click()
+        expect(page).to_have_url(re.compile(r"q=contabilidad&commune=[0-9a-f-]{36}"))
+        expect(page.locator("#active-filters .chip")).to_contain_text("Ñuñoa")
+        shared = page.url
+        page.go_back()
+        expect(page).to_have_url(re.compile(r"/\?q=contabilidad$"))
+        expect(page.locator("#active-filters .chip")).to_have_count(0)
+        page.goto(shared)
+        expect(page.locator("#active-filters .chip")).to_contain_text("Ñuñoa")
+        expect(page.get_by_role("link", name="Contadores Ñuñoa Asociados")).to_be_visible()
+        page.locator("#active-filters .chip").click()
+        expect(page).to_have_url(re.compile(r"/\?q=contabilidad$"))
+
+    def test_a_search_without_results_says_so_and_offers_to_clear_the_filters(self, page: Page) -> None:
+        product = page.request.get("/api/v1/products/").json()[0]["uuid"]
+        page.goto(f"/?q=zzqxwv&product={product}")
+        expect(page.get_by_text("No encontramos empresas para tu búsqueda")).to_be_visible()
+        page.get_by_role("link", name="Quitar filtros").click()
+        expect(page).to_have_url(re.compile(r"/\?q=zzqxwv$"))
+
+    def test_a_failed_search_says_so_and_can_be_retried(self, page: Page, context: BrowserContext) -> None:
+        page.goto("/")
+        expect(page.locator(".company-card").first).to_be_visible()
+        context.set_offline(True)
+        page.locator("#q").fill("imprenta")
+        page.locator("#q").press("Enter")
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text("No pudimos completar la búsqueda")
+        context.set_offline(False)
+        alert.get_by_role("button", name="Reintentar").click()
+        expect(page.get_by_role("link", name="Imprenta La Portada")).to_be_visible()
+
+    def test_results_and_labels_follow_the_language_toggle(self, page: Page) -> None:
+        page.goto("/?q=imprenta")
+        expect(page.get_by_role("heading", name="Resultados para «imprenta»")).to_be_visible()
+        page.get_by_role("button", name="English").click()
+        expect(page.get_by_role("heading", name="Results for “imprenta”")).to_be_visible()
+        expect(page.locator(".company-card .badge-product").first).to_have_text("Printing and advertising")
 
 
 class TestCompanyPage:

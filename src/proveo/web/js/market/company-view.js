@@ -15,12 +15,20 @@ function hueClass(name) {
   return `logo-hue-${sum % 6}`;
 }
 
+// Search hits carry only the full logo; its 256 px thumbnail sits beside it in the image store
+// (`<key>_thumb.webp`, companies/service.py), and lists load that instead.
+function thumbnailOf(url) {
+  return /^\/images\/[^/]+(?<!_thumb)\.webp$/.test(url) ? url.replace(/\.webp$/, '_thumb.webp') : url;
+}
+
 // The logo (decorative next to the name, so empty alt) or the initials placeholder.
 export function logo(company, { size = 'md', src = null, eager = true } = {}) {
-  const url = src || company.thumbnail_url || company.image_url;
+  const full = company.image_url;
+  const url = src || company.thumbnail_url || (full && thumbnailOf(full));
   if (url) {
-    return h('span', { class: `logo logo-${size}` },
-      h('img', { src: url, alt: '', loading: eager ? 'eager' : 'lazy', decoding: 'async', width: '256', height: '256' }));
+    const img = h('img', { src: url, alt: '', loading: eager ? 'eager' : 'lazy', decoding: 'async', width: '256', height: '256' });
+    if (full && url !== full) img.addEventListener('error', () => { img.src = full; }, { once: true });
+    return h('span', { class: `logo logo-${size}` }, img);
   }
   return h('span', { class: `logo logo-${size} logo-placeholder ${hueClass(company.name)}`, 'aria-hidden': 'true' },
     initials(company.name));

@@ -391,12 +391,23 @@ function onComboKeydown(event) {
   }
 }
 
+// A company goes straight to its profile; a product or commune becomes that filter; anything
+// else is searched as typed.
 function chooseSuggestion(index) {
-  const text = suggestionText(suggestions[index]);
-  els.input.value = text;
+  const item = suggestions[index];
+  const text = suggestionText(item);
+  const kind = suggestionKind(item);
   closeSuggestions();
   suggestions = [];
-  navigate({ ...state, q: text, page: 1 });
+  if (kind === 'company' && item.uuid) {
+    window.location.assign(`/company/?id=${encodeURIComponent(item.uuid)}`);
+  } else if ((kind === 'product' || kind === 'commune') && item.uuid) {
+    els.input.value = '';
+    navigate({ ...state, q: '', [kind]: item.uuid, page: 1 });
+  } else {
+    els.input.value = text;
+    navigate({ ...state, q: text, page: 1 });
+  }
 }
 
 // ---- search ----
