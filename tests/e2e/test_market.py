@@ -34,7 +34,9 @@ def verified_user(context: BrowserContext, outbox: Path, *, name: str = "Marta R
     assert signup.status == 201, signup.text()
     # The context holds the sign-up proof cookie the verification link asks for.
     assert context.request.get(read_outbox_link(outbox, address, "verify")).ok
-    login = context.request.post("/api/v1/users/login", data={"email": address, "password": PASSWORD})
+    login = context.request.post(
+        "/api/v1/users/login", data={"email": address, "password": PASSWORD}
+    )
     assert login.ok, login.text()
     return address
 
@@ -76,7 +78,11 @@ def publish_through_api(context: BrowserContext, name: str) -> dict[str, str]:
             "description_es": f"Descripción de {name}",
             "description_en": f"Description of {name}",
             "lang": "es",
-            "image": {"name": "logo.png", "mimeType": "image/png", "buffer": generate_logo(name, size=256)},
+            "image": {
+                "name": "logo.png",
+                "mimeType": "image/png",
+                "buffer": generate_logo(name, size=256),
+            },
         },
     )
     assert response.status == 201, response.text()
@@ -132,7 +138,9 @@ class TestPublishEditDelete:
         page.goto("/my-company/")
         page.get_by_role("link", name="Ver página pública").click()
         expect(page.locator("h1#company-name")).to_have_text(name)
-        expect(page.get_by_role("link", name=re.compile("^Llamar"))).to_have_attribute("href", "tel:+56982314576")
+        expect(page.get_by_role("link", name=re.compile("^Llamar"))).to_have_attribute(
+            "href", "tel:+56982314576"
+        )
         expect(page.get_by_role("link", name=re.compile("WhatsApp"))).to_have_attribute(
             "href", "https://wa.me/56982314576"
         )
@@ -140,7 +148,9 @@ class TestPublishEditDelete:
             "href", "mailto:contacto@example.cl"
         )
         expect(page.locator(".company-description")).to_contain_text("muebles de oficina")
-        expect(page.locator(".profile-head .logo img")).to_have_attribute("src", re.compile(r"^/images/"))
+        expect(page.locator(".profile-head .logo img")).to_have_attribute(
+            "src", re.compile(r"^/images/")
+        )
         data = json.loads(page.locator("script[type='application/ld+json']").text_content() or "")
         assert data["@type"] == "LocalBusiness"
         assert data["name"] == name
@@ -292,7 +302,9 @@ class TestSearch:
         options = listbox.get_by_role("option")
         box.press("ArrowDown")
         texts = [text.strip() for text in options.all_inner_texts()]
-        target = next(i for i, text in enumerate(texts) if text.startswith("Transporte y logística"))
+        target = next(
+            i for i, text in enumerate(texts) if text.startswith("Transporte y logística")
+        )
         for _ in range(target):
             box.press("ArrowDown")
         box.press("Enter")
@@ -317,14 +329,18 @@ class TestSearch:
         page.locator("#active-filters .chip").click()
         expect(page).to_have_url(re.compile(r"/\?q=contabilidad$"))
 
-    def test_a_search_without_results_says_so_and_offers_to_clear_the_filters(self, page: Page) -> None:
+    def test_a_search_without_results_says_so_and_offers_to_clear_the_filters(
+        self, page: Page
+    ) -> None:
         product = page.request.get("/api/v1/products/").json()[0]["uuid"]
         page.goto(f"/?q=zzqxwv&product={product}")
         expect(page.get_by_text("No encontramos empresas para tu búsqueda")).to_be_visible()
         page.get_by_role("link", name="Quitar filtros").click()
         expect(page).to_have_url(re.compile(r"/\?q=zzqxwv$"))
 
-    def test_a_failed_search_says_so_and_can_be_retried(self, page: Page, context: BrowserContext) -> None:
+    def test_a_failed_search_says_so_and_can_be_retried(
+        self, page: Page, context: BrowserContext
+    ) -> None:
         page.goto("/")
         expect(page.locator(".company-card").first).to_be_visible()
         context.set_offline(True)
@@ -341,7 +357,9 @@ class TestSearch:
         expect(page.get_by_role("heading", name="Resultados para «imprenta»")).to_be_visible()
         page.get_by_role("button", name="English").click()
         expect(page.get_by_role("heading", name="Results for “imprenta”")).to_be_visible()
-        expect(page.locator(".company-card .badge-product").first).to_have_text("Printing and advertising")
+        expect(page.locator(".company-card .badge-product").first).to_have_text(
+            "Printing and advertising"
+        )
 
 
 class TestCompanyPage:
@@ -349,7 +367,9 @@ class TestCompanyPage:
         for query in ("?id=00000000-0000-4000-8000-000000000000", "?id=nonsense", ""):
             page.goto(f"/company/{query}")
             expect(page.get_by_role("heading", name="No encontramos esta empresa")).to_be_visible()
-            expect(page.get_by_role("link", name="Buscar proveedores")).to_have_attribute("href", "/")
+            expect(page.get_by_role("link", name="Buscar proveedores")).to_have_attribute(
+                "href", "/"
+            )
 
 
 class TestLooks:

@@ -45,6 +45,9 @@ const STRINGS = {
     error: 'No pudimos completar la búsqueda. {message}',
     retry: 'Reintentar',
     popular: 'Populares:',
+    statCompanies: 'empresas publicadas',
+    statProducts: 'rubros',
+    statCommunes: 'comunas',
     pagination: 'Paginación',
     prev: 'Anterior',
     next: 'Siguiente',
@@ -88,6 +91,9 @@ const STRINGS = {
     error: 'The search could not be completed. {message}',
     retry: 'Try again',
     popular: 'Popular:',
+    statCompanies: 'published companies',
+    statProducts: 'categories',
+    statCommunes: 'communes',
     pagination: 'Pagination',
     prev: 'Previous',
     next: 'Next',
@@ -208,11 +214,13 @@ function render() {
   root.append(
     h('section', { class: 'hero', 'aria-labelledby': 'hero-title' },
       h('div', { class: 'container hero-inner' },
-        h('h1', { id: 'hero-title', class: 'hero-title' }, s('heroTitle')),
-        h('p', { class: 'hero-lead' }, s('heroLead')),
-        form,
-        suggestStatus,
-        h('div', { class: 'popular', id: 'popular', hidden: true }))),
+        h('div', { class: 'hero-main' },
+          h('h1', { id: 'hero-title', class: 'hero-title' }, s('heroTitle')),
+          h('p', { class: 'hero-lead' }, s('heroLead')),
+          form,
+          suggestStatus,
+          h('div', { class: 'popular', id: 'popular', hidden: true })),
+        h('dl', { class: 'hero-stats', id: 'hero-stats', hidden: true }))),
     h('div', { class: 'container search-layout' },
       h('aside', { class: 'filters', 'aria-label': s('filters') }, filtersPanel),
       h('section', { class: 'results', 'aria-labelledby': 'results-title' },
@@ -231,6 +239,7 @@ function render() {
     body: qs('#results-body'),
     pagination: qs('#pagination'),
     popular: qs('#popular'),
+    stats: qs('#hero-stats'),
   };
   renderPopular();
   initCombobox();
@@ -617,15 +626,21 @@ async function renderActiveFilters(facets) {
 
 // ---- popular categories under the search box ----
 
-let popular = null; // {lang, items}
-const POPULAR_COUNT = 5;
+let popular = null; // {lang, items, total, products, communes}
+const POPULAR_COUNT = 4;
 
 async function renderPopular() {
   const lang = getLang();
   if (popular?.lang !== lang) {
     try {
       const facets = await api('/companies/search/facets', { query: { lang } });
-      popular = { lang, items: [...(facets.products || [])].sort((a, b) => b.count - a.count).slice(0, POPULAR_COUNT) };
+      popular = {
+        lang,
+        items: [...(facets.products || [])].sort((a, b) => b.count - a.count).slice(0, POPULAR_COUNT),
+        total: facets.total,
+        products: (facets.products || []).length,
+        communes: (facets.communes || []).length,
+      };
     } catch {
       return; // a shortcut only: without it the page is complete
     }
@@ -636,6 +651,13 @@ async function renderPopular() {
   box.append(h('span', { class: 'popular-label' }, s('popular')),
     ...popular.items.map((item) => linkTo({ q: '', commune: '', product: item.uuid, page: 1 }, { class: 'popular-link' }, item.name)));
   box.hidden = false;
+  const stat = (value, label) => h('div', { class: 'hero-stat' }, h('dt', {}, label), h('dd', {}, formatNumber(value)));
+  clear(els.stats);
+  els.stats.append(
+    stat(popular.total, s('statCompanies')),
+    stat(popular.products, s('statProducts')),
+    stat(popular.communes, s('statCommunes')));
+  els.stats.hidden = false;
 }
 
 // ---- start ----
