@@ -39,11 +39,15 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("e2e") / "data"
-    # Many signups and logins come from one loopback address within the hour; the per-account
-    # lockout stays at its default so the log-in page's 429 can be seen.
+    # Every page view, signup and login comes from one loopback address: the per-address budgets
+    # are raised, the per-account lockout stays at its default so the log-in page's 429 shows.
+    # Emails asked for by address (resend, reset) keep their fixed 10 per address and hour: a
+    # test module asks for a few.
     with running_proveo(
         data_dir,
         PROVEO_EMAIL_BACKEND="console",
+        PROVEO_RATE_LIMIT_PER_IP_PER_MINUTE="100000",
+        PROVEO_MAX_IN_FLIGHT_PER_CLIENT="64",
         PROVEO_SIGNUP_PER_IP_PER_HOUR="1000",
         PROVEO_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE="1000",
     ) as url:
