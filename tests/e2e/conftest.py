@@ -54,13 +54,16 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         yield LiveServer(url=url, outbox=data_dir.resolve() / "outbox")
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: the sync API keeps an asyncio loop running in this thread while
+# it is open, and the async tests that xdist sends to this worker after an e2e file would then
+# fail with "Runner.run() cannot be called from a running event loop".
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     chromium = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield chromium

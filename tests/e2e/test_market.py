@@ -342,7 +342,7 @@ class TestSearch:
         self, page: Page, context: BrowserContext
     ) -> None:
         page.goto("/")
-        expect(page.locator(".company-card").first).to_be_visible()
+        expect(page.locator(".card-link").first).to_be_visible()
         context.set_offline(True)
         page.locator("#q").fill("imprenta")
         page.locator("#q").press("Enter")
@@ -379,7 +379,7 @@ class TestLooks:
     ) -> None:
         path = {"search": "/", "publish": "/publish/", "my-company": "/my-company/"}.get(which)
         ready = {
-            "search": ".results-grid .company-card",
+            "search": "#results-body:not([aria-busy]) .card-link",
             "company": "h1#company-name",
             "publish": "#publish-form",
             "my-company": "#owner-name",
