@@ -49,6 +49,7 @@ from proveo.integrations.translation import Translator, build_translator
 from proveo.jobs.registry import JobContext, JobRegistry, build_registry
 from proveo.jobs.scheduler import JobScheduler
 from proveo.moderation.router import router as moderation_router
+from proveo.search.analytics import SearchRecorder
 from proveo.search.router import router as search_router
 from proveo.search.service import SearchCaches
 
@@ -116,11 +117,15 @@ def create_app(
         if owns_database:
             await app.state.database.open()
         log.info("proveo_started", version=__version__, env=settings.env.value)
+        log.info("proveo_backends", **settings.backends())
+        for problem in settings.warnings:
+            log.warning("setting_will_not_work", problem=problem)
         if settings.secret_key.get_secret_value() == DEVELOPMENT_SECRET_KEY:
             log.warning(
                 "insecure_development_secret_key",
                 hint="anyone can forge sessions; set PROVEO_SECRET_KEY (production refuses this)",
             )
+        app.state.search_recorder.start()
         scheduler: JobScheduler | None = None
         if settings.scheduler_enabled:
             scheduler = JobScheduler(
@@ -140,6 +145,8 @@ def create_app(
             # Jobs use the resources below: they stop first.
             if scheduler is not None:
                 await scheduler.stop()
+            # Its last flush needs the database: before the pools close.
+            await app.state.search_recorder.stop()
             await app.state.image_analyser.close()
             await app.state.translator.close()
             if owns_storage:
@@ -175,6 +182,7 @@ def create_app(
     app.state.email_sender = email_sender or build_email_sender(settings)
     app.state.image_analyser = image_analyser or build_image_analyser(settings)
     app.state.translator = translator or build_translator(settings)
+    app.state.search_recorder = SearchRecorder(app.state.database)
     app.state.search_caches = SearchCaches.create()
     # The limiter shares the cache's Redis connection pool.
     app.state.limiter = RateLimiter(app.state.cache.client)

@@ -1,5 +1,5 @@
 """Proveo's command line: serve the app (and the image service), migrate and seed the database,
-create an admin, clean up stored images."""
+create an admin, clean up stored images, run a scheduled job now."""
 
 from __future__ import annotations
 
@@ -37,7 +37,10 @@ if TYPE_CHECKING:
     from proveo.accounts.service import AdminAccount
     from proveo.core.db import Connection
     from proveo.demo.seed import DemoSeedResult
+    from proveo.demo.synthetic import SyntheticSeedResult
     from proveo.images.schemas import OrphanReport
+    from proveo.jobs.registry import Job
+    from proveo.jobs.schemas import JobRun
 
 log = structlog.get_logger("proveo.cli")
 
@@ -180,15 +183,26 @@ class SeedResult:
     new_products: int
     new_communes: int
     demo: DemoSeedResult | None
+    synthetic: SyntheticSeedResult | None = None
 
 
-async def _seed(settings: Settings, *, demo: bool) -> SeedResult:
+async def _seed(
+    settings: Settings, *, demo: bool, synthetic: int = 0, synthetic_seed: int = 1
+) -> SeedResult:
     from proveo.catalog import service as catalog_service
+    from proveo.core.security import hash_password_sync
     from proveo.demo.seed import seed_demo_data
+    from proveo.demo.synthetic import SYNTHETIC_PASSWORD, seed_synthetic
     from proveo.imaging.client import build_image_analyser
     from proveo.integrations.storage import build_storage
 
     storage = build_storage(settings)
+    # One bcrypt for every synthetic owner, made before the transaction opens.
+    synthetic_hash = (
+        await asyncio.to_thread(hash_password_sync, SYNTHETIC_PASSWORD, settings.bcrypt_rounds)
+        if synthetic
+        else ""
+    )
 
     async def seed(conn: Connection) -> SeedResult:
         products, communes = await catalog_service.seed_catalog(conn)
@@ -201,7 +215,17 @@ async def _seed(settings: Settings, *, demo: bool) -> SeedResult:
                 )
             finally:
                 await analyser.close()
-        return SeedResult(new_products=products, new_communes=communes, demo=demo_result)
+        synthetic_result = (
+            await seed_synthetic(conn, synthetic, seed=synthetic_seed, password_hash=synthetic_hash)
+            if synthetic
+            else None
+        )
+        return SeedResult(
+            new_products=products,
+            new_communes=communes,
+            demo=demo_result,
+            synthetic=synthetic_result,
+        )
 
     try:
         return await _in_transaction(settings, seed)
@@ -220,6 +244,15 @@ def _report_seed(report: Report, result: SeedResult) -> None:
         )
     else:
         report.done("The catalogue is already there; nothing added.", "catalog_already_present")
+    if result.synthetic is not None:
+        report.done(
+            f"Seeded {result.synthetic.added} synthetic companies and their owners in "
+            f"{result.synthetic.seconds:.1f} s ({result.synthetic.total} synthetic in all).",
+            "synthetic_data_seeded",
+            added=result.synthetic.added,
+            total=result.synthetic.total,
+            seconds=round(result.synthetic.seconds, 2),
+        )
     if result.demo is None:
         return
     if result.demo.created:
@@ -249,6 +282,27 @@ def _migrate(report: Report, dsn: str, revision: str = "head", *, asked: bool = 
         )
     if revision == "head":  # the jobs' SQL is written for the latest schema
         _set_up_pg_cron(report, dsn)
+
+
+def _prepare_schema(report: Report, settings: Settings) -> None:
+    """Development migrates; production only checks, so that a cron entry never migrates.
+
+    In production the schema is the deployment's step (`proveo migrate`, or `proveo serve`),
+    along with pg_cron's set-up: a maintenance command must not run either behind its back.
+    """
+    if not settings.is_production:
+        _migrate(report, settings.database_url)
+        return
+    state = migrations.schema_state(settings.database_url)
+    if state.at_head:
+        return
+    found = (
+        f"at revision {', '.join(state.current)}" if state.current else "without Proveo's schema"
+    )
+    raise CommandFailed(
+        f"the database is {found}, and this version needs {', '.join(state.head)}: "
+        "run `proveo migrate` first"
+    )
 
 
 def _set_up_pg_cron(report: Report, dsn: str) -> None:
@@ -451,10 +505,41 @@ def cmd_serve(settings: Settings) -> int:
     return 0
 
 
+async def check_s3_bucket(settings: Settings) -> None:
+    """With STORAGE=s3, the bucket must exist: created when PROVEO_S3_CREATE_BUCKET allows
+    (by default in development), else `serve` stops with one line. A store that does not answer
+    is only logged: the API keeps serving without images until it does."""
+    from proveo.integrations.storage import (
+        BucketMissing,
+        S3ImageStorage,
+        StorageUnavailable,
+        build_storage,
+    )
+
+    if settings.storage != "s3":
+        return
+    storage = build_storage(settings)
+    assert isinstance(storage, S3ImageStorage)
+    try:
+        await storage.ensure_bucket(create=settings.creates_s3_bucket)
+    except BucketMissing as exc:
+        raise CommandFailed(
+            f"PROVEO_S3_BUCKET: the bucket {settings.s3_bucket!r} does not exist at "
+            f"{settings.s3_endpoint_url or 'AWS S3'}; create it, or set "
+            "PROVEO_S3_CREATE_BUCKET=true for `proveo serve` to create it"
+        ) from exc
+    except StorageUnavailable:
+        log.warning("s3_bucket_unchecked", bucket=settings.s3_bucket)
+    finally:
+        await storage.close()
+
+
 def _serve(settings: Settings, listener: socket.socket) -> None:
     from proveo.app import create_app
 
     report = Report(human=False)
+    # Before the database: a misnamed bucket is refused at once, not after the migrations.
+    asyncio.run(check_s3_bucket(settings))
     with database_settings(settings, owner=True) as ready:
         _migrate(report, ready.database_url)
         _report_seed(report, asyncio.run(_seed(ready, demo=ready.seed_demo)))
@@ -507,12 +592,24 @@ def cmd_migrate(settings: Settings, report: Report, revision: str) -> int:
     return 0
 
 
-def cmd_seed(settings: Settings, report: Report, demo: bool) -> int:
+def cmd_seed(
+    settings: Settings, report: Report, demo: bool, synthetic: int = 0, synthetic_seed: int = 1
+) -> int:
     if demo and settings.is_production:
         raise CommandFailed("demo data is refused in production")
+    from proveo.demo.repository import CatalogueMismatch
+
+    if synthetic and settings.is_production:
+        raise CommandFailed("synthetic data is refused in production (its password is public)")
     with database_settings(settings) as ready:
-        _migrate(report, ready.database_url)
-        _report_seed(report, asyncio.run(_seed(ready, demo=demo)))
+        _prepare_schema(report, ready)
+        try:
+            result = asyncio.run(
+                _seed(ready, demo=demo, synthetic=synthetic, synthetic_seed=synthetic_seed)
+            )
+        except CatalogueMismatch as exc:
+            raise CommandFailed(str(exc)) from exc
+        _report_seed(report, result)
     return 0
 
 
@@ -522,7 +619,7 @@ def cmd_cleanup_images(
     from proveo.integrations.storage import StorageUnavailable
 
     with database_settings(settings) as ready:
-        _migrate(report, ready.database_url)
+        _prepare_schema(report, ready)
         try:
             result = asyncio.run(
                 _cleanup_images(ready, min_age=min_age_minutes * 60, dry_run=dry_run)
@@ -532,6 +629,76 @@ def cmd_cleanup_images(
                 f"the image storage ({ready.storage}) does not answer; try again when it does"
             ) from exc
     _report_cleanup(report, result, min_age_minutes)
+    return 0
+
+
+async def _run_job(settings: Settings, job: Job) -> JobRun:
+    from proveo.app import build_database
+    from proveo.integrations.storage import build_storage
+    from proveo.integrations.translation import build_translator
+    from proveo.jobs.registry import JobContext
+    from proveo.jobs.service import run_job_now
+
+    database = build_database(settings)
+    storage = build_storage(settings)
+    translator = build_translator(settings)
+    await database.open()
+    try:
+        context = JobContext(
+            database=database, storage=storage, translator=translator, settings=settings
+        )
+        return await run_job_now(job, context)
+    finally:
+        await translator.close()
+        await storage.close()
+        await database.close()
+
+
+def _job_result(job: Job, result: object) -> str:
+    from proveo.images.schemas import OrphanReport
+    from proveo.jobs.registry import SqlJob
+
+    if isinstance(job, SqlJob):
+        return "1 row deleted" if result == 1 else f"{result} rows deleted"
+    if isinstance(result, OrphanReport):
+        return (
+            f"{len(result.removed)} orphan image objects removed of {result.scanned} stored "
+            f"({result.referenced} in use, {result.too_young} too young to remove)"
+        )
+    return f"it returned {result}"
+
+
+def cmd_run_job(settings: Settings, report: Report, name: str) -> int:
+    from proveo.jobs.registry import build_registry
+    from proveo.jobs.schemas import JobOutcome
+
+    jobs = {job.name: job for job in build_registry().jobs}
+    job = jobs.get(name)
+    if job is None:
+        raise CommandFailed(f"there is no job {name!r}; the jobs are: {', '.join(jobs)}")
+    with database_settings(settings) as ready:
+        _prepare_schema(report, ready)
+        try:
+            run = asyncio.run(_run_job(ready, job))
+        except DATABASE_ERRORS:
+            raise
+        except Exception as exc:
+            if not report.human:  # the traceback belongs in the logs, not on a terminal
+                log.exception("job_failed", job=name)
+            raise CommandFailed(f"the job {name} failed: {type(exc).__name__}: {exc}") from exc
+    if run.outcome is JobOutcome.LOCKED:
+        raise CommandFailed(
+            f"the job {name} is running elsewhere right now (a scheduler holds its lock); "
+            "nothing was done, try again when it finishes"
+        )
+    result = run.result
+    report.done(
+        f"Ran the job {name} in {run.duration_ms:.0f} ms: {_job_result(job, result)}.",
+        "job_finished",
+        job=name,
+        result=result if isinstance(result, int | str | float | bool) else repr(result),
+        duration_ms=run.duration_ms,
+    )
     return 0
 
 
@@ -609,7 +776,7 @@ def cmd_create_admin(
     if given is None and not sys.stdin.isatty():
         _refuse_without_password_source(settings, request.email, reset_password=reset_password)
     with database_settings(settings) as ready:
-        _migrate(report, ready.database_url)
+        _prepare_schema(report, ready)
         needed = asyncio.run(
             _in_transaction(
                 ready,
@@ -689,9 +856,29 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument(
         "revision", nargs="?", default="head", help="the revision to reach (default: head)"
     )
-    seed = commands.add_parser("seed", help="insert the catalogue (and demo data with --demo)")
+    seed = commands.add_parser(
+        "seed", help="insert the catalogue (and demo or synthetic data, not in production)"
+    )
     seed.add_argument(
         "--demo", action="store_true", help="also the demo users and companies (not in production)"
+    )
+    seed.add_argument(
+        "--synthetic",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help=(
+            "also make synthetic companies 1 to N exist, each with a verified owner "
+            "synthetic-<n>@example.com (for benchmarks; not in production)"
+        ),
+    )
+    seed.add_argument(
+        "--seed",
+        type=_non_negative_int,
+        default=1,
+        metavar="S",
+        dest="synthetic_seed",
+        help="the synthetic data set: the same S gives the same companies (default: %(default)s)",
     )
     admin = commands.add_parser(
         "create-admin",
@@ -736,6 +923,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="keep objects younger than N minutes (default: %(default)s)",
     )
+    run_job = commands.add_parser(
+        "run-job",
+        help="run one scheduled job now, once",
+        description=(
+            "Run one scheduled job now, under the same lock as the app's scheduler: if a "
+            "scheduler is running it at this moment, nothing is done. SQL jobs run here even "
+            "where pg_cron schedules them."
+        ),
+    )
+    run_job.add_argument(
+        "name", help="the job, such as purge-expired-sessions (a wrong name lists them all)"
+    )
     return parser
 
 
@@ -770,7 +969,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             return cmd_migrate(settings, report, args.revision)
         if args.command == "seed":
-            return cmd_seed(settings, report, args.demo)
+            return cmd_seed(settings, report, args.demo, args.synthetic, args.synthetic_seed)
+        if args.command == "run-job":
+            return cmd_run_job(settings, report, args.name)
         if args.command == "cleanup-images":
             return cmd_cleanup_images(
                 settings, report, dry_run=args.dry_run, min_age_minutes=args.min_age_minutes

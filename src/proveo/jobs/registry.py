@@ -133,6 +133,18 @@ SQL_JOBS: tuple[SqlJob, ...] = (
         sql=repository.PURGE_UNVERIFIED_ACCOUNTS,
         description="delete accounts whose address was never confirmed, 7 days after signup",
     ),
+    SqlJob(
+        name="refresh-directory-statistics",
+        schedule="* * * * *",
+        sql=repository.REFRESH_DIRECTORY_STATISTICS,
+        description="recount live companies per product and per commune (materialized view)",
+    ),
+    SqlJob(
+        name="purge-old-search-stats",
+        schedule="47 3 * * *",
+        sql=repository.PURGE_OLD_SEARCH_STATS,
+        description="delete search analytics older than the 90 days the admin can ask for",
+    ),
 )
 
 
@@ -140,10 +152,7 @@ async def retry_translations(context: JobContext) -> int:
     """Descriptions left 'pending' when the provider failed get another try."""
     from proveo.companies import service as companies_service
 
-    if not context.translator.enabled:
-        return 0
-    async with context.database.transaction() as conn:
-        return await companies_service.retry_pending_translations(conn, context.translator)
+    return await companies_service.retry_pending_translations(context.database, context.translator)
 
 
 async def clean_up_orphan_images(context: JobContext) -> object:
