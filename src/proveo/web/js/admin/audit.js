@@ -5,7 +5,7 @@ import { apiList } from '/js/api.js';
 import { formatDateTime } from '/js/i18n.js';
 import { setFieldErrors, clearFieldErrors } from '/js/dom.js';
 import {
-  s, h, clear, tc, showAlert, errorText, isForbidden, idChip, spinnerRow, dataTable, pager, field,
+  s, h, clear, put, tc, showAlert, errorText, isForbidden, idChip, spinnerRow, dataTable, pager, field,
 } from './ui.js';
 import { AUDIT_ACTIONS } from './strings.js';
 
@@ -40,7 +40,7 @@ export function createAuditTab(ctx) {
       load();
     } } },
     field({ id: 'audit-action', name: 'action', label: s('f_action'), input: action }),
-    field({ id: 'audit-actor', name: 'actor', label: s('f_actor'), hint: s('f_actor_hint'), input: actor }),
+    field({ id: 'audit-actor', name: 'actor', label: s('f_actor'), input: actor }),
     h('div', { class: 'toolbar-actions' },
       h('button', { type: 'submit', class: 'btn btn-primary' }, s('filter_apply')),
       h('button', { type: 'button', class: 'btn btn-secondary', on: { click: () => {
@@ -81,7 +81,7 @@ export function createAuditTab(ctx) {
       { label: s('col_actor') },
       { label: s('col_ip') },
     ];
-    results.append(
+    put(results,
       h('p', { class: 'panel-meta' }, s('results_count', { total })),
       dataTable({ caption: s('audit_caption'), columns, rows: items.map(row), emptyText: s('audit_empty'), className: 'audit-table' }),
       total > LIMIT ? pager({ offset: state.offset, limit: LIMIT, total, onChange: (offset) => { state.offset = offset; load(); } }) : null,

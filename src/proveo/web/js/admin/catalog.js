@@ -4,7 +4,7 @@
 import { api } from '/js/api.js';
 import { setFieldErrors, clearFieldErrors } from '/js/dom.js';
 import {
-  s, h, clear, tc, showAlert, clearAlert, setBusy, errorText, isForbidden, spinnerRow, dataTable,
+  s, h, clear, put, tc, showAlert, clearAlert, setBusy, errorText, isForbidden, spinnerRow, dataTable,
   pager, modal, confirmAction, field, loadCatalog, localName, sortByName, fold,
   formatNumber,
 } from './ui.js';
@@ -156,9 +156,9 @@ export function createCatalogTab(ctx, kindName) {
       h('td', { class: 'col-actions' }, h('div', { class: 'row-actions' },
         h('button', { type: 'button', class: 'btn btn-secondary btn-sm', 'aria-label': s(kind.renameLabel, { name: kind.display(entry) }),
           on: { click: () => rename(entry) } }, s('btn_rename')),
-        h('button', { type: 'button', class: 'btn btn-danger btn-sm', 'aria-label': s('delete_entry', { name: kind.display(entry) }),
+        h('button', { type: 'button', class: 'btn btn-danger-quiet btn-sm', 'aria-label': s('delete_entry', { name: kind.display(entry) }),
           on: { click: () => remove(entry) } }, tc('btn_delete'))))));
-    results.append(
+    put(results,
       h('p', { class: 'panel-meta', 'aria-live': 'polite' }, needle
         ? s('results_count', { total: formatNumber(shown.length) })
         : s('catalog_total', { total: formatNumber(items.length) })),

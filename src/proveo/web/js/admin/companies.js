@@ -2,11 +2,11 @@
 // company (multipart PATCH) and soft-deletion.
 
 import { apiList, api } from '/js/api.js';
-import { formatDate, formatDateTime, getLang } from '/js/i18n.js';
+import { formatDateTime, getLang } from '/js/i18n.js';
 import { setFieldErrors, clearFieldErrors } from '/js/dom.js';
 import {
-  s, h, clear, tc, showAlert, clearAlert, setBusy, errorText, isForbidden, idChip, badge,
-  spinnerRow, dataTable, pager, modal, confirmAction, field, loadCatalog, localName, sortByName,
+  s, h, clear, put, tc, showAlert, clearAlert, setBusy, errorText, isForbidden, idChip, badge,
+  shortDate, spinnerRow, dataTable, pager, modal, confirmAction, field, loadCatalog, localName, sortByName,
 } from './ui.js';
 
 const LIMIT = 20;
@@ -67,15 +67,14 @@ export function createCompaniesTab(ctx) {
     clear(results);
     const columns = [
       { label: s('col_company') },
-      { label: s('col_product') },
-      { label: s('col_commune') },
+      { label: s('col_category') },
       { label: s('col_contact') },
       { label: s('col_status') },
       { label: s('col_updated') },
       { label: s('actions'), className: 'col-actions' },
     ];
     const rows = items.map((company) => row(company));
-    results.append(
+    put(results,
       h('p', { class: 'panel-meta' }, s('results_count', { total })),
       dataTable({ caption: s('companies_caption'), columns, rows }),
       total > LIMIT ? pager({ offset: state.offset, limit: LIMIT, total, onChange: (offset) => { state.offset = offset; load(); } }) : null,
@@ -85,19 +84,19 @@ export function createCompaniesTab(ctx) {
   function row(company) {
     const deleted = Boolean(company.deleted_at);
     const logo = company.thumbnail_url
-      ? h('img', { class: 'company-thumb', src: company.thumbnail_url, alt: '', width: '40', height: '40', loading: 'lazy' })
+      ? h('img', { class: 'company-thumb', src: company.thumbnail_url, alt: '', width: '40', height: '40' })
       : h('span', { class: 'company-thumb company-thumb-empty', 'aria-hidden': 'true' }, initials(company.name));
     const status = [
       deleted
         ? badge(s('badge_deleted'), 'danger')
         : badge(s('badge_live'), 'success'),
       company.image_pending_review ? badge(s('badge_pending_logo'), 'warning') : null,
-      deleted ? h('span', { class: 'cell-sub' }, s('deleted_on', { date: formatDate(company.deleted_at) })) : null,
+      deleted ? h('span', { class: 'cell-sub' }, s('deleted_on', { date: shortDate(company.deleted_at) })) : null,
     ];
     const actions = deleted ? h('span', { class: 'cell-muted' }, '—') : h('div', { class: 'row-actions' },
       h('button', { type: 'button', class: 'btn btn-secondary btn-sm', 'aria-label': s('edit_company', { name: company.name }),
         on: { click: () => openEditor(company) } }, tc('btn_edit')),
-      h('button', { type: 'button', class: 'btn btn-danger btn-sm', 'aria-label': s('delete_company', { name: company.name }),
+      h('button', { type: 'button', class: 'btn btn-danger-quiet btn-sm', 'aria-label': s('delete_company', { name: company.name }),
         on: { click: () => remove(company) } }, tc('btn_delete')));
     return h('tr', { class: deleted ? 'row-deleted' : null, 'data-uuid': company.uuid },
       h('td', {}, h('div', { class: 'cell-company' }, logo, h('div', {},
@@ -105,11 +104,11 @@ export function createCompaniesTab(ctx) {
           ? company.name
           : h('a', { href: `/company/?id=${encodeURIComponent(company.uuid)}` }, company.name)),
         h('div', { class: 'cell-sub' }, idChip(company.uuid))))),
-      h('td', {}, getLang() === 'en' ? company.product_name_en : company.product_name_es),
-      h('td', {}, h('div', {}, company.commune_name), h('div', { class: 'cell-sub' }, company.commune_region)),
+      h('td', {}, h('div', {}, getLang() === 'en' ? company.product_name_en : company.product_name_es),
+        h('div', { class: 'cell-sub' }, `${company.commune_name} · ${company.commune_region}`)),
       h('td', {}, h('div', { class: 'cell-nowrap' }, company.email), h('div', { class: 'cell-sub cell-nowrap' }, company.phone)),
       h('td', {}, h('div', { class: 'cell-badges' }, status)),
-      h('td', { class: 'cell-nowrap' }, h('time', { datetime: company.updated_at, title: formatDateTime(company.updated_at) }, formatDate(company.updated_at))),
+      h('td', { class: 'cell-nowrap' }, h('time', { datetime: company.updated_at, title: formatDateTime(company.updated_at) }, shortDate(company.updated_at))),
       h('td', { class: 'col-actions' }, actions));
   }
 

@@ -5,7 +5,7 @@
 import { apiList, api } from '/js/api.js';
 import { formatDateTime, formatNumber } from '/js/i18n.js';
 import {
-  s, h, clear, tc, showAlert, setBusy, errorText, isForbidden, badge, spinnerRow, pager, confirmAction,
+  s, h, clear, put, tc, showAlert, setBusy, errorText, isForbidden, badge, spinnerRow, pager, confirmAction,
 } from './ui.js';
 
 const LIMIT = 12;
@@ -60,7 +60,7 @@ export function createModerationTab(ctx) {
         h('p', {}, s(state.status === 'pending' ? 'moderation_empty' : 'moderation_empty_other'))));
       return;
     }
-    results.append(
+    put(results,
       h('p', { class: 'panel-meta' }, s('results_count', { total })),
       h('ul', { class: 'moderation-grid', role: 'list' }, items.map(card)),
       total > LIMIT ? pager({ offset: state.offset, limit: LIMIT, total, onChange: (offset) => { state.offset = offset; load(); } }) : null,
@@ -74,7 +74,7 @@ export function createModerationTab(ctx) {
     const score = formatNumber(Math.round(entry.nsfw_score * 100) / 100);
     const preview = entry.thumbnail_url || entry.image_url;
     const approveBtn = h('button', { type: 'button', class: 'btn btn-primary btn-sm', 'aria-label': s('approve_label', { name }) }, s('btn_approve'));
-    const rejectBtn = h('button', { type: 'button', class: 'btn btn-danger btn-sm', 'aria-label': s('reject_label', { name }) }, s('btn_reject'));
+    const rejectBtn = h('button', { type: 'button', class: 'btn btn-danger-quiet btn-sm', 'aria-label': s('reject_label', { name }) }, s('btn_reject'));
     approveBtn.addEventListener('click', () => approve(entry, approveBtn, rejectBtn));
     rejectBtn.addEventListener('click', () => reject(entry));
     return h('li', { class: 'card moderation-card', 'data-uuid': entry.uuid },

@@ -23,6 +23,17 @@ export function errorText(err, params = {}) {
   return (err && err.message) || tc('err_generic');
 }
 
+// Element.append would print `null` for a missing optional piece; this skips it.
+export function put(el, ...children) {
+  for (const child of children.flat()) if (child) el.append(child);
+  return el;
+}
+
+export function shortDate(isoString) {
+  if (!isoString) return '';
+  return new Intl.DateTimeFormat(getLang() === 'en' ? 'en-US' : 'es-CL', { dateStyle: 'medium' }).format(new Date(isoString));
+}
+
 export function isForbidden(err) {
   return Boolean(err) && err.status === 403 && err.code !== 'csrf_failed';
 }

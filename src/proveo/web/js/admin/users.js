@@ -2,9 +2,9 @@
 // An admin cannot delete their own account here (the API refuses it with 400).
 
 import { apiList, api } from '/js/api.js';
-import { formatDate, formatDateTime } from '/js/i18n.js';
+import { formatDateTime } from '/js/i18n.js';
 import {
-  s, h, clear, tc, showAlert, errorText, isForbidden, idChip, badge, spinnerRow, dataTable, pager,
+  s, h, clear, put, tc, showAlert, errorText, isForbidden, idChip, badge, shortDate, spinnerRow, dataTable, pager,
   confirmAction,
 } from './ui.js';
 
@@ -52,7 +52,7 @@ export function createUsersTab(ctx) {
       { label: s('col_status') },
       { label: s('actions'), className: 'col-actions' },
     ];
-    results.append(
+    put(results,
       h('p', { class: 'panel-meta' }, s('results_count', { total })),
       dataTable({ caption: s('users_caption'), columns, rows: items.map(row) }),
       total > LIMIT ? pager({ offset: state.offset, limit: LIMIT, total, onChange: (offset) => { state.offset = offset; load(); } }) : null,
@@ -66,11 +66,11 @@ export function createUsersTab(ctx) {
     let action;
     if (self || deleted) {
       action = h('div', { class: 'row-actions row-actions-explained' },
-        h('button', { type: 'button', class: 'btn btn-danger btn-sm', disabled: true, 'aria-describedby': hintId }, tc('btn_delete')),
+        h('button', { type: 'button', class: 'btn btn-danger-quiet btn-sm', disabled: true, 'aria-describedby': hintId }, tc('btn_delete')),
         h('p', { class: 'cell-sub cell-hint', id: hintId }, s(self ? 'self_delete_hint' : 'deleted_user_hint')));
     } else {
       action = h('div', { class: 'row-actions' },
-        h('button', { type: 'button', class: 'btn btn-danger btn-sm', 'aria-label': s('delete_user', { name: user.name }),
+        h('button', { type: 'button', class: 'btn btn-danger-quiet btn-sm', 'aria-label': s('delete_user', { name: user.name }),
           on: { click: () => remove(user) } }, tc('btn_delete')));
     }
     return h('tr', { class: deleted ? 'row-deleted' : null, 'data-uuid': user.uuid },
@@ -82,10 +82,10 @@ export function createUsersTab(ctx) {
       h('td', {}, user.company_uuid
         ? h('a', { href: `/company/?id=${encodeURIComponent(user.company_uuid)}` }, s('company_link'))
         : h('span', { class: 'cell-muted' }, s('no_company'))),
-      h('td', { class: 'cell-nowrap' }, h('time', { datetime: user.created_at, title: formatDateTime(user.created_at) }, formatDate(user.created_at))),
+      h('td', { class: 'cell-nowrap' }, h('time', { datetime: user.created_at, title: formatDateTime(user.created_at) }, shortDate(user.created_at))),
       h('td', {}, deleted
-        ? h('div', { class: 'cell-badges' }, badge(s('badge_deleted'), 'danger'),
-          h('span', { class: 'cell-sub' }, s('deleted_on', { date: formatDate(user.deleted_at) })))
+        ? h('div', { class: 'cell-badges' }, badge(s('badge_user_deleted'), 'danger'),
+          h('span', { class: 'cell-sub' }, s('deleted_on', { date: shortDate(user.deleted_at) })))
         : h('span', { class: 'cell-muted' }, '—')),
       h('td', { class: 'col-actions' }, action));
   }

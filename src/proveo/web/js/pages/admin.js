@@ -2,8 +2,8 @@
 // in; signed-in non-admins see why they cannot enter.
 
 import { initPage } from '/js/layout.js';
-import { onLangChange } from '/js/i18n.js';
-import { h, clear, qs } from '/js/dom.js';
+import { onLangChange, tc } from '/js/i18n.js';
+import { h, clear, qs, showAlert } from '/js/dom.js';
 import { STRINGS } from '/js/admin/strings.js';
 import { s } from '/js/admin/ui.js';
 import { createCompaniesTab } from '/js/admin/companies.js';
@@ -107,7 +107,14 @@ function startConsole(user) {
 }
 
 async function main() {
-  const { user } = await initPage({ titleKey: 'title', strings: STRINGS, auth: 'user' });
+  let user;
+  try {
+    ({ user } = await initPage({ titleKey: 'title', strings: STRINGS, auth: 'user' }));
+  } catch (err) {
+    renderHeading();
+    showAlert(qs('#admin-app'), 'error', (err && err.message) || tc('err_generic'));
+    return;
+  }
   renderHeading();
   onLangChange(renderHeading);
   if (user.role !== 'admin') {
