@@ -157,7 +157,7 @@ class TestPasswordResetRequest:
         text = email.get_body(preferencelist=("plain",))
         assert text is not None
         # The fragment never reaches a server: not ours (access log), not a third party (Referer).
-        assert f"{settings.public_base_url}/reset-password.html#token=" in text.get_content()
+        assert f"{settings.public_base_url}/reset-password/#token=" in text.get_content()
         assert email.get_body(preferencelist=("html",)) is not None
 
     @pytest.mark.parametrize(

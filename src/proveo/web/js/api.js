@@ -81,7 +81,7 @@ function goToLogin(expired) {
   return new Promise(() => {});
 }
 
-async function request(path, { method = 'GET', json, form, query, signal } = {}) {
+async function request(path, { method = 'GET', json, form, query, signal } = {}, { followExpiry = true } = {}) {
   const upper = method.toUpperCase();
   const headers = { Accept: 'application/json' };
   let body;
@@ -126,7 +126,7 @@ async function request(path, { method = 'GET', json, form, query, signal } = {})
       fieldErrors: response.status === 422 ? fieldErrorsFrom(data?.detail) : {},
       retryAfter: Number.isFinite(retry) ? retry : null,
     });
-    if (response.status === 401 && error.code === 'not_authenticated' && hadUser) {
+    if (followExpiry && response.status === 401 && error.code === 'not_authenticated' && hadUser) {
       hadUser = false;
       return goToLogin(true);
     }
@@ -149,13 +149,17 @@ export async function apiList(path, opts = {}) {
 
 export function currentUser({ refresh = false } = {}) {
   if (!userPromise || refresh) {
-    userPromise = request('/users/me')
+    // Asking who is logged in is how a page learns nobody is: never a redirect of its own.
+    userPromise = request('/users/me', {}, { followExpiry: false })
       .then(({ data }) => {
         hadUser = Boolean(data);
         return data;
       })
       .catch((error) => {
-        if (error instanceof ApiError && error.status === 401) return null;
+        if (error instanceof ApiError && error.status === 401) {
+          hadUser = false;
+          return null;
+        }
         throw error;
       });
   }
@@ -182,7 +186,7 @@ export async function requireUser({ verified = false, admin = false } = {}) {
 export async function logout() {
   hadUser = false;
   try {
-    await request('/users/logout', { method: 'POST' });
+    await request('/users/logout', { method: 'POST' }, { followExpiry: false });
   } finally {
     userPromise = Promise.resolve(null);
   }
