@@ -84,7 +84,8 @@ export function createCatalogTab(ctx, kindName) {
     clear(results).append(spinnerRow());
     try {
       items = await loadCatalog(kind.path, { refresh });
-      renderCreate(kindName === 'communes' ? items : null);
+      // Once per visit: a reload after an action must not wipe what the admin is typing.
+      if (!createBox.firstChild) renderCreate(kindName === 'communes' ? items : null);
       renderList();
     } catch (err) {
       if (isForbidden(err)) { ctx.forbidden(); return; }
@@ -112,7 +113,7 @@ export function createCatalogTab(ctx, kindName) {
       clearAlert(alertBox);
       clearFieldErrors(form);
       const body = kind.body(form);
-      const missing = Object.fromEntries(Object.entries(body).filter(([, v]) => !v).map(([k]) => [k, tc('err_validation_error')]));
+      const missing = Object.fromEntries(Object.entries(body).filter(([, v]) => !v).map(([k]) => [k, s('f_required')]));
       if (Object.keys(missing).length) {
         const first = setFieldErrors(form, missing);
         if (first) first.focus();
