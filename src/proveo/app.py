@@ -49,6 +49,9 @@ from proveo.integrations.translation import Translator, build_translator
 from proveo.jobs.registry import JobContext, JobRegistry, build_registry
 from proveo.jobs.scheduler import JobScheduler
 from proveo.moderation.router import router as moderation_router
+from proveo.search.analytics import SearchRecorder
+from proveo.search.router import router as search_router
+from proveo.search.service import SearchCaches
 
 log = structlog.get_logger(__name__)
 
@@ -82,6 +85,7 @@ def api_router() -> APIRouter:
     api.include_router(moderation_router)
     api.include_router(products_router)
     api.include_router(communes_router)
+    api.include_router(search_router)
     # Last: `/companies/{company_uuid}` would take any `/companies/<word>` path included after
     # it (tests/core/test_routes.py fails on a route shadowed that way).
     api.include_router(companies_router)
@@ -118,6 +122,7 @@ def create_app(
                 "insecure_development_secret_key",
                 hint="anyone can forge sessions; set PROVEO_SECRET_KEY (production refuses this)",
             )
+        app.state.search_recorder.start()
         scheduler: JobScheduler | None = None
         if settings.scheduler_enabled:
             scheduler = JobScheduler(
@@ -137,6 +142,8 @@ def create_app(
             # Jobs use the resources below: they stop first.
             if scheduler is not None:
                 await scheduler.stop()
+            # Its last flush needs the database: before the pools close.
+            await app.state.search_recorder.stop()
             await app.state.image_analyser.close()
             await app.state.translator.close()
             if owns_storage:
@@ -172,6 +179,8 @@ def create_app(
     app.state.email_sender = email_sender or build_email_sender(settings)
     app.state.image_analyser = image_analyser or build_image_analyser(settings)
     app.state.translator = translator or build_translator(settings)
+    app.state.search_recorder = SearchRecorder(app.state.database)
+    app.state.search_caches = SearchCaches.create()
     # The limiter shares the cache's Redis connection pool.
     app.state.limiter = RateLimiter(app.state.cache.client)
 

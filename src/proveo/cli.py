@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from proveo.accounts.service import AdminAccount
     from proveo.core.db import Connection
     from proveo.demo.seed import DemoSeedResult
+    from proveo.demo.synthetic import SyntheticSeedResult
     from proveo.images.schemas import OrphanReport
 
 log = structlog.get_logger("proveo.cli")
@@ -180,15 +181,26 @@ class SeedResult:
     new_products: int
     new_communes: int
     demo: DemoSeedResult | None
+    synthetic: SyntheticSeedResult | None = None
 
 
-async def _seed(settings: Settings, *, demo: bool) -> SeedResult:
+async def _seed(
+    settings: Settings, *, demo: bool, synthetic: int = 0, synthetic_seed: int = 1
+) -> SeedResult:
     from proveo.catalog import service as catalog_service
+    from proveo.core.security import hash_password_sync
     from proveo.demo.seed import seed_demo_data
+    from proveo.demo.synthetic import SYNTHETIC_PASSWORD, seed_synthetic
     from proveo.imaging.client import build_image_analyser
     from proveo.integrations.storage import build_storage
 
     storage = build_storage(settings)
+    # One bcrypt for every synthetic owner, made before the transaction opens.
+    synthetic_hash = (
+        await asyncio.to_thread(hash_password_sync, SYNTHETIC_PASSWORD, settings.bcrypt_rounds)
+        if synthetic
+        else ""
+    )
 
     async def seed(conn: Connection) -> SeedResult:
         products, communes = await catalog_service.seed_catalog(conn)
@@ -201,7 +213,17 @@ async def _seed(settings: Settings, *, demo: bool) -> SeedResult:
                 )
             finally:
                 await analyser.close()
-        return SeedResult(new_products=products, new_communes=communes, demo=demo_result)
+        synthetic_result = (
+            await seed_synthetic(conn, synthetic, seed=synthetic_seed, password_hash=synthetic_hash)
+            if synthetic
+            else None
+        )
+        return SeedResult(
+            new_products=products,
+            new_communes=communes,
+            demo=demo_result,
+            synthetic=synthetic_result,
+        )
 
     try:
         return await _in_transaction(settings, seed)
@@ -220,6 +242,15 @@ def _report_seed(report: Report, result: SeedResult) -> None:
         )
     else:
         report.done("The catalogue is already there; nothing added.", "catalog_already_present")
+    if result.synthetic is not None:
+        report.done(
+            f"Seeded {result.synthetic.added} synthetic companies and their owners in "
+            f"{result.synthetic.seconds:.1f} s ({result.synthetic.total} synthetic in all).",
+            "synthetic_data_seeded",
+            added=result.synthetic.added,
+            total=result.synthetic.total,
+            seconds=round(result.synthetic.seconds, 2),
+        )
     if result.demo is None:
         return
     if result.demo.created:
@@ -507,12 +538,24 @@ def cmd_migrate(settings: Settings, report: Report, revision: str) -> int:
     return 0
 
 
-def cmd_seed(settings: Settings, report: Report, demo: bool) -> int:
+def cmd_seed(
+    settings: Settings, report: Report, demo: bool, synthetic: int = 0, synthetic_seed: int = 1
+) -> int:
     if demo and settings.is_production:
         raise CommandFailed("demo data is refused in production")
+    from proveo.demo.repository import CatalogueMismatch
+
+    if synthetic and settings.is_production:
+        raise CommandFailed("synthetic data is refused in production (its password is public)")
     with database_settings(settings) as ready:
         _migrate(report, ready.database_url)
-        _report_seed(report, asyncio.run(_seed(ready, demo=demo)))
+        try:
+            result = asyncio.run(
+                _seed(ready, demo=demo, synthetic=synthetic, synthetic_seed=synthetic_seed)
+            )
+        except CatalogueMismatch as exc:
+            raise CommandFailed(str(exc)) from exc
+        _report_seed(report, result)
     return 0
 
 
@@ -689,9 +732,29 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument(
         "revision", nargs="?", default="head", help="the revision to reach (default: head)"
     )
-    seed = commands.add_parser("seed", help="insert the catalogue (and demo data with --demo)")
+    seed = commands.add_parser(
+        "seed", help="insert the catalogue (and demo or synthetic data, not in production)"
+    )
     seed.add_argument(
         "--demo", action="store_true", help="also the demo users and companies (not in production)"
+    )
+    seed.add_argument(
+        "--synthetic",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help=(
+            "also make synthetic companies 1 to N exist, each with a verified owner "
+            "synthetic-<n>@example.com (for benchmarks; not in production)"
+        ),
+    )
+    seed.add_argument(
+        "--seed",
+        type=_non_negative_int,
+        default=1,
+        metavar="S",
+        dest="synthetic_seed",
+        help="the synthetic data set: the same S gives the same companies (default: %(default)s)",
     )
     admin = commands.add_parser(
         "create-admin",
@@ -770,7 +833,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             return cmd_migrate(settings, report, args.revision)
         if args.command == "seed":
-            return cmd_seed(settings, report, args.demo)
+            return cmd_seed(settings, report, args.demo, args.synthetic, args.synthetic_seed)
         if args.command == "cleanup-images":
             return cmd_cleanup_images(
                 settings, report, dry_run=args.dry_run, min_age_minutes=args.min_age_minutes

@@ -85,6 +85,7 @@ ENDPOINTS: dict[str, Call] = {
         f"/api/v1/users/admin/users/{w.owner.uuid}", headers=_headers(s)
     ),
     "GET /admin/audit-log": lambda c, w, s: c.get("/api/v1/admin/audit-log"),
+    "GET /admin/search-stats": lambda c, w, s: c.get("/api/v1/admin/search-stats"),
     "GET /health/database/details": lambda c, w, s: c.get("/api/v1/health/database/details"),
     "POST /products/": lambda c, w, s: c.post(
         "/api/v1/products/",
@@ -160,6 +161,7 @@ EXPECTED: dict[str, dict[str, int]] = {
         "admin": 200,
     },
     "GET /admin/audit-log": {"anonymous": 401, "owner": 403, "other": 403, "admin": 200},
+    "GET /admin/search-stats": ADMIN_ONLY,
     "GET /health/database/details": {"anonymous": 401, "owner": 403, "other": 403, "admin": 200},
     "POST /products/": {"anonymous": 401, "owner": 403, "other": 403, "admin": 201},
     "POST /communes/": {"anonymous": 401, "owner": 403, "other": 403, "admin": 201},

@@ -7,17 +7,15 @@ to it once `replica_retry_seconds` have passed; writes always go to the primary.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
 
 import asyncpg
 import pytest
 
 from proveo.core.db import Connection, Database, DatabaseUnavailable
 from proveo.core.embedded_pg import EmbeddedPostgres
+from tests.fixtures.replica import ReplicaPair, running_replica_pair
 from tests.fixtures.servers import free_port
 
 pytestmark = pytest.mark.slow
@@ -26,72 +24,24 @@ DB_NAME = "proveo_replica_test"
 RETRY_SECONDS = 0.3
 
 
-@dataclass
-class ReplicaPair:
-    primary: EmbeddedPostgres
-    replica: EmbeddedPostgres
-
-    @property
-    def primary_dsn(self) -> str:
-        return self.primary.dsn(DB_NAME)
-
-    @property
-    def replica_dsn(self) -> str:
-        return self.replica.dsn(DB_NAME)
-
-
-async def _create_schema(admin_dsn: str, dsn: str) -> None:
-    admin = await asyncpg.connect(admin_dsn)
+async def _create_schema(primary: EmbeddedPostgres) -> None:
+    admin = await asyncpg.connect(primary.dsn("postgres"))
     try:
         await admin.execute(f'CREATE DATABASE "{DB_NAME}"')
     finally:
         await admin.close()
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(primary.dsn(DB_NAME))
     try:
         await conn.execute("CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL)")
     finally:
         await conn.close()
 
 
-def _clone_into(primary: EmbeddedPostgres, replica: EmbeddedPostgres) -> None:
-    """Base-backup the primary into the replica's (empty, server-owned, 0700) data dir; start it."""
-    replica._prepare_dirs()
-    primary._run(
-        "pg_basebackup",
-        "-h", "127.0.0.1",
-        "-p", str(primary.port),
-        "-U", "postgres",
-        "-D", str(replica.data_dir),
-        "-R", "-X", "stream", "-c", "fast",
-    )  # fmt: skip
-    replica.start()  # PG_VERSION exists: no initdb; standby.signal (-R) makes it a hot standby
-
-
 @pytest.fixture(scope="module")
 async def replica_pair(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ReplicaPair]:
     base = tmp_path_factory.mktemp("replica-pair")
-    primary = EmbeddedPostgres(
-        base / "primary",
-        port=free_port(),
-        listen_tcp=True,
-        settings={
-            "wal_level": "replica",
-            "max_wal_senders": "5",
-            "hot_standby": "on",
-            "fsync": "off",
-        },
-        hba_lines=["host replication all 127.0.0.1/32 trust"],
-    )
-    replica = EmbeddedPostgres(base / "replica", port=free_port(), listen_tcp=True)
-    # Torn down last-in first-out, each step even when an earlier one fails: no server outlives us.
-    async with AsyncExitStack() as cleanup:
-        cleanup.callback(shutil.rmtree, base, ignore_errors=True)
-        cleanup.push_async_callback(asyncio.to_thread, primary.destroy)
-        await asyncio.to_thread(primary.start)
-        await _create_schema(primary.dsn("postgres"), primary.dsn(DB_NAME))
-        cleanup.push_async_callback(asyncio.to_thread, replica.destroy)
-        await asyncio.to_thread(_clone_into, primary, replica)
-        yield ReplicaPair(primary, replica)
+    async with running_replica_pair(base, DB_NAME, _create_schema) as pair:
+        yield pair
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ EXPECTED_TABLES = {
     "user_account",
     "user_session",
 }
+# The search revisions' tables (index, vocabulary, analytics).
+SEARCH_TABLES = {"company_search", "search_term", "search_query_stat"}
 
 
 async def _company_rules(dsn: str) -> set[str]:
@@ -64,17 +66,33 @@ async def _tables(dsn: str) -> set[str]:
         await conn.close()
 
 
+async def _materialized_views(dsn: str) -> set[str]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT matviewname FROM pg_matviews WHERE schemaname = 'proveo'")
+        return {row["matviewname"] for row in rows}
+    finally:
+        await conn.close()
+
+
 class TestMigrations:
     async def test_upgrade_downgrade_upgrade(self, pg_server: EmbeddedPostgres) -> None:
         await create_database(pg_server.dsn("postgres"), "proveo_migration_roundtrip")
         dsn = pg_server.dsn("proveo_migration_roundtrip")
 
         await asyncio.to_thread(migrations.upgrade, dsn)
-        assert await _tables(dsn) == EXPECTED_TABLES
+        assert await _tables(dsn) == EXPECTED_TABLES | SEARCH_TABLES
 
         assert await _company_rules(dsn) >= COMPANY_RULES
+        assert await _materialized_views(dsn) == {"directory_statistics"}
 
-        # One step back removes only what the newest revision added.
+        # Back to the company publishing revision: search's additions go, nothing else.
+        await asyncio.to_thread(migrations.downgrade, dsn, "20261125_1600")
+        assert await _tables(dsn) == EXPECTED_TABLES
+        assert await _materialized_views(dsn) == set()
+        assert await _company_rules(dsn) >= COMPANY_RULES
+
+        # One step back removes only what that revision added.
         await asyncio.to_thread(migrations.downgrade, dsn, "-1")
         assert await _tables(dsn) == EXPECTED_TABLES
         assert not COMPANY_RULES & await _company_rules(dsn)
@@ -85,7 +103,7 @@ class TestMigrations:
         assert await _tables(dsn) == {"alembic_version"}
 
         await asyncio.to_thread(migrations.upgrade, dsn)
-        assert await _tables(dsn) == EXPECTED_TABLES
+        assert await _tables(dsn) == EXPECTED_TABLES | SEARCH_TABLES
 
     async def test_single_head(self) -> None:
         from alembic.script import ScriptDirectory

@@ -161,6 +161,46 @@ class TestAppSchedulerDefersToPgCron:
         for job in SQL_JOBS:
             await cron_conn.execute(job.sql)
 
+    async def test_pg_cron_refreshes_the_directory_statistics_every_minute(
+        self, cron_dsn: str, cron_conn: Connection
+    ) -> None:
+        schedule, command = (await cron_jobs(cron_dsn))["proveo.refresh-directory-statistics"]
+        assert schedule == "* * * * *"
+        tx = cron_conn.transaction()
+        await tx.start()
+        try:
+            await self._refreshes_on_pg15(cron_conn, command)
+        finally:
+            await tx.rollback()
+
+    async def _refreshes_on_pg15(self, cron_conn: Connection, command: str) -> None:
+        product, commune = await cron_conn.fetchrow(
+            "WITH p AS (INSERT INTO proveo.product (name_es, name_en) "
+            "VALUES ('Auditoría', 'Auditing') RETURNING id), "
+            "m AS (INSERT INTO proveo.commune (name, region) "
+            "VALUES ('Ollagüe', 'Antofagasta') RETURNING id) "
+            "SELECT (SELECT id FROM p), (SELECT id FROM m)"
+        )
+        user_id = await cron_conn.fetchval(
+            "INSERT INTO proveo.user_account (name, email, password_hash, email_verified) "
+            "VALUES ('Eva', 'eva@proveo.cl', 'x', true) RETURNING id"
+        )
+        await cron_conn.execute(
+            "INSERT INTO proveo.company (user_id, product_id, commune_id, name, description_es, "
+            "description_original_lang, description_es_source, description_en_source, address, "
+            "phone, email) VALUES ($1, $2, $3, 'Auditores Eva', 'Auditoría', 'es', 'original', "
+            "'pending', 'Calle 1', '+56912345678', 'a@b.cl')",
+            user_id, product, commune,
+        )  # fmt: skip
+        counts = (
+            "SELECT companies FROM proveo.directory_statistics "
+            "WHERE dimension = $1 AND entry_id = $2"
+        )
+        assert await cron_conn.fetchval(counts, "commune", commune) is None  # not refreshed yet
+        await cron_conn.execute(command)  # what pg_cron runs, on PostgreSQL 15
+        assert await cron_conn.fetchval(counts, "commune", commune) == 1
+        assert await cron_conn.fetchval(counts, "product", product) == 1
+
 
 class TestWithoutPgCron:
     async def test_the_embedded_server_keeps_the_sql_jobs_in_the_app(

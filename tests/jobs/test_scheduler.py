@@ -250,6 +250,7 @@ class TestRegistry:
         registry = build_registry()
         assert [job.name for job in registry.sql_jobs] == [
             "purge-expired-sessions", "purge-expired-tokens", "purge-unverified-accounts",
+            "refresh-directory-statistics", "purge-old-search-stats",
         ]  # fmt: skip
 
         assert [job.name for job in registry.python_jobs] == [

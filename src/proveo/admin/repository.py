@@ -6,7 +6,7 @@ import json
 from typing import Any
 from uuid import UUID
 
-from proveo.admin.schemas import AuditEntry
+from proveo.admin.schemas import AuditEntry, QueryCount, SearchCount
 from proveo.core.db import Connection
 
 INSERT_AUDIT_ENTRY = """
@@ -28,6 +28,56 @@ COUNT_AUDIT = """
 SELECT count(*) FROM proveo.admin_audit_log
 WHERE ($1::uuid IS NULL OR actor_uuid = $1) AND ($2::text IS NULL OR action = $2)
 """
+
+
+# Several app replicas flush at once: rows arrive sorted by key, so their locks never cross.
+UPSERT_SEARCH_COUNTS = """
+INSERT INTO proveo.search_query_stat AS s (day, query, searches, zero_results)
+SELECT * FROM unnest($1::date[], $2::text[], $3::bigint[], $4::bigint[])
+ON CONFLICT (day, query) DO UPDATE
+SET searches = s.searches + EXCLUDED.searches,
+    zero_results = s.zero_results + EXCLUDED.zero_results
+"""
+
+# The last $1 UTC days, today included.
+_SINCE = "day > (now() AT TIME ZONE 'UTC')::date - $1::int"
+SELECT_TOP_QUERIES = f"""
+SELECT query, sum(searches)::bigint AS count
+FROM proveo.search_query_stat
+WHERE {_SINCE}
+GROUP BY query
+ORDER BY count DESC, query
+LIMIT $2
+"""
+SELECT_ZERO_RESULT_QUERIES = f"""
+SELECT query, sum(zero_results)::bigint AS count
+FROM proveo.search_query_stat
+WHERE {_SINCE}
+GROUP BY query
+HAVING sum(zero_results) > 0
+ORDER BY count DESC, query
+LIMIT $2
+"""
+
+
+async def upsert_search_counts(conn: Connection, counts: list[SearchCount]) -> None:
+    await conn.execute(
+        UPSERT_SEARCH_COUNTS,
+        [c.day for c in counts],
+        [c.query for c in counts],
+        [c.searches for c in counts],
+        [c.zero_results for c in counts],
+    )
+
+
+async def select_top_queries(conn: Connection, days: int, limit: int) -> list[QueryCount]:
+    rows = await conn.fetch(SELECT_TOP_QUERIES, days, limit)
+    return [QueryCount.model_validate(dict(row)) for row in rows]
+
+
+async def select_zero_result_queries(conn: Connection, days: int, limit: int) -> list[QueryCount]:
+    rows = await conn.fetch(SELECT_ZERO_RESULT_QUERIES, days, limit)
+    return [QueryCount.model_validate(dict(row)) for row in rows]
 
 
 async def insert_audit_entry(

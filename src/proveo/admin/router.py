@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from proveo.accounts.deps import AdminUser
 from proveo.admin import service
-from proveo.admin.schemas import AuditEntry
+from proveo.admin.schemas import AuditEntry, SearchStats
 from proveo.core.deps import Conn, Page
 from proveo.core.openapi import ADMIN_REQUIRED, error_responses
 
@@ -33,3 +33,21 @@ async def audit_log(
     )
     response.headers["X-Total-Count"] = str(total)
     return entries
+
+
+@router.get(
+    "/search-stats",
+    name="admin:search_stats",
+    summary="The most frequent search queries, and those that found nothing (admin)",
+    description=(
+        "Normalised query texts and counts over the last `days` UTC days, today included: the "
+        "20 most searched, and the 20 most searched that found no company. No IP or user is "
+        "stored with them. Searches reach these figures within about 5 seconds (they are "
+        "recorded in batches)."
+    ),
+    responses=error_responses(ADMIN_REQUIRED, 503),
+)
+async def search_stats(
+    _: AdminUser, conn: Conn, days: Annotated[int, Query(ge=1, le=90)] = 7
+) -> SearchStats:
+    return await service.search_statistics(conn, days)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,3 +17,22 @@ class AuditEntry(BaseModel):
     ip: str | None
     request_id: str | None
     created_at: datetime
+
+
+class SearchCount(BaseModel):
+    """One normalised query's searches on one UTC day (search analytics, no one's identity)."""
+
+    day: date
+    query: str
+    searches: int
+    zero_results: int
+
+
+class QueryCount(BaseModel):
+    query: str
+    count: int
+
+
+class SearchStats(BaseModel):
+    top_queries: list[QueryCount]
+    zero_result_queries: list[QueryCount]

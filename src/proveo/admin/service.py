@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from proveo.admin import repository
-from proveo.admin.schemas import AuditEntry
+from proveo.admin.schemas import AuditEntry, SearchCount, SearchStats
 from proveo.core.db import Connection
 
 
@@ -60,4 +60,24 @@ async def list_audit_entries(
     """One page, newest first, and the total count for X-Total-Count."""
     return await repository.select_audit_page(
         conn, limit=limit, offset=offset, actor=actor, action=action
+    )
+
+
+# How many queries each list of the search statistics shows.
+SEARCH_STATS_LIMIT = 20
+
+
+async def add_search_counts(conn: Connection, counts: list[SearchCount]) -> None:
+    """Add a batch of search counts (the search recorder's flush)."""
+    await repository.upsert_search_counts(conn, counts)
+
+
+async def search_statistics(conn: Connection, days: int) -> SearchStats:
+    """The most searched queries, and the most searched ones that found nothing, over the last
+    `days` UTC days (today included)."""
+    return SearchStats(
+        top_queries=await repository.select_top_queries(conn, days, SEARCH_STATS_LIMIT),
+        zero_result_queries=await repository.select_zero_result_queries(
+            conn, days, SEARCH_STATS_LIMIT
+        ),
     )

@@ -133,6 +133,18 @@ SQL_JOBS: tuple[SqlJob, ...] = (
         sql=repository.PURGE_UNVERIFIED_ACCOUNTS,
         description="delete accounts whose address was never confirmed, 7 days after signup",
     ),
+    SqlJob(
+        name="refresh-directory-statistics",
+        schedule="* * * * *",
+        sql=repository.REFRESH_DIRECTORY_STATISTICS,
+        description="recount live companies per product and per commune (materialized view)",
+    ),
+    SqlJob(
+        name="purge-old-search-stats",
+        schedule="47 3 * * *",
+        sql=repository.PURGE_OLD_SEARCH_STATS,
+        description="delete search analytics older than the 90 days the admin can ask for",
+    ),
 )
 
 

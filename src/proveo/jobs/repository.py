@@ -53,6 +53,21 @@ WITH gone AS (
 SELECT count(*) FROM gone
 """
 
+# Companies per product and per commune for the directory's overview. CONCURRENTLY: readers
+# keep the previous figures while it runs, never wait. It answers no count (pg_cron ignores the
+# answer anyway; the app logs 0).
+REFRESH_DIRECTORY_STATISTICS = "REFRESH MATERIALIZED VIEW CONCURRENTLY proveo.directory_statistics"
+
+# The admin statistics read at most 90 days back (GET /admin/search-stats?days=1..90).
+PURGE_OLD_SEARCH_STATS = """
+WITH gone AS (
+    DELETE FROM proveo.search_query_stat
+    WHERE day < (now() AT TIME ZONE 'UTC')::date - 90
+    RETURNING 1
+)
+SELECT count(*) FROM gone
+"""
+
 # --- Job locks --------------------------------------------------------------------------------
 # Session-level advisory locks keyed by the job's name, in a namespace of their own. A lock dies
 # with its connection, so a replica that crashes mid-job never blocks the others.

@@ -1,0 +1,129 @@
+"""Bulk SQL for synthetic data: COPY in batches instead of one round trip per row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from proveo.core.db import Connection
+
+if TYPE_CHECKING:
+    from proveo.demo.synthetic import SyntheticCompany
+
+# Owners are named synthetic-<index>@example.com; the highest index says how far a previous run
+# got (retired accounts included: their addresses stay taken).
+SELECT_LAST_SYNTHETIC_INDEX = r"""
+SELECT coalesce(max(substring(email FROM '^synthetic-(\d+)@example\.com$')::int), 0)
+FROM proveo.user_account
+WHERE email LIKE 'synthetic-%@example.com'
+"""
+
+# Companies are staged first: their owner, product and commune ids come from the database.
+CREATE_SYNTHETIC_STAGE = """
+CREATE TEMPORARY TABLE IF NOT EXISTS synthetic_company_stage (
+    owner_email text NOT NULL,
+    uuid uuid NOT NULL,
+    name text NOT NULL,
+    product text NOT NULL,
+    commune text NOT NULL,
+    description_es text,
+    description_en text,
+    description_original_lang text NOT NULL,
+    description_es_source text NOT NULL,
+    description_en_source text NOT NULL,
+    address text NOT NULL,
+    phone text NOT NULL,
+    email text NOT NULL,
+    created_at timestamptz NOT NULL
+) ON COMMIT DROP
+"""
+
+OWNER_COLUMNS = (
+    "uuid", "name", "email", "password_hash", "role", "email_verified", "lang", "created_at",
+    "updated_at",
+)  # fmt: skip
+STAGE_COLUMNS = (
+    "owner_email", "uuid", "name", "product", "commune", "description_es", "description_en",
+    "description_original_lang", "description_es_source", "description_en_source", "address",
+    "phone", "email", "created_at",
+)  # fmt: skip
+
+INSERT_STAGED_COMPANIES = """
+WITH added AS (
+    INSERT INTO proveo.company (
+        uuid, user_id, product_id, commune_id, name, description_es, description_en,
+        description_original_lang, description_es_source, description_en_source, address,
+        phone, email, created_at, updated_at
+    )
+    SELECT s.uuid, u.id, p.id, m.id, s.name, s.description_es, s.description_en,
+           s.description_original_lang, s.description_es_source, s.description_en_source,
+           s.address, s.phone, s.email, s.created_at, s.created_at
+    FROM synthetic_company_stage s
+    JOIN proveo.user_account u ON lower(u.email) = lower(s.owner_email) AND u.deleted_at IS NULL
+    JOIN proveo.product p ON p.name_es = s.product
+    JOIN proveo.commune m ON m.name = s.commune
+    ORDER BY s.created_at
+    RETURNING 1
+)
+SELECT count(*) FROM added
+"""
+
+TRUNCATE_SYNTHETIC_STAGE = "TRUNCATE synthetic_company_stage"
+
+# Fresh planner statistics: a bench right after seeding must not plan for empty tables.
+ANALYZE_DIRECTORY = "ANALYZE proveo.user_account, proveo.company"
+
+
+class CatalogueMismatch(Exception):
+    """Some staged companies name a product or commune the catalogue no longer has."""
+
+
+async def select_last_synthetic_index(conn: Connection) -> int:
+    return int(await conn.fetchval(SELECT_LAST_SYNTHETIC_INDEX))
+
+
+async def create_synthetic_stage(conn: Connection) -> None:
+    await conn.execute(CREATE_SYNTHETIC_STAGE)
+
+
+async def copy_synthetic_owners(
+    conn: Connection, companies: Sequence[SyntheticCompany], password_hash: str
+) -> None:
+    await conn.copy_records_to_table(
+        "user_account",
+        schema_name="proveo",
+        columns=OWNER_COLUMNS,
+        records=[
+            (c.owner_uuid, c.owner_name, c.owner_email, password_hash, "user", True,
+             c.owner_lang, c.created_at, c.created_at)
+            for c in companies
+        ],
+    )  # fmt: skip
+
+
+async def insert_synthetic_companies(
+    conn: Connection, companies: Sequence[SyntheticCompany]
+) -> int:
+    """Stage and insert one batch; every company must find its owner, product and commune."""
+    await conn.copy_records_to_table(
+        "synthetic_company_stage",
+        columns=STAGE_COLUMNS,
+        records=[
+            (c.owner_email, c.uuid, c.name, c.product, c.commune, c.description_es,
+             c.description_en, c.original_lang, c.es_source, c.en_source, c.address, c.phone,
+             c.email, c.created_at)
+            for c in companies
+        ],
+    )  # fmt: skip
+    added = int(await conn.fetchval(INSERT_STAGED_COMPANIES))
+    await conn.execute(TRUNCATE_SYNTHETIC_STAGE)
+    if added != len(companies):
+        raise CatalogueMismatch(
+            f"{len(companies) - added} of {len(companies)} synthetic companies name a product "
+            "or commune missing from the catalogue; seed the catalogue first"
+        )
+    return added
+
+
+async def analyze_directory(conn: Connection) -> None:
+    await conn.execute(ANALYZE_DIRECTORY)

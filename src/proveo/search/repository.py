@@ -1,0 +1,355 @@
+"""SQL for search, over a plain asyncpg connection (bench/search.py runs these same functions).
+
+Ranking is by tiers, each a small top-N the planner satisfies from an index: 0 the exact name,
+1 a name prefix, 2 every word in the name, 3 every word in the name, product or commune,
+4 every word anywhere (descriptions included); then the normalised name and the id. A company
+appears at its best tier. Taking the first `offset + limit` rows of each tier is enough: any
+company above a given one in the merged order is above it in that company's own tier too.
+
+The tsquery is built in SQL (`proveo.search_query`) from words the service already reduced to
+[a-z0-9]: user text is never parsed as tsquery syntax. When nothing matches, misspelt words are
+corrected against the vocabulary (`search_term`, trigram similarity) and the search runs again;
+then, last, names similar to the whole query are listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+import asyncpg
+
+from proveo.core.db import Connection
+from proveo.search.schemas import (
+    FacetCount,
+    Facets,
+    SearchHit,
+    SearchPage,
+    SearchParams,
+    Suggestion,
+)
+
+# A tier with at least this many companies is dense enough that walking the name index in
+# order finds a page of matches within a few hundred rows; below it, sorting the tier's
+# matches (a GIN bitmap) is cheaper, and never degenerates into a walk of the whole index.
+DENSE_MATCHES = 3000
+# The custom plan sees the words: the planner then estimates how common they are, which
+# decides between the plans above (a generic plan would guess).
+SET_CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
+
+# $1 words, $2 commune uuid, $3 product uuid.
+_MATCH = "s.doc @@ proveo.search_query($1::text[])"
+_FILTERS = """
+  AND ($2::uuid IS NULL OR s.commune_id = (SELECT id FROM proveo.commune WHERE uuid = $2::uuid))
+  AND ($3::uuid IS NULL OR s.product_id = (SELECT id FROM proveo.product WHERE uuid = $3::uuid))
+"""
+
+# The tiers' sizes come with the total at little extra cost (the rows are already read), and
+# decide each tier's plan.
+COUNT_MATCHES = f"""
+SELECT count(*) AS total,
+       count(*) FILTER (WHERE s.name_doc @@ proveo.search_query($1::text[])) AS in_name,
+       count(*) FILTER (WHERE s.head_doc @@ proveo.search_query($1::text[])) AS in_head
+FROM proveo.company_search s WHERE {_MATCH}{_FILTERS}
+"""
+COUNT_ALL = f"SELECT count(*) FROM proveo.company_search s WHERE $1::text[] IS NOT NULL{_FILTERS}"
+
+
+def _tier(tier: int, condition: str, *, index_order: bool) -> str:
+    # `name_key || ''` hides the index order from the planner: the tier's matches are found
+    # through their GIN index and sorted, however common the planner guesses they are.
+    order = "s.name_key, s.company_id" if index_order else "s.name_key || '', s.company_id"
+    return f"""
+    (SELECT s.company_id, {tier} AS tier, s.name_key FROM proveo.company_search s
+     WHERE {condition}{_FILTERS} ORDER BY {order} LIMIT $4)"""
+
+
+# $4 offset + limit (each tier's share), $5 offset, $6 limit, $7 lang, $8 the whole query.
+_HIT = """
+SELECT c.uuid, c.name,
+       CASE WHEN $7::text = 'en' THEN coalesce(c.description_en, c.description_es)
+            ELSE coalesce(c.description_es, c.description_en) END AS description,
+       CASE WHEN $7::text = 'en' THEN p.name_en ELSE p.name_es END AS product_name,
+       co.name AS commune_name, c.address, c.phone, c.email, c.image_key
+FROM ranked r
+JOIN proveo.company c ON c.id = r.company_id
+JOIN proveo.product p ON p.id = c.product_id
+JOIN proveo.commune co ON co.id = c.commune_id
+ORDER BY r.position
+"""
+
+
+def _tiered_page(dense: tuple[bool, bool, bool]) -> str:
+    in_name, in_head, anywhere = dense
+    tiers = " UNION ALL".join(
+        (
+            _tier(0, "s.name_key = $8::text", index_order=True),
+            _tier(1, "s.name_key LIKE $8::text || '%'", index_order=True),
+            _tier(2, "s.name_doc @@ proveo.search_query($1::text[])", index_order=in_name),
+            _tier(3, "s.head_doc @@ proveo.search_query($1::text[])", index_order=in_head),
+            _tier(4, _MATCH, index_order=anywhere),
+        )
+    )
+    return f"""
+WITH hits AS ({tiers}
+),
+best AS (
+    SELECT company_id, min(tier) AS tier, name_key FROM hits GROUP BY company_id, name_key
+),
+ranked AS (
+    SELECT company_id, row_number() OVER (ORDER BY tier, name_key, company_id) AS position
+    FROM best ORDER BY tier, name_key, company_id OFFSET $5 LIMIT $6
+)
+{_HIT}"""
+
+
+# One statement per combination of dense tiers (name, name + catalogue, anywhere).
+SELECT_PAGES = {
+    (in_name, in_head, anywhere): _tiered_page((in_name, in_head, anywhere))
+    for in_name in (False, True)
+    for in_head in (False, True)
+    for anywhere in (False, True)
+}
+
+# No words: the directory in name order (filters only). $4 unused, kept for one signature.
+SELECT_PAGE_ALL = f"""
+WITH ranked AS (
+    SELECT s.company_id,
+           row_number() OVER (ORDER BY s.name_key, s.company_id) AS position
+    FROM proveo.company_search s
+    WHERE $4::int IS NOT NULL AND $8::text IS NOT NULL AND $1::text[] IS NOT NULL{_FILTERS}
+    ORDER BY s.name_key, s.company_id OFFSET $5 LIMIT $6
+)
+{_HIT}"""
+
+# Each word as it is when the vocabulary knows it (the last word: as a prefix of a known
+# word), else the most similar known word, else as it is.
+CORRECT_WORDS = """
+SELECT coalesce(
+    (SELECT t.term FROM proveo.search_term t
+     WHERE char_length(w.word) < 3 OR t.term = w.word
+        OR (w.n = cardinality($1::text[]) AND t.term LIKE w.word || '%')
+     LIMIT 1),
+    (SELECT t.term FROM proveo.search_term t
+     WHERE t.term % w.word
+     ORDER BY similarity(t.term, w.word) DESC, t.term LIMIT 1),
+    w.word) AS word
+FROM unnest($1::text[]) WITH ORDINALITY AS w(word, n)
+ORDER BY w.n
+"""
+
+_SIMILAR = "s.name_key % $8::text"
+COUNT_SIMILAR = f"""
+SELECT count(*) FROM proveo.company_search s
+WHERE s.name_key % $4::text AND $1::text[] IS NOT NULL{_FILTERS}
+"""
+SELECT_PAGE_SIMILAR = f"""
+WITH ranked AS (
+    SELECT s.company_id,
+           row_number() OVER (ORDER BY similarity(s.name_key, $8::text) DESC, s.name_key,
+                                       s.company_id) AS position
+    FROM proveo.company_search s
+    WHERE {_SIMILAR} AND $1::text[] IS NOT NULL AND $4::int IS NOT NULL{_FILTERS}
+    ORDER BY similarity(s.name_key, $8::text) DESC, s.name_key, s.company_id
+    OFFSET $5 LIMIT $6
+)
+{_HIT}"""
+
+# $4 lang. Counts per commune and per product of the companies the search matches.
+_FACETS = """
+WITH matched AS (
+    SELECT s.commune_id, s.product_id FROM proveo.company_search s
+    WHERE {match}{filters}
+),
+communes AS (SELECT commune_id, count(*) AS n FROM matched GROUP BY commune_id),
+products AS (SELECT product_id, count(*) AS n FROM matched GROUP BY product_id)
+SELECT 'commune' AS kind, co.uuid, co.name, x.n AS count
+FROM communes x JOIN proveo.commune co ON co.id = x.commune_id
+UNION ALL
+SELECT 'product', p.uuid, CASE WHEN $4::text = 'en' THEN p.name_en ELSE p.name_es END, x.n
+FROM products x JOIN proveo.product p ON p.id = x.product_id
+ORDER BY count DESC, name, uuid
+"""
+SELECT_FACETS = _FACETS.format(match=_MATCH, filters=_FILTERS)
+SELECT_FACETS_ALL = _FACETS.format(match="$1::text[] IS NOT NULL", filters=_FILTERS)
+
+# $1 the normalised prefix, $2 lang, $3 limit. Catalogue entries whose name (or one of its
+# words) starts with it, then company names that do.
+SELECT_SUGGESTIONS = """
+WITH products AS (
+    SELECT CASE WHEN $2::text = 'en' THEN p.name_en ELSE p.name_es END AS text, p.uuid
+    FROM proveo.product p
+),
+catalog AS (
+    SELECT text, 'product' AS kind, uuid, 0 AS rank FROM products
+    WHERE ' ' || proveo.search_text(text) LIKE '% ' || $1::text || '%'
+    UNION ALL
+    SELECT co.name, 'commune', co.uuid, 1 FROM proveo.commune co
+    WHERE ' ' || proveo.search_text(co.name) LIKE '% ' || $1::text || '%'
+),
+companies AS (
+    SELECT c.name AS text, 'company' AS kind, c.uuid, 2 AS rank, s.name_key
+    FROM proveo.company_search s JOIN proveo.company c ON c.id = s.company_id
+    WHERE s.name_key LIKE $1::text || '%'
+    ORDER BY s.name_key, s.company_id
+    LIMIT $3
+)
+SELECT text, kind, uuid FROM (
+    (SELECT text, kind, uuid, rank, proveo.search_text(text) AS key FROM catalog
+     ORDER BY rank, proveo.search_text(text) LIMIT $3)
+    UNION ALL
+    SELECT text, kind, uuid, rank, name_key FROM companies
+) AS found
+ORDER BY rank, key, uuid
+LIMIT $3
+"""
+
+
+def _hits(rows: Sequence[asyncpg.Record]) -> list[SearchHit]:
+    hits = []
+    for row in rows:
+        record = dict(row)
+        image_key = record.pop("image_key")
+        record["image_url"] = f"/images/{image_key}.webp" if image_key else None
+        hits.append(SearchHit.model_validate(record))
+    return hits
+
+
+def _page_args(params: SearchParams, words: list[str]) -> tuple[object, ...]:
+    return (
+        words,
+        params.commune,
+        params.product,
+        params.offset + params.limit,
+        params.offset,
+        params.limit,
+        params.lang,
+        " ".join(words),
+    )
+
+
+async def _matches(conn: Connection, params: SearchParams, words: list[str]) -> SearchPage:
+    counts = await conn.fetchrow(COUNT_MATCHES, words, params.commune, params.product)
+    assert counts is not None
+    total: int = counts["total"]
+    if total == 0 or params.offset >= total:
+        return SearchPage(items=[], total=total)
+    dense = (
+        counts["in_name"] >= DENSE_MATCHES,
+        counts["in_head"] >= DENSE_MATCHES,
+        total >= DENSE_MATCHES,
+    )
+    query = SELECT_PAGES[dense]
+    rows = await conn.fetch(query, *_page_args(params, words))
+    return SearchPage(items=_hits(rows), total=total)
+
+
+async def correct_words(conn: Connection, words: list[str]) -> list[str]:
+    rows = await conn.fetch(CORRECT_WORDS, words)
+    return [row["word"] for row in rows]
+
+
+async def _search(conn: Connection, params: SearchParams) -> SearchPage:
+    words = params.words
+    if not words:
+        total: int = await conn.fetchval(COUNT_ALL, words, params.commune, params.product)
+        rows = await conn.fetch(SELECT_PAGE_ALL, *_page_args(params, words))
+        return SearchPage(items=_hits(rows), total=total)
+    page = await _matches(conn, params, words)
+    if page.total:
+        return page
+    corrected = await correct_words(conn, words)
+    if corrected != words:
+        page = await _matches(conn, params, corrected)
+        if page.total:
+            return page
+    total = await conn.fetchval(
+        COUNT_SIMILAR, words, params.commune, params.product, " ".join(words)
+    )
+    if total == 0 or params.offset >= total:
+        return SearchPage(items=[], total=total)
+    rows = await conn.fetch(SELECT_PAGE_SIMILAR, *_page_args(params, words))
+    return SearchPage(items=_hits(rows), total=total)
+
+
+async def search(conn: Connection, params: SearchParams) -> SearchPage:
+    """One page of companies for `params` and how many match in all."""
+    if conn.is_in_transaction():
+        await conn.execute(SET_CUSTOM_PLANS)
+        return await _search(conn, params)
+    async with conn.transaction(readonly=True):
+        await conn.execute(SET_CUSTOM_PLANS)
+        return await _search(conn, params)
+
+
+async def _facets(conn: Connection, params: SearchParams) -> Facets:
+    words = params.words
+    query = SELECT_FACETS if words else SELECT_FACETS_ALL
+    rows = await conn.fetch(query, words, params.commune, params.product, params.lang)
+    if not rows and words:
+        corrected = await correct_words(conn, words)
+        if corrected != words:
+            rows = await conn.fetch(query, corrected, params.commune, params.product, params.lang)
+    communes = [
+        FacetCount(uuid=r["uuid"], name=r["name"], count=r["count"])
+        for r in rows
+        if r["kind"] == "commune"
+    ]
+    products = [
+        FacetCount(uuid=r["uuid"], name=r["name"], count=r["count"])
+        for r in rows
+        if r["kind"] == "product"
+    ]
+    return Facets(total=sum(f.count for f in communes), communes=communes, products=products)
+
+
+async def facets(conn: Connection, params: SearchParams) -> Facets:
+    """Per commune and per product, how many companies the search (without paging) matches."""
+    if conn.is_in_transaction():
+        await conn.execute(SET_CUSTOM_PLANS)
+        return await _facets(conn, params)
+    async with conn.transaction(readonly=True):
+        await conn.execute(SET_CUSTOM_PLANS)
+        return await _facets(conn, params)
+
+
+async def suggest(conn: Connection, q: str, lang: str, limit: int = 8) -> list[Suggestion]:
+    """Completions for a normalised prefix: products and communes first, then company names."""
+    if not q:
+        return []
+    rows = await conn.fetch(SELECT_SUGGESTIONS, q, lang, limit)
+    return [Suggestion(text=r["text"], kind=r["kind"], uuid=r["uuid"]) for r in rows]
+
+
+async def select_commune_uuid(conn: Connection, name: str) -> UUID | None:
+    """A commune by name, without accents, case or punctuation."""
+    found: UUID | None = await conn.fetchval(SELECT_COMMUNE_UUID, name)
+    return found
+
+
+async def select_product_uuid(conn: Connection, name: str) -> UUID | None:
+    """A product by its Spanish or English name, without accents, case or punctuation."""
+    found: UUID | None = await conn.fetchval(SELECT_PRODUCT_UUID, name)
+    return found
+
+
+async def select_commune_exists(conn: Connection, commune_uuid: UUID) -> bool:
+    return bool(await conn.fetchval(SELECT_COMMUNE_EXISTS, commune_uuid))
+
+
+async def select_product_exists(conn: Connection, product_uuid: UUID) -> bool:
+    return bool(await conn.fetchval(SELECT_PRODUCT_EXISTS, product_uuid))
+
+
+SELECT_COMMUNE_UUID = """
+SELECT uuid FROM proveo.commune WHERE proveo.search_text(name) = proveo.search_text($1::text)
+ORDER BY id LIMIT 1
+"""
+SELECT_PRODUCT_UUID = """
+SELECT uuid FROM proveo.product
+WHERE proveo.search_text(name_es) = proveo.search_text($1::text)
+   OR proveo.search_text(name_en) = proveo.search_text($1::text)
+ORDER BY id LIMIT 1
+"""
+SELECT_COMMUNE_EXISTS = "SELECT EXISTS (SELECT 1 FROM proveo.commune WHERE uuid = $1)"
+SELECT_PRODUCT_EXISTS = "SELECT EXISTS (SELECT 1 FROM proveo.product WHERE uuid = $1)"

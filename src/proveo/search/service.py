@@ -1,0 +1,206 @@
+"""Search rules: query normalisation, filter resolution, a short-lived result cache."""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+from uuid import UUID
+
+from proveo.core.db import Connection, Database
+from proveo.core.errors import Unprocessable
+from proveo.search import analytics, repository
+from proveo.search.schemas import Facets, Lang, SearchPage, SearchParams, Suggestion
+
+MAX_WORDS = 16
+MAX_WORD_LENGTH = 64
+# Letters that Unicode decomposition leaves alone but PostgreSQL's unaccent folds.
+_FOLDS = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l", "ı": "i"})
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def normalise_query(text: str | None) -> str:
+    """What the index stores for a text (`proveo.search_text`): no accents, lower case, words
+    of letters and digits separated by one space. Anything else (quotes, tsquery operators,
+    emoji, NUL) is a separator. Long queries keep their first words."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_FOLDS))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    words = [word[:MAX_WORD_LENGTH] for word in _NOT_WORD.split(plain) if word]
+    return " ".join(words[:MAX_WORDS])
+
+
+T = TypeVar("T")
+
+
+class ResultCache(Generic[T]):
+    """Answers for identical searches within `ttl` seconds, in this process.
+
+    The whole bound on staleness is the TTL (plus replica lag): with a TTL of 1 s a write is
+    in every answer within the 2 s the rules allow, whichever process served it, so no
+    cross-process invalidation is needed. Bounded: the oldest entries go first.
+    """
+
+    def __init__(self, ttl: float = 1.0, max_entries: int = 2048) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: OrderedDict[object, tuple[float, T]] = OrderedDict()
+
+    def get(self, key: object) -> T | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires, value = entry
+        if time.monotonic() >= expires:
+            del self._entries[key]
+            return None
+        return value
+
+    def put(self, key: object, value: T) -> None:
+        if self.ttl <= 0:
+            return
+        self._entries[key] = (time.monotonic() + self.ttl, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+@dataclass
+class SearchCaches:
+    pages: ResultCache[SearchPage]
+    facets: ResultCache[Facets]
+    suggestions: ResultCache[list[Suggestion]]
+
+    @classmethod
+    def create(cls, ttl: float = 1.0) -> SearchCaches:
+        return cls(ResultCache(ttl), ResultCache(ttl), ResultCache(ttl))
+
+
+def _unknown(field: str, what: str) -> Unprocessable:
+    return Unprocessable(
+        [{"loc": ["query", field], "msg": f"unknown {what}", "type": "unknown_" + what}]
+    )
+
+
+def _as_uuid(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
+
+
+async def resolve_commune(conn: Connection, value: str | None) -> UUID | None:
+    """A commune named by uuid or by name (accents, case and punctuation ignored)."""
+    if not value or not value.strip():
+        return None
+    as_uuid = _as_uuid(value.strip())
+    if as_uuid is not None and await repository.select_commune_exists(conn, as_uuid):
+        return as_uuid
+    found = await repository.select_commune_uuid(conn, normalise_query(value))
+    if found is None:
+        raise _unknown("commune", "commune")
+    return found
+
+
+async def resolve_product(conn: Connection, value: str | None) -> UUID | None:
+    """A product named by uuid or by its Spanish or English name."""
+    if not value or not value.strip():
+        return None
+    as_uuid = _as_uuid(value.strip())
+    if as_uuid is not None and await repository.select_product_exists(conn, as_uuid):
+        return as_uuid
+    found = await repository.select_product_uuid(conn, normalise_query(value))
+    if found is None:
+        raise _unknown("product", "product")
+    return found
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """The query string's values, as sent."""
+
+    q: str | None
+    commune: str | None
+    product: str | None
+    lang: Lang
+    limit: int = 20
+    offset: int = 0
+
+    def key(self) -> tuple[object, ...]:
+        """Identical for requests that must get the same answer (filters not yet resolved)."""
+        return (
+            normalise_query(self.q),
+            _filter_key(self.commune),
+            _filter_key(self.product),
+            self.lang,
+            self.limit,
+            self.offset,
+        )
+
+
+def _filter_key(value: str | None) -> str:
+    if not value:
+        return ""
+    as_uuid = _as_uuid(value.strip())
+    return str(as_uuid) if as_uuid is not None else normalise_query(value)
+
+
+async def _params(conn: Connection, request: SearchRequest) -> SearchParams:
+    return SearchParams(
+        q=normalise_query(request.q),
+        commune=await resolve_commune(conn, request.commune),
+        product=await resolve_product(conn, request.product),
+        lang=request.lang,
+        limit=request.limit,
+        offset=request.offset,
+    )
+
+
+# A cached answer needs no connection: the read transaction starts only on a miss.
+
+
+async def search_companies(
+    database: Database, caches: SearchCaches, recorder: object, request: SearchRequest
+) -> SearchPage:
+    key = request.key()
+    page = caches.pages.get(key)
+    if page is None:
+        async with database.read_transaction() as conn:
+            page = await repository.search(conn, await _params(conn, request))
+        caches.pages.put(key, page)
+    q_normalised = key[0]
+    if q_normalised and request.offset == 0:
+        analytics.record_search(recorder, str(q_normalised), page.total)
+    return page
+
+
+async def search_facets(database: Database, caches: SearchCaches, request: SearchRequest) -> Facets:
+    key = request.key()
+    found = caches.facets.get(key)
+    if found is None:
+        async with database.read_transaction() as conn:
+            found = await repository.facets(conn, await _params(conn, request))
+        caches.facets.put(key, found)
+    return found
+
+
+async def suggest(
+    database: Database, caches: SearchCaches, q: str | None, lang: Lang
+) -> list[Suggestion]:
+    prefix = normalise_query(q)
+    key = (prefix, lang)
+    found = caches.suggestions.get(key)
+    if found is None:
+        if not prefix:
+            return []
+        async with database.read_transaction() as conn:
+            found = await repository.suggest(conn, prefix, lang)
+        caches.suggestions.put(key, found)
+    return found

@@ -1,0 +1,177 @@
+"""`proveo seed --synthetic N`: realistic, skewed, deterministic companies, copied in bulk."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+from collections import Counter
+from pathlib import Path
+from uuid import uuid4
+
+import asyncpg
+import httpx
+import pytest
+
+from proveo.catalog.data import COMMUNES, PRODUCTS
+from proveo.core.db import Connection
+from proveo.core.embedded_pg import EmbeddedPostgres
+from proveo.core.security import hash_password_sync
+from proveo.demo.synthetic import (
+    COMMON_SHARE,
+    RARE_WORD,
+    SYNTHETIC_PASSWORD,
+    SyntheticCompany,
+    seed_synthetic,
+    synthetic_companies,
+    synthetic_company,
+    synthetic_email,
+)
+from tests.fixtures.database import create_database
+from tests.fixtures.servers import free_port, proveo_command, proveo_env
+
+SAMPLE = list(synthetic_companies(1, 1, 4000))
+PRODUCT_EN = {product.name_es: product.name_en for product in PRODUCTS}
+
+
+def searchable(company: SyntheticCompany) -> str:
+    parts = (company.name, company.description_es, company.description_en, company.product,
+             PRODUCT_EN[company.product])  # fmt: skip
+    return " ".join(part for part in parts if part).lower()
+
+
+class TestGeneratedCompanies:
+    def test_the_same_seed_gives_the_same_companies_and_another_seed_others(self) -> None:
+        assert list(synthetic_companies(1, 1, 50)) == SAMPLE[:50]
+        assert synthetic_company(2, 10) != synthetic_company(1, 10)
+        # Company i depends on the seed and i only: a larger N extends a smaller one.
+        assert synthetic_company(1, 3000) == SAMPLE[2999]
+
+    def test_every_commune_and_product_appears(self) -> None:
+        assert {c.commune for c in SAMPLE} == {name for name, _ in COMMUNES}
+        assert {c.product for c in SAMPLE} == {p.name_es for p in PRODUCTS}
+
+    def test_a_few_big_communes_hold_a_large_share_like_a_real_directory(self) -> None:
+        top = Counter(c.commune for c in SAMPLE).most_common(3)
+        assert [name for name, _ in top] == ["Santiago", "Providencia", "Las Condes"]
+        assert 0.15 < sum(count for _, count in top) / len(SAMPLE) < 0.35
+        _, count = Counter(c.product for c in SAMPLE).most_common(1)[0]
+        assert count / len(SAMPLE) > 0.1
+
+    def test_the_common_word_is_in_about_forty_percent_and_the_rare_word_in_few(self) -> None:
+        common = sum(bool(re.search(r"servici|servic", searchable(c))) for c in SAMPLE)
+        assert abs(common / len(SAMPLE) - COMMON_SHARE) < 0.05
+        rare = sum(RARE_WORD in searchable(c) for c in SAMPLE)
+        assert 0 < rare < 20
+
+    def test_descriptions_are_spanish_and_english_with_some_left_to_translate(self) -> None:
+        both = [c for c in SAMPLE if c.description_es and c.description_en]
+        assert len(both) / len(SAMPLE) > 0.85
+        assert "años de experiencia" in " ".join(c.description_es or "" for c in both[:50])
+        assert "clients" in " ".join(c.description_en or "" for c in both[:50])
+        pending = [c for c in SAMPLE if "pending" in (c.es_source, c.en_source)]
+        assert pending
+        for company in pending:
+            assert (company.description_es is None) == (company.es_source == "pending")
+            assert (company.description_en is None) == (company.en_source == "pending")
+        assert {c.original_lang for c in SAMPLE} == {"es", "en"}
+
+    def test_fields_fit_the_publishing_rules(self) -> None:
+        for company in SAMPLE:
+            assert 1 <= len(company.name) <= 100
+            assert re.fullmatch(r"\+56[0-9]{9}", company.phone)
+            assert re.fullmatch(r"[a-z]+@[a-z0-9]+\.cl", company.email)
+            assert len(company.description_es or "") <= 1000
+            assert len(company.description_en or "") <= 1000
+        assert len({c.name for c in SAMPLE}) > 0.8 * len(SAMPLE)
+
+
+class TestSeedSynthetic:
+    async def test_copies_companies_with_verified_owners_and_tops_up_to_n(
+        self, conn: Connection
+    ) -> None:
+        password_hash = hash_password_sync(SYNTHETIC_PASSWORD, 4)
+        first = await seed_synthetic(conn, 400, seed=7, password_hash=password_hash)
+        assert (first.added, first.total) == (400, 400)
+        again = await seed_synthetic(conn, 450, seed=7, password_hash=password_hash)
+        assert (again.added, again.total) == (50, 450)
+        assert (await seed_synthetic(conn, 450, seed=7, password_hash=password_hash)).added == 0
+
+        rows = await conn.fetch(
+            "SELECT c.uuid, c.name, p.name_es AS product, m.name AS commune, u.email, "
+            "u.email_verified, u.password_hash "
+            "FROM proveo.company c JOIN proveo.user_account u ON u.id = c.user_id "
+            "JOIN proveo.product p ON p.id = c.product_id "
+            "JOIN proveo.commune m ON m.id = c.commune_id "
+            "WHERE u.email LIKE 'synthetic-%' AND c.deleted_at IS NULL"
+        )
+        assert len(rows) == 450
+        by_email = {row["email"]: row for row in rows}
+        expected = synthetic_company(7, 123)
+        row = by_email[synthetic_email(123)]
+        assert (row["uuid"], row["name"], row["product"], row["commune"]) == (
+            expected.uuid, expected.name, expected.product, expected.commune,
+        )  # fmt: skip
+        assert all(row["email_verified"] for row in rows)
+        # One bcrypt for all: the owners share the hash.
+        assert {row["password_hash"] for row in rows} == {password_hash}
+
+    async def test_an_owner_logs_in_with_the_synthetic_password(
+        self, conn: Connection, client: httpx.AsyncClient
+    ) -> None:
+        await seed_synthetic(
+            conn, 5, seed=1, password_hash=hash_password_sync(SYNTHETIC_PASSWORD, 4)
+        )
+        response = await client.post(
+            "/api/v1/users/login",
+            json={"email": synthetic_email(5), "password": SYNTHETIC_PASSWORD},
+        )
+        assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+async def database_url(pg_server: EmbeddedPostgres) -> str:
+    name = f"proveo_synthetic_{uuid4().hex[:8]}"
+    await create_database(pg_server.dsn("postgres"), name)
+    return pg_server.dsn(name)
+
+
+class TestSeedCommand:
+    async def test_seed_synthetic_migrates_seeds_the_catalogue_and_the_companies(
+        self, tmp_path: Path, database_url: str
+    ) -> None:
+        env = proveo_env(tmp_path, free_port(), PROVEO_DATABASE_URL=database_url,
+                         PROVEO_LOG_FORMAT="json")  # fmt: skip
+        result = await asyncio.to_thread(
+            subprocess.run,
+            proveo_command("seed", "--synthetic", "60", "--seed", "3"), env=env,
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert '"event": "synthetic_data_seeded"' in result.stderr
+        conn = await asyncpg.connect(database_url)
+        try:
+            names = await conn.fetch("SELECT name FROM proveo.company ORDER BY name")
+        finally:
+            await conn.close()
+        assert sorted(row["name"] for row in names) == sorted(
+            c.name for c in synthetic_companies(3, 1, 60)
+        )
+
+    def test_production_refuses_synthetic_data(self, tmp_path: Path) -> None:
+        env = proveo_env(
+            tmp_path, free_port(),
+            PROVEO_ENV="production",
+            PROVEO_SECRET_KEY="Vq3xN8-pL2zR7wKd_T5mYc9Hs4Bf6Gj1Ea0UoIiZ",
+            PROVEO_PUBLIC_BASE_URL="https://proveo.cl",
+            PROVEO_EMAIL_BACKEND="resend",
+            PROVEO_SEED_DEMO="false",
+            PROVEO_BCRYPT_ROUNDS="12",
+            PROVEO_DATABASE_URL="postgresql://proveo@127.0.0.1:9/proveo",
+        )  # fmt: skip
+        result = subprocess.run(
+            proveo_command("seed", "--synthetic", "10"), env=env,
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 2
+        assert "error: synthetic data is refused in production" in result.stderr

@@ -1,0 +1,251 @@
+"""`GET /companies/search`, `/facets` and `/suggest`: matching, ranking, paging, filters and
+any query string a client can send."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from proveo.core.db import Connection
+from proveo.search import repository
+from proveo.search.schemas import SearchParams
+from proveo.search.service import normalise_query
+from tests.search.conftest import FACETS_URL, SEARCH_URL, SUGGEST_URL, add_company
+
+
+async def _names(client: httpx.AsyncClient, **params: str) -> list[str]:
+    response = await client.get(SEARCH_URL, params=params)
+    assert response.status_code == 200, response.text
+    return [hit["name"] for hit in response.json()]
+
+
+class TestNormaliseQuery:
+    def test_folds_accents_case_and_punctuation(self) -> None:
+        assert normalise_query("  Ñuñoa, GASFITERÍA!! ") == "nunoa gasfiteria"
+
+    def test_tsquery_operators_and_quotes_are_separators(self) -> None:
+        assert normalise_query("a & b | !c <-> d:* 'e' \"f\"") == "a b c d e f"
+
+    def test_keeps_the_first_words_of_a_long_query(self) -> None:
+        assert len(normalise_query("palabra " * 500).split()) == 16
+
+
+class TestResults:
+    async def test_answers_a_list_with_the_total_in_a_header(
+        self, client: httpx.AsyncClient, directory: None
+    ) -> None:
+        response = await client.get(SEARCH_URL, params={"q": "solar"})
+        assert response.status_code == 200
+        assert response.headers["X-Total-Count"] == "1"
+        [hit] = response.json()
+        assert set(hit) == {
+            "uuid", "name", "description", "product_name", "commune_name",
+            "address", "phone", "email", "image_url",
+        }  # fmt: skip
+        assert hit["product_name"] == "Energía solar"
+        assert hit["commune_name"] == "La Serena"
+
+    async def test_lang_en_gives_english_descriptions_and_product_names(
+        self, client: httpx.AsyncClient, directory: None
+    ) -> None:
+        response = await client.get(SEARCH_URL, params={"q": "solar", "lang": "en"})
+        [hit] = response.json()
+        assert hit["product_name"] == "Solar energy"
+        assert hit["description"].startswith("Photovoltaic")
+
+    async def test_a_pending_translation_shows_the_original(
+        self, client: httpx.AsyncClient, directory: None
+    ) -> None:
+        [hit] = (await client.get(SEARCH_URL, params={"q": "sondajes", "lang": "en"})).json()
+        assert hit["description"].startswith("Perforación")
+
+    async def test_no_query_lists_the_directory_in_name_order(
+        self, client: httpx.AsyncClient, directory: None
+    ) -> None:
+        response = await client.get(SEARCH_URL, params={"limit": "100"})
+        names = [hit["name"] for hit in response.json()]
+        assert int(response.headers["X-Total-Count"]) == len(names) >= 32
+        assert names == sorted(names, key=normalise_query)
+
+    async def test_deleted_companies_are_not_found(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        await add_company(conn, "Empresa Borrada")
+        await conn.execute(
+            "UPDATE proveo.company SET deleted_at = now() WHERE name = $1", "Empresa Borrada"
+        )
+        assert await _names(client, q="borrada") == []
+
+    async def test_words_must_all_match(self, client: httpx.AsyncClient, directory: None) -> None:
+        assert await _names(client, q="solar guantes") == []
+
+
+class TestRanking:
+    async def test_exact_name_then_prefix_then_name_words_then_catalogue_then_descriptions(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        await add_company(conn, "Zeta Vidrios", description_es="Vidrios templados.")
+        await add_company(conn, "Vidrios", description_es="Cristales.")
+        await add_company(conn, "Vidrios Alfa", description_es="Cristales.")
+        await add_company(conn, "Alfa Vidrio Sur", description_es="Cristales.")
+        await add_company(
+            conn, "Beta Ltda", description_es="Vidrios y espejos.", commune_name="Vitacura"
+        )
+        await add_company(conn, "Alfa Servicios", commune_name="Vitacura", description_es="Obras.")
+        assert await _names(client, q="vidrios") == [
+            "Vidrios",  # the exact name
+            "Vidrios Alfa",  # a name that starts with the query
+            "Alfa Vidrio Sur",  # the word in the name (name order within the tier)
+            "Zeta Vidrios",
+            "Beta Ltda",  # only in the description
+        ]
+        # The commune (catalogue) ranks above the description.
+        assert (await _names(client, q="vitacura obras"))[0] == "Alfa Servicios"
+
+    async def test_pages_never_overlap_or_skip(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        for index in range(23):
+            # Equal names: only the stable tie-break orders them.
+            await add_company(conn, "Grúas Iguales" if index % 2 else f"Grúas {index:02d}")
+        everything = await _names(client, q="gruas", limit="100")
+        assert len(everything) == 23
+        paged: list[str] = []
+        for offset in range(0, 23, 5):
+            paged += await _names(client, q="gruas", limit="5", offset=str(offset))
+        assert paged == everything
+        uuids = []
+        for offset in range(0, 23, 5):
+            page = await client.get(
+                SEARCH_URL, params={"q": "gruas", "limit": "5", "offset": str(offset)}
+            )
+            uuids += [hit["uuid"] for hit in page.json()]
+        assert len(set(uuids)) == 23
+
+
+class TestFilters:
+    async def test_filter_by_commune_uuid_or_name(
+        self, client: httpx.AsyncClient, conn: Connection, directory: None
+    ) -> None:
+        commune_uuid = await conn.fetchval(
+            "SELECT uuid FROM proveo.commune WHERE name = 'Providencia'"
+        )
+        by_uuid = await _names(client, commune=str(commune_uuid), limit="100")
+        by_name = await _names(client, commune="  PROVIDENCIA ", limit="100")
+        assert by_uuid == by_name
+        assert set(by_uuid) == {
+            "Contadores Asociados Pérez",
+            "Pixel Marketing",
+            "Traducciones Babel",
+        }
+
+    async def test_filter_by_product_in_either_language(
+        self, client: httpx.AsyncClient, conn: Connection, directory: None
+    ) -> None:
+        product_uuid = await conn.fetchval(
+            "SELECT uuid FROM proveo.product WHERE name_en = 'Plumbing'"
+        )
+        assert await _names(client, product=str(product_uuid)) == ["Gasfitería Rápida Ñuñoa"]
+        assert await _names(client, product="gasfiteria") == ["Gasfitería Rápida Ñuñoa"]
+
+    @pytest.mark.parametrize("field", ["commune", "product"])
+    async def test_an_unknown_filter_is_a_422(self, client: httpx.AsyncClient, field: str) -> None:
+        response = await client.get(SEARCH_URL, params={field: "Atlántida"})
+        assert response.status_code == 422
+        assert response.json()["code"] == "validation_error"
+
+    async def test_a_renamed_commune_is_searchable_at_once(
+        self, client: httpx.AsyncClient, conn: Connection, directory: None
+    ) -> None:
+        await conn.execute("UPDATE proveo.commune SET name = 'Calamá Norte' WHERE name = 'Calama'")
+        assert await _names(client, q="calama norte") == ["Protege EPP"]
+
+
+HOSTILE = [
+    "'", '"', "\\", "a & b", "!", "|", "<->", ":*", "a:* & !b", "(((", "')) OR 1=1 --",
+    "'; DROP TABLE proveo.company; --", "%", "_", "%%%", "x" * 1000, "🚀🔥", "   ", "\t\n",
+    "\u202eevil", "ñ" * 300, "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20",
+    "de la el los", "\u0301\u0301", "🇨🇱 construccion",
+]  # fmt: skip
+
+
+class TestHostileQueries:
+    @pytest.mark.parametrize("q", HOSTILE)
+    async def test_any_query_string_answers_200_with_a_list(
+        self, client: httpx.AsyncClient, directory: None, q: str
+    ) -> None:
+        for url in (SEARCH_URL, FACETS_URL):
+            response = await client.get(url, params={"q": q})
+            assert response.status_code == 200, (url, response.text)
+        response = await client.get(SUGGEST_URL, params={"q": q[:100]})
+        assert response.status_code == 200
+
+    async def test_nul_is_a_separator_not_an_error(
+        self, client: httpx.AsyncClient, directory: None
+    ) -> None:
+        response = await client.get(SEARCH_URL, params={"q": "solar\x00andino"})
+        assert response.status_code == 200
+        assert [hit["name"] for hit in response.json()] == ["Solar Andino"]
+
+    async def test_a_query_over_1000_characters_is_a_422(self, client: httpx.AsyncClient) -> None:
+        response = await client.get(SEARCH_URL, params={"q": "x" * 1001})
+        assert response.status_code == 422
+
+    @pytest.mark.parametrize(
+        ("limit", "offset"), [("0", "0"), ("101", "0"), ("5", "-1"), ("a", "0")]
+    )
+    async def test_paging_out_of_bounds_is_a_422(
+        self, client: httpx.AsyncClient, limit: str, offset: str
+    ) -> None:
+        response = await client.get(SEARCH_URL, params={"limit": limit, "offset": offset})
+        assert response.status_code == 422
+
+    async def test_the_repository_takes_raw_operators_as_plain_words(
+        self, conn: Connection
+    ) -> None:
+        # Even words that skipped normalisation are never parsed as tsquery syntax.
+        page = await repository.search(conn, SearchParams(q="a:* & !b <-> 'c'"))
+        assert page.total >= 0
+
+
+class TestFacets:
+    async def test_counts_per_commune_and_product_for_the_query(
+        self, client: httpx.AsyncClient, directory: None
+    ) -> None:
+        response = await client.get(FACETS_URL, params={"q": "servicios"})
+        body = response.json()
+        total = int(
+            (await client.get(SEARCH_URL, params={"q": "servicios"})).headers["X-Total-Count"]
+        )
+        assert body["total"] == total > 0
+        assert sum(c["count"] for c in body["communes"]) == total
+        assert sum(p["count"] for p in body["products"]) == total
+
+    async def test_follow_the_filters_and_the_language(
+        self, client: httpx.AsyncClient, directory: None
+    ) -> None:
+        body = (
+            await client.get(FACETS_URL, params={"commune": "Providencia", "lang": "en"})
+        ).json()
+        assert body["total"] == 3
+        assert [c["name"] for c in body["communes"]] == ["Providencia"]
+        assert {p["name"] for p in body["products"]} == {
+            "Accounting services", "Digital marketing", "Translation and interpreting",
+        }  # fmt: skip
+
+
+class TestSuggest:
+    async def test_completes_products_communes_and_company_names(
+        self, client: httpx.AsyncClient, directory: None
+    ) -> None:
+        body = (await client.get(SUGGEST_URL, params={"q": "Constru"})).json()
+        assert {"text": "Construcción", "kind": "product"}.items() <= body[0].items()
+        assert "Constructora Los Andes" in [s["text"] for s in body]
+        assert len(body) <= 8
+
+    async def test_in_english(self, client: httpx.AsyncClient, directory: None) -> None:
+        body = (await client.get(SUGGEST_URL, params={"q": "plumb", "lang": "en"})).json()
+        assert body[0]["text"] == "Plumbing"
+
+    async def test_an_empty_prefix_suggests_nothing(self, client: httpx.AsyncClient) -> None:
+        assert (await client.get(SUGGEST_URL, params={"q": " "})).json() == []
