@@ -371,7 +371,7 @@ class TestSearchStatistics:
         self, page: Page, live_server: LiveServer
     ) -> None:
         missing = f"zzqx{_suffix()}"
-        for query in ("construccion", "construccion", missing):
+        for query in ("Construcción", "construccion", "CONSTRUCCION", missing, missing):
             response = httpx.get(
                 f"{live_server.url}/api/v1/companies/search", params={"q": query}
             )
@@ -379,11 +379,20 @@ class TestSearchStatistics:
         as_admin(page, "stats")
         panel = page.locator("#panel-stats")
         panel.locator("#stats-days").select_option("30")
-        expect(panel.locator("#stats-top-title")).to_have_text("Búsquedas más frecuentes")
-        expect(panel.locator(".stats-card", has_text="Búsquedas más frecuentes")).to_contain_text(
-            "construccion"
-        )
-        expect(panel.locator(".stats-card", has_text="sin resultados")).to_contain_text(missing)
+        top = panel.locator(".stats-card", has_text="Búsquedas más frecuentes")
+        zero = panel.locator(".stats-card", has_text="Búsquedas sin resultados")
+        # Searches are recorded in batches, flushed about every 5 seconds.
+        deadline = time.monotonic() + 30
+        while zero.locator("tr", has_text=missing).count() == 0:
+            assert time.monotonic() < deadline, "the zero-result query never showed up"
+            page.wait_for_timeout(1000)
+            for days in ("7", "30"):  # each change of period asks the API again
+                panel.locator("#stats-days").select_option(days)
+                expect(panel.locator(".admin-loading")).to_have_count(0)
+        expect(zero.locator("tr", has_text=missing).locator(".col-count")).to_have_text("2")
+        expect(top.locator("tr", has_text="construccion").first).to_be_visible()
+        expect(top.locator("tr", has_text=missing)).to_have_count(1)
+        screenshot(page, "admin-stats-data")
 
 
 class TestLooks:

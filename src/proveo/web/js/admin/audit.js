@@ -5,7 +5,7 @@ import { apiList } from '/js/api.js';
 import { formatDateTime } from '/js/i18n.js';
 import { setFieldErrors, clearFieldErrors } from '/js/dom.js';
 import {
-  s, h, clear, put, tc, showAlert, errorText, isForbidden, idChip, spinnerRow, dataTable, pager, field,
+  s, h, clear, put, countText, tc, showAlert, errorText, isForbidden, idChip, spinnerRow, dataTable, pager, field,
 } from './ui.js';
 import { AUDIT_ACTIONS } from './strings.js';
 
@@ -82,7 +82,7 @@ export function createAuditTab(ctx) {
       { label: s('col_ip') },
     ];
     put(results,
-      h('p', { class: 'panel-meta' }, s('results_count', { total })),
+      h('p', { class: 'panel-meta' }, countText(total)),
       dataTable({ caption: s('audit_caption'), columns, rows: items.map(row), emptyText: s('audit_empty'), className: 'audit-table' }),
       total > LIMIT ? pager({ offset: state.offset, limit: LIMIT, total, onChange: (offset) => { state.offset = offset; load(); } }) : null,
     );

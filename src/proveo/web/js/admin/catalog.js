@@ -4,7 +4,7 @@
 import { api } from '/js/api.js';
 import { setFieldErrors, clearFieldErrors } from '/js/dom.js';
 import {
-  s, h, clear, put, tc, showAlert, clearAlert, setBusy, errorText, isForbidden, spinnerRow, dataTable,
+  s, h, clear, put, countText, tc, showAlert, clearAlert, setBusy, errorText, isForbidden, spinnerRow, dataTable,
   pager, modal, confirmAction, field, loadCatalog, localName, sortByName, fold,
   formatNumber,
 } from './ui.js';
@@ -161,7 +161,7 @@ export function createCatalogTab(ctx, kindName) {
           on: { click: () => remove(entry) } }, tc('btn_delete'))))));
     put(results,
       h('p', { class: 'panel-meta', 'aria-live': 'polite' }, needle
-        ? s('results_count', { total: formatNumber(shown.length) })
+        ? countText(shown.length)
         : s('catalog_total', { total: formatNumber(items.length) })),
       dataTable({ caption: s(kind.caption), columns, rows }),
       shown.length > LIMIT ? pager({ offset: state.offset, limit: LIMIT, total: shown.length, onChange: (offset) => { state.offset = offset; renderList(); } }) : null,

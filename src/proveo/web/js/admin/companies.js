@@ -5,7 +5,7 @@ import { apiList, api } from '/js/api.js';
 import { formatDateTime, getLang } from '/js/i18n.js';
 import { setFieldErrors, clearFieldErrors } from '/js/dom.js';
 import {
-  s, h, clear, put, tc, showAlert, clearAlert, setBusy, errorText, isForbidden, idChip, badge,
+  s, h, clear, put, countText, tc, showAlert, clearAlert, setBusy, errorText, isForbidden, idChip, badge,
   shortDate, spinnerRow, dataTable, pager, modal, confirmAction, field, loadCatalog, localName, sortByName,
 } from './ui.js';
 
@@ -75,7 +75,7 @@ export function createCompaniesTab(ctx) {
     ];
     const rows = items.map((company) => row(company));
     put(results,
-      h('p', { class: 'panel-meta' }, s('results_count', { total })),
+      h('p', { class: 'panel-meta' }, countText(total)),
       dataTable({ caption: s('companies_caption'), columns, rows }),
       total > LIMIT ? pager({ offset: state.offset, limit: LIMIT, total, onChange: (offset) => { state.offset = offset; load(); } }) : null,
     );

@@ -5,7 +5,7 @@
 import { apiList, api } from '/js/api.js';
 import { formatDateTime, formatNumber } from '/js/i18n.js';
 import {
-  s, h, clear, put, tc, showAlert, setBusy, errorText, isForbidden, badge, spinnerRow, pager, confirmAction,
+  s, h, clear, put, countText, tc, showAlert, setBusy, errorText, isForbidden, badge, spinnerRow, pager, confirmAction,
 } from './ui.js';
 
 const LIMIT = 12;
@@ -61,7 +61,7 @@ export function createModerationTab(ctx) {
       return;
     }
     put(results,
-      h('p', { class: 'panel-meta' }, s('results_count', { total })),
+      h('p', { class: 'panel-meta' }, countText(total)),
       h('ul', { class: 'moderation-grid', role: 'list' }, items.map(card)),
       total > LIMIT ? pager({ offset: state.offset, limit: LIMIT, total, onChange: (offset) => { state.offset = offset; load(); } }) : null,
     );

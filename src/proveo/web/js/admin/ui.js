@@ -29,6 +29,10 @@ export function put(el, ...children) {
   return el;
 }
 
+export function countText(total) {
+  return total === 1 ? s('results_one') : s('results_count', { total: formatNumber(total) });
+}
+
 export function shortDate(isoString) {
   if (!isoString) return '';
   return new Intl.DateTimeFormat(getLang() === 'en' ? 'en-US' : 'es-CL', { dateStyle: 'medium' }).format(new Date(isoString));

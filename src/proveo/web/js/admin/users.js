@@ -4,7 +4,7 @@
 import { apiList, api } from '/js/api.js';
 import { formatDateTime } from '/js/i18n.js';
 import {
-  s, h, clear, put, tc, showAlert, errorText, isForbidden, idChip, badge, shortDate, spinnerRow, dataTable, pager,
+  s, h, clear, put, countText, tc, showAlert, errorText, isForbidden, idChip, badge, shortDate, spinnerRow, dataTable, pager,
   confirmAction,
 } from './ui.js';
 
@@ -53,7 +53,7 @@ export function createUsersTab(ctx) {
       { label: s('actions'), className: 'col-actions' },
     ];
     put(results,
-      h('p', { class: 'panel-meta' }, s('results_count', { total })),
+      h('p', { class: 'panel-meta' }, countText(total)),
       dataTable({ caption: s('users_caption'), columns, rows: items.map(row) }),
       total > LIMIT ? pager({ offset: state.offset, limit: LIMIT, total, onChange: (offset) => { state.offset = offset; load(); } }) : null,
     );
