@@ -346,7 +346,8 @@ class TestModeration:
         assert card.locator("img").evaluate("img => img.naturalWidth") > 0
         screenshot(page, "admin-moderation-queue")
         card.get_by_role("button", name=f"Aprobar la imagen de {owner.company_name}").click()
-        expect(notice(panel)).to_contain_text(f"Aprobada: ahora es el logo de «{owner.company_name}»")
+        approved = f"Aprobada: ahora es el logo de «{owner.company_name}»"
+        expect(notice(panel)).to_contain_text(approved)
         expect(card).to_have_count(0)
         logo = httpx.get(f"{live_server.url}/api/v1/companies/{owner.company_uuid}").json()
         approved_logo = logo["image_url"]
@@ -372,9 +373,7 @@ class TestSearchStatistics:
     ) -> None:
         missing = f"zzqx{_suffix()}"
         for query in ("Construcción", "construccion", "CONSTRUCCION", missing, missing):
-            response = httpx.get(
-                f"{live_server.url}/api/v1/companies/search", params={"q": query}
-            )
+            response = httpx.get(f"{live_server.url}/api/v1/companies/search", params={"q": query})
             assert response.status_code == 200
         as_admin(page, "stats")
         panel = page.locator("#panel-stats")
