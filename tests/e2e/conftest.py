@@ -39,27 +39,31 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("e2e") / "data"
-    # Many signups and logins come from one loopback address within the hour; the per-account
-    # lockout stays at its default so the log-in page's 429 can be seen.
+    # Every page view, signup and login comes from one loopback address: the per-address budgets
+    # are raised, the per-account lockout stays at its default so the log-in page's 429 shows.
+    # Emails asked for by address (resend, reset) keep their fixed 10 per address and hour: a
+    # test module asks for a few.
     with running_proveo(
         data_dir,
         PROVEO_EMAIL_BACKEND="console",
+        PROVEO_RATE_LIMIT_PER_IP_PER_MINUTE="100000",
+        PROVEO_MAX_IN_FLIGHT_PER_CLIENT="64",
         PROVEO_SIGNUP_PER_IP_PER_HOUR="1000",
         PROVEO_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE="1000",
-        # Every page, module and API call of every test comes from 127.0.0.1: one visitor to
-        # the per-IP limit, which a busy admin test file alone passes within a minute.
-        PROVEO_RATE_LIMIT_PER_IP_PER_MINUTE="100000",
     ) as url:
         yield LiveServer(url=url, outbox=data_dir.resolve() / "outbox")
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in this thread while it is
+# open, and the async tests that a worker runs after an e2e module (`--dist loadfile`) need
+# to start their own.
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     chromium = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield chromium

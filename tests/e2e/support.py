@@ -119,10 +119,12 @@ def signup_and_verify(
 
 
 def login(
-    page: Page, address: str, password: str = PASSWORD, *, next_path: str | None = None
+    page: Page, address: str, password: str = PASSWORD, *, next_path: str = "/account/"
 ) -> None:
-    page.goto("/login/" + (f"?next={next_path}" if next_path else ""))
+    """Log in through the form; lands on `next_path` (a page with the site header)."""
+    page.goto(f"/login/?next={next_path}")
     page.locator("#login-email").fill(address)
     page.locator("#login-password").fill(password)
     page.locator("form#login-form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login/" not in url)
     expect(page.locator(".user-chip")).to_be_visible()
