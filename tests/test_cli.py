@@ -347,6 +347,34 @@ class TestProductionStartErrors:
         assert "Pw-s3cret" not in result.stderr + result.stdout
         assert "Proveo is running" not in result.stdout
 
+    def test_a_missing_s3_bucket_is_one_line_and_not_created(
+        self, tmp_path: Path, seaweed: SeaweedServer
+    ) -> None:
+        bucket = f"proveo-typo-{uuid4().hex[:8]}"
+        env = (
+            _env(tmp_path, free_port())
+            | PRODUCTION_ENV
+            | {
+                "PROVEO_DATABASE_URL": f"postgresql://proveo@127.0.0.1:{free_port()}/prod",
+                "PROVEO_STORAGE": "s3",
+                "PROVEO_S3_ENDPOINT_URL": seaweed.endpoint_url,
+                "PROVEO_S3_BUCKET": bucket,
+                "PROVEO_S3_ACCESS_KEY": seaweed.ACCESS_KEY,
+                "PROVEO_S3_SECRET_KEY": seaweed.SECRET_KEY,
+            }
+        )
+        result = subprocess.run(
+            _proveo("serve"), env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [
+            f"error: PROVEO_S3_BUCKET: the bucket '{bucket}' does not exist at "
+            f"{seaweed.endpoint_url}; create it, or set PROVEO_S3_CREATE_BUCKET=true for "
+            "`proveo serve` to create it"
+        ]
+        assert seaweed.SECRET_KEY not in result.stderr + result.stdout
+        assert "Proveo is running" not in result.stdout
+
     def test_unknown_log_level_is_one_line(self, tmp_path: Path) -> None:
         env = _env(tmp_path, free_port()) | {"PROVEO_LOG_LEVEL": "LOUD"}
         result = subprocess.run(
@@ -728,3 +756,148 @@ class TestCleanupImages:
             "error: the image storage (s3) does not answer; try again when it does"
         )
         assert "Traceback" not in result.stderr
+
+
+async def _hold_job_lock(dsn: str, name: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(dsn)
+    assert await conn.fetchval(
+        "SELECT pg_try_advisory_lock(hashtextextended('proveo.jobs:' || $1, 0))", name
+    )
+    return conn
+
+
+class TestRunJob:
+    def test_at_a_terminal_runs_the_job_once_and_says_what_it_did(
+        self, tmp_path: Path, database_url: str
+    ) -> None:
+        env = _url_env(tmp_path, database_url)
+        migrations.upgrade(database_url)
+        asyncio.run(
+            _fetch(
+                database_url,
+                "WITH u AS (INSERT INTO proveo.user_account (name, email, password_hash) "
+                "VALUES ('Ana', 'ana@proveo.cl', 'x') RETURNING id) "
+                "INSERT INTO proveo.user_session (user_id, expires_at) "
+                "SELECT id, now() - interval '1 hour' FROM u",
+            )
+        )
+        code, output = _run_on_terminal(_proveo("run-job", "purge-expired-sessions"), env)
+        assert code == 0, output
+        assert re.fullmatch(
+            r"Ran the job purge-expired-sessions in \d+ ms: 1 row deleted\.\n", output
+        ), output
+        assert asyncio.run(_fetch(database_url, "SELECT 1 FROM proveo.user_session")) == []
+
+    def test_a_python_job_in_a_pipe_writes_a_json_line(
+        self, tmp_path: Path, database_url: str
+    ) -> None:
+        result = subprocess.run(
+            _proveo("run-job", "clean-up-orphan-images"), env=_url_env(tmp_path, database_url),
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        [finished] = [e for e in _json_lines(result.stderr) if e["event"] == "job_finished"]
+        assert finished["job"] == "clean-up-orphan-images"
+        assert "OrphanReport(scanned=0" in str(finished["result"])
+
+    def test_an_unknown_name_lists_every_job(self, tmp_path: Path) -> None:
+        result = subprocess.run(
+            _proveo("run-job", "purge-everything"), env=_env(tmp_path / "data", free_port()),
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 2
+        assert result.stderr == (
+            "error: there is no job 'purge-everything'; the jobs are: purge-expired-sessions, "
+            "purge-expired-tokens, purge-unverified-accounts, retry-translations, "
+            "clean-up-orphan-images\n"
+        )
+        assert not (tmp_path / "data" / "pg").exists()
+
+    def test_does_nothing_while_a_scheduler_holds_the_jobs_lock(
+        self, tmp_path: Path, database_url: str
+    ) -> None:
+        migrations.upgrade(database_url)
+
+        async def run_while_locked() -> subprocess.CompletedProcess[str]:
+            holder = await _hold_job_lock(database_url, "purge-expired-tokens")
+            try:
+                return await asyncio.to_thread(
+                    subprocess.run, _proveo("run-job", "purge-expired-tokens"),
+                    env=_url_env(tmp_path, database_url),
+                    capture_output=True, text=True, timeout=60, check=False,
+                )  # fmt: skip
+            finally:
+                await holder.close()
+
+        result = asyncio.run(run_while_locked())
+        assert result.returncode == 2
+        assert result.stderr.splitlines()[-1] == (
+            "error: the job purge-expired-tokens is running elsewhere right now (a scheduler "
+            "holds its lock); nothing was done, try again when it finishes"
+        )
+
+
+class TestProductionNeverMigratesBehindTheOperator:
+    """seed, create-admin, cleanup-images and run-job check the schema in production."""
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ["cleanup-images"],
+            ["seed"],
+            ["run-job", "purge-expired-sessions"],
+            ["create-admin", "--email", "ops@proveo.cl", "--password", "First-pass1"],
+        ],
+        ids=lambda args: args[0],
+    )
+    def test_an_unmigrated_database_is_refused_in_one_line_and_left_alone(
+        self, tmp_path: Path, database_url: str, args: list[str]
+    ) -> None:
+        env = _url_env(tmp_path, database_url) | PRODUCTION_ENV
+        result = subprocess.run(
+            _proveo(*args), env=env, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.splitlines() == [
+            "error: the database is without Proveo's schema, and this version needs "
+            f"{_head()}: run `proveo migrate` first"
+        ], result.stderr
+        assert (
+            asyncio.run(_fetch(database_url, "SELECT 1 FROM pg_tables WHERE schemaname = 'proveo'"))
+            == []
+        )
+
+    def test_a_database_behind_the_code_names_both_revisions(
+        self, tmp_path: Path, database_url: str
+    ) -> None:
+        migrations.upgrade(database_url, "20261125_1200")
+        env = _url_env(tmp_path, database_url) | PRODUCTION_ENV
+        result = subprocess.run(
+            _proveo("cleanup-images"), env=env,
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.splitlines() == [
+            f"error: the database is at revision 20261125_1200, and this version needs {_head()}: "
+            "run `proveo migrate` first"
+        ]
+        assert asyncio.run(
+            _fetch(database_url, "SELECT version_num FROM proveo.alembic_version")
+        ) == [("20261125_1200",)]
+
+    def test_a_migrated_database_is_used_as_it_is(self, tmp_path: Path, database_url: str) -> None:
+        migrations.upgrade(database_url)
+        env = _url_env(tmp_path, database_url) | PRODUCTION_ENV
+        result = subprocess.run(
+            _proveo("cleanup-images"), env=env,
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        events = [entry["event"] for entry in _json_lines(result.stderr)]
+        assert "orphan_images_cleaned" in events
+        assert "migration_applied" not in events
+
+
+def _head() -> str:
+    return ", ".join(migrations.head_revisions())

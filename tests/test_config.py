@@ -135,6 +135,92 @@ class TestSettingsProblems:
         assert not any("not-a-port" in line for line in lines)
 
 
+BACKENDS_THAT_CANNOT_WORK = [
+    (
+        {"image_service_url": "127.0.0.1:8001"},
+        "PROVEO_IMAGE_SERVICE_URL: must be an http:// or https:// URL such as "
+        "http://127.0.0.1:8001 (empty analyses images in process)",
+    ),
+    (
+        {"image_service_url": "ftp://images.internal"},
+        "PROVEO_IMAGE_SERVICE_URL: must be an http:// or https:// URL such as "
+        "http://127.0.0.1:8001 (empty analyses images in process)",
+    ),
+    (
+        {"translator": "google"},
+        "PROVEO_GOOGLE_TRANSLATE_API_KEY: is required when TRANSLATOR=google",
+    ),
+    (
+        {"translator": "libretranslate"},
+        "PROVEO_LIBRETRANSLATE_URL: is required when TRANSLATOR=libretranslate",
+    ),
+]
+
+
+class TestBackendsThatCannotWork:
+    @pytest.mark.parametrize(("override", "line"), BACKENDS_THAT_CANNOT_WORK)
+    def test_production_refuses_them_in_one_line(
+        self, override: dict[str, object], line: str
+    ) -> None:
+        with pytest.raises(ValidationError) as refused:
+            _settings(**PRODUCTION, **override)
+        assert settings_problems(refused.value) == [line]
+
+    @pytest.mark.parametrize(("override", "line"), BACKENDS_THAT_CANNOT_WORK)
+    def test_development_starts_with_a_warning(
+        self, override: dict[str, object], line: str
+    ) -> None:
+        assert _settings(**override).warnings == [line]
+
+    def test_working_backends_give_no_warning(self) -> None:
+        settings = _settings(
+            image_service_url="https://images.internal:8443",
+            translator="libretranslate",
+            libretranslate_url="http://127.0.0.1:5000",
+        )
+        assert settings.warnings == []
+
+
+class TestBackendsLogLine:
+    def test_names_each_backend_of_a_default_development_start(self) -> None:
+        settings = _settings(data_dir="/srv/proveo")
+        assert settings.backends() == {
+            "storage": "local",
+            "images_dir": "/srv/proveo/images",
+            "image_service": "in-process",
+            "translator": "none",
+            "email": "console",
+            "cache": "in-process",
+            "replica": False,
+        }
+
+    def test_names_bucket_endpoint_and_service_but_never_credentials(self) -> None:
+        settings = _settings(
+            **PRODUCTION,
+            **S3,
+            image_service_url="http://user:pw@images.internal:8001/",
+            translator="google",
+            google_translate_api_key="g-key",
+            redis_url="redis://:redis-pw@cache:6379/0",
+            database_replica_url="postgresql://proveo:pw@replica/proveo",
+        )
+        backends = settings.backends()
+        assert backends == {
+            "storage": "s3",
+            "s3_bucket": "proveo-images",
+            "s3_endpoint": "https://s3.example.cl",
+            "image_service": "http://images.internal:8001",
+            "translator": "google",
+            "email": "resend",
+            "cache": "redis",
+            "replica": True,
+        }
+        assert not any(word in str(backends) for word in ("pw", "g-key", "secret"))
+
+    def test_an_empty_s3_endpoint_means_aws(self) -> None:
+        assert _settings(storage="s3").backends()["s3_endpoint"] == "AWS"
+
+
 class TestPublicBaseUrl:
     def test_follows_host_and_port_by_default(self) -> None:
         assert _settings(port=8013).public_base_url == "http://127.0.0.1:8013"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,14 @@ _BLOCK = re.compile(r"```(?:bash|sh|console)\n(.*?)```", re.DOTALL)
 _INLINE = re.compile(r"`((?:make|uv|\.venv/bin/|\.ci/|proveo|python)[^`]*)`")
 
 
+# Programs a Debian machine has after `make test` (curl is in its TEST_APT_PACKAGES).
+SYSTEM_PROGRAMS = {"curl", "mkdir"}
+
+
 def _block_commands() -> list[str]:
     commands = []
     for block in _BLOCK.findall(README):
-        for line in block.splitlines():
+        for line in block.replace("\\\n", " ").splitlines():
             command = line.split("#", 1)[0].strip()
             if command:
                 commands.append(command)
@@ -50,6 +55,8 @@ class TestReadmeCommands:
         program = shlex.split(command)[0]
         if program == "make":
             assert shlex.split(command)[1] in _make_targets()
+        elif program in SYSTEM_PROGRAMS:
+            assert shutil.which(program), f"{program} is not installed"
         elif program != "export":
             # A path inside the clone (created by make), never a program expected on PATH.
             assert program.startswith((".venv/bin/", ".ci/")), command

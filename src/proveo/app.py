@@ -117,6 +117,9 @@ def create_app(
         if owns_database:
             await app.state.database.open()
         log.info("proveo_started", version=__version__, env=settings.env.value)
+        log.info("proveo_backends", **settings.backends())
+        for problem in settings.warnings:
+            log.warning("setting_will_not_work", problem=problem)
         if settings.secret_key.get_secret_value() == DEVELOPMENT_SECRET_KEY:
             log.warning(
                 "insecure_development_secret_key",

@@ -1,5 +1,5 @@
 """Proveo's command line: serve the app (and the image service), migrate and seed the database,
-create an admin, clean up stored images."""
+create an admin, clean up stored images, run a scheduled job now."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from proveo.demo.seed import DemoSeedResult
     from proveo.demo.synthetic import SyntheticSeedResult
     from proveo.images.schemas import OrphanReport
+    from proveo.jobs.registry import Job
+    from proveo.jobs.schemas import JobRun
 
 log = structlog.get_logger("proveo.cli")
 
@@ -282,6 +284,27 @@ def _migrate(report: Report, dsn: str, revision: str = "head", *, asked: bool = 
         _set_up_pg_cron(report, dsn)
 
 
+def _prepare_schema(report: Report, settings: Settings) -> None:
+    """Development migrates; production only checks, so that a cron entry never migrates.
+
+    In production the schema is the deployment's step (`proveo migrate`, or `proveo serve`),
+    along with pg_cron's set-up: a maintenance command must not run either behind its back.
+    """
+    if not settings.is_production:
+        _migrate(report, settings.database_url)
+        return
+    state = migrations.schema_state(settings.database_url)
+    if state.at_head:
+        return
+    found = (
+        f"at revision {', '.join(state.current)}" if state.current else "without Proveo's schema"
+    )
+    raise CommandFailed(
+        f"the database is {found}, and this version needs {', '.join(state.head)}: "
+        "run `proveo migrate` first"
+    )
+
+
 def _set_up_pg_cron(report: Report, dsn: str) -> None:
     """SQL jobs go to pg_cron where it can run them; otherwise the app scheduler keeps them."""
     from proveo.jobs.registry import build_registry
@@ -482,10 +505,41 @@ def cmd_serve(settings: Settings) -> int:
     return 0
 
 
+async def check_s3_bucket(settings: Settings) -> None:
+    """With STORAGE=s3, the bucket must exist: created when PROVEO_S3_CREATE_BUCKET allows
+    (by default in development), else `serve` stops with one line. A store that does not answer
+    is only logged: the API keeps serving without images until it does."""
+    from proveo.integrations.storage import (
+        BucketMissing,
+        S3ImageStorage,
+        StorageUnavailable,
+        build_storage,
+    )
+
+    if settings.storage != "s3":
+        return
+    storage = build_storage(settings)
+    assert isinstance(storage, S3ImageStorage)
+    try:
+        await storage.ensure_bucket(create=settings.creates_s3_bucket)
+    except BucketMissing as exc:
+        raise CommandFailed(
+            f"PROVEO_S3_BUCKET: the bucket {settings.s3_bucket!r} does not exist at "
+            f"{settings.s3_endpoint_url or 'AWS S3'}; create it, or set "
+            "PROVEO_S3_CREATE_BUCKET=true for `proveo serve` to create it"
+        ) from exc
+    except StorageUnavailable:
+        log.warning("s3_bucket_unchecked", bucket=settings.s3_bucket)
+    finally:
+        await storage.close()
+
+
 def _serve(settings: Settings, listener: socket.socket) -> None:
     from proveo.app import create_app
 
     report = Report(human=False)
+    # Before the database: a misnamed bucket is refused at once, not after the migrations.
+    asyncio.run(check_s3_bucket(settings))
     with database_settings(settings, owner=True) as ready:
         _migrate(report, ready.database_url)
         _report_seed(report, asyncio.run(_seed(ready, demo=ready.seed_demo)))
@@ -548,7 +602,7 @@ def cmd_seed(
     if synthetic and settings.is_production:
         raise CommandFailed("synthetic data is refused in production (its password is public)")
     with database_settings(settings) as ready:
-        _migrate(report, ready.database_url)
+        _prepare_schema(report, ready)
         try:
             result = asyncio.run(
                 _seed(ready, demo=demo, synthetic=synthetic, synthetic_seed=synthetic_seed)
@@ -565,7 +619,7 @@ def cmd_cleanup_images(
     from proveo.integrations.storage import StorageUnavailable
 
     with database_settings(settings) as ready:
-        _migrate(report, ready.database_url)
+        _prepare_schema(report, ready)
         try:
             result = asyncio.run(
                 _cleanup_images(ready, min_age=min_age_minutes * 60, dry_run=dry_run)
@@ -575,6 +629,76 @@ def cmd_cleanup_images(
                 f"the image storage ({ready.storage}) does not answer; try again when it does"
             ) from exc
     _report_cleanup(report, result, min_age_minutes)
+    return 0
+
+
+async def _run_job(settings: Settings, job: Job) -> JobRun:
+    from proveo.app import build_database
+    from proveo.integrations.storage import build_storage
+    from proveo.integrations.translation import build_translator
+    from proveo.jobs.registry import JobContext
+    from proveo.jobs.service import run_job_now
+
+    database = build_database(settings)
+    storage = build_storage(settings)
+    translator = build_translator(settings)
+    await database.open()
+    try:
+        context = JobContext(
+            database=database, storage=storage, translator=translator, settings=settings
+        )
+        return await run_job_now(job, context)
+    finally:
+        await translator.close()
+        await storage.close()
+        await database.close()
+
+
+def _job_result(job: Job, result: object) -> str:
+    from proveo.images.schemas import OrphanReport
+    from proveo.jobs.registry import SqlJob
+
+    if isinstance(job, SqlJob):
+        return "1 row deleted" if result == 1 else f"{result} rows deleted"
+    if isinstance(result, OrphanReport):
+        return (
+            f"{len(result.removed)} orphan image objects removed of {result.scanned} stored "
+            f"({result.referenced} in use, {result.too_young} too young to remove)"
+        )
+    return f"it returned {result}"
+
+
+def cmd_run_job(settings: Settings, report: Report, name: str) -> int:
+    from proveo.jobs.registry import build_registry
+    from proveo.jobs.schemas import JobOutcome
+
+    jobs = {job.name: job for job in build_registry().jobs}
+    job = jobs.get(name)
+    if job is None:
+        raise CommandFailed(f"there is no job {name!r}; the jobs are: {', '.join(jobs)}")
+    with database_settings(settings) as ready:
+        _prepare_schema(report, ready)
+        try:
+            run = asyncio.run(_run_job(ready, job))
+        except DATABASE_ERRORS:
+            raise
+        except Exception as exc:
+            if not report.human:  # the traceback belongs in the logs, not on a terminal
+                log.exception("job_failed", job=name)
+            raise CommandFailed(f"the job {name} failed: {type(exc).__name__}: {exc}") from exc
+    if run.outcome is JobOutcome.LOCKED:
+        raise CommandFailed(
+            f"the job {name} is running elsewhere right now (a scheduler holds its lock); "
+            "nothing was done, try again when it finishes"
+        )
+    result = run.result
+    report.done(
+        f"Ran the job {name} in {run.duration_ms:.0f} ms: {_job_result(job, result)}.",
+        "job_finished",
+        job=name,
+        result=result if isinstance(result, int | str | float | bool) else repr(result),
+        duration_ms=run.duration_ms,
+    )
     return 0
 
 
@@ -652,7 +776,7 @@ def cmd_create_admin(
     if given is None and not sys.stdin.isatty():
         _refuse_without_password_source(settings, request.email, reset_password=reset_password)
     with database_settings(settings) as ready:
-        _migrate(report, ready.database_url)
+        _prepare_schema(report, ready)
         needed = asyncio.run(
             _in_transaction(
                 ready,
@@ -799,6 +923,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="keep objects younger than N minutes (default: %(default)s)",
     )
+    run_job = commands.add_parser(
+        "run-job",
+        help="run one scheduled job now, once",
+        description=(
+            "Run one scheduled job now, under the same lock as the app's scheduler: if a "
+            "scheduler is running it at this moment, nothing is done. SQL jobs run here even "
+            "where pg_cron schedules them."
+        ),
+    )
+    run_job.add_argument(
+        "name", help="the job, such as purge-expired-sessions (a wrong name lists them all)"
+    )
     return parser
 
 
@@ -834,6 +970,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_migrate(settings, report, args.revision)
         if args.command == "seed":
             return cmd_seed(settings, report, args.demo, args.synthetic, args.synthetic_seed)
+        if args.command == "run-job":
+            return cmd_run_job(settings, report, args.name)
         if args.command == "cleanup-images":
             return cmd_cleanup_images(
                 settings, report, dry_run=args.dry_run, min_age_minutes=args.min_age_minutes

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # Seconds per read (and per connection attempt, at most 1), one retry: a store that stops
     # answering fails a call within 2 x (1 + this), 6 s by default; a stopped one in about 1 s.
     s3_timeout: float = Field(default=2.0, gt=0, le=60)
+    # Create a missing bucket when `proveo serve` starts: None means yes in development and no
+    # in production, where a missing bucket is more likely a typo than a first start.
+    s3_create_bucket: bool | None = None
     # Empty: images are analysed in this process. Set: by `proveo image-service` at that URL.
     image_service_url: str = ""
     image_service_host: str = "127.0.0.1"
@@ -205,10 +208,6 @@ class Settings(BaseSettings):
             )
         if self.email_backend == "smtp" and self.smtp_user and not self.smtp_tls:
             problems.append("PROVEO_SMTP_TLS: must be true when SMTP credentials are set")
-        if self.translator == "google" and not self.google_translate_api_key.get_secret_value():
-            problems.append("PROVEO_GOOGLE_TRANSLATE_API_KEY: is required when TRANSLATOR=google")
-        if self.translator == "libretranslate" and not self.libretranslate_url:
-            problems.append("PROVEO_LIBRETRANSLATE_URL: is required when TRANSLATOR=libretranslate")
         if self.storage == "s3":
             problems += [
                 f"{ENV_PREFIX}{field.upper()}: is required in production when PROVEO_STORAGE is s3"
@@ -226,11 +225,47 @@ class Settings(BaseSettings):
             problems.append("PROVEO_PUBLIC_BASE_URL: must be an https:// URL in production")
         return problems
 
+    def _backend_problems(self) -> list[str]:
+        """Backends that cannot work as set: refused in production, warned about otherwise."""
+        problems: list[str] = []
+        if self.image_service_url and not _is_http_url(self.image_service_url):
+            problems.append(
+                "PROVEO_IMAGE_SERVICE_URL: must be an http:// or https:// URL such as "
+                "http://127.0.0.1:8001 (empty analyses images in process)"
+            )
+        if self.translator == "google" and not self.google_translate_api_key.get_secret_value():
+            problems.append("PROVEO_GOOGLE_TRANSLATE_API_KEY: is required when TRANSLATOR=google")
+        if self.translator == "libretranslate" and not self.libretranslate_url:
+            problems.append("PROVEO_LIBRETRANSLATE_URL: is required when TRANSLATOR=libretranslate")
+        return problems
+
+    @property
+    def warnings(self) -> list[str]:
+        """What development tolerates but will not work (production refuses these)."""
+        return [] if self.is_production else self._backend_problems()
+
+    def backends(self) -> dict[str, object]:
+        """Which backend serves each role, for the start-up log line; never a secret."""
+        described: dict[str, object] = {"storage": self.storage}
+        if self.storage == "s3":
+            described["s3_bucket"] = self.s3_bucket
+            described["s3_endpoint"] = _without_credentials(self.s3_endpoint_url) or "AWS"
+        else:
+            described["images_dir"] = str(self.images_dir)
+        described.update(
+            image_service=_without_credentials(self.image_service_url) or "in-process",
+            translator=self.translator,
+            email=self.email_backend,
+            cache="redis" if self.redis_url else "in-process",
+            replica=bool(self.database_replica_url),
+        )
+        return described
+
     @model_validator(mode="after")
     def _refuse_invalid_combinations(self) -> Settings:
         problems = self._problems_in_any_environment()
         if self.is_production:
-            problems += self._production_problems()
+            problems += self._production_problems() + self._backend_problems()
         if problems:
             # One error carrying the list: settings_problems() prints one line per problem.
             raise PydanticCustomError(
@@ -247,6 +282,12 @@ class Settings(BaseSettings):
     @property
     def serves_docs(self) -> bool:
         return self.docs_enabled if self.docs_enabled is not None else not self.is_production
+
+    @property
+    def creates_s3_bucket(self) -> bool:
+        if self.s3_create_bucket is not None:
+            return self.s3_create_bucket
+        return not self.is_production
 
     @property
     def secure_cookies(self) -> bool:
@@ -278,6 +319,27 @@ def _is_origin(origin: str, schemes: tuple[str, ...]) -> bool:
         and not parts.path
         and not (parts.query or parts.fragment or parts.username or parts.password)
     )
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _without_credentials(url: str) -> str:
+    """scheme://host[:port]: enough to tell where a backend is, and nothing to leak."""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return url.split("@")[-1]
+    if not parts.hostname:
+        return url.split("@")[-1]
+    return f"{parts.scheme}://{parts.hostname}{port}"
 
 
 def _is_postgres_url(dsn: str) -> bool:

@@ -9,12 +9,13 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from proveo.accounts import repository as accounts_repository
 from proveo.accounts.schemas import Role, UserRecord
 from proveo.core.db import Connection
 from proveo.core.security import new_url_token, token_digest
-from proveo.integrations.storage import new_image_key
+from proveo.integrations.storage import held_object_names, new_image_key
 from tests.companies.support import form, jpeg
 from tests.factories import DEFAULT_PASSWORD, LoggedIn, create_company, create_user, log_in
 
@@ -30,7 +31,7 @@ class World:
 
 
 @pytest.fixture
-async def world(conn: Connection) -> World:
+async def world(conn: Connection, app: FastAPI) -> World:
     owner = await create_user(conn)
     token = new_url_token()
     await accounts_repository.insert_password_reset_token(
@@ -39,12 +40,15 @@ async def world(conn: Connection) -> World:
     # A second admin, so that the admin may delete their own account (never the last one).
     await create_user(conn, role=Role.ADMIN)
     company = await create_company(conn, owner.id)
+    held_key = new_image_key()
     held = await conn.fetchval(
         "INSERT INTO proveo.image_moderation (company_id, image_key, nsfw_score) "
         "VALUES ($1, $2, 0.5) RETURNING uuid",
         company.id,
-        new_image_key(),
+        held_key,
     )
+    for name in held_object_names(held_key):
+        await app.state.storage.put(name, b"webp", "image/webp")
     return World(
         owner=owner,
         other=await create_user(conn),
@@ -123,6 +127,12 @@ ENDPOINTS: dict[str, Call] = {
         f"/api/v1/companies/admin/companies/{w.owner_company}", headers=_headers(s)
     ),
     "GET /admin/moderation": lambda c, w, s: c.get("/api/v1/admin/moderation"),
+    "GET /admin/moderation/{held}/image": lambda c, w, s: c.get(
+        f"/api/v1/admin/moderation/{w.held_image}/image"
+    ),
+    "GET /admin/moderation/{held}/thumbnail": lambda c, w, s: c.get(
+        f"/api/v1/admin/moderation/{w.held_image}/thumbnail"
+    ),
     "POST /admin/moderation/{held}/approve": lambda c, w, s: c.post(
         f"/api/v1/admin/moderation/{w.held_image}/approve", headers=_headers(s)
     ),
@@ -175,6 +185,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "PATCH /companies/admin/companies/{owner}": ADMIN_ONLY,
     "DELETE /companies/admin/companies/{owner}": ADMIN_ONLY,
     "GET /admin/moderation": ADMIN_ONLY,
+    "GET /admin/moderation/{held}/image": ADMIN_ONLY,
+    "GET /admin/moderation/{held}/thumbnail": ADMIN_ONLY,
     "POST /admin/moderation/{held}/approve": ADMIN_ONLY,
     "POST /admin/moderation/{held}/reject": ADMIN_ONLY,
 }

@@ -101,6 +101,19 @@ class TestAdminEdit:
         assert entry["changes"]["after"]["name"] == "Nombre Corregido"
         assert entry["changes"]["after"]["description_en"] == "Fixed text"
 
+    async def test_a_phone_with_an_extension_is_refused_and_not_audited(
+        self, client: httpx.AsyncClient, conn: Connection, admin: LoggedIn
+    ) -> None:
+        company = await create_company(conn, (await create_user(conn)).id)
+        response = await client.patch(
+            _admin_url(company.uuid), data={"phone": "9 8231 4576 ext 12"}, headers=admin.headers
+        )
+        assert response.status_code == 422
+        assert [(e["loc"][-1], e["type"]) for e in response.json()["detail"]] == [
+            ("phone", "phone_extension")
+        ]
+        assert await _audit(conn, "company.update") == []
+
     async def test_edit_with_a_new_logo_deletes_the_old_one(
         self,
         client: httpx.AsyncClient,
@@ -187,10 +200,30 @@ class TestModeration:
         assert entry["uuid"] == str(held["uuid"])
         assert entry["company_uuid"] == str(held["company"].uuid)
         assert entry["nsfw_score"] == pytest.approx(0.5)
-        assert entry["image_url"] == f"/images/{held['key']}.webp"
+        assert entry["image_url"] == f"/api/v1/admin/moderation/{held['uuid']}/image"
+        assert entry["thumbnail_url"] == f"/api/v1/admin/moderation/{held['uuid']}/thumbnail"
         assert "image_key" not in entry
         assert response.headers["X-Total-Count"] == "1"
-        assert (await client.get(entry["thumbnail_url"])).status_code == 200
+        for url in (entry["image_url"], entry["thumbnail_url"]):
+            image = await client.get(url)
+            assert image.status_code == 200
+            assert image.headers["content-type"] == "image/webp"
+            assert image.headers["cache-control"] == "private, no-store"
+            assert image.content.startswith(b"RIFF")
+
+    async def test_only_admins_see_a_held_image_and_never_at_images(
+        self, client: httpx.AsyncClient, conn: Connection, held: dict[str, Any]
+    ) -> None:
+        url = f"/api/v1/admin/moderation/{held['uuid']}/image"
+        assert (await client.get(url)).status_code == 401
+        await log_in(client, await create_user(conn))
+        assert (await client.get(url)).status_code == 403
+        for name in (
+            f"{held['key']}.webp",
+            f"held/{held['key']}.webp",
+            f"held%2F{held['key']}.webp",
+        ):
+            assert (await client.get(f"/images/{name}")).status_code == 404, name
 
     async def test_approve_makes_it_the_logo_and_deletes_the_old_one(
         self,
@@ -207,15 +240,23 @@ class TestModeration:
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "approved"
         public = (await client.get(f"/api/v1/companies/{held['company'].uuid}")).json()
-        assert public["image_url"] == f"/images/{held['key']}.webp"
+        # Published under a new public key; the held objects and the old logo are gone.
+        published = public["image_url"].removeprefix("/images/").removesuffix(".webp")
+        assert published not in (held["key"], old)
+        assert (await client.get(public["image_url"])).status_code == 200
         names = await storage.list_names()
-        assert sorted(names) == sorted([f"{held['key']}.webp", f"{held['key']}_thumb.webp"])
-        assert f"{old}.webp" not in names
+        assert sorted(names) == sorted([f"{published}.webp", f"{published}_thumb.webp"])
         [entry] = await _audit(conn, "moderation.approve")
         assert entry["target_uuid"] == held["uuid"]
         assert entry["changes"]["before"]["logo"] == old
-        assert entry["changes"]["after"] == {"status": "approved", "logo": held["key"]}
+        assert entry["changes"]["after"] == {"status": "approved", "logo": published}
         assert (await client.get("/api/v1/admin/moderation")).json() == []
+        [decided] = (
+            await client.get("/api/v1/admin/moderation", params={"status": "approved"})
+        ).json()
+        assert (decided["image_url"], decided["thumbnail_url"]) == (None, None)
+        gone = await client.get(f"/api/v1/admin/moderation/{held['uuid']}/image")
+        assert (gone.status_code, gone.json()["code"]) == (404, "image_not_found")
 
     async def test_reject_deletes_the_image_and_keeps_the_logo(
         self,
@@ -231,8 +272,9 @@ class TestModeration:
         assert response.status_code == 200
         assert response.json()["status"] == "rejected"
         names = await storage.list_names()
-        assert f"{held['key']}.webp" not in names
-        assert f"{held['company'].image_key}.webp" in names
+        assert sorted(names) == sorted(
+            [f"{held['company'].image_key}.webp", f"{held['company'].image_key}_thumb.webp"]
+        )
         [entry] = await _audit(conn, "moderation.reject")
         assert entry["changes"]["after"]["status"] == "rejected"
         decided = await conn.fetchrow(

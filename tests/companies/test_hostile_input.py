@@ -56,6 +56,10 @@ class TestFieldLimits:
             ("phone", "12345", "invalid_phone"),
             ("phone", "+56 9 8231 4576 ext. 9999999999999999999999999999", "string_too_long"),
             ("phone", "call me", "invalid_phone"),
+            ("phone", "9 8231 4576 ext 12", "phone_extension"),
+            ("phone", "+56 9 8231 4576;ext=99", "phone_extension"),
+            ("phone", "+56 2 2274 8190 anexo 3", "phone_extension"),
+            ("phone", "+56 9 8231 4576 x12", "phone_extension"),
             ("email", "not-an-email", "value_error"),
             ("email", "a@" + "b" * 250 + ".cl", "value_error"),
             ("lang", "fr", "literal_error"),
@@ -80,6 +84,15 @@ class TestFieldLimits:
         assert response.status_code == 422, response.text
         assert _field_types(response).get(field) == error
         await _assert_nothing_written(conn, storage, owner)
+
+    async def test_a_phone_extension_is_refused_saying_so(
+        self, client: httpx.AsyncClient, session: LoggedIn
+    ) -> None:
+        response = await publish(client, session, phone="9 8231 4576 ext 12")
+        assert response.status_code == 422
+        [error] = response.json()["detail"]
+        assert error["loc"][-1] == "phone"
+        assert "without an extension" in error["msg"]
 
     @pytest.mark.parametrize("field", ["name", "address", "phone", "email", "lang"])
     async def test_missing_required_field_is_a_422(

@@ -170,6 +170,18 @@ class TestEditMyCompany:
         assert response.status_code == 422
         assert {e["loc"][-1] for e in response.json()["detail"]} == {"phone", "address"}
 
+    async def test_a_phone_with_an_extension_is_refused_not_truncated(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        owner = await create_user(conn)
+        await create_company(conn, owner.id)
+        session = await log_in(client, owner)
+        response = await patch_mine(client, session, phone="+56 9 8231 4576;ext=99")
+        assert response.status_code == 422
+        assert [(e["loc"][-1], e["type"]) for e in response.json()["detail"]] == [
+            ("phone", "phone_extension")
+        ]
+
 
 class TestDeleteMyCompany:
     async def test_soft_deletes_and_removes_the_logo(

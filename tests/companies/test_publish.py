@@ -11,6 +11,7 @@ from proveo.imaging.schemas import AnalysedImage
 from proveo.integrations.storage import ImageStorage
 from tests.companies.support import ScoredAnalyser, jpeg, png, publish
 from tests.factories import create_company, create_user, log_in
+from tests.imaging.images import encode, hidden_in_alpha, high_score_grey, transparent_logo
 
 
 async def _live_companies(conn: Connection, user_id: int) -> int:
@@ -157,12 +158,19 @@ class TestNsfwThresholds:
         )
         assert held["status"] == "pending"
         assert held["nsfw_score"] == pytest.approx(score)
-        # Stored under its key, linked to no company until an admin approves it.
+        # Stored under the held prefix, linked to no company until an admin approves it, and
+        # not served at /images even to someone who learns its key.
         assert sorted(await storage.list_names()) == sorted(
-            [f"{held['image_key']}.webp", f"{held['image_key']}_thumb.webp"]
+            [f"held/{held['image_key']}.webp", f"held/{held['image_key']}_thumb.webp"]
         )
         public = await client.get(f"/api/v1/companies/{body['uuid']}")
         assert public.json()["image_url"] is None
+        for url in (
+            f"/images/{held['image_key']}.webp",
+            f"/images/held/{held['image_key']}.webp",
+            f"/images/held%2F{held['image_key']}.webp",
+        ):
+            assert (await client.get(url)).status_code == 404, url
 
     @pytest.mark.parametrize("score", [0.8, 0.97])
     async def test_at_the_reject_threshold_nothing_is_stored(
@@ -181,6 +189,32 @@ class TestNsfwThresholds:
         assert response.json()["code"] == "image_rejected"
         assert await _live_companies(conn, user.id) == 0
         assert await storage.list_names() == []
+
+    async def test_a_logo_hiding_its_content_in_the_alpha_channel_is_rejected(
+        self,
+        client: httpx.AsyncClient,
+        conn: Connection,
+        analyser: ScoredAnalyser,
+        storage: ImageStorage,
+    ) -> None:
+        analyser.score = None
+        user = await create_user(conn)
+        session = await log_in(client, user)
+        logo = encode(hidden_in_alpha(high_score_grey()), "PNG")
+        response = await publish(client, session, image=logo)
+        assert response.status_code == 422
+        assert response.json()["code"] == "image_rejected"
+        assert await _live_companies(conn, user.id) == 0
+        assert await storage.list_names() == []
+
+    async def test_an_ordinary_transparent_logo_is_published(
+        self, client: httpx.AsyncClient, conn: Connection, analyser: ScoredAnalyser
+    ) -> None:
+        analyser.score = None
+        session = await log_in(client, await create_user(conn))
+        response = await publish(client, session, image=encode(transparent_logo(), "PNG"))
+        assert response.status_code == 201, response.text
+        assert response.json()["image_url"] is not None
 
 
 class TestNothingHalfWritten:

@@ -8,11 +8,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from proveo.companies.service import retry_pending_translations
+from proveo.companies.schemas import CompanyUpdate
+from proveo.companies.service import fit_translation, retry_pending_translations
 from proveo.core.db import Connection
 from proveo.integrations.translation import Lang
 from tests.companies.support import FakeTranslator, patch_mine, publish
 from tests.factories import LoggedIn, create_company, create_user, log_in
+from tests.fixtures.database import PinnedDatabase
 
 
 def _descriptions(body: dict[str, object]) -> tuple[object, ...]:
@@ -99,6 +101,49 @@ class TestPublishTranslates:
         assert len(translated) <= 1000
         assert translated.endswith("palabra…")
 
+    async def test_a_1500_character_translation_is_stored_whole_words_and_marked_machine(
+        self,
+        client: httpx.AsyncClient,
+        conn: Connection,
+        session: LoggedIn,
+        translator: FakeTranslator,
+    ) -> None:
+        translator.mode = "ok"
+        # Punctuation and spaces right where a cut lands, a line break, and a long tail.
+        sentence = "Reparamos techos, muros y pisos; - "
+        translator.answer = ("Primera línea.\n" + sentence * 50)[:1500]
+        assert len(translator.answer) == 1500
+        response = await publish(client, session, description_en=None)
+        assert response.status_code == 201
+        uuid = response.json()["uuid"]
+        stored, source = await conn.fetchrow(
+            "SELECT description_en, description_en_source FROM proveo.company WHERE uuid = $1",
+            uuid,
+        )
+        assert source == "machine"
+        assert len(stored) <= 1000
+        assert stored.endswith("…")
+        assert stored.count("…") == 1
+        body = stored.removesuffix("…")
+        # Only whole words of the provider's text, with no separator left dangling before the
+        # ellipsis.
+        assert translator.answer.startswith(body)
+        assert translator.answer[len(body)] in " ,;.-"
+        assert body[-1].isalnum()
+        # Valid as owner text: the same rules an owner's description passes.
+        assert CompanyUpdate.model_validate({"description_en": stored}).description_en == stored
+
+    @pytest.mark.parametrize(
+        "answer", ["x" * 1500, "Palabra " + "y" * 1492, "uno, " * 300, "punto. " * 250]
+    )
+    def test_any_overlong_translation_fits_and_stays_valid(self, answer: str) -> None:
+        fitted = fit_translation(answer)
+        assert fitted is not None
+        assert len(fitted) <= 1000
+        assert fitted.endswith("…")
+        assert fitted.removesuffix("…")[-1:] not in " ,;.-"
+        assert CompanyUpdate.model_validate({"description_es": fitted}).description_es == fitted
+
 
 class TestEditingKeepsProvenance:
     async def test_editing_the_original_refreshes_a_machine_translation(
@@ -166,32 +211,33 @@ class TestRetryPendingTranslations:
         first = await self._pending_company(conn, "Uno")
         second = await self._pending_company(conn, "Dos")
         translator = FakeTranslator("ok")
-        assert await retry_pending_translations(conn, translator) >= 2
+        assert await retry_pending_translations(PinnedDatabase(conn), translator) >= 2
         rows = await conn.fetch(
             "SELECT description_en, description_en_source FROM proveo.company "
             "WHERE id = ANY($1::bigint[]) ORDER BY id",
             [first, second],
         )
         assert [tuple(row) for row in rows] == [("[en] Uno", "machine"), ("[en] Dos", "machine")]
-        assert await retry_pending_translations(conn, translator) == 0
+        assert await retry_pending_translations(PinnedDatabase(conn), translator) == 0
 
     async def test_does_nothing_without_a_provider(self, conn: Connection) -> None:
         await self._pending_company(conn)
         translator = FakeTranslator("off")
-        assert await retry_pending_translations(conn, translator) == 0
+        assert await retry_pending_translations(PinnedDatabase(conn), translator) == 0
         assert translator.calls == []
 
     async def test_stops_at_the_first_failure(self, conn: Connection) -> None:
         await self._pending_company(conn, "Uno")
         await self._pending_company(conn, "Dos")
         translator = FakeTranslator("fail")
-        assert await retry_pending_translations(conn, translator) == 0
+        assert await retry_pending_translations(PinnedDatabase(conn), translator) == 0
         assert len(translator.calls) == 1
 
     async def test_respects_the_limit(self, conn: Connection) -> None:
         for index in range(3):
             await self._pending_company(conn, f"Texto {index}")
-        assert await retry_pending_translations(conn, FakeTranslator("ok"), limit=2) == 2
+        done = await retry_pending_translations(PinnedDatabase(conn), FakeTranslator("ok"), limit=2)
+        assert done == 2
 
     async def test_an_edit_made_meanwhile_wins(self, conn: Connection) -> None:
         company_id = await self._pending_company(conn, "Viejo")
@@ -203,7 +249,7 @@ class TestRetryPendingTranslations:
                 )
                 return await super().translate(text, source=source, target=target)
 
-        await retry_pending_translations(conn, EditsWhileTranslating("ok"))
+        await retry_pending_translations(PinnedDatabase(conn), EditsWhileTranslating("ok"))
         row = await conn.fetchrow(
             "SELECT description_en, description_en_source FROM proveo.company WHERE id = $1",
             company_id,
@@ -214,5 +260,5 @@ class TestRetryPendingTranslations:
         company_id = await self._pending_company(conn)
         await conn.execute("UPDATE proveo.company SET deleted_at = now() WHERE id = $1", company_id)
         translator = FakeTranslator("ok")
-        await retry_pending_translations(conn, translator)
+        await retry_pending_translations(PinnedDatabase(conn), translator)
         assert ("Hola", "es", "en") not in translator.calls

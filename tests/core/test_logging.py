@@ -125,3 +125,37 @@ class TestAccessLog:
         assert not [
             line for line in _json_lines(capsys.readouterr().err) if line["event"] == "request"
         ]
+
+
+class TestStartUpLine:
+    async def test_start_up_names_the_backends_and_warns_of_settings_that_cannot_work(
+        self, settings: Settings, conn: Connection, cache: Cache, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        app = create_app(
+            settings.model_copy(
+                update={
+                    "log_format": "json",
+                    "log_level": "INFO",
+                    "translator": "libretranslate",
+                    "image_service_url": "localhost:8001",
+                }
+            ),
+            database=PinnedDatabase(conn),
+            cache=cache,
+        )
+        async with app.router.lifespan_context(app):
+            pass
+        lines = _json_lines(capsys.readouterr().err)
+        [backends] = [line for line in lines if line["event"] == "proveo_backends"]
+        assert (backends["storage"], backends["translator"], backends["email"]) == (
+            "local",
+            "libretranslate",
+            "console",
+        )
+        assert backends["image_service"] == "localhost:8001"
+        warnings = [line for line in lines if line["event"] == "setting_will_not_work"]
+        assert [line["level"] for line in warnings] == ["warning", "warning"]
+        assert [str(line["problem"]).split(":")[0] for line in warnings] == [
+            "PROVEO_IMAGE_SERVICE_URL",
+            "PROVEO_LIBRETRANSLATE_URL",
+        ]

@@ -7,8 +7,14 @@ from pathlib import Path
 import pytest
 
 from proveo.core.db import Connection
-from proveo.images.service import cleanup_orphan_images, object_names
-from proveo.integrations.storage import ImageStorage, LocalImageStorage, new_image_key
+from proveo.images.service import cleanup_orphan_images
+from proveo.integrations.storage import (
+    ImageStorage,
+    LocalImageStorage,
+    held_object_names,
+    image_object_names,
+    new_image_key,
+)
 from tests.factories import create_user
 from tests.fixtures.database import PinnedDatabase
 
@@ -54,8 +60,8 @@ async def _moderation(conn: Connection, company_id: int, image_key: str, status:
     )
 
 
-async def _store(storage: ImageStorage, key: str) -> list[str]:
-    names = list(object_names(key))
+async def _store(storage: ImageStorage, key: str, *, held: bool = False) -> list[str]:
+    names = list(held_object_names(key) if held else image_object_names(key))
     for name in names:
         await storage.put(name, b"webp", "image/webp")
     return names
@@ -71,17 +77,20 @@ class TestCleanupOrphanImages:
         await _moderation(conn, company, rejected, "rejected")
         await _company(conn, deleted, deleted=True)
         await _company(conn, None)
-        kept = await _store(storage, live) + await _store(storage, pending)
+        kept = await _store(storage, live) + await _store(storage, pending, held=True)
         gone = [
             *await _store(storage, deleted),
-            *await _store(storage, rejected),
+            *await _store(storage, rejected, held=True),
             *await _store(storage, stray),
+            # A held image's key under the public names (an approval's copy whose write
+            # failed) is not what the pending row refers to.
+            *await _store(storage, pending),
         ]
 
         report = await cleanup_orphan_images(PinnedDatabase(conn), storage, min_age_seconds=0)
 
         assert sorted(report.removed) == sorted(report.orphans) == sorted(gone)
-        assert (report.scanned, report.referenced, report.too_young) == (10, 4, 0)
+        assert (report.scanned, report.referenced, report.too_young) == (12, 4, 0)
         assert not report.dry_run
         assert await storage.list_names() == sorted(kept)
 
@@ -91,7 +100,7 @@ class TestCleanupOrphanImages:
         key = new_image_key()
         company = await _company(conn, None, deleted=True)
         await _moderation(conn, company, key, "pending")
-        names = await _store(storage, key)
+        names = await _store(storage, key, held=True)
         report = await cleanup_orphan_images(PinnedDatabase(conn), storage, min_age_seconds=0)
         assert sorted(report.removed) == sorted(names)
 

@@ -18,7 +18,14 @@ from proveo.demo.logo import generate_logo
 from proveo.imaging.errors import ImageTooLarge, UnsupportedImage
 from proveo.imaging.nsfw import load_model, nsfw_score
 from proveo.imaging.processing import MAX_BYTES, analyse_image
-from tests.imaging.images import drawing, encode, png_bomb
+from tests.imaging.images import (
+    drawing,
+    encode,
+    hidden_in_alpha,
+    high_score_grey,
+    png_bomb,
+    transparent_logo,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -288,10 +295,36 @@ class TestNsfwScore:
         data = encode(drawing((640, 480)), "JPEG")
         assert len({analyse_image(data).nsfw_score for _ in range(3)}) == 1
 
-    def test_transparency_is_scored_as_shown_over_white(self) -> None:
+    def test_a_fully_transparent_image_scores_as_a_flat_backdrop(self) -> None:
         transparent = Image.new("RGBA", (100, 100), (200, 40, 40, 0))
-        white = Image.new("RGB", (100, 100), "white")
-        assert nsfw_score(transparent) == nsfw_score(white)
+        assert nsfw_score(transparent) < 0.2
+
+    def test_the_fixture_scores_high_as_it_is(self) -> None:
+        # What the alpha tests below rely on: the model's verdict on the picture itself.
+        assert analyse_image(encode(high_score_grey(), "PNG")).nsfw_score >= 0.8
+
+    def test_content_hidden_in_the_alpha_channel_is_scored_as_shown_over_dark(self) -> None:
+        analysed = analyse_image(encode(hidden_in_alpha(high_score_grey()), "PNG"))
+        assert analysed.nsfw_score >= 0.8
+        assert _open(analysed.full).mode == "RGBA"
+
+    def test_an_opaque_image_is_scored_once_as_it_is(self) -> None:
+        picture = drawing((400, 300))
+        alone = load_model().score(picture)
+        assert nsfw_score(picture) == alone
+        # An alpha channel with nothing transparent in it hides nothing.
+        assert nsfw_score(picture.convert("RGBA")) == alone
+        grey = high_score_grey()
+        assert nsfw_score(grey.convert("RGB")) == load_model().score(grey.convert("RGB"))
+
+    @pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+    def test_an_ordinary_transparent_logo_scores_low(self, fmt: str) -> None:
+        logo = transparent_logo((400, 300))
+        analysed = analyse_image(
+            encode(logo, fmt, lossless=True) if fmt == "WEBP" else encode(logo, fmt)
+        )
+        assert analysed.nsfw_score < 0.2
+        assert _open(analysed.full).mode == "RGBA"
 
     def test_the_model_is_loaded_once_per_process_even_under_concurrency(self) -> None:
         script = textwrap.dedent(

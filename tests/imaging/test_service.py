@@ -33,7 +33,7 @@ from tests.fixtures.servers import (
     proveo_env,
     running_image_service,
 )
-from tests.imaging.images import drawing, encode, png_bomb
+from tests.imaging.images import drawing, encode, hidden_in_alpha, high_score_grey, png_bomb
 
 LOGO = encode(drawing((640, 480)), "PNG")
 
@@ -85,6 +85,14 @@ class TestAnalyseOverHttp:
         response = httpx.post(f"{image_service.url}/v1/analyse", content=encode(image, "PNG"))
         analysed = from_wire(response.content, response.headers)
         assert Image.open(io.BytesIO(analysed.full)).mode == "RGBA"
+
+    async def test_content_hidden_in_alpha_is_scored_as_in_process(
+        self, analyser: HttpImageAnalyser
+    ) -> None:
+        data = encode(hidden_in_alpha(high_score_grey()), "PNG")
+        analysed = await analyser.analyse(data)
+        assert analysed.nsfw_score >= 0.8
+        assert analysed == analyse_image(data)
 
     async def test_passes_415_through_with_the_services_detail(
         self, analyser: HttpImageAnalyser

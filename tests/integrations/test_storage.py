@@ -1,29 +1,37 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
+from botocore.exceptions import ClientError
 
+from proveo.cli import CommandFailed, check_s3_bucket
 from proveo.config import Settings
 from proveo.integrations.storage import (
     CHUNK_SIZE,
+    BucketMissing,
     ImageStorage,
     LocalImageStorage,
     S3ImageStorage,
     StorageUnavailable,
     build_storage,
+    held_object_names,
+    image_object_names,
+    is_public_object_name,
     is_valid_object_name,
     new_image_key,
 )
 from tests.conftest import build_s3_storage
-from tests.fixtures.servers import SeaweedServer
+from tests.fixtures.servers import SeaweedServer, free_port
 
 
 def _name(thumb: bool = False) -> str:
@@ -45,9 +53,19 @@ class TestObjectNames:
         assert all(is_valid_object_name(f"{key}.webp") for key in keys)
         assert all(is_valid_object_name(f"{key}_thumb.webp") for key in keys)
 
-    @pytest.mark.parametrize("name", ["../x.webp", "a/b.webp", "short.webp", "x" * 20 + ".png"])
+    @pytest.mark.parametrize(
+        "name",
+        ["../x.webp", "a/b.webp", "short.webp", "x" * 20 + ".png", "held/../" + "x" * 20 + ".webp"],
+    )
     def test_rejects_anything_else(self, name: str) -> None:
         assert not is_valid_object_name(name)
+
+    def test_held_names_are_valid_but_never_public(self) -> None:
+        key = new_image_key()
+        for name in held_object_names(key):
+            assert is_valid_object_name(name)
+            assert not is_public_object_name(name)
+        assert all(is_public_object_name(name) for name in image_object_names(key))
 
 
 class TestBothBackends:
@@ -101,6 +119,31 @@ class TestBothBackends:
             await storage.put("../escape.webp", b"x", "image/webp")
         with pytest.raises(ValueError, match="invalid object name"):
             await storage.delete("../escape.webp")
+
+    async def test_held_objects_are_stored_listed_and_copied_to_public_names(
+        self, storage: ImageStorage
+    ) -> None:
+        key, public = new_image_key(), new_image_key()
+        held_full, held_thumb = held_object_names(key)
+        await storage.put(held_full, b"held-bytes", "image/webp")
+        await storage.put(held_thumb, b"held-thumb", "image/webp")
+        assert await storage.list_names() == sorted([held_full, held_thumb])
+        full, thumb = image_object_names(public)
+        assert await storage.copy(held_full, full)
+        assert await storage.copy(held_thumb, thumb)
+        assert await storage.get(full) == b"held-bytes"
+        stat = await storage.stat(thumb)
+        assert stat is not None
+        assert stat.size == len(b"held-thumb")
+        await storage.delete(held_full)
+        await storage.delete(held_thumb)
+        assert await storage.list_names() == sorted([full, thumb])
+        assert await storage.get(full) == b"held-bytes"  # the copy does not share the original
+
+    async def test_copying_a_missing_object_says_so(self, storage: ImageStorage) -> None:
+        missing, _ = held_object_names(new_image_key())
+        assert not await storage.copy(missing, _name())
+        assert await storage.list_names() == []
 
     async def test_listing_ignores_objects_that_are_not_images(self, storage: ImageStorage) -> None:
         if isinstance(storage, LocalImageStorage):
@@ -199,3 +242,86 @@ class TestBuildStorage:
         )  # fmt: skip
         assert isinstance(s3, S3ImageStorage)
         assert s3.bucket == "logos"
+
+
+def _s3_settings(seaweed: SeaweedServer, bucket: str, **overrides: object) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        storage="s3",
+        s3_endpoint_url=seaweed.endpoint_url,
+        s3_bucket=bucket,
+        s3_access_key=seaweed.ACCESS_KEY,
+        s3_secret_key=seaweed.SECRET_KEY,
+        **overrides,
+    )
+
+
+@pytest.fixture
+async def missing_bucket(seaweed: SeaweedServer) -> AsyncIterator[str]:
+    """A bucket name that does not exist yet; removed again if a test creates it."""
+    bucket = f"proveo-new-{uuid4().hex[:12]}"
+    yield bucket
+    storage = S3ImageStorage(
+        endpoint_url=seaweed.endpoint_url, bucket=bucket, access_key=seaweed.ACCESS_KEY,
+        secret_key=seaweed.SECRET_KEY, region="us-east-1", timeout=2.0,
+    )  # fmt: skip
+    try:
+        client = await storage._s3()
+        with contextlib.suppress(StorageUnavailable, ClientError):  # never created
+            for name in await storage.list_names():
+                await storage.delete(name)
+            await client.delete_bucket(Bucket=bucket)
+    finally:
+        await storage.close()
+
+
+class TestBucketAtStartUp:
+    """PROVEO_S3_CREATE_BUCKET: a missing bucket is created in development and refused in
+    production (found in review: the first upload failed with a 503 instead)."""
+
+    def test_created_in_development_and_not_in_production_by_default(self) -> None:
+        assert Settings(_env_file=None).creates_s3_bucket  # type: ignore[call-arg]
+        production = Settings.model_construct(env="production", s3_create_bucket=None)
+        assert not production.creates_s3_bucket
+        explicit = Settings.model_construct(env="production", s3_create_bucket=True)
+        assert explicit.creates_s3_bucket
+
+    async def test_an_existing_bucket_is_left_alone(self, s3_storage: S3ImageStorage) -> None:
+        assert await s3_storage.ensure_bucket(create=True) is False
+        assert await s3_storage.ensure_bucket(create=False) is False
+
+    async def test_a_missing_bucket_is_created_when_allowed_and_then_works(
+        self, seaweed: SeaweedServer, missing_bucket: str
+    ) -> None:
+        await check_s3_bucket(_s3_settings(seaweed, missing_bucket))
+        storage = build_storage(_s3_settings(seaweed, missing_bucket))
+        assert isinstance(storage, S3ImageStorage)
+        try:
+            assert await storage.ensure_bucket(create=False) is False
+            await storage.put(_name(), b"x", "image/webp")
+        finally:
+            await storage.close()
+
+    async def test_a_missing_bucket_stops_start_up_when_not_allowed(
+        self, seaweed: SeaweedServer, missing_bucket: str
+    ) -> None:
+        settings = _s3_settings(seaweed, missing_bucket, s3_create_bucket=False)
+        with pytest.raises(CommandFailed) as refused:
+            await check_s3_bucket(settings)
+        [line] = refused.value.lines
+        assert line.startswith(f"PROVEO_S3_BUCKET: the bucket '{missing_bucket}' does not exist")
+        assert "PROVEO_S3_CREATE_BUCKET=true" in line
+        storage = build_storage(settings)
+        assert isinstance(storage, S3ImageStorage)
+        try:
+            with pytest.raises(BucketMissing):
+                await storage.ensure_bucket(create=False)  # still missing: nothing created
+        finally:
+            await storage.close()
+
+    async def test_a_store_that_does_not_answer_does_not_stop_start_up(self) -> None:
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, storage="s3", s3_endpoint_url=f"http://127.0.0.1:{free_port()}",
+            s3_create_bucket=False, s3_timeout=0.5,
+        )  # fmt: skip
+        await check_s3_bucket(settings)  # logged; uploads answer 503 until the store is back

@@ -14,29 +14,29 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Resp
 from proveo.accounts.deps import AdminUser, CurrentUser, VerifiedUser, VerifiedUserBrief
 from proveo.admin.deps import Actor, ActorBrief
 from proveo.companies import service
-from proveo.companies.deps import Tools
+from proveo.companies.deps import PatchForm, Tools
 from proveo.companies.schemas import (
     CompanyCreate,
     CompanyDeleted,
     CompanyPrivate,
     CompanyPublic,
-    CompanyUpdate,
 )
 from proveo.core.deps import AppStorage, Conn, Page, ReadConn, delete_after_commit
+from proveo.core.forms import FormRoute
 from proveo.core.openapi import ADMIN_REQUIRED, error_responses
 
-router = APIRouter(prefix="/companies", tags=["companies"])
+router = APIRouter(prefix="/companies", tags=["companies"], route_class=FormRoute)
 
 NOT_FOUND = (404, "No such company, or it was deleted (`company_not_found`)")
 NO_COMPANY = (404, "You have no company (`company_not_found`)")
 EMAIL_NOT_VERIFIED = (403, "The email address is not verified yet (`email_not_verified`)")
 IMAGE_ERRORS = (
-    (400, "A malformed multipart form (`malformed_form`), or text that cannot be stored "
-          "(`invalid_characters`)"),
+    (400, "A malformed or incomplete multipart form (`malformed_form`), or text that cannot "
+          "be stored (`invalid_characters`)"),
     (413, "The body or the image is too large (`payload_too_large`, `image_too_large`: "
           "over 5 MB or 40 megapixels)"),
-    (415, "The file is not a JPEG, PNG or WebP image, judged by its content "
-          "(`unsupported_image`)"),
+    (415, "The body is not a form (`unsupported_media_type`: send multipart/form-data), or the "
+          "file is not a JPEG, PNG or WebP image, judged by its content (`unsupported_image`)"),
     (422, "Invalid fields (`validation_error`: unknown commune or product, missing image or "
           "descriptions, ...), or an image the content check refuses (`image_rejected`)"),
     (503, "The image service, the image storage or the database is unavailable "
@@ -105,7 +105,7 @@ async def update_my_company(
     user: VerifiedUserBrief,
     tools: Tools,
     tasks: BackgroundTasks,
-    patch: Annotated[CompanyUpdate, Form()],
+    patch: PatchForm,
     image: Annotated[UploadFile | None, File(description="A new logo (optional)")] = None,
 ) -> CompanyPrivate:
     company, replaced = await service.update_own_company(
@@ -162,7 +162,7 @@ async def admin_update_company(
     actor: ActorBrief,
     tools: Tools,
     tasks: BackgroundTasks,
-    patch: Annotated[CompanyUpdate, Form()],
+    patch: PatchForm,
     image: Annotated[UploadFile | None, File(description="A new logo (optional)")] = None,
 ) -> CompanyPrivate:
     company, replaced = await service.update_company_as_admin(

@@ -20,13 +20,21 @@ PHONE_REGION = "CL"  # numbers written without a country code are Chilean
 
 
 def normalise_phone(value: str) -> str:
-    """Any number `phonenumbers` finds valid, Chilean by default, as E.164 (`+56912345678`)."""
+    """Any number `phonenumbers` finds valid, Chilean by default, as E.164 (`+56912345678`).
+
+    A number with an extension (`ext 12`, `;ext=12`, `x12`, `#12`, `anexo 12`, `,12`) is refused:
+    E.164 has no place for it, and storing the number without it would silently lose it."""
     try:
         number = phonenumbers.parse(value, PHONE_REGION)
     except phonenumbers.NumberParseException as exc:
         raise PydanticCustomError("invalid_phone", "must be a valid phone number") from exc
     if not phonenumbers.is_valid_number(number):
         raise PydanticCustomError("invalid_phone", "must be a valid phone number")
+    if number.extension:
+        raise PydanticCustomError(
+            "phone_extension",
+            "must be a phone number without an extension: give a direct number",
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ from proveo.core.errors import Conflict, NotFound, Unprocessable
 from proveo.core.text import clean_text
 from proveo.imaging.client import ImageAnalyser
 from proveo.imaging.errors import ImageTooLarge
+from proveo.integrations import storage as storage_names
 from proveo.integrations.storage import ImageStorage, new_image_key
 from proveo.integrations.translation import TranslationFailed, Translator
 from proveo.moderation import service as moderation_service
@@ -104,7 +106,8 @@ class CompanyTools:
 class StoredImage:
     """An upload that passed the checks and is in storage (as `{key}.webp` and its thumbnail).
 
-    `held`: its score asks for an admin's decision, so it is not the logo yet.
+    `held`: its score asks for an admin's decision, so it is not the logo yet, and it is
+    stored under the held prefix, which /images does not serve.
     """
 
     key: str
@@ -113,13 +116,15 @@ class StoredImage:
 
     @property
     def object_names(self) -> list[str]:
-        return image_object_names(self.key)
+        return held_object_names(self.key) if self.held else image_object_names(self.key)
 
 
 def image_object_names(image_key: str | None) -> list[str]:
-    if image_key is None:
-        return []
-    return [f"{image_key}.webp", f"{image_key}_thumb.webp"]
+    return [] if image_key is None else list(storage_names.image_object_names(image_key))
+
+
+def held_object_names(image_key: str) -> list[str]:
+    return list(storage_names.held_object_names(image_key))
 
 
 async def store_image(
@@ -254,16 +259,39 @@ def edited_descriptions(
     return result, None
 
 
-def _fit(translated: str) -> str | None:
-    """Provider output cleaned like owner text, and cut to the column's limit at a word."""
+# Where a cut translation may end: after a word, before the spaces, dots, dashes and separators
+# that followed it (a cut "works, and" ends "works…", never "works,…", "works -…" or "works.…").
+_TRAILING_JOINERS = re.compile(r"[\s.,;:…\-\u2013\u2014(\[{«“‘\"'/]+$")
+_LAST_SPACE = re.compile(r"\s(?=\S*$)")
+ELLIPSIS = "…"
+
+
+def fit_translation(translated: str) -> str | None:
+    """Provider output cleaned like owner text, and cut to the column's limit at a word.
+
+    A cut text ends with a whole word and one ellipsis, and is itself valid owner text (the
+    same cleaning leaves it unchanged), so the row it goes into always passes the field's rules.
+    """
     try:
         text = clean_text(translated)
     except PydanticCustomError:  # blank, or bidirectional controls
         return None
     if len(text) <= DESCRIPTION_MAX_LENGTH:
         return text
-    cut = text[: DESCRIPTION_MAX_LENGTH - 1]
-    return cut[: cut.rfind(" ")].rstrip() + "…" if " " in cut else cut + "…"
+    room = DESCRIPTION_MAX_LENGTH - len(ELLIPSIS)
+    cut = text[:room]
+    if not text[room].isspace():  # the limit fell inside a word: drop that word
+        space = _LAST_SPACE.search(cut)
+        if space is not None:
+            cut = cut[: space.start()]
+    cut = _TRAILING_JOINERS.sub("", cut)
+    if not _has_word(cut):  # one word longer than the limit: nowhere else to cut
+        cut = text[:room]
+    return cut + ELLIPSIS
+
+
+def _has_word(text: str) -> bool:
+    return any(char.isalnum() for char in text)
 
 
 async def translate(translator: Translator, need: TranslationNeed | None) -> str | None:
@@ -276,7 +304,7 @@ async def translate(translator: Translator, need: TranslationNeed | None) -> str
     except TranslationFailed as exc:
         log.warning("translation_failed", provider=translator.name, error=str(exc))
         return None
-    return _fit(translated)
+    return fit_translation(translated)
 
 
 def with_translation(
@@ -293,18 +321,23 @@ async def describe_new(translator: Translator, data: CompanyCreate) -> Descripti
 
 
 async def retry_pending_translations(
-    conn: Connection, translator: Translator, *, limit: int = 50
+    database: Database, translator: Translator, *, limit: int = 50
 ) -> int:
     """Translate descriptions left 'pending' (provider down, or none configured then).
 
-    Returns how many were translated. Stops at the first failure: a provider that is down now
-    would fail the rest too, and the next run tries again. An owner's edit made meanwhile wins
-    (the update only applies to an unchanged original).
+    Returns how many were translated. The pending rows are read in one short transaction and
+    the provider is called with no connection held (it may take its whole timeout, per row);
+    each translation is then written in a short transaction of its own, and only if the
+    original is still the text that was translated: an edit made meanwhile wins. Stops at the
+    first failure: a provider that is down now would fail the rest too, and the next run tries
+    again.
     """
     if not translator.enabled:
         return 0
+    async with database.transaction() as conn:
+        pending_rows = await repository.select_pending_translations(conn, limit)
     done = 0
-    for pending in await repository.select_pending_translations(conn, limit):
+    for pending in pending_rows:
         need = TranslationNeed(
             pending.original_text, pending.original_lang, _other(pending.original_lang)
         )
@@ -313,11 +346,14 @@ async def retry_pending_translations(
         except TranslationFailed as exc:
             log.warning("translation_retry_failed", provider=translator.name, error=str(exc))
             break
-        text = _fit(raw)
-        if text is not None and await repository.update_pending_translation(
-            conn, pending.company_id, target=need.target, text=text, original_text=need.text
-        ):
-            done += 1
+        text = fit_translation(raw)
+        if text is None:
+            continue
+        async with database.transaction() as conn:
+            if await repository.update_pending_translation(
+                conn, pending.company_id, target=need.target, text=text, original_text=need.text
+            ):
+                done += 1
     if done:
         log.info("pending_translations_done", count=done)
     return done
@@ -606,7 +642,7 @@ async def _write_update(
     if stored is not None:
         # A new image retires any earlier one still waiting for a decision.
         for key in await moderation_service.withdraw_pending_images(conn, locked.id):
-            replaced += image_object_names(key)
+            replaced += held_object_names(key)
         if stored.held:
             # The current logo stays until an admin approves the new image.
             await moderation_service.hold_image(
@@ -679,7 +715,7 @@ async def _retire(conn: Connection, company_id: int) -> list[str]:
     """Soft-delete the company; returns the objects (logo, held images) to delete after commit."""
     logo = await repository.update_company_soft_deleted(conn, company_id)
     withdrawn = await moderation_service.withdraw_pending_images(conn, company_id)
-    return [name for key in (logo, *withdrawn) for name in image_object_names(key)]
+    return image_object_names(logo) + [name for key in withdrawn for name in held_object_names(key)]
 
 
 async def delete_own_company(conn: Connection, owner_id: int) -> tuple[UUID, list[str]]:
@@ -719,12 +755,21 @@ async def retire_company_of_user(conn: Connection, user_id: int) -> list[str]:
 # --- Moderation decisions ----------------------------------------------------------------
 
 
+class HeldImageMissing(Conflict):
+    code = "held_image_missing"
+    default_detail = "The held image is no longer in storage: reject it instead"
+
+
 async def _decide(
     conn: Connection,
     actor: admin_service.AdminActor,
     moderation_uuid: UUID,
     status: ModerationStatus,
+    *,
+    published_key: str | None = None,
 ) -> tuple[ModerationDecision, list[str]]:
+    """Record the decision; an approval makes `published_key` (the held image's public copy)
+    the logo. Returns the objects to delete after commit: the old logo, or the held image."""
     peek = await moderation_service.find_held_image(conn, moderation_uuid)
     # The company's row first, then the moderation row: the order owner edits take them in.
     company = await repository.select_live_company_by_id_locked(conn, peek.company_id)
@@ -734,12 +779,12 @@ async def _decide(
     await moderation_service.record_decision(conn, held, status, actor.uuid)
     before: dict[str, Any] = {"status": held.status.value, "logo": company.image_key}
     after: dict[str, Any] = {"status": status.value, "logo": company.image_key}
-    if status is ModerationStatus.APPROVED:
-        await repository.update_company_image_key(conn, company.id, held.image_key)
-        after["logo"] = held.image_key
-        objects = image_object_names(company.image_key)
+    if published_key is not None:
+        await repository.update_company_image_key(conn, company.id, published_key)
+        after["logo"] = published_key
+        objects = image_object_names(company.image_key) + held_object_names(held.image_key)
     else:
-        objects = image_object_names(held.image_key)
+        objects = held_object_names(held.image_key)
     verb = "approve" if status is ModerationStatus.APPROVED else "reject"
     await admin_service.record_admin_action(
         conn, actor, action=f"moderation.{verb}", target_type="image_moderation",
@@ -751,11 +796,47 @@ async def _decide(
     return decision, objects
 
 
+async def _publish_copy(storage: ImageStorage, held_key: str) -> str:
+    """Copy a held image (and its thumbnail) to a new public key; returns the key."""
+    public_key = new_image_key()
+    written: list[str] = []
+    try:
+        for source, target in zip(
+            held_object_names(held_key), image_object_names(public_key), strict=True
+        ):
+            if not await storage.copy(source, target):
+                raise HeldImageMissing()
+            written.append(target)
+    except BaseException:
+        await _discard(storage, written)
+        raise
+    return public_key
+
+
 async def approve_held_image(
-    conn: Connection, actor: admin_service.AdminActor, moderation_uuid: UUID
+    database: Database,
+    storage: ImageStorage,
+    actor: admin_service.AdminActor,
+    moderation_uuid: UUID,
 ) -> tuple[ModerationDecision, list[str]]:
-    """The held image becomes the company's logo; the old logo goes after commit."""
-    return await _decide(conn, actor, moderation_uuid, ModerationStatus.APPROVED)
+    """The held image becomes the company's logo under a new public key.
+
+    The copy is made with no connection held, then the decision and the new logo are written
+    in one short transaction; if that fails (decided meanwhile, company deleted), the copy is
+    deleted again. The held objects and the old logo are returned, to delete after commit.
+    A fresh key per approval: two admins approving at once never share (or delete) a copy.
+    """
+    async with database.transaction() as conn:
+        held = await moderation_service.take_pending(conn, moderation_uuid)  # 404, 409 first
+    public_key = await _publish_copy(storage, held.image_key)
+    try:
+        async with database.transaction() as conn:
+            return await _decide(
+                conn, actor, moderation_uuid, ModerationStatus.APPROVED, published_key=public_key
+            )
+    except BaseException:
+        await _discard(storage, image_object_names(public_key))
+        raise
 
 
 async def reject_held_image(

@@ -10,6 +10,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationInfo
 from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -51,6 +53,38 @@ def upgrade(dsn: str, revision: str = "head") -> list[AppliedMigration]:
         if script is not None:
             applied.append(AppliedMigration(revision=script.revision, title=script.doc))
     return applied
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    current: tuple[str, ...]  # the database's revisions (none before the first migration)
+    head: tuple[str, ...]  # what this code's migrations lead to
+
+    @property
+    def at_head(self) -> bool:
+        return set(self.current) == set(self.head)
+
+
+def schema_state(dsn: str) -> SchemaState:
+    """Where the database's schema stands against this code's migrations; changes nothing."""
+    engine = create_engine(sqlalchemy_url(dsn), poolclass=NullPool)
+    try:
+        # Read directly: Alembic's MigrationContext logs two INFO lines that say nothing here.
+        with engine.connect() as connection:
+            current: tuple[str, ...] = ()
+            if inspect(connection).has_table("alembic_version", schema="proveo"):
+                rows = connection.execute(text("SELECT version_num FROM proveo.alembic_version"))
+                current = tuple(rows.scalars())
+    finally:
+        engine.dispose()
+    return SchemaState(current=tuple(sorted(current)), head=head_revisions())
+
+
+def head_revisions() -> tuple[str, ...]:
+    """The revisions this code's migrations end at (one, unless branches were left unmerged)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return tuple(sorted(ScriptDirectory.from_config(config).get_heads()))
 
 
 def downgrade(dsn: str, revision: str) -> None:

@@ -74,6 +74,11 @@ TRUNCATE_SYNTHETIC_STAGE = "TRUNCATE synthetic_company_stage"
 ANALYZE_DIRECTORY = "ANALYZE proveo.user_account, proveo.company"
 
 
+# A batch's COPY and INSERT run every row's checks and search-index triggers: on a loaded
+# machine that can outlast the pool's per-statement timeout (PROVEO_DB_COMMAND_TIMEOUT).
+BULK_TIMEOUT_SECONDS = 600.0
+
+
 class CatalogueMismatch(Exception):
     """Some staged companies name a product or commune the catalogue no longer has."""
 
@@ -93,6 +98,7 @@ async def copy_synthetic_owners(
         "user_account",
         schema_name="proveo",
         columns=OWNER_COLUMNS,
+        timeout=BULK_TIMEOUT_SECONDS,
         records=[
             (c.owner_uuid, c.owner_name, c.owner_email, password_hash, "user", True,
              c.owner_lang, c.created_at, c.created_at)
@@ -108,6 +114,7 @@ async def insert_synthetic_companies(
     await conn.copy_records_to_table(
         "synthetic_company_stage",
         columns=STAGE_COLUMNS,
+        timeout=BULK_TIMEOUT_SECONDS,
         records=[
             (c.owner_email, c.uuid, c.name, c.product, c.commune, c.description_es,
              c.description_en, c.original_lang, c.es_source, c.en_source, c.address, c.phone,
@@ -115,7 +122,7 @@ async def insert_synthetic_companies(
             for c in companies
         ],
     )  # fmt: skip
-    added = int(await conn.fetchval(INSERT_STAGED_COMPANIES))
+    added = int(await conn.fetchval(INSERT_STAGED_COMPANIES, timeout=BULK_TIMEOUT_SECONDS))
     await conn.execute(TRUNCATE_SYNTHETIC_STAGE)
     if added != len(companies):
         raise CatalogueMismatch(
@@ -126,4 +133,4 @@ async def insert_synthetic_companies(
 
 
 async def analyze_directory(conn: Connection) -> None:
-    await conn.execute(ANALYZE_DIRECTORY)
+    await conn.execute(ANALYZE_DIRECTORY, timeout=BULK_TIMEOUT_SECONDS)

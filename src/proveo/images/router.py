@@ -3,16 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
 
 from proveo.core.openapi import error_responses
 from proveo.images import service as images_service
-from proveo.integrations.storage import ImageStorage, OpenedObject
+from proveo.images.responses import MEDIA_TYPE, ObjectResponse
+from proveo.integrations.storage import ImageStorage
 
 router = APIRouter(tags=["images"])
 
-MEDIA_TYPE = "image/webp"
 # Keys are random and never reused, so a stored object never changes: caches keep it for good.
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 
@@ -46,24 +44,6 @@ def _headers(name: str, size: int | None = None) -> dict[str, str]:
     return headers
 
 
-class _ObjectResponse(StreamingResponse):
-    """Streams the object in chunks and lets go of it however the response ends."""
-
-    def __init__(self, opened: OpenedObject) -> None:
-        super().__init__(
-            opened.chunks,
-            media_type=MEDIA_TYPE,
-            headers=_headers(opened.info.name, opened.info.size),
-        )
-        self._opened = opened
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            await self._opened.close()
-
-
 @router.get(
     "/images/{name}",
     name="images:get",
@@ -78,7 +58,7 @@ async def get_image(name: str, request: Request) -> Response:
         stored = await images_service.stat_image(storage, name)
         if _matches(if_none_match, _etag(stored.name)):
             return Response(status_code=304, headers=_headers(stored.name))
-    return _ObjectResponse(await images_service.open_image(storage, name))
+    return ObjectResponse(await images_service.open_image(storage, name), _headers(name))
 
 
 @router.head(

@@ -14,7 +14,9 @@ from proveo.integrations.storage import (
     ImageStorage,
     OpenedObject,
     StoredObject,
-    is_valid_object_name,
+    held_object_names,
+    image_object_names,
+    is_public_object_name,
 )
 
 log = structlog.get_logger(__name__)
@@ -25,21 +27,17 @@ class ImageNotFound(NotFound):
     default_detail = "Image not found"
 
 
-def object_names(key: str) -> tuple[str, str]:
-    """The full image and its thumbnail, as stored and served."""
-    return f"{key}.webp", f"{key}_thumb.webp"
-
-
 async def stat_image(storage: ImageStorage, name: str) -> StoredObject:
-    # An invalid name never reaches the store: no path traversal, no odd keys.
-    found = await storage.stat(name) if is_valid_object_name(name) else None
+    # An invalid name never reaches the store: no path traversal, no odd keys, and no image
+    # held for moderation (those are an admin's to see, through the moderation routes).
+    found = await storage.stat(name) if is_public_object_name(name) else None
     if found is None:
         raise ImageNotFound()
     return found
 
 
 async def open_image(storage: ImageStorage, name: str) -> OpenedObject:
-    opened = await storage.open(name) if is_valid_object_name(name) else None
+    opened = await storage.open(name) if is_public_object_name(name) else None
     if opened is None:
         raise ImageNotFound()
     return opened
@@ -59,7 +57,9 @@ async def cleanup_orphan_images(
     """
     async with database.transaction() as conn:
         keys = await repository.select_referenced_image_keys(conn)
-    referenced = {name for key in keys for name in object_names(key)}
+    referenced = {name for key in keys.logos for name in image_object_names(key)} | {
+        name for key in keys.held for name in held_object_names(key)
+    }
     cutoff = datetime.now(UTC) - timedelta(seconds=min_age_seconds)
     scanned = kept = too_young = 0
     orphans: list[str] = []

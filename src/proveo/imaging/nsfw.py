@@ -14,8 +14,10 @@ if TYPE_CHECKING:
 _lock = threading.Lock()
 _classifier: Classifier | None = None
 
-# What a visitor sees behind a transparent logo: the pages' white background.
-_BACKDROP = (255, 255, 255)
+# What may show through a transparent logo: our pages' white, and the dark or grey of any other
+# page, app or viewer the stored WebP (alpha kept) ends up on. Content hidden in the alpha
+# channel shows over one of these even when it vanishes over white.
+BACKDROPS = ((255, 255, 255), (0, 0, 0), (128, 128, 128))
 
 
 def load_model() -> Classifier:
@@ -31,9 +33,24 @@ def load_model() -> Classifier:
 
 
 def nsfw_score(image: Image.Image) -> float:
-    """P(NSFW) in [0, 1] of the image as it will be shown (transparency over white)."""
+    """P(NSFW) in [0, 1] of the image as it can be shown: an opaque image as it is, one with any
+    transparency composited over each of BACKDROPS, the highest of those scores."""
+    model = load_model()
     if image.mode == "RGBA":
-        shown = Image.new("RGB", image.size, _BACKDROP)
-        shown.paste(image, mask=image.getchannel("A"))
-        image = shown
-    return min(1.0, max(0.0, load_model().score(image)))
+        alpha = image.getchannel("A")
+        if alpha.getextrema()[0] == 255:
+            image = image.convert("RGB")
+        else:
+            # One model run per backdrop (a batch costs the same CPU on this model).
+            return max(_probability(model.score(_over(image, alpha, b))) for b in BACKDROPS)
+    return _probability(model.score(image))
+
+
+def _over(image: Image.Image, alpha: Image.Image, backdrop: tuple[int, int, int]) -> Image.Image:
+    shown = Image.new("RGB", image.size, backdrop)
+    shown.paste(image, mask=alpha)
+    return shown
+
+
+def _probability(score: float) -> float:
+    return min(1.0, max(0.0, score))

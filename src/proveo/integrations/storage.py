@@ -11,12 +11,13 @@ import asyncio
 import os
 import re
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Protocol, cast
 
 import aiohttp
 import structlog
@@ -29,10 +30,14 @@ from proveo.core.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
+    from types_aiobotocore_s3.literals import BucketLocationConstraintType
 
 log = structlog.get_logger(__name__)
 
-_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}(_thumb)?\.webp$")
+# Images held for moderation live under their own prefix, which /images never serves: only an
+# admin route reads them, and approving one copies it to a public name.
+HELD_PREFIX = "held/"
+_KEY = re.compile(r"^(held/)?[A-Za-z0-9_-]{16,64}(_thumb)?\.webp$")
 # Logos are at most a few hundred kilobytes: a handful of reads per object, bounded memory.
 CHUNK_SIZE = 64 * 1024
 
@@ -43,7 +48,28 @@ def new_image_key() -> str:
 
 
 def is_valid_object_name(name: str) -> bool:
+    """A name the stores accept: a public image or a held one."""
     return bool(_KEY.match(name))
+
+
+def is_public_object_name(name: str) -> bool:
+    """A name /images may serve: never a held image."""
+    return is_valid_object_name(name) and not name.startswith(HELD_PREFIX)
+
+
+def image_object_names(key: str) -> tuple[str, str]:
+    """A published image and its thumbnail, as stored and served at /images."""
+    return f"{key}.webp", f"{key}_thumb.webp"
+
+
+def held_object_names(key: str) -> tuple[str, str]:
+    """An image held for moderation and its thumbnail: not public."""
+    full, thumb = image_object_names(key)
+    return HELD_PREFIX + full, HELD_PREFIX + thumb
+
+
+class BucketMissing(Exception):
+    """The configured S3 bucket does not exist (and was not to be created)."""
 
 
 class StorageUnavailable(ServiceUnavailable):
@@ -78,6 +104,7 @@ class ImageStorage(Protocol):
     async def stat(self, name: str) -> StoredObject | None: ...
     async def open(self, name: str) -> OpenedObject | None: ...
     async def delete(self, name: str) -> None: ...
+    async def copy(self, source: str, target: str) -> bool: ...
     async def list_names(self) -> list[str]: ...
     def list_objects(self) -> AsyncIterator[StoredObject]: ...
     async def close(self) -> None: ...
@@ -107,7 +134,7 @@ async def _read_all(opened: OpenedObject | None) -> bytes | None:
 class LocalImageStorage:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / HELD_PREFIX).mkdir(parents=True, exist_ok=True)
 
     def _path(self, name: str) -> Path:
         if not is_valid_object_name(name):
@@ -181,20 +208,43 @@ class LocalImageStorage:
         except OSError as exc:
             raise _unavailable("local", "delete", exc) from exc
 
+    async def copy(self, source: str, target: str) -> bool:
+        """Copy an object to a new name; False when there is no `source`."""
+        source_path, target_path = self._path(source), self._path(target)
+
+        def copy_file() -> None:
+            tmp = target_path.with_suffix(".tmp")
+            try:
+                shutil.copyfile(source_path, tmp)
+                os.replace(tmp, target_path)
+            except OSError:
+                tmp.unlink(missing_ok=True)
+                raise
+
+        try:
+            await asyncio.to_thread(copy_file)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise _unavailable("local", "copy", exc) from exc
+        return True
+
     async def list_names(self) -> list[str]:
         return sorted([stored.name async for stored in self.list_objects()])
 
     async def list_objects(self) -> AsyncIterator[StoredObject]:
         def scan() -> list[StoredObject]:
             found: list[StoredObject] = []
-            with os.scandir(self.root) as entries:
-                for entry in entries:
-                    if not is_valid_object_name(entry.name):
-                        continue
-                    try:
-                        found.append(_local_object(entry.name, entry.stat()))
-                    except FileNotFoundError:
-                        continue  # deleted while we looked
+            for prefix in ("", HELD_PREFIX):
+                with os.scandir(self.root / prefix) as entries:
+                    for entry in entries:
+                        name = prefix + entry.name
+                        if not is_valid_object_name(name):
+                            continue
+                        try:
+                            found.append(_local_object(name, entry.stat()))
+                        except FileNotFoundError:
+                            continue  # deleted while we looked
             return found
 
         try:
@@ -287,6 +337,37 @@ class S3ImageStorage:
         self._client = None
         await self._stack.aclose()
 
+    async def ensure_bucket(self, *, create: bool) -> bool:
+        """Check that the bucket exists; create it when missing if `create`.
+
+        Returns whether it was created. Raises BucketMissing when it is missing and `create` is
+        false, and StorageUnavailable when the store cannot tell (down, or refusing us).
+        """
+        try:
+            s3 = await self._s3()
+            async with asyncio.timeout(self._deadline):
+                await s3.head_bucket(Bucket=self.bucket)
+            return False
+        except _S3_ERRORS as exc:
+            if not _is_not_found(exc):
+                raise _unavailable("s3", "head_bucket", exc) from exc
+        if not create:
+            raise BucketMissing(self.bucket)
+        try:
+            async with asyncio.timeout(self._deadline):
+                if self._region == "us-east-1":
+                    await s3.create_bucket(Bucket=self.bucket)
+                else:  # elsewhere AWS wants the region named again
+                    region = cast("BucketLocationConstraintType", self._region)
+                    await s3.create_bucket(
+                        Bucket=self.bucket,
+                        CreateBucketConfiguration={"LocationConstraint": region},
+                    )
+        except _S3_ERRORS as exc:
+            raise _unavailable("s3", "create_bucket", exc) from exc
+        log.info("s3_bucket_created", bucket=self.bucket)
+        return True
+
     async def put(self, name: str, data: bytes, content_type: str) -> None:
         if not is_valid_object_name(name):
             raise ValueError(f"invalid object name {name!r}")
@@ -348,6 +429,24 @@ class S3ImageStorage:
                 await s3.delete_object(Bucket=self.bucket, Key=name)
         except _S3_ERRORS as exc:
             raise _unavailable("s3", "delete", exc) from exc
+
+    async def copy(self, source: str, target: str) -> bool:
+        """Copy an object to a new name, inside the store; False when there is no `source`."""
+        if not (is_valid_object_name(source) and is_valid_object_name(target)):
+            raise ValueError(f"invalid object name {source!r} or {target!r}")
+        try:
+            s3 = await self._s3()
+            async with asyncio.timeout(self._deadline):
+                await s3.copy_object(
+                    Bucket=self.bucket,
+                    Key=target,
+                    CopySource={"Bucket": self.bucket, "Key": source},
+                )
+        except _S3_ERRORS as exc:
+            if _is_not_found(exc):
+                return False
+            raise _unavailable("s3", "copy", exc) from exc
+        return True
 
     async def list_names(self) -> list[str]:
         return sorted([stored.name async for stored in self.list_objects()])

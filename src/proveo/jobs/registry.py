@@ -152,10 +152,7 @@ async def retry_translations(context: JobContext) -> int:
     """Descriptions left 'pending' when the provider failed get another try."""
     from proveo.companies import service as companies_service
 
-    if not context.translator.enabled:
-        return 0
-    async with context.database.transaction() as conn:
-        return await companies_service.retry_pending_translations(conn, context.translator)
+    return await companies_service.retry_pending_translations(context.database, context.translator)
 
 
 async def clean_up_orphan_images(context: JobContext) -> object:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -12,6 +13,15 @@ class JobOutcome(StrEnum):
     LOCKED = "locked"  # another replica holds the job's lock: this run is skipped
     DELEGATED = "delegated"  # pg_cron runs this SQL job: the app leaves it alone
     FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One run started by hand: what the job returned (rows removed, for a SQL job)."""
+
+    outcome: JobOutcome
+    result: object
+    duration_ms: float
 
 
 class PgCronStatus(BaseModel):

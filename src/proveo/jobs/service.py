@@ -14,7 +14,7 @@ import structlog
 from proveo.core.db import TRANSIENT_ERRORS, Connection, Database
 from proveo.jobs import repository
 from proveo.jobs.registry import CRON_JOB_PREFIX, Job, JobContext, SqlJob
-from proveo.jobs.schemas import CronSetup, JobOutcome
+from proveo.jobs.schemas import CronSetup, JobOutcome, JobRun
 
 log = structlog.get_logger(__name__)
 
@@ -76,6 +76,26 @@ async def run_job(job: Job, context: JobContext) -> JobOutcome:
         duration_ms=round((time.monotonic() - started) * 1000, 1),
     )
     return JobOutcome.RAN
+
+
+async def run_job_now(job: Job, context: JobContext) -> JobRun:
+    """One run on an operator's request (`proveo run-job`), under the scheduler's lock.
+
+    Unlike a scheduled run, a SQL job runs here even when pg_cron schedules it too (its
+    statements only delete what is due, so an extra run is harmless), and a failure raises for
+    the caller to report (the caller logs the outcome too).
+    """
+    started = time.monotonic()
+    async with job_lock(context.database, job.name) as acquired:
+        if not acquired:
+            return JobRun(outcome=JobOutcome.LOCKED, result=None, duration_ms=0.0)
+        if isinstance(job, SqlJob):
+            async with context.database.transaction() as conn:
+                result: object = await repository.run_counting_sql(conn, job.sql)
+        else:
+            result = await job.func(context)
+    duration_ms = round((time.monotonic() - started) * 1000, 1)
+    return JobRun(outcome=JobOutcome.RAN, result=result, duration_ms=duration_ms)
 
 
 def _reason_not_in_pg_cron(available: bool, cron_database: str | None, database: str) -> str:

@@ -41,15 +41,22 @@ class ModerationEntry(BaseModel):
     decided_at: datetime | None
     created_at: datetime
 
+    # A held image is not public: admins see it through these routes while it awaits a
+    # decision. Once decided it is gone from there (published under a new key, or deleted).
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def image_url(self) -> str:
-        return f"/images/{self.image_key}.webp"
+    def image_url(self) -> str | None:
+        return self._held_url("image")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def thumbnail_url(self) -> str:
-        return f"/images/{self.image_key}_thumb.webp"
+    def thumbnail_url(self) -> str | None:
+        return self._held_url("thumbnail")
+
+    def _held_url(self, kind: str) -> str | None:
+        if self.status is not ModerationStatus.PENDING:
+            return None
+        return f"/api/v1/admin/moderation/{self.uuid}/{kind}"
 
 
 class ModerationDecision(BaseModel):

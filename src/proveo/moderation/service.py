@@ -10,6 +10,7 @@ from uuid import UUID
 
 from proveo.core.db import Connection
 from proveo.core.errors import Conflict, NotFound
+from proveo.integrations.storage import ImageStorage, OpenedObject, held_object_names
 from proveo.moderation import repository
 from proveo.moderation.schemas import HeldImage, ModerationEntry, ModerationStatus
 
@@ -64,3 +65,25 @@ async def list_queue(
 ) -> tuple[list[ModerationEntry], int]:
     """Oldest first: the queue is worked through in the order images arrived."""
     return await repository.select_queue_page(conn, status=status, limit=limit, offset=offset)
+
+
+class HeldImageNotFound(NotFound):
+    code = "image_not_found"
+    default_detail = "No image awaits a decision here (unknown, or already decided)"
+
+
+async def find_pending_image_key(conn: Connection, moderation_uuid: UUID) -> str:
+    held = await repository.select_held_image(conn, moderation_uuid)
+    if held is None or held.status is not ModerationStatus.PENDING:
+        raise HeldImageNotFound()
+    return held.image_key
+
+
+async def open_held_image(
+    storage: ImageStorage, image_key: str, *, thumbnail: bool
+) -> OpenedObject:
+    full, thumb = held_object_names(image_key)
+    opened = await storage.open(thumb if thumbnail else full)
+    if opened is None:
+        raise HeldImageNotFound()
+    return opened

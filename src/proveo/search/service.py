@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 from uuid import UUID
@@ -42,15 +44,18 @@ class ResultCache(Generic[T]):
 
     The whole bound on staleness is the TTL (plus replica lag): with a TTL of 1 s a write is
     in every answer within the 2 s the rules allow, whichever process served it, so no
-    cross-process invalidation is needed. Bounded: the oldest entries go first.
+    cross-process invalidation is needed. Concurrent misses for one key share one load, so an
+    expiring popular search costs one query, not one per waiting client. Bounded: the oldest
+    entries go first.
     """
 
     def __init__(self, ttl: float = 1.0, max_entries: int = 2048) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
-        self._entries: OrderedDict[object, tuple[float, T]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[float, T]] = OrderedDict()
+        self._loading: dict[Hashable, asyncio.Future[T]] = {}
 
-    def get(self, key: object) -> T | None:
+    def get(self, key: Hashable) -> T | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -60,13 +65,44 @@ class ResultCache(Generic[T]):
             return None
         return value
 
-    def put(self, key: object, value: T) -> None:
+    def put(self, key: Hashable, value: T) -> None:
         if self.ttl <= 0:
             return
         self._entries[key] = (time.monotonic() + self.ttl, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+
+    async def get_or_load(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        found = self.get(key)
+        if found is not None:
+            return found
+        pending = self._loading.get(key)
+        if pending is not None:
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not pending.cancelled() or (task is not None and task.cancelling()):
+                    raise
+                return await load()  # the request that was loading went away: load for this one
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            value = await load()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here: nobody else may be waiting for it
+            raise
+        else:
+            future.set_result(value)
+            self.put(key, value)
+            return value
+        finally:
+            del self._loading[key]
 
     def clear(self) -> None:
         self._entries.clear()
@@ -169,38 +205,35 @@ async def _params(conn: Connection, request: SearchRequest) -> SearchParams:
 async def search_companies(
     database: Database, caches: SearchCaches, recorder: object, request: SearchRequest
 ) -> SearchPage:
-    key = request.key()
-    page = caches.pages.get(key)
-    if page is None:
+    async def load() -> SearchPage:
         async with database.read_transaction() as conn:
-            page = await repository.search(conn, await _params(conn, request))
-        caches.pages.put(key, page)
-    q_normalised = key[0]
+            return await repository.search(conn, await _params(conn, request))
+
+    key = request.key()
+    page = await caches.pages.get_or_load(key, load)
+    q_normalised = str(key[0])
     if q_normalised and request.offset == 0:
-        analytics.record_search(recorder, str(q_normalised), page.total)
+        analytics.record_search(recorder, q_normalised, page.total)
     return page
 
 
 async def search_facets(database: Database, caches: SearchCaches, request: SearchRequest) -> Facets:
-    key = request.key()
-    found = caches.facets.get(key)
-    if found is None:
+    async def load() -> Facets:
         async with database.read_transaction() as conn:
-            found = await repository.facets(conn, await _params(conn, request))
-        caches.facets.put(key, found)
-    return found
+            return await repository.facets(conn, await _params(conn, request))
+
+    return await caches.facets.get_or_load(request.key(), load)
 
 
 async def suggest(
     database: Database, caches: SearchCaches, q: str | None, lang: Lang
 ) -> list[Suggestion]:
     prefix = normalise_query(q)
-    key = (prefix, lang)
-    found = caches.suggestions.get(key)
-    if found is None:
-        if not prefix:
-            return []
+    if not prefix:
+        return []
+
+    async def load() -> list[Suggestion]:
         async with database.read_transaction() as conn:
-            found = await repository.suggest(conn, prefix, lang)
-        caches.suggestions.put(key, found)
-    return found
+            return await repository.suggest(conn, prefix, lang)
+
+    return await caches.suggestions.get_or_load((prefix, lang), load)

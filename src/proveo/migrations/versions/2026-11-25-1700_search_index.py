@@ -43,9 +43,10 @@ def upgrade() -> None:
         """
     )
     # A query from words the API has already normalised: each word is its surface form or one of
-    # its stems (AND between words); the last word also matches as a prefix. Words are reduced
-    # to [a-z0-9] again here and quoted as lexemes, so no user text is ever parsed as tsquery
-    # syntax. A stop word (in either language) is dropped unless it is the last word.
+    # its stems (AND between words); the last word (three letters or more) also matches as a
+    # prefix. Words are reduced to [a-z0-9] again here and quoted as lexemes, so no user text is
+    # ever parsed as tsquery syntax. A stop word (in either language) is dropped unless it is
+    # the last word.
     op.execute(
         r"""
         CREATE FUNCTION proveo.search_query(words text[]) RETURNS tsquery
@@ -69,7 +70,9 @@ def upgrade() -> None:
                     CONTINUE;
                 END IF;
                 term := quote_literal(word)::tsquery;
-                IF position = last THEN
+                -- A prefix of one or two letters would expand to a good part of the
+                -- vocabulary; the name-prefix tier still completes short ones.
+                IF position = last AND char_length(word) >= 3 THEN
                     term := term || (quote_literal(word) || ':*')::tsquery;
                 END IF;
                 IF cardinality(es) > 0 THEN
@@ -169,21 +172,32 @@ def upgrade() -> None:
               AND NOT EXISTS (
                   SELECT 1 FROM proveo.company c WHERE c.id = s.company_id AND c.deleted_at IS NULL
               );
-            WITH fresh AS (
+            WITH changed AS (
+                SELECT c.* FROM proveo.company c WHERE c.id = ANY(ids) AND c.deleted_at IS NULL
+            ),
+            -- Each product's and commune's lexemes once, not once per company.
+            products AS MATERIALIZED (
+                SELECT p.id, proveo.search_vector(p.name_es) || proveo.search_vector(p.name_en)
+                           AS doc
+                FROM proveo.product p WHERE p.id IN (SELECT product_id FROM changed)
+            ),
+            communes AS MATERIALIZED (
+                SELECT co.id, proveo.search_vector(co.name) AS doc
+                FROM proveo.commune co WHERE co.id IN (SELECT commune_id FROM changed)
+            ),
+            fresh AS (
                 SELECT c.id, c.product_id, c.commune_id,
                        coalesce(proveo.search_text(c.name), '') AS name_key,
                        proveo.search_vector(c.name) AS name_doc,
-                       proveo.search_vector(p.name_es) || proveo.search_vector(p.name_en)
-                           || proveo.search_vector(co.name) AS catalog_doc,
+                       p.doc || co.doc AS catalog_doc,
                        to_tsvector('spanish'::regconfig,
                                    coalesce(proveo.search_text(c.description_es), ''))
                            || to_tsvector('english'::regconfig,
                                           coalesce(proveo.search_text(c.description_en), ''))
                            AS text_doc
-                FROM proveo.company c
-                JOIN proveo.product p ON p.id = c.product_id
-                JOIN proveo.commune co ON co.id = c.commune_id
-                WHERE c.id = ANY(ids) AND c.deleted_at IS NULL
+                FROM changed c
+                JOIN products p ON p.id = c.product_id
+                JOIN communes co ON co.id = c.commune_id
             )
             INSERT INTO proveo.company_search AS s
                 (company_id, product_id, commune_id, name_key, name_doc, head_doc, doc)

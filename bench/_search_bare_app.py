@@ -1,0 +1,95 @@
+"""The search floor: a bare Starlette + asyncpg app running Proveo's own search SQL.
+
+    python bench/_search_bare_app.py PORT DSN
+
+`/search`, `/facets` and `/suggest` take the query string the API takes, normalise and resolve
+it with the search service's functions, run `proveo.search.repository` on a pooled connection
+in a read-only transaction (as the API's read path does), and answer the same JSON. No
+middleware, no dependency injection, no result cache, no analytics: what is left of Proveo's
+cost is the SQL itself, so Proveo's req/s over this app's is the framework's share.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import uvicorn
+from pydantic import TypeAdapter
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from proveo.search import repository, service
+from proveo.search.schemas import Facets, SearchHit, SearchParams, Suggestion
+
+POOL_SIZE = 10  # PROVEO_DB_POOL_MAX's default: the API runs with the same
+HITS = TypeAdapter(list[SearchHit])
+SUGGESTIONS = TypeAdapter(list[Suggestion])
+
+
+async def _init(conn: Any) -> None:
+    await conn.execute("SET search_path TO proveo, public")
+
+
+def build_app(dsn: str) -> Starlette:
+    pool: Any = None
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        nonlocal pool
+        pool = await asyncpg.create_pool(dsn, min_size=POOL_SIZE, max_size=POOL_SIZE, init=_init)
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    async def params(conn: Any, request: Request) -> SearchParams:
+        query = request.query_params
+        return SearchParams(
+            q=service.normalise_query(query.get("q")),
+            commune=await service.resolve_commune(conn, query.get("commune")),
+            product=await service.resolve_product(conn, query.get("product")),
+            lang=query.get("lang", "es"),
+            limit=int(query.get("limit", 20)),
+            offset=int(query.get("offset", 0)),
+        )
+
+    async def search(request: Request) -> Response:
+        async with pool.acquire() as conn, conn.transaction(readonly=True):
+            page = await repository.search(conn, await params(conn, request))
+        return Response(
+            HITS.dump_json(page.items),
+            media_type="application/json",
+            headers={"X-Total-Count": str(page.total)},
+        )
+
+    async def facets(request: Request) -> Response:
+        async with pool.acquire() as conn, conn.transaction(readonly=True):
+            found: Facets = await repository.facets(conn, await params(conn, request))
+        return Response(found.model_dump_json(), media_type="application/json")
+
+    async def suggest(request: Request) -> Response:
+        prefix = service.normalise_query(request.query_params.get("q"))
+        lang = request.query_params.get("lang", "es")
+        async with pool.acquire() as conn, conn.transaction(readonly=True):
+            found = await repository.suggest(conn, prefix, lang) if prefix else []
+        return Response(SUGGESTIONS.dump_json(found), media_type="application/json")
+
+    return Starlette(
+        routes=[Route("/search", search), Route("/facets", facets), Route("/suggest", suggest)],
+        lifespan=lifespan,
+    )
+
+
+def main(argv: list[str]) -> None:
+    port, dsn = int(argv[0]), argv[1]
+    uvicorn.run(build_app(dsn), host="127.0.0.1", port=port, log_config=None, access_log=False)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

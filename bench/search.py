@@ -1,0 +1,477 @@
+"""Search at directory scale: 100,000 synthetic companies, 32 concurrent clients, real HTTP API.
+
+    .venv/bin/python bench/search.py          (make bench runs it with the others)
+
+1. Seeds `proveo seed --synthetic 100000 --seed 1` into an embedded PostgreSQL under
+   `.proveo-bench/`, kept between runs (keyed by the migrations and the generator's source).
+2. Serves Proveo (`proveo serve`, JSON access log at INFO, rate limits and the per-client cap
+   off: one load generator is one client address) and, beside it on the same database, the bare
+   Starlette + asyncpg app of `_search_bare_app.py` running the same repository functions.
+3. Loads each case with 32 connections (wrk 4.1 when installed, else an httpx generator) and
+   prints req/s, p50/p95/p99, errors, and for search, facets and suggest Proveo's req/s as a
+   share of the bare app's. Each case rotates through hundreds of distinct requests (pages,
+   page sizes, languages, filters), so the API's 1 s result cache answers few of them: the
+   figures are the database path's.
+4. Prints EXPLAIN (ANALYZE, BUFFERS) of the main queries, captured from the repository calls.
+5. Measures freshness: an owner edits, deletes and publishes through the API, and the bench
+   times how long until search shows it.
+
+Settings through the environment: BENCH_COMPANIES (100000), BENCH_SECONDS (8 per case),
+BENCH_PORT (8515; the bare app takes the next port).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import asyncpg
+import httpx
+from _harness import ROOT, load
+from tests.fixtures.servers import proveo_command, proveo_env, wait_for_port
+
+from proveo.catalog.data import COMMUNES, PRODUCTS
+from proveo.core.embedded_pg import EmbeddedPostgres
+from proveo.demo.logo import generate_logo
+from proveo.demo.synthetic import (
+    COMMON_WORD,
+    MISSPELT_COMMON_WORD,
+    RARE_WORD,
+    SYNTHETIC_PASSWORD,
+    synthetic_company,
+    synthetic_email,
+)
+from proveo.search import repository, service
+from proveo.search.schemas import SearchParams
+
+COMPANIES = int(os.environ.get("BENCH_COMPANIES", "100000"))
+SEED = 1
+SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+WARM_UP_SECONDS = float(os.environ.get("BENCH_WARM_UP_SECONDS", "2"))
+CONNECTIONS = 32
+PORT = int(os.environ.get("BENCH_PORT", "8515"))
+CACHE_ROOT = ROOT / ".proveo-bench"
+BARE_APP = Path(__file__).resolve().parent / "_search_bare_app.py"
+RESULT_CACHE_SECONDS = 1.0  # the API's search result cache (search/service.py)
+
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i % #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("bench %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+@dataclass
+class Result:
+    rate: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+
+
+@dataclass
+class Case:
+    name: str
+    api: list[str]  # paths on Proveo
+    bare: list[str] | None  # the same requests on the bare app, when it has them
+
+
+def _data_key() -> str:
+    """Seeded data stays valid while the schema and the generator stay the same."""
+    digest = hashlib.sha256(f"{COMPANIES}:{SEED}".encode())
+    sources = sorted((ROOT / "src/proveo/migrations/versions").glob("*.py"))
+    for path in [*sources, ROOT / "src/proveo/demo/synthetic.py"]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def seeded_data_dir() -> tuple[Path, float | None]:
+    """The data directory with the synthetic companies, and the seconds seeding took (None when
+    an earlier run's data was reused)."""
+    name = f"search-{COMPANIES}-{_data_key()}"
+    data_dir = CACHE_ROOT / name
+    if (data_dir / "seeded").exists():
+        return data_dir, None
+    CACHE_ROOT.mkdir(exist_ok=True)
+    for stale in CACHE_ROOT.glob("search-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    env = proveo_env(data_dir, PORT, PROVEO_SEED_DEMO="false", PROVEO_LOG_FORMAT="json")
+    started = time.monotonic()
+    seeding = subprocess.run(
+        proveo_command("seed", "--synthetic", str(COMPANIES), "--seed", str(SEED)),
+        env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    if seeding.returncode != 0:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        raise RuntimeError(f"seeding failed:\n{seeding.stderr[-3000:]}")
+    seconds = time.monotonic() - started
+    (data_dir / "seeded").touch()
+    return data_dir, seconds
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[int]:
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            command, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                wait_for_port(port, timeout=1)
+                break
+            except TimeoutError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    tail = log.read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"{command} did not start:\n{tail}") from None
+        yield process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _variants(rng: random.Random, base: dict[str, str], offsets: range) -> list[str]:
+    """Distinct query strings around one case: pages, page sizes, both languages."""
+    items = [
+        urlencode({**base, "offset": offset, "limit": limit, "lang": lang})
+        for offset in offsets
+        for limit in range(10, 31)
+        for lang in ("es", "en")
+    ]
+    rng.shuffle(items)
+    return items
+
+
+def build_cases(rng: random.Random) -> list[Case]:
+    shallow = range(0, 400, 20)
+    communes = [name for name, _ in COMMUNES]
+    products = [product.name_es for product in PRODUCTS]
+    words = [COMMON_WORD, "construccion", "aseo", "transporte", "software", "seguridad",
+             "contabilidad", "abogados", "marketing", "electrica", "solar", "plagas"]  # fmt: skip
+    search_cases = {
+        f"search: common word '{COMMON_WORD}' (~40 %)": _variants(rng, {"q": COMMON_WORD}, shallow),
+        f"search: misspelt '{MISSPELT_COMMON_WORD}'": _variants(
+            rng, {"q": MISSPELT_COMMON_WORD}, shallow
+        ),
+        f"search: rare word '{RARE_WORD}'": _variants(rng, {"q": RARE_WORD}, range(0, 100, 5)),
+        "search: no query": _variants(rng, {}, shallow),
+        "search: no query, commune + product": [
+            urlencode({"commune": commune, "product": product, "lang": lang})
+            for commune in communes[:60]
+            for product in products[:10]
+            for lang in ("es", "en")
+        ],
+        "search: common word, deep page (offset 2000+)": _variants(
+            rng, {"q": COMMON_WORD}, range(2000, 2400, 20)
+        ),
+    }
+    cases = [
+        Case(name, [f"/api/v1/companies/search?{q}" for q in queries],
+             [f"/search?{q}" for q in queries])
+        for name, queries in search_cases.items()
+    ]  # fmt: skip
+    facet_queries = [
+        urlencode({"q": word, "lang": lang, **({"commune": commune} if commune else {})})
+        for word in words for lang in ("es", "en") for commune in [None, *communes[:40]]
+    ]  # fmt: skip
+    rng.shuffle(facet_queries)
+    cases.append(
+        Case(
+            "facets: common and category words",
+            [f"/api/v1/companies/search/facets?{q}" for q in facet_queries],
+            [f"/facets?{q}" for q in facet_queries],
+        )
+    )
+    prefixes = sorted(
+        {
+            name.lower()[:length]
+            for name in [*communes, *products, "servicios", "constructora", "transportes"]
+            for length in (3, 4, 5, 6)
+            if len(name) > length
+        }
+    )
+    suggest_queries = [urlencode({"q": p, "lang": lang}) for p in prefixes for lang in ("es", "en")]
+    rng.shuffle(suggest_queries)
+    cases.append(
+        Case(
+            "suggest: prefixes",
+            [f"/api/v1/companies/search/suggest?{q}" for q in suggest_queries],
+            [f"/suggest?{q}" for q in suggest_queries],
+        )
+    )
+    details = [
+        f"/api/v1/companies/{synthetic_company(SEED, index).uuid}"
+        for index in rng.sample(range(1, COMPANIES), min(3000, COMPANIES - 1))
+    ]
+    cases.append(Case("company detail", details, None))
+    return cases
+
+
+def run_wrk(base_url: str, paths: list[str], seconds: float, workdir: Path) -> Result:
+    paths_file = workdir / "paths.txt"
+    paths_file.write_text("\n".join(paths) + "\n")
+    script = workdir / "rotate.lua"
+    script.write_text(WRK_SCRIPT)
+    output = subprocess.run(
+        # A slow answer is measured, not dropped: wrk's default 2 s timeout counts it as an error.
+        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+         "-s", str(script), base_url],
+        env={**os.environ, "BENCH_PATHS": str(paths_file)},
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    line = next(line for line in output.splitlines() if line.startswith("bench "))
+    requests, duration_us, p50, p95, p99, errors = (int(f) for f in line.split()[1:])
+    return Result(requests / (duration_us / 1e6), p50 / 1000, p95 / 1000, p99 / 1000, errors)
+
+
+def run_httpx(base_url: str, paths: list[str], seconds: float) -> Result:
+    counter = iter(range(10**12))
+
+    async def get(client: httpx.AsyncClient) -> httpx.Response:
+        return await client.get(paths[next(counter) % len(paths)])
+
+    stats = asyncio.run(
+        load("case", get, base_url=base_url, concurrency=CONNECTIONS, seconds=seconds)
+    )
+    return Result(
+        stats.rate, stats.quantile(0.5), stats.quantile(0.95), stats.quantile(0.99), stats.errors
+    )
+
+
+def measure(base_url: str, paths: list[str], workdir: Path) -> Result:
+    def run(seconds: float) -> Result:
+        if shutil.which("wrk"):
+            return run_wrk(base_url, paths, seconds, workdir)
+        return run_httpx(base_url, paths, seconds)
+
+    run(WARM_UP_SECONDS)
+    return run(SECONDS)
+
+
+class RecordingConnection:
+    """Passes every call to the connection and keeps the statements the repository ran."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self.statements: list[tuple[str, tuple[object, ...]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    async def _run(self, method: str, sql: str, *args: object, **kwargs: Any) -> Any:
+        self.statements.append((sql, args))
+        return await getattr(self._conn, method)(sql, *args, **kwargs)
+
+    async def fetch(self, sql: str, *args: object, **kwargs: Any) -> Any:
+        return await self._run("fetch", sql, *args, **kwargs)
+
+    async def fetchrow(self, sql: str, *args: object, **kwargs: Any) -> Any:
+        return await self._run("fetchrow", sql, *args, **kwargs)
+
+    async def fetchval(self, sql: str, *args: object, **kwargs: Any) -> Any:
+        return await self._run("fetchval", sql, *args, **kwargs)
+
+    async def execute(self, sql: str, *args: object, **kwargs: Any) -> Any:
+        return await self._run("execute", sql, *args, **kwargs)
+
+
+async def explain_main_queries(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    await conn.execute("SET search_path TO proveo, public")
+    santiago = await service.resolve_commune(conn, "Santiago")
+    construction = await service.resolve_product(conn, "Construcción")
+    cases: list[tuple[str, Any]] = [
+        (f"search q={COMMON_WORD}", lambda c: repository.search(c, SearchParams(q=COMMON_WORD))),
+        (
+            f"search q={MISSPELT_COMMON_WORD}",
+            lambda c: repository.search(c, SearchParams(q=MISSPELT_COMMON_WORD)),
+        ),
+        (
+            "search no query, commune + product",
+            lambda c: repository.search(c, SearchParams(commune=santiago, product=construction)),
+        ),
+        (
+            f"search q={COMMON_WORD} offset=2000",
+            lambda c: repository.search(c, SearchParams(q=COMMON_WORD, offset=2000)),
+        ),
+        (f"facets q={COMMON_WORD}", lambda c: repository.facets(c, SearchParams(q=COMMON_WORD))),
+        ("suggest q=constr", lambda c: repository.suggest(c, "constr", "es")),
+    ]
+    try:
+        for title, call in cases:
+            recorder = RecordingConnection(conn)
+            async with conn.transaction(readonly=True):
+                await call(recorder)
+            print(f"\n--- EXPLAIN ANALYZE: {title} ({len(recorder.statements)} statements)")
+            async with conn.transaction(readonly=True):
+                for sql, args in recorder.statements:
+                    if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+                        await conn.execute(sql, *args)  # SET LOCAL ...: the plan depends on it
+                        print(f"[{sql.strip()}]")
+                        continue
+                    rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
+                    print("\n".join(row[0] for row in rows))
+                    print()
+    finally:
+        await conn.close()
+
+
+async def _visible(client: httpx.AsyncClient, word: str, *, expected: bool, since: float) -> float:
+    """Milliseconds from `since` until a search for `word` finds a company (or none)."""
+    while time.perf_counter() - since < 30:
+        response = await client.get("/api/v1/companies/search", params={"q": word})
+        if (int(response.headers["X-Total-Count"]) > 0) == expected:
+            return (time.perf_counter() - since) * 1000
+        await asyncio.sleep(0.02)
+    return float("inf")
+
+
+async def freshness(base_url: str, rounds: int = 3) -> dict[str, list[float]]:
+    """An owner edits, deletes and publishes; how long until search agrees (ms)."""
+    owner = synthetic_email(COMPANIES)
+    results: dict[str, list[float]] = {"edit": [], "delete": [], "publish": []}
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        login = await client.post(
+            "/api/v1/users/login", json={"email": owner, "password": SYNTHETIC_PASSWORD}
+        )
+        login.raise_for_status()
+        headers = {"X-CSRF-Token": login.json()["csrf_token"]}
+        mine = await client.get("/api/v1/companies/user/my-company")
+        for _ in range(rounds):
+            word = "frescura" + "".join(random.choice("bcdfghjklmnpqrstvwxz") for _ in range(8))
+            if mine.status_code == 404:  # a previous round (or run) left no company
+                mine = await _publish(client, headers, f"Proveedora {word}")
+            else:
+                patched = await client.patch(
+                    "/api/v1/companies/user/my-company",
+                    data={"name": f"Proveedora {word}"}, headers=headers,
+                )  # fmt: skip
+                patched.raise_for_status()
+                started = time.perf_counter()
+                results["edit"].append(await _visible(client, word, expected=True, since=started))
+            deleted = await client.delete("/api/v1/companies/user/my-company", headers=headers)
+            deleted.raise_for_status()
+            started = time.perf_counter()
+            results["delete"].append(await _visible(client, word, expected=False, since=started))
+            word += "nuevo"
+            mine = await _publish(client, headers, f"Proveedora {word}")
+            started = time.perf_counter()
+            results["publish"].append(await _visible(client, word, expected=True, since=started))
+    return results
+
+
+async def _publish(client: httpx.AsyncClient, headers: dict[str, str], name: str) -> httpx.Response:
+    response = await client.post(
+        "/api/v1/companies",
+        data={
+            "name": name, "product_name": "Auditoría", "commune_name": "Santiago",
+            "address": "Calle Prat 100, Santiago", "phone": "+56982314576",
+            "email": "contacto@frescura.cl", "description_es": "Auditoría de prueba.",
+            "lang": "es",
+        },
+        files={"image": ("logo.png", generate_logo(name), "image/png")},
+        headers=headers,
+    )  # fmt: skip
+    if response.status_code != 201:
+        raise RuntimeError(f"publishing failed: {response.status_code} {response.text}")
+    return response
+
+
+def print_table(cases: list[Case], results: dict[tuple[str, str], Result]) -> None:
+    print(
+        f"\n{'case':<46}{'server':<8}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'errors':>8}{'vs bare':>9}"
+    )
+    for case in cases:
+        bare = results.get((case.name, "bare"))
+        for server in ("proveo", "bare"):
+            result = results.get((case.name, server))
+            if result is None:
+                continue
+            ratio = f"{result.rate / bare.rate:>8.0%}" if bare and server == "proveo" else ""
+            print(
+                f"{case.name if server == 'proveo' else '':<46}{server:<8}{result.rate:>8.0f}"
+                f"{result.p50_ms:>9.1f}{result.p95_ms:>9.1f}{result.p99_ms:>9.1f}"
+                f"{result.errors:>8}{ratio:>9}"
+            )
+
+
+def main() -> None:
+    load_before = os.getloadavg()
+    data_dir, seed_seconds = seeded_data_dir()
+    print(
+        f"{COMPANIES:,} synthetic companies (seed {SEED}): "
+        + (f"seeded in {seed_seconds:.1f} s" if seed_seconds is not None else f"reused {data_dir}")
+    )
+    generator = "wrk" if shutil.which("wrk") else "httpx (wrk not installed; it saturates first)"
+    print(
+        f"load: {generator}, {CONNECTIONS} connections, {SECONDS:.0f} s per case after "
+        f"{WARM_UP_SECONDS:.0f} s of warm-up; load average before: "
+        + ", ".join(f"{x:.2f}" for x in load_before)
+    )
+    env = proveo_env(
+        data_dir, PORT,
+        PROVEO_SEED_DEMO="false", PROVEO_LOG_FORMAT="json", PROVEO_LOG_LEVEL="INFO",
+        PROVEO_RATE_LIMIT_ENABLED="false", PROVEO_MAX_IN_FLIGHT_PER_CLIENT="1000",
+    )  # fmt: skip
+    rng = random.Random(SEED)
+    cases = build_cases(rng)
+    results: dict[tuple[str, str], Result] = {}
+    dsn = EmbeddedPostgres(data_dir / "pg").dsn("proveo")
+    with tempfile.TemporaryDirectory(prefix="proveo-bench-search-") as tmp:
+        workdir = Path(tmp)
+        api = f"http://127.0.0.1:{PORT}"
+        bare = f"http://127.0.0.1:{PORT + 1}"
+        with serving(proveo_command("serve"), env, PORT, workdir / "serve.log"):
+            # The bare app shares the database that `proveo serve` started.
+            bare_command = [sys.executable, str(BARE_APP), str(PORT + 1), dsn]
+            with serving(bare_command, dict(os.environ), PORT + 1, workdir / "bare.log"):
+                for case in cases:
+                    results[case.name, "proveo"] = measure(api, case.api, workdir)
+                    if case.bare is not None:
+                        results[case.name, "bare"] = measure(bare, case.bare, workdir)
+                    distinct = len(case.api)
+                    rate = results[case.name, "proveo"].rate
+                    if rate * RESULT_CACHE_SECONDS > distinct:
+                        print(f"note: '{case.name}' repeats requests within the result cache")
+            print_table(cases, results)
+            fresh = asyncio.run(freshness(api))
+            print("\nfreshness (write answered -> search agrees), ms: " + "; ".join(
+                f"{kind} max {max(values):.0f} ({', '.join(f'{v:.0f}' for v in values)})"
+                for kind, values in fresh.items() if values
+            ))  # fmt: skip
+            asyncio.run(explain_main_queries(dsn))
+    print("load average after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+
+
+if __name__ == "__main__":
+    main()

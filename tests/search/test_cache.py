@@ -1,0 +1,77 @@
+"""The result cache: identical searches within the TTL share one answer and one load."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from proveo.search.service import ResultCache
+
+
+async def test_concurrent_misses_share_one_load() -> None:
+    cache: ResultCache[int] = ResultCache(ttl=1.0)
+    loads = 0
+
+    async def load() -> int:
+        nonlocal loads
+        loads += 1
+        await asyncio.sleep(0.05)
+        return 42
+
+    results = await asyncio.gather(*(cache.get_or_load("q", load) for _ in range(32)))
+    assert results == [42] * 32
+    assert loads == 1
+    assert await cache.get_or_load("q", load) == 42
+    assert loads == 1
+
+
+async def test_an_answer_expires_after_the_ttl() -> None:
+    cache: ResultCache[int] = ResultCache(ttl=0.05)
+    cache.put("q", 1)
+    assert cache.get("q") == 1
+    await asyncio.sleep(0.06)
+    assert cache.get("q") is None
+
+
+async def test_a_failed_load_is_not_cached_and_reaches_every_waiter() -> None:
+    cache: ResultCache[int] = ResultCache(ttl=1.0)
+
+    async def fail() -> int:
+        await asyncio.sleep(0.01)
+        raise ValueError("boom")
+
+    outcomes = await asyncio.gather(
+        *(cache.get_or_load("q", fail) for _ in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(outcome, ValueError) for outcome in outcomes)
+    assert cache.get("q") is None
+
+
+async def test_waiters_load_themselves_when_the_loading_request_is_cancelled() -> None:
+    cache: ResultCache[int] = ResultCache(ttl=1.0)
+    started = asyncio.Event()
+
+    async def slow() -> int:
+        started.set()
+        await asyncio.sleep(10)
+        return 1
+
+    async def quick() -> int:
+        return 2
+
+    loader = asyncio.create_task(cache.get_or_load("q", slow))
+    await started.wait()
+    waiter = asyncio.create_task(cache.get_or_load("q", quick))
+    await asyncio.sleep(0)
+    loader.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await loader
+    assert await waiter == 2
+
+
+def test_the_oldest_entries_go_first() -> None:
+    cache: ResultCache[int] = ResultCache(ttl=10, max_entries=2)
+    for key in ("a", "b", "c"):
+        cache.put(key, 1)
+    assert [cache.get(key) for key in ("a", "b", "c")] == [None, 1, 1]
