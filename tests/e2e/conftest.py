@@ -54,9 +54,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         yield LiveServer(url=url, outbox=data_dir.resolve() / "outbox")
 
 
-# Module scope: Playwright's sync API keeps an event loop running in this thread while it is
-# open, and the async tests that a worker runs after an e2e module (`--dist loadfile`) need
-# to start their own.
+# Module scope, not session: while Playwright's sync driver runs, its event loop counts as
+# running in this thread, and the worker's next (asyncio) test module could not start its own.
+# `--dist loadfile` runs a module's tests together, so the driver is gone before the next module.
 @pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as driver:
