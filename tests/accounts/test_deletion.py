@@ -87,7 +87,8 @@ class TestDeleteOwnAccount:
         await _give_company_with_image(conn, app, user.id)
         storage: ImageStorage = app.state.storage
         pending_key = new_image_key()
-        for name in companies_service.image_object_names(pending_key):
+        held_names = companies_service.held_object_names(pending_key)
+        for name in held_names:
             await storage.put(name, b"webp", "image/webp")
         await conn.execute(
             "INSERT INTO proveo.image_moderation (company_id, image_key, nsfw_score) "
@@ -97,8 +98,8 @@ class TestDeleteOwnAccount:
         )
         session = await log_in(client, user)
         assert (await client.delete("/api/v1/users/me", headers=session.headers)).status_code == 200
-        assert await storage.get(f"{pending_key}.webp") is None
-        assert await storage.get(f"{pending_key}_thumb.webp") is None
+        for name in held_names:
+            assert await storage.get(name) is None
         status = await conn.fetchval(
             "SELECT status FROM proveo.image_moderation WHERE image_key = $1", pending_key
         )
