@@ -43,8 +43,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     # are raised, the per-account lockout stays at its default so the log-in page's 429 shows.
     # Emails asked for by address (resend, reset) keep their fixed 10 per address and hour: a
     # test module asks for a few.
+    # The demo data goes through the image pipeline (NSFW model included): on a machine busy
+    # with other suites that start-up alone has taken over two minutes.
     with running_proveo(
         data_dir,
+        start_timeout=420,
         PROVEO_EMAIL_BACKEND="console",
         PROVEO_RATE_LIMIT_PER_IP_PER_MINUTE="100000",
         PROVEO_MAX_IN_FLIGHT_PER_CLIENT="64",
