@@ -117,11 +117,11 @@ def verification_link(message: EmailMessage) -> str:
 
 
 def password_reset_token(message: EmailMessage) -> str:
-    """The token of a reset email's link (`.../reset-password.html#token=...`)."""
+    """The token of a reset email's link (`.../reset-password/#token=...`)."""
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
     for line in body.get_content().splitlines():
-        if "/reset-password.html#token=" in line:
+        if "/reset-password/#token=" in line:
             return line.strip().split("#token=", 1)[1]
     raise AssertionError("no password reset link in the email")
 

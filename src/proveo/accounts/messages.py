@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import quote
 
 from proveo.accounts.schemas import Lang
 from proveo.integrations.email import EmailMessage
@@ -131,131 +132,72 @@ _PAGES = {
 }
 
 
-def verification_page(outcome: str, lang: Lang) -> str:
-    """A self-contained bilingual page (no scripts), the chosen language first."""
-    title_es, body_es, title_en, body_en = _PAGES[outcome]
-    sections = [("es", title_es, body_es, "Ir a Proveo"), ("en", title_en, body_en, "Go to Proveo")]
-    if lang == "en":
-        sections.reverse()
-    parts = "".join(
-        f'<section lang="{code}"><h1>{escape(title)}</h1><p>{escape(body)}</p>'
-        f'<p><a href="/">{escape(link)}</a></p></section>'
-        for code, title, body, link in sections
-    )
-    return (
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Proveo: {escape(sections[0][1])}</title></head>"
-        f"<body><main>{parts}</main></body></html>"
-    )
-
-
-# The page the reset email links to, until the front end has its own: both languages side by
-# side (the link does not say which one the person reads). The script shows one of the hidden
-# messages; every word stays here, next to the email that leads to it.
-_RESET_PAGE_MESSAGES = {
-    "missing-token": (
-        "Este enlace está incompleto. Abre el enlace del correo tal como llegó.",
-        "This link is incomplete. Open the link from the email as it arrived.",
-    ),
-    "invalid-token": (
-        "Este enlace no es válido, ya se usó o venció. Pide uno nuevo más abajo.",
-        "This link is invalid, already used or expired. Ask for a new one below.",
-    ),
-    "mismatch": ("Las contraseñas no coinciden.", "The passwords differ."),
-    "too-short": ("La contraseña es muy corta.", "The password is too short."),
-    "too-long": ("La contraseña es muy larga.", "The password is too long."),
-    "weak": (
-        "Mezcla al menos dos tipos de caracteres, o usa una frase de 16 o más caracteres.",
-        "Mix at least two kinds of characters, or use a passphrase of 16 or more characters.",
-    ),
-    "failed": (
-        "No se pudo completar. Inténtalo de nuevo en un momento.",
-        "That did not work. Try again in a moment.",
-    ),
-    "done": (
-        "Listo: tu contraseña cambió y se cerraron todas tus sesiones. Inicia sesión con la nueva.",
-        "Done: your password changed and every session was logged out. Log in with the new one.",
-    ),
-    "sent": (
-        "Si esa dirección tiene una cuenta, le enviamos un enlace nuevo.",
-        "If that address has an account, a new link is on its way.",
-    ),
+# What each outcome offers next: (href, Spanish label, English label), the first the main one.
+_PAGE_ACTIONS: dict[str, list[tuple[str, str, str]]] = {
+    "verified": [
+        ("/publish/", "Publicar mi empresa", "Publish my company"),
+        ("/", "Buscar proveedores", "Find suppliers"),
+    ],
+    "already_verified": [
+        ("/login/", "Iniciar sesión", "Log in"),
+        ("/", "Ir a Proveo", "Go to Proveo"),
+    ],
+    "needs_proof": [
+        ("/login/?next={here}", "Iniciar sesión y confirmar", "Log in and confirm"),
+        ("/forgot-password/", "Restablecer la contraseña", "Reset the password"),
+    ],
+    "invalid": [
+        ("/signup/?resend=1", "Pedir un enlace nuevo", "Ask for a new link"),
+        ("/login/", "Iniciar sesión", "Log in"),
+    ],
+}
+_PAGE_ICONS = {
+    "verified": ("success", "✓"),
+    "already_verified": ("success", "✓"),
+    "needs_proof": ("info", "i"),
+    "invalid": ("error", "!"),
 }
 
 
-def _both(tag: str, es: str, en: str, attributes: str = "") -> str:
-    return (
-        f'<{tag}{attributes}><span lang="es">{escape(es)}</span> / '
-        f'<span lang="en">{escape(en)}</span></{tag}>'
-    )
+def verification_page(outcome: str, lang: Lang, *, here: str) -> str:
+    """The front end's frame around the outcome, in both languages, the chosen one first.
 
-
-def _messages(*keys: str) -> str:
-    return "".join(
-        _both("p", *_RESET_PAGE_MESSAGES[key], f' data-message="{key}" hidden') for key in keys
-    )
-
-
-def _password_field(name: str, label: tuple[str, str], described_by: str) -> str:
-    return (
-        "<div>"
-        + _both("label", *label, f' for="{name}"')
-        + f'<br><input id="{name}" name="{name}" type="password" autocomplete="new-password" '
-        f'required maxlength="128" aria-describedby="{described_by}">'
-        "</div>"
-    )
-
-
-def password_reset_page(*, confirm_url: str, request_url: str, script_url: str) -> str:
-    """Choose a new password with the token in the link's fragment (never sent to a server).
-
-    No inline script (the CSP forbids it): `script_url` sends the form to `confirm_url`, and,
-    for a bad link, the email form to `request_url`.
+    `/js/pages/verify-email.js` shows the reader's language (the header's toggle) and hides the
+    other; without scripts both stay readable. `here` is this link's path, so that logging in
+    (for `needs_proof`) comes back to it.
     """
-    policy = _both(
-        "p",
-        "De 8 a 128 caracteres. Con menos de 16, mezcla al menos dos tipos (minúsculas, "
-        "mayúsculas, dígitos, símbolos).",
-        "8 to 128 characters. Below 16, mix at least two kinds (lowercase, uppercase, "
-        "digits, symbols).",
-        ' id="password-policy"',
-    )
+    title_es, body_es, title_en, body_en = _PAGES[outcome]
+    tone, icon = _PAGE_ICONS[outcome]
+    sections = [("es", title_es, body_es), ("en", title_en, body_en)]
+    if lang == "en":
+        sections.reverse()
+    next_param = quote(here, safe="")
+    parts = []
+    for code, title, body in sections:
+        buttons = "".join(
+            f'<a class="btn {"btn-primary" if i == 0 else "btn-secondary"}" '
+            f'href="{escape(href.format(here=next_param))}">{escape(label[code])}</a>'
+            for i, (href, *labels) in enumerate(_PAGE_ACTIONS[outcome])
+            for label in [dict(zip(("es", "en"), labels, strict=True))]
+        )
+        parts.append(
+            f'<section class="stack verify-lang" lang="{code}" data-lang="{code}">'
+            f'<h1>{escape(title)}</h1><p class="lead">{escape(body)}</p>'
+            f'<div class="form-actions verify-actions">{buttons}</div></section>'
+        )
     return (
-        '<!doctype html><html lang="es"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>Proveo: nueva contraseña / new password</title>"
-        f'<script type="module" src="{escape(script_url, quote=True)}"></script></head>'
-        "<body><main>"
-        + _both("h1", "Elige una nueva contraseña", "Choose a new password")
-        + "<noscript>"
-        + _both("p", "Esta página necesita JavaScript.", "This page needs JavaScript.")
-        + "</noscript>"
-        + f'<form id="reset" data-url="{escape(confirm_url, quote=True)}" novalidate hidden>'
-        + _password_field(
-            "password", ("Nueva contraseña", "New password"), "password-policy password-errors"
-        )
-        + policy
-        + f'<div id="password-errors">{_messages("too-short", "too-long", "weak")}</div>'
-        + _password_field(
-            "repeat", ("Repite la contraseña", "Repeat the password"), "repeat-errors"
-        )
-        + f'<div id="repeat-errors">{_messages("mismatch")}</div>'
-        + _both("button", "Guardar", "Save", ' type="submit"')
-        + "</form>"
-        + '<div id="reset-outcome" role="status">'
-        + _messages("missing-token", "invalid-token", "failed", "done")
-        + "</div>"
-        + f'<form id="new-link" data-url="{escape(request_url, quote=True)}" novalidate hidden>'
-        + "<div>"
-        + _both("label", "Tu correo", "Your email", ' for="email"')
-        + '<br><input id="email" name="email" type="email" autocomplete="email" required '
-        'maxlength="254"></div>'
-        + _both("button", "Pedir un enlace nuevo", "Ask for a new link", ' type="submit"')
-        + "</form>"
-        + f'<div id="new-link-outcome" role="status">{_messages("sent", "failed")}</div>'
-        + "<p>"
-        + _both("a", "Ir a Proveo", "Go to Proveo", ' href="/"')
-        + "</p>"
-        + "</main></body></html>"
+        f"<title>{escape(sections[0][1])} · Proveo</title>"
+        '<link rel="stylesheet" href="/css/app.css">'
+        '<script type="module" src="/js/pages/verify-email.js"></script></head>'
+        '<body><a class="skip-link" href="#main">Saltar al contenido / Skip to content</a>'
+        '<header id="site-header" class="site-header"><div class="container header-inner">'
+        '<a class="brand" href="/"><span class="brand-mark" aria-hidden="true">P</span>'
+        '<span class="brand-name">Proveo</span></a></div></header>'
+        '<main id="main" tabindex="-1" class="auth-page"><div class="container auth-card">'
+        f'<div class="card text-center" data-outcome="{outcome}">'
+        f'<span class="result-icon result-icon-{tone}" aria-hidden="true">{icon}</span>'
+        f"{''.join(parts)}</div></div></main>"
+        '<footer id="site-footer" class="site-footer"></footer></body></html>'
     )

@@ -5,11 +5,11 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from proveo.accounts import service
 from proveo.accounts.deps import AdminUser, Claims, CurrentUser, CurrentUserBrief
-from proveo.accounts.messages import password_reset_page, verification_page
+from proveo.accounts.messages import verification_page
 from proveo.accounts.schemas import (
     AdminUserView,
     Lang,
@@ -36,8 +36,8 @@ from proveo.integrations.storage import ImageStorage
 router = APIRouter(prefix="/users", tags=["accounts"])
 # Pages outside the API, at the paths the emails link to.
 pages_router = APIRouter(include_in_schema=False)
-# Under the front end's mount (src/proveo/web).
-RESET_PAGE_SCRIPT = "/js/reset-password.js"
+# The front end's page (src/proveo/web/reset-password/) that reset emails link to.
+RESET_PAGE = "/reset-password/"
 
 VERIFY_PATH = "/api/v1/users/verify-email"
 # Set by a signup, sent only to verification links: see service.BrowserProof.
@@ -162,7 +162,7 @@ async def verify_email(
     outcome, user_lang = await service.verify_email(conn, token, proof)
     page_lang: Lang = lang if lang in ("es", "en") else (user_lang or "es")  # type: ignore[assignment]
     return HTMLResponse(
-        verification_page(outcome.value, page_lang),
+        verification_page(outcome.value, page_lang, here=request.url.path),
         # A used link stays a 400 (SPEC), though its page says the address is confirmed.
         status_code=_VERIFICATION_STATUS[outcome],
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
@@ -448,15 +448,9 @@ async def delete_user(
 
 @pages_router.get(
     "/reset-password.html",
-    response_class=HTMLResponse,
     name="pages:reset_password",
-    summary="The page a password reset email links to (until the front end has its own)",
+    summary="Where reset emails sent before the front end linked: its reset page now",
 )
-async def reset_password_page(request: Request) -> HTMLResponse:
-    return HTMLResponse(
-        password_reset_page(
-            confirm_url=request.app.url_path_for("users:password_reset_confirm"),
-            request_url=request.app.url_path_for("users:password_reset_request"),
-            script_url=RESET_PAGE_SCRIPT,
-        )
-    )
+async def reset_password_page() -> RedirectResponse:
+    # Browsers carry the link's `#token=…` fragment over to a Location that has none.
+    return RedirectResponse(RESET_PAGE, status_code=301)

@@ -499,7 +499,7 @@ PASSWORD_RESET_TTL = timedelta(hours=1)
 def _reset_link(public_base_url: str, token: str) -> str:
     # The token travels in the fragment: browsers never send it to a server, so it stays out of
     # access logs and Referer headers. The page posts it to /password-reset/confirm.
-    return f"{public_base_url.rstrip('/')}/reset-password.html#token={token}"
+    return f"{public_base_url.rstrip('/')}/reset-password/#token={token}"
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 
 from proveo.admin.deps import Actor
 from proveo.catalog import service
 from proveo.catalog.schemas import CommuneIn, CommunePublic, ProductIn, ProductPublic
 from proveo.core.deps import AppCache, AppDatabase, Conn
+from proveo.core.http_cache import cached_json
 from proveo.core.openapi import ADMIN_REQUIRED, error_responses
 
 products_router = APIRouter(prefix="/products", tags=["catalog"])
@@ -27,8 +28,8 @@ def _invalidate_after_commit(tasks: BackgroundTasks, cache: AppCache) -> None:
     response_model=list[ProductPublic],
     responses=error_responses(503),
 )
-async def list_products(database: AppDatabase, cache: AppCache) -> Response:
-    return Response(await service.products_json(database, cache), media_type="application/json")
+async def list_products(request: Request, database: AppDatabase, cache: AppCache) -> Response:
+    return cached_json(request, await service.products_json(database, cache))
 
 
 @products_router.post(
@@ -93,8 +94,8 @@ async def delete_product(
     response_model=list[CommunePublic],
     responses=error_responses(503),
 )
-async def list_communes(database: AppDatabase, cache: AppCache) -> Response:
-    return Response(await service.communes_json(database, cache), media_type="application/json")
+async def list_communes(request: Request, database: AppDatabase, cache: AppCache) -> Response:
+    return cached_json(request, await service.communes_json(database, cache))
 
 
 @communes_router.post(

@@ -7,20 +7,45 @@ allowed" instead of "not found", and a wrong method on a real route lost its `Al
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from starlette._utils import get_route_path
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Match, Mount
-from starlette.staticfiles import StaticFiles
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
+
+from proveo.core.http_cache import PUBLIC_REVALIDATE
 
 READ_METHODS = ("GET", "HEAD")
 
 
 class _FrontEndFiles(StaticFiles):
-    """Static files where a path that serves nothing is a 404 whatever the method."""
+    """Static files where a path that serves nothing is a 404 whatever the method.
+
+    Every file carries `ETag` and `Last-Modified` and is revalidated on each view (see
+    core.http_cache): unhashed module names must never mix an old `api.js` with a new page.
+    """
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = FileResponse(
+            full_path,
+            stat_result=stat_result,
+            status_code=status_code,
+            headers={"Cache-Control": PUBLIC_REVALIDATE},
+        )
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
+            return NotModifiedResponse(response.headers)
+        return response
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         if scope["method"] in READ_METHODS:

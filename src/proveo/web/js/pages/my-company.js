@@ -1,0 +1,375 @@
+// The owner's company: view it, edit it (only changed fields are sent), replace the logo, and
+// delete it after confirming in a dialog.
+import { h, clear, qs, showAlert, clearFieldErrors, setBusy } from '/js/dom.js';
+import { getLang, onLangChange, t, tc, formatDateTime } from '/js/i18n.js';
+import { api, ApiError } from '/js/api.js';
+import { initPage } from '/js/layout.js';
+import { loadCommunes, loadProducts } from '/js/market/catalog.js';
+import { logo, icon, productLabel, formatPhone } from '/js/market/company-view.js';
+import {
+  companyForm, readValues, validate, serverFieldErrors, imageErrorMessage, showFieldErrors,
+} from '/js/market/company-form.js';
+
+const STRINGS = {
+  es: {
+    title: 'Mi empresa',
+    heading: 'Mi empresa',
+    editHeading: 'Editar mi empresa',
+    noneTitle: 'Aún no has publicado tu empresa',
+    noneText: 'Publícala gratis y aparece en las búsquedas de compradores de todo Chile.',
+    publish: 'Publicar mi empresa',
+    verifyFirst: 'Primero confirma tu correo ({email}) con el enlace que te enviamos; después podrás publicar.',
+    edit: 'Editar',
+    viewPublic: 'Ver página pública',
+    delete: 'Eliminar empresa',
+    save: 'Guardar cambios',
+    cancel: 'Cancelar',
+    live: 'Publicada',
+    held: 'Logo en revisión',
+    heldText: 'Un administrador está revisando tu nuevo logo. Mientras tanto se muestra el anterior (o ninguno).',
+    details: 'Datos de la empresa',
+    product: 'Producto o servicio',
+    commune: 'Comuna',
+    address: 'Dirección',
+    phone: 'Teléfono',
+    email: 'Correo',
+    descriptions: 'Descripciones',
+    descEs: 'Español',
+    descEn: 'Inglés',
+    source_original: 'Original',
+    source_human: 'Escrita por ti',
+    source_machine: 'Traducción automática',
+    source_pending: 'Traducción pendiente',
+    updated: 'Última actualización: {date}',
+    noChanges: 'No hay cambios que guardar.',
+    saved: 'Cambios guardados.',
+    savedHeld: 'Cambios guardados. El nuevo logo está en revisión y se mostrará cuando un administrador lo apruebe.',
+    checkFields: 'Revisa los campos marcados.',
+    confirmTitle: '¿Eliminar {name}?',
+    confirmText: 'Tu empresa dejará de aparecer en Proveo y se borrará su logo. Esta acción no se puede deshacer.',
+    confirmDelete: 'Sí, eliminar',
+    deletedTitle: 'Tu empresa fue eliminada',
+    deletedText: 'Ya no aparece en las búsquedas. Puedes publicar una nueva cuando quieras.',
+    loadError: 'No pudimos cargar tu empresa. {message}',
+    retry: 'Reintentar',
+  },
+  en: {
+    title: 'My company',
+    heading: 'My company',
+    editHeading: 'Edit my company',
+    noneTitle: 'You have not published your company yet',
+    noneText: 'Publish it for free and show up in searches by buyers across Chile.',
+    publish: 'Publish my company',
+    verifyFirst: 'First confirm your email ({email}) with the link we sent you; then you can publish.',
+    edit: 'Edit',
+    viewPublic: 'View public page',
+    delete: 'Delete company',
+    save: 'Save changes',
+    cancel: 'Cancel',
+    live: 'Published',
+    held: 'Logo under review',
+    heldText: 'An administrator is reviewing your new logo. Until then the previous one (or none) is shown.',
+    details: 'Company details',
+    product: 'Product or service',
+    commune: 'Commune',
+    address: 'Address',
+    phone: 'Phone',
+    email: 'Email',
+    descriptions: 'Descriptions',
+    descEs: 'Spanish',
+    descEn: 'English',
+    source_original: 'Original',
+    source_human: 'Written by you',
+    source_machine: 'Machine translation',
+    source_pending: 'Translation pending',
+    updated: 'Last updated: {date}',
+    noChanges: 'There are no changes to save.',
+    saved: 'Changes saved.',
+    savedHeld: 'Changes saved. The new logo is under review and will show once an administrator approves it.',
+    checkFields: 'Please check the highlighted fields.',
+    confirmTitle: 'Delete {name}?',
+    confirmText: 'Your company will no longer appear on Proveo and its logo will be erased. This cannot be undone.',
+    confirmDelete: 'Yes, delete',
+    deletedTitle: 'Your company was deleted',
+    deletedText: 'It no longer shows up in searches. You can publish a new one whenever you like.',
+    loadError: 'Your company could not be loaded. {message}',
+    retry: 'Try again',
+  },
+};
+
+const s = (key, params) => t(STRINGS, key, params);
+
+let user = null;
+let company = null;
+let view = 'loading'; // loading | none | view | edit | deleted | error
+let catalog = null;
+let loadErr = null;
+let flash = null; // {kind, key} shown once above the view
+let editValues = null;
+const fileState = { file: null, url: null };
+
+function root() {
+  return qs('#my-company-root');
+}
+
+// What the edit form starts from: a description still pending translation starts empty (the
+// API shows the original there), so leaving it alone sends nothing.
+function initialValues(c) {
+  return {
+    name: c.name,
+    product_uuid: c.product_uuid,
+    commune_uuid: c.commune_uuid,
+    address: c.address,
+    phone: c.phone,
+    email: c.email,
+    description_es: c.description_es_source === 'pending' ? '' : c.description_es,
+    description_en: c.description_en_source === 'pending' ? '' : c.description_en,
+  };
+}
+
+function sourceBadge(source) {
+  const kind = { original: 'badge-brand', human: 'badge-brand', machine: 'badge-warning', pending: 'badge-warning' }[source] || '';
+  return h('span', { class: `badge ${kind}` }, s(`source_${source}`));
+}
+
+function renderView(el) {
+  const lang = getLang();
+  const c = company;
+  el.append(...[
+    h('div', { class: 'page-header my-company-head' },
+      h('h1', {}, s('heading'))),
+    flash && h('div', { id: 'my-company-flash' }),
+    h('section', { class: 'card owner-card', 'aria-labelledby': 'owner-name' },
+      logo(c, { size: 'xl' }),
+      h('div', { class: 'owner-main' },
+        h('div', { class: 'cluster' },
+          h('span', { class: 'badge badge-success' }, s('live')),
+          c.image_pending_review && h('span', { class: 'badge badge-warning' }, s('held'))),
+        h('h2', { id: 'owner-name', class: 'company-name' }, c.name),
+        h('p', { class: 'card-meta' },
+          h('span', { class: 'badge badge-product' }, icon('tag', 'icon icon-sm'), productLabel(c, lang)),
+          h('span', { class: 'card-commune' }, icon('pin', 'icon icon-sm'), c.commune_name)),
+        c.image_pending_review && h('p', { class: 'muted small' }, s('heldText')),
+        h('p', { class: 'muted small' }, s('updated', { date: formatDateTime(c.updated_at) })),
+        h('div', { class: 'form-actions' },
+          h('button', { type: 'button', class: 'btn btn-primary', id: 'edit-company', on: { click: startEdit } }, s('edit')),
+          h('a', { class: 'btn btn-secondary', href: `/company/?id=${encodeURIComponent(c.uuid)}` }, s('viewPublic')),
+          h('button', { type: 'button', class: 'btn btn-danger-outline', id: 'delete-company', on: { click: confirmDelete } }, s('delete'))))),
+    h('div', { class: 'owner-grid' },
+      h('section', { class: 'card', 'aria-labelledby': 'details-title' },
+        h('h2', { id: 'details-title', class: 'card-heading' }, s('details')),
+        h('dl', { class: 'details details-stacked' },
+          h('dt', {}, s('product')), h('dd', {}, productLabel(c, lang)),
+          h('dt', {}, s('commune')), h('dd', {}, [c.commune_name, c.commune_region].filter(Boolean).join(', ')),
+          h('dt', {}, s('address')), h('dd', {}, c.address),
+          h('dt', {}, s('phone')), h('dd', {}, formatPhone(c.phone)),
+          h('dt', {}, s('email')), h('dd', { class: 'break' }, c.email))),
+      h('section', { class: 'card', 'aria-labelledby': 'desc-title' },
+        h('h2', { id: 'desc-title', class: 'card-heading' }, s('descriptions')),
+        ['es', 'en'].map((side) => h('div', { class: 'owner-desc' },
+          h('h3', { class: 'cluster' }, s(side === 'es' ? 'descEs' : 'descEn'), sourceBadge(c[`description_${side}_source`])),
+          h('p', { class: 'company-description', lang: side }, c[`description_${side}`]))))),
+    deleteDialog(),
+  ].filter(Boolean));
+  if (flash) showAlert(qs('#my-company-flash', el), flash.kind, s(flash.key), { focus: false });
+}
+
+function renderEdit(el) {
+  el.append(
+    h('div', { class: 'page-header' }, h('h1', {}, s('editHeading'))),
+    companyForm({
+      id: 'edit-form',
+      mode: 'edit',
+      products: catalog.products,
+      communes: catalog.communes,
+      values: editValues || initialValues(company),
+      company,
+      fileState,
+      submitLabel: s('save'),
+      onSubmit,
+      extraActions: [h('button', { type: 'button', class: 'btn btn-secondary', on: { click: cancelEdit } }, s('cancel'))],
+    }),
+  );
+}
+
+function render() {
+  const el = root();
+  const oldForm = qs('#edit-form');
+  editValues = oldForm ? readValues(oldForm) : null;
+  clear(el);
+  if (view === 'loading') {
+    el.append(h('p', { class: 'loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), tc('loading')));
+  } else if (view === 'none') {
+    el.append(h('div', { class: 'page-header' }, h('h1', {}, s('heading'))),
+      h('div', { class: 'empty-state card', 'data-state': 'none' },
+        h('p', { class: 'empty-title' }, s('noneTitle')),
+        h('p', {}, user.email_verified ? s('noneText') : s('verifyFirst', { email: user.email })),
+        h('a', { class: 'btn btn-primary', href: '/publish/' }, s('publish'))));
+  } else if (view === 'deleted') {
+    el.append(h('div', { class: 'page-header' }, h('h1', {}, s('heading'))),
+      h('section', { class: 'card notice-card', 'data-state': 'deleted', tabindex: '-1', id: 'deleted', 'aria-labelledby': 'deleted-title' },
+        h('span', { class: 'notice-icon notice-success', 'aria-hidden': 'true' }, '✓'),
+        h('h2', { id: 'deleted-title' }, s('deletedTitle')),
+        h('p', {}, s('deletedText')),
+        h('div', { class: 'form-actions' }, h('a', { class: 'btn btn-primary', href: '/publish/' }, s('publish')))));
+  } else if (view === 'error') {
+    el.append(h('div', { class: 'alert alert-error', role: 'alert' }, h('div', { class: 'alert-body' },
+      s('loadError', { message: loadErr?.message || '' }),
+      h('p', {}, h('button', { type: 'button', class: 'btn btn-secondary btn-sm', on: { click: load } }, s('retry'))))));
+  } else if (view === 'edit') {
+    renderEdit(el);
+  } else {
+    renderView(el);
+  }
+}
+
+async function startEdit() {
+  if (!catalog) {
+    try {
+      const [products, communes] = await Promise.all([loadProducts(), loadCommunes()]);
+      catalog = { products, communes };
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      flash = null;
+      showAlert(qs('#my-company-flash') || root(), 'error', err.message);
+      return;
+    }
+  }
+  flash = null;
+  editValues = null;
+  view = 'edit';
+  render();
+  qs('#edit-form-name')?.focus();
+}
+
+function resetFile() {
+  if (fileState.url) URL.revokeObjectURL(fileState.url);
+  fileState.file = null;
+  fileState.url = null;
+}
+
+function cancelEdit() {
+  resetFile();
+  qs('#edit-form')?.remove(); // its values are not to be kept
+  view = 'view';
+  render();
+  qs('#edit-company')?.focus();
+}
+
+async function onSubmit(form, button) {
+  const alertBox = qs('#edit-form-alert', form);
+  clear(alertBox);
+  clearFieldErrors(form);
+  const values = readValues(form);
+  const before = initialValues(company);
+  const changed = new Set(Object.keys(before).filter((name) => values[name] !== (before[name] || '').trim()));
+  // Emptying a description is not an edit the API knows (at least one must stay); sending ''
+  // would be refused, so an emptied description is left as it was.
+  for (const side of ['description_es', 'description_en']) if (!values[side]) changed.delete(side);
+  if (!changed.size && !fileState.file) {
+    showAlert(alertBox, 'info', s('noChanges'));
+    return;
+  }
+  const errors = validate(values, { mode: 'edit', file: fileState.file, only: changed });
+  if (Object.keys(errors).length) {
+    showAlert(alertBox, 'error', s('checkFields'), { focus: false });
+    showFieldErrors(form, errors);
+    return;
+  }
+  const body = new FormData();
+  for (const name of changed) body.append(name, values[name]);
+  if (fileState.file) body.append('image', fileState.file);
+  const sentImage = Boolean(fileState.file);
+  setBusy(button, true);
+  try {
+    company = await api('/companies/user/my-company', { method: 'PATCH', form: body });
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    const imageMessage = imageErrorMessage(err);
+    if (imageMessage) {
+      showAlert(alertBox, 'error', imageMessage, { focus: false });
+      showFieldErrors(form, { image: imageMessage });
+    } else if (err.status === 422) {
+      showAlert(alertBox, 'error', s('checkFields'), { focus: false });
+      showFieldErrors(form, serverFieldErrors(err.fieldErrors, err.detail));
+    } else {
+      showAlert(alertBox, 'error', err.message);
+    }
+    return;
+  } finally {
+    setBusy(button, false);
+  }
+  resetFile();
+  form.remove();
+  flash = { kind: 'success', key: sentImage && company.image_pending_review ? 'savedHeld' : 'saved' };
+  view = 'view';
+  render();
+  qs('#my-company-flash .alert')?.focus();
+}
+
+function deleteDialog() {
+  const status = h('div', { class: 'form-alert' });
+  const confirm = h('button', { type: 'button', class: 'btn btn-danger', id: 'confirm-delete' }, s('confirmDelete'));
+  const dialog = h('dialog', { id: 'delete-dialog', 'aria-labelledby': 'delete-title', 'aria-describedby': 'delete-text' },
+    h('div', { class: 'dialog-body' },
+      h('h2', { id: 'delete-title' }, s('confirmTitle', { name: company.name })),
+      h('p', { id: 'delete-text' }, s('confirmText')),
+      status,
+      h('div', { class: 'form-actions dialog-actions' },
+        h('button', { type: 'button', class: 'btn btn-secondary', value: 'cancel', on: { click: () => dialog.close() } }, s('cancel')),
+        confirm)));
+  confirm.addEventListener('click', async () => {
+    setBusy(confirm, true);
+    try {
+      await api('/companies/user/my-company', { method: 'DELETE' });
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      showAlert(status, 'error', err.message);
+      return;
+    } finally {
+      setBusy(confirm, false);
+    }
+    dialog.close();
+    company = null;
+    view = 'deleted';
+    render();
+    qs('#deleted')?.focus();
+  });
+  dialog.addEventListener('close', () => {
+    clear(status);
+    if (view === 'view') qs('#delete-company')?.focus();
+  });
+  return dialog;
+}
+
+function confirmDelete() {
+  const dialog = qs('#delete-dialog');
+  dialog.showModal();
+  // The safe choice has the focus first.
+  qs('.btn-secondary', dialog).focus();
+}
+
+async function load() {
+  view = 'loading';
+  render();
+  try {
+    company = await api('/companies/user/my-company');
+    view = 'view';
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    if (err.status === 404) view = 'none';
+    else {
+      loadErr = err;
+      view = 'error';
+    }
+  }
+  render();
+}
+
+({ user } = await initPage({ titleKey: 'title', strings: STRINGS, auth: 'user' }));
+await load();
+onLangChange(() => {
+  const open = qs('#delete-dialog')?.open;
+  render();
+  if (open) confirmDelete();
+});

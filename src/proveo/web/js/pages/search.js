@@ -1,0 +1,678 @@
+// The front page: keyword search with suggestions, commune and product filters with counts,
+// result cards and paging. The whole search lives in the URL (`?q&commune&product&page`), so a
+// search can be shared and Back / Forward replay it.
+import { h, clear, qs, showAlert } from '/js/dom.js';
+import { getLang, onLangChange, t, formatNumber } from '/js/i18n.js';
+import { api, apiList } from '/js/api.js';
+import { initPage } from '/js/layout.js';
+import { logo, icon, productLabel, description } from '/js/market/company-view.js';
+import { loadCommunes, loadProducts, productName } from '/js/market/catalog.js';
+
+const STRINGS = {
+  es: {
+    title: 'Buscar proveedores',
+    heroTitle: 'Encuentra proveedores B2B en todo Chile',
+    heroLead: 'Empresas verificadas por producto, servicio y comuna. Contacta directo por teléfono, correo o WhatsApp.',
+    searchLabel: 'Buscar empresas, productos o comunas',
+    placeholder: 'Ej.: imprenta, transporte, Providencia…',
+    searchButton: 'Buscar',
+    suggestions: 'Sugerencias',
+    suggestionsCount: '{count} sugerencias disponibles. Usa las flechas para elegir.',
+    suggestionOne: '1 sugerencia disponible. Usa las flechas para elegir.',
+    kind_company: 'Empresa',
+    kind_product: 'Producto',
+    kind_commune: 'Comuna',
+    filters: 'Filtros',
+    filtersActive: 'Filtros ({count})',
+    product: 'Producto o servicio',
+    commune: 'Comuna',
+    anyProduct: 'Todos los productos',
+    anyCommune: 'Todas las comunas',
+    showMore: 'Ver todas ({count})',
+    showLess: 'Ver menos',
+    clearFilters: 'Quitar filtros',
+    removeFilter: 'Quitar filtro: {name}',
+    allCompanies: 'Todos los proveedores',
+    resultsFor: 'Resultados para «{q}»',
+    count: '{count} empresas',
+    countOne: '1 empresa',
+    loading: 'Buscando…',
+    noResults: 'No encontramos empresas para tu búsqueda',
+    noResultsHint: 'Revisa la ortografía, usa palabras más generales o quita algún filtro.',
+    emptyTitle: 'Aún no hay empresas publicadas',
+    emptyHint: 'Sé la primera: publica tu empresa y aparece en las búsquedas.',
+    publishCta: 'Publicar mi empresa',
+    error: 'No pudimos completar la búsqueda. {message}',
+    retry: 'Reintentar',
+    popular: 'Populares:',
+    statCompanies: 'empresas publicadas',
+    statProducts: 'rubros',
+    statCommunes: 'comunas',
+    pagination: 'Paginación',
+    prev: 'Anterior',
+    next: 'Siguiente',
+    pageN: 'Página {n}',
+    pageOf: 'Página {n} de {total}',
+    view: 'Ver {name}',
+  },
+  en: {
+    title: 'Find suppliers',
+    heroTitle: 'Find B2B suppliers all over Chile',
+    heroLead: 'Verified companies by product, service and commune. Contact them directly by phone, email or WhatsApp.',
+    searchLabel: 'Search companies, products or communes',
+    placeholder: 'E.g.: printing, transport, Providencia…',
+    searchButton: 'Search',
+    suggestions: 'Suggestions',
+    suggestionsCount: '{count} suggestions available. Use the arrow keys to choose.',
+    suggestionOne: '1 suggestion available. Use the arrow keys to choose.',
+    kind_company: 'Company',
+    kind_product: 'Product',
+    kind_commune: 'Commune',
+    filters: 'Filters',
+    filtersActive: 'Filters ({count})',
+    product: 'Product or service',
+    commune: 'Commune',
+    anyProduct: 'All products',
+    anyCommune: 'All communes',
+    showMore: 'Show all ({count})',
+    showLess: 'Show less',
+    clearFilters: 'Clear filters',
+    removeFilter: 'Remove filter: {name}',
+    allCompanies: 'All suppliers',
+    resultsFor: 'Results for “{q}”',
+    count: '{count} companies',
+    countOne: '1 company',
+    loading: 'Searching…',
+    noResults: 'No companies match your search',
+    noResultsHint: 'Check the spelling, try more general words or remove a filter.',
+    emptyTitle: 'No companies published yet',
+    emptyHint: 'Be the first: publish your company and show up in searches.',
+    publishCta: 'Publish my company',
+    error: 'The search could not be completed. {message}',
+    retry: 'Try again',
+    popular: 'Popular:',
+    statCompanies: 'published companies',
+    statProducts: 'categories',
+    statCommunes: 'communes',
+    pagination: 'Pagination',
+    prev: 'Previous',
+    next: 'Next',
+    pageN: 'Page {n}',
+    pageOf: 'Page {n} of {total}',
+    view: 'View {name}',
+  },
+};
+
+const PAGE_SIZE = 20;
+const FACET_PREVIEW = 6;
+const SUGGEST_DELAY_MS = 180;
+const SUGGEST_MIN_CHARS = 2;
+
+const s = (key, params) => t(STRINGS, key, params);
+
+// ---- URL state ----
+
+function readState() {
+  const params = new URLSearchParams(window.location.search);
+  const page = Number.parseInt(params.get('page') || '1', 10);
+  return {
+    q: (params.get('q') || '').trim(),
+    commune: params.get('commune') || '',
+    product: params.get('product') || '',
+    page: Number.isFinite(page) && page > 0 ? page : 1,
+  };
+}
+
+function urlFor(state) {
+  const params = new URLSearchParams();
+  if (state.q) params.set('q', state.q);
+  if (state.commune) params.set('commune', state.commune);
+  if (state.product) params.set('product', state.product);
+  if (state.page > 1) params.set('page', String(state.page));
+  const query = params.toString();
+  return query ? `/?${query}` : '/';
+}
+
+function apiQuery(state, extra = {}) {
+  const query = { lang: getLang(), ...extra };
+  if (state.q) query.q = state.q;
+  if (state.commune) query.commune = state.commune;
+  if (state.product) query.product = state.product;
+  return query;
+}
+
+// ---- page state ----
+
+let state = readState();
+let els = {};
+let expanded = { communes: false, products: false };
+let lastFacets = null;
+let searchSeq = 0;
+let searchAbort = null;
+
+function navigate(next, { replace = false } = {}) {
+  state = next;
+  const url = urlFor(state);
+  if (replace) window.history.replaceState(null, '', url);
+  else window.history.pushState(null, '', url);
+  runSearch();
+}
+
+// A plain click on one of our links changes the search in place; other clicks (new tab, ...)
+// keep their normal meaning, since every link carries a real URL.
+function linkTo(next, attrs, ...children) {
+  return h('a', {
+    ...attrs,
+    href: urlFor(next),
+    on: {
+      click: (event) => {
+        if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+        event.preventDefault();
+        navigate(next);
+        if (attrs['data-focus-results']) focusResults();
+      },
+    },
+  }, ...children);
+}
+
+function focusResults() {
+  els.resultsTitle.focus({ preventScroll: true });
+  els.resultsTitle.scrollIntoView({ block: 'start', behavior: 'smooth' });
+}
+
+// ---- skeleton ----
+
+function render() {
+  const root = qs('#search-root');
+  clear(root);
+  const input = h('input', {
+    id: 'q',
+    name: 'q',
+    type: 'search',
+    class: 'search-input',
+    value: state.q,
+    placeholder: s('placeholder'),
+    autocomplete: 'off',
+    spellcheck: 'false',
+    enterkeyhint: 'search',
+    role: 'combobox',
+    'aria-autocomplete': 'list',
+    'aria-expanded': 'false',
+    'aria-controls': 'q-suggestions',
+    maxlength: '200',
+  });
+  const listbox = h('ul', { id: 'q-suggestions', class: 'suggestions', role: 'listbox', 'aria-label': s('suggestions'), hidden: true });
+  const suggestStatus = h('div', { class: 'visually-hidden', 'aria-live': 'polite', id: 'suggest-status' });
+  const form = h('form', { class: 'search-form', role: 'search', on: { submit: onSubmit } },
+    h('label', { for: 'q', class: 'visually-hidden' }, s('searchLabel')),
+    h('div', { class: 'combobox' }, icon('search', 'icon search-icon'), input, listbox),
+    h('button', { type: 'submit', class: 'btn btn-primary btn-search' },
+      icon('search', 'icon btn-search-icon'), h('span', { class: 'btn-search-label' }, s('searchButton'))));
+
+  const resultsTitle = h('h2', { id: 'results-title', class: 'results-title', tabindex: '-1' });
+  const filtersPanel = h('details', { class: 'filters-panel', open: window.matchMedia('(min-width: 900px)').matches });
+  root.append(
+    h('section', { class: 'hero', 'aria-labelledby': 'hero-title' },
+      h('div', { class: 'container hero-inner' },
+        h('div', { class: 'hero-main' },
+          h('h1', { id: 'hero-title', class: 'hero-title' }, s('heroTitle')),
+          h('p', { class: 'hero-lead' }, s('heroLead')),
+          form,
+          suggestStatus,
+          h('div', { class: 'popular', id: 'popular', hidden: true })),
+        h('dl', { class: 'hero-stats', id: 'hero-stats', hidden: true }))),
+    h('div', { class: 'container search-layout' },
+      h('aside', { class: 'filters', 'aria-label': s('filters') }, filtersPanel),
+      h('section', { class: 'results', 'aria-labelledby': 'results-title' },
+        h('div', { class: 'results-head' },
+          h('div', {}, resultsTitle, h('p', { class: 'results-count', id: 'results-count' })),
+          h('div', { class: 'active-filters cluster', id: 'active-filters' })),
+        h('div', { id: 'results-alert' }),
+        h('div', { id: 'results-body', class: 'results-body' }),
+        h('nav', { class: 'pagination', 'aria-label': s('pagination'), id: 'pagination', hidden: true }))),
+  );
+  els = {
+    input, listbox, suggestStatus, form, resultsTitle, filtersPanel,
+    count: qs('#results-count'),
+    activeFilters: qs('#active-filters'),
+    alert: qs('#results-alert'),
+    body: qs('#results-body'),
+    pagination: qs('#pagination'),
+    popular: qs('#popular'),
+    stats: qs('#hero-stats'),
+  };
+  renderPopular();
+  initCombobox();
+  renderSkeletonCards();
+  if (lastFacets) renderFacets(lastFacets);
+}
+
+function onSubmit(event) {
+  event.preventDefault();
+  closeSuggestions();
+  const q = els.input.value.trim();
+  navigate({ ...state, q, page: 1 });
+}
+
+// ---- suggestions (ARIA 1.2 combobox with a listbox popup) ----
+
+let suggestTimer = null;
+let suggestAbort = null;
+let suggestions = [];
+let activeIndex = -1;
+
+function suggestionText(item) {
+  if (typeof item === 'string') return item;
+  return item.text ?? item.label ?? item.value ?? item.name ?? '';
+}
+
+function suggestionKind(item) {
+  return typeof item === 'string' ? null : (item.kind ?? item.type ?? null);
+}
+
+function initCombobox() {
+  const { input } = els;
+  input.addEventListener('input', () => {
+    window.clearTimeout(suggestTimer);
+    const q = input.value.trim();
+    if (q.length < SUGGEST_MIN_CHARS) {
+      closeSuggestions();
+      return;
+    }
+    suggestTimer = window.setTimeout(() => fetchSuggestions(q), SUGGEST_DELAY_MS);
+  });
+  input.addEventListener('keydown', onComboKeydown);
+  input.addEventListener('blur', () => {
+    // Let a click on an option land first (options keep focus in the input on mousedown).
+    window.setTimeout(closeSuggestions, 120);
+  });
+}
+
+async function fetchSuggestions(q) {
+  suggestAbort?.abort();
+  const controller = new AbortController();
+  suggestAbort = controller;
+  let items;
+  try {
+    items = await api('/companies/search/suggest', { query: { q, lang: getLang() }, signal: controller.signal });
+  } catch {
+    if (!controller.signal.aborted) closeSuggestions();
+    return; // suggestions are a convenience: a failure leaves the plain search box
+  }
+  if (controller.signal.aborted || els.input.value.trim() !== q || document.activeElement !== els.input) return;
+  showSuggestions(Array.isArray(items) ? items : (items?.items || []), q);
+}
+
+function highlighted(text, q) {
+  // Marks the typed text where it appears as typed (case-insensitive); the rest stays plain.
+  const at = text.toLocaleLowerCase().indexOf(q.toLocaleLowerCase());
+  if (at < 0 || !q) return [text];
+  return [text.slice(0, at), h('mark', {}, text.slice(at, at + q.length)), text.slice(at + q.length)];
+}
+
+function showSuggestions(items, q) {
+  suggestions = items.filter((item) => suggestionText(item));
+  activeIndex = -1;
+  clear(els.listbox);
+  if (!suggestions.length) {
+    closeSuggestions();
+    return;
+  }
+  suggestions.forEach((item, index) => {
+    const kind = suggestionKind(item);
+    const kindLabel = kind && STRINGS.es[`kind_${kind}`] ? s(`kind_${kind}`) : null;
+    els.listbox.append(h('li', {
+      id: `q-option-${index}`,
+      role: 'option',
+      class: 'suggestion',
+      'aria-selected': 'false',
+      on: {
+        mousedown: (event) => event.preventDefault(),
+        click: () => chooseSuggestion(index),
+      },
+    },
+    h('span', { class: 'suggestion-text' }, highlighted(suggestionText(item), q)),
+    kindLabel && h('span', { class: `suggestion-kind kind-${kind}` }, kindLabel)));
+  });
+  els.listbox.hidden = false;
+  els.input.setAttribute('aria-expanded', 'true');
+  els.suggestStatus.textContent = suggestions.length === 1
+    ? s('suggestionOne')
+    : s('suggestionsCount', { count: suggestions.length });
+}
+
+function closeSuggestions() {
+  suggestAbort?.abort();
+  window.clearTimeout(suggestTimer);
+  if (!els.listbox) return;
+  els.listbox.hidden = true;
+  els.input.setAttribute('aria-expanded', 'false');
+  els.input.removeAttribute('aria-activedescendant');
+  activeIndex = -1;
+}
+
+function setActive(index) {
+  const options = [...els.listbox.children];
+  options.forEach((option, i) => option.setAttribute('aria-selected', i === index ? 'true' : 'false'));
+  activeIndex = index;
+  if (index >= 0) {
+    els.input.setAttribute('aria-activedescendant', options[index].id);
+    options[index].scrollIntoView({ block: 'nearest' });
+  } else {
+    els.input.removeAttribute('aria-activedescendant');
+  }
+}
+
+function onComboKeydown(event) {
+  const open = !els.listbox.hidden;
+  const count = suggestions.length;
+  switch (event.key) {
+    case 'ArrowDown':
+      if (!count) return;
+      event.preventDefault();
+      if (!open) {
+        els.listbox.hidden = false;
+        els.input.setAttribute('aria-expanded', 'true');
+      }
+      setActive((activeIndex + 1) % count);
+      break;
+    case 'ArrowUp':
+      if (!open || !count) return;
+      event.preventDefault();
+      setActive(activeIndex <= 0 ? count - 1 : activeIndex - 1);
+      break;
+    case 'Enter':
+      if (open && activeIndex >= 0) {
+        event.preventDefault();
+        chooseSuggestion(activeIndex);
+      }
+      break;
+    case 'Escape':
+      if (open) {
+        event.preventDefault();
+        closeSuggestions();
+      }
+      break;
+    case 'Tab':
+      closeSuggestions();
+      break;
+    default:
+  }
+}
+
+// A company goes straight to its profile; a product or commune becomes that filter; anything
+// else is searched as typed.
+function chooseSuggestion(index) {
+  const item = suggestions[index];
+  const text = suggestionText(item);
+  const kind = suggestionKind(item);
+  closeSuggestions();
+  suggestions = [];
+  if (kind === 'company' && item.uuid) {
+    window.location.assign(`/company/?id=${encodeURIComponent(item.uuid)}`);
+  } else if ((kind === 'product' || kind === 'commune') && item.uuid) {
+    els.input.value = '';
+    navigate({ ...state, q: '', [kind]: item.uuid, page: 1 });
+  } else {
+    els.input.value = text;
+    navigate({ ...state, q: text, page: 1 });
+  }
+}
+
+// ---- search ----
+
+async function runSearch() {
+  const seq = ++searchSeq;
+  searchAbort?.abort();
+  const controller = new AbortController();
+  searchAbort = controller;
+  if (els.input && els.input.value.trim() !== state.q) els.input.value = state.q;
+  document.title = state.q ? `${state.q} · Proveo` : `${s('title')} · Proveo`;
+  els.body.setAttribute('aria-busy', 'true');
+  els.body.classList.add('is-loading');
+  renderHeading(null);
+  const offset = (state.page - 1) * PAGE_SIZE;
+  try {
+    const [page, facets] = await Promise.all([
+      apiList('/companies/search', { query: apiQuery(state, { limit: PAGE_SIZE, offset }), signal: controller.signal }),
+      api('/companies/search/facets', { query: apiQuery(state), signal: controller.signal }),
+    ]);
+    if (seq !== searchSeq) return;
+    lastFacets = facets;
+    clear(els.alert);
+    renderFacets(facets);
+    renderActiveFilters(facets);
+    renderHeading(page.total);
+    renderResults(page.items);
+    renderPagination(page.total);
+  } catch (err) {
+    if (seq !== searchSeq || controller.signal.aborted) return;
+    renderHeading(undefined);
+    clear(els.body);
+    els.pagination.hidden = true;
+    showAlert(els.alert, 'error', [
+      s('error', { message: err.message || '' }), ' ',
+      h('button', { type: 'button', class: 'btn btn-secondary btn-sm', on: { click: runSearch } }, s('retry')),
+    ], { focus: false });
+  } finally {
+    if (seq === searchSeq) {
+      els.body.removeAttribute('aria-busy');
+      els.body.classList.remove('is-loading');
+    }
+  }
+}
+
+function hasFilters() {
+  return Boolean(state.commune || state.product);
+}
+
+function renderHeading(total) {
+  els.resultsTitle.textContent = state.q ? s('resultsFor', { q: state.q }) : s('allCompanies');
+  if (total === null) els.count.textContent = s('loading');
+  else if (total === undefined) els.count.textContent = '';
+  else els.count.textContent = total === 1 ? s('countOne') : s('count', { count: formatNumber(total) });
+}
+
+function renderSkeletonCards() {
+  clear(els.body);
+  els.body.append(h('ul', { class: 'results-grid', 'aria-hidden': 'true' },
+    Array.from({ length: 6 }, () => h('li', { class: 'company-card skeleton' },
+      h('span', { class: 'logo logo-md skeleton-block' }),
+      h('div', { class: 'card-text' }, h('span', { class: 'skeleton-line w-60' }), h('span', { class: 'skeleton-line w-40' }), h('span', { class: 'skeleton-line w-80' }))))));
+}
+
+function resultCard(company, index) {
+  const lang = getLang();
+  const product = productLabel(company, lang);
+  const text = company.description ?? description(company, lang).text;
+  return h('li', {},
+    h('article', { class: 'company-card' },
+      logo(company, { eager: index < 6 }),
+      h('div', { class: 'card-text' },
+        h('h3', { class: 'result-title' },
+          h('a', { class: 'card-link', href: `/company/?id=${encodeURIComponent(company.uuid)}` }, company.name)),
+        h('p', { class: 'card-meta' },
+          product && h('span', { class: 'badge badge-product' }, icon('tag', 'icon icon-sm'), product),
+          company.commune_name && h('span', { class: 'card-commune' }, icon('pin', 'icon icon-sm'), company.commune_name)),
+        text && h('p', { class: 'card-desc' }, text))));
+}
+
+function renderResults(items) {
+  clear(els.body);
+  if (items.length) {
+    els.body.append(h('ul', { class: 'results-grid' }, items.map(resultCard)));
+    return;
+  }
+  if (!state.q && !hasFilters() && state.page === 1) {
+    els.body.append(h('div', { class: 'empty-state' },
+      h('p', { class: 'empty-title' }, s('emptyTitle')),
+      h('p', {}, s('emptyHint')),
+      h('a', { class: 'btn btn-primary', href: '/publish/' }, s('publishCta'))));
+    return;
+  }
+  els.body.append(h('div', { class: 'empty-state' },
+    icon('search', 'icon empty-icon'),
+    h('p', { class: 'empty-title' }, s('noResults')),
+    h('p', {}, s('noResultsHint')),
+    hasFilters() && linkTo({ ...state, commune: '', product: '', page: 1 }, { class: 'btn btn-secondary' }, s('clearFilters'))));
+}
+
+function pageNumbers(current, last) {
+  const pages = new Set([1, last, current - 1, current, current + 1]);
+  const sorted = [...pages].filter((n) => n >= 1 && n <= last).sort((a, b) => a - b);
+  const out = [];
+  sorted.forEach((n, i) => {
+    if (i && n - sorted[i - 1] > 1) out.push(null);
+    out.push(n);
+  });
+  return out;
+}
+
+function renderPagination(total) {
+  const last = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  clear(els.pagination);
+  if (last <= 1 && state.page === 1) {
+    els.pagination.hidden = true;
+    return;
+  }
+  const go = (n) => ({ ...state, page: n });
+  const focus = { 'data-focus-results': 'true' };
+  els.pagination.append(h('ul', { class: 'pagination-list' },
+    h('li', {}, state.page > 1
+      ? linkTo(go(state.page - 1), { class: 'page-link page-prev', rel: 'prev', ...focus }, s('prev'))
+      : h('span', { class: 'page-link page-prev is-disabled', 'aria-disabled': 'true' }, s('prev'))),
+    pageNumbers(Math.min(state.page, last), last).map((n) => h('li', { class: 'page-number' }, n === null
+      ? h('span', { class: 'page-gap', 'aria-hidden': 'true' }, '…')
+      : linkTo(go(n), {
+        class: ['page-link', n === state.page && 'is-current'],
+        'aria-current': n === state.page ? 'page' : null,
+        'aria-label': s('pageN', { n }),
+        ...focus,
+      }, formatNumber(n)))),
+    h('li', { class: 'page-status' }, s('pageOf', { n: formatNumber(state.page), total: formatNumber(last) })),
+    h('li', {}, state.page < last
+      ? linkTo(go(state.page + 1), { class: 'page-link page-next', rel: 'next', ...focus }, s('next'))
+      : h('span', { class: 'page-link page-next is-disabled', 'aria-disabled': 'true' }, s('next')))));
+  els.pagination.hidden = false;
+}
+
+// ---- facets ----
+
+function facetGroup(kind, title, anyLabel, items, selected) {
+  const key = kind === 'commune' ? 'communes' : 'products';
+  const sorted = [...items].sort((a, b) => b.count - a.count);
+  const selectedIndex = sorted.findIndex((item) => item.uuid === selected);
+  // The selected value always shows, even when it is not among the first few.
+  const visible = expanded[key] ? sorted : sorted.filter((item, i) => i < FACET_PREVIEW || i === selectedIndex);
+  const headingId = `facet-${kind}-title`;
+  return h('div', { class: 'facet-group' },
+    h('h3', { class: 'facet-title', id: headingId }, title),
+    h('ul', { class: 'facet-list', 'aria-labelledby': headingId },
+      h('li', {}, linkTo({ ...state, [kind]: '', page: 1 }, {
+        class: ['facet-link', !selected && 'is-selected'], 'aria-current': selected ? null : 'true',
+      }, h('span', { class: 'facet-name' }, anyLabel))),
+      visible.map((item) => h('li', {}, linkTo({ ...state, [kind]: item.uuid, page: 1 }, {
+        class: ['facet-link', item.uuid === selected && 'is-selected'],
+        'aria-current': item.uuid === selected ? 'true' : null,
+      }, h('span', { class: 'facet-name' }, item.name), h('span', { class: 'facet-count' }, formatNumber(item.count)))))),
+    sorted.length > FACET_PREVIEW && h('button', {
+      type: 'button', class: 'btn-link facet-more', 'aria-expanded': expanded[key] ? 'true' : 'false',
+      on: { click: () => { expanded[key] = !expanded[key]; renderFacets(lastFacets); } },
+    }, expanded[key] ? s('showLess') : s('showMore', { count: formatNumber(sorted.length) })));
+}
+
+function renderFacets(facets) {
+  const panel = els.filtersPanel;
+  const active = [state.product, state.commune].filter(Boolean).length;
+  const hadFocus = panel.contains(document.activeElement) ? document.activeElement.className : null;
+  clear(panel);
+  panel.append(
+    h('summary', { class: 'filters-summary' }, active ? s('filtersActive', { count: active }) : s('filters')),
+    h('div', { class: 'filters-body' },
+      facetGroup('product', s('product'), s('anyProduct'), facets.products || [], state.product),
+      facetGroup('commune', s('commune'), s('anyCommune'), facets.communes || [], state.commune)));
+  if (hadFocus && hadFocus.includes('facet-more')) qs('.facet-more', panel)?.focus();
+}
+
+// The chip shows the filter's name: from the facets when there, else from the catalogue.
+async function filterName(kind, uuid, facets) {
+  const fromFacets = (kind === 'commune' ? facets.communes : facets.products || []).find((f) => f.uuid === uuid);
+  if (fromFacets) return fromFacets.name;
+  try {
+    if (kind === 'commune') return (await loadCommunes()).find((c) => c.uuid === uuid)?.name || uuid;
+    const product = (await loadProducts()).find((p) => p.uuid === uuid);
+    return product ? productName(product, getLang()) : uuid;
+  } catch {
+    return uuid;
+  }
+}
+
+async function renderActiveFilters(facets) {
+  const seq = searchSeq;
+  const chips = [];
+  for (const kind of ['product', 'commune']) {
+    if (!state[kind]) continue;
+    const name = await filterName(kind, state[kind], facets);
+    chips.push(linkTo({ ...state, [kind]: '', page: 1 }, { class: 'chip', 'aria-label': s('removeFilter', { name }) },
+      h('span', {}, name), h('span', { class: 'chip-x', 'aria-hidden': 'true' }, '×')));
+  }
+  if (seq !== searchSeq) return;
+  clear(els.activeFilters);
+  els.activeFilters.append(...chips);
+  if (chips.length > 1) {
+    els.activeFilters.append(linkTo({ ...state, commune: '', product: '', page: 1 }, { class: 'btn-link' }, s('clearFilters')));
+  }
+}
+
+// ---- popular categories under the search box ----
+
+let popular = null; // {lang, items, total, products, communes}
+const POPULAR_COUNT = 4;
+
+async function renderPopular() {
+  const lang = getLang();
+  if (popular?.lang !== lang) {
+    try {
+      const facets = await api('/companies/search/facets', { query: { lang } });
+      popular = {
+        lang,
+        items: [...(facets.products || [])].sort((a, b) => b.count - a.count).slice(0, POPULAR_COUNT),
+        total: facets.total,
+        products: (facets.products || []).length,
+        communes: (facets.communes || []).length,
+      };
+    } catch {
+      return; // a shortcut only: without it the page is complete
+    }
+  }
+  const box = els.popular;
+  if (!box || !popular.items.length) return;
+  clear(box);
+  box.append(h('span', { class: 'popular-label' }, s('popular')),
+    ...popular.items.map((item) => linkTo({ q: '', commune: '', product: item.uuid, page: 1 }, { class: 'popular-link' }, item.name)));
+  box.hidden = false;
+  const stat = (value, label) => h('div', { class: 'hero-stat' }, h('dt', {}, label), h('dd', {}, formatNumber(value)));
+  clear(els.stats);
+  els.stats.append(
+    stat(popular.total, s('statCompanies')),
+    stat(popular.products, s('statProducts')),
+    stat(popular.communes, s('statCommunes')));
+  els.stats.hidden = false;
+}
+
+// ---- start ----
+
+window.addEventListener('popstate', () => {
+  state = readState();
+  closeSuggestions();
+  runSearch();
+});
+
+await initPage({ titleKey: 'title', strings: STRINGS });
+render();
+runSearch();
+onLangChange(() => {
+  lastFacets = null;
+  render();
+  runSearch();
+});

@@ -1,0 +1,317 @@
+"""Accounts in the browser: sign up, verify, log in and out, passwords, the account page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, Response, expect
+
+from tests.e2e.conftest import LiveServer
+from tests.e2e.support import (
+    PASSWORD,
+    PHONE,
+    assert_no_serious_axe_violations,
+    assert_no_sideways_scroll,
+    login,
+    read_outbox_link,
+    screenshot,
+    signup,
+    signup_and_verify,
+    unique_email,
+)
+
+NEW_PASSWORD = "Otra-clave-2027"
+
+
+def _set_lang(page: Page, lang: str) -> None:
+    page.locator(f".lang-option[data-lang={lang}]").click()
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+
+
+class TestSignUpAndVerification:
+    def test_sign_up_read_the_email_verify_log_in_and_log_out(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        address = unique_email("flow")
+        signup(page, name="Camila Rojas", address=address)
+        expect(page.locator("#signup-done-email")).to_have_text(address)
+        screenshot(page, "signup-done")
+
+        page.goto(read_outbox_link(live_server.outbox, address, "verify"))
+        expect(page.locator("[data-outcome=verified]")).to_be_visible()
+        expect(page.locator(".verify-lang:visible h1")).to_have_count(1)
+        assert_no_serious_axe_violations(page)
+        screenshot(page, "verify-email")
+
+        login(page, address, next_path="/account/")
+        expect(page).to_have_url(re.compile(r"/account/$"))
+        expect(page.locator("#profile-email")).to_have_text(address)
+        expect(page.locator("#profile-status")).to_have_class(re.compile("badge-success"))
+
+        page.locator(".nav-logout").click()
+        expect(page).to_have_url(f"{live_server.url}/")
+        page.goto("/account/")
+        expect(page).to_have_url(re.compile(r"/login/\?next=%2Faccount%2F$"))
+
+    def test_a_taken_address_offers_log_in_and_a_password_reset(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        address = unique_email("taken")
+        signup(page, name="Primera", address=address)
+        page.goto("/signup/")
+        page.locator("#signup-name").fill("Segunda")
+        page.locator("#signup-email").fill(address)
+        page.locator("#signup-password").fill(PASSWORD)
+        page.locator("#signup-form button[type=submit]").click()
+        alert = page.locator("#signup-alert .alert-warning")
+        expect(alert).to_be_visible()
+        expect(alert.locator("a[href^='/login/?email=']")).to_be_visible()
+        expect(alert.locator("a[href^='/forgot-password/?email=']")).to_be_visible()
+        screenshot(page, "signup-taken")
+
+    def test_an_invalid_link_offers_a_new_one(self, page: Page) -> None:
+        page.goto("/api/v1/users/verify-email/forged-token")
+        expect(page.locator("[data-outcome=invalid]")).to_be_visible()
+        page.locator(".verify-lang:visible a.btn-primary").click()
+        expect(page.locator("#resend-form")).to_be_visible()
+        page.locator("#resend-email").fill(unique_email("resend"))
+        page.locator("#resend-form button[type=submit]").click()
+        expect(page.locator("#resend-alert .alert-success")).to_be_visible()
+
+
+class TestLogIn:
+    def test_wrong_password_says_so(self, page: Page, live_server: LiveServer) -> None:
+        address = signup_and_verify(page, live_server.outbox)
+        page.goto("/login/")
+        page.locator("#login-email").fill(address)
+        page.locator("#login-password").fill("not-the-password-1")
+        page.locator("#login-form button[type=submit]").click()
+        expect(page.locator("#login-alert .alert-error")).to_be_visible()
+        expect(page.locator(".user-chip")).to_have_count(0)
+
+    def test_a_lockout_offers_the_password_reset(self, page: Page, live_server: LiveServer) -> None:
+        address = signup_and_verify(page, live_server.outbox)
+        page.goto("/login/")
+        page.locator("#login-email").fill(address)
+        for _ in range(10):
+            page.locator("#login-password").fill("not-the-password-1")
+            page.locator("#login-form button[type=submit]").click()
+            expect(page.locator("#login-alert .alert-error")).to_be_visible()
+            if page.locator("#locked-reset").count():
+                break
+        reset = page.locator("#locked-reset")
+        expect(reset).to_be_visible()
+        screenshot(page, "login-locked")
+        reset.click()
+        expect(page).to_have_url(re.compile(r"/forgot-password/\?email="))
+        expect(page.locator("#forgot-email")).to_have_value(address)
+
+    def test_a_lost_session_leads_back_to_log_in_with_a_message(
+        self, page: Page, context: BrowserContext, live_server: LiveServer
+    ) -> None:
+        address = signup_and_verify(page, live_server.outbox)
+        login(page, address, next_path="/account/")
+        expect(page.locator("#profile-email")).to_have_text(address)
+        # The server forgets the session (as after a password change elsewhere): the cookie stays.
+        session = next(c for c in context.cookies() if c["name"] == "access_token")
+        context.add_cookies([{**session, "value": "forged." + session["value"]}])
+        page.goto("/account/")
+        expect(page).to_have_url(re.compile(r"/login/\?next=%2Faccount%2F&reason=expired$"))
+        expect(page.locator("#login-alert .alert-info")).to_be_visible()
+        page.locator("#login-email").fill(address)
+        page.locator("#login-password").fill(PASSWORD)
+        page.locator("#login-form button[type=submit]").click()
+        expect(page).to_have_url(re.compile(r"/account/$"))
+
+    @pytest.mark.parametrize("target", ["https://example.com/", "//example.com/x"])
+    def test_next_never_leaves_the_site(
+        self, page: Page, live_server: LiveServer, target: str
+    ) -> None:
+        address = signup_and_verify(page, live_server.outbox)
+        page.goto(f"/login/?next={target}")
+        page.locator("#login-email").fill(address)
+        page.locator("#login-password").fill(PASSWORD)
+        page.locator("#login-form button[type=submit]").click()
+        expect(page).to_have_url(f"{live_server.url}/")
+
+
+class TestPasswords:
+    def test_forgot_password_reset_then_log_in_with_the_new_one(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        address = signup_and_verify(page, live_server.outbox)
+        page.goto("/login/")
+        page.locator("#forgot-link").click()
+        page.locator("#forgot-email").fill(address)
+        page.locator("#forgot-form button[type=submit]").click()
+        expect(page.locator("#forgot-alert .alert-success")).to_be_visible()
+        screenshot(page, "forgot-password-sent")
+
+        page.goto(read_outbox_link(live_server.outbox, address, "reset"))
+        expect(page).to_have_url(f"{live_server.url}/reset-password/")  # the token left the bar
+        page.locator("#reset-password").fill(NEW_PASSWORD)
+        page.locator("#reset-confirm").fill("something-else-1")
+        page.locator("#reset-form button[type=submit]").click()
+        expect(page.locator("#reset-confirm-error")).to_be_visible()
+        page.locator("#reset-confirm").fill(NEW_PASSWORD)
+        page.locator("#reset-form button[type=submit]").click()
+        expect(page.locator("#reset-alert .alert-success")).to_be_visible()
+        screenshot(page, "reset-password-done")
+
+        login(page, address, NEW_PASSWORD)
+
+    def test_the_old_reset_address_still_reaches_the_page_with_its_token(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        address = signup_and_verify(page, live_server.outbox)
+        page.goto("/forgot-password/")
+        page.locator("#forgot-email").fill(address)
+        page.locator("#forgot-form button[type=submit]").click()
+        link = read_outbox_link(live_server.outbox, address, "reset")
+        page.goto(link.replace("/reset-password/#", "/reset-password.html#"))
+        page.locator("#reset-password").fill(NEW_PASSWORD)
+        page.locator("#reset-confirm").fill(NEW_PASSWORD)
+        page.locator("#reset-form button[type=submit]").click()
+        expect(page.locator("#reset-alert .alert-success")).to_be_visible()
+
+    def test_a_used_reset_link_offers_a_new_one(self, page: Page) -> None:
+        page.goto("/reset-password/#token=not-a-real-token")
+        page.locator("#reset-password").fill(NEW_PASSWORD)
+        page.locator("#reset-confirm").fill(NEW_PASSWORD)
+        page.locator("#reset-form button[type=submit]").click()
+        alert = page.locator("#reset-alert .alert-error")
+        expect(alert).to_contain_text(re.compile("invalid|no es válido"))
+        expect(alert.locator("a[href='/forgot-password/']")).to_be_visible()
+
+
+class TestAccountPage:
+    def test_change_password_then_delete_the_account(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        address = signup_and_verify(page, live_server.outbox)
+        login(page, address, next_path="/account/")
+        page.locator("#current-password").fill("wrong-password-1")
+        page.locator("#new-password").fill(NEW_PASSWORD)
+        page.locator("#confirm-password").fill(NEW_PASSWORD)
+        page.locator("#password-form button[type=submit]").click()
+        expect(page.locator("#current-password-error")).to_be_visible()
+        page.locator("#current-password").fill(PASSWORD)
+        page.locator("#password-form button[type=submit]").click()
+        expect(page.locator("#password-alert .alert-success")).to_be_visible()
+
+        page.locator("#delete-open").click()
+        dialog = page.locator("#delete-dialog")
+        expect(dialog).to_be_visible()
+        assert_no_serious_axe_violations(page)
+        screenshot(page, "account-delete-dialog")
+        page.locator("#delete-confirm").fill("someone-else@example.com")
+        page.locator("#delete-submit").click()
+        expect(page.locator("#delete-confirm-error")).to_be_visible()
+        page.locator("#delete-confirm").fill(address)
+        page.locator("#delete-submit").click()
+        expect(page.locator("#account-deleted")).to_be_visible()
+        expect(page.locator(".auth-links")).to_be_visible()
+
+        page.goto("/login/")
+        page.locator("#login-email").fill(address)
+        page.locator("#login-password").fill(NEW_PASSWORD)
+        page.locator("#login-form button[type=submit]").click()
+        expect(page.locator("#login-alert .alert-error")).to_be_visible()
+
+
+class TestLanguage:
+    def test_the_toggle_persists_and_changes_strings_and_dates(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        address = signup_and_verify(page, live_server.outbox)
+        login(page, address, next_path="/account/")
+        _set_lang(page, "en")
+        expect(page.locator("h1")).to_have_text("Your account")
+        expect(page.locator("#profile-since")).to_have_text(
+            re.compile(r"^[A-Z][a-z]+ \d{1,2}, \d{4}$")
+        )
+        expect(page.locator(".lang-option[data-lang=en]")).to_have_attribute("aria-pressed", "true")
+        page.goto("/login/")
+        expect(page.locator("h1")).to_have_text("Log in to Proveo")
+        page.goto("/account/")
+        expect(page.locator("h1")).to_have_text("Your account")
+        assert page.title() == "Your account · Proveo"
+
+        _set_lang(page, "es")
+        expect(page.locator("h1")).to_have_text("Tu cuenta")
+        expect(page.locator("#profile-since")).to_have_text(
+            re.compile(r"^\d{1,2} de [a-z]+ de \d{4}$")
+        )
+        page.reload()
+        expect(page.locator("h1")).to_have_text("Tu cuenta")
+        expect(page.locator(".nav-logout")).to_have_text("Salir")
+
+
+PAGES = {
+    "signup": "/signup/",
+    "login": "/login/?reason=expired",
+    "forgot-password": "/forgot-password/",
+    "reset-password": "/reset-password/#token=abc",
+    "verify-email-invalid": "/api/v1/users/verify-email/forged-token",
+}
+
+
+class TestEveryPage:
+    @pytest.mark.parametrize("name", list(PAGES))
+    def test_passes_axe_fits_a_phone_and_is_screenshotted(self, page: Page, name: str) -> None:
+        page.goto(PAGES[name])
+        expect(page.locator("#site-header .brand")).to_be_visible()
+        expect(page.locator(".lang-option").first).to_be_visible()
+        assert_no_serious_axe_violations(page)
+        screenshot(page, name)
+        page.set_viewport_size(PHONE)
+        assert_no_sideways_scroll(page)
+        assert_no_serious_axe_violations(page)
+
+    def test_account_passes_axe_fits_a_phone_and_is_screenshotted(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        address = signup_and_verify(page, live_server.outbox, name="Ignacio Fuentes Valdés")
+        login(page, address, next_path="/account/")
+        expect(page.locator("#profile-email")).to_have_text(address)
+        assert_no_serious_axe_violations(page)
+        screenshot(page, "account")
+        page.set_viewport_size(PHONE)
+        assert_no_sideways_scroll(page)
+        page.locator(".menu-toggle").click()
+        expect(page.locator(".nav-logout")).to_be_visible()
+        assert_no_sideways_scroll(page)
+        assert_no_serious_axe_violations(page)
+        screenshot(page, "account-menu-open")
+
+    def test_the_seed_front_page_url_sends_to_the_front_page(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        page.goto("/front-page/front-page.html")
+        expect(page).to_have_url(f"{live_server.url}/")
+
+    def test_a_second_view_downloads_no_file_or_catalogue_again(self, page: Page) -> None:
+        responses: list[Response] = []
+
+        def view() -> None:
+            page.goto("/login/")
+            expect(page.locator(".lang-option").first).to_be_visible()
+            for path in ("/api/v1/products/", "/api/v1/communes/"):
+                assert page.evaluate("(p) => fetch(p).then((r) => r.status)", path) == 200
+
+        view()
+        page.goto("/signup/")
+        page.on("response", lambda response: responses.append(response))
+        view()
+        reused = [r for r in responses if "/users/me" not in r.url]
+        urls = {r.url.removeprefix(page.url.split("/login/")[0]) for r in reused}
+        assert {"/login/", "/css/app.css", "/js/api.js", "/api/v1/products/"} <= urls, urls
+        # Chromium reports a revalidated document as 200: its empty body tells the 304.
+        downloaded = [
+            (r.url, r.status)
+            for r in reused
+            if r.request.sizes()["responseBodySize"] != 0
+            or r.request.header_value("if-none-match") != r.header_value("etag")
+        ]
+        assert not downloaded

@@ -1,0 +1,431 @@
+"""The admin console (/admin/) in real Chromium against the real app: companies, users, the
+catalogue, the moderation queue, the audit log and search statistics; who may enter; axe and
+screenshots of every tab at desktop and phone widths."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID
+
+import asyncpg
+import httpx
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from proveo.cli import EMBEDDED_DATABASE
+from proveo.companies import service as companies_service
+from proveo.core.embedded_pg import EmbeddedPostgres
+from proveo.integrations.storage import LocalImageStorage
+from proveo.moderation import service as moderation_service
+from tests.companies.support import ScoredAnalyser, jpeg
+from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, LiveServer
+from tests.e2e.support import (
+    PASSWORD,
+    PHONE,
+    assert_no_serious_axe_violations,
+    assert_no_sideways_scroll,
+    read_outbox_link,
+    screenshot,
+    unique_email,
+)
+
+TABS = ["companies", "users", "products", "communes", "moderation", "audit", "stats"]
+
+
+@dataclass(frozen=True)
+class Owner:
+    email: str
+    company_uuid: str
+    company_name: str
+
+
+def _suffix() -> str:
+    return str(time.time_ns())[-9:]
+
+
+def _verified_client(live_server: LiveServer, name: str) -> tuple[httpx.Client, str, str]:
+    """A signed-up, verified and logged-in API client; returns it, its email and CSRF token."""
+    client = httpx.Client(base_url=live_server.url, timeout=30)
+    address = unique_email("admin-e2e")
+    response = client.post(
+        "/api/v1/users/signup", json={"name": name, "email": address, "password": PASSWORD}
+    )
+    assert response.status_code == 201, response.text
+    assert client.get(read_outbox_link(live_server.outbox, address)).status_code == 200
+    response = client.post("/api/v1/users/login", json={"email": address, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return client, address, str(response.json()["csrf_token"])
+
+
+def make_owner(live_server: LiveServer, company_name: str) -> Owner:
+    """A verified user with a published company, made through the public API."""
+    client, address, csrf = _verified_client(live_server, "Dueña E2E")
+    try:
+        response = client.post(
+            "/api/v1/companies",
+            data={
+                "name": company_name,
+                "commune_name": "Valparaíso",
+                "product_name": "Construcción",
+                "address": "Av. Brasil 1500",
+                "phone": "+56 9 8231 4576",
+                "email": "ventas@example.com",
+                "description_es": "Obras menores y remodelaciones en la región.",
+                "lang": "es",
+            },
+            files={"image": ("logo.jpg", jpeg(colour="teal"), "image/jpeg")},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert response.status_code == 201, response.text
+        return Owner(address, str(response.json()["uuid"]), company_name)
+    finally:
+        client.close()
+
+
+async def _hold(data_dir: Path, company_uuid: str, colour: str, score: float) -> None:
+    # The way the publish pipeline holds an upload: the real image pipeline stores it (with the
+    # score set, as the company tests do), then the moderation service queues it.
+    stored = await companies_service.store_image(
+        ScoredAnalyser(score=score), LocalImageStorage(data_dir / "images"), jpeg(colour=colour)
+    )
+    assert stored.held
+    dsn = EmbeddedPostgres(data_dir / "pg").dsn(EMBEDDED_DATABASE)
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            company_id = await conn.fetchval(
+                "SELECT id FROM proveo.company WHERE uuid = $1", UUID(company_uuid)
+            )
+            await moderation_service.hold_image(
+                conn, company_id=company_id, image_key=stored.key, score=score
+            )
+    finally:
+        await conn.close()
+
+
+def hold_image(live_server: LiveServer, company_uuid: str, colour: str, score: float) -> None:
+    # Off the test's thread: Playwright's sync API owns this thread's event loop.
+    data_dir = live_server.outbox.parent
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _hold(data_dir, company_uuid, colour, score)).result()
+
+
+def log_in(page: Page, address: str, password: str = PASSWORD) -> None:
+    """Through the API, in the page's context: the cookies are the ones the log-in page gets."""
+    response = page.request.post(
+        "/api/v1/users/login", data={"email": address, "password": password}
+    )
+    assert response.status == 200, response.text()
+
+
+def as_admin(page: Page, tab: str = "companies") -> None:
+    log_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
+    open_tab(page, tab)
+
+
+def open_tab(page: Page, tab: str) -> Locator:
+    """Opens (or reloads, to see fresh data) the console on `tab`."""
+    target = f"/admin/#{tab}"
+    if page.url.endswith(target):
+        page.reload()
+    else:
+        page.goto(target)
+    expect(page.locator(f"#tab-{tab}")).to_have_attribute("aria-selected", "true")
+    panel = page.locator(f"#panel-{tab}")
+    expect(panel).to_be_visible()
+    expect(panel.locator(".admin-loading")).to_have_count(0)
+    return panel
+
+
+def notice(panel: Locator) -> Locator:
+    return panel.locator(".panel-notice .alert")
+
+
+def find_row(panel: Locator, text: str) -> Locator:
+    """The row holding `text`, paging forward through the list until it shows up."""
+    row = panel.locator("tbody tr", has_text=text)
+    while row.count() == 0:
+        following = panel.get_by_role("button", name="Siguiente")
+        assert following.is_enabled(), f"no row with {text}"
+        following.click()
+        expect(panel.locator(".admin-loading")).to_have_count(0)
+    return row
+
+
+def audit_rows(page: Page, action: str) -> Locator:
+    panel = open_tab(page, "audit")
+    panel.locator("#audit-action").select_option(action)
+    panel.get_by_role("button", name=re.compile("^(Filtrar|Filter)$")).click()
+    expect(panel.locator(".admin-loading")).to_have_count(0)
+    return panel.locator(f"tbody tr[data-action='{action}']")
+
+
+class TestWhoMayEnter:
+    def test_anonymous_visitor_is_sent_to_log_in_and_back(self, page: Page) -> None:
+        page.goto("/admin/#users")
+        expect(page).to_have_url(re.compile(r"/login/\?next=%2Fadmin%2F%23users"))
+
+    def test_signed_in_non_admin_is_told_the_page_is_for_admins(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        client, address, _ = _verified_client(live_server, "Pedro Soto")
+        client.close()
+        log_in(page, address)
+        page.goto("/admin/")
+        forbidden = page.locator(".admin-forbidden")
+        expect(forbidden).to_contain_text("Solo para administradores")
+        expect(forbidden).to_contain_text(address)
+        expect(page.locator("[role=tablist]")).to_have_count(0)
+        assert_no_serious_axe_violations(page)
+        screenshot(page, "admin-forbidden")
+
+
+class TestCompanies:
+    def test_admin_edits_then_soft_deletes_a_company_and_the_audit_log_shows_both(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        suffix = _suffix()
+        owner = make_owner(live_server, f"Ferretería Admin {suffix}")
+        as_admin(page)
+        panel = page.locator("#panel-companies")
+        panel.locator("#companies-q").fill(f"Admin {suffix}")
+        panel.get_by_role("button", name="Filtrar").click()
+        row = panel.locator(f"tr[data-uuid='{owner.company_uuid}']")
+        expect(row).to_contain_text(owner.company_name)
+        expect(panel.locator("tbody tr")).to_have_count(1)
+
+        row.get_by_role("button", name=f"Editar {owner.company_name}").click()
+        dialog = page.locator("dialog[open]")
+        expect(dialog.locator("#ce-name")).to_have_value(owner.company_name)
+        dialog.locator("#ce-phone").fill("12")
+        dialog.get_by_role("button", name="Guardar").click()
+        expect(dialog.locator("#ce-phone")).to_have_attribute("aria-invalid", "true")
+        dialog.locator("#ce-phone").fill("+56 2 2345 6789")
+        renamed = f"Ferretería Renombrada {suffix}"
+        dialog.locator("#ce-name").fill(renamed)
+        dialog.get_by_role("button", name="Guardar").click()
+        expect(page.locator("dialog[open]")).to_have_count(0)
+        expect(notice(panel)).to_contain_text(renamed)
+        panel.locator("#companies-q").fill(suffix)
+        panel.get_by_role("button", name="Filtrar").click()
+        expect(row).to_contain_text(renamed)
+
+        row.get_by_role("button", name=f"Eliminar {renamed}").click()
+        dialog = page.locator("dialog[open]")
+        expect(dialog).to_contain_text(f"¿Eliminar «{renamed}»?")
+        dialog.get_by_role("button", name="Cancelar").click()
+        expect(row.locator(".badge-danger")).to_have_count(0)
+        row.get_by_role("button", name=f"Eliminar {renamed}").click()
+        page.locator("dialog[open]").get_by_role("button", name="Eliminar").click()
+        expect(notice(panel)).to_contain_text(renamed)
+        expect(row.locator(".badge-danger")).to_have_text("Eliminada")
+        expect(row.get_by_role("button")).to_have_count(0)
+        screenshot(page, "admin-companies")
+
+        public = httpx.get(f"{live_server.url}/api/v1/companies/{owner.company_uuid}")
+        assert public.status_code == 404
+
+        updates = audit_rows(page, "company.update")
+        edit = updates.filter(has_text=renamed).first
+        expect(edit.locator("del", has_text=owner.company_name)).to_have_count(1)
+        expect(edit.locator("ins", has_text=renamed)).to_have_count(1)
+        expect(edit.locator("ins", has_text="+56223456789")).to_have_count(1)
+        deletes = audit_rows(page, "company.delete")
+        expect(deletes.filter(has_text=owner.company_uuid[:8])).to_have_count(1)
+
+
+class TestUsers:
+    def test_admin_deletes_a_user_but_not_their_own_account(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        client, address, _ = _verified_client(live_server, "Usuario Borrable")
+        client.close()
+        as_admin(page, "users")
+        panel = page.locator("#panel-users")
+        # Newest first: the new user is on the first page, the seeded admin further on.
+        row = panel.locator("tr", has_text=address)
+        expect(row).to_have_count(1)
+        row.get_by_role("button", name="Eliminar Usuario Borrable").click()
+        dialog = page.locator("dialog[open]")
+        expect(dialog).to_contain_text(address)
+        dialog.get_by_role("button", name="Eliminar").click()
+        expect(notice(panel)).to_contain_text("Usuario Borrable")
+        expect(row.locator(".badge-danger")).to_have_text("Eliminado")
+        expect(row.get_by_role("button", name="Eliminar")).to_be_disabled()
+
+        mine = find_row(panel, ADMIN_EMAIL)
+        expect(mine.get_by_role("button", name="Eliminar")).to_be_disabled()
+        expect(mine).to_contain_text("No puedes eliminar tu propia cuenta")
+        expect(audit_rows(page, "user.delete").first).to_be_visible()
+
+
+class TestCatalogue:
+    def test_products_are_created_renamed_and_deleted_with_clear_conflicts(
+        self, page: Page
+    ) -> None:
+        suffix = _suffix()
+        as_admin(page, "products")
+        panel = page.locator("#panel-products")
+        form = panel.locator("#products-create")
+        form.locator("#products-new-name-es").fill(f"Drones agrícolas {suffix}")
+        form.locator("#products-new-name-en").fill(f"Farm drones {suffix}")
+        form.get_by_role("button", name="Agregar").click()
+        expect(notice(panel)).to_contain_text(f"Drones agrícolas {suffix}")
+
+        # The same name again, with other accents and case: 409 duplicate_name, said plainly.
+        form.locator("#products-new-name-es").fill(f"DRONES AGRICOLAS {suffix}")
+        form.locator("#products-new-name-en").fill(f"Other drones {suffix}")
+        form.get_by_role("button", name="Agregar").click()
+        expect(form.locator(".alert-error")).to_contain_text("Ya existe uno con ese nombre")
+        expect(form.locator("#products-new-name-es")).to_have_attribute("aria-invalid", "true")
+
+        panel.locator("#products-filter").fill(suffix)
+        row = panel.locator("tbody tr")
+        expect(row).to_have_count(1)
+        row.get_by_role("button", name=re.compile("^Renombrar")).click()
+        dialog = page.locator("dialog[open]")
+        dialog.locator("#products-rename-name-es").fill(f"Drones de riego {suffix}")
+        dialog.get_by_role("button", name="Guardar").click()
+        expect(notice(panel)).to_contain_text(f"Drones de riego {suffix}")
+        panel.locator("#products-filter").fill(suffix)
+        expect(row).to_contain_text(f"Drones de riego {suffix}")
+
+        # A product companies use cannot go: 400 in_use, explained in the dialog.
+        panel.locator("#products-filter").fill("Construcción")
+        panel.get_by_role("button", name="Eliminar Construcción", exact=True).click()
+        dialog = page.locator("dialog[open]")
+        dialog.get_by_role("button", name="Eliminar").click()
+        expect(dialog.locator(".alert-error")).to_contain_text("hay empresas que lo usan")
+        dialog.get_by_role("button", name="Cancelar").click()
+
+        panel.locator("#products-filter").fill(suffix)
+        row.get_by_role("button", name=re.compile("^Eliminar")).click()
+        page.locator("dialog[open]").get_by_role("button", name="Eliminar").click()
+        expect(notice(panel)).to_contain_text(f"Drones de riego {suffix}")
+        panel.locator("#products-filter").fill(suffix)
+        expect(panel.locator("tbody tr")).to_have_count(0)
+
+        for action in ("product.create", "product.update", "product.delete"):
+            expect(audit_rows(page, action).filter(has_text=suffix).first).to_be_visible()
+
+    def test_communes_are_created_renamed_and_deleted(self, page: Page) -> None:
+        suffix = _suffix()
+        as_admin(page, "communes")
+        panel = page.locator("#panel-communes")
+        form = panel.locator("#communes-create")
+        form.locator("#communes-new-name").fill(f"Villa Prueba {suffix}")
+        form.locator("#communes-new-region").select_option("Valparaíso")
+        form.get_by_role("button", name="Agregar").click()
+        expect(notice(panel)).to_contain_text(f"Villa Prueba {suffix}")
+
+        form.locator("#communes-new-name").fill(f"villa prueba {suffix}")
+        form.locator("#communes-new-region").select_option("Valparaíso")
+        form.get_by_role("button", name="Agregar").click()
+        expect(form.locator(".alert-error")).to_contain_text("Ya existe uno con ese nombre")
+
+        panel.locator("#communes-filter").fill(suffix)
+        panel.get_by_role("button", name=f"Renombrar Villa Prueba {suffix}").click()
+        dialog = page.locator("dialog[open]")
+        dialog.locator("#communes-rename-name").fill(f"Villa Nueva {suffix}")
+        dialog.get_by_role("button", name="Guardar").click()
+        expect(notice(panel)).to_contain_text(f"Villa Nueva {suffix}")
+
+        panel.locator("#communes-filter").fill(suffix)
+        panel.get_by_role("button", name=f"Eliminar Villa Nueva {suffix}").click()
+        page.locator("dialog[open]").get_by_role("button", name="Eliminar").click()
+        expect(notice(panel)).to_contain_text(f"Villa Nueva {suffix}")
+        panel.locator("#communes-filter").fill(suffix)
+        expect(panel.locator("tbody tr")).to_have_count(0)
+        expect(audit_rows(page, "commune.update").filter(has_text=suffix).first).to_be_visible()
+
+
+class TestModeration:
+    def test_admin_approves_one_held_image_and_rejects_another(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        owner = make_owner(live_server, f"Imprenta Moderada {_suffix()}")
+        hold_image(live_server, owner.company_uuid, "orange", 0.45)
+        as_admin(page, "moderation")
+        panel = page.locator("#panel-moderation")
+        card = panel.locator(".moderation-card", has_text=owner.company_name)
+        expect(card).to_have_count(1)
+        expect(card).to_contain_text("0,45")
+        expect(card.locator("img")).to_have_js_property("complete", True)
+        assert card.locator("img").evaluate("img => img.naturalWidth") > 0
+        screenshot(page, "admin-moderation-queue")
+        card.get_by_role("button", name=f"Aprobar la imagen de {owner.company_name}").click()
+        approved = f"Aprobada: ahora es el logo de «{owner.company_name}»"
+        expect(notice(panel)).to_contain_text(approved)
+        expect(card).to_have_count(0)
+        logo = httpx.get(f"{live_server.url}/api/v1/companies/{owner.company_uuid}").json()
+        approved_logo = logo["image_url"]
+
+        hold_image(live_server, owner.company_uuid, "purple", 0.7)
+        open_tab(page, "moderation")
+        card.get_by_role("button", name=f"Rechazar la imagen de {owner.company_name}").click()
+        page.locator("dialog[open]").get_by_role("button", name="Rechazar").click()
+        expect(notice(panel)).to_contain_text(f"Rechazamos la imagen de «{owner.company_name}»")
+        expect(card).to_have_count(0)
+        after = httpx.get(f"{live_server.url}/api/v1/companies/{owner.company_uuid}").json()
+        assert after["image_url"] == approved_logo
+
+        panel.locator("#moderation-status").select_option("rejected")
+        expect(card.locator(".badge", has_text="Rechazadas")).to_be_visible()
+        for action in ("moderation.approve", "moderation.reject"):
+            expect(audit_rows(page, action).first).to_be_visible()
+
+
+class TestSearchStatistics:
+    def test_top_and_zero_result_queries_are_listed_for_the_chosen_period(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        missing = f"zzqx{_suffix()}"
+        for query in ("Construcción", "construccion", "CONSTRUCCION", missing, missing):
+            response = httpx.get(f"{live_server.url}/api/v1/companies/search", params={"q": query})
+            assert response.status_code == 200
+        as_admin(page, "stats")
+        panel = page.locator("#panel-stats")
+        panel.locator("#stats-days").select_option("30")
+        top = panel.locator(".stats-card", has_text="Búsquedas más frecuentes")
+        zero = panel.locator(".stats-card", has_text="Búsquedas sin resultados")
+        # Searches are recorded in batches, flushed about every 5 seconds.
+        deadline = time.monotonic() + 30
+        while zero.locator("tr", has_text=missing).count() == 0:
+            assert time.monotonic() < deadline, "the zero-result query never showed up"
+            page.wait_for_timeout(1000)
+            for days in ("7", "30"):  # each change of period asks the API again
+                panel.locator("#stats-days").select_option(days)
+                expect(panel.locator(".admin-loading")).to_have_count(0)
+        expect(zero.locator("tr", has_text=missing).locator(".col-count")).to_have_text("2")
+        expect(top.locator("tr", has_text="construccion").first).to_be_visible()
+        expect(top.locator("tr", has_text=missing)).to_have_count(1)
+        screenshot(page, "admin-stats-data")
+
+
+class TestLooks:
+    @pytest.mark.parametrize("tab", TABS)
+    def test_tab_is_accessible_and_fits_a_phone(self, page: Page, tab: str) -> None:
+        as_admin(page, tab)
+        expect(page.locator(f"#panel-{tab} .alert-error")).to_have_count(0)
+        assert_no_serious_axe_violations(page)
+        page.set_viewport_size(PHONE)
+        page.wait_for_timeout(100)
+        assert_no_sideways_scroll(page)
+        assert_no_serious_axe_violations(page)
+        screenshot(page, f"admin-{tab}")
+
+    def test_tabs_follow_the_language_toggle_and_arrow_keys(self, page: Page) -> None:
+        as_admin(page, "companies")
+        page.locator(".lang-option[data-lang=en]").click()
+        expect(page.locator("#tab-audit")).to_have_text("Audit log")
+        expect(page.locator("#panel-companies th").first).to_have_text("Company")
+        page.locator("#tab-companies").focus()
+        page.keyboard.press("ArrowRight")
+        expect(page).to_have_url(re.compile("#users$"))
+        expect(page.locator("#tab-users")).to_be_focused()
+        expect(page.locator("#panel-users")).to_be_visible()

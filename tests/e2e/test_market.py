@@ -1,0 +1,399 @@
+"""The marketplace pages in Chromium: search (`/`), company profile, publish and my company."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Dialog, Page, expect
+
+from proveo.demo.logo import generate_logo
+from tests.e2e.conftest import LiveServer
+from tests.e2e.support import (
+    PASSWORD,
+    PHONE,
+    assert_no_serious_axe_violations,
+    assert_no_sideways_scroll,
+    read_outbox_link,
+    screenshot,
+    unique_email,
+)
+
+HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+
+
+def verified_user(context: BrowserContext, outbox: Path, *, name: str = "Marta Rojas") -> str:
+    """A new account, verified and logged in within `context` (through the API: the sign-up
+    pages have their own tests); returns its address."""
+    address = unique_email("market")
+    signup = context.request.post(
+        "/api/v1/users/signup", data={"name": name, "email": address, "password": PASSWORD}
+    )
+    assert signup.status == 201, signup.text()
+    # The context holds the sign-up proof cookie the verification link asks for.
+    assert context.request.get(read_outbox_link(outbox, address, "verify")).ok
+    login = context.request.post(
+        "/api/v1/users/login", data={"email": address, "password": PASSWORD}
+    )
+    assert login.ok, login.text()
+    return address
+
+
+def unverified_user(context: BrowserContext) -> str:
+    address = unique_email("unverified")
+    signup = context.request.post(
+        "/api/v1/users/signup", data={"name": "Nico", "email": address, "password": PASSWORD}
+    )
+    assert signup.status == 201, signup.text()
+    assert context.request.post(
+        "/api/v1/users/login", data={"email": address, "password": PASSWORD}
+    ).ok
+    return address
+
+
+def csrf(context: BrowserContext) -> str:
+    return next(c["value"] for c in context.cookies() if c["name"] == "csrf_token")
+
+
+def catalogue_uuids(context: BrowserContext) -> tuple[str, str]:
+    products = context.request.get("/api/v1/products/").json()
+    communes = context.request.get("/api/v1/communes/").json()
+    return products[0]["uuid"], communes[0]["uuid"]
+
+
+def publish_through_api(context: BrowserContext, name: str) -> dict[str, str]:
+    product, commune = catalogue_uuids(context)
+    response = context.request.post(
+        "/api/v1/companies",
+        headers={"X-CSRF-Token": csrf(context)},
+        multipart={
+            "name": name,
+            "product_uuid": product,
+            "commune_uuid": commune,
+            "address": "Calle Falsa 123",
+            "phone": "+56 9 8765 4321",
+            "email": "ventas@example.com",
+            "description_es": f"Descripción de {name}",
+            "description_en": f"Description of {name}",
+            "lang": "es",
+            "image": {
+                "name": "logo.png",
+                "mimeType": "image/png",
+                "buffer": generate_logo(name, size=256),
+            },
+        },
+    )
+    assert response.status == 201, response.text()
+    company: dict[str, str] = response.json()
+    return company
+
+
+def logo_file(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / "logo.png"
+    path.write_bytes(generate_logo(name, size=256))
+    return path
+
+
+def fill_company_form(page: Page, *, name: str, logo: Path) -> None:
+    form = page.locator("#publish-form")
+    form.locator("#publish-form-name").fill(name)
+    form.locator("#publish-form-product-uuid").select_option(index=1)
+    form.locator("#publish-form-commune-uuid").select_option(label="Ñuñoa")
+    form.locator("#publish-form-address").fill("Av. Irarrázaval 2401, oficina 504")
+    form.locator("#publish-form-phone").fill("9 8231 4576")
+    form.locator("#publish-form-email").fill("contacto@example.cl")
+    form.get_by_label("Descripción en español").fill(
+        "Diseñamos y fabricamos muebles de oficina a medida.\nDespacho a todo Chile."
+    )
+    form.locator("#publish-form-image").set_input_files(str(logo))
+
+
+class TestPublishEditDelete:
+    def test_a_verified_user_publishes_edits_and_deletes_a_company(
+        self, page: Page, context: BrowserContext, live_server: LiveServer, tmp_path: Path
+    ) -> None:
+        verified_user(context, live_server.outbox)
+        name = f"Mueblería Ñandú {tmp_path.name[-6:]}"
+        page.goto("/publish/")
+        fill_company_form(page, name=name, logo=logo_file(tmp_path, name))
+        # The preview is an object URL of the chosen file, shown before anything is sent.
+        expect(page.locator(".logo-preview img")).to_have_attribute("src", re.compile(r"^blob:"))
+        page.get_by_role("button", name="Publicar empresa").click()
+        done = page.locator("[data-state=published]")
+        expect(done).to_be_visible()
+        expect(done).to_contain_text(name)
+
+        # Found by search within moments, misspelt and without accents, from the search box.
+        page.goto("/")
+        page.locator("#q").fill("mubleria nandu")
+        page.locator("#q").press("Enter")
+        expect(page).to_have_url(re.compile(r"/\?q=mubleria\+nandu$"))
+        page.locator(".company-card").get_by_role("link", name=name).click()
+        expect(page.locator("h1#company-name")).to_have_text(name)
+        page.go_back()
+        expect(page.locator("#q")).to_have_value("mubleria nandu")
+
+        page.goto("/my-company/")
+        page.get_by_role("link", name="Ver página pública").click()
+        expect(page.locator("h1#company-name")).to_have_text(name)
+        expect(page.get_by_role("link", name=re.compile("^Llamar"))).to_have_attribute(
+            "href", "tel:+56982314576"
+        )
+        expect(page.get_by_role("link", name=re.compile("WhatsApp"))).to_have_attribute(
+            "href", "https://wa.me/56982314576"
+        )
+        expect(page.get_by_role("link", name=re.compile("^Escribir un correo"))).to_have_attribute(
+            "href", "mailto:contacto@example.cl"
+        )
+        expect(page.locator(".company-description")).to_contain_text("muebles de oficina")
+        expect(page.locator(".profile-head .logo img")).to_have_attribute(
+            "src", re.compile(r"^/images/")
+        )
+        data = json.loads(page.locator("script[type='application/ld+json']").text_content() or "")
+        assert data["@type"] == "LocalBusiness"
+        assert data["name"] == name
+        assert data["address"]["addressLocality"] == "Ñuñoa"
+        assert data["telephone"] == "+56982314576"
+
+        # English: the description is the machine translation (or the original, with a note,
+        # when no translator is configured), and the page's own words switch.
+        page.get_by_role("button", name="English").click()
+        expect(page.get_by_role("heading", name="About the company")).to_be_visible()
+        expect(page.locator(".translation-note")).to_be_visible()
+
+        page.get_by_role("button", name="Español").click()
+        page.goto("/my-company/")
+        expect(page.locator("#owner-name")).to_have_text(name)
+        page.get_by_role("button", name="Editar").click()
+        edit = page.locator("#edit-form")
+        expect(edit.locator("#edit-form-name")).to_have_value(name)
+        new_name = name + " SpA"
+        edit.locator("#edit-form-name").fill(new_name)
+        edit.locator("#edit-form-image").set_input_files(str(logo_file(tmp_path, new_name)))
+        # Record the form fields the page sends (Chromium does not expose multipart bodies).
+        page.evaluate(
+            """() => { const send = window.fetch; window.sentFields = [];
+            window.fetch = (url, opts) => { if (opts && opts.body instanceof FormData)
+            window.sentFields.push([...opts.body.keys()]); return send(url, opts); }; }"""
+        )
+        page.get_by_role("button", name="Guardar cambios").click()
+        expect(page.locator("#my-company-flash")).to_be_visible()
+        # Only what changed travels: the name and the new logo, not the untouched fields.
+        assert page.evaluate("() => window.sentFields") == [["name", "image"]]
+        expect(page.locator("#my-company-flash")).to_contain_text("Cambios guardados")
+        expect(page.locator("#owner-name")).to_have_text(new_name)
+
+        page.get_by_role("button", name="Eliminar empresa").click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_contain_text(new_name)
+        dialog.get_by_role("button", name="Cancelar").click()
+        expect(dialog).to_be_hidden()
+        expect(page.locator("#owner-name")).to_be_visible()
+        page.get_by_role("button", name="Eliminar empresa").click()
+        page.get_by_role("dialog").get_by_role("button", name="Sí, eliminar").click()
+        expect(page.locator("[data-state=deleted]")).to_be_visible()
+        assert context.request.get("/api/v1/companies/user/my-company").status == 404
+
+
+class TestPublishForm:
+    def test_mistakes_are_shown_per_field_before_anything_is_sent(
+        self, page: Page, context: BrowserContext, live_server: LiveServer
+    ) -> None:
+        verified_user(context, live_server.outbox)
+        page.goto("/publish/")
+        sent: list[str] = []
+        page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+        page.locator("#publish-form-phone").fill("12")
+        page.locator("#publish-form-email").fill("not-an-email")
+        page.get_by_role("button", name="Publicar empresa").click()
+        expect(page.locator("#publish-form-name")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#publish-form-name")).to_be_focused()
+        expect(page.locator("#publish-form-phone-error")).to_contain_text("teléfono válido")
+        expect(page.locator("#publish-form-email-error")).to_contain_text("correo válido")
+        expect(page.locator("#publish-form-description-es-error")).to_contain_text("al menos una")
+        expect(page.locator("#publish-form-image-error")).to_contain_text("logo")
+        assert sent == []
+
+    def test_a_file_that_is_not_an_image_gets_the_servers_415_explained(
+        self, page: Page, context: BrowserContext, live_server: LiveServer, tmp_path: Path
+    ) -> None:
+        verified_user(context, live_server.outbox)
+        fake = tmp_path / "fake.png"
+        fake.write_bytes(b"this is text, not a picture " * 20)
+        page.goto("/publish/")
+        fill_company_form(page, name="Imagen Falsa Ltda", logo=fake)
+        page.get_by_role("button", name="Publicar empresa").click()
+        expect(page.locator("#publish-form-image-error")).to_contain_text("JPEG, PNG o WebP")
+        expect(page.locator("#publish-form-alert [role=alert]")).to_be_visible()
+
+    def test_an_unverified_user_is_told_to_verify(
+        self, page: Page, context: BrowserContext
+    ) -> None:
+        address = unverified_user(context)
+        page.goto("/publish/")
+        notice = page.locator("[data-state=verify]")
+        expect(notice).to_contain_text(address)
+        expect(page.locator("#publish-form")).to_have_count(0)
+        notice.get_by_role("button", name="Reenviar el correo").click()
+        expect(notice.get_by_role("status")).to_be_visible()
+
+    def test_an_owner_is_sent_to_their_company(
+        self, page: Page, context: BrowserContext, live_server: LiveServer
+    ) -> None:
+        verified_user(context, live_server.outbox)
+        publish_through_api(context, "Ya Publicada Ltda")
+        page.goto("/publish/")
+        exists = page.locator("[data-state=exists]")
+        exists.get_by_role("link", name="Ir a Mi empresa").click()
+        expect(page).to_have_url(re.compile(r"/my-company/$"))
+        expect(page.locator("#owner-name")).to_have_text("Ya Publicada Ltda")
+
+    def test_the_publish_page_asks_a_visitor_to_log_in(self, page: Page) -> None:
+        page.goto("/publish/")
+        expect(page).to_have_url(re.compile(r"/login/\?next=%2Fpublish%2F"))
+
+
+class TestHostileContent:
+    def test_a_company_named_like_markup_is_shown_as_text_and_runs_nothing(
+        self, page: Page, context: BrowserContext, live_server: LiveServer
+    ) -> None:
+        verified_user(context, live_server.outbox)
+        company = publish_through_api(context, HOSTILE_NAME)
+        dialogs: list[str] = []
+
+        def on_dialog(dialog: Dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.goto(f"/company/?id={company['uuid']}")
+        expect(page.locator("h1#company-name")).to_have_text(HOSTILE_NAME)
+        assert page.title().startswith(HOSTILE_NAME)
+        page.goto("/?q=onerror")
+        expect(page.locator(".company-card .card-link").first).to_have_text(HOSTILE_NAME)
+        page.goto("/my-company/")
+        expect(page.locator("#owner-name")).to_have_text(HOSTILE_NAME)
+        page.get_by_role("button", name="Eliminar empresa").click()
+        expect(page.get_by_role("dialog")).to_contain_text(HOSTILE_NAME)
+        assert page.locator("img[src='x']").count() == 0
+        page.wait_for_timeout(300)
+        assert dialogs == []
+
+
+class TestSearch:
+    def test_suggestions_form_a_keyboard_combobox(self, page: Page) -> None:
+        page.goto("/")
+        box = page.get_by_role("combobox", name="Buscar empresas, productos o comunas")
+        box.press_sequentially("transp", delay=40)
+        listbox = page.get_by_role("listbox")
+        expect(listbox).to_be_visible()
+        expect(box).to_have_attribute("aria-expanded", "true")
+        box.press("ArrowDown")
+        first = listbox.get_by_role("option").first
+        expect(first).to_have_attribute("aria-selected", "true")
+        expect(box).to_have_attribute("aria-activedescendant", first.get_attribute("id") or "")
+        box.press("Escape")
+        expect(listbox).to_be_hidden()
+        expect(box).to_have_attribute("aria-expanded", "false")
+        expect(box).to_have_value("transp")
+        # Choosing a product suggestion filters by that product.
+        options = listbox.get_by_role("option")
+        box.press("ArrowDown")
+        texts = [text.strip() for text in options.all_inner_texts()]
+        target = next(
+            i for i, text in enumerate(texts) if text.startswith("Transporte y logística")
+        )
+        for _ in range(target):
+            box.press("ArrowDown")
+        box.press("Enter")
+        expect(page).to_have_url(re.compile(r"/\?product=[0-9a-f-]{36}$"))
+        expect(page.locator("#active-filters .chip")).to_contain_text("Transporte y logística")
+        expect(page.get_by_role("link", name="Transportes Biobío Express")).to_be_visible()
+
+    def test_filters_live_in_the_url_and_back_replays_them(self, page: Page) -> None:
+        page.goto("/?q=contabilidad")
+        expect(page.get_by_role("link", name="Contadores Ñuñoa Asociados")).to_be_visible()
+        communes = page.locator(".facet-group").filter(has_text="Comuna")
+        communes.get_by_role("link", name=re.compile("^Ñuñoa")).click()
+        expect(page).to_have_url(re.compile(r"q=contabilidad&commune=[0-9a-f-]{36}"))
+        expect(page.locator("#active-filters .chip")).to_contain_text("Ñuñoa")
+        shared = page.url
+        page.go_back()
+        expect(page).to_have_url(re.compile(r"/\?q=contabilidad$"))
+        expect(page.locator("#active-filters .chip")).to_have_count(0)
+        page.goto(shared)
+        expect(page.locator("#active-filters .chip")).to_contain_text("Ñuñoa")
+        expect(page.get_by_role("link", name="Contadores Ñuñoa Asociados")).to_be_visible()
+        page.locator("#active-filters .chip").click()
+        expect(page).to_have_url(re.compile(r"/\?q=contabilidad$"))
+
+    def test_a_search_without_results_says_so_and_offers_to_clear_the_filters(
+        self, page: Page
+    ) -> None:
+        product = page.request.get("/api/v1/products/").json()[0]["uuid"]
+        page.goto(f"/?q=zzqxwv&product={product}")
+        expect(page.get_by_text("No encontramos empresas para tu búsqueda")).to_be_visible()
+        page.get_by_role("link", name="Quitar filtros").click()
+        expect(page).to_have_url(re.compile(r"/\?q=zzqxwv$"))
+
+    def test_a_failed_search_says_so_and_can_be_retried(
+        self, page: Page, context: BrowserContext
+    ) -> None:
+        page.goto("/")
+        expect(page.locator(".card-link").first).to_be_visible()
+        context.set_offline(True)
+        page.locator("#q").fill("imprenta")
+        page.locator("#q").press("Enter")
+        alert = page.get_by_role("alert")
+        expect(alert).to_contain_text("No pudimos completar la búsqueda")
+        context.set_offline(False)
+        alert.get_by_role("button", name="Reintentar").click()
+        expect(page.get_by_role("link", name="Imprenta La Portada")).to_be_visible()
+
+    def test_results_and_labels_follow_the_language_toggle(self, page: Page) -> None:
+        page.goto("/?q=imprenta")
+        expect(page.get_by_role("heading", name="Resultados para «imprenta»")).to_be_visible()
+        page.get_by_role("button", name="English").click()
+        expect(page.get_by_role("heading", name="Results for “imprenta”")).to_be_visible()
+        expect(page.locator(".company-card .badge-product").first).to_have_text(
+            "Printing and advertising"
+        )
+
+
+class TestCompanyPage:
+    def test_an_unknown_or_malformed_id_says_the_company_is_not_there(self, page: Page) -> None:
+        for query in ("?id=00000000-0000-4000-8000-000000000000", "?id=nonsense", ""):
+            page.goto(f"/company/{query}")
+            expect(page.get_by_role("heading", name="No encontramos esta empresa")).to_be_visible()
+            expect(page.get_by_role("link", name="Buscar proveedores")).to_have_attribute(
+                "href", "/"
+            )
+
+
+class TestLooks:
+    @pytest.mark.parametrize("which", ["search", "company", "publish", "my-company"])
+    def test_market_pages_pass_axe_and_fit_a_phone(
+        self, which: str, page: Page, context: BrowserContext, live_server: LiveServer
+    ) -> None:
+        path = {"search": "/", "publish": "/publish/", "my-company": "/my-company/"}.get(which)
+        ready = {
+            "search": "#results-body:not([aria-busy]) .card-link",
+            "company": "h1#company-name",
+            "publish": "#publish-form",
+            "my-company": "#owner-name",
+        }[which]
+        verified_user(context, live_server.outbox, name="Paula Soto")
+        if which in ("company", "my-company"):
+            company = publish_through_api(context, "Ferretería Los Álamos")
+            path = path or f"/company/?id={company['uuid']}"
+        assert path is not None
+        page.goto(path)
+        expect(page.locator(ready).first).to_be_visible()
+        assert_no_serious_axe_violations(page)
+        screenshot(page, f"market-{which}")
+        page.set_viewport_size(PHONE)
+        page.wait_for_timeout(100)
+        assert_no_sideways_scroll(page)
+        assert_no_serious_axe_violations(page)
