@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -123,3 +124,32 @@ async def patch_mine(
 ) -> httpx.Response:
     files = {"image": ("new.png", image, "image/png")} if image is not None else None
     return await client.patch(MY_COMPANY_URL, data=fields, files=files, headers=session.headers)
+
+
+BOUNDARY = "----proveo-raw-boundary"
+
+
+def raw_multipart(
+    fields: Sequence[tuple[str, bytes]], files: Sequence[tuple[str, bytes]] = ()
+) -> tuple[bytes, dict[str, str]]:
+    """A multipart body byte for byte, which httpx cannot send: text parts that are not UTF-8,
+    a part repeated. Returns the body and its Content-Type header."""
+    parts = [
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        + value
+        + b"\r\n"
+        for name, value in fields
+    ] + [
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; filename="logo.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+        for name, data in files
+    ]
+    body = b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
+    return body, {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+
+
+def form_parts(**overrides: str | None) -> list[tuple[str, bytes]]:
+    """The publish form's text parts, UTF-8 encoded, with `overrides` (None drops a field)."""
+    return [(name, value.encode()) for name, value in form(**overrides).items()]

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from proveo.accounts.schemas import Role
 from proveo.core.db import Connection
 from proveo.integrations.storage import ImageStorage
-from tests.companies.support import ScoredAnalyser, png, publish
+from tests.companies.support import ScoredAnalyser, png, publish, raw_multipart
 from tests.factories import LoggedIn, QueryCounter, create_company, create_user, log_in
 
 LIST_URL = "/api/v1/companies/admin/all-companies"
@@ -112,6 +112,58 @@ class TestAdminEdit:
         assert [(e["loc"][-1], e["type"]) for e in response.json()["detail"]] == [
             ("phone", "phone_extension")
         ]
+        assert await _audit(conn, "company.update") == []
+
+    @pytest.mark.parametrize(
+        ("fields", "code", "problem"),
+        [
+            ([], "no_changes", None),
+            ([("lang", b"es")], "no_changes", None),
+            ([("nmae", b"typo")], "validation_error", ("nmae", "unknown_field")),
+            ([("name", b"Uno"), ("name", b"Dos")], "validation_error", ("name", "duplicate_field")),
+        ],
+        ids=["empty", "only-lang", "unknown", "repeated"],
+    )
+    async def test_a_form_that_asks_for_no_valid_change_is_a_422_and_not_audited(
+        self,
+        client: httpx.AsyncClient,
+        conn: Connection,
+        admin: LoggedIn,
+        fields: list[tuple[str, bytes]],
+        code: str,
+        problem: tuple[str, str] | None,
+    ) -> None:
+        company = await create_company(conn, (await create_user(conn)).id)
+        body, content_type = raw_multipart(fields)
+        response = await client.patch(
+            _admin_url(company.uuid), content=body, headers=admin.headers | content_type
+        )
+        assert (response.status_code, response.json()["code"]) == (422, code), response.text
+        if problem is not None:
+            assert [(e["loc"][-1], e["type"]) for e in response.json()["detail"]] == [problem]
+        assert await _audit(conn, "company.update") == []
+
+    async def test_an_edit_to_the_same_values_is_not_audited(
+        self, client: httpx.AsyncClient, conn: Connection, admin: LoggedIn
+    ) -> None:
+        company = await create_company(conn, (await create_user(conn)).id)
+        response = await client.patch(
+            _admin_url(company.uuid),
+            data={"name": company.name, "address": company.address},
+            headers=admin.headers,
+        )
+        assert response.status_code == 200, response.text
+        assert await _audit(conn, "company.update") == []
+
+    async def test_text_that_is_not_utf8_is_a_400_and_not_audited(
+        self, client: httpx.AsyncClient, conn: Connection, admin: LoggedIn
+    ) -> None:
+        company = await create_company(conn, (await create_user(conn)).id)
+        body, content_type = raw_multipart([("name", b"A\xed\xa0\x80B")])
+        response = await client.patch(
+            _admin_url(company.uuid), content=body, headers=admin.headers | content_type
+        )
+        assert (response.status_code, response.json()["code"]) == (400, "malformed_form")
         assert await _audit(conn, "company.update") == []
 
     async def test_edit_with_a_new_logo_deletes_the_old_one(

@@ -13,7 +13,14 @@ from PIL import Image
 from proveo.accounts.schemas import UserRecord
 from proveo.core.db import Connection
 from proveo.integrations.storage import ImageStorage
-from tests.companies.support import COMPANIES_URL, form, jpeg, publish
+from tests.companies.support import (
+    COMPANIES_URL,
+    form,
+    form_parts,
+    jpeg,
+    publish,
+    raw_multipart,
+)
 from tests.factories import LoggedIn, create_user, log_in
 
 
@@ -332,3 +339,134 @@ class TestHostileUploads:
         assert response.status_code == 422
         assert response.json()["detail"][0]["type"] == "invalid_characters"
         assert (await client.get("/api/v1/companies/user/my-company")).status_code == 404
+
+
+class TestFormText:
+    """Starlette reads a text part that is not UTF-8 as Latin-1: it was stored garbled."""
+
+    @pytest.mark.parametrize(
+        "name", [b"Caf\xe9 \xff", b"A\xed\xa0\x80B", b"\xc3", b"Caf\xc3\xa9\x80"]
+    )
+    async def test_a_text_part_that_is_not_utf8_is_a_400_and_nothing_is_written(
+        self,
+        client: httpx.AsyncClient,
+        conn: Connection,
+        storage: ImageStorage,
+        owner: UserRecord,
+        session: LoggedIn,
+        name: bytes,
+    ) -> None:
+        body, content_type = raw_multipart(
+            [*form_parts(name=None), ("name", name)], [("image", jpeg())]
+        )
+        response = await client.post(
+            COMPANIES_URL, content=body, headers=session.headers | content_type
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "malformed_form"
+        assert "'name'" in response.json()["detail"]
+        await _assert_nothing_written(conn, storage, owner)
+
+    async def test_utf8_text_sent_raw_is_stored_as_sent(
+        self, client: httpx.AsyncClient, session: LoggedIn
+    ) -> None:
+        body, content_type = raw_multipart(
+            [*form_parts(name=None), ("name", "Café Ñandú 漢字 🙂".encode())], [("image", jpeg())]
+        )
+        response = await client.post(
+            COMPANIES_URL, content=body, headers=session.headers | content_type
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()["name"] == "Café Ñandú 漢字 🙂"
+
+    async def test_a_field_name_that_is_not_utf8_is_a_400(
+        self,
+        client: httpx.AsyncClient,
+        conn: Connection,
+        storage: ImageStorage,
+        owner: UserRecord,
+        session: LoggedIn,
+    ) -> None:
+        body, content_type = raw_multipart([*form_parts(), ("nX", b"x")], [("image", jpeg())])
+        body = body.replace(b'name="nX"', b'name="n\xe9"')
+        response = await client.post(
+            COMPANIES_URL, content=body, headers=session.headers | content_type
+        )
+        assert (response.status_code, response.json()["code"]) == (400, "malformed_form")
+        await _assert_nothing_written(conn, storage, owner)
+
+    @pytest.mark.parametrize("raw", [b"name=Caf%E9", b"name=Caf\xc3\xa9"])
+    async def test_an_urlencoded_form_must_be_percent_encoded_utf8(
+        self, client: httpx.AsyncClient, session: LoggedIn, raw: bytes
+    ) -> None:
+        response = await client.post(
+            COMPANIES_URL,
+            content=raw,
+            headers=session.headers | {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert (response.status_code, response.json()["code"]) == (400, "malformed_form")
+
+    async def test_an_unknown_charset_is_a_400_not_read_as_latin1(
+        self, client: httpx.AsyncClient, session: LoggedIn
+    ) -> None:
+        body, content_type = raw_multipart(form_parts(), [("image", jpeg())])
+        headers = {"Content-Type": content_type["Content-Type"] + "; charset=klingon"}
+        response = await client.post(COMPANIES_URL, content=body, headers=session.headers | headers)
+        assert (response.status_code, response.json()["code"]) == (400, "malformed_form")
+
+
+class TestFieldNames:
+    """The form parser kept the last of repeated parts and dropped unknown ones, silently."""
+
+    async def test_a_repeated_text_part_is_a_422_naming_it(
+        self,
+        client: httpx.AsyncClient,
+        conn: Connection,
+        storage: ImageStorage,
+        owner: UserRecord,
+        session: LoggedIn,
+    ) -> None:
+        body, content_type = raw_multipart(
+            [*form_parts(), ("name", b"Otro Nombre")], [("image", jpeg())]
+        )
+        response = await client.post(
+            COMPANIES_URL, content=body, headers=session.headers | content_type
+        )
+        assert response.status_code == 422, response.text
+        assert _field_types(response) == {"name": "duplicate_field"}
+        await _assert_nothing_written(conn, storage, owner)
+
+    async def test_a_repeated_image_is_a_422_even_when_the_last_is_good(
+        self,
+        client: httpx.AsyncClient,
+        conn: Connection,
+        storage: ImageStorage,
+        owner: UserRecord,
+        session: LoggedIn,
+    ) -> None:
+        body, content_type = raw_multipart(
+            form_parts(), [("image", b"not an image at all"), ("image", jpeg())]
+        )
+        response = await client.post(
+            COMPANIES_URL, content=body, headers=session.headers | content_type
+        )
+        assert response.status_code == 422, response.text
+        assert _field_types(response) == {"image": "duplicate_field"}
+        await _assert_nothing_written(conn, storage, owner)
+
+    async def test_an_unknown_field_is_a_422_naming_it(
+        self,
+        client: httpx.AsyncClient,
+        conn: Connection,
+        storage: ImageStorage,
+        owner: UserRecord,
+        session: LoggedIn,
+    ) -> None:
+        response = await publish(client, session, descripton_es="typo")
+        assert response.status_code == 422, response.text
+        assert _field_types(response) == {"descripton_es": "unknown_field"}
+        await _assert_nothing_written(conn, storage, owner)
+
+    async def test_a_stranger_is_told_to_log_in_first(self, client: httpx.AsyncClient) -> None:
+        response = await publish(client, None, nmae="typo")
+        assert (response.status_code, response.json()["code"]) == (401, "not_authenticated")

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from proveo.core.db import Connection
 from proveo.integrations.storage import ImageStorage
-from tests.companies.support import MY_COMPANY_URL, ScoredAnalyser, patch_mine, png, publish
+from tests.companies.support import (
+    MY_COMPANY_URL,
+    ScoredAnalyser,
+    patch_mine,
+    png,
+    publish,
+    raw_multipart,
+)
 from tests.factories import create_company, create_user, log_in
 
 
@@ -181,6 +189,94 @@ class TestEditMyCompany:
         assert [(e["loc"][-1], e["type"]) for e in response.json()["detail"]] == [
             ("phone", "phone_extension")
         ]
+
+
+class TestEditsThatChangeNothing:
+    """A typo's edit, or an empty one, answered 200 having changed nothing."""
+
+    @pytest.mark.parametrize(
+        ("fields", "files"),
+        [
+            ([], []),
+            ([("lang", b"en")], []),
+            ([], [("image", b"")]),  # a browser's file input left empty
+        ],
+        ids=["empty", "only-lang", "empty-file"],
+    )
+    async def test_a_form_with_nothing_to_change_is_a_422(
+        self,
+        client: httpx.AsyncClient,
+        conn: Connection,
+        fields: list[tuple[str, bytes]],
+        files: list[tuple[str, bytes]],
+    ) -> None:
+        owner = await create_user(conn)
+        company = await create_company(conn, owner.id)
+        session = await log_in(client, owner)
+        body, content_type = raw_multipart(fields, files)
+        response = await client.patch(
+            MY_COMPANY_URL, content=body, headers=session.headers | content_type
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "no_changes"
+        after = await conn.fetchval(
+            "SELECT updated_at FROM proveo.company WHERE id = $1", company.id
+        )
+        assert after == company.updated_at
+
+    async def test_an_unknown_field_is_a_422_naming_it_and_changes_nothing(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        owner = await create_user(conn)
+        company = await create_company(conn, owner.id)
+        session = await log_in(client, owner)
+        for fields in ({"nmae": "typo"}, {"nmae": "typo", "address": "Calle Nueva 1"}):
+            response = await client.patch(MY_COMPANY_URL, data=fields, headers=session.headers)
+            assert response.status_code == 422, response.text
+            body = response.json()
+            assert body["code"] == "validation_error"
+            assert [(e["loc"], e["type"]) for e in body["detail"]] == [
+                (["body", "nmae"], "unknown_field")
+            ]
+        mine = (await client.get(MY_COMPANY_URL)).json()
+        assert (mine["name"], mine["address"]) == (company.name, company.address)
+
+    async def test_a_repeated_field_is_a_422_naming_it_and_changes_nothing(
+        self, client: httpx.AsyncClient, conn: Connection, storage: ImageStorage
+    ) -> None:
+        owner = await create_user(conn)
+        company = await create_company(conn, owner.id)
+        session = await log_in(client, owner)
+        for fields, files in (
+            ([("name", b"Uno"), ("name", b"Dos")], []),
+            ([], [("image", b"junk"), ("image", png())]),
+        ):
+            body, content_type = raw_multipart(fields, files)
+            response = await client.patch(
+                MY_COMPANY_URL, content=body, headers=session.headers | content_type
+            )
+            assert response.status_code == 422, response.text
+            [error] = response.json()["detail"]
+            assert (error["loc"][-1], error["type"]) in {
+                ("name", "duplicate_field"),
+                ("image", "duplicate_field"),
+            }
+        mine = (await client.get(MY_COMPANY_URL)).json()
+        assert (mine["name"], mine["image_url"]) == (company.name, None)
+        assert await storage.list_names() == []
+
+    async def test_text_that_is_not_utf8_is_a_400_and_changes_nothing(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        owner = await create_user(conn)
+        company = await create_company(conn, owner.id)
+        session = await log_in(client, owner)
+        body, content_type = raw_multipart([("name", b"Caf\xe9 \xff")])
+        response = await client.patch(
+            MY_COMPANY_URL, content=body, headers=session.headers | content_type
+        )
+        assert (response.status_code, response.json()["code"]) == (400, "malformed_form")
+        assert (await client.get(MY_COMPANY_URL)).json()["name"] == company.name
 
 
 class TestDeleteMyCompany:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated
 
 from fastapi import Depends, Form, Request
 
-from proveo.companies.schemas import CompanyUpdate
+from proveo.companies.schemas import CompanyCreate, CompanyUpdate
 from proveo.companies.service import CompanyTools, FieldProblem, invalid_fields
 from proveo.core.deps import AppDatabase, AppStorage
 
@@ -25,7 +26,45 @@ async def company_tools(
 Tools = Annotated[CompanyTools, Depends(company_tools)]
 
 
-async def company_patch(request: Request, patch: Annotated[CompanyUpdate, Form()]) -> CompanyUpdate:
+IMAGE_FIELD = "image"
+CREATE_FIELDS = frozenset(CompanyCreate.model_fields) | {IMAGE_FIELD}
+UPDATE_FIELDS = frozenset(CompanyUpdate.model_fields) | {IMAGE_FIELD}
+
+
+async def _check_field_names(request: Request, known: frozenset[str]) -> None:
+    """Every part names a field of the form, once. The form parser would drop an unknown part
+    (a typo's edit answered 200 having changed nothing) and keep the last of repeated ones."""
+    sent = Counter(name for name, _ in (await request.form()).multi_items())
+    problems = [
+        FieldProblem(name, "is not a field of this form", "unknown_field")
+        for name in sent
+        if name not in known
+    ] + [
+        FieldProblem(name, "was sent more than once: send it once", "duplicate_field")
+        for name, count in sent.items()
+        if count > 1 and name in known
+    ]
+    if problems:
+        raise invalid_fields(*problems)
+
+
+async def check_create_fields(request: Request) -> None:
+    await _check_field_names(request, CREATE_FIELDS)
+
+
+async def check_update_fields(request: Request) -> None:
+    await _check_field_names(request, UPDATE_FIELDS)
+
+
+# A parameter after the route's authorization, so that a stranger gets 401/403 first.
+CreateFieldsChecked = Annotated[None, Depends(check_create_fields)]
+
+
+async def company_patch(
+    request: Request,
+    _: Annotated[None, Depends(check_update_fields)],
+    patch: Annotated[CompanyUpdate, Form()],
+) -> CompanyUpdate:
     """The edit as sent. FastAPI reads an empty form value as "not sent"; in an edit a field
     that is sent is checked, so an empty one is refused like a blank one (422 `blank`)."""
     form = await request.form()  # parsed already for `patch`: this is the same form

@@ -14,7 +14,7 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Resp
 from proveo.accounts.deps import AdminUser, CurrentUser, VerifiedUser, VerifiedUserBrief
 from proveo.admin.deps import Actor, ActorBrief
 from proveo.companies import service
-from proveo.companies.deps import PatchForm, Tools
+from proveo.companies.deps import CreateFieldsChecked, PatchForm, Tools
 from proveo.companies.schemas import (
     CompanyCreate,
     CompanyDeleted,
@@ -30,19 +30,31 @@ router = APIRouter(prefix="/companies", tags=["companies"], route_class=FormRout
 NOT_FOUND = (404, "No such company, or it was deleted (`company_not_found`)")
 NO_COMPANY = (404, "You have no company (`company_not_found`)")
 EMAIL_NOT_VERIFIED = (403, "The email address is not verified yet (`email_not_verified`)")
+INVALID_FIELDS = (
+    "Invalid fields (`validation_error`, each field with its `type`: unknown commune or product, "
+    "missing image or descriptions, a part that is no field of the form (`unknown_field`) or is "
+    "sent twice (`duplicate_field`), ...), or an image the content check refuses "
+    "(`image_rejected`)"
+)
 IMAGE_ERRORS = (
-    (400, "A malformed or incomplete multipart form (`malformed_form`), or text that cannot "
-          "be stored (`invalid_characters`)"),
+    (400, "A malformed or incomplete multipart form, or one whose text is not valid UTF-8 "
+          "(`malformed_form`), or text that cannot be stored (`invalid_characters`)"),
     (413, "The body or the image is too large (`payload_too_large`, `image_too_large`: "
           "over 5 MB or 40 megapixels)"),
     (415, "The body is not a form (`unsupported_media_type`: send multipart/form-data), or the "
           "file is not a JPEG, PNG or WebP image, judged by its content (`unsupported_image`)"),
-    (422, "Invalid fields (`validation_error`: unknown commune or product, missing image or "
-          "descriptions, ...), or an image the content check refuses (`image_rejected`)"),
+    (422, INVALID_FIELDS),
     (503, "The image service, the image storage or the database is unavailable "
           "(`image_service_unavailable`, `storage_unavailable`, `database_unavailable`, "
           "`database_busy`)"),
 )  # fmt: skip
+
+# Replaces the 422 of IMAGE_ERRORS for an edit, which can also ask for no change at all.
+NO_CHANGES = (
+    422,
+    f"{INVALID_FIELDS}; or a form with nothing to change: no field besides `lang`, and no image "
+    "(`no_changes`)",
+)
 
 
 async def _upload(image: UploadFile | None) -> bytes | None:
@@ -72,6 +84,7 @@ def _request_id(request: Request) -> str | None:
 async def create_company(
     request: Request,
     user: VerifiedUserBrief,
+    _: CreateFieldsChecked,
     tools: Tools,
     data: Annotated[CompanyCreate, Form()],
     image: Annotated[UploadFile, File(description="The logo: JPEG, PNG or WebP, up to 5 MB")],
@@ -98,7 +111,7 @@ async def my_company(user: CurrentUser, conn: Conn) -> CompanyPrivate:
     "/user/my-company",
     name="companies:update_mine",
     summary="Edit my company (multipart; only the fields sent change)",
-    responses=error_responses(EMAIL_NOT_VERIFIED, NO_COMPANY, *IMAGE_ERRORS),
+    responses=error_responses(EMAIL_NOT_VERIFIED, NO_COMPANY, *IMAGE_ERRORS, NO_CHANGES),
 )
 async def update_my_company(
     request: Request,
@@ -155,7 +168,7 @@ async def list_companies(
     "/admin/companies/{company_uuid}",
     name="companies:admin_update",
     summary="Edit any company (admin; multipart, audit-logged)",
-    responses=error_responses(ADMIN_REQUIRED, NOT_FOUND, *IMAGE_ERRORS),
+    responses=error_responses(ADMIN_REQUIRED, NOT_FOUND, *IMAGE_ERRORS, NO_CHANGES),
 )
 async def admin_update_company(
     company_uuid: UUID,

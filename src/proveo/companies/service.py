@@ -72,6 +72,13 @@ class ImageRefused(Unprocessable):
     default_detail = "The image was refused by the content check"
 
 
+class NoChanges(Unprocessable):
+    code = "no_changes"
+    default_detail = (
+        "The form changes nothing: send the fields to change (besides `lang`) or a new image"
+    )
+
+
 @dataclass(frozen=True)
 class FieldProblem:
     field: str
@@ -580,6 +587,13 @@ def _audit_view(record: CompanyRecord) -> dict[str, Any]:
     )
 
 
+def _asks_for_change(patch: CompanyUpdate) -> bool:
+    # `lang` is fixed at publication: a form with nothing else is a no-op the client did not mean.
+    return any(
+        getattr(patch, name) is not None for name in CompanyUpdate.model_fields if name != "lang"
+    )
+
+
 async def _update(
     tools: CompanyTools,
     find: FindCompany,
@@ -591,6 +605,8 @@ async def _update(
 ) -> tuple[CompanyPrivate, list[str]]:
     """Apply `patch` (and a new image) to the company `find` locates; returns it and the
     objects to delete after commit (the replaced logo, images withdrawn from moderation)."""
+    if image is None and not _asks_for_change(patch):
+        raise NoChanges()
     _check_references(patch, required=False)
     async with tools.database.transaction() as conn:
         current = await find(conn, False)
@@ -669,10 +685,13 @@ async def _write_update(
         raise _unknown_reference()
     record = await repository.select_company_by_id(conn, locked.id)
     assert record is not None
-    if actor is not None:
+    before, after = _audit_view(locked), _audit_view(record)
+    # A field sent with the value it had is no action to audit; a new image is one even when it
+    # is held for review and so leaves the company as it was.
+    if actor is not None and (before != after or stored is not None):
         await admin_service.record_admin_action(
             conn, actor, action="company.update", target_type="company",
-            target_uuid=record.uuid, before=_audit_view(locked), after=_audit_view(record),
+            target_uuid=record.uuid, before=before, after=after,
         )  # fmt: skip
     return record, replaced
 
