@@ -138,7 +138,6 @@ class TestLogIn:
         page.locator("#login-form button[type=submit]").click()
         expect(page).to_have_url(f"{live_server.url}/")
 
-
     def test_next_with_dot_segments_or_backslashes_never_names_another_host(
         self, page: Page
     ) -> None:
