@@ -4,10 +4,13 @@ import httpx
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from proveo.accounts.schemas import Role
 from proveo.app import create_app
 from proveo.config import Settings
 from proveo.core.cache import Cache
 from proveo.core.db import Connection
+from proveo.core.http_cache import PUBLIC_REVALIDATE
+from tests.factories import create_user, log_in
 from tests.fixtures.database import PinnedDatabase
 
 
@@ -68,6 +71,27 @@ class TestSecurityHeaders:
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             response = await http.get(app.url_path_for("health:live"))
         assert "max-age=" in response.headers["strict-transport-security"]
+
+    async def test_private_api_answers_are_never_stored(
+        self, client: httpx.AsyncClient, app: FastAPI, conn: Connection
+    ) -> None:
+        admin = await create_user(conn, role=Role.ADMIN)
+        await log_in(client, admin)
+        for name in ("users:me", "users:admin_list", "admin:audit_log", "admin:search_stats"):
+            response = await client.get(app.url_path_for(name))
+            assert response.status_code == 200, (name, response.text)
+            assert response.headers["cache-control"] == "no-store", name
+        missing = await client.get("/api/v1/missing")
+        assert missing.headers["cache-control"] == "no-store"
+
+    async def test_answers_with_their_own_cache_control_keep_it(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        products = await client.get("/api/v1/products/")
+        assert products.headers["cache-control"] == PUBLIC_REVALIDATE
+        assert "etag" in products.headers
+        page = await client.get("/login/")
+        assert page.headers["cache-control"] == PUBLIC_REVALIDATE
 
     async def test_docs_pages_alone_allow_inline_styles(self, client: httpx.AsyncClient) -> None:
         docs = (await client.get("/docs")).headers["content-security-policy"]

@@ -523,3 +523,26 @@ class TestRateLimitMiddleware:
         assert (await _get(app, "127.0.0.2")).status_code == 429
         for _ in range(5):
             assert (await _get(app, "127.0.0.2", "/api/v1/health/")).status_code == 200
+
+
+class TestWhatTheLimitCounts:
+    async def test_static_files_and_images_are_never_limited_while_the_api_still_is(
+        self, settings: Settings, conn: Connection
+    ) -> None:
+        # A page view fetches 15 to 30 static files: 400 of them from one address must never
+        # meet the per-IP limit, which is for API calls.
+        limited = settings.model_copy(update={"rate_limit_per_ip_per_minute": 5})
+        app = create_app(
+            limited,
+            database=PinnedDatabase(conn),
+            cache=Cache(None),
+            storage=LocalImageStorage(limited.images_dir),
+        )
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 4000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+            paths = ["/", "/js/forms.js", "/css/app.css", "/login/", "/images/missing.webp"]
+            statuses = [(await http.get(paths[n % len(paths)])).status_code for n in range(400)]
+            assert 429 not in statuses
+            assert 200 in statuses
+            api = [(await http.get("/api/v1/products/")).status_code for _ in range(6)]
+        assert api == [200] * 5 + [429]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, Response, expect
@@ -124,16 +125,46 @@ class TestLogIn:
         page.locator("#login-form button[type=submit]").click()
         expect(page).to_have_url(re.compile(r"/account/$"))
 
-    @pytest.mark.parametrize("target", ["https://example.com/", "//example.com/x"])
+    @pytest.mark.parametrize(
+        "target", ["https://example.com/", "//example.com/x", "/.//example.com/x"]
+    )
     def test_next_never_leaves_the_site(
         self, page: Page, live_server: LiveServer, target: str
     ) -> None:
         address = signup_and_verify(page, live_server.outbox)
-        page.goto(f"/login/?next={target}")
+        page.goto(f"/login/?next={quote(target, safe='')}")
         page.locator("#login-email").fill(address)
         page.locator("#login-password").fill(PASSWORD)
         page.locator("#login-form button[type=submit]").click()
         expect(page).to_have_url(f"{live_server.url}/")
+
+    def test_next_with_dot_segments_or_backslashes_never_names_another_host(
+        self, page: Page
+    ) -> None:
+        # Each of these resolves to a path starting with `//`, which the browser would read
+        # as another host; a same-site path survives with its query and fragment.
+        page.goto("/login/")
+        cases = {
+            "/.//evil.example/phish": None,
+            "/./\\evil.example/phish": None,
+            "/..//evil.example/x": None,
+            "/a/..//evil.example/x": None,
+            "/%2e//evil.example/x": None,
+            "/\\evil.example/x": None,
+            "//evil.example/x": None,
+            "https://evil.example/": None,
+            "javascript:alert(1)": None,
+            "/account/?tab=1#pw": "/account/?tab=1#pw",
+            "/a/../my-company/": "/my-company/",
+        }
+        results = page.evaluate(
+            """async (values) => {
+                const { safeNext } = await import('/js/forms.js');
+                return values.map((value) => safeNext(value));
+            }""",
+            list(cases),
+        )
+        assert dict(zip(cases, results, strict=True)) == cases
 
 
 class TestPasswords:

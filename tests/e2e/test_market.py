@@ -281,6 +281,20 @@ class TestHostileContent:
         page.wait_for_timeout(300)
         assert dialogs == []
 
+    def test_json_ld_never_holds_a_closing_script_tag_from_company_text(
+        self, page: Page, context: BrowserContext, live_server: LiveServer
+    ) -> None:
+        verified_user(context, live_server.outbox)
+        name = "</script><script>alert(2)</script> & <b>"
+        company = publish_through_api(context, name)
+        page.goto(f"/company/?id={company['uuid']}")
+        expect(page.locator("h1#company-name")).to_have_text(name)
+        block = page.locator("#company-jsonld")
+        raw = block.text_content() or ""
+        assert not set("<>&") & set(raw)
+        assert json.loads(raw)["name"] == name
+        assert "</script><script>alert(2)" not in page.content()
+
 
 class TestSearch:
     def test_suggestions_form_a_keyboard_combobox(self, page: Page) -> None:

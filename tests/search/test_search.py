@@ -154,6 +154,20 @@ class TestFilters:
         assert response.status_code == 422
         assert response.json()["code"] == "validation_error"
 
+    @pytest.mark.parametrize("field", ["commune", "product"])
+    @pytest.mark.parametrize("value", ["\ufffd", "!!!", "\u200b"])
+    async def test_a_filter_with_no_letters_is_unknown_not_absent(
+        self, client: httpx.AsyncClient, directory: None, field: str, value: str
+    ) -> None:
+        # Cleaned to nothing, it once matched the unfiltered search (and its cached answer).
+        for _ in range(2):
+            assert len(await _names(client)) > 1
+            response = await client.get(SEARCH_URL, params={field: value})
+            assert response.status_code == 422, response.text
+            assert response.json()["detail"][0]["type"] == f"unknown_{field}"
+            facets = await client.get(FACETS_URL, params={field: value})
+            assert facets.status_code == 422, facets.text
+
     async def test_a_renamed_commune_is_searchable_at_once(
         self, client: httpx.AsyncClient, conn: Connection, directory: None
     ) -> None:

@@ -117,13 +117,23 @@ class SecurityHeadersMiddleware:
         ]
         self.raw_headers = _raw(self.headers)
         self.raw_docs_headers = _raw(self.docs_headers)
+        # API answers are private (the user's account, admin lists, the audit log) unless a
+        # route says otherwise, as the catalogue lists and images do with their own header:
+        # no browser or shared cache may keep one by default.
+        self.raw_api_headers = [*self.raw_headers, *_raw([("Cache-Control", "no-store")])]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        chosen = self.raw_docs_headers if scope["path"] in DOCS_PATHS else self.raw_headers
+        path = scope["path"]
+        if path in DOCS_PATHS:
+            chosen = self.raw_docs_headers
+        elif path == "/api" or path.startswith("/api/"):
+            chosen = self.raw_api_headers
+        else:
+            chosen = self.raw_headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

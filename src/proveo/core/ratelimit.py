@@ -333,7 +333,12 @@ async def enforce(
 
 
 class RateLimitMiddleware:
-    """A per-client-IP limit on every HTTP request, except the exempt paths.
+    """A per-client-IP limit on every HTTP request under `limited_prefixes` (the API), except
+    the exempt paths.
+
+    Static front-end files and `/images` are not counted: they are cheap, cacheable and
+    revalidated, and one page view fetches 15 to 30 of them, so counting them let ordinary
+    browsing reach the limit that is meant for API calls.
 
     There is deliberately no service-wide request budget: a few hundred addresses could spend
     it and shut everyone out while the server idles. Real saturation is the load shedder's job
@@ -349,17 +354,23 @@ class RateLimitMiddleware:
         limiter: RateLimiter,
         per_ip_limit: int,
         window: float = 60.0,
+        limited_prefixes: tuple[str, ...] = ("/api",),
         exempt_prefixes: tuple[str, ...] = ("/api/v1/health",),
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.per_ip_limit = per_ip_limit
         self.window = window
+        self.limited_prefixes = tuple(prefix.rstrip("/") for prefix in limited_prefixes)
         self.exempt_prefixes = tuple(prefix.rstrip("/") for prefix in exempt_prefixes)
 
+    @staticmethod
+    def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+        return any(path == prefix or path.startswith(prefix + "/") for prefix in prefixes)
+
     def _is_exempt(self, path: str) -> bool:
-        return any(
-            path == prefix or path.startswith(prefix + "/") for prefix in self.exempt_prefixes
+        return not self._under(path, self.limited_prefixes) or self._under(
+            path, self.exempt_prefixes
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -139,7 +139,8 @@ async def resolve_commune(conn: Connection, value: str | None) -> UUID | None:
     as_uuid = _as_uuid(value.strip())
     if as_uuid is not None and await repository.select_commune_exists(conn, as_uuid):
         return as_uuid
-    found = await repository.select_commune_uuid(conn, normalise_query(value))
+    name = normalise_query(value)
+    found = await repository.select_commune_uuid(conn, name) if name else None
     if found is None:
         raise _unknown("commune", "commune")
     return found
@@ -152,7 +153,8 @@ async def resolve_product(conn: Connection, value: str | None) -> UUID | None:
     as_uuid = _as_uuid(value.strip())
     if as_uuid is not None and await repository.select_product_exists(conn, as_uuid):
         return as_uuid
-    found = await repository.select_product_uuid(conn, normalise_query(value))
+    name = normalise_query(value)
+    found = await repository.select_product_uuid(conn, name) if name else None
     if found is None:
         raise _unknown("product", "product")
     return found
@@ -181,11 +183,16 @@ class SearchRequest:
         )
 
 
-def _filter_key(value: str | None) -> str:
-    if not value:
-        return ""
+def _filter_key(value: str | None) -> tuple[str, str] | None:
+    """A filter's part of the cache key. A name that cleans to nothing (`\ufffd`, `!!!`) is
+    an unknown filter, never the same key as no filter: it once got that answer from the cache.
+    """
+    if not value or not value.strip():
+        return None
     as_uuid = _as_uuid(value.strip())
-    return str(as_uuid) if as_uuid is not None else normalise_query(value)
+    if as_uuid is not None:
+        return ("uuid", str(as_uuid))
+    return ("name", normalise_query(value))
 
 
 async def _params(conn: Connection, request: SearchRequest) -> SearchParams:

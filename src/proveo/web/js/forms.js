@@ -45,13 +45,16 @@ export function addPasswordToggles(root = document) {
 }
 
 // A same-site path to go to after logging in: never another origin (`//evil`, `https://…`).
+// The check is on the resolved URL, not the raw string: dot segments (`/.//evil/x`,
+// `/..//evil/x`, `/./\\evil/x`) resolve to a path starting with `//`, which
+// `location.assign` would then read as another host.
 export function safeNext(value) {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) {
-    return null;
-  }
+  if (typeof value !== 'string' || !value.startsWith('/')) return null;
   try {
     const url = new URL(value, window.location.origin);
-    return url.origin === window.location.origin ? url.pathname + url.search + url.hash : null;
+    if (url.origin !== window.location.origin) return null;
+    if (url.pathname.startsWith('//') || url.pathname.startsWith('/\\')) return null;
+    return url.pathname + url.search + url.hash;
   } catch {
     return null;
   }

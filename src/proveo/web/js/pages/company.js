@@ -78,7 +78,9 @@ function companyId() {
 }
 
 // schema.org data as a JSON-LD block. It is data, never executed, so the CSP allows it; built
-// with textContent from JSON.stringify, so no company text can close the element.
+// with textContent from JSON.stringify. `<`, `>` and `&` are written as JSON escapes, so even a
+// serialised copy of the page (a crawler's, a saved page) never holds a `</script>` from
+// company text that would close the element there.
 function injectJsonLd(c, lang) {
   document.getElementById('company-jsonld')?.remove();
   const desc = description(c, lang).text;
@@ -106,7 +108,10 @@ function injectJsonLd(c, lang) {
   const script = document.createElement('script');
   script.type = 'application/ld+json';
   script.id = 'company-jsonld';
-  script.textContent = JSON.stringify(data);
+  script.textContent = JSON.stringify(data).replace(
+    /[<>&]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   document.head.appendChild(script);
 }
 
