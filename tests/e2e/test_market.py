@@ -329,6 +329,36 @@ class TestSearch:
         page.locator("#active-filters .chip").click()
         expect(page).to_have_url(re.compile(r"/\?q=contabilidad$"))
 
+    def test_a_chosen_commune_keeps_the_others_listed_and_names_the_heading(
+        self, page: Page
+    ) -> None:
+        page.goto("/")
+        communes = page.locator(".facet-group").filter(has_text="Comuna")
+        first = communes.locator(".facet-link:not(.is-selected)").first
+        expect(first).to_be_visible()
+        name = first.locator(".facet-name").inner_text()
+        first.click()
+        expect(page).to_have_url(re.compile(r"/\?commune=[0-9a-f-]{36}$"))
+        expect(page.locator("#results-title")).to_have_text(f"Proveedores en {name}")
+        expect(communes.locator(".facet-link.is-selected")).to_contain_text(name)
+        # "Todas las comunas" plus the chosen one plus at least one other to switch to.
+        others = communes.locator(".facet-link:not(.is-selected) .facet-count")
+        expect(others.first).to_be_visible()
+        other = communes.locator(".facet-link:not(.is-selected)").nth(1)
+        other_name = other.locator(".facet-name").inner_text()
+        other.click()
+        expect(page.locator("#results-title")).to_have_text(f"Proveedores en {other_name}")
+
+    def test_a_page_past_the_last_says_there_are_no_more_and_leads_back(self, page: Page) -> None:
+        page.goto("/?page=9")
+        past = page.locator("[data-state=past-end]")
+        expect(past).to_contain_text("No hay más resultados")
+        expect(page.get_by_text("No encontramos empresas")).to_have_count(0)
+        expect(page.locator("#pagination")).to_be_hidden()
+        past.get_by_role("link", name="Volver a la página 1").click()
+        expect(page).to_have_url(re.compile(r"/$"))
+        expect(page.locator(".card-link").first).to_be_visible()
+
     def test_a_search_without_results_says_so_and_offers_to_clear_the_filters(
         self, page: Page
     ) -> None:
