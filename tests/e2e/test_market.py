@@ -161,11 +161,18 @@ class TestPublishEditDelete:
         # when no translator is configured), and the page's own words switch.
         page.get_by_role("button", name="English").click()
         expect(page.get_by_role("heading", name="About the company")).to_be_visible()
-        expect(page.locator(".translation-note")).to_be_visible()
+        # The e2e server has no translator: the original is shown, marked as such.
+        expect(page.locator(".translation-note")).to_have_text("(original in Spanish)")
+        expect(page.locator(".company-description")).to_contain_text("muebles de oficina")
 
         page.get_by_role("button", name="Español").click()
         page.goto("/my-company/")
         expect(page.locator("#owner-name")).to_have_text(name)
+        # No translation will come: the owner is offered to write the English text.
+        expect(page.get_by_text("Traducción pendiente")).to_have_count(0)
+        page.get_by_role("button", name="Escribir la versión en inglés").click()
+        expect(page.locator("#edit-form textarea[name=description_en]")).to_be_focused()
+        page.get_by_role("button", name="Cancelar").click()
         page.get_by_role("button", name="Editar").click()
         edit = page.locator("#edit-form")
         expect(edit.locator("#edit-form-name")).to_have_value(name)
