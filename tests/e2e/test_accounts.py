@@ -218,6 +218,10 @@ class TestAccountPage:
         page.locator("#delete-open").click()
         dialog = page.locator("#delete-dialog")
         expect(dialog).to_be_visible()
+        # Cancel first, then the destructive action, as in every delete dialog.
+        expect(dialog.locator(".form-actions button")).to_have_text(
+            ["Cancelar", "Eliminar definitivamente"]
+        )
         assert_no_serious_axe_violations(page)
         screenshot(page, "account-delete-dialog")
         page.locator("#delete-confirm").fill("someone-else@example.com")

@@ -63,7 +63,9 @@ def catalogue_uuids(context: BrowserContext) -> tuple[str, str]:
     return products[0]["uuid"], communes[0]["uuid"]
 
 
-def publish_through_api(context: BrowserContext, name: str) -> dict[str, str]:
+def publish_through_api(
+    context: BrowserContext, name: str, *, phone: str = "+56 9 8765 4321"
+) -> dict[str, str]:
     product, commune = catalogue_uuids(context)
     response = context.request.post(
         "/api/v1/companies",
@@ -73,7 +75,7 @@ def publish_through_api(context: BrowserContext, name: str) -> dict[str, str]:
             "product_uuid": product,
             "commune_uuid": commune,
             "address": "Calle Falsa 123",
-            "phone": "+56 9 8765 4321",
+            "phone": phone,
             "email": "ventas@example.com",
             "description_es": f"Descripción de {name}",
             "description_en": f"Description of {name}",
@@ -195,6 +197,7 @@ class TestPublishEditDelete:
         page.get_by_role("button", name="Eliminar empresa").click()
         dialog = page.get_by_role("dialog")
         expect(dialog).to_contain_text(new_name)
+        expect(dialog.locator(".dialog-actions button")).to_have_text(["Cancelar", "Sí, eliminar"])
         dialog.get_by_role("button", name="Cancelar").click()
         expect(dialog).to_be_hidden()
         expect(page.locator("#owner-name")).to_be_visible()
@@ -407,6 +410,18 @@ class TestCompanyPage:
             expect(page.get_by_role("link", name="Buscar proveedores")).to_have_attribute(
                 "href", "/"
             )
+
+
+    def test_a_chilean_landline_gets_a_call_button_but_no_whatsapp(
+        self, page: Page, context: BrowserContext, live_server: LiveServer
+    ) -> None:
+        verified_user(context, live_server.outbox, name="Rosa Fijo")
+        company = publish_through_api(context, "Ferretería Teléfono Fijo", phone="+56 2 2345 6789")
+        page.goto(f"/company/?id={company['uuid']}")
+        expect(page.get_by_role("link", name=re.compile("^Llamar"))).to_have_attribute(
+            "href", "tel:+56223456789"
+        )
+        expect(page.get_by_role("link", name=re.compile("WhatsApp"))).to_have_count(0)
 
 
 class TestLooks:
