@@ -81,7 +81,8 @@ class TestSignUpAndVerification:
         wrap = page.locator(".password-wrap:has(#signup-password)")
         assert error.evaluate("e => e.parentElement.classList.contains('password-wrap')") is False
         wrap_box, error_box = wrap.bounding_box(), error.bounding_box()
-        assert wrap_box is not None and error_box is not None
+        assert wrap_box is not None
+        assert error_box is not None
         assert error_box["y"] >= wrap_box["y"] + wrap_box["height"] - 1
         screenshot(page, "signup-password-error")
 

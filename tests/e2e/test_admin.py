@@ -202,7 +202,8 @@ class TestCompanies:
         expect(row).to_contain_text("+56 9 8231 4576")
         assert panel.locator(".table-wrap").evaluate("e => e.scrollWidth - e.clientWidth") <= 0
         edit_box = row.get_by_role("button", name=f"Editar {owner.company_name}").bounding_box()
-        assert edit_box is not None and edit_box["x"] + edit_box["width"] <= 1280
+        assert edit_box is not None
+        assert edit_box["x"] + edit_box["width"] <= 1280
 
         row.get_by_role("button", name=f"Editar {owner.company_name}").click()
         dialog = page.locator("dialog[open]")

@@ -411,7 +411,6 @@ class TestCompanyPage:
                 "href", "/"
             )
 
-
     def test_a_chilean_landline_gets_a_call_button_but_no_whatsapp(
         self, page: Page, context: BrowserContext, live_server: LiveServer
     ) -> None:
