@@ -71,6 +71,22 @@ class TestSignUpAndVerification:
         expect(alert.locator("a[href^='/forgot-password/?email=']")).to_be_visible()
         screenshot(page, "signup-taken")
 
+    def test_a_password_error_sits_below_the_show_button_not_over_it(self, page: Page) -> None:
+        page.goto("/signup/")
+        page.locator("#signup-name").fill("Corta")
+        page.locator("#signup-email").fill(unique_email("short"))
+        page.locator("#signup-password").fill("abc")
+        page.locator("#signup-form button[type=submit]").click()
+        error = page.locator("#signup-password-error")
+        expect(error).to_be_visible()
+        wrap = page.locator(".password-wrap:has(#signup-password)")
+        assert error.evaluate("e => e.parentElement.classList.contains('password-wrap')") is False
+        wrap_box, error_box = wrap.bounding_box(), error.bounding_box()
+        assert wrap_box is not None
+        assert error_box is not None
+        assert error_box["y"] >= wrap_box["y"] + wrap_box["height"] - 1
+        screenshot(page, "signup-password-error")
+
     def test_an_invalid_link_offers_a_new_one(self, page: Page) -> None:
         page.goto("/api/v1/users/verify-email/forged-token")
         expect(page.locator("[data-outcome=invalid]")).to_be_visible()
@@ -234,6 +250,10 @@ class TestAccountPage:
         page.locator("#delete-open").click()
         dialog = page.locator("#delete-dialog")
         expect(dialog).to_be_visible()
+        # Cancel first, then the destructive action, as in every delete dialog.
+        expect(dialog.locator(".form-actions button")).to_have_text(
+            ["Cancelar", "Eliminar definitivamente"]
+        )
         assert_no_serious_axe_violations(page)
         screenshot(page, "account-delete-dialog")
         page.locator("#delete-confirm").fill("someone-else@example.com")

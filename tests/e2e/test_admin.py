@@ -198,6 +198,12 @@ class TestCompanies:
         row = panel.locator(f"tr[data-uuid='{owner.company_uuid}']")
         expect(row).to_contain_text(owner.company_name)
         expect(panel.locator("tbody tr")).to_have_count(1)
+        # Phones read as on the public page, and the table fits 1280 px with its actions.
+        expect(row).to_contain_text("+56 9 8231 4576")
+        assert panel.locator(".table-wrap").evaluate("e => e.scrollWidth - e.clientWidth") <= 0
+        edit_box = row.get_by_role("button", name=f"Editar {owner.company_name}").bounding_box()
+        assert edit_box is not None
+        assert edit_box["x"] + edit_box["width"] <= 1280
 
         row.get_by_role("button", name=f"Editar {owner.company_name}").click()
         dialog = page.locator("dialog[open]")
@@ -218,6 +224,7 @@ class TestCompanies:
         row.get_by_role("button", name=f"Eliminar {renamed}").click()
         dialog = page.locator("dialog[open]")
         expect(dialog).to_contain_text(f"¿Eliminar «{renamed}»?")
+        expect(dialog.locator(".dialog-actions button")).to_have_text(["Cancelar", "Eliminar"])
         dialog.get_by_role("button", name="Cancelar").click()
         expect(row.locator(".badge-danger")).to_have_count(0)
         row.get_by_role("button", name=f"Eliminar {renamed}").click()
@@ -235,6 +242,10 @@ class TestCompanies:
         expect(edit.locator("del", has_text=owner.company_name)).to_have_count(1)
         expect(edit.locator("ins", has_text=renamed)).to_have_count(1)
         expect(edit.locator("ins", has_text="+56223456789")).to_have_count(1)
+        # Field names are labels, not the snapshot's keys.
+        expect(edit.locator("dt", has_text="Teléfono")).to_have_count(1)
+        expect(edit.locator("dt", has_text="phone")).to_have_count(0)
+        expect(edit).not_to_contain_text("company.update")
         deletes = audit_rows(page, "company.delete")
         expect(deletes.filter(has_text=owner.company_uuid[:8])).to_have_count(1)
 

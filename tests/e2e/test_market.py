@@ -63,7 +63,9 @@ def catalogue_uuids(context: BrowserContext) -> tuple[str, str]:
     return products[0]["uuid"], communes[0]["uuid"]
 
 
-def publish_through_api(context: BrowserContext, name: str) -> dict[str, str]:
+def publish_through_api(
+    context: BrowserContext, name: str, *, phone: str = "+56 9 8765 4321"
+) -> dict[str, str]:
     product, commune = catalogue_uuids(context)
     response = context.request.post(
         "/api/v1/companies",
@@ -73,7 +75,7 @@ def publish_through_api(context: BrowserContext, name: str) -> dict[str, str]:
             "product_uuid": product,
             "commune_uuid": commune,
             "address": "Calle Falsa 123",
-            "phone": "+56 9 8765 4321",
+            "phone": phone,
             "email": "ventas@example.com",
             "description_es": f"Descripción de {name}",
             "description_en": f"Description of {name}",
@@ -161,11 +163,18 @@ class TestPublishEditDelete:
         # when no translator is configured), and the page's own words switch.
         page.get_by_role("button", name="English").click()
         expect(page.get_by_role("heading", name="About the company")).to_be_visible()
-        expect(page.locator(".translation-note")).to_be_visible()
+        # The e2e server has no translator: the original is shown, marked as such.
+        expect(page.locator(".translation-note")).to_have_text("(original in Spanish)")
+        expect(page.locator(".company-description")).to_contain_text("muebles de oficina")
 
         page.get_by_role("button", name="Español").click()
         page.goto("/my-company/")
         expect(page.locator("#owner-name")).to_have_text(name)
+        # No translation will come: the owner is offered to write the English text.
+        expect(page.get_by_text("Traducción pendiente")).to_have_count(0)
+        page.get_by_role("button", name="Escribir la versión en inglés").click()
+        expect(page.locator("#edit-form textarea[name=description_en]")).to_be_focused()
+        page.get_by_role("button", name="Cancelar").click()
         page.get_by_role("button", name="Editar").click()
         edit = page.locator("#edit-form")
         expect(edit.locator("#edit-form-name")).to_have_value(name)
@@ -188,6 +197,7 @@ class TestPublishEditDelete:
         page.get_by_role("button", name="Eliminar empresa").click()
         dialog = page.get_by_role("dialog")
         expect(dialog).to_contain_text(new_name)
+        expect(dialog.locator(".dialog-actions button")).to_have_text(["Cancelar", "Sí, eliminar"])
         dialog.get_by_role("button", name="Cancelar").click()
         expect(dialog).to_be_hidden()
         expect(page.locator("#owner-name")).to_be_visible()
@@ -343,6 +353,36 @@ class TestSearch:
         page.locator("#active-filters .chip").click()
         expect(page).to_have_url(re.compile(r"/\?q=contabilidad$"))
 
+    def test_a_chosen_commune_keeps_the_others_listed_and_names_the_heading(
+        self, page: Page
+    ) -> None:
+        page.goto("/")
+        communes = page.locator(".facet-group").filter(has_text="Comuna")
+        first = communes.locator(".facet-link:not(.is-selected)").first
+        expect(first).to_be_visible()
+        name = first.locator(".facet-name").inner_text()
+        first.click()
+        expect(page).to_have_url(re.compile(r"/\?commune=[0-9a-f-]{36}$"))
+        expect(page.locator("#results-title")).to_have_text(f"Proveedores en {name}")
+        expect(communes.locator(".facet-link.is-selected")).to_contain_text(name)
+        # "Todas las comunas" plus the chosen one plus at least one other to switch to.
+        others = communes.locator(".facet-link:not(.is-selected) .facet-count")
+        expect(others.first).to_be_visible()
+        other = communes.locator(".facet-link:not(.is-selected)").nth(1)
+        other_name = other.locator(".facet-name").inner_text()
+        other.click()
+        expect(page.locator("#results-title")).to_have_text(f"Proveedores en {other_name}")
+
+    def test_a_page_past_the_last_says_there_are_no_more_and_leads_back(self, page: Page) -> None:
+        page.goto("/?page=9")
+        past = page.locator("[data-state=past-end]")
+        expect(past).to_contain_text("No hay más resultados")
+        expect(page.get_by_text("No encontramos empresas")).to_have_count(0)
+        expect(page.locator("#pagination")).to_be_hidden()
+        past.get_by_role("link", name="Volver a la página 1").click()
+        expect(page).to_have_url(re.compile(r"/$"))
+        expect(page.locator(".card-link").first).to_be_visible()
+
     def test_a_search_without_results_says_so_and_offers_to_clear_the_filters(
         self, page: Page
     ) -> None:
@@ -384,6 +424,17 @@ class TestCompanyPage:
             expect(page.get_by_role("link", name="Buscar proveedores")).to_have_attribute(
                 "href", "/"
             )
+
+    def test_a_chilean_landline_gets_a_call_button_but_no_whatsapp(
+        self, page: Page, context: BrowserContext, live_server: LiveServer
+    ) -> None:
+        verified_user(context, live_server.outbox, name="Rosa Fijo")
+        company = publish_through_api(context, "Ferretería Teléfono Fijo", phone="+56 2 2345 6789")
+        page.goto(f"/company/?id={company['uuid']}")
+        expect(page.get_by_role("link", name=re.compile("^Llamar"))).to_have_attribute(
+            "href", "tel:+56223456789"
+        )
+        expect(page.get_by_role("link", name=re.compile("WhatsApp"))).to_have_count(0)
 
 
 class TestLooks:

@@ -75,6 +75,17 @@ export function clearAlert(container) {
   clear(container);
 }
 
+// The error goes after the field's direct child that holds the input, not after the input itself:
+// an input inside a wrapper (the password field with its Show button) would otherwise get its
+// error inside the wrapper, overlapping the button.
+function errorAnchor(input) {
+  const field = input.closest('.field');
+  if (!field) return input;
+  let anchor = input;
+  while (anchor.parentElement && anchor.parentElement !== field) anchor = anchor.parentElement;
+  return anchor;
+}
+
 export function setFieldErrors(form, fieldErrors = {}) {
   clearFieldErrors(form);
   let first = null;
@@ -86,7 +97,7 @@ export function setFieldErrors(form, fieldErrors = {}) {
     let error = document.getElementById(errorId);
     if (!error) {
       error = h('p', { class: 'field-error', id: errorId });
-      input.insertAdjacentElement('afterend', error);
+      errorAnchor(input).insertAdjacentElement('afterend', error);
     }
     error.textContent = message;
     error.hidden = false;

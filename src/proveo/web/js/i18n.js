@@ -1,5 +1,6 @@
-// Language: Spanish (default) and English. The choice persists in localStorage and is announced
-// with the `proveo:lang` window event so the header and each page re-render their text.
+// Language: Spanish and English. The toggle's choice persists in localStorage; without one, the
+// browser's language decides when it is es or en, else Spanish. A change is announced with the
+// `proveo:lang` window event so the header and each page re-render their text.
 
 const STORAGE_KEY = 'proveo.lang';
 const LANGS = ['es', 'en'];

@@ -109,8 +109,7 @@ export function createAuditTab(ctx) {
   function row(entry) {
     return h('tr', { 'data-action': entry.action },
       h('td', { class: 'cell-nowrap' }, h('time', { datetime: entry.created_at }, formatDateTime(entry.created_at))),
-      h('td', {}, h('span', { class: `badge badge-${actionTone(entry.action)}` }, actionLabel(entry.action)),
-        h('div', { class: 'cell-sub' }, h('code', {}, entry.action))),
+      h('td', {}, h('span', { class: `badge badge-${actionTone(entry.action)}`, title: entry.action }, actionLabel(entry.action))),
       h('td', {}, h('div', {}, targetLabel(entry.target_type)), entry.target_uuid ? h('div', { class: 'cell-sub' }, idChip(entry.target_uuid)) : null),
       h('td', { class: 'col-changes' }, changesView(entry.changes)),
       h('td', { class: 'cell-nowrap' }, actorCell(entry)),
@@ -124,6 +123,11 @@ function actionLabel(action) {
   const key = `action_${action}`;
   const label = s(key);
   return label === key ? action : label;
+}
+
+function fieldLabel(key) {
+  const label = s(`field_${key}`);
+  return label === `field_${key}` ? key : label;
 }
 
 function targetLabel(type) {
@@ -161,7 +165,7 @@ function changesView(changes) {
   const fields = changedFields(changes);
   if (!fields.length) return h('span', { class: 'cell-muted' }, s('change_none'));
   return h('dl', { class: 'diff' }, fields.map((f) => h('div', { class: 'diff-row' },
-    h('dt', {}, f.key),
+    h('dt', { title: f.key }, fieldLabel(f.key)),
     h('dd', {},
       f.hasBefore ? h('del', { title: typeof f.before === 'string' ? f.before : null }, h('span', { class: 'visually-hidden' }, `${s('change_before')}: `), display(f.before)) : null,
       f.hasBefore && f.hasAfter ? h('span', { class: 'diff-arrow', 'aria-hidden': 'true' }, ' → ') : null,

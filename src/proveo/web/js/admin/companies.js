@@ -8,6 +8,7 @@ import {
   s, h, clear, put, countText, tc, showAlert, clearAlert, setBusy, errorText, isForbidden, idChip, badge,
   shortDate, spinnerRow, dataTable, pager, modal, confirmAction, field, loadCatalog, localName, sortByName,
 } from './ui.js';
+import { formatPhone } from '/js/market/company-view.js';
 
 const LIMIT = 20;
 const TEXT_FIELDS = ['name', 'address', 'phone', 'email', 'description_es', 'description_en'];
@@ -76,7 +77,7 @@ export function createCompaniesTab(ctx) {
     const rows = items.map((company) => row(company));
     put(results,
       h('p', { class: 'panel-meta' }, countText(total)),
-      dataTable({ caption: s('companies_caption'), columns, rows }),
+      dataTable({ caption: s('companies_caption'), columns, rows, className: 'companies-table' }),
       total > LIMIT ? pager({ offset: state.offset, limit: LIMIT, total, onChange: (offset) => { state.offset = offset; load(); } }) : null,
     );
   }
@@ -106,7 +107,7 @@ export function createCompaniesTab(ctx) {
         h('div', { class: 'cell-sub' }, idChip(company.uuid))))),
       h('td', {}, h('div', {}, getLang() === 'en' ? company.product_name_en : company.product_name_es),
         h('div', { class: 'cell-sub' }, `${company.commune_name} · ${company.commune_region}`)),
-      h('td', {}, h('div', { class: 'cell-nowrap' }, company.email), h('div', { class: 'cell-sub cell-nowrap' }, company.phone)),
+      h('td', { class: 'col-contact' }, h('div', { class: 'cell-email' }, company.email), h('div', { class: 'cell-sub cell-nowrap' }, formatPhone(company.phone))),
       h('td', {}, h('div', { class: 'cell-badges' }, status)),
       h('td', { class: 'cell-nowrap' }, h('time', { datetime: company.updated_at, title: formatDateTime(company.updated_at) }, shortDate(company.updated_at))),
       h('td', { class: 'col-actions' }, actions));

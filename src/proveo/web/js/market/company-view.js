@@ -56,6 +56,14 @@ export function mailtoHref(email) {
   return `mailto:${encodeURIComponent(email || '').replace(/%40/g, '@')}`;
 }
 
+// WhatsApp lives on mobiles: in Chile those are +56 9…; a Chilean landline (+56 2…, +56 71…)
+// gets no button. Foreign numbers cannot be told apart here, so they keep it.
+export function hasWhatsapp(phone) {
+  const digits = phoneDigits(phone);
+  if (!digits) return false;
+  return !digits.startsWith('56') || digits.startsWith('569');
+}
+
 export function whatsappHref(phone) {
   return `https://wa.me/${phoneDigits(phone)}`;
 }
@@ -108,7 +116,7 @@ export function contactButtons(company, labels) {
   return h('div', { class: 'contact-actions' },
     company.phone && h('a', { class: 'btn btn-primary btn-contact', href: telHref(company.phone), 'aria-label': labels.callAria },
       icon('phone'), h('span', {}, labels.call)),
-    company.phone && h('a', {
+    hasWhatsapp(company.phone) && h('a', {
       class: 'btn btn-whatsapp btn-contact', href: whatsappHref(company.phone), target: '_blank', rel: 'noopener noreferrer',
       'aria-label': labels.whatsappAria,
     }, icon('whatsapp'), h('span', {}, labels.whatsapp)),

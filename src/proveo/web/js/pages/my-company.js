@@ -39,7 +39,11 @@ const STRINGS = {
     source_original: 'Original',
     source_human: 'Escrita por ti',
     source_machine: 'Traducción automática',
-    source_pending: 'Traducción pendiente',
+    source_pending: 'Sin traducir',
+    pendingHint: 'Quien lea en {lang} ve tu texto original. Puedes escribir tú la versión en {lang}.',
+    pendingWrite: 'Escribir la versión en {lang}',
+    lang_es: 'español',
+    lang_en: 'inglés',
     updated: 'Última actualización: {date}',
     noChanges: 'No hay cambios que guardar.',
     saved: 'Cambios guardados.',
@@ -81,7 +85,11 @@ const STRINGS = {
     source_original: 'Original',
     source_human: 'Written by you',
     source_machine: 'Machine translation',
-    source_pending: 'Translation pending',
+    source_pending: 'Not translated',
+    pendingHint: 'Readers in {lang} see your original text. You can write the {lang} version yourself.',
+    pendingWrite: 'Write the {lang} version',
+    lang_es: 'Spanish',
+    lang_en: 'English',
     updated: 'Last updated: {date}',
     noChanges: 'There are no changes to save.',
     saved: 'Changes saved.',
@@ -132,6 +140,21 @@ function sourceBadge(source) {
   return h('span', { class: `badge ${kind}` }, s(`source_${source}`));
 }
 
+// Without a translator a pending translation never arrives: instead of promising one, the owner
+// is offered to write that language themselves.
+function pendingNote(c, side) {
+  if (c[`description_${side}_source`] !== 'pending') return null;
+  const lang = s(`lang_${side}`);
+  return h('div', { class: 'pending-translation' },
+    h('p', { class: 'muted small' }, s('pendingHint', { lang })),
+    h('button', {
+      type: 'button',
+      class: 'btn btn-secondary btn-sm',
+      'data-write': side,
+      on: { click: () => startEdit({ focus: `description_${side}` }) },
+    }, s('pendingWrite', { lang })));
+}
+
 function renderView(el) {
   const lang = getLang();
   const c = company;
@@ -152,7 +175,7 @@ function renderView(el) {
         c.image_pending_review && h('p', { class: 'muted small' }, s('heldText')),
         h('p', { class: 'muted small' }, s('updated', { date: formatDateTime(c.updated_at) })),
         h('div', { class: 'form-actions' },
-          h('button', { type: 'button', class: 'btn btn-primary', id: 'edit-company', on: { click: startEdit } }, s('edit')),
+          h('button', { type: 'button', class: 'btn btn-primary', id: 'edit-company', on: { click: () => startEdit() } }, s('edit')),
           h('a', { class: 'btn btn-secondary', href: `/company/?id=${encodeURIComponent(c.uuid)}` }, s('viewPublic')),
           h('button', { type: 'button', class: 'btn btn-danger-outline', id: 'delete-company', on: { click: confirmDelete } }, s('delete'))))),
     h('div', { class: 'owner-grid' },
@@ -168,7 +191,7 @@ function renderView(el) {
         h('h2', { id: 'desc-title', class: 'card-heading' }, s('descriptions')),
         ['es', 'en'].map((side) => h('div', { class: 'owner-desc' },
           h('h3', { class: 'cluster' }, s(side === 'es' ? 'descEs' : 'descEn'), sourceBadge(c[`description_${side}_source`])),
-          h('p', { class: 'company-description', lang: side }, c[`description_${side}`]))))),
+          pendingNote(c, side) || h('p', { class: 'company-description', lang: side }, c[`description_${side}`]))))),
     deleteDialog(),
   ].filter(Boolean));
   if (flash) showAlert(qs('#my-company-flash', el), flash.kind, s(flash.key), { focus: false });
@@ -223,7 +246,7 @@ function render() {
   }
 }
 
-async function startEdit() {
+async function startEdit({ focus = 'name' } = {}) {
   if (!catalog) {
     try {
       const [products, communes] = await Promise.all([loadProducts(), loadCommunes()]);
@@ -239,7 +262,7 @@ async function startEdit() {
   editValues = null;
   view = 'edit';
   render();
-  qs('#edit-form-name')?.focus();
+  qs('#edit-form')?.elements.namedItem(focus)?.focus();
 }
 
 function resetFile() {

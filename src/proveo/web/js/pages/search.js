@@ -33,6 +33,14 @@ const STRINGS = {
     clearFilters: 'Quitar filtros',
     removeFilter: 'Quitar filtro: {name}',
     allCompanies: 'Todos los proveedores',
+    headingProduct: '{product}',
+    headingCommune: 'Proveedores en {commune}',
+    headingBoth: '{product} en {commune}',
+    pastEndTitle: 'No hay más resultados',
+    pastEndHint: 'Esta búsqueda tiene {count} en {pages}.',
+    pagesOne: '1 página',
+    pagesMany: '{count} páginas',
+    backToFirst: 'Volver a la página 1',
     resultsFor: 'Resultados para «{q}»',
     count: '{count} empresas',
     countOne: '1 empresa',
@@ -79,6 +87,14 @@ const STRINGS = {
     clearFilters: 'Clear filters',
     removeFilter: 'Remove filter: {name}',
     allCompanies: 'All suppliers',
+    headingProduct: '{product}',
+    headingCommune: 'Suppliers in {commune}',
+    headingBoth: '{product} in {commune}',
+    pastEndTitle: 'No more results',
+    pastEndHint: 'This search has {count} on {pages}.',
+    pagesOne: '1 page',
+    pagesMany: '{count} pages',
+    backToFirst: 'Back to page 1',
     resultsFor: 'Results for “{q}”',
     count: '{count} companies',
     countOne: '1 company',
@@ -435,7 +451,7 @@ async function runSearch() {
   try {
     const [page, facets] = await Promise.all([
       apiList('/companies/search', { query: apiQuery(state, { limit: PAGE_SIZE, offset }), signal: controller.signal }),
-      api('/companies/search/facets', { query: apiQuery(state), signal: controller.signal }),
+      loadFacets(controller.signal),
     ]);
     if (seq !== searchSeq) return;
     lastFacets = facets;
@@ -443,7 +459,7 @@ async function runSearch() {
     renderFacets(facets);
     renderActiveFilters(facets);
     renderHeading(page.total);
-    renderResults(page.items);
+    renderResults(page.items, page.total);
     renderPagination(page.total);
   } catch (err) {
     if (seq !== searchSeq || controller.signal.aborted) return;
@@ -462,12 +478,29 @@ async function runSearch() {
   }
 }
 
+// Each facet list is counted without its own filter (but with the keywords and the other
+// filter), so after choosing a commune the other communes stay listed and switching is one click.
+async function loadFacets(signal) {
+  const forProducts = apiQuery({ ...state, product: '' });
+  const forCommunes = apiQuery({ ...state, commune: '' });
+  const cache = new Map();
+  const get = (query) => {
+    const key = JSON.stringify(query);
+    if (!cache.has(key)) cache.set(key, api('/companies/search/facets', { query, signal }));
+    return cache.get(key);
+  };
+  const [products, communes] = await Promise.all([get(forProducts), get(forCommunes)]);
+  return { products: products.products || [], communes: communes.communes || [] };
+}
+
 function hasFilters() {
   return Boolean(state.commune || state.product);
 }
 
 function renderHeading(total) {
-  els.resultsTitle.textContent = state.q ? s('resultsFor', { q: state.q }) : s('allCompanies');
+  if (state.q) els.resultsTitle.textContent = s('resultsFor', { q: state.q });
+  else if (!hasFilters()) els.resultsTitle.textContent = s('allCompanies');
+  // With filters and no keywords, renderActiveFilters names them once their names are known.
   if (total === null) els.count.textContent = s('loading');
   else if (total === undefined) els.count.textContent = '';
   else els.count.textContent = total === 1 ? s('countOne') : s('count', { count: formatNumber(total) });
@@ -497,10 +530,23 @@ function resultCard(company, index) {
         text && h('p', { class: 'card-desc' }, text))));
 }
 
-function renderResults(items) {
+function renderResults(items, total) {
   clear(els.body);
   if (items.length) {
     els.body.append(h('ul', { class: 'results-grid' }, items.map(resultCard)));
+    return;
+  }
+  if (total > 0) {
+    // A page past the last one (an old link, a shrunken result set): not "nothing found".
+    const pages = Math.ceil(total / PAGE_SIZE);
+    els.body.append(h('div', { class: 'empty-state', 'data-state': 'past-end' },
+      icon('search', 'icon empty-icon'),
+      h('p', { class: 'empty-title' }, s('pastEndTitle')),
+      h('p', {}, s('pastEndHint', {
+        count: total === 1 ? s('countOne') : s('count', { count: formatNumber(total) }),
+        pages: pages === 1 ? s('pagesOne') : s('pagesMany', { count: formatNumber(pages) }),
+      })),
+      linkTo({ ...state, page: 1 }, { class: 'btn btn-primary', 'data-focus-results': 'true' }, s('backToFirst'))));
     return;
   }
   if (!state.q && !hasFilters() && state.page === 1) {
@@ -531,7 +577,7 @@ function pageNumbers(current, last) {
 function renderPagination(total) {
   const last = Math.max(1, Math.ceil(total / PAGE_SIZE));
   clear(els.pagination);
-  if (last <= 1 && state.page === 1) {
+  if ((last <= 1 && state.page === 1) || state.page > last) {
     els.pagination.hidden = true;
     return;
   }
@@ -617,6 +663,13 @@ async function renderActiveFilters(facets) {
       h('span', {}, name), h('span', { class: 'chip-x', 'aria-hidden': 'true' }, '×')));
   }
   if (seq !== searchSeq) return;
+  if (!state.q && hasFilters()) {
+    const product = state.product ? await filterName('product', state.product, facets) : '';
+    const commune = state.commune ? await filterName('commune', state.commune, facets) : '';
+    if (seq !== searchSeq) return;
+    const key = product && commune ? 'headingBoth' : (product ? 'headingProduct' : 'headingCommune');
+    els.resultsTitle.textContent = s(key, { product, commune });
+  }
   clear(els.activeFilters);
   els.activeFilters.append(...chips);
   if (chips.length > 1) {
