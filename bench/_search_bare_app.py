@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from proveo.core.db import SERVER_SETTINGS
 from proveo.search import repository, service
 from proveo.search.schemas import Facets, SearchHit, SearchParams, Suggestion
 
@@ -42,7 +43,9 @@ def build_app(dsn: str) -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         nonlocal pool
-        pool = await asyncpg.create_pool(dsn, min_size=POOL_SIZE, max_size=POOL_SIZE, init=_init)
+        pool = await asyncpg.create_pool(
+            dsn, min_size=POOL_SIZE, max_size=POOL_SIZE, init=_init, server_settings=SERVER_SETTINGS
+        )
         try:
             yield
         finally:

@@ -10,8 +10,10 @@
 3. Loads each case with 32 connections (wrk 4.1 when installed, else an httpx generator) and
    prints req/s, p50/p95/p99, errors, and for search, facets and suggest Proveo's req/s as a
    share of the bare app's. Each case rotates through hundreds of distinct requests (pages,
-   page sizes, languages, filters), so the API's 1 s result cache answers few of them: the
-   figures are the database path's.
+   page sizes, languages, filters), so the API's 1 s page cache answers few of them. What the
+   requests of a case share is what a busy directory shares: the count of a search's matches
+   (kept 1 s, or 10 s from 1,000 matches) and the facets of a large result set. The bare app
+   caches nothing: its figures are the SQL's alone.
 4. Prints EXPLAIN (ANALYZE, BUFFERS) of the main queries, captured from the repository calls.
 5. Measures freshness: an owner edits, deletes and publishes through the API, and the bench
    times how long until search shows it.
@@ -44,6 +46,7 @@ from _harness import ROOT, load
 from tests.fixtures.servers import proveo_command, proveo_env, wait_for_port
 
 from proveo.catalog.data import COMMUNES, PRODUCTS
+from proveo.core.db import SERVER_SETTINGS
 from proveo.core.embedded_pg import EmbeddedPostgres
 from proveo.demo.logo import generate_logo
 from proveo.demo.synthetic import (
@@ -305,7 +308,7 @@ class RecordingConnection:
 
 
 async def explain_main_queries(dsn: str) -> None:
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn, server_settings=SERVER_SETTINGS)  # as the API's pools
     await conn.execute("SET search_path TO proveo, public")
     santiago = await service.resolve_commune(conn, "Santiago")
     construction = await service.resolve_product(conn, "Construcción")

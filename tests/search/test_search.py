@@ -122,6 +122,32 @@ class TestRanking:
             uuids += [hit["uuid"] for hit in page.json()]
         assert len(set(uuids)) == 23
 
+    async def test_a_page_the_first_tiers_fill_is_the_page_every_tier_gives(
+        self, conn: Connection
+    ) -> None:
+        # Names that start with the word fill the first pages, so the lower tiers are not read;
+        # companies with the word elsewhere (one sorts before them all) come after them.
+        for index in range(12):
+            await add_company(conn, f"Servicios Integrales {index:02d}")
+        for index in range(4):
+            await add_company(conn, f"Aaa Servicios {index}")
+            await add_company(conn, f"Aseo {index}", description_es="Servicios de aseo.")
+
+        async def every_tier(
+            conn: Connection, params: SearchParams, words: list[str]
+        ) -> repository.MatchCounts:
+            counts = await repository.count_matches(conn, params, words)
+            return repository.MatchCounts(counts.total)  # no tier known to fill the page
+
+        shortcuts = 0
+        for offset, limit in [(0, 5), (5, 5), (7, 5), (10, 5), (0, 12), (0, 13), (15, 10)]:
+            params = SearchParams(q="servicios", offset=offset, limit=limit)
+            counts = await repository.count_matches(conn, params, params.words)
+            shortcuts += counts.last_tier(offset + limit) < 4
+            page = await repository.search(conn, params)
+            assert page == await repository.search(conn, params, every_tier), (offset, limit)
+        assert shortcuts == 6
+
 
 class TestFilters:
     async def test_filter_by_commune_uuid_or_name(

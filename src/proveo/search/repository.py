@@ -4,7 +4,9 @@ Ranking is by tiers, each a small top-N the planner satisfies from an index: 0 t
 1 a name prefix, 2 every word in the name, 3 every word in the name, product or commune,
 4 every word anywhere (descriptions included); then the normalised name and the id. A company
 appears at its best tier. Taking the first `offset + limit` rows of each tier is enough: any
-company above a given one in the merged order is above it in that company's own tier too.
+company above a given one in the merged order is above it in that company's own tier too. And
+when one tier alone holds `offset + limit` companies, the tiers below it cannot reach the page
+and are not read: for a word most names start with, a page is a short walk of the name index.
 
 The tsquery is built in SQL (`proveo.search_query`) from words the service already reduced to
 [a-z0-9]: user text is never parsed as tsquery syntax. When nothing matches, misspelt words are
@@ -14,7 +16,8 @@ then, last, names similar to the whole query are listed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
@@ -34,7 +37,10 @@ from proveo.search.schemas import (
 # matches (a GIN bitmap) is cheaper, and never degenerates into a walk of the whole index.
 DENSE_MATCHES = 3000
 # The custom plan sees the words: the planner then estimates how common they are, which
-# decides between the plans above (a generic plan would guess).
+# decides between the plans above (a generic plan would guess). The app's pools set it for the
+# whole connection (core/db.py), which saves a round trip per search; these functions set it
+# for the transaction they open themselves.
+CUSTOM_PLANS = {"plan_cache_mode": "force_custom_plan"}
 SET_CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
 
 # $1 words, $2 commune uuid, $3 product uuid.
@@ -46,8 +52,10 @@ _FILTERS = """
 
 # The tiers' sizes come with the total at little extra cost (the rows are already read), and
 # decide each tier's plan.
+# $4 the whole query.
 COUNT_MATCHES = f"""
 SELECT count(*) AS total,
+       count(*) FILTER (WHERE s.name_key LIKE $4::text || '%') AS in_prefix,
        count(*) FILTER (WHERE s.name_doc @@ proveo.search_query($1::text[])) AS in_name,
        count(*) FILTER (WHERE s.head_doc @@ proveo.search_query($1::text[])) AS in_head
 FROM proveo.company_search s WHERE {_MATCH}{_FILTERS}
@@ -79,16 +87,17 @@ ORDER BY r.position
 """
 
 
-def _tiered_page(dense: tuple[bool, bool, bool]) -> str:
+def _tiered_page(dense: tuple[bool, bool, bool], last_tier: int) -> str:
     in_name, in_head, anywhere = dense
     tiers = " UNION ALL".join(
         (
-            _tier(0, "s.name_key = $8::text", index_order=True),
+            # (`$1` typed here too: the first two tiers may be the whole statement.)
+            _tier(0, "s.name_key = $8::text AND $1::text[] IS NOT NULL", index_order=True),
             _tier(1, "s.name_key LIKE $8::text || '%'", index_order=True),
             _tier(2, "s.name_doc @@ proveo.search_query($1::text[])", index_order=in_name),
             _tier(3, "s.head_doc @@ proveo.search_query($1::text[])", index_order=in_head),
             _tier(4, _MATCH, index_order=anywhere),
-        )
+        )[: last_tier + 1]
     )
     return f"""
 WITH hits AS ({tiers}
@@ -103,12 +112,14 @@ ranked AS (
 {_HIT}"""
 
 
-# One statement per combination of dense tiers (name, name + catalogue, anywhere).
+# One statement per combination of dense tiers (name, name + catalogue, anywhere) and of the
+# last tier that can reach the page.
 SELECT_PAGES = {
-    (in_name, in_head, anywhere): _tiered_page((in_name, in_head, anywhere))
+    ((in_name, in_head, anywhere), last_tier): _tiered_page((in_name, in_head, anywhere), last_tier)
     for in_name in (False, True)
     for in_head in (False, True)
     for anywhere in (False, True)
+    for last_tier in (1, 2, 3, 4)
 }
 
 # No words: the directory in name order (filters only). $4 unused, kept for one signature.
@@ -228,20 +239,53 @@ def _page_args(params: SearchParams, words: list[str]) -> tuple[object, ...]:
     )
 
 
-async def _matches(conn: Connection, params: SearchParams, words: list[str]) -> SearchPage:
-    counts = await conn.fetchrow(COUNT_MATCHES, words, params.commune, params.product)
-    assert counts is not None
-    total: int = counts["total"]
-    if total == 0 or params.offset >= total:
-        return SearchPage(items=[], total=total)
+@dataclass(frozen=True)
+class MatchCounts:
+    """How many companies a search's words match (within its filters): in all, and in the
+    name and in the name, product or commune, whose sizes decide each tier's plan."""
+
+    total: int
+    in_prefix: int = 0
+    in_name: int = 0
+    in_head: int = 0
+
+    def last_tier(self, rows: int) -> int:
+        """The lowest tier that can hold one of the first `rows` companies: a tier at least
+        that large fills them on its own (with the tiers above it)."""
+        for tier, size in ((1, self.in_prefix), (2, self.in_name), (3, self.in_head)):
+            if size >= rows:
+                return tier
+        return 4
+
+
+async def count_matches(conn: Connection, params: SearchParams, words: list[str]) -> MatchCounts:
+    """The counts for `words` (no words: the whole directory) within `params`' filters; the
+    page and the language play no part."""
+    if not words:
+        total: int = await conn.fetchval(COUNT_ALL, words, params.commune, params.product)
+        return MatchCounts(total)
+    row = await conn.fetchrow(COUNT_MATCHES, words, params.commune, params.product, " ".join(words))
+    assert row is not None
+    return MatchCounts(row["total"], row["in_prefix"], row["in_name"], row["in_head"])
+
+
+CountMatches = Callable[[Connection, SearchParams, list[str]], Awaitable[MatchCounts]]
+
+
+async def _matches(
+    conn: Connection, params: SearchParams, words: list[str], count: CountMatches
+) -> SearchPage:
+    counts = await count(conn, params, words)
+    if counts.total == 0 or params.offset >= counts.total:
+        return SearchPage(items=[], total=counts.total)
     dense = (
-        counts["in_name"] >= DENSE_MATCHES,
-        counts["in_head"] >= DENSE_MATCHES,
-        total >= DENSE_MATCHES,
+        counts.in_name >= DENSE_MATCHES,
+        counts.in_head >= DENSE_MATCHES,
+        counts.total >= DENSE_MATCHES,
     )
-    query = SELECT_PAGES[dense]
+    query = SELECT_PAGES[dense, counts.last_tier(params.offset + params.limit)]
     rows = await conn.fetch(query, *_page_args(params, words))
-    return SearchPage(items=_hits(rows), total=total)
+    return SearchPage(items=_hits(rows), total=counts.total)
 
 
 async def correct_words(conn: Connection, words: list[str]) -> list[str]:
@@ -249,18 +293,20 @@ async def correct_words(conn: Connection, words: list[str]) -> list[str]:
     return [row["word"] for row in rows]
 
 
-async def _search(conn: Connection, params: SearchParams) -> SearchPage:
+async def _search(conn: Connection, params: SearchParams, count: CountMatches) -> SearchPage:
     words = params.words
     if not words:
-        total: int = await conn.fetchval(COUNT_ALL, words, params.commune, params.product)
+        counts = await count(conn, params, words)
+        if params.offset >= counts.total:
+            return SearchPage(items=[], total=counts.total)
         rows = await conn.fetch(SELECT_PAGE_ALL, *_page_args(params, words))
-        return SearchPage(items=_hits(rows), total=total)
-    page = await _matches(conn, params, words)
+        return SearchPage(items=_hits(rows), total=counts.total)
+    page = await _matches(conn, params, words, count)
     if page.total:
         return page
     corrected = await correct_words(conn, words)
     if corrected != words:
-        page = await _matches(conn, params, corrected)
+        page = await _matches(conn, params, corrected, count)
         if page.total:
             return page
     total = await conn.fetchval(
@@ -272,14 +318,17 @@ async def _search(conn: Connection, params: SearchParams) -> SearchPage:
     return SearchPage(items=_hits(rows), total=total)
 
 
-async def search(conn: Connection, params: SearchParams) -> SearchPage:
-    """One page of companies for `params` and how many match in all."""
+async def search(
+    conn: Connection, params: SearchParams, count: CountMatches = count_matches
+) -> SearchPage:
+    """One page of companies for `params` and how many match in all; `count` may answer the
+    counts from a cache. In a transaction the caller opened, the connection must already plan
+    with `CUSTOM_PLANS` (the app's pools do)."""
     if conn.is_in_transaction():
-        await conn.execute(SET_CUSTOM_PLANS)
-        return await _search(conn, params)
+        return await _search(conn, params, count)
     async with conn.transaction(readonly=True):
         await conn.execute(SET_CUSTOM_PLANS)
-        return await _search(conn, params)
+        return await _search(conn, params, count)
 
 
 async def _facets(conn: Connection, params: SearchParams) -> Facets:
@@ -304,9 +353,9 @@ async def _facets(conn: Connection, params: SearchParams) -> Facets:
 
 
 async def facets(conn: Connection, params: SearchParams) -> Facets:
-    """Per commune and per product, how many companies the search (without paging) matches."""
+    """Per commune and per product, how many companies the search (without paging) matches.
+    In a caller's transaction, as for `search`."""
     if conn.is_in_transaction():
-        await conn.execute(SET_CUSTOM_PLANS)
         return await _facets(conn, params)
     async with conn.transaction(readonly=True):
         await conn.execute(SET_CUSTOM_PLANS)
