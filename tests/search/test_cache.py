@@ -4,9 +4,12 @@ counts (and their facets) are kept longer than pages."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any, cast
 
 import pytest
 
+from proveo.core.db import Connection
+from proveo.search import repository
 from proveo.search.repository import MatchCounts
 from proveo.search.schemas import Facets
 from proveo.search.service import (
@@ -14,8 +17,12 @@ from proveo.search.service import (
     LARGE_COUNT_TTL,
     ResultCache,
     SearchCaches,
+    SearchRequest,
     count_ttl,
+    search_companies,
 )
+from tests.fixtures.database import PinnedDatabase
+from tests.search.conftest import add_company
 
 
 async def test_concurrent_misses_share_one_load() -> None:
@@ -116,3 +123,47 @@ async def test_search_caches_keep_a_large_count_and_its_facets_longer() -> None:
     assert caches.counts.get("large") == MatchCounts(total=LARGE_COUNT)
     assert caches.counts.get("small") is None
     assert caches.facets.get("large") is not None
+
+
+class RecordingConnection:
+    """The test's connection, keeping the SQL of every query run through it."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.statements: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    async def fetch(self, sql: str, *args: object) -> Any:
+        self.statements.append(sql)
+        return await self._conn.fetch(sql, *args)
+
+    async def fetchrow(self, sql: str, *args: object) -> Any:
+        self.statements.append(sql)
+        return await self._conn.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: object) -> Any:
+        self.statements.append(sql)
+        return await self._conn.fetchval(sql, *args)
+
+
+async def test_the_pages_of_a_search_share_its_count_correction_and_filters(
+    conn: Connection,
+) -> None:
+    for index in range(3):
+        await add_company(conn, f"Grúas Andinas {index}", commune_name="Santiago")
+    recording = RecordingConnection(conn)
+    database = PinnedDatabase(cast(Connection, recording))
+    caches = SearchCaches.create()
+    pages = []
+    for offset in range(3):
+        request = SearchRequest(q="gruaz", commune="santiago", product=None, lang="es",
+                                limit=1, offset=offset)  # fmt: skip
+        pages.append(await search_companies(database, caches, None, request))
+    assert [page.total for page in pages] == [3, 3, 3]
+    assert len({page.items[0].uuid for page in pages}) == 3
+    ran = recording.statements
+    assert ran.count(repository.CORRECT_WORDS) == 1
+    assert ran.count(repository.COUNT_MATCHES) == 2  # the misspelt words, then the corrected
+    assert ran.count(repository.SELECT_COMMUNE_UUID) == 1

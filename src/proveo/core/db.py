@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -50,6 +50,8 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 # our statements plans in well under a millisecond. Set per connection, not per transaction:
 # a `SET LOCAL` would cost every search a round trip.
 SERVER_SETTINGS = {"application_name": "proveo", "plan_cache_mode": "force_custom_plan"}
+# A transient failure to begin is retried after this, then after twice as long, and so on.
+FIRST_RETRY_DELAY_SECONDS = 0.05
 
 
 class DatabaseUnavailable(ServiceUnavailable):
@@ -162,7 +164,7 @@ class Database:
         return AsyncRetrying(
             retry=retry_if_exception_type(TRANSIENT_ERRORS),
             stop=stop_after_attempt(attempts or self._retry_attempts),
-            wait=wait_exponential(multiplier=0.05, max=1.0),
+            wait=wait_exponential(multiplier=FIRST_RETRY_DELAY_SECONDS, max=1.0),
             reraise=False,
         )
 
@@ -217,16 +219,23 @@ class Database:
             await pool.release(conn)
 
     async def _enter_primary(self, stack: AsyncExitStack, *, readonly: bool) -> Connection:
+        def begin() -> AbstractAsyncContextManager[Connection]:
+            return self._begin(
+                self.primary, readonly=readonly, acquire_timeout=self._connect_timeout
+            )
+
         try:
-            async for attempt in self._retrying():
+            # The first attempt without the retry machinery: it is nearly every request's only
+            # one, and building a retrying loop costs more than the transaction's BEGIN.
+            return await stack.enter_async_context(begin())
+        except TRANSIENT_ERRORS as exc:
+            if self._retry_attempts <= 1:
+                raise DatabaseUnavailable() from exc
+        await asyncio.sleep(FIRST_RETRY_DELAY_SECONDS)
+        try:
+            async for attempt in self._retrying(self._retry_attempts - 1):
                 with attempt:
-                    return await stack.enter_async_context(
-                        self._begin(
-                            self.primary,
-                            readonly=readonly,
-                            acquire_timeout=self._connect_timeout,
-                        )
-                    )
+                    return await stack.enter_async_context(begin())
         except RetryError as exc:
             raise DatabaseUnavailable() from exc.last_attempt.exception()
         raise AssertionError("unreachable: tenacity either returns or raises")

@@ -293,7 +293,12 @@ async def correct_words(conn: Connection, words: list[str]) -> list[str]:
     return [row["word"] for row in rows]
 
 
-async def _search(conn: Connection, params: SearchParams, count: CountMatches) -> SearchPage:
+CorrectWords = Callable[[Connection, list[str]], Awaitable[list[str]]]
+
+
+async def _search(
+    conn: Connection, params: SearchParams, count: CountMatches, correct: CorrectWords
+) -> SearchPage:
     words = params.words
     if not words:
         counts = await count(conn, params, words)
@@ -304,7 +309,7 @@ async def _search(conn: Connection, params: SearchParams, count: CountMatches) -
     page = await _matches(conn, params, words, count)
     if page.total:
         return page
-    corrected = await correct_words(conn, words)
+    corrected = await correct(conn, words)
     if corrected != words:
         page = await _matches(conn, params, corrected, count)
         if page.total:
@@ -319,16 +324,19 @@ async def _search(conn: Connection, params: SearchParams, count: CountMatches) -
 
 
 async def search(
-    conn: Connection, params: SearchParams, count: CountMatches = count_matches
+    conn: Connection,
+    params: SearchParams,
+    count: CountMatches = count_matches,
+    correct: CorrectWords = correct_words,
 ) -> SearchPage:
-    """One page of companies for `params` and how many match in all; `count` may answer the
-    counts from a cache. In a transaction the caller opened, the connection must already plan
+    """One page of companies for `params` and how many match in all; `count` and `correct` may
+    answer from a cache. In a transaction the caller opened, the connection must already plan
     with `CUSTOM_PLANS` (the app's pools do)."""
     if conn.is_in_transaction():
-        return await _search(conn, params, count)
+        return await _search(conn, params, count, correct)
     async with conn.transaction(readonly=True):
         await conn.execute(SET_CUSTOM_PLANS)
-        return await _search(conn, params, count)
+        return await _search(conn, params, count, correct)
 
 
 async def _facets(conn: Connection, params: SearchParams) -> Facets:

@@ -131,6 +131,8 @@ def count_ttl(ttl: float, total: int) -> float:
 class SearchCaches:
     pages: ResultCache[SearchPage]
     counts: ResultCache[repository.MatchCounts]
+    corrections: ResultCache[list[str]]
+    filters: ResultCache[UUID | None]
     facets: ResultCache[Facets]
     suggestions: ResultCache[list[Suggestion]]
 
@@ -139,6 +141,8 @@ class SearchCaches:
         return cls(
             pages=ResultCache(ttl),
             counts=ResultCache(ttl, ttl_of=lambda counts: count_ttl(ttl, counts.total)),
+            corrections=ResultCache(ttl),
+            filters=ResultCache(ttl),
             facets=ResultCache(ttl, ttl_of=lambda facets: count_ttl(ttl, facets.total)),
             suggestions=ResultCache(ttl),
         )
@@ -220,11 +224,25 @@ def _filter_key(value: str | None) -> tuple[str, str] | None:
     return ("name", normalise_query(value))
 
 
-async def _params(conn: Connection, request: SearchRequest) -> SearchParams:
+Resolve = Callable[[Connection, str | None], Awaitable[UUID | None]]
+
+
+async def _params(conn: Connection, caches: SearchCaches, request: SearchRequest) -> SearchParams:
+    async def resolved(
+        kind: str,
+        value: str | None,
+        resolve: Callable[[Connection, str | None], Awaitable[UUID | None]],
+    ) -> UUID | None:
+        key = _filter_key(value)
+        if key is None:
+            return None
+        # An unknown name raises, and errors are not cached.
+        return await caches.filters.get_or_load((kind, key), lambda: resolve(conn, value))
+
     return SearchParams(
         q=normalise_query(request.q),
-        commune=await resolve_commune(conn, request.commune),
-        product=await resolve_product(conn, request.product),
+        commune=await resolved("commune", request.commune, resolve_commune),
+        product=await resolved("product", request.product, resolve_product),
         lang=request.lang,
         limit=request.limit,
         offset=request.offset,
@@ -245,9 +263,16 @@ async def search_companies(
             key, lambda: repository.count_matches(conn, params, words)
         )
 
+    async def correct(conn: Connection, words: list[str]) -> list[str]:
+        return await caches.corrections.get_or_load(
+            tuple(words), lambda: repository.correct_words(conn, words)
+        )
+
     async def load() -> SearchPage:
         async with database.read_transaction() as conn:
-            return await repository.search(conn, await _params(conn, request), count)
+            return await repository.search(
+                conn, await _params(conn, caches, request), count, correct
+            )
 
     key = request.key()
     page = await caches.pages.get_or_load(key, load)
@@ -260,7 +285,7 @@ async def search_companies(
 async def search_facets(database: Database, caches: SearchCaches, request: SearchRequest) -> Facets:
     async def load() -> Facets:
         async with database.read_transaction() as conn:
-            return await repository.facets(conn, await _params(conn, request))
+            return await repository.facets(conn, await _params(conn, caches, request))
 
     return await caches.facets.get_or_load(request.key(), load)
 
