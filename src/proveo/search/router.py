@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import TypeAdapter
 
 from proveo.core.deps import AppDatabase
 from proveo.core.openapi import error_responses
@@ -34,35 +35,54 @@ PRODUCT = Annotated[
 ]
 LANG = Annotated[Lang, Query(description="The language of descriptions and product names")]
 
+# The service's answers are already validated models: written straight to JSON, not validated
+# again on the way out (the response models stay in the OpenAPI document).
+HITS = TypeAdapter(list[SearchHit])
+SUGGESTIONS = TypeAdapter(list[Suggestion])
+
+
+def _json(body: bytes, headers: dict[str, str] | None = None) -> Response:
+    return Response(body, media_type="application/json", headers=headers)
+
 
 @router.get(
     "",
     name="companies:search",
     summary="Search companies (the total is in `X-Total-Count`)",
-    responses=error_responses(INVALID, 503),
+    response_model=list[SearchHit],
+    responses={
+        200: {
+            "headers": {
+                "X-Total-Count": {
+                    "description": "How many companies match, on every page",
+                    "schema": {"type": "integer"},
+                }
+            }
+        },
+        **error_responses(INVALID, 503),
+    },
 )
 async def search(
     database: AppDatabase,
     caches: Caches,
     recorder: Recorder,
-    response: Response,
     q: Q = None,
     commune: COMMUNE = None,
     product: PRODUCT = None,
     lang: LANG = "es",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> list[SearchHit]:
+) -> Response:
     request = service.SearchRequest(q, commune, product, lang, limit, offset)
     page = await service.search_companies(database, caches, recorder, request)
-    response.headers["X-Total-Count"] = str(page.total)
-    return page.items
+    return _json(HITS.dump_json(page.items), {"X-Total-Count": str(page.total)})
 
 
 @router.get(
     "/facets",
     name="companies:search_facets",
     summary="Companies per commune and per product for a search",
+    response_model=Facets,
     responses=error_responses(INVALID, 503),
 )
 async def facets(
@@ -72,15 +92,17 @@ async def facets(
     commune: COMMUNE = None,
     product: PRODUCT = None,
     lang: LANG = "es",
-) -> Facets:
+) -> Response:
     request = service.SearchRequest(q, commune, product, lang)
-    return await service.search_facets(database, caches, request)
+    found = await service.search_facets(database, caches, request)
+    return _json(found.model_dump_json().encode())
 
 
 @router.get(
     "/suggest",
     name="companies:search_suggest",
     summary="Up to 8 completions: products, communes and company names",
+    response_model=list[Suggestion],
     responses=error_responses((422, "Invalid parameters (`validation_error`)"), 503),
 )
 async def suggest(
@@ -88,5 +110,5 @@ async def suggest(
     caches: Caches,
     q: Annotated[str | None, Query(max_length=100)] = None,
     lang: LANG = "es",
-) -> list[Suggestion]:
-    return await service.suggest(database, caches, q, lang)
+) -> Response:
+    return _json(SUGGESTIONS.dump_json(await service.suggest(database, caches, q, lang)))
