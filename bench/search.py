@@ -11,9 +11,9 @@
    prints req/s, p50/p95/p99, errors, and for search, facets and suggest Proveo's req/s as a
    share of the bare app's. Each case rotates through hundreds of distinct requests (pages,
    page sizes, languages, filters), so the API's 1 s page cache answers few of them. What the
-   requests of a case share is what a busy directory shares: the count of a search's matches
-   (kept 1 s, or 10 s from 1,000 matches) and the facets of a large result set. The bare app
-   caches nothing: its figures are the SQL's alone.
+   requests of a case share is what a busy directory's share: a search's count, its corrected
+   words and its filters' names (kept 1 s too). The bare app caches nothing: its figures are the
+   SQL's alone.
 4. Prints EXPLAIN (ANALYZE, BUFFERS) of the main queries, captured from the repository calls.
 5. Measures freshness: an owner edits, deletes and publishes through the API, and the bench
    times how long until search shows it.

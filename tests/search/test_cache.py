@@ -1,5 +1,5 @@
-"""The result cache: identical searches within the TTL share one answer and one load; large
-counts (and their facets) are kept longer than pages."""
+"""The result cache: identical searches within the TTL share one answer and one load, and the
+pages of one search share its count, corrections and filters."""
 
 from __future__ import annotations
 
@@ -10,15 +10,10 @@ import pytest
 
 from proveo.core.db import Connection
 from proveo.search import repository
-from proveo.search.repository import MatchCounts
-from proveo.search.schemas import Facets
 from proveo.search.service import (
-    LARGE_COUNT,
-    LARGE_COUNT_TTL,
     ResultCache,
     SearchCaches,
     SearchRequest,
-    count_ttl,
     search_companies,
 )
 from tests.fixtures.database import PinnedDatabase
@@ -91,38 +86,6 @@ def test_the_oldest_entries_go_first() -> None:
     for key in ("a", "b", "c"):
         cache.put(key, 1)
     assert [cache.get(key) for key in ("a", "b", "c")] == [None, 1, 1]
-
-
-async def test_a_value_may_carry_its_own_ttl() -> None:
-    cache: ResultCache[int] = ResultCache(ttl=0.05, ttl_of=lambda value: 10.0 if value else 0.05)
-    cache.put("large", 1)
-    cache.put("small", 0)
-    await asyncio.sleep(0.06)
-    assert cache.get("large") == 1
-    assert cache.get("small") is None
-
-
-def test_a_ttl_of_zero_caches_nothing_whatever_the_value() -> None:
-    cache: ResultCache[int] = ResultCache(ttl=0, ttl_of=lambda _: 10.0)
-    cache.put("q", 1)
-    assert cache.get("q") is None
-
-
-def test_large_counts_are_kept_longer_than_pages() -> None:
-    assert count_ttl(1.0, LARGE_COUNT - 1) == 1.0
-    assert count_ttl(1.0, LARGE_COUNT) == LARGE_COUNT_TTL
-    assert count_ttl(0.0, LARGE_COUNT) == LARGE_COUNT_TTL  # `ResultCache(ttl=0)` still stores none
-
-
-async def test_search_caches_keep_a_large_count_and_its_facets_longer() -> None:
-    caches = SearchCaches.create(ttl=0.05)
-    caches.counts.put("large", MatchCounts(total=LARGE_COUNT))
-    caches.counts.put("small", MatchCounts(total=3))
-    caches.facets.put("large", Facets(total=LARGE_COUNT, communes=[], products=[]))
-    await asyncio.sleep(0.06)
-    assert caches.counts.get("large") == MatchCounts(total=LARGE_COUNT)
-    assert caches.counts.get("small") is None
-    assert caches.facets.get("large") is not None
 
 
 class RecordingConnection:

@@ -3,6 +3,8 @@ any query string a client can send."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import httpx
 import pytest
 
@@ -246,6 +248,69 @@ class TestHostileQueries:
         # Even words that skipped normalisation are never parsed as tsquery syntax.
         page = await repository.search(conn, SearchParams(q="a:* & !b <-> 'c'"))
         assert page.total >= 0
+
+    async def test_a_long_query_of_unknown_words_skips_the_costly_fallbacks(
+        self, conn: Connection
+    ) -> None:
+        # Found by an adversary: 16 random 61-letter words cost 12 s at 100k companies in the
+        # similar-names fallback (a trigram lookup per letter) and 0.1 s in correction.
+        await add_company(conn, "Solar Andino")
+        words = ["".join(chr(97 + (i * 7 + j * 3) % 26) for j in range(61)) for i in range(16)]
+        ran: list[str] = []
+
+        class Recording:
+            def __getattr__(self, name: str) -> object:
+                return getattr(conn, name)
+
+            async def fetch(self, sql: str, *args: object) -> object:
+                ran.append(sql)
+                return await conn.fetch(sql, *args)
+
+            async def fetchval(self, sql: str, *args: object) -> object:
+                ran.append(sql)
+                return await conn.fetchval(sql, *args)
+
+            async def fetchrow(self, sql: str, *args: object) -> object:
+                ran.append(sql)
+                return await conn.fetchrow(sql, *args)
+
+        page = await repository.search(
+            cast(Connection, Recording()), SearchParams(q=" ".join(words))
+        )
+        assert page.total == 0
+        assert repository.COUNT_SIMILAR not in ran
+        assert await repository.correct_words(conn, words) == words  # too long to correct
+
+    async def test_an_unknown_short_word_finds_nothing(
+        self, client: httpx.AsyncClient, directory: None
+    ) -> None:
+        # Found by an adversary and a newcomer: `zz`, `TI` or `x` was "corrected" to an
+        # arbitrary vocabulary word and listed its companies.
+        for q in ("zz", "TI", "x", "77", "ñ"):
+            response = await client.get(SEARCH_URL, params={"q": q})
+            assert (response.headers["X-Total-Count"], response.json()) == ("0", []), q
+
+    async def test_a_short_last_word_pages_exactly_its_matches(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        # Found by an adversary: with a last word under three letters (no prefix), names that
+        # merely started with it filled the first pages beyond the total.
+        for index in range(6):
+            await add_company(conn, f"Eléctrica Norte {index}")
+        await add_company(conn, "Higiene El Tabo")
+        await add_company(conn, "Transportes El Roble")
+        for q in ("el", "transportes el"):
+            everything = await client.get(SEARCH_URL, params={"q": q, "limit": "100"})
+            names = [hit["name"] for hit in everything.json()]
+            assert int(everything.headers["X-Total-Count"]) == len(names)
+            assert not any(name.startswith("Eléctrica") for name in names), q
+            paged: list[str] = []
+            for offset in range(0, 10, 3):
+                page = await client.get(
+                    SEARCH_URL, params={"q": q, "limit": "3", "offset": str(offset)}
+                )
+                paged += [hit["name"] for hit in page.json()]
+            assert paged == names, q
 
 
 class TestFacets:

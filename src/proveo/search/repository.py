@@ -91,9 +91,11 @@ def _tiered_page(dense: tuple[bool, bool, bool], last_tier: int) -> str:
     in_name, in_head, anywhere = dense
     tiers = " UNION ALL".join(
         (
-            # (`$1` typed here too: the first two tiers may be the whole statement.)
-            _tier(0, "s.name_key = $8::text AND $1::text[] IS NOT NULL", index_order=True),
-            _tier(1, "s.name_key LIKE $8::text || '%'", index_order=True),
+            # The name tiers hold matches only: a name that merely starts with the letters of
+            # a short last word (`el`, no prefix below three letters) is no match, and the
+            # count must hold every company the pages list.
+            _tier(0, f"s.name_key = $8::text AND {_MATCH}", index_order=True),
+            _tier(1, f"s.name_key LIKE $8::text || '%' AND {_MATCH}", index_order=True),
             _tier(2, "s.name_doc @@ proveo.search_query($1::text[])", index_order=in_name),
             _tier(3, "s.head_doc @@ proveo.search_query($1::text[])", index_order=in_head),
             _tier(4, _MATCH, index_order=anywhere),
@@ -133,22 +135,27 @@ WITH ranked AS (
 )
 {_HIT}"""
 
-# Each word as it is when the vocabulary knows it (the last word: as a prefix of a known
-# word), else the most similar known word, else as it is.
+# Each word as it is when it is too short or too long to correct ($2) or the vocabulary knows
+# it (the last word: as a prefix of a known word), else the most similar known word, else as it
+# is. A long word has many trigrams, each an index lookup: it would cost much and find nothing.
 CORRECT_WORDS = """
-SELECT coalesce(
+SELECT CASE WHEN char_length(w.word) NOT BETWEEN 3 AND $2::int THEN w.word ELSE coalesce(
     (SELECT t.term FROM proveo.search_term t
-     WHERE char_length(w.word) < 3 OR t.term = w.word
+     WHERE t.term = w.word
         OR (w.n = cardinality($1::text[]) AND t.term LIKE w.word || '%')
      LIMIT 1),
     (SELECT t.term FROM proveo.search_term t
      WHERE t.term % w.word
      ORDER BY similarity(t.term, w.word) DESC, t.term LIMIT 1),
-    w.word) AS word
+    w.word) END AS word
 FROM unnest($1::text[]) WITH ORDINALITY AS w(word, n)
 ORDER BY w.n
 """
+MAX_CORRECTED_WORD = 20
 
+# Names similar to a whole query: only a query as long as a name can be one (names have up to
+# 100 characters), and the trigrams of a longer one cost seconds to look up at 100k companies.
+MAX_SIMILAR_QUERY = 100
 _SIMILAR = "s.name_key % $8::text"
 COUNT_SIMILAR = f"""
 SELECT count(*) FROM proveo.company_search s
@@ -289,7 +296,7 @@ async def _matches(
 
 
 async def correct_words(conn: Connection, words: list[str]) -> list[str]:
-    rows = await conn.fetch(CORRECT_WORDS, words)
+    rows = await conn.fetch(CORRECT_WORDS, words, MAX_CORRECTED_WORD)
     return [row["word"] for row in rows]
 
 
@@ -314,9 +321,10 @@ async def _search(
         page = await _matches(conn, params, corrected, count)
         if page.total:
             return page
-    total = await conn.fetchval(
-        COUNT_SIMILAR, words, params.commune, params.product, " ".join(words)
-    )
+    whole = " ".join(words)
+    if len(whole) > MAX_SIMILAR_QUERY:
+        return SearchPage(items=[], total=0)
+    total = await conn.fetchval(COUNT_SIMILAR, words, params.commune, params.product, whole)
     if total == 0 or params.offset >= total:
         return SearchPage(items=[], total=total)
     rows = await conn.fetch(SELECT_PAGE_SIMILAR, *_page_args(params, words))

@@ -46,18 +46,12 @@ class ResultCache(Generic[T]):
     in every answer within the 2 s the rules allow, whichever process served it, so no
     cross-process invalidation is needed. Concurrent misses for one key share one load, so an
     expiring popular search costs one query, not one per waiting client. Bounded: the oldest
-    entries go first. `ttl_of` may give a value its own TTL (see `count_ttl`).
+    entries go first.
     """
 
-    def __init__(
-        self,
-        ttl: float = 1.0,
-        max_entries: int = 2048,
-        ttl_of: Callable[[T], float] | None = None,
-    ) -> None:
+    def __init__(self, ttl: float = 1.0, max_entries: int = 2048) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
-        self.ttl_of = ttl_of
         self._entries: OrderedDict[Hashable, tuple[float, T]] = OrderedDict()
         self._loading: dict[Hashable, asyncio.Future[T]] = {}
 
@@ -72,10 +66,9 @@ class ResultCache(Generic[T]):
         return value
 
     def put(self, key: Hashable, value: T) -> None:
-        ttl = self.ttl if self.ttl_of is None or self.ttl <= 0 else self.ttl_of(value)
-        if ttl <= 0:
+        if self.ttl <= 0:
             return
-        self._entries[key] = (time.monotonic() + ttl, value)
+        self._entries[key] = (time.monotonic() + self.ttl, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
@@ -115,18 +108,6 @@ class ResultCache(Generic[T]):
         self._entries.clear()
 
 
-# Counting every match of a word in 40 % of the directory reads 40,000 rows, however small
-# the page: the one cost of a search that grows with the directory. A count that large (and
-# the facets over it) is kept longer than the pages: one company more or less changes it by
-# under 0.1 %, and a page, which shows what was published, is still never older than `ttl`.
-LARGE_COUNT = 1000
-LARGE_COUNT_TTL = 10.0
-
-
-def count_ttl(ttl: float, total: int) -> float:
-    return max(ttl, LARGE_COUNT_TTL) if total >= LARGE_COUNT else ttl
-
-
 @dataclass
 class SearchCaches:
     pages: ResultCache[SearchPage]
@@ -140,10 +121,10 @@ class SearchCaches:
     def create(cls, ttl: float = 1.0) -> SearchCaches:
         return cls(
             pages=ResultCache(ttl),
-            counts=ResultCache(ttl, ttl_of=lambda counts: count_ttl(ttl, counts.total)),
+            counts=ResultCache(ttl),
             corrections=ResultCache(ttl),
             filters=ResultCache(ttl),
-            facets=ResultCache(ttl, ttl_of=lambda facets: count_ttl(ttl, facets.total)),
+            facets=ResultCache(ttl),
             suggestions=ResultCache(ttl),
         )
 
