@@ -228,7 +228,12 @@ def create_app(
             allow_credentials=True,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Content-Type", "X-CSRF-Token", "X-Request-ID"],
-            expose_headers=["X-Total-Count", "X-Request-ID"],
+            expose_headers=[
+                "X-Total-Count",
+                "X-Search-Match",
+                "X-Search-Corrected",
+                "X-Request-ID",
+            ],
         )
     app.add_middleware(
         RequestBodyMiddleware,

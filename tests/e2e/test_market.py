@@ -406,6 +406,23 @@ class TestSearch:
         alert.get_by_role("button", name="Reintentar").click()
         expect(page.get_by_role("link", name="Imprenta La Portada")).to_be_visible()
 
+    def test_a_corrected_search_says_what_it_searched_for(self, page: Page) -> None:
+        # Found by a newcomer: corrected results looked like matches for the typo itself.
+        page.goto("/?q=imprneta")
+        expect(page.get_by_role("status")).to_contain_text(
+            "Ninguna empresa coincide con «imprneta»: mostramos resultados para «imprenta»."
+        )
+        expect(page.get_by_role("link", name="Imprenta La Portada")).to_be_visible()
+
+    def test_a_link_to_a_removed_filter_searches_without_it(self, page: Page) -> None:
+        # Found by a newcomer: an unknown product in a shared link was a dead end.
+        page.goto("/?q=imprenta&product=7d1f6a56-0000-4000-8000-000000000000")
+        expect(page.get_by_role("status")).to_contain_text(
+            "Ese filtro ya no existe: mostramos la búsqueda sin él."
+        )
+        expect(page).to_have_url(re.compile(r"/\?q=imprenta$"))
+        expect(page.get_by_role("link", name="Imprenta La Portada")).to_be_visible()
+
     def test_results_and_labels_follow_the_language_toggle(self, page: Page) -> None:
         page.goto("/?q=imprenta")
         expect(page.get_by_role("heading", name="Resultados para «imprenta»")).to_be_visible()

@@ -45,6 +45,18 @@ class TestRecorder:
         await recorder.flush()  # the next batch adds to the day's counts
         assert stored(await conn.fetch(STATS))["gasfiter"] == (42, 41)
 
+    async def test_a_filtered_search_without_results_is_no_zero_result_query(
+        self, conn: Connection
+    ) -> None:
+        # Found by a newcomer: `abogados` with a commune filter listed it as a query that finds
+        # nothing, when it has companies elsewhere.
+        recorder = SearchRecorder(PinnedDatabase(conn))
+        record_search(recorder, "abogados", 0, filtered=True)
+        record_search(recorder, "abogados", 22)
+        record_search(recorder, "zapateria", 0)
+        await recorder.flush()
+        assert stored(await conn.fetch(STATS)) == {"abogados": (2, 0), "zapateria": (1, 1)}
+
     async def test_keeps_a_row_per_utc_day(self, conn: Connection) -> None:
         day = date(2026, 11, 24)
         recorder = SearchRecorder(PinnedDatabase(conn), today=lambda: day)

@@ -150,6 +150,26 @@ class TestRanking:
             assert page == await repository.search(conn, params, every_tier), (offset, limit)
         assert shortcuts == 6
 
+    async def test_the_answer_says_how_its_companies_were_found(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        # Found by a newcomer: corrected and similar-name results looked like plain matches.
+        await add_company(conn, "Grúas Andinas", commune_name="Santiago")
+        await add_company(conn, "Ferretería Sur", commune_name="Valdivia")
+        found = {}
+        for q in ("gruas", "gruaz", "gruas andinas valdivia"):
+            response = await client.get(SEARCH_URL, params={"q": q})
+            assert response.json()[0]["name"] == "Grúas Andinas", q
+            found[q] = (
+                response.headers["X-Search-Match"],
+                response.headers.get("X-Search-Corrected"),
+            )
+        assert found == {
+            "gruas": ("words", None),
+            "gruaz": ("corrected", "gruas"),
+            "gruas andinas valdivia": ("similar", None),
+        }
+
 
 class TestFilters:
     async def test_filter_by_commune_uuid_or_name(

@@ -58,7 +58,9 @@ class SearchRecorder:
         """Distinct (day, query) counts waiting for the next flush."""
         return len(self._buffer)
 
-    def record(self, query: str, total: int) -> None:
+    def record(self, query: str, total: int, *, filtered: bool = False) -> None:
+        """Count a search; as zero-result only when it had no commune or product filter (its
+        words may well find companies elsewhere: no gap in the directory to report)."""
         text = query.replace("\x00", "").strip()[:MAX_QUERY_CHARS].rstrip()
         if not text:
             return  # browsing without a query is not a search term
@@ -70,7 +72,7 @@ class SearchRecorder:
                 return
             counts = self._buffer[key] = [0, 0]
         counts[0] += 1
-        if total == 0:
+        if total == 0 and not filtered:
             counts[1] += 1
 
     async def flush(self) -> int:
@@ -130,13 +132,15 @@ class SearchRecorder:
         await self.flush()
 
 
-def record_search(recorder: object, q_normalised: str, total: int) -> None:
+def record_search(
+    recorder: object, q_normalised: str, total: int, *, filtered: bool = False
+) -> None:
     """Count one search. `recorder` is the `SearchRecorder` or the app's state holding it as
     `search_recorder`; without one, nothing is recorded. Never raises, never waits."""
     target = getattr(recorder, "search_recorder", recorder)
     if not isinstance(target, SearchRecorder):
         return
     try:
-        target.record(q_normalised, total)
+        target.record(q_normalised, total, filtered=filtered)
     except Exception:
         log.exception("search_stats_record_failed")

@@ -318,17 +318,17 @@ async def _search(
         return page
     corrected = await correct(conn, words)
     if corrected != words:
-        page = await _matches(conn, params, corrected, count)
-        if page.total:
-            return page
+        found = await _matches(conn, params, corrected, count)
+        if found.total:
+            return found.model_copy(update={"match": "corrected", "corrected": " ".join(corrected)})
     whole = " ".join(words)
     if len(whole) > MAX_SIMILAR_QUERY:
         return SearchPage(items=[], total=0)
     total = await conn.fetchval(COUNT_SIMILAR, words, params.commune, params.product, whole)
     if total == 0 or params.offset >= total:
-        return SearchPage(items=[], total=total)
+        return SearchPage(items=[], total=total, match="similar" if total else "words")
     rows = await conn.fetch(SELECT_PAGE_SIMILAR, *_page_args(params, words))
-    return SearchPage(items=_hits(rows), total=total)
+    return SearchPage(items=_hits(rows), total=total, match="similar")
 
 
 async def search(

@@ -56,7 +56,17 @@ def _json(body: bytes, headers: dict[str, str] | None = None) -> Response:
                 "X-Total-Count": {
                     "description": "How many companies match, on every page",
                     "schema": {"type": "integer"},
-                }
+                },
+                "X-Search-Match": {
+                    "description": "How they were found: `words` (as given), `corrected` (the"
+                    " words as in `X-Search-Corrected`, when the given ones match nothing) or"
+                    " `similar` (names similar to the whole query, when nothing else matches)",
+                    "schema": {"type": "string", "enum": ["words", "corrected", "similar"]},
+                },
+                "X-Search-Corrected": {
+                    "description": "The corrected query, when `X-Search-Match` is `corrected`",
+                    "schema": {"type": "string"},
+                },
             }
         },
         **error_responses(INVALID, 503),
@@ -75,7 +85,10 @@ async def search(
 ) -> Response:
     request = service.SearchRequest(q, commune, product, lang, limit, offset)
     page = await service.search_companies(database, caches, recorder, request)
-    return _json(HITS.dump_json(page.items), {"X-Total-Count": str(page.total)})
+    headers = {"X-Total-Count": str(page.total), "X-Search-Match": page.match}
+    if page.corrected is not None:
+        headers["X-Search-Corrected"] = page.corrected
+    return _json(HITS.dump_json(page.items), headers)
 
 
 @router.get(

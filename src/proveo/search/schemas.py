@@ -41,8 +41,13 @@ class SearchHit(BaseModel):
 
 
 class SearchPage(BaseModel):
+    """`match` says how the items were found: by the words as given, by the `corrected` words
+    (the given ones matched nothing), or as names `similar` to the whole query."""
+
     items: list[SearchHit]
     total: int
+    match: Literal["words", "corrected", "similar"] = "words"
+    corrected: str | None = None
 
 
 class FacetCount(BaseModel):

@@ -259,7 +259,8 @@ async def search_companies(
     page = await caches.pages.get_or_load(key, load)
     q_normalised = str(key[0])
     if q_normalised and request.offset == 0:
-        analytics.record_search(recorder, q_normalised, page.total)
+        filtered = key[1] is not None or key[2] is not None
+        analytics.record_search(recorder, q_normalised, page.total, filtered=filtered)
     return page
 
 

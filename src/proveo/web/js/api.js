@@ -144,7 +144,7 @@ export async function apiList(path, opts = {}) {
   const { data, response } = await request(path, opts);
   const total = Number.parseInt(response.headers.get('X-Total-Count') || '', 10);
   const items = Array.isArray(data) ? data : data?.items || [];
-  return { items, total: Number.isFinite(total) ? total : items.length };
+  return { items, total: Number.isFinite(total) ? total : items.length, headers: response.headers };
 }
 
 export function currentUser({ refresh = false } = {}) {

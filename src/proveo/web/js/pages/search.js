@@ -42,6 +42,9 @@ const STRINGS = {
     pagesMany: '{count} páginas',
     backToFirst: 'Volver a la página 1',
     resultsFor: 'Resultados para «{q}»',
+    correctedNote: 'Ninguna empresa coincide con «{q}»: mostramos resultados para «{corrected}».',
+    similarNote: 'Ninguna empresa coincide con «{q}». Estas tienen nombres parecidos.',
+    unknownFilterNote: 'Ese filtro ya no existe: mostramos la búsqueda sin él.',
     count: '{count} empresas',
     countOne: '1 empresa',
     loading: 'Buscando…',
@@ -96,6 +99,9 @@ const STRINGS = {
     pagesMany: '{count} pages',
     backToFirst: 'Back to page 1',
     resultsFor: 'Results for “{q}”',
+    correctedNote: 'No company matches “{q}”: showing results for “{corrected}”.',
+    similarNote: 'No company matches “{q}”. These have similar names.',
+    unknownFilterNote: 'That filter no longer exists: showing the search without it.',
     count: '{count} companies',
     countOne: '1 company',
     loading: 'Searching…',
@@ -456,6 +462,7 @@ async function runSearch() {
     if (seq !== searchSeq) return;
     lastFacets = facets;
     clear(els.alert);
+    renderSearchNote(page.headers);
     renderFacets(facets);
     renderActiveFilters(facets);
     renderHeading(page.total);
@@ -463,6 +470,15 @@ async function runSearch() {
     renderPagination(page.total);
   } catch (err) {
     if (seq !== searchSeq || controller.signal.aborted) return;
+    // A shared link may name a commune or product that was since removed: search without it.
+    const stale = err.status === 422 ? ['commune', 'product'].filter((f) => state[f] && err.fieldErrors?.[f]) : [];
+    if (stale.length) {
+      pendingNote = 'unknownFilterNote';
+      const next = { ...state, page: 1 };
+      for (const field of stale) next[field] = '';
+      navigate(next, { replace: true });
+      return;
+    }
     renderHeading(undefined);
     clear(els.body);
     els.pagination.hidden = true;
@@ -476,6 +492,23 @@ async function runSearch() {
       els.body.classList.remove('is-loading');
     }
   }
+}
+
+// How the results were found, when it is not the plain way; and a note left by the last run.
+let pendingNote = null;
+
+function renderSearchNote(headers) {
+  const match = headers?.get('X-Search-Match');
+  let note = null;
+  if (match === 'corrected') {
+    note = s('correctedNote', { q: state.q, corrected: headers.get('X-Search-Corrected') || '' });
+  } else if (match === 'similar') {
+    note = s('similarNote', { q: state.q });
+  } else if (pendingNote) {
+    note = s(pendingNote);
+  }
+  pendingNote = null;
+  if (note) showAlert(els.alert, 'info', note, { focus: false });
 }
 
 // Each facet list is counted without its own filter (but with the keywords and the other
