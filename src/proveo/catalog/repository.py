@@ -130,6 +130,34 @@ async def delete_product(conn: Connection, product_uuid: UUID) -> None:
     await conn.execute(DELETE_PRODUCT, product_uuid)
 
 
+# Names compared as search compares them (`proveo.search_text`: no accents, case or punctuation)
+# and, for products, across both languages: a name that reads like another entry's would make
+# a search filter by name ambiguous. $3 the entry being renamed (NULL when creating).
+PRODUCT_NAME_TAKEN = """
+SELECT EXISTS (
+    SELECT 1 FROM proveo.product
+    WHERE ($3::uuid IS NULL OR uuid <> $3::uuid)
+      AND (proveo.search_text(name_es) IN (proveo.search_text($1), proveo.search_text($2))
+        OR proveo.search_text(name_en) IN (proveo.search_text($1), proveo.search_text($2)))
+)
+"""
+COMMUNE_NAME_TAKEN = """
+SELECT EXISTS (
+    SELECT 1 FROM proveo.commune
+    WHERE ($2::uuid IS NULL OR uuid <> $2::uuid)
+      AND proveo.search_text(name) = proveo.search_text($1)
+)
+"""
+
+
+async def product_name_taken(conn: Connection, data: ProductIn, other_than: UUID | None) -> bool:
+    return bool(await conn.fetchval(PRODUCT_NAME_TAKEN, data.name_es, data.name_en, other_than))
+
+
+async def commune_name_taken(conn: Connection, data: CommuneIn, other_than: UUID | None) -> bool:
+    return bool(await conn.fetchval(COMMUNE_NAME_TAKEN, data.name, other_than))
+
+
 async def product_in_use(conn: Connection, product_uuid: UUID) -> bool:
     return bool(await conn.fetchval(PRODUCT_IN_USE, product_uuid))
 

@@ -123,6 +123,7 @@ class CatalogKind(Generic[In, Out]):
     select: Callable[[Connection, UUID], Awaitable[Out | None]]
     in_use: Callable[[Connection, UUID], Awaitable[bool]]
     delete: Callable[[Connection, UUID], Awaitable[None]]
+    name_taken: Callable[[Connection, In, UUID | None], Awaitable[bool]]
 
 
 PRODUCTS: CatalogKind[ProductIn, ProductPublic] = CatalogKind(
@@ -133,6 +134,7 @@ PRODUCTS: CatalogKind[ProductIn, ProductPublic] = CatalogKind(
     repository.select_product_by_uuid,
     repository.product_in_use,
     repository.delete_product,
+    repository.product_name_taken,
 )
 COMMUNES: CatalogKind[CommuneIn, CommunePublic] = CatalogKind(
     "commune",
@@ -142,12 +144,17 @@ COMMUNES: CatalogKind[CommuneIn, CommunePublic] = CatalogKind(
     repository.select_commune_by_uuid,
     repository.commune_in_use,
     repository.delete_commune,
+    repository.commune_name_taken,
 )
 
 
 async def create_entry(
     conn: Connection, actor: admin_service.AdminActor, kind: CatalogKind[In, Out], data: In
 ) -> Out:
+    # The unique indexes compare folded names; this also catches punctuation and, for
+    # products, a name that is another product's name in the other language.
+    if await kind.name_taken(conn, data, None):
+        raise DuplicateName()
     try:
         entry = await kind.insert(conn, data)
     except asyncpg.UniqueViolationError as exc:
@@ -170,6 +177,8 @@ async def update_entry(
     before = await kind.select(conn, entry_uuid)
     if before is None:
         raise kind.not_found()
+    if await kind.name_taken(conn, data, entry_uuid):
+        raise DuplicateName()
     try:
         entry = await kind.update(conn, entry_uuid, data)
     except asyncpg.UniqueViolationError as exc:
