@@ -478,17 +478,24 @@ class _Terminal:
         os.write(self.controller, keys)
 
     def finish(self, timeout: float = 60) -> tuple[int, str]:
-        """Wait for the exit; the terminal's remaining output comes along."""
-        code = self.process.wait(timeout=timeout)
-        while self.controller is not None and select.select([self.controller], [], [], 0.2)[0]:
+        """Wait for the exit, reading the terminal meanwhile: a process whose output fills the
+        terminal's buffer blocks until someone reads it, and would never exit otherwise."""
+        deadline = time.monotonic() + timeout
+        while (code := self.process.poll()) is None:
+            assert time.monotonic() < deadline, f"still running after {timeout} s:\n{self.output}"
+            self._read_available(0.1)
+        self._read_available(0.2)
+        return code, self.output
+
+    def _read_available(self, wait: float) -> None:
+        while self.controller is not None and select.select([self.controller], [], [], wait)[0]:
             try:
                 chunk = os.read(self.controller, 4096)
-            except OSError:
-                break
+            except OSError:  # EIO: every process closed the terminal
+                return
             if not chunk:
-                break
+                return
             self.output += chunk.decode(errors="replace").replace("\r\n", "\n")
-        return code, self.output
 
     def close(self) -> None:
         if self.controller is not None:

@@ -374,3 +374,27 @@ class TestSuggest:
 
     async def test_an_empty_prefix_suggests_nothing(self, client: httpx.AsyncClient) -> None:
         assert (await client.get(SUGGEST_URL, params={"q": " "})).json() == []
+
+    async def test_only_catalogue_entries_with_companies_are_suggested(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        # Found by a newcomer: "Puerto Octay" was offered with no company there (an empty page).
+        await add_company(conn, "Hostal Puerto Montt", commune_name="Puerto Montt")
+        body = (await client.get(SUGGEST_URL, params={"q": "puerto"})).json()
+        assert [(s["text"], s["kind"]) for s in body] == [("Puerto Montt", "commune")]
+
+    async def test_company_names_keep_three_places_beside_the_catalogue(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        # Found by a newcomer: `con` filled all 8 places with products and communes.
+        communes = ["Concepción", "Constitución", "Concón", "Contulmo", "Conchalí"]
+        for index, commune in enumerate(communes):
+            await add_company(conn, f"Empresa {index}", commune_name=commune,
+                              product_name="Construcción")  # fmt: skip
+        for name in ("Conservas Uno", "Conservas Dos", "Consultores Tres", "Contadores Cuatro"):
+            await add_company(conn, name)
+        body = (await client.get(SUGGEST_URL, params={"q": "con"})).json()
+        kinds = [s["kind"] for s in body]
+        assert len(body) == 8
+        assert kinds.count("company") == 3
+        assert kinds[:5] == ["product", "commune", "commune", "commune", "commune"]

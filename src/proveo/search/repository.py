@@ -192,18 +192,21 @@ SELECT_FACETS = _FACETS.format(match=_MATCH, filters=_FILTERS)
 SELECT_FACETS_ALL = _FACETS.format(match="$1::text[] IS NOT NULL", filters=_FILTERS)
 
 # $1 the normalised prefix, $2 lang, $3 limit. Catalogue entries whose name (or one of its
-# words) starts with it, then company names that do.
+# words) starts with it and where some company is listed (a suggestion never leads to an empty
+# page), then company names that start with it: up to $3 of each, the service picks.
 SELECT_SUGGESTIONS = """
 WITH products AS (
-    SELECT CASE WHEN $2::text = 'en' THEN p.name_en ELSE p.name_es END AS text, p.uuid
+    SELECT CASE WHEN $2::text = 'en' THEN p.name_en ELSE p.name_es END AS text, p.uuid, p.id
     FROM proveo.product p
 ),
 catalog AS (
-    SELECT text, 'product' AS kind, uuid, 0 AS rank FROM products
+    SELECT text, 'product' AS kind, uuid, 0 AS rank FROM products x
     WHERE ' ' || proveo.search_text(text) LIKE '% ' || $1::text || '%'
+      AND EXISTS (SELECT 1 FROM proveo.company_search s WHERE s.product_id = x.id)
     UNION ALL
     SELECT co.name, 'commune', co.uuid, 1 FROM proveo.commune co
     WHERE ' ' || proveo.search_text(co.name) LIKE '% ' || $1::text || '%'
+      AND EXISTS (SELECT 1 FROM proveo.company_search s WHERE s.commune_id = co.id)
 ),
 companies AS (
     SELECT c.name AS text, 'company' AS kind, c.uuid, 2 AS rank, s.name_key
@@ -219,7 +222,6 @@ SELECT text, kind, uuid FROM (
     SELECT text, kind, uuid, rank, name_key FROM companies
 ) AS found
 ORDER BY rank, key, uuid
-LIMIT $3
 """
 
 
@@ -378,12 +380,21 @@ async def facets(conn: Connection, params: SearchParams) -> Facets:
         return await _facets(conn, params)
 
 
+# Of the suggestions, company names keep at least this many places when there are that many.
+COMPANY_PLACES = 3
+
+
 async def suggest(conn: Connection, q: str, lang: str, limit: int = 8) -> list[Suggestion]:
-    """Completions for a normalised prefix: products and communes first, then company names."""
+    """Completions for a normalised prefix: products and communes first, then company names,
+    which keep `COMPANY_PLACES` of the `limit` places however many catalogue entries match."""
     if not q:
         return []
     rows = await conn.fetch(SELECT_SUGGESTIONS, q, lang, limit)
-    return [Suggestion(text=r["text"], kind=r["kind"], uuid=r["uuid"]) for r in rows]
+    found = [Suggestion(text=r["text"], kind=r["kind"], uuid=r["uuid"]) for r in rows]
+    companies = [s for s in found if s.kind == "company"]
+    catalog = [s for s in found if s.kind != "company"]
+    catalog = catalog[: limit - min(COMPANY_PLACES, len(companies))]
+    return catalog + companies[: limit - len(catalog)]
 
 
 async def select_commune_uuid(conn: Connection, name: str) -> UUID | None:
