@@ -426,6 +426,15 @@ def _run_on_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     return process.wait(timeout=60), output.decode().replace("\r\n", "\n")
 
 
+def _as_from_a_shell() -> None:
+    """Signals as a shell leaves them to the programs it starts. A child inherits its parent's
+    blocked signals and ignored ones: the test worker, after other tests in its process, may
+    have SIGINT blocked, and then Ctrl-C at a prompt did nothing (a full-suite-only timeout)."""
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    for stop in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_DFL)
+
+
 @contextmanager
 def _session_on_terminal(args: list[str], env: dict[str, str]) -> Iterator[_Terminal]:
     """A process whose controlling terminal is a fresh pseudo-terminal, as in a shell.
@@ -438,6 +447,7 @@ def _session_on_terminal(args: list[str], env: dict[str, str]) -> Iterator[_Term
         process = subprocess.Popen(
             ["setsid", "--ctty", *args], env=env,
             stdin=terminal, stdout=terminal, stderr=terminal,
+            preexec_fn=_as_from_a_shell,
         )  # fmt: skip
     finally:
         os.close(terminal)
@@ -482,7 +492,10 @@ class _Terminal:
         terminal's buffer blocks until someone reads it, and would never exit otherwise."""
         deadline = time.monotonic() + timeout
         while (code := self.process.poll()) is None:
-            assert time.monotonic() < deadline, f"still running after {timeout} s:\n{self.output}"
+            assert time.monotonic() < deadline, (
+                f"still running after {timeout} s (this process blocks "
+                f"{sorted(signal.pthread_sigmask(signal.SIG_BLOCK, []))}):\n{self.output}"
+            )
             self._read_available(0.1)
         self._read_available(0.2)
         return code, self.output
