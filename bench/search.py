@@ -43,6 +43,7 @@ from urllib.parse import urlencode
 import asyncpg
 import httpx
 from _harness import ROOT, load
+from tests.fixtures.recording import RecordingConnection
 from tests.fixtures.servers import proveo_command, proveo_env, wait_for_port
 
 from proveo.catalog.data import COMMUNES, PRODUCTS
@@ -278,33 +279,6 @@ def measure(base_url: str, paths: list[str], workdir: Path) -> Result:
 
     run(WARM_UP_SECONDS)
     return run(SECONDS)
-
-
-class RecordingConnection:
-    """Passes every call to the connection and keeps the statements the repository ran."""
-
-    def __init__(self, conn: Any) -> None:
-        self._conn = conn
-        self.statements: list[tuple[str, tuple[object, ...]]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._conn, name)
-
-    async def _run(self, method: str, sql: str, *args: object, **kwargs: Any) -> Any:
-        self.statements.append((sql, args))
-        return await getattr(self._conn, method)(sql, *args, **kwargs)
-
-    async def fetch(self, sql: str, *args: object, **kwargs: Any) -> Any:
-        return await self._run("fetch", sql, *args, **kwargs)
-
-    async def fetchrow(self, sql: str, *args: object, **kwargs: Any) -> Any:
-        return await self._run("fetchrow", sql, *args, **kwargs)
-
-    async def fetchval(self, sql: str, *args: object, **kwargs: Any) -> Any:
-        return await self._run("fetchval", sql, *args, **kwargs)
-
-    async def execute(self, sql: str, *args: object, **kwargs: Any) -> Any:
-        return await self._run("execute", sql, *args, **kwargs)
 
 
 async def explain_main_queries(dsn: str) -> None:

@@ -4,7 +4,6 @@ pages of one search share its count, corrections and filters."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, cast
 
 import pytest
 
@@ -17,6 +16,7 @@ from proveo.search.service import (
     search_companies,
 )
 from tests.fixtures.database import PinnedDatabase
+from tests.fixtures.recording import RecordingConnection
 from tests.search.conftest import add_company
 
 
@@ -88,36 +88,13 @@ def test_the_oldest_entries_go_first() -> None:
     assert [cache.get(key) for key in ("a", "b", "c")] == [None, 1, 1]
 
 
-class RecordingConnection:
-    """The test's connection, keeping the SQL of every query run through it."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self.statements: list[str] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._conn, name)
-
-    async def fetch(self, sql: str, *args: object) -> Any:
-        self.statements.append(sql)
-        return await self._conn.fetch(sql, *args)
-
-    async def fetchrow(self, sql: str, *args: object) -> Any:
-        self.statements.append(sql)
-        return await self._conn.fetchrow(sql, *args)
-
-    async def fetchval(self, sql: str, *args: object) -> Any:
-        self.statements.append(sql)
-        return await self._conn.fetchval(sql, *args)
-
-
 async def test_the_pages_of_a_search_share_its_count_correction_and_filters(
     conn: Connection,
 ) -> None:
     for index in range(3):
         await add_company(conn, f"Grúas Andinas {index}", commune_name="Santiago")
     recording = RecordingConnection(conn)
-    database = PinnedDatabase(cast(Connection, recording))
+    database = PinnedDatabase(recording.as_connection())
     caches = SearchCaches.create()
     pages = []
     for offset in range(3):
@@ -126,7 +103,7 @@ async def test_the_pages_of_a_search_share_its_count_correction_and_filters(
         pages.append(await search_companies(database, caches, None, request))
     assert [page.total for page in pages] == [3, 3, 3]
     assert len({page.items[0].uuid for page in pages}) == 3
-    ran = recording.statements
+    ran = recording.sql
     assert ran.count(repository.CORRECT_WORDS) == 1
     assert ran.count(repository.COUNT_MATCHES) == 2  # the misspelt words, then the corrected
     assert ran.count(repository.SELECT_COMMUNE_UUID) == 1

@@ -3,8 +3,6 @@ any query string a client can send."""
 
 from __future__ import annotations
 
-from typing import cast
-
 import httpx
 import pytest
 
@@ -12,6 +10,7 @@ from proveo.core.db import Connection
 from proveo.search import repository
 from proveo.search.schemas import SearchParams
 from proveo.search.service import normalise_query
+from tests.fixtures.recording import RecordingConnection
 from tests.search.conftest import FACETS_URL, SEARCH_URL, SUGGEST_URL, add_company
 
 
@@ -276,29 +275,10 @@ class TestHostileQueries:
         # similar-names fallback (a trigram lookup per letter) and 0.1 s in correction.
         await add_company(conn, "Solar Andino")
         words = ["".join(chr(97 + (i * 7 + j * 3) % 26) for j in range(61)) for i in range(16)]
-        ran: list[str] = []
-
-        class Recording:
-            def __getattr__(self, name: str) -> object:
-                return getattr(conn, name)
-
-            async def fetch(self, sql: str, *args: object) -> object:
-                ran.append(sql)
-                return await conn.fetch(sql, *args)
-
-            async def fetchval(self, sql: str, *args: object) -> object:
-                ran.append(sql)
-                return await conn.fetchval(sql, *args)
-
-            async def fetchrow(self, sql: str, *args: object) -> object:
-                ran.append(sql)
-                return await conn.fetchrow(sql, *args)
-
-        page = await repository.search(
-            cast(Connection, Recording()), SearchParams(q=" ".join(words))
-        )
+        recording = RecordingConnection(conn)
+        page = await repository.search(recording.as_connection(), SearchParams(q=" ".join(words)))
         assert page.total == 0
-        assert repository.COUNT_SIMILAR not in ran
+        assert repository.COUNT_SIMILAR not in recording.sql
         assert await repository.correct_words(conn, words) == words  # too long to correct
 
     async def test_an_unknown_short_word_finds_nothing(
