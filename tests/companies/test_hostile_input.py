@@ -418,40 +418,31 @@ class TestFormText:
 class TestFieldNames:
     """The form parser kept the last of repeated parts and dropped unknown ones, silently."""
 
-    async def test_a_repeated_text_part_is_a_422_naming_it(
+    @pytest.mark.parametrize(
+        ("extra_parts", "files", "field"),
+        [
+            ([("name", b"Otro Nombre")], [("image", jpeg())], "name"),
+            ([], [("image", b"not an image at all"), ("image", jpeg())], "image"),
+        ],
+        ids=["text-part", "image-even-when-the-last-is-good"],
+    )
+    async def test_a_repeated_part_is_a_422_naming_it(
         self,
         client: httpx.AsyncClient,
         conn: Connection,
         storage: ImageStorage,
         owner: UserRecord,
         session: LoggedIn,
+        extra_parts: list[tuple[str, bytes]],
+        files: list[tuple[str, bytes]],
+        field: str,
     ) -> None:
-        body, content_type = raw_multipart(
-            [*form_parts(), ("name", b"Otro Nombre")], [("image", jpeg())]
-        )
+        body, content_type = raw_multipart([*form_parts(), *extra_parts], files)
         response = await client.post(
             COMPANIES_URL, content=body, headers=session.headers | content_type
         )
         assert response.status_code == 422, response.text
-        assert _field_types(response) == {"name": "duplicate_field"}
-        await _assert_nothing_written(conn, storage, owner)
-
-    async def test_a_repeated_image_is_a_422_even_when_the_last_is_good(
-        self,
-        client: httpx.AsyncClient,
-        conn: Connection,
-        storage: ImageStorage,
-        owner: UserRecord,
-        session: LoggedIn,
-    ) -> None:
-        body, content_type = raw_multipart(
-            form_parts(), [("image", b"not an image at all"), ("image", jpeg())]
-        )
-        response = await client.post(
-            COMPANIES_URL, content=body, headers=session.headers | content_type
-        )
-        assert response.status_code == 422, response.text
-        assert _field_types(response) == {"image": "duplicate_field"}
+        assert _field_types(response) == {field: "duplicate_field"}
         await _assert_nothing_written(conn, storage, owner)
 
     async def test_an_unknown_field_is_a_422_naming_it(

@@ -38,9 +38,8 @@ from proveo.search.schemas import (
 DENSE_MATCHES = 3000
 # The custom plan sees the words: the planner then estimates how common they are, which
 # decides between the plans above (a generic plan would guess). The app's pools set it for the
-# whole connection (core/db.py), which saves a round trip per search; these functions set it
-# for the transaction they open themselves.
-CUSTOM_PLANS = {"plan_cache_mode": "force_custom_plan"}
+# whole connection (`core.db.SERVER_SETTINGS`), which saves a round trip per search; these
+# functions set it for the transaction they open themselves.
 SET_CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
 
 # $1 words, $2 commune uuid, $3 product uuid.
@@ -193,7 +192,7 @@ SELECT_FACETS_ALL = _FACETS.format(match="$1::text[] IS NOT NULL", filters=_FILT
 
 # $1 the normalised prefix, $2 lang, $3 limit. Catalogue entries whose name (or one of its
 # words) starts with it and where some company is listed (a suggestion never leads to an empty
-# page), then company names that start with it: up to $3 of each, the service picks.
+# page), then company names that start with it: up to $3 of each, `suggest` picks.
 SELECT_SUGGESTIONS = """
 WITH products AS (
     SELECT CASE WHEN $2::text = 'en' THEN p.name_en ELSE p.name_es END AS text, p.uuid, p.id
@@ -341,7 +340,7 @@ async def search(
 ) -> SearchPage:
     """One page of companies for `params` and how many match in all; `count` and `correct` may
     answer from a cache. In a transaction the caller opened, the connection must already plan
-    with `CUSTOM_PLANS` (the app's pools do)."""
+    with custom plans (`core.db.SERVER_SETTINGS`, as the app's pools do)."""
     if conn.is_in_transaction():
         return await _search(conn, params, count, correct)
     async with conn.transaction(readonly=True):
