@@ -54,8 +54,22 @@ def read_outbox_link(
         time.sleep(0.1)
 
 
+def settle_transitions(page: Page) -> None:
+    """Wait for running transitions (a fade back from the loading state) to end.
+
+    axe measures contrast with the opacity of the moment: text half-way through a fade fails.
+    Endless animations (spinners, skeleton shimmer) are left running.
+    """
+    page.evaluate(
+        """() => Promise.all(document.getAnimations()
+              .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+              .map((a) => a.finished.catch(() => null)))"""
+    )
+
+
 def assert_no_serious_axe_violations(page: Page) -> None:
     """axe-core (the copy in the axe-playwright-python wheel) finds no serious or critical issue."""
+    settle_transitions(page)
     results = Axe().run(page)
     serious = [
         f"{v['id']} ({v['impact']}): {v['help']} — "
