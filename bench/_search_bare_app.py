@@ -1,6 +1,6 @@
 """The search floor: a bare Starlette + asyncpg app running Proveo's own search SQL.
 
-    python bench/_search_bare_app.py PORT DSN
+    python bench/_search_bare_app.py PORT DSN [WORKERS]
 
 `/search`, `/facets` and `/suggest` take the query string the API takes, normalise and resolve
 it with the search service's functions, run `proveo.search.repository` on a pooled connection
@@ -11,6 +11,7 @@ cost is the SQL itself, so Proveo's req/s over this app's is the framework's sha
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from proveo.core.db import SERVER_SETTINGS
+from proveo.core.workers import run_workers
 from proveo.search import repository, service
 from proveo.search.schemas import Facets, SearchHit, SearchParams, Suggestion
 
@@ -91,7 +93,15 @@ def build_app(dsn: str) -> Starlette:
 
 def main(argv: list[str]) -> None:
     port, dsn = int(argv[0]), argv[1]
-    uvicorn.run(build_app(dsn), host="127.0.0.1", port=port, log_config=None, access_log=False)
+    workers = int(argv[2]) if len(argv) > 2 else 1
+    listener = socket.create_server(("127.0.0.1", port))
+
+    def serve_one(_: int) -> None:
+        config = uvicorn.Config(build_app(dsn), log_config=None, access_log=False)
+        uvicorn.Server(config).run(sockets=[listener])
+
+    # The same forked workers as `proveo serve`, so that both sides get the same cores.
+    run_workers(workers, serve_one, stop_signals=())
 
 
 if __name__ == "__main__":

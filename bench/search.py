@@ -19,7 +19,8 @@
    times how long until search shows it.
 
 Settings through the environment: BENCH_COMPANIES (100000), BENCH_SECONDS (8 per case),
-BENCH_PORT (8515; the bare app takes the next port).
+BENCH_PORT (8515; the bare app takes the next port), BENCH_WORKERS (the usable cores: both
+servers run that many processes, `PROVEO_WORKERS` for Proveo).
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 WARM_UP_SECONDS = float(os.environ.get("BENCH_WARM_UP_SECONDS", "2"))
 CONNECTIONS = 32
 PORT = int(os.environ.get("BENCH_PORT", "8515"))
+# Both servers run this many processes: one per core, as the README advises for one machine.
+WORKERS = int(os.environ.get("BENCH_WORKERS", str(len(os.sched_getaffinity(0)))))
 CACHE_ROOT = ROOT / ".proveo-bench"
 BARE_APP = Path(__file__).resolve().parent / "_search_bare_app.py"
 RESULT_CACHE_SECONDS = 1.0  # the API's search result cache (search/service.py)
@@ -412,13 +415,14 @@ def main() -> None:
     generator = "wrk" if shutil.which("wrk") else "httpx (wrk not installed; it saturates first)"
     print(
         f"load: {generator}, {CONNECTIONS} connections, {SECONDS:.0f} s per case after "
-        f"{WARM_UP_SECONDS:.0f} s of warm-up; load average before: "
-        + ", ".join(f"{x:.2f}" for x in load_before)
+        f"{WARM_UP_SECONDS:.0f} s of warm-up, {WORKERS} worker process(es) per server; "
+        "load average before: " + ", ".join(f"{x:.2f}" for x in load_before)
     )
     env = proveo_env(
         data_dir, PORT,
         PROVEO_SEED_DEMO="false", PROVEO_LOG_FORMAT="json", PROVEO_LOG_LEVEL="INFO",
         PROVEO_RATE_LIMIT_ENABLED="false", PROVEO_MAX_IN_FLIGHT_PER_CLIENT="1000",
+        PROVEO_WORKERS=str(WORKERS),
     )  # fmt: skip
     rng = random.Random(SEED)
     cases = build_cases(rng)
@@ -430,7 +434,7 @@ def main() -> None:
         bare = f"http://127.0.0.1:{PORT + 1}"
         with serving(proveo_command("serve"), env, PORT, workdir / "serve.log"):
             # The bare app shares the database that `proveo serve` started.
-            bare_command = [sys.executable, str(BARE_APP), str(PORT + 1), dsn]
+            bare_command = [sys.executable, str(BARE_APP), str(PORT + 1), dsn, str(WORKERS)]
             with serving(bare_command, dict(os.environ), PORT + 1, workdir / "bare.log"):
                 for case in cases:
                     results[case.name, "proveo"] = measure(api, case.api, workdir)

@@ -98,6 +98,28 @@ def _read_until_banner(process: subprocess.Popen[bytes]) -> list[str]:
     return [*lines, line]
 
 
+def _workers_of(parent: int) -> list[int]:
+    """The `proveo` processes forked by `parent` (not its PostgreSQL)."""
+    workers = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[1]) == parent and b"proveo.cli" in cmdline:
+            workers.append(int(stat.parent.name))
+    return sorted(workers)
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
 class TestServe:
     def _run_once(self, data_dir: Path, stop: signal.Signals = signal.SIGINT) -> dict[str, object]:
         """Start, send the first requests the moment the banner shows (no retries), then stop."""
@@ -284,6 +306,69 @@ class TestServe:
             terminal.close()  # the kernel sends SIGHUP to the session
             assert terminal.process.wait(timeout=60) == 0
         assert not EmbeddedPostgres(data_dir / "pg").is_running()
+
+    def test_workers_share_the_port_and_stop_before_the_database(self, data_dir: Path) -> None:
+        port = free_port()
+        env = _env(data_dir, port) | {"PROVEO_WORKERS": "2"}
+        with subprocess.Popen(
+            _proveo("serve"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        ) as process:
+            assert process.stdout is not None
+            try:
+                assert "(2 worker processes)" in _read_until_banner(process)[-1]
+                workers = _workers_of(process.pid)
+                assert len(workers) == 2
+                answers = {
+                    httpx.get(f"http://127.0.0.1:{port}/api/v1/health/database").status_code
+                    for _ in range(20)
+                }
+                assert answers == {200}
+            finally:
+                process.send_signal(signal.SIGINT)  # to the parent alone: it passes it on
+                process.wait(timeout=60)
+                output = process.stdout.read().decode()
+        assert process.returncode == 0, output
+        assert output.count("Proveo is running") == 0  # announced once, before the read above
+        assert output.count('"proveo_stopped"') == 2  # both apps shut down cleanly
+        assert output.index('"proveo_stopped"') < output.index("embedded_postgres_stopped")
+        assert not any(_is_alive(pid) for pid in workers)
+        assert not EmbeddedPostgres(data_dir / "pg").is_running()
+
+    def test_a_worker_that_dies_takes_serve_down_with_one_line(self, data_dir: Path) -> None:
+        port = free_port()
+        env = _env(data_dir, port) | {"PROVEO_WORKERS": "2"}
+        with subprocess.Popen(
+            _proveo("serve"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        ) as process:
+            assert process.stdout is not None
+            assert process.stderr is not None
+            _read_until_banner(process)
+            first, second = _workers_of(process.pid)
+            os.kill(first, signal.SIGKILL)
+            process.wait(timeout=60)
+            stderr = process.stderr.read().decode()
+        assert process.returncode == 2
+        assert f"worker {first} exited with -9; the other workers were stopped" in stderr
+        assert not _is_alive(second)
+        assert not EmbeddedPostgres(data_dir / "pg").is_running()
+
+    def test_workers_of_a_killed_serve_do_not_outlive_it(self, data_dir: Path) -> None:
+        port = free_port()
+        env = _env(data_dir, port) | {"PROVEO_WORKERS": "2"}
+        with subprocess.Popen(
+            _proveo("serve"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        ) as process:
+            _read_until_banner(process)
+            workers = _workers_of(process.pid)
+            process.kill()
+            process.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while any(_is_alive(pid) for pid in workers):
+            assert time.monotonic() < deadline, "workers outlived their killed parent"
+            time.sleep(0.1)
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/health/", timeout=2)
+        EmbeddedPostgres(data_dir / "pg").stop("immediate")  # orphaned, as after any crash
 
     def test_production_refuses_demo_data(self, data_dir: Path) -> None:
         env = _env(data_dir, free_port()) | {"PROVEO_ENV": "production"}

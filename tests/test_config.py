@@ -154,6 +154,11 @@ BACKENDS_THAT_CANNOT_WORK = [
         {"translator": "libretranslate"},
         "PROVEO_LIBRETRANSLATE_URL: is required when TRANSLATOR=libretranslate",
     ),
+    (
+        {"workers": 2},
+        "PROVEO_REDIS_URL: is required when PROVEO_WORKERS is above 1 (without Redis "
+        "each worker counts rate limits and lockouts on its own, multiplying them)",
+    ),
 ]
 
 
@@ -177,6 +182,8 @@ class TestBackendsThatCannotWork:
             image_service_url="https://images.internal:8443",
             translator="libretranslate",
             libretranslate_url="http://127.0.0.1:5000",
+            workers=2,
+            redis_url="redis://127.0.0.1:6379/0",
         )
         assert settings.warnings == []
 

@@ -29,6 +29,7 @@ from proveo.config import Settings, settings_problems
 from proveo.core import migrations
 from proveo.core.db import DatabaseUnavailable
 from proveo.core.embedded_pg import EmbeddedPostgres
+from proveo.core.workers import WorkerExited, run_workers
 
 if TYPE_CHECKING:
     import uvicorn
@@ -413,7 +414,8 @@ def _report_cleanup(report: Report, result: OrphanReport, min_age_minutes: int) 
 
 def _banner(settings: Settings) -> str:
     url = f"http://{settings.host}:{settings.port}/"
-    lines = ["", f"  Proveo is running at {url}"]
+    workers = f" ({settings.workers} worker processes)" if settings.workers > 1 else ""
+    lines = ["", f"  Proveo is running at {url}{workers}"]
     if settings.serves_docs:
         lines.append(f"  API docs: {url}docs")
     if settings.seed_demo:
@@ -473,7 +475,7 @@ def _announcing_server(config: uvicorn.Config, banner: str) -> uvicorn.Server:
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
-            if self.started:
+            if self.started and banner:
                 print(banner, flush=True)
 
         @contextlib.contextmanager
@@ -544,9 +546,27 @@ def _serve(settings: Settings, listener: socket.socket) -> None:
     with database_settings(settings, owner=True) as ready:
         _migrate(report, ready.database_url)
         _report_seed(report, asyncio.run(_seed(ready, demo=ready.seed_demo)))
-        config = uvicorn_config(create_app(ready), ready)
-        _freeze_what_lives_forever()
-        _announcing_server(config, _banner(ready)).run(sockets=[listener])
+        banner = _banner(ready)
+        if ready.workers == 1:
+            config = uvicorn_config(create_app(ready), ready)
+            _freeze_what_lives_forever()
+            _announcing_server(config, banner).run(sockets=[listener])
+            return
+
+        def serve_one(index: int) -> None:
+            try:
+                config = uvicorn_config(create_app(ready), ready)
+                _freeze_what_lives_forever()
+                # The first worker to listen announces; the others share its socket.
+                server = _announcing_server(config, banner if index == 0 else "")
+                server.run(sockets=[listener])
+            except _StopRequested:
+                pass  # uvicorn re-raises the signal it stopped on: a clean stop
+
+        try:
+            run_workers(ready.workers, serve_one, STOP_SIGNALS)
+        except WorkerExited as exc:
+            raise CommandFailed(f"{exc}; the other workers were stopped") from exc
 
 
 def _freeze_what_lives_forever() -> None:

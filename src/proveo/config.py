@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEVELOPMENT
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # API processes sharing the port (each one uses one core); see the README's Operations.
+    workers: int = Field(default=1, ge=1, le=32)
     data_dir: Path = Path(".proveo")
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     # Empty: derived from HOST and PORT (development); production must set an https URL.
@@ -237,6 +239,11 @@ class Settings(BaseSettings):
             problems.append("PROVEO_GOOGLE_TRANSLATE_API_KEY: is required when TRANSLATOR=google")
         if self.translator == "libretranslate" and not self.libretranslate_url:
             problems.append("PROVEO_LIBRETRANSLATE_URL: is required when TRANSLATOR=libretranslate")
+        if self.workers > 1 and not self.redis_url:
+            problems.append(
+                "PROVEO_REDIS_URL: is required when PROVEO_WORKERS is above 1 (without Redis "
+                "each worker counts rate limits and lockouts on its own, multiplying them)"
+            )
         return problems
 
     @property
