@@ -338,6 +338,18 @@ class TestFacets:
             "Accounting services", "Digital marketing", "Translation and interpreting",
         }  # fmt: skip
 
+    async def test_ties_are_in_alphabetical_order_accents_folded(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        """Found in review: 'Ñuñoa' sorted after 'Valparaíso' (raw bytes), unlike the lists."""
+        for commune in ("Valparaíso", "Ñuñoa", "Ovalle", "Ancud"):
+            await add_company(
+                conn, f"Zumbido {commune}", commune_name=commune,
+                description_es="Servicio zumbidor de prueba",
+            )  # fmt: skip
+        body = (await client.get(FACETS_URL, params={"q": "zumbido"})).json()
+        assert [c["name"] for c in body["communes"]] == ["Ancud", "Ñuñoa", "Ovalle", "Valparaíso"]
+
 
 class TestSuggest:
     async def test_completes_products_communes_and_company_names(

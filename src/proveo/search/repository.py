@@ -180,12 +180,14 @@ WITH matched AS (
 ),
 communes AS (SELECT commune_id, count(*) AS n FROM matched GROUP BY commune_id),
 products AS (SELECT product_id, count(*) AS n FROM matched GROUP BY product_id)
-SELECT 'commune' AS kind, co.uuid, co.name, x.n AS count
+SELECT 'commune' AS kind, co.uuid, co.name, x.n AS count, proveo.fold(co.name) AS sort_key
 FROM communes x JOIN proveo.commune co ON co.id = x.commune_id
 UNION ALL
-SELECT 'product', p.uuid, CASE WHEN $4::text = 'en' THEN p.name_en ELSE p.name_es END, x.n
-FROM products x JOIN proveo.product p ON p.id = x.product_id
-ORDER BY count DESC, name, uuid
+SELECT 'product', p.uuid, named.name, x.n, proveo.fold(named.name)
+FROM products x JOIN proveo.product p ON p.id = x.product_id,
+     LATERAL (SELECT CASE WHEN $4::text = 'en' THEN p.name_en ELSE p.name_es END AS name) named
+-- Ties in the order of the catalogue's lists: accents folded, so Ñuñoa sits among the N's.
+ORDER BY count DESC, sort_key, uuid
 """
 SELECT_FACETS = _FACETS.format(match=_MATCH, filters=_FILTERS)
 SELECT_FACETS_ALL = _FACETS.format(match="$1::text[] IS NOT NULL", filters=_FILTERS)
