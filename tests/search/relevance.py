@@ -180,6 +180,15 @@ QUERIES: tuple[Query, ...] = (
     Query("retroex", "Maquinarias Arriendo Norte"),
     Query("mensaj", "Mensajería Veloz"),
     Query("agricol", "Agrícola Los Olivos"),
+    # Synonyms (what buyers say beside what providers write) and abbreviations.
+    Query("plomero", "Gasfitería Rápida Ñuñoa"),
+    Query("plumber", "Gasfitería Rápida Ñuñoa"),
+    Query("rrhh", "Talento Humano Ltda"),
+    Query("lawyer", "Abogados Fuenzalida y Cía"),
+    Query("aire acondicionado", "Frío Clima Spa"),
+    Query("jardinero", "Jardines del Edén"),
+    Query("fumigacion", "Plagas Control Total"),
+    Query("contador providencia", "Contadores Asociados Pérez"),
     # Filters, by name in either language.
     Query("seguridad", "Guardias Alerta", commune="Maipú"),
     Query("", "Solar Andino", product="Energía solar"),

@@ -9,7 +9,8 @@ when one tier alone holds `offset + limit` companies, the tiers below it cannot 
 and are not read: for a word most names start with, a page is a short walk of the name index.
 
 The tsquery is built in SQL (`proveo.search_query`) from words the service already reduced to
-[a-z0-9]: user text is never parsed as tsquery syntax. When nothing matches, misspelt words are
+[a-z0-9], each with its alternatives from the synonym groups (`search/synonyms.py`): user text
+is never parsed as tsquery syntax. When nothing matches, misspelt words are
 corrected against the vocabulary (`search_term`, trigram similarity) and the search runs again;
 then, last, names similar to the whole query are listed.
 """
@@ -31,6 +32,7 @@ from proveo.search.schemas import (
     SearchParams,
     Suggestion,
 )
+from proveo.search.synonyms import expand
 
 # A tier with at least this many companies is dense enough that walking the name index in
 # order finds a page of matches within a few hundred rows; below it, sorting the tier's
@@ -238,7 +240,7 @@ def _hits(rows: Sequence[asyncpg.Record]) -> list[SearchHit]:
 
 def _page_args(params: SearchParams, words: list[str]) -> tuple[object, ...]:
     return (
-        words,
+        expand(words),
         params.commune,
         params.product,
         params.offset + params.limit,
@@ -274,7 +276,9 @@ async def count_matches(conn: Connection, params: SearchParams, words: list[str]
     if not words:
         total: int = await conn.fetchval(COUNT_ALL, words, params.commune, params.product)
         return MatchCounts(total)
-    row = await conn.fetchrow(COUNT_MATCHES, words, params.commune, params.product, " ".join(words))
+    row = await conn.fetchrow(
+        COUNT_MATCHES, expand(words), params.commune, params.product, " ".join(words)
+    )
     assert row is not None
     return MatchCounts(row["total"], row["in_prefix"], row["in_name"], row["in_head"])
 
@@ -353,11 +357,13 @@ async def search(
 async def _facets(conn: Connection, params: SearchParams) -> Facets:
     words = params.words
     query = SELECT_FACETS if words else SELECT_FACETS_ALL
-    rows = await conn.fetch(query, words, params.commune, params.product, params.lang)
+    rows = await conn.fetch(query, expand(words), params.commune, params.product, params.lang)
     if not rows and words:
         corrected = await correct_words(conn, words)
         if corrected != words:
-            rows = await conn.fetch(query, corrected, params.commune, params.product, params.lang)
+            rows = await conn.fetch(
+                query, expand(corrected), params.commune, params.product, params.lang
+            )
     communes = [
         FacetCount(uuid=r["uuid"], name=r["name"], count=r["count"])
         for r in rows

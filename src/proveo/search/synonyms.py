@@ -1,0 +1,75 @@
+"""What buyers call a service beside what providers call it.
+
+A buyer types `plomero`, a Chilean provider writes `gasfíter`; an English speaker types `lawyer`,
+the profile says `abogado`. Each group lists words and phrases that mean the same to a buyer,
+folded as `normalise_query` folds them: a query word (or phrase) found in a group also matches
+every other entry of the group. Abbreviations only expand: `pto montt` finds Puerto Montt, but
+`puerto` does not match every `pto`.
+
+Groups stay narrow on purpose: a wider net finds more companies and ranks worse ones higher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("gasfiter", "gasfiteria", "plomero", "plomeria", "fontanero", "fontaneria", "plumber",
+     "plumbing"),
+    ("rrhh", "recursos humanos", "human resources"),
+    ("abogado", "abogados", "juridico", "juridica", "lawyer", "lawyers", "attorney",
+     "law firm"),
+    ("contador", "contadores", "contabilidad", "contable", "accountant", "accounting",
+     "bookkeeping"),
+    ("aseo", "limpieza", "cleaning", "janitorial"),
+    ("fumigacion", "fumigaciones", "control de plagas", "pest control", "exterminator"),
+    ("banqueteria", "catering"),
+    ("electricista", "electricistas", "electrician", "electricians"),
+    ("climatizacion", "aire acondicionado", "hvac", "air conditioning"),
+    ("jardinero", "jardineria", "paisajismo", "gardener", "gardening", "landscaping"),
+    ("traductor", "traductores", "traduccion", "translator", "translation"),
+    ("guardia", "guardias", "vigilancia", "security guard", "security guards"),
+    ("flete", "fletes", "mudanza", "mudanzas", "moving company", "removals"),
+)  # fmt: skip
+
+ABBREVIATIONS: dict[str, str] = {
+    "pto": "puerto",
+    "sta": "santa",
+    "sto": "santo",
+    "gral": "general",
+    "cia": "compania",
+}
+
+
+def _index() -> dict[tuple[str, ...], tuple[str, ...]]:
+    alternatives: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for group in SYNONYM_GROUPS:
+        for entry in group:
+            alternatives[tuple(entry.split())] = tuple(other for other in group if other != entry)
+    for short, full in ABBREVIATIONS.items():
+        alternatives[(short,)] = (full,)
+    return alternatives
+
+
+_ALTERNATIVES = _index()
+_LONGEST = max(len(entry) for entry in _ALTERNATIVES)
+
+
+def expand(words: Sequence[str]) -> list[str]:
+    """The words as `proveo.search_query` takes them: a word, or a run of words that is a
+    group's phrase, becomes one element `typed|alternative|…` (`|` between alternatives, spaces
+    inside a phrase); other words stay as they are. What the buyer typed always comes first."""
+    expanded: list[str] = []
+    position = 0
+    while position < len(words):
+        for length in range(min(_LONGEST, len(words) - position), 0, -1):
+            typed = tuple(words[position : position + length])
+            others = _ALTERNATIVES.get(typed)
+            if others is not None:
+                expanded.append("|".join((" ".join(typed), *others)))
+                position += length
+                break
+        else:
+            expanded.append(words[position])
+            position += 1
+    return expanded

@@ -1,0 +1,98 @@
+"""Synonym groups and abbreviations: what buyers type finds what providers wrote."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from proveo.core.db import Connection
+from proveo.search.service import normalise_query
+from proveo.search.synonyms import ABBREVIATIONS, SYNONYM_GROUPS, expand
+from tests.search.conftest import FACETS_URL, SEARCH_URL, add_company
+
+
+class TestExpand:
+    def test_a_word_of_a_group_lists_the_others_after_itself(self) -> None:
+        assert expand(["plomero", "nunoa"]) == [
+            "plomero|gasfiter|gasfiteria|plomeria|fontanero|fontaneria|plumber|plumbing",
+            "nunoa",
+        ]
+
+    def test_a_phrase_becomes_one_element(self) -> None:
+        assert expand(["aire", "acondicionado", "santiago"]) == [
+            "aire acondicionado|climatizacion|hvac|air conditioning",
+            "santiago",
+        ]
+
+    def test_abbreviations_expand_one_way(self) -> None:
+        assert expand(["pto", "montt"]) == ["pto|puerto", "montt"]
+        assert expand(["puerto", "montt"]) == ["puerto", "montt"]
+
+    def test_entries_are_folded_as_queries_are_and_in_one_group_only(self) -> None:
+        entries = [entry for group in SYNONYM_GROUPS for entry in group]
+        entries += [*ABBREVIATIONS, *ABBREVIATIONS.values()]
+        assert all(normalise_query(entry) == entry for entry in entries)
+        grouped = [entry for group in SYNONYM_GROUPS for entry in group]
+        assert len(grouped) == len(set(grouped))
+
+
+class TestSearchQueryFunction:
+    @pytest.mark.parametrize(
+        ("words", "same_as"),
+        [
+            # A stop word before the last word is dropped, as before alternatives existed.
+            (["control", "de", "plagas"], ["control", "plagas"]),
+            # Alternatives never change what the typed word itself matches.
+            (["plomero|gasfiter"], ["plomero"]),
+        ],
+    )
+    async def test_typed_words_keep_their_meaning(
+        self, conn: Connection, words: list[str], same_as: list[str]
+    ) -> None:
+        query = "SELECT proveo.search_query($1::text[])::text"
+        built, plain = await conn.fetchval(query, words), await conn.fetchval(query, same_as)
+        assert plain in built
+
+    async def test_alternatives_are_ored_and_phrases_anded(self, conn: Connection) -> None:
+        built = await conn.fetchval(
+            "SELECT proveo.search_query($1::text[])::text",
+            ["rrhh|recursos humanos", "santiago"],
+        )
+        assert "'rrhh' | 'rrhh:*'" not in built  # only the last typed word is a prefix
+        assert all(part in built for part in ("'recursos'", "'human'", "&"))
+        assert await conn.fetchval(
+            "SELECT to_tsvector('simple', 'recursos humanos santiago') @@ proveo.search_query($1)",
+            ["rrhh|recursos humanos", "santiago"],
+        )
+
+    async def test_a_typed_stop_word_drops_its_alternatives_too(self, conn: Connection) -> None:
+        built = await conn.fetchval(
+            "SELECT proveo.search_query($1::text[])::text", ["de|gasfiter", "plagas"]
+        )
+        assert "gasfiter" not in built
+
+
+class TestSearchWithSynonyms:
+    async def test_a_synonym_is_a_word_match_and_facets_agree(
+        self, client: httpx.AsyncClient, directory: None
+    ) -> None:
+        response = await client.get(SEARCH_URL, params={"q": "plomero"})
+        assert [hit["name"] for hit in response.json()] == ["Gasfitería Rápida Ñuñoa"]
+        assert response.headers["X-Search-Match"] == "words"
+        facets = (await client.get(FACETS_URL, params={"q": "plomero"})).json()
+        assert facets["total"] == int(response.headers["X-Total-Count"]) == 1
+
+    async def test_a_phrase_finds_the_category_it_names(
+        self, client: httpx.AsyncClient, directory: None
+    ) -> None:
+        response = await client.get(SEARCH_URL, params={"q": "aire acondicionado"})
+        assert response.headers["X-Search-Match"] == "words"
+        assert "Frío Clima Spa" in [hit["name"] for hit in response.json()]
+
+    async def test_an_abbreviated_commune_is_found(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        await add_company(conn, "Sur Austral Ingeniería", commune_name="Puerto Montt")
+        response = await client.get(SEARCH_URL, params={"q": "ingenieria pto montt"})
+        assert [hit["name"] for hit in response.json()] == ["Sur Austral Ingeniería"]
+        assert response.headers["X-Search-Match"] == "words"
