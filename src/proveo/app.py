@@ -107,7 +107,7 @@ def create_app(
     theirs."""
     settings = settings or Settings()
     configure_logging(settings.log_format, settings.log_level)
-    configure_hashing_threads(settings.password_hash_threads)
+    configure_hashing_threads(settings.password_hash_threads, processes=settings.workers)
     owns_database = database is None
     owns_cache = cache is None
     owns_storage = storage is None

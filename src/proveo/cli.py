@@ -77,6 +77,14 @@ class Report:
 
 
 EMBEDDED_DATABASE = "proveo"
+EMBEDDED_SPARE_CONNECTIONS = 20
+
+
+def embedded_max_connections(settings: Settings) -> int:
+    """Every worker process has its own pool: the embedded server holds them all, with room
+    for the other commands and psql beside them (never below PostgreSQL's default of 100)."""
+    return max(100, settings.workers * settings.db_pool_max + EMBEDDED_SPARE_CONNECTIONS)
+
 
 # What an unreachable or refusing database raises, through Alembic (SQLAlchemy + psycopg) or
 # asyncpg: reported as one line, not as a traceback.
@@ -165,7 +173,9 @@ def database_settings(settings: Settings, *, owner: bool = False) -> Iterator[Se
     if settings.database_url:
         yield settings
         return
-    server = EmbeddedPostgres(settings.pg_dir)
+    server = EmbeddedPostgres(
+        settings.pg_dir, settings={"max_connections": str(embedded_max_connections(settings))}
+    )
     with contextlib.ExitStack() as stack:
         if owner:
             stack.enter_context(_serve_lock(settings.data_dir.resolve()))

@@ -77,15 +77,18 @@ class _Hashing:
 _hashing: _Hashing | None = None
 
 
-def default_hashing_threads() -> int:
-    return max(1, (os.cpu_count() or 1) - 1)
+def default_hashing_threads(processes: int = 1) -> int:
+    """Cores − 1 shared by the server's worker processes (PROVEO_WORKERS), at least 1 each."""
+    return max(1, ((os.cpu_count() or 1) - 1) // processes)
 
 
-def configure_hashing_threads(threads: int, *, max_pending: int | None = None) -> None:
+def configure_hashing_threads(
+    threads: int, *, processes: int = 1, max_pending: int | None = None
+) -> None:
     """0 threads means the default. Called once by create_app (PROVEO_PASSWORD_HASH_THREADS)."""
     global _hashing
     previous = _hashing
-    workers = threads or default_hashing_threads()
+    workers = threads or default_hashing_threads(processes)
     _hashing = _Hashing(
         pool=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bcrypt"),
         max_pending=max_pending or workers * HASH_QUEUE_PER_THREAD,

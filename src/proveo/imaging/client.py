@@ -39,8 +39,8 @@ class ImageAnalyser(Protocol):
 class InProcessImageAnalyser:
     """The pipeline in worker threads of this process (its log lines carry the request id)."""
 
-    def __init__(self, workers: int = 0) -> None:
-        self._pipeline = Pipeline(workers)
+    def __init__(self, workers: int = 0, *, processes: int = 1) -> None:
+        self._pipeline = Pipeline(workers, processes=processes)
 
     async def analyse(self, data: bytes, *, request_id: str | None = None) -> AnalysedImage:
         return await self._pipeline.analyse(data)
@@ -197,4 +197,4 @@ def build_image_analyser(settings: Settings) -> ImageAnalyser:
             failures_to_open=settings.image_service_failures_to_open,
             open_seconds=settings.image_service_open_seconds,
         )
-    return InProcessImageAnalyser(settings.image_workers)
+    return InProcessImageAnalyser(settings.image_workers, processes=settings.workers)

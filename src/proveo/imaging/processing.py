@@ -193,8 +193,9 @@ class Pipeline:
     multiplying that, and extra uploads wait their turn instead of thrashing two cores.
     """
 
-    def __init__(self, workers: int = 0) -> None:
-        self.workers = workers or os.cpu_count() or 1
+    def __init__(self, workers: int = 0, *, processes: int = 1) -> None:
+        # The default shares the cores among the server's worker processes (PROVEO_WORKERS).
+        self.workers = workers or max(1, (os.cpu_count() or 1) // processes)
         self._slots = asyncio.Semaphore(self.workers)
 
     async def analyse(self, data: bytes) -> AnalysedImage:
