@@ -338,6 +338,18 @@ class TestFacets:
             "Accounting services", "Digital marketing", "Translation and interpreting",
         }  # fmt: skip
 
+    async def test_follow_search_to_similar_names(
+        self, client: httpx.AsyncClient, directory: None
+    ) -> None:
+        """Found in review: search listed similar names, its facets counted nothing."""
+        params = {"q": "softlab valdivia"}
+        search = await client.get(SEARCH_URL, params=params)
+        assert search.headers["X-Search-Match"] == "similar"
+        total = int(search.headers["X-Total-Count"])
+        facets = (await client.get(FACETS_URL, params=params)).json()
+        assert facets["total"] == total > 0
+        assert sum(p["count"] for p in facets["products"]) == total
+
     async def test_ties_are_in_alphabetical_order_accents_folded(
         self, client: httpx.AsyncClient, conn: Connection
     ) -> None:

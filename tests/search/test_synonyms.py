@@ -27,6 +27,15 @@ class TestExpand:
     def test_abbreviations_expand_one_way(self) -> None:
         assert expand(["pto", "montt"]) == ["pto|puerto", "montt"]
         assert expand(["puerto", "montt"]) == ["puerto", "montt"]
+        assert expand(["valpo"]) == ["valpo|valparaiso"]
+
+    def test_phrases_hold_only_specific_words(self) -> None:
+        """Found in review: `moving company` matched any profile with `moving` and `company`
+        (a phrase's words need not be side by side), and freight sat beside house moving."""
+        phrases = [entry for group in SYNONYM_GROUPS for entry in group if " " in entry]
+        generic = {"company", "empresa", "servicio", "servicios", "firm"}
+        assert not [phrase for phrase in phrases if set(phrase.split()) & generic]
+        assert not [group for group in SYNONYM_GROUPS if "mudanza" in group]
 
     def test_entries_are_folded_as_queries_are_and_in_one_group_only(self) -> None:
         entries = [entry for group in SYNONYM_GROUPS for entry in group]

@@ -193,6 +193,10 @@ ORDER BY count DESC, sort_key, uuid
 """
 SELECT_FACETS = _FACETS.format(match=_MATCH, filters=_FILTERS)
 SELECT_FACETS_ALL = _FACETS.format(match="$1::text[] IS NOT NULL", filters=_FILTERS)
+# $5 the whole query: the facets of the similar names that search lists when no word matches.
+SELECT_FACETS_SIMILAR = _FACETS.format(
+    match="s.name_key % $5::text AND $1::text[] IS NOT NULL", filters=_FILTERS
+)
 
 # $1 the normalised prefix, $2 lang, $3 limit. Catalogue entries whose name (or one of its
 # words) starts with it and where some company is listed (a suggestion never leads to an empty
@@ -364,6 +368,12 @@ async def _facets(conn: Connection, params: SearchParams) -> Facets:
             rows = await conn.fetch(
                 query, expand(corrected), params.commune, params.product, params.lang
             )
+    whole = " ".join(words)
+    if not rows and words and len(whole) <= MAX_SIMILAR_QUERY:
+        # As search does last: the names similar to the whole query.
+        rows = await conn.fetch(
+            SELECT_FACETS_SIMILAR, words, params.commune, params.product, params.lang, whole
+        )
     communes = [
         FacetCount(uuid=r["uuid"], name=r["name"], count=r["count"])
         for r in rows

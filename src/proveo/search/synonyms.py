@@ -6,7 +6,10 @@ folded as `normalise_query` folds them: a query word (or phrase) found in a grou
 every other entry of the group. Abbreviations only expand: `pto montt` finds Puerto Montt, but
 `puerto` does not match every `pto`.
 
-Groups stay narrow on purpose: a wider net finds more companies and ranks worse ones higher.
+Groups stay narrow on purpose: a wider net finds more companies and ranks worse ones higher. A
+phrase matches where all its words appear, not necessarily side by side (the index keeps no
+positions), so a phrase's words must each be specific: `transporte de carga`, never `moving
+company`, whose `company` is in every other profile.
 """
 
 from __future__ import annotations
@@ -17,8 +20,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("gasfiter", "gasfiteria", "plomero", "plomeria", "fontanero", "fontaneria", "plumber",
      "plumbing"),
     ("rrhh", "recursos humanos", "human resources"),
-    ("abogado", "abogados", "juridico", "juridica", "lawyer", "lawyers", "attorney",
-     "law firm"),
+    ("abogado", "abogados", "juridico", "juridica", "lawyer", "lawyers", "attorney"),
     ("contador", "contadores", "contabilidad", "contable", "accountant", "accounting",
      "bookkeeping"),
     ("aseo", "limpieza", "cleaning", "janitorial"),
@@ -29,7 +31,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("jardinero", "jardineria", "paisajismo", "gardener", "gardening", "landscaping"),
     ("traductor", "traductores", "traduccion", "translator", "translation"),
     ("guardia", "guardias", "vigilancia", "security guard", "security guards"),
-    ("flete", "fletes", "mudanza", "mudanzas", "moving company", "removals"),
+    ("flete", "fletes", "freight", "transporte de carga"),
 )  # fmt: skip
 
 ABBREVIATIONS: dict[str, str] = {
@@ -38,6 +40,9 @@ ABBREVIATIONS: dict[str, str] = {
     "sto": "santo",
     "gral": "general",
     "cia": "compania",
+    "pta": "punta",
+    "stgo": "santiago",
+    "valpo": "valparaiso",
 }
 
 
