@@ -329,7 +329,9 @@ class TestServe:
                 output = process.stdout.read().decode()
         assert process.returncode == 0, output
         assert output.count("Proveo is running") == 0  # announced once, before the read above
-        assert output.count('"proveo_stopped"') == 2  # both apps shut down cleanly
+        logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+        stopped = [line["worker"] for line in logged if line["event"] == "proveo_stopped"]
+        assert sorted(stopped) == [0, 1]  # both apps shut down cleanly, each naming itself
         assert output.index('"proveo_stopped"') < output.index("embedded_postgres_stopped")
         assert not any(_is_alive(pid) for pid in workers)
         assert not EmbeddedPostgres(data_dir / "pg").is_running()

@@ -29,6 +29,7 @@ from proveo.config import Settings, settings_problems
 from proveo.core import migrations
 from proveo.core.db import DatabaseUnavailable
 from proveo.core.embedded_pg import EmbeddedPostgres
+from proveo.core.logging import set_worker
 from proveo.core.workers import WorkerExited, run_workers
 
 if TYPE_CHECKING:
@@ -564,6 +565,7 @@ def _serve(settings: Settings, listener: socket.socket) -> None:
             return
 
         def serve_one(index: int) -> None:
+            set_worker(index)
             try:
                 config = uvicorn_config(create_app(ready), ready)
                 _freeze_what_lives_forever()

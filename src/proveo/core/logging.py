@@ -13,6 +13,22 @@ import structlog
 _SECRET_KEYS = frozenset({"password", "secret", "token", "authorization", "cookie", "csrf_token"})
 
 
+# Which of `proveo serve`'s worker processes this is (PROVEO_WORKERS above 1), else None.
+_worker: int | None = None
+
+
+def set_worker(index: int) -> None:
+    """Every line this process writes from now on names its worker."""
+    global _worker
+    _worker = index
+
+
+def _add_worker(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    if _worker is not None:
+        event.setdefault("worker", _worker)
+    return event
+
+
 def _redact_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     for key in list(event):
         if any(secret in key.lower() for secret in _SECRET_KEYS):
@@ -38,6 +54,7 @@ def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_worker,
         _redact_secrets,
         structlog.processors.StackInfoRenderer(),
         structlog.processors.format_exc_info,
@@ -93,19 +110,20 @@ class AccessLog:
             return
         timestamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
         if self._json_lines:
-            line = json.dumps(
-                {
-                    "method": method, "path": path, "status": status,
-                    "duration_ms": duration_ms, "event": "request", "request_id": request_id,
-                    "level": "info", "logger": ACCESS_LOGGER, "timestamp": timestamp,
-                },
-                ensure_ascii=False,
-            )  # fmt: skip
+            fields: dict[str, object] = {
+                "method": method, "path": path, "status": status,
+                "duration_ms": duration_ms, "event": "request", "request_id": request_id,
+                "level": "info", "logger": ACCESS_LOGGER, "timestamp": timestamp,
+            }  # fmt: skip
+            if _worker is not None:
+                fields["worker"] = _worker
+            line = json.dumps(fields, ensure_ascii=False)
         else:
+            worker = "" if _worker is None else f" worker={_worker}"
             line = (
                 f"{timestamp} [info     ] request                        [{ACCESS_LOGGER}] "
                 f"duration_ms={duration_ms} method={method} path={path} "
-                f"request_id={request_id} status={status}"
+                f"request_id={request_id} status={status}{worker}"
             )
         self._handler.acquire()
         try:
