@@ -101,7 +101,7 @@ def main(argv: list[str]) -> None:
         uvicorn.Server(config).run(sockets=[listener])
 
     # The same forked workers as `proveo serve`, so that both sides get the same cores.
-    run_workers(workers, serve_one, stop_signals=())
+    run_workers(workers, serve_one, stop_signals=(), listener=listener)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import pty
@@ -110,6 +111,66 @@ def _workers_of(parent: int) -> list[int]:
         if int(fields[1]) == parent and b"proveo.cli" in cmdline:
             workers.append(int(stat.parent.name))
     return sorted(workers)
+
+
+def _forked_workers(process: subprocess.Popen[bytes], count: int) -> list[int]:
+    """The workers' pids the moment `serve` has forked them (before they serve)."""
+    deadline = time.monotonic() + 120
+    while len(workers := _workers_of(process.pid)) < count:
+        assert process.poll() is None, "serve exited before forking its workers"
+        assert time.monotonic() < deadline, "serve did not fork its workers"
+        time.sleep(0.01)
+    return workers
+
+
+def _wait_gone(pids: list[int], message: str) -> None:
+    deadline = time.monotonic() + 30
+    while any(_is_alive(pid) for pid in pids):
+        assert time.monotonic() < deadline, message
+        time.sleep(0.1)
+
+
+def _wait_healthy_at(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health/", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "serve did not answer"
+        time.sleep(0.05)
+
+
+@contextmanager
+def running_serve(env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
+    with subprocess.Popen(
+        _proveo("serve"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    ) as process:
+        try:
+            _wait_healthy_at(port)
+            yield process
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+
+
+def _listening_socket_inode(port: int) -> str:
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == "0A":  # LISTEN
+            return fields[9]
+    raise AssertionError(f"nothing listens on {port}")
+
+
+def _holds_socket(pid: int, inode: str) -> bool:
+    target = f"socket:[{inode}]"
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            if os.readlink(fd) == target:
+                return True
+    return False
 
 
 def _is_alive(pid: int) -> bool:
@@ -354,23 +415,61 @@ class TestServe:
         assert not _is_alive(second)
         assert not EmbeddedPostgres(data_dir / "pg").is_running()
 
-    def test_workers_of_a_killed_serve_do_not_outlive_it(self, data_dir: Path) -> None:
+    @pytest.mark.parametrize("when", ["serving", "starting"])
+    def test_workers_of_a_killed_serve_do_not_outlive_it(self, data_dir: Path, when: str) -> None:
+        """Found in review: killed while its workers were still starting, serve left them
+        serving (the kernel's SIGTERM to them was raised, and swallowed, in their code)."""
         port = free_port()
         env = _env(data_dir, port) | {"PROVEO_WORKERS": "2"}
         with subprocess.Popen(
-            _proveo("serve"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            _proveo("serve"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         ) as process:
-            _read_until_banner(process)
-            workers = _workers_of(process.pid)
+            workers = _forked_workers(process, 2)
+            if when == "serving":
+                _wait_healthy_at(port)
             process.kill()
             process.wait(timeout=10)
-        deadline = time.monotonic() + 30
-        while any(_is_alive(pid) for pid in workers):
-            assert time.monotonic() < deadline, "workers outlived their killed parent"
-            time.sleep(0.1)
+        _wait_gone(workers, "workers outlived their killed parent")
         with pytest.raises(httpx.TransportError):
             httpx.get(f"http://127.0.0.1:{port}/api/v1/health/", timeout=2)
         EmbeddedPostgres(data_dir / "pg").stop("immediate")  # orphaned, as after any crash
+
+    def test_a_stop_while_the_workers_start_is_not_lost(self, data_dir: Path) -> None:
+        """Found in review: SIGTERM right after the fork was lost until the 30 s grace ran out."""
+        env = _env(data_dir, free_port()) | {"PROVEO_WORKERS": "2"}
+        with subprocess.Popen(
+            _proveo("serve"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        ) as process:
+            workers = _forked_workers(process, 2)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=15) == 0
+        _wait_gone(workers, "workers outlived a stopped serve")
+        assert not EmbeddedPostgres(data_dir / "pg").is_running()
+
+    def test_a_worker_stopped_alone_takes_serve_down_with_one_line(self, data_dir: Path) -> None:
+        """Found in review: it ended serve with exit code 0, so `on-failure` did not restart it."""
+        port = free_port()
+        env = _env(data_dir, port) | {"PROVEO_WORKERS": "2"}
+        with subprocess.Popen(
+            _proveo("serve"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        ) as process:
+            _read_until_banner(process)
+            first, _ = _workers_of(process.pid)
+            os.kill(first, signal.SIGTERM)
+            process.wait(timeout=60)
+            assert process.stderr is not None
+            stderr = process.stderr.read().decode()
+        assert process.returncode == 2
+        assert f"worker {first} stopped on its own (exit code 0)" in stderr
+
+    def test_only_the_workers_hold_the_listening_socket(self, data_dir: Path) -> None:
+        """Found in review: the parent's copy kept new connections queued through a stop."""
+        port = free_port()
+        env = _env(data_dir, port) | {"PROVEO_WORKERS": "2"}
+        with running_serve(env, port) as process:
+            listening = _listening_socket_inode(port)
+            assert not _holds_socket(process.pid, listening)
+            assert all(_holds_socket(pid, listening) for pid in _workers_of(process.pid))
 
     def test_production_refuses_demo_data(self, data_dir: Path) -> None:
         env = _env(data_dir, free_port()) | {"PROVEO_ENV": "production"}

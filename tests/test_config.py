@@ -102,12 +102,21 @@ class TestProblemsInAnyEnvironment:
             ({"cors_origins": "ftp://a.cl"}, "PROVEO_CORS_ORIGINS: each origin must be http(s)"),
             ({"db_pool_min": 5, "db_pool_max": 2}, "PROVEO_DB_POOL_MIN: must not exceed"),
             ({"public_base_url": "http://"}, "PROVEO_PUBLIC_BASE_URL: must name a host"),
+            # Found in review: each worker crashed on these with a traceback.
+            ({"redis_url": "notaurl"}, "PROVEO_REDIS_URL: must be a redis://, rediss://"),
+            ({"redis_url": "redis:"}, "PROVEO_REDIS_URL: must be a redis://, rediss://"),
+            ({"redis_url": "http://cache:6379"}, "PROVEO_REDIS_URL: must be a redis://"),
         ],
     )
     def test_development_refuses_too(self, override: dict[str, object], complaint: str) -> None:
         with pytest.raises(ValidationError) as refused:
             _settings(**override)
         assert [line for line in settings_problems(refused.value) if complaint in line]
+
+    def test_redis_urls_of_every_kind_are_accepted_and_blank_is_none(self) -> None:
+        for url in ("redis://127.0.0.1:6379/0", "rediss://cache:6380", "unix:///run/redis.sock"):
+            assert _settings(redis_url=url).redis_url == url
+        assert _settings(redis_url="  ").redis_url == ""
 
     def test_development_accepts_plain_http_origins(self) -> None:
         origins = ["http://localhost:5173", "https://a.cl"]

@@ -439,8 +439,9 @@ def _banner(settings: Settings) -> str:
     return "\n".join([*lines, "  Press Ctrl-C to stop.", ""])
 
 
-class _StopRequested(Exception):
-    pass
+class _StopRequested(BaseException):
+    """A stop signal, raised by its handler: a BaseException, so that no `except Exception`
+    on the way (a retry loop, a cleanup) takes it for an error and carries on."""
 
 
 def _raise_stop(signum: int, _frame: object) -> None:
@@ -566,17 +567,13 @@ def _serve(settings: Settings, listener: socket.socket) -> None:
 
         def serve_one(index: int) -> None:
             set_worker(index)
-            try:
-                config = uvicorn_config(create_app(ready), ready)
-                _freeze_what_lives_forever()
-                # The first worker to listen announces; the others share its socket.
-                server = _announcing_server(config, banner if index == 0 else "")
-                server.run(sockets=[listener])
-            except _StopRequested:
-                pass  # uvicorn re-raises the signal it stopped on: a clean stop
+            config = uvicorn_config(create_app(ready), ready)
+            _freeze_what_lives_forever()
+            # The first worker to listen announces; the others share its socket.
+            _announcing_server(config, banner if index == 0 else "").run(sockets=[listener])
 
         try:
-            run_workers(ready.workers, serve_one, STOP_SIGNALS)
+            run_workers(ready.workers, serve_one, STOP_SIGNALS, listener)
         except WorkerExited as exc:
             raise CommandFailed(f"{exc}; the other workers were stopped") from exc
 

@@ -19,6 +19,7 @@ INSECURE_PRODUCTION = "insecure_production"
 SECRET_KEY_MIN_DISTINCT = 16
 ENV_PREFIX = "PROVEO_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class Environment(StrEnum):
@@ -136,6 +137,19 @@ class Settings(BaseSettings):
                 "unknown_log_level", "must be one of {levels}", {"levels": ", ".join(LOG_LEVELS)}
             )
         return level
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        url = value.strip()
+        scheme, _, rest = url.partition("://")
+        if url and (scheme.lower() not in REDIS_SCHEMES or not rest):
+            raise PydanticCustomError(
+                "invalid_redis_url",
+                "must be a redis://, rediss:// or unix:// URL such as redis://127.0.0.1:6379/0 "
+                "(empty keeps the cache and the rate limits in process)",
+            )
+        return url
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
