@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from tests.e2e.support import DESKTOP
 from tests.fixtures.servers import running_proveo
@@ -25,6 +25,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
+# Assertions wait as long as actions do (the context's default below): on a loaded CI machine
+# an image through the NSFW model or a batch of emails can take more than expect's 5 s.
+expect.set_options(timeout=15_000)
+
 # The demo administrator `proveo serve` seeds with PROVEO_SEED_DEMO.
 ADMIN_EMAIL = "admin_test@mail.com"
 ADMIN_PASSWORD = "password"
