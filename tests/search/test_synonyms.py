@@ -7,8 +7,8 @@ import pytest
 
 from proveo.core.db import Connection
 from proveo.search.service import normalise_query
-from proveo.search.synonyms import ABBREVIATIONS, SYNONYM_GROUPS, expand
-from tests.search.conftest import FACETS_URL, SEARCH_URL, add_company
+from proveo.search.synonyms import ABBREVIATIONS, SYNONYM_GROUPS, completions, expand
+from tests.search.conftest import FACETS_URL, SEARCH_URL, SUGGEST_URL, add_company
 
 
 class TestExpand:
@@ -43,6 +43,21 @@ class TestExpand:
         assert all(normalise_query(entry) == entry for entry in entries)
         grouped = [entry for group in SYNONYM_GROUPS for entry in group]
         assert len(grouped) == len(set(grouped))
+
+
+class TestCompletions:
+    def test_a_prefix_of_an_entry_brings_its_group(self) -> None:
+        assert "gasfiteria" in completions("plomer")
+        assert "recursos humanos" in completions("rrhh")
+        assert completions("pto") == ["puerto"]
+        assert completions("pto mon") == ["puerto mon"]
+
+    def test_short_or_unknown_prefixes_bring_nothing(self) -> None:
+        assert completions("pl") == []
+        assert completions("zzz") == []
+
+    def test_what_the_buyer_types_is_not_repeated(self) -> None:
+        assert not [entry for entry in completions("gasfit") if entry.startswith("gasfit")]
 
 
 class TestSearchQueryFunction:
@@ -105,3 +120,22 @@ class TestSearchWithSynonyms:
         response = await client.get(SEARCH_URL, params={"q": "ingenieria pto montt"})
         assert [hit["name"] for hit in response.json()] == ["Sur Austral Ingeniería"]
         assert response.headers["X-Search-Match"] == "words"
+
+
+class TestSuggestWithSynonyms:
+    async def test_a_synonym_suggests_the_category_it_means(
+        self, client: httpx.AsyncClient, directory: None
+    ) -> None:
+        """Found in review: `rrhh`, `plomer` and `pto mon…` suggested nothing."""
+        texts = [s["text"] for s in (await client.get(SUGGEST_URL, params={"q": "rrhh"})).json()]
+        assert "Recursos humanos" in texts
+        body = (await client.get(SUGGEST_URL, params={"q": "plomer", "lang": "en"})).json()
+        assert [(s["text"], s["kind"]) for s in body] == [("Plumbing", "product")]
+
+    async def test_an_abbreviation_suggests_the_communes_it_begins(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        await add_company(conn, "Hostal Sur", commune_name="Puerto Montt")
+        for prefix in ("pto", "pto mon"):
+            body = (await client.get(SUGGEST_URL, params={"q": prefix})).json()
+            assert [(s["text"], s["kind"]) for s in body] == [("Puerto Montt", "commune")]

@@ -32,7 +32,7 @@ from proveo.search.schemas import (
     SearchParams,
     Suggestion,
 )
-from proveo.search.synonyms import expand
+from proveo.search.synonyms import completions, expand
 
 # A tier with at least this many companies is dense enough that walking the name index in
 # order finds a page of matches within a few hundred rows; below it, sorting the tier's
@@ -198,9 +198,10 @@ SELECT_FACETS_SIMILAR = _FACETS.format(
     match="s.name_key % $5::text AND $1::text[] IS NOT NULL", filters=_FILTERS
 )
 
-# $1 the normalised prefix, $2 lang, $3 limit. Catalogue entries whose name (or one of its
-# words) starts with it and where some company is listed (a suggestion never leads to an empty
-# page), then company names that start with it: up to $3 of each, `suggest` picks.
+# $1 the normalised prefix, $2 lang, $3 limit, $4 the prefix's synonyms (`synonyms.completions`).
+# Catalogue entries whose name (or one of its words) starts with it or holds one of its
+# synonyms, and where some company is listed (a suggestion never leads to an empty page), then
+# company names that start with it: up to $3 of each, `suggest` picks.
 SELECT_SUGGESTIONS = """
 WITH products AS (
     SELECT CASE WHEN $2::text = 'en' THEN p.name_en ELSE p.name_es END AS text, p.uuid, p.id
@@ -208,11 +209,15 @@ WITH products AS (
 ),
 catalog AS (
     SELECT text, 'product' AS kind, uuid, 0 AS rank FROM products x
-    WHERE ' ' || proveo.search_text(text) LIKE '% ' || $1::text || '%'
+    WHERE (' ' || proveo.search_text(text) LIKE '% ' || $1::text || '%'
+           OR ' ' || proveo.search_text(text) LIKE ANY (
+               SELECT '% ' || synonym || '%' FROM unnest($4::text[]) AS synonym))
       AND EXISTS (SELECT 1 FROM proveo.company_search s WHERE s.product_id = x.id)
     UNION ALL
     SELECT co.name, 'commune', co.uuid, 1 FROM proveo.commune co
-    WHERE ' ' || proveo.search_text(co.name) LIKE '% ' || $1::text || '%'
+    WHERE (' ' || proveo.search_text(co.name) LIKE '% ' || $1::text || '%'
+           OR ' ' || proveo.search_text(co.name) LIKE ANY (
+               SELECT '% ' || synonym || '%' FROM unnest($4::text[]) AS synonym))
       AND EXISTS (SELECT 1 FROM proveo.company_search s WHERE s.commune_id = co.id)
 ),
 companies AS (
@@ -406,7 +411,7 @@ async def suggest(conn: Connection, q: str, lang: str, limit: int = 8) -> list[S
     which keep `COMPANY_PLACES` of the `limit` places however many catalogue entries match."""
     if not q:
         return []
-    rows = await conn.fetch(SELECT_SUGGESTIONS, q, lang, limit)
+    rows = await conn.fetch(SELECT_SUGGESTIONS, q, lang, limit, completions(q))
     found = [Suggestion(text=r["text"], kind=r["kind"], uuid=r["uuid"]) for r in rows]
     companies = [s for s in found if s.kind == "company"]
     catalog = [s for s in found if s.kind != "company"]

@@ -57,6 +57,7 @@ def _index() -> dict[tuple[str, ...], tuple[str, ...]]:
 
 
 _ALTERNATIVES = _index()
+MIN_COMPLETION_PREFIX = 3
 _LONGEST = max(len(entry) for entry in _ALTERNATIVES)
 
 
@@ -78,3 +79,20 @@ def expand(words: Sequence[str]) -> list[str]:
             expanded.append(words[position])
             position += 1
     return expanded
+
+
+def completions(prefix: str) -> list[str]:
+    """What a prefix the buyer is typing may mean besides itself: the other entries of every
+    group with an entry it begins (`plomer` → `gasfiter`, `plumbing`…), and the expansion of an
+    abbreviation it begins. Three letters at least: shorter prefixes begin too many entries."""
+    if len(prefix) < MIN_COMPLETION_PREFIX:
+        return []
+    found: list[str] = []
+    for typed, others in _ALTERNATIVES.items():
+        if " ".join(typed).startswith(prefix):
+            found += [other for other in others if not other.startswith(prefix)]
+    # An abbreviation before the word being typed: `pto mon` → `puerto mon`.
+    *done, typing = prefix.split()
+    if any(word in ABBREVIATIONS for word in done):
+        found.append(" ".join([*(ABBREVIATIONS.get(word, word) for word in done), typing]))
+    return sorted(set(found))
