@@ -379,13 +379,37 @@ class TestSuggest:
     async def test_an_empty_prefix_suggests_nothing(self, client: httpx.AsyncClient) -> None:
         assert (await client.get(SUGGEST_URL, params={"q": " "})).json() == []
 
+    async def test_company_names_are_completed_from_a_later_word_too(
+        self, client: httpx.AsyncClient, directory: None
+    ) -> None:
+        """Found in review: `abog` did not suggest "Ibáñez & Lagos Abogados"."""
+        body = (await client.get(SUGGEST_URL, params={"q": "alerta"})).json()
+        assert ("Guardias Alerta", "company") in [(s["text"], s["kind"]) for s in body]
+        body = (await client.get(SUGGEST_URL, params={"q": "lagos abog"})).json()
+        assert body == []  # every typed word must be in the name
+        # Legal forms end half the names: they complete nothing.
+        body = (await client.get(SUGGEST_URL, params={"q": "ltda"})).json()
+        assert [s for s in body if s["kind"] == "company"] == []
+
+    async def test_names_that_start_with_the_prefix_come_first(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        for name in ("Eventos Zafiro", "Zafiro Eventos", "Taller Zafiro Azul"):
+            await add_company(conn, name)
+        body = (await client.get(SUGGEST_URL, params={"q": "zafiro"})).json()
+        assert [s["text"] for s in body if s["kind"] == "company"] == [
+            "Zafiro Eventos", "Eventos Zafiro", "Taller Zafiro Azul",
+        ]  # fmt: skip
+
     async def test_only_catalogue_entries_with_companies_are_suggested(
         self, client: httpx.AsyncClient, conn: Connection
     ) -> None:
         # Found by a newcomer: "Puerto Octay" was offered with no company there (an empty page).
         await add_company(conn, "Hostal Puerto Montt", commune_name="Puerto Montt")
         body = (await client.get(SUGGEST_URL, params={"q": "puerto"})).json()
-        assert [(s["text"], s["kind"]) for s in body] == [("Puerto Montt", "commune")]
+        assert [(s["text"], s["kind"]) for s in body] == [
+            ("Puerto Montt", "commune"), ("Hostal Puerto Montt", "company"),
+        ]  # fmt: skip
 
     async def test_company_names_keep_three_places_beside_the_catalogue(
         self, client: httpx.AsyncClient, conn: Connection

@@ -404,16 +404,42 @@ async def facets(conn: Connection, params: SearchParams) -> Facets:
 
 # Of the suggestions, company names keep at least this many places when there are that many.
 COMPANY_PLACES = 3
+# Company names are completed from a later word only for prefixes this long: shorter ones begin
+# a word of too many names. Nor for legal forms, which end half the names (`Ltda`, `SpA`).
+MIN_NAME_WORD_PREFIX = 4
+LEGAL_FORMS = ("ltda", "limitada", "spa", "eirl", "sociedad")
+
+# $1 the normalised prefix, $2 how many. Names with a later word starting with it (every word
+# of the prefix in the name, the last as a prefix). `|| ''`: the matches are collected from the
+# GIN index and sorted; a walk of the name index would pass every name ordered before them.
+SELECT_NAME_WORD_SUGGESTIONS = """
+SELECT c.name AS text, c.uuid
+FROM proveo.company_search s JOIN proveo.company c ON c.id = s.company_id
+WHERE s.name_doc @@ proveo.search_query(string_to_array($1::text, ' '))
+  AND s.name_key NOT LIKE $1::text || '%'
+ORDER BY s.name_key || '', s.company_id
+LIMIT $2
+"""
+
+
+def _completes_words_of_names(q: str) -> bool:
+    last = q.rsplit(" ", 1)[-1]
+    return len(q) >= MIN_NAME_WORD_PREFIX and not any(form.startswith(last) for form in LEGAL_FORMS)
 
 
 async def suggest(conn: Connection, q: str, lang: str, limit: int = 8) -> list[Suggestion]:
     """Completions for a normalised prefix: products and communes first, then company names,
-    which keep `COMPANY_PLACES` of the `limit` places however many catalogue entries match."""
+    which keep `COMPANY_PLACES` of the `limit` places however many catalogue entries match.
+    Names that start with the prefix come first; when they are fewer than `COMPANY_PLACES`,
+    names with a later word that starts with it follow (`abog` → Ibáñez & Lagos Abogados)."""
     if not q:
         return []
     rows = await conn.fetch(SELECT_SUGGESTIONS, q, lang, limit, completions(q))
     found = [Suggestion(text=r["text"], kind=r["kind"], uuid=r["uuid"]) for r in rows]
     companies = [s for s in found if s.kind == "company"]
+    if len(companies) < COMPANY_PLACES and _completes_words_of_names(q):
+        more = await conn.fetch(SELECT_NAME_WORD_SUGGESTIONS, q, COMPANY_PLACES - len(companies))
+        companies += [Suggestion(text=r["text"], kind="company", uuid=r["uuid"]) for r in more]
     catalog = [s for s in found if s.kind != "company"]
     catalog = catalog[: limit - min(COMPANY_PLACES, len(companies))]
     return catalog + companies[: limit - len(catalog)]
