@@ -53,21 +53,24 @@ _proveo = proveo_command
 
 
 def _wait_healthy(
-    base_url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 120
+    base_url: str,
+    process: subprocess.Popen[bytes],
+    log_path: Path | None = None,
+    timeout: float = 120,
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(
-                f"proveo serve exited with {process.returncode}:\n{output_tail(log_path)}"
-            )
+            tail = output_tail(log_path) if log_path else ""
+            raise AssertionError(f"proveo serve exited with {process.returncode}:\n{tail}")
         try:
             if httpx.get(f"{base_url}/api/v1/health/database", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise AssertionError(f"proveo serve did not become healthy:\n{output_tail(log_path)}")
+    tail = output_tail(log_path) if log_path else ""
+    raise AssertionError(f"proveo serve did not become healthy:\n{tail}")
 
 
 @pytest.fixture(scope="module")
@@ -130,29 +133,11 @@ def _wait_gone(pids: list[int], message: str) -> None:
         time.sleep(0.1)
 
 
-def _wait_healthy_at(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health/", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "serve did not answer"
-        time.sleep(0.05)
-
-
-@contextmanager
-def running_serve(env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
-    with subprocess.Popen(
-        _proveo("serve"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    ) as process:
-        try:
-            _wait_healthy_at(port)
-            yield process
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
+def _serve_two_workers(
+    data_dir: Path, port: int, *, stdout: int = subprocess.PIPE, stderr: int = subprocess.STDOUT
+) -> subprocess.Popen[bytes]:
+    env = _env(data_dir, port) | {"PROVEO_WORKERS": "2"}
+    return subprocess.Popen(_proveo("serve"), env=env, stdout=stdout, stderr=stderr)
 
 
 def _listening_socket_inode(port: int) -> str:
@@ -370,10 +355,7 @@ class TestServe:
 
     def test_workers_share_the_port_and_stop_before_the_database(self, data_dir: Path) -> None:
         port = free_port()
-        env = _env(data_dir, port) | {"PROVEO_WORKERS": "2"}
-        with subprocess.Popen(
-            _proveo("serve"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        ) as process:
+        with _serve_two_workers(data_dir, port) as process:
             assert process.stdout is not None
             try:
                 assert "(2 worker processes)" in _read_until_banner(process)[-1]
@@ -398,12 +380,7 @@ class TestServe:
         assert not EmbeddedPostgres(data_dir / "pg").is_running()
 
     def test_a_worker_that_dies_takes_serve_down_with_one_line(self, data_dir: Path) -> None:
-        port = free_port()
-        env = _env(data_dir, port) | {"PROVEO_WORKERS": "2"}
-        with subprocess.Popen(
-            _proveo("serve"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        ) as process:
-            assert process.stdout is not None
+        with _serve_two_workers(data_dir, free_port(), stderr=subprocess.PIPE) as process:
             assert process.stderr is not None
             _read_until_banner(process)
             first, second = _workers_of(process.pid)
@@ -420,13 +397,11 @@ class TestServe:
         """Found in review: killed while its workers were still starting, serve left them
         serving (the kernel's SIGTERM to them was raised, and swallowed, in their code)."""
         port = free_port()
-        env = _env(data_dir, port) | {"PROVEO_WORKERS": "2"}
-        with subprocess.Popen(
-            _proveo("serve"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        ) as process:
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        with _serve_two_workers(data_dir, port, **quiet) as process:
             workers = _forked_workers(process, 2)
             if when == "serving":
-                _wait_healthy_at(port)
+                _wait_healthy(f"http://127.0.0.1:{port}", process)
             process.kill()
             process.wait(timeout=10)
         _wait_gone(workers, "workers outlived their killed parent")
@@ -436,10 +411,7 @@ class TestServe:
 
     def test_a_stop_while_the_workers_start_is_not_lost(self, data_dir: Path) -> None:
         """Found in review: SIGTERM right after the fork was lost until the 30 s grace ran out."""
-        env = _env(data_dir, free_port()) | {"PROVEO_WORKERS": "2"}
-        with subprocess.Popen(
-            _proveo("serve"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        ) as process:
+        with _serve_two_workers(data_dir, free_port()) as process:
             workers = _forked_workers(process, 2)
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=15) == 0
@@ -448,11 +420,7 @@ class TestServe:
 
     def test_a_worker_stopped_alone_takes_serve_down_with_one_line(self, data_dir: Path) -> None:
         """Found in review: it ended serve with exit code 0, so `on-failure` did not restart it."""
-        port = free_port()
-        env = _env(data_dir, port) | {"PROVEO_WORKERS": "2"}
-        with subprocess.Popen(
-            _proveo("serve"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        ) as process:
+        with _serve_two_workers(data_dir, free_port(), stderr=subprocess.PIPE) as process:
             _read_until_banner(process)
             first, _ = _workers_of(process.pid)
             os.kill(first, signal.SIGTERM)
@@ -465,11 +433,16 @@ class TestServe:
     def test_only_the_workers_hold_the_listening_socket(self, data_dir: Path) -> None:
         """Found in review: the parent's copy kept new connections queued through a stop."""
         port = free_port()
-        env = _env(data_dir, port) | {"PROVEO_WORKERS": "2"}
-        with running_serve(env, port) as process:
-            listening = _listening_socket_inode(port)
-            assert not _holds_socket(process.pid, listening)
-            assert all(_holds_socket(pid, listening) for pid in _workers_of(process.pid))
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        with _serve_two_workers(data_dir, port, **quiet) as process:
+            try:
+                _wait_healthy(f"http://127.0.0.1:{port}", process)
+                listening = _listening_socket_inode(port)
+                assert not _holds_socket(process.pid, listening)
+                assert all(_holds_socket(pid, listening) for pid in _workers_of(process.pid))
+            finally:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=60)
 
     def test_production_refuses_demo_data(self, data_dir: Path) -> None:
         env = _env(data_dir, free_port()) | {"PROVEO_ENV": "production"}

@@ -550,8 +550,6 @@ async def check_s3_bucket(settings: Settings) -> None:
 
 
 def _serve(settings: Settings, listener: socket.socket) -> None:
-    from proveo.app import create_app
-
     report = Report(human=False)
     # Before the database: a misnamed bucket is refused at once, not after the migrations.
     asyncio.run(check_s3_bucket(settings))
@@ -560,22 +558,27 @@ def _serve(settings: Settings, listener: socket.socket) -> None:
         _report_seed(report, asyncio.run(_seed(ready, demo=ready.seed_demo)))
         banner = _banner(ready)
         if ready.workers == 1:
-            config = uvicorn_config(create_app(ready), ready)
-            _freeze_what_lives_forever()
-            _announcing_server(config, banner).run(sockets=[listener])
+            _serve_app(ready, listener, banner)
             return
 
         def serve_one(index: int) -> None:
             set_worker(index)
-            config = uvicorn_config(create_app(ready), ready)
-            _freeze_what_lives_forever()
             # The first worker to listen announces; the others share its socket.
-            _announcing_server(config, banner if index == 0 else "").run(sockets=[listener])
+            _serve_app(ready, listener, banner if index == 0 else "")
 
         try:
             run_workers(ready.workers, serve_one, STOP_SIGNALS, listener)
         except WorkerExited as exc:
             raise CommandFailed(f"{exc}; the other workers were stopped") from exc
+
+
+def _serve_app(settings: Settings, listener: socket.socket, banner: str) -> None:
+    """This process's app on `listener`, until a stop signal."""
+    from proveo.app import create_app
+
+    config = uvicorn_config(create_app(settings), settings)
+    _freeze_what_lives_forever()
+    _announcing_server(config, banner).run(sockets=[listener])
 
 
 def _freeze_what_lives_forever() -> None:

@@ -207,17 +207,18 @@ WITH products AS (
     SELECT CASE WHEN $2::text = 'en' THEN p.name_en ELSE p.name_es END AS text, p.uuid, p.id
     FROM proveo.product p
 ),
+-- A word of the name starts with the prefix or with one of its synonyms.
+word_starts AS (
+    SELECT '% ' || word || '%' AS pattern
+    FROM unnest(array_prepend($1::text, $4::text[])) AS word
+),
 catalog AS (
     SELECT text, 'product' AS kind, uuid, 0 AS rank FROM products x
-    WHERE (' ' || proveo.search_text(text) LIKE '% ' || $1::text || '%'
-           OR ' ' || proveo.search_text(text) LIKE ANY (
-               SELECT '% ' || synonym || '%' FROM unnest($4::text[]) AS synonym))
+    WHERE ' ' || proveo.search_text(text) LIKE ANY (SELECT pattern FROM word_starts)
       AND EXISTS (SELECT 1 FROM proveo.company_search s WHERE s.product_id = x.id)
     UNION ALL
     SELECT co.name, 'commune', co.uuid, 1 FROM proveo.commune co
-    WHERE (' ' || proveo.search_text(co.name) LIKE '% ' || $1::text || '%'
-           OR ' ' || proveo.search_text(co.name) LIKE ANY (
-               SELECT '% ' || synonym || '%' FROM unnest($4::text[]) AS synonym))
+    WHERE ' ' || proveo.search_text(co.name) LIKE ANY (SELECT pattern FROM word_starts)
       AND EXISTS (SELECT 1 FROM proveo.company_search s WHERE s.commune_id = co.id)
 ),
 companies AS (
