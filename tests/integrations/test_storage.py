@@ -55,7 +55,16 @@ class TestObjectNames:
 
     @pytest.mark.parametrize(
         "name",
-        ["../x.webp", "a/b.webp", "short.webp", "x" * 20 + ".png", "held/../" + "x" * 20 + ".webp"],
+        [
+            "../x.webp",
+            "a/b.webp",
+            "short.webp",
+            "x" * 20 + ".png",
+            "held/../" + "x" * 20 + ".webp",
+            # Found by a review: `re.match` with `$` let a final newline through.
+            "x" * 20 + ".webp\n",
+            "x" * 20 + "_thumb.webp\n",
+        ],
     )
     def test_rejects_anything_else(self, name: str) -> None:
         assert not is_valid_object_name(name)

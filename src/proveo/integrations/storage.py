@@ -37,7 +37,7 @@ log = structlog.get_logger(__name__)
 # Images held for moderation live under their own prefix, which /images never serves: only an
 # admin route reads them, and approving one copies it to a public name.
 HELD_PREFIX = "held/"
-_KEY = re.compile(r"^(held/)?[A-Za-z0-9_-]{16,64}(_thumb)?\.webp$")
+_KEY = re.compile(r"(held/)?[A-Za-z0-9_-]{16,64}(_thumb)?\.webp")
 # Logos are at most a few hundred kilobytes: a handful of reads per object, bounded memory.
 CHUNK_SIZE = 64 * 1024
 
@@ -49,7 +49,8 @@ def new_image_key() -> str:
 
 def is_valid_object_name(name: str) -> bool:
     """A name the stores accept: a public image or a held one."""
-    return bool(_KEY.match(name))
+    # fullmatch: `$` would also match before a final newline (`<key>.webp\n`).
+    return _KEY.fullmatch(name) is not None
 
 
 def is_public_object_name(name: str) -> bool:

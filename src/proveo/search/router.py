@@ -22,6 +22,11 @@ INVALID = (
     422,
     "Invalid parameters (`validation_error`), including a commune or product that does not exist",
 )
+DEEP_PAGE = (
+    422,
+    "Invalid parameters (`validation_error`), including a commune or product that does not "
+    "exist; or a page past the first 1000 results (`page_too_deep`: offset + limit at most 1000)",
+)
 Q = Annotated[
     str | None,
     Query(
@@ -69,7 +74,7 @@ def _json(body: bytes, headers: dict[str, str] | None = None) -> Response:
                 },
             }
         },
-        **error_responses(INVALID, 503),
+        **error_responses(DEEP_PAGE, 503),
     },
 )
 async def search(
@@ -81,7 +86,14 @@ async def search(
     product: PRODUCT = None,
     lang: LANG = "es",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=1_000_000,
+            description="At most 1000 − limit: search pages through the first 1000 results",
+        ),
+    ] = 0,
 ) -> Response:
     request = service.SearchRequest(q, commune, product, lang, limit, offset)
     page = await service.search_companies(database, caches, recorder, request)

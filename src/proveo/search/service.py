@@ -18,6 +18,9 @@ from proveo.search import analytics, repository
 from proveo.search.schemas import Facets, Lang, SearchPage, SearchParams, Suggestion
 
 MAX_WORDS = 16
+# Search pages through the first results only, as large directories do: deeper pages cost the
+# database a sort of everything before them and no reader goes there; narrowing the search does.
+MAX_RESULT_DEPTH = 1_000
 MAX_WORD_LENGTH = 64
 # Letters that Unicode decomposition leaves alone but PostgreSQL's unaccent folds.
 _FOLDS = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l", "ı": "i"})
@@ -170,6 +173,14 @@ async def resolve_product(conn: Connection, value: str | None) -> UUID | None:
     return found
 
 
+class PageTooDeep(Unprocessable):
+    code = "page_too_deep"
+    default_detail = (
+        f"Search shows the first {MAX_RESULT_DEPTH} results (offset + limit at most "
+        f"{MAX_RESULT_DEPTH}): narrow the search with more words, a commune or a product"
+    )
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     """The query string's values, as sent."""
@@ -255,6 +266,8 @@ async def search_companies(
                 conn, await _params(conn, caches, request), count, correct
             )
 
+    if request.offset + request.limit > MAX_RESULT_DEPTH:
+        raise PageTooDeep()
     key = request.key()
     page = await caches.pages.get_or_load(key, load)
     q_normalised = str(key[0])

@@ -64,6 +64,7 @@ const STRINGS = {
     next: 'Siguiente',
     pageN: 'Página {n}',
     pageOf: 'Página {n} de {total}',
+    depthNote: 'Mostramos los primeros {count} resultados: agrega palabras o filtros para ver otros.',
     view: 'Ver {name}',
   },
   en: {
@@ -121,11 +122,15 @@ const STRINGS = {
     next: 'Next',
     pageN: 'Page {n}',
     pageOf: 'Page {n} of {total}',
+    depthNote: 'Showing the first {count} results: add words or filters to see others.',
     view: 'View {name}',
   },
 };
 
 const PAGE_SIZE = 20;
+// The API pages through the first 1000 results only (offset + limit at most 1000).
+const MAX_RESULTS = 1000;
+const MAX_PAGE = Math.floor(MAX_RESULTS / PAGE_SIZE);
 const FACET_PREVIEW = 6;
 const SUGGEST_DELAY_MS = 180;
 const SUGGEST_MIN_CHARS = 2;
@@ -452,6 +457,10 @@ async function runSearch() {
   document.title = state.q ? `${state.q} · Proveo` : `${s('title')} · Proveo`;
   els.body.setAttribute('aria-busy', 'true');
   els.body.classList.add('is-loading');
+  if (state.page > MAX_PAGE) {
+    navigate({ ...state, page: MAX_PAGE }, { replace: true });
+    return;
+  }
   renderHeading(null);
   const offset = (state.page - 1) * PAGE_SIZE;
   try {
@@ -608,7 +617,7 @@ function pageNumbers(current, last) {
 }
 
 function renderPagination(total) {
-  const last = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const last = Math.min(MAX_PAGE, Math.max(1, Math.ceil(total / PAGE_SIZE)));
   clear(els.pagination);
   if ((last <= 1 && state.page === 1) || state.page > last) {
     els.pagination.hidden = true;
@@ -631,7 +640,8 @@ function renderPagination(total) {
     h('li', { class: 'page-status' }, s('pageOf', { n: formatNumber(state.page), total: formatNumber(last) })),
     h('li', {}, state.page < last
       ? linkTo(go(state.page + 1), { class: 'page-link page-next', rel: 'next', ...focus }, s('next'))
-      : h('span', { class: 'page-link page-next is-disabled', 'aria-disabled': 'true' }, s('next')))));
+      : h('span', { class: 'page-link page-next is-disabled', 'aria-disabled': 'true' }, s('next')))),
+    total > MAX_RESULTS && h('p', { class: 'page-depth-note' }, s('depthNote', { count: formatNumber(MAX_RESULTS) })));
   els.pagination.hidden = false;
 }
 
