@@ -24,6 +24,7 @@ from proveo.core.cache import Cache
 from proveo.core.db import Connection, Database
 from proveo.core.embedded_pg import EmbeddedPostgres
 from proveo.integrations.storage import LocalImageStorage, S3ImageStorage
+from tests.companies.support import ScoredAnalyser, close_shared_pipeline
 from tests.fixtures.database import PinnedDatabase, create_database
 from tests.fixtures.servers import (
     PgCronServer,
@@ -119,6 +120,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def worker_id(config: pytest.Config) -> str:
     workerinput = getattr(config, "workerinput", None)
     return str(workerinput["workerid"]) if workerinput else "main"
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def image_pipeline_stopped_at_exit() -> AsyncIterator[None]:
+    """The image workers the apps of this session shared stop with the session."""
+    yield
+    await close_shared_pipeline()
 
 
 @pytest.fixture(scope="session")
@@ -232,6 +240,7 @@ def app(settings: Settings, conn: Connection, cache: Cache) -> FastAPI:
         database=PinnedDatabase(conn),
         cache=cache,
         storage=LocalImageStorage(settings.images_dir),
+        image_analyser=ScoredAnalyser(),
     )
 
 

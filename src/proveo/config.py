@@ -69,11 +69,22 @@ class Settings(BaseSettings):
     image_service_url: str = ""
     image_service_host: str = "127.0.0.1"
     image_service_port: int = Field(default=8001, ge=1, le=65535)
-    image_service_timeout: float = Field(default=5.0, gt=0)
+    # Longer than the service's own bounds (a slot within 8 s, then the image's 10 s budget),
+    # so that it answers `images_busy` or `image_too_complex` itself rather than time out.
+    image_service_timeout: float = Field(default=20.0, gt=0)
     image_service_failures_to_open: int = Field(default=3, ge=1)
     image_service_open_seconds: float = Field(default=5.0, gt=0)
     # Images analysed at once per process (0: one per CPU); each may hold ~200-600 MB.
     image_workers: int = Field(default=0, ge=0, le=64)
+    # Each image's budget in its worker process: CPU seconds (the kernel ends the worker past
+    # it) and wall-clock seconds; either refuses the image as `image_too_complex`.
+    image_cpu_seconds: float = Field(default=5.0, gt=0, le=300)
+    image_wall_seconds: float = Field(default=10.0, gt=0, le=600)
+    # Images waiting for a slot per process (0: four per slot); more are refused at once (503).
+    image_queue: int = Field(default=0, ge=0, le=10_000)
+    # Each account's uploads (publish, edit, admin edit): in progress at once, and per hour.
+    uploads_at_once: int = Field(default=1, ge=1, le=10)
+    uploads_per_hour: int = Field(default=30, ge=1, le=10_000)
 
     email_backend: Literal["console", "smtp", "resend"] = "console"
     email_from: str = "Proveo <no-reply@proveo.cl>"

@@ -32,6 +32,26 @@ def png(size: tuple[int, int] = (64, 64)) -> bytes:
     return out.getvalue()
 
 
+_shared_pipeline: InProcessImageAnalyser | None = None
+
+
+def shared_pipeline() -> InProcessImageAnalyser:
+    """One in-process pipeline (its worker processes) for every app a test session builds:
+    the session's event loop is one, and starting workers for each test would cost seconds.
+    `close_shared_pipeline` stops them at the end of the session."""
+    global _shared_pipeline
+    if _shared_pipeline is None:
+        _shared_pipeline = InProcessImageAnalyser()
+    return _shared_pipeline
+
+
+async def close_shared_pipeline() -> None:
+    global _shared_pipeline
+    if _shared_pipeline is not None:
+        await _shared_pipeline.close()
+        _shared_pipeline = None
+
+
 class ScoredAnalyser:
     """The real in-process pipeline (decode, re-encode, reject what it rejects), with the NSFW
     score set by the test: the model's verdict on a given picture is not what these tests are
@@ -39,7 +59,7 @@ class ScoredAnalyser:
 
     def __init__(self, score: float | None = None) -> None:
         self.score = score
-        self.inner = InProcessImageAnalyser()
+        self.inner = shared_pipeline()
         self.request_ids: list[str | None] = []
 
     async def analyse(self, data: bytes, *, request_id: str | None = None) -> AnalysedImage:
@@ -50,7 +70,7 @@ class ScoredAnalyser:
         return dataclasses.replace(image, nsfw_score=self.score)
 
     async def close(self) -> None:
-        await self.inner.close()
+        """The shared pipeline outlives the app (see `shared_pipeline`)."""
 
 
 class FakeTranslator:

@@ -11,7 +11,7 @@ import pytest
 from proveo.cli import embedded_max_connections
 from proveo.config import Settings
 from proveo.core.security import default_hashing_threads
-from proveo.imaging.processing import Pipeline
+from proveo.imaging.pool import Pipeline
 
 
 def _settings(**values: object) -> Settings:

@@ -98,3 +98,21 @@ def photo_like_jpeg(target_bytes: int, *, seed: int = 1) -> bytes:
         if len(data) >= target_bytes * 0.9:
             return data
         side = int(side * (target_bytes / len(data)) ** 0.5 * 1.05)
+
+
+def scan_bomb(size: tuple[int, int] = (2000, 2000), copies: int = 100) -> bytes:
+    """A progressive JPEG whose last scan is repeated `copies` times before EOI, as a review
+    built it (each copy makes the decoder pass over every coefficient again)."""
+    data = encode(Image.new("RGB", size, (30, 60, 90)), "JPEG", progressive=True, quality=90)
+    last_scan = data.rindex(b"\xff\xda")
+    end = data.rindex(b"\xff\xd9")
+    return data[:end] + data[last_scan:end] * copies + data[end:]
+
+
+def in_banner(picture: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """`picture`, as tall as the banner, centred in a plain white banner of `size`."""
+    width, height = size
+    side = min(width, height)
+    banner = Image.new("RGB", size, "white")
+    banner.paste(picture.convert("RGB").resize((side, side)), ((width - side) // 2, 0))
+    return banner

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,15 +16,17 @@ from PIL import Image, ImageCms, PngImagePlugin
 
 from proveo.demo.companies import DEMO_COMPANIES
 from proveo.demo.logo import generate_logo
-from proveo.imaging.errors import ImageTooLarge, UnsupportedImage
-from proveo.imaging.nsfw import load_model, nsfw_score
-from proveo.imaging.processing import MAX_BYTES, analyse_image
+from proveo.imaging.errors import ImageTooComplex, ImageTooLarge, UnsupportedImage
+from proveo.imaging.nsfw import crops, load_model, nsfw_score
+from proveo.imaging.processing import MAX_BYTES, MAX_JPEG_SCANS, analyse_image, jpeg_scans
 from tests.imaging.images import (
     drawing,
     encode,
     hidden_in_alpha,
     high_score_grey,
+    in_banner,
     png_bomb,
+    scan_bomb,
     transparent_logo,
 )
 
@@ -244,6 +247,32 @@ class TestRefusals:
         assert int(run.stdout) < 10 * 1024, f"peak grew by {run.stdout.strip()} KB"
 
 
+class TestProgressiveScans:
+    def test_real_encoders_scans_are_counted(self) -> None:
+        assert jpeg_scans(encode(drawing(), "JPEG")) == 1
+        assert 2 <= jpeg_scans(encode(drawing(), "JPEG", progressive=True)) <= 12
+
+    def test_a_repeated_scan_is_refused_before_decoding(self) -> None:
+        # Found by a review: 1,000 copies of the last scan of a 6000x6000 progressive JPEG
+        # (200 KB) took 74 s in the pipeline, each copy ~38 ms.
+        bomb = scan_bomb((6000, 6000), copies=1000)
+        assert jpeg_scans(bomb) > MAX_JPEG_SCANS
+        started = time.process_time()
+        with pytest.raises(ImageTooComplex, match="progressive scans"):
+            analyse_image(bomb)
+        assert time.process_time() - started < 0.5
+
+    def test_up_to_the_maximum_of_scans_is_still_an_image(self) -> None:
+        ordinary = encode(drawing((400, 300)), "JPEG", progressive=True)
+        allowed = scan_bomb((400, 300), copies=MAX_JPEG_SCANS - jpeg_scans(ordinary))
+        assert jpeg_scans(allowed) == MAX_JPEG_SCANS
+        assert analyse_image(allowed).width == 400
+
+    def test_stuffed_bytes_and_restart_markers_are_not_scans(self) -> None:
+        data = encode(drawing((300, 200)), "JPEG", restart_marker_blocks=1)
+        assert jpeg_scans(data) == 1
+
+
 class TestFuzzedFiles:
     def test_damaged_files_are_answered_with_413_415_or_an_image(self) -> None:
         """Random byte flips, cuts and insertions in each format: never another exception."""
@@ -308,8 +337,8 @@ class TestNsfwScore:
         assert analysed.nsfw_score >= 0.8
         assert _open(analysed.full).mode == "RGBA"
 
-    def test_an_opaque_image_is_scored_once_as_it_is(self) -> None:
-        picture = drawing((400, 300))
+    def test_an_opaque_nearly_square_image_is_scored_once_as_it_is(self) -> None:
+        picture = drawing((360, 300))
         alone = load_model().score(picture)
         assert nsfw_score(picture) == alone
         # An alpha channel with nothing transparent in it hides nothing.
@@ -325,6 +354,32 @@ class TestNsfwScore:
         )
         assert analysed.nsfw_score < 0.2
         assert _open(analysed.full).mode == "RGBA"
+
+    @pytest.mark.parametrize("size", [(3200, 400), (4000, 300), (400, 3200), (1200, 400)])
+    def test_a_picture_padded_into_a_long_banner_scores_as_itself(
+        self, size: tuple[int, int]
+    ) -> None:
+        # Found by a review: squashed whole into the model's square, a picture that scores
+        # 0.725 alone scored 0.005 centred in a 3200x400 banner and was published at once.
+        banner = in_banner(high_score_grey(), size)
+        assert load_model().score(banner) < 0.2  # what the model sees squashed
+        assert analyse_image(encode(banner, "PNG")).nsfw_score >= 0.5
+
+    def test_the_thumbnail_search_lists_show_is_scored(self) -> None:
+        # The centre crop is all of the picture that a 256x256 thumbnail keeps.
+        banner = in_banner(high_score_grey(), (1000, 700))
+        assert nsfw_score(banner, thumbnail=banner.crop((150, 0, 850, 700))) >= 0.5
+
+    @pytest.mark.parametrize(
+        ("size", "count"),
+        [((300, 300), 0), ((370, 300), 0), ((400, 300), 2), ((3200, 400), 8), ((4000, 100), 12)],
+    )
+    def test_crops_cover_a_long_image_end_to_end(self, size: tuple[int, int], count: int) -> None:
+        pieces = crops(Image.new("RGB", size))
+        assert len(pieces) == count
+        if pieces:
+            assert all(min(piece.size) == min(size) for piece in pieces)
+            assert sum(max(piece.size) for piece in pieces) >= max(size)
 
     def test_the_model_is_loaded_once_per_process_even_under_concurrency(self) -> None:
         script = textwrap.dedent(

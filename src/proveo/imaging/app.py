@@ -2,8 +2,9 @@
 
     POST /v1/analyse   body: the upload's raw bytes (any Content-Type; judged by decoding)
                        200: the full WebP then the thumbnail WebP, split by Proveo-Full-Length
-                       (see schemas.to_wire); 413 image_too_large; 415 unsupported_image
-    GET  /health       200 {"status": "ok"} once the NSFW model is loaded
+                       (see schemas.to_wire); 413 image_too_large; 415 unsupported_image;
+                       422 image_too_complex (over its budget); 503 images_busy (queue full)
+    GET  /health       200 {"status": "ok"} once every worker process has loaded the model
 
 Errors are `{"detail": ..., "code": ...}` as in the API; X-Request-ID is taken (or made),
 bound to every log line of the request and echoed.
@@ -11,7 +12,6 @@ bound to every log line of the request and echoed.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,9 +28,10 @@ from proveo.config import Settings
 from proveo.core.errors import AppError, error_response
 from proveo.core.logging import configure_logging
 from proveo.core.middleware import RequestContextMiddleware
+from proveo.imaging.client import pipeline_budget
 from proveo.imaging.errors import ImageTooLarge
-from proveo.imaging.nsfw import load_model
-from proveo.imaging.processing import MAX_BYTES, TOO_MANY_BYTES, Pipeline
+from proveo.imaging.pool import Pipeline
+from proveo.imaging.processing import MAX_BYTES, TOO_MANY_BYTES
 from proveo.imaging.schemas import WIRE_MEDIA_TYPE, to_wire
 
 log = structlog.get_logger(__name__)
@@ -73,7 +74,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 def create_image_service_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     configure_logging(settings.log_format, settings.log_level)
-    pipeline = Pipeline(settings.image_workers)
+    pipeline = Pipeline(settings.image_workers, **pipeline_budget(settings))
 
     async def analyse(request: Request) -> Response:
         data = await _read_body(request)
@@ -93,11 +94,14 @@ def create_image_service_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        # Loaded before the first request (uvicorn serves only after this), not during it.
-        await asyncio.to_thread(load_model)
+        # Workers start before the first request (uvicorn serves only after this).
+        await pipeline.warm()
         log.info("image_service_started", version=__version__, workers=pipeline.workers)
-        yield
-        log.info("image_service_stopped")
+        try:
+            yield
+        finally:
+            await pipeline.close()
+            log.info("image_service_stopped")
 
     app = Starlette(
         routes=[

@@ -5,14 +5,22 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 import structlog
 
 from proveo.config import Settings
-from proveo.imaging.errors import ImageServiceUnavailable, ImageTooLarge, UnsupportedImage
-from proveo.imaging.processing import MAX_BYTES, TOO_MANY_BYTES, Pipeline
+from proveo.core.errors import AppError
+from proveo.imaging.errors import (
+    ImagesBusy,
+    ImageServiceUnavailable,
+    ImageTooComplex,
+    ImageTooLarge,
+    UnsupportedImage,
+)
+from proveo.imaging.pool import Pipeline
+from proveo.imaging.processing import MAX_BYTES, TOO_MANY_BYTES
 from proveo.imaging.schemas import WIRE_MEDIA_TYPE, AnalysedImage, from_wire
 
 log = structlog.get_logger(__name__)
@@ -20,10 +28,11 @@ log = structlog.get_logger(__name__)
 ANALYSE_PATH = "/v1/analyse"
 # Refusing to connect is immediate; an address that does not answer at all fails in this time.
 CONNECT_TIMEOUT = 1.0
-# The service's refusals that are answers about the image, passed through as they are.
-_IMAGE_ERRORS: dict[str, type[ImageTooLarge | UnsupportedImage]] = {
-    ImageTooLarge.code: ImageTooLarge,
-    UnsupportedImage.code: UnsupportedImage,
+# The service's refusals that are answers about the image (or a busy but working service),
+# passed through as they are: none of them counts against the circuit breaker.
+_IMAGE_ERRORS: dict[tuple[int, str], type[AppError]] = {
+    (error.status_code, error.code): error
+    for error in (ImageTooLarge, UnsupportedImage, ImageTooComplex, ImagesBusy)
 }
 
 
@@ -37,16 +46,16 @@ class ImageAnalyser(Protocol):
 
 
 class InProcessImageAnalyser:
-    """The pipeline in worker threads of this process (its log lines carry the request id)."""
+    """The pipeline in worker processes of this process's own (see `imaging/pool.py`)."""
 
-    def __init__(self, workers: int = 0, *, processes: int = 1) -> None:
-        self._pipeline = Pipeline(workers, processes=processes)
+    def __init__(self, workers: int = 0, *, processes: int = 1, **budget: Any) -> None:
+        self.pipeline = Pipeline(workers, processes=processes, **budget)
 
     async def analyse(self, data: bytes, *, request_id: str | None = None) -> AnalysedImage:
-        return await self._pipeline.analyse(data)
+        return await self.pipeline.analyse(data)
 
     async def close(self) -> None:
-        return None
+        await self.pipeline.close()
 
 
 class CircuitBreaker:
@@ -135,7 +144,7 @@ class HttpImageAnalyser:
         except ImageServiceUnavailable:
             self.breaker.failed()
             raise
-        except (ImageTooLarge, UnsupportedImage):
+        except AppError:  # an answer about the image, or a busy service: it is alive
             self.breaker.succeeded()
             raise
         except BaseException:
@@ -169,15 +178,16 @@ class HttpImageAnalyser:
         await self._client.aclose()
 
 
-def _image_error(response: httpx.Response) -> ImageTooLarge | UnsupportedImage | None:
-    if response.status_code not in (413, 415):
-        return None
+def _image_error(response: httpx.Response) -> AppError | None:
     try:
         body = response.json()
-        error_class = _IMAGE_ERRORS[body["code"]]
+        error_class = _IMAGE_ERRORS[(response.status_code, body["code"])]
     except (ValueError, KeyError, TypeError):
         return None
-    return error_class(body.get("detail"))
+    retry_after = response.headers.get("retry-after", "")
+    headers = {"Retry-After": retry_after} if retry_after.isdigit() else None
+    detail = body.get("detail")
+    return error_class(detail if isinstance(detail, str) else None, headers=headers)
 
 
 def _unavailable(retry_after: float = 0.0) -> ImageServiceUnavailable:
@@ -197,4 +207,15 @@ def build_image_analyser(settings: Settings) -> ImageAnalyser:
             failures_to_open=settings.image_service_failures_to_open,
             open_seconds=settings.image_service_open_seconds,
         )
-    return InProcessImageAnalyser(settings.image_workers, processes=settings.workers)
+    return InProcessImageAnalyser(
+        settings.image_workers, processes=settings.workers, **pipeline_budget(settings)
+    )
+
+
+def pipeline_budget(settings: Settings) -> dict[str, Any]:
+    """The Pipeline's per-image budget and queue, from the settings."""
+    return {
+        "cpu_seconds": settings.image_cpu_seconds,
+        "wall_seconds": settings.image_wall_seconds,
+        "queue_limit": settings.image_queue or None,
+    }

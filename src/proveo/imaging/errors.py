@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from proveo.core.errors import PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
+from proveo.core.errors import (
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unprocessable,
+    UnsupportedMediaType,
+)
 
 
 class ImageTooLarge(PayloadTooLarge):
@@ -18,3 +23,18 @@ class UnsupportedImage(UnsupportedMediaType):
 class ImageServiceUnavailable(ServiceUnavailable):
     code = "image_service_unavailable"
     default_detail = "Image processing is unavailable, try again shortly"
+
+
+class ImageTooComplex(Unprocessable):
+    """An image that would cost more to decode than any logo does: more JPEG scans than real
+    encoders write, or more than the analysis budget of CPU or time."""
+
+    code = "image_too_complex"
+    default_detail = "The image is too costly to process: save it again as an ordinary file"
+
+
+class ImagesBusy(ServiceUnavailable):
+    """Every analysis slot is taken and the queue for them is full: try again shortly."""
+
+    code = "images_busy"
+    default_detail = "Too many images are being processed right now, try again in a few seconds"

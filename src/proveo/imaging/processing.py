@@ -6,16 +6,15 @@ through `Pipeline`, in worker threads, a bounded number at a time.
 
 from __future__ import annotations
 
-import asyncio
 import io
-import os
+import re
 import struct
 import warnings
 import zlib
 
 from PIL import Image, ImageOps
 
-from proveo.imaging.errors import ImageTooLarge, UnsupportedImage
+from proveo.imaging.errors import ImageTooComplex, ImageTooLarge, UnsupportedImage
 from proveo.imaging.nsfw import nsfw_score
 from proveo.imaging.schemas import AnalysedImage
 
@@ -32,6 +31,19 @@ TOO_MANY_BYTES = f"The image exceeds {MAX_BYTES // (1024 * 1024)} MB"
 TOO_MANY_PIXELS = f"The image exceeds {MAX_PIXELS // 1_000_000} megapixels"
 NOT_AN_IMAGE = "The file is not a JPEG, PNG or WebP image we can decode"
 TRAILING_BYTES = "The file has data after the end of the image"
+# Real encoders write 1 scan (baseline) or about 10 (progressive; mozjpeg up to ~20). Each scan
+# of a progressive JPEG makes the decoder pass over every coefficient again: a 6000x6000 file
+# that repeats its last scan costs ~38 ms per copy, an hour of CPU in 5 MB.
+MAX_JPEG_SCANS = 32
+TOO_MANY_SCANS = (
+    f"The JPEG has more than {MAX_JPEG_SCANS} progressive scans (real cameras and editors write "
+    "about 10): save it again as an ordinary JPEG or PNG"
+)
+# In entropy-coded data, 0xFF is followed by 0x00 (a stuffed byte), a restart marker D0-D7 or
+# more 0xFF (fill); anything else starts the next marker segment.
+_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+_STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD8)})
+_SOS, _EOI = 0xDA, 0xD9
 
 # Pillow checks the size a header declares before it decodes anything: above MAX_PIXELS it
 # warns, above twice that it raises. The warning is a refusal too, in every process.
@@ -80,8 +92,8 @@ def analyse_image(data: bytes) -> AnalysedImage:
         thumbnail=_webp(thumbnail),
         width=full.width,
         height=full.height,
-        # The full rendition holds all the model can use: it looks at 224x224.
-        nsfw_score=nsfw_score(full),
+        # Whole, in crops along a long side, and as search lists show it: the highest score.
+        nsfw_score=nsfw_score(full, source=upright, thumbnail=thumbnail),
     )
 
 
@@ -100,10 +112,40 @@ def _decode_upright(data: bytes) -> Image.Image:
         if image.width * image.height > MAX_PIXELS:
             raise ImageTooLarge(TOO_MANY_PIXELS)
         _refuse_trailing_bytes(data, image.format)
+        if image.format in {"JPEG", "MPO"} and jpeg_scans(data) > MAX_JPEG_SCANS:
+            raise ImageTooComplex(TOO_MANY_SCANS)
         try:
             return _normalise(image)
         except _UNDECODABLE as exc:
             raise UnsupportedImage(NOT_AN_IMAGE) from exc
+
+
+def jpeg_scans(data: bytes) -> int:
+    """The scans (SOS segments) of a JPEG's first image, counted by walking its segment
+    headers and skipping entropy-coded data with one regular-expression search per scan; the
+    count stops just past MAX_JPEG_SCANS. Bytes that are not a JPEG count as no scans."""
+    scans = 0
+    position = 2  # past SOI
+    while position + 4 <= len(data) and scans <= MAX_JPEG_SCANS:
+        if data[position] != 0xFF:
+            return scans  # damaged: the decoder's to refuse
+        marker = data[position + 1]
+        if marker == 0xFF:
+            position += 1  # fill byte
+            continue
+        if marker == _EOI:
+            return scans
+        if marker in _STANDALONE_MARKERS:
+            position += 2
+            continue
+        position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+        if marker == _SOS:
+            scans += 1
+            found = _NEXT_MARKER.search(data, position)
+            if found is None:
+                return scans
+            position = found.start()
+    return scans
 
 
 def _normalise(image: Image.Image) -> Image.Image:
@@ -184,20 +226,3 @@ def _webp(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="WEBP", quality=82, method=4)
     return out.getvalue()
-
-
-class Pipeline:
-    """`analyse_image` off the event loop, at most `workers` images at once.
-
-    Decoding a 40 megapixel PNG holds about 160 MB: the bound keeps a burst of uploads from
-    multiplying that, and extra uploads wait their turn instead of thrashing two cores.
-    """
-
-    def __init__(self, workers: int = 0, *, processes: int = 1) -> None:
-        # The default shares the cores among the server's worker processes (PROVEO_WORKERS).
-        self.workers = workers or max(1, (os.cpu_count() or 1) // processes)
-        self._slots = asyncio.Semaphore(self.workers)
-
-    async def analyse(self, data: bytes) -> AnalysedImage:
-        async with self._slots:
-            return await asyncio.to_thread(analyse_image, data)
