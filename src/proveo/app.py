@@ -24,6 +24,7 @@ from proveo.core.csrf import CsrfMiddleware
 from proveo.core.db import Database
 from proveo.core.errors import install_error_handlers
 from proveo.core.frontend import front_end
+from proveo.core.inflight import InFlight
 from proveo.core.logging import configure_logging
 from proveo.core.middleware import (
     HeadAsGetMiddleware,
@@ -186,6 +187,7 @@ def create_app(
     app.state.search_caches = SearchCaches.create()
     # The limiter shares the cache's Redis connection pool.
     app.state.limiter = RateLimiter(app.state.cache.client)
+    app.state.uploads_in_flight = InFlight(app.state.cache.client)
 
     install_error_handlers(app)
     app.include_router(api_router())

@@ -8,18 +8,25 @@ from typing import Annotated
 from fastapi import Depends, Form, Request
 
 from proveo.companies.schemas import CompanyCreate, CompanyUpdate
-from proveo.companies.service import CompanyTools, FieldProblem, invalid_fields
-from proveo.core.deps import AppDatabase, AppStorage
+from proveo.companies.service import CompanyTools, FieldProblem, UploadLimits, invalid_fields
+from proveo.core.deps import AppDatabase, AppSettings, AppStorage
 
 
 async def company_tools(
-    request: Request, database: AppDatabase, storage: AppStorage
+    request: Request, database: AppDatabase, storage: AppStorage, settings: AppSettings
 ) -> CompanyTools:
+    state = request.app.state
     return CompanyTools(
         database=database,
         storage=storage,
-        analyser=request.app.state.image_analyser,
-        translator=request.app.state.translator,
+        analyser=state.image_analyser,
+        translator=state.translator,
+        uploads=UploadLimits(
+            in_flight=state.uploads_in_flight,
+            limiter=state.limiter,
+            at_once=settings.uploads_at_once,
+            per_hour=settings.uploads_per_hour,
+        ),
     )
 
 

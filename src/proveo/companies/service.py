@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -37,7 +38,9 @@ from proveo.companies.schemas import (
 )
 from proveo.core.db import Connection, Database
 from proveo.core.deps import delete_objects
-from proveo.core.errors import Conflict, NotFound, Unprocessable
+from proveo.core.errors import Conflict, NotFound, TooManyRequests, Unprocessable
+from proveo.core.inflight import InFlight
+from proveo.core.ratelimit import LimitKind, RateLimiter
 from proveo.core.text import clean_text
 from proveo.imaging.client import ImageAnalyser
 from proveo.imaging.errors import ImageTooLarge
@@ -104,6 +107,48 @@ class CompanyTools:
     storage: ImageStorage
     analyser: ImageAnalyser
     translator: Translator
+    uploads: UploadLimits
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """Each account's share of the image pipeline: `at_once` uploads in progress, `per_hour`
+    analysed in any hour. One account flooding uploads then holds at most `at_once` slots, and
+    everyone else's logos go through the others."""
+
+    in_flight: InFlight
+    limiter: RateLimiter
+    at_once: int = 1
+    per_hour: int = 30
+
+
+class UploadInProgress(TooManyRequests):
+    code = "upload_in_progress"
+    default_detail = "Your previous image is still being processed: wait for it, then send again"
+
+
+class TooManyUploads(TooManyRequests):
+    code = "too_many_uploads"
+    default_detail = "Too many images sent in the last hour: try again later"
+
+
+# Seconds a refused upload is told to wait while another of the account's is processed.
+UPLOAD_RETRY_SECONDS = 5
+
+
+@asynccontextmanager
+async def admitted_upload(limits: UploadLimits, uploader: str) -> AsyncIterator[None]:
+    """Run the block as one of `uploader`'s uploads, or raise UploadInProgress or
+    TooManyUploads (429 with Retry-After)."""
+    async with limits.in_flight.hold(f"upload:{uploader}", limits.at_once) as admitted:
+        if not admitted:
+            raise UploadInProgress(headers={"Retry-After": str(UPLOAD_RETRY_SECONDS)})
+        hourly = await limits.limiter.hit(
+            f"uploads:{uploader}", limit=limits.per_hour, window=3600, kind=LimitKind.ACCOUNTS
+        )
+        if not hourly.allowed:
+            raise TooManyUploads(headers={"Retry-After": str(hourly.retry_after)})
+        yield
 
 
 # --- Images ------------------------------------------------------------------------------
@@ -565,7 +610,8 @@ async def publish_company(
         await _refuse_second_company(conn, owner_id)
         await _resolve_catalog(conn, data)
     descriptions = await describe_new(tools.translator, data)
-    stored = await store_image(tools.analyser, tools.storage, image, request_id=request_id)
+    async with admitted_upload(tools.uploads, f"user:{owner_id}"):
+        stored = await store_image(tools.analyser, tools.storage, image, request_id=request_id)
     try:
         async with tools.database.transaction() as conn:
             record = await publish_company_in(conn, owner_id, data, descriptions, stored)
@@ -600,6 +646,7 @@ async def _update(
     patch: CompanyUpdate,
     image: bytes | None,
     *,
+    uploader: str,
     request_id: str | None,
     actor: admin_service.AdminActor | None,
 ) -> tuple[CompanyPrivate, list[str]]:
@@ -619,7 +666,8 @@ async def _update(
     translated = await translate(tools.translator, need)
     stored = None
     if image is not None:
-        stored = await store_image(tools.analyser, tools.storage, image, request_id=request_id)
+        async with admitted_upload(tools.uploads, uploader):
+            stored = await store_image(tools.analyser, tools.storage, image, request_id=request_id)
     try:
         async with tools.database.transaction() as conn:
             record, replaced = await _write_update(
@@ -707,7 +755,9 @@ async def update_own_company(
     async def find(conn: Connection, lock: bool) -> CompanyRecord | None:
         return await repository.select_live_company_of_user(conn, owner_id, lock=lock)
 
-    return await _update(tools, find, patch, image, request_id=request_id, actor=None)
+    return await _update(
+        tools, find, patch, image, uploader=f"user:{owner_id}", request_id=request_id, actor=None
+    )
 
 
 async def update_company_as_admin(
@@ -724,7 +774,10 @@ async def update_company_as_admin(
             return await repository.select_live_company_by_uuid_locked(conn, company_uuid)
         return await repository.select_live_company_by_uuid(conn, company_uuid)
 
-    return await _update(tools, find, patch, image, request_id=actor.request_id, actor=actor)
+    return await _update(
+        tools, find, patch, image,
+        uploader=f"admin:{actor.uuid}", request_id=actor.request_id, actor=actor,
+    )  # fmt: skip
 
 
 # --- Deleting ----------------------------------------------------------------------------
