@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 import structlog
-import uvicorn
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.applications import Starlette
@@ -18,12 +16,12 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from proveo.app import create_app
-from proveo.cli import uvicorn_config
 from proveo.config import Settings
 from proveo.core.cache import Cache
 from proveo.core.db import Connection
 from proveo.core.overload import LoadSheddingMiddleware
 from proveo.integrations.storage import LocalImageStorage
+from tests.core.serving import served
 from tests.fixtures.database import PinnedDatabase
 
 OVERLOADED = {"detail": "The server is overloaded, try again shortly", "code": "overloaded"}
@@ -260,34 +258,6 @@ class TestTheAppSheds:
             assert (await greedy.get(app.url_path_for("products:list"))).status_code == 200
 
 
-class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = asyncio.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.ready.set()
-
-
-@asynccontextmanager
-async def _served(app: FastAPI, settings: Settings) -> AsyncIterator[int]:
-    """The app on a loopback port, run by uvicorn exactly as `proveo serve` configures it."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    config = uvicorn_config(app, settings)
-    config.timeout_graceful_shutdown = 2  # a failed test's open requests must not hang it
-    server = _Server(config)
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        await asyncio.wait_for(server.ready.wait(), timeout=10)
-        yield listener.getsockname()[1]
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
-
-
 @asynccontextmanager
 async def _closing(
     streams: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]],
@@ -328,7 +298,7 @@ class TestStalledBodiesOverRealSockets:
         app = _app(settings, conn, cache, max_in_flight=8, body_timeout_seconds=1.5)
         cap = settings.max_in_flight_per_client
         streams: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-        async with _served(app, settings) as port, _closing(streams):
+        async with served(app, settings) as port, _closing(streams):
             for _ in range(257):
                 streams.append(
                     await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.97", 0))
