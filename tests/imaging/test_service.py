@@ -23,8 +23,13 @@ from proveo.imaging.client import (
     InProcessImageAnalyser,
     build_image_analyser,
 )
-from proveo.imaging.errors import ImageServiceUnavailable, ImageTooLarge, UnsupportedImage
-from proveo.imaging.processing import MAX_BYTES, analyse_image
+from proveo.imaging.errors import (
+    ImageServiceUnavailable,
+    ImageTooComplex,
+    ImageTooLarge,
+    UnsupportedImage,
+)
+from proveo.imaging.processing import MAX_BYTES, MAX_JPEG_SCANS, analyse_image
 from proveo.imaging.schemas import from_wire, to_wire
 from tests.fixtures.servers import (
     ImageService,
@@ -33,7 +38,14 @@ from tests.fixtures.servers import (
     proveo_env,
     running_image_service,
 )
-from tests.imaging.images import drawing, encode, hidden_in_alpha, high_score_grey, png_bomb
+from tests.imaging.images import (
+    drawing,
+    encode,
+    hidden_in_alpha,
+    high_score_grey,
+    png_bomb,
+    scan_bomb,
+)
 
 LOGO = encode(drawing((640, 480)), "PNG")
 
@@ -205,6 +217,62 @@ class TestOutage:
                 assert time.monotonic() - started < 2.0
             finally:
                 await analyser.close()
+
+
+@pytest.fixture(scope="module")
+def tight_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ImageService]:
+    """A service with one worker and a budget of 0.6 s of CPU per image."""
+    log = tmp_path_factory.mktemp("tight-service") / "service.log"
+    with running_image_service(
+        log, PROVEO_IMAGE_WORKERS="1", PROVEO_IMAGE_CPU_SECONDS="0.6"
+    ) as service:
+        yield service
+
+
+class TestBudgetOverHttp:
+    async def test_an_image_over_budget_is_a_422_that_leaves_the_breaker_closed(
+        self, tight_service: ImageService
+    ) -> None:
+        analyser = HttpImageAnalyser(tight_service.url, failures_to_open=1)
+        try:
+            with pytest.raises(ImageTooComplex) as refused:
+                await analyser.analyse(scan_bomb((6000, 6000), copies=MAX_JPEG_SCANS - 10))
+            assert (refused.value.status_code, refused.value.code) == (422, "image_too_complex")
+            assert not analyser.breaker.is_open
+            assert (await analyser.analyse(LOGO)).full  # a fresh worker took the slot
+        finally:
+            await analyser.close()
+
+    async def test_a_scan_bomb_is_a_422_at_once(self, tight_service: ImageService) -> None:
+        analyser = HttpImageAnalyser(tight_service.url)
+        try:
+            started = time.monotonic()
+            with pytest.raises(ImageTooComplex, match="progressive scans"):
+                await analyser.analyse(scan_bomb((6000, 6000), copies=1000))
+            assert time.monotonic() - started < 2.0
+        finally:
+            await analyser.close()
+
+    def test_the_service_stops_its_workers_when_it_stops(self, tmp_path: Path) -> None:
+        with running_image_service(tmp_path / "service.log", PROVEO_IMAGE_WORKERS="2") as svc:
+            assert svc.process is not None
+            workers = _children(svc.process.pid)
+            assert len(workers) == 2
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{pid}").exists() for pid in workers):
+            assert time.monotonic() < deadline, "image workers outlived the service"
+            time.sleep(0.05)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
 
 
 class TestCircuitBreaker:
