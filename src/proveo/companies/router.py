@@ -37,10 +37,12 @@ INVALID_FIELDS = (
     "(`image_rejected`)"
 )
 IMAGE_ERRORS = (
-    (400, "A malformed or incomplete multipart form, or one whose text is not valid UTF-8 "
-          "(`malformed_form`), or text that cannot be stored (`invalid_characters`)"),
-    (413, "The body or the image is too large (`payload_too_large`, `image_too_large`: "
-          "over 5 MB or 40 megapixels)"),
+    (400, "A malformed or incomplete form; one past a limit (more than 1000 fields or parts, "
+          "more than 8 headers in a part, 16 or more blanks in a row in a part's headers); one "
+          "whose text is not valid UTF-8 (`malformed_form`, the detail names the limit); or "
+          "text that cannot be stored (`invalid_characters`)"),
+    (413, "The body, an urlencoded form over 256 KiB, or the image is too large "
+          "(`payload_too_large`, `image_too_large`: over 5 MB or 40 megapixels)"),
     (415, "The body is not a form (`unsupported_media_type`: send multipart/form-data), or the "
           "file is not a JPEG, PNG or WebP image, judged by its content (`unsupported_image`)"),
     (422, INVALID_FIELDS),
