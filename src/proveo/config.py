@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEVELOPMENT
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Prometheus metrics, on an address of their own (never the public port): loopback unless
+    # the deployment's network is private. Port 0 turns the endpoint off.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9100, ge=0, le=65535)
     # API processes sharing the port (each one uses one core); see the README's Operations.
     workers: int = Field(default=1, ge=1, le=32)
     data_dir: Path = Path(".proveo")
