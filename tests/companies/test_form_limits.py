@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -250,15 +250,18 @@ class _LivenessProbe:
                     self.failures.append(response.text)
                 self.answering.set()
 
-    @contextmanager
-    def running(self) -> Iterator[None]:
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Probing from the first answer to the end of the block. The server runs in this
+        loop: it must keep turning while the last probe is answered."""
         thread = threading.Thread(target=self.run, name="liveness-probe", daemon=True)
         thread.start()
         try:
+            assert await asyncio.to_thread(self.answering.wait, 30), "no probe was answered"
             yield
         finally:
             self._stop.set()
-            thread.join(timeout=60)
+            await asyncio.to_thread(thread.join, 60)
 
 
 # Before the fix a stranger's 2,000,000 fields stalled every other request for 2-3 s; a probe
@@ -296,8 +299,7 @@ class TestTheServerStaysResponsive:
                 if signed_in:
                     headers = headers | (await log_in(attacker, await create_user(conn))).headers
                 probe = _LivenessProbe(base_url)
-                with probe.running():
-                    assert await asyncio.to_thread(probe.answering.wait, 30)
+                async with probe.running():
                     for _ in range(ATTACKS):
                         started = time.perf_counter()
                         response = await attacker.post(COMPANIES_URL, content=body, headers=headers)
