@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     import uvicorn
     from starlette.types import ASGIApp
 
+    from proveo.accounts.lifecycle import AdminAccount
     from proveo.accounts.schemas import AdminAccountRequest
-    from proveo.accounts.service import AdminAccount
     from proveo.core.db import Connection
     from proveo.demo.seed import DemoSeedResult
     from proveo.demo.synthetic import SyntheticSeedResult
@@ -361,13 +361,13 @@ async def _in_transaction(settings: Settings, work: Callable[[Connection], Await
 async def _create_admin(
     settings: Settings, request: AdminAccountRequest, *, reset_password: bool
 ) -> AdminAccount:
-    from proveo.accounts import service as accounts_service
+    from proveo.accounts import lifecycle
     from proveo.admin.service import CLI_ACTOR
     from proveo.integrations.storage import build_storage
 
     account = await _in_transaction(
         settings,
-        lambda conn: accounts_service.ensure_admin(
+        lambda conn: lifecycle.ensure_admin(
             conn, request, reset_password=reset_password,
             bcrypt_rounds=settings.bcrypt_rounds, actor=CLI_ACTOR,
         ),
@@ -811,7 +811,7 @@ def cmd_create_admin(
     password: str | None,
     reset_password: bool,
 ) -> int:
-    from proveo.accounts import service as accounts_service
+    from proveo.accounts import lifecycle
     from proveo.core.errors import AppError
 
     given = password or os.environ.get("PROVEO_ADMIN_PASSWORD") or None
@@ -823,7 +823,7 @@ def cmd_create_admin(
         needed = asyncio.run(
             _in_transaction(
                 ready,
-                lambda conn: accounts_service.admin_password_needed(
+                lambda conn: lifecycle.admin_password_needed(
                     conn, request.email, reset_password=reset_password
                 ),
             )
@@ -846,7 +846,7 @@ def cmd_create_admin(
 
 
 def _report_admin(report: Report, account: AdminAccount) -> None:
-    from proveo.accounts.service import AdminOutcome
+    from proveo.accounts.lifecycle import AdminOutcome
 
     user = account.user
     password = "was replaced" if account.password_replaced else "is unchanged"

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from proveo.accounts import service
+from proveo.accounts import lifecycle
 from proveo.accounts.schemas import AdminAccountRequest, Role
 from proveo.admin.service import CLI_ACTOR
 from proveo.core.db import Connection
@@ -20,8 +20,8 @@ NEW_PASSWORD = "Admin-pass-42"
 
 async def _ensure_admin(
     conn: Connection, email: str, password: str | None = None, *, reset_password: bool = False
-) -> service.AdminAccount:
-    return await service.ensure_admin(
+) -> lifecycle.AdminAccount:
+    return await lifecycle.ensure_admin(
         conn,
         AdminAccountRequest(name="Ops", email=email, password=password),
         reset_password=reset_password,
@@ -48,7 +48,7 @@ async def _logs_in(client: httpx.AsyncClient, email: str, password: str) -> bool
 class TestCreateAdmin:
     async def test_creates_a_verified_admin_audited_as_cli(self, conn: Connection) -> None:
         account = await _ensure_admin(conn, "new-admin@proveo.cl", NEW_PASSWORD)
-        assert account.outcome is service.AdminOutcome.CREATED
+        assert account.outcome is lifecycle.AdminOutcome.CREATED
         assert account.user.role is Role.ADMIN
         assert account.user.email_verified
         [entry] = await _audit(conn, account.user.uuid)
@@ -58,8 +58,8 @@ class TestCreateAdmin:
         assert entry["changes"]["after"]["role"] == "admin"
 
     async def test_a_new_account_needs_a_password(self, conn: Connection) -> None:
-        assert await service.admin_password_needed(conn, "nobody@proveo.cl", reset_password=False)
-        with pytest.raises(service.AdminPasswordRequired):
+        assert await lifecycle.admin_password_needed(conn, "nobody@proveo.cl", reset_password=False)
+        with pytest.raises(lifecycle.AdminPasswordRequired):
             await _ensure_admin(conn, "nobody@proveo.cl")
 
     def test_applies_the_signup_password_policy(self) -> None:
@@ -77,7 +77,7 @@ class TestCreateAdminOnAnUnverifiedAccount:
 
         account = await _ensure_admin(conn, "future-admin@proveo.cl", NEW_PASSWORD)
 
-        assert account.outcome is service.AdminOutcome.REPLACED_UNVERIFIED
+        assert account.outcome is lifecycle.AdminOutcome.REPLACED_UNVERIFIED
         assert account.user.uuid != squatter.uuid
         assert (await client.get("/api/v1/users/me")).status_code == 401
         assert not await _logs_in(client, "future-admin@proveo.cl", DEFAULT_PASSWORD)
@@ -97,11 +97,11 @@ class TestCreateAdminOnAVerifiedAccount:
     ) -> None:
         user = await create_user(conn, email="promoted@proveo.cl")
         await log_in(client, user)
-        assert not await service.admin_password_needed(conn, user.email, reset_password=False)
+        assert not await lifecycle.admin_password_needed(conn, user.email, reset_password=False)
 
         account = await _ensure_admin(conn, user.email)
 
-        assert account.outcome is service.AdminOutcome.PROMOTED
+        assert account.outcome is lifecycle.AdminOutcome.PROMOTED
         assert not account.password_replaced
         assert account.user.uuid == user.uuid
         assert (await client.get("/api/v1/users/me")).status_code == 401
@@ -118,7 +118,7 @@ class TestCreateAdminOnAVerifiedAccount:
     ) -> None:
         user = await create_user(conn, email="rekeyed@proveo.cl")
         await log_in(client, user)
-        assert await service.admin_password_needed(conn, user.email, reset_password=True)
+        assert await lifecycle.admin_password_needed(conn, user.email, reset_password=True)
 
         account = await _ensure_admin(conn, user.email, NEW_PASSWORD, reset_password=True)
 
@@ -137,7 +137,7 @@ class TestCreateAdminOnAVerifiedAccount:
 
         account = await _ensure_admin(conn, admin.email, NEW_PASSWORD)
 
-        assert account.outcome is service.AdminOutcome.ALREADY_ADMIN
+        assert account.outcome is lifecycle.AdminOutcome.ALREADY_ADMIN
         assert not account.password_replaced
         assert (await client.get("/api/v1/users/me")).status_code == 200
         assert await _audit(conn, admin.uuid) == []

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from proveo.accounts import service as accounts_service
+from proveo.accounts import lifecycle
 from proveo.accounts.schemas import Role, SessionUser, UserRecord
 from proveo.admin.service import AdminActor
 from proveo.app import create_app
@@ -322,7 +322,7 @@ class TestAtLeastOneAdminRemainsUnderConcurrency:
         first, second = two_admins
         session = await log_in(http, second)
         async with own_database.transaction() as conn:
-            await accounts_service.delete_own_account(
+            await lifecycle.delete_own_account(
                 conn, self._as_session_user(first), self._actor(first)
             )
             racing = asyncio.create_task(http.delete("/api/v1/users/me", headers=session.headers))
@@ -341,7 +341,7 @@ class TestAtLeastOneAdminRemainsUnderConcurrency:
         first, second = two_admins
         session = await log_in(http, second)
         async with own_database.transaction() as conn:
-            await accounts_service.delete_user_as_admin(conn, self._actor(first), second.uuid)
+            await lifecycle.delete_user_as_admin(conn, self._actor(first), second.uuid)
             racing = asyncio.create_task(
                 http.delete(f"/api/v1/users/admin/users/{first.uuid}", headers=session.headers)
             )

@@ -10,7 +10,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from proveo.accounts import service as accounts_service
+from proveo.accounts import lifecycle
 from proveo.accounts.schemas import SessionUser, UserRecord
 from proveo.admin.service import AdminActor
 from proveo.app import create_app
@@ -106,7 +106,7 @@ class TestOneCompanyPerUserUnderConcurrency:
         as_session_user = SessionUser.model_validate(user.model_dump() | {"session_id": uuid4()})
         actor = AdminActor(uuid=user.uuid, ip=None, request_id=None)
         async with own_database.transaction() as conn:
-            await accounts_service.delete_own_account(conn, as_session_user, actor)
+            await lifecycle.delete_own_account(conn, as_session_user, actor)
             racing = asyncio.create_task(publish(http, session))
             await wait_until_a_query_waits_for_a_lock(own_database)
         response = await racing

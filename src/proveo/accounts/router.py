@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from proveo.accounts import service
+from proveo.accounts import lifecycle, service
 from proveo.accounts.deps import AdminUser, Claims, CurrentUser, CurrentUserBrief
 from proveo.accounts.messages import verification_page
 from proveo.accounts.schemas import (
@@ -107,7 +107,7 @@ async def sign_up(
         _limiter(request), f"signup-ip:{_subject(request)}",
         limit=settings.signup_per_ip_per_hour, window=3600, kind=LimitKind.CLIENTS,
     )  # fmt: skip
-    user, verification = await service.sign_up(
+    user, verification = await lifecycle.sign_up(
         database,
         body,
         bcrypt_rounds=settings.bcrypt_rounds,
@@ -407,7 +407,7 @@ async def delete_me(
     conn: Conn,
     settings: AppSettings,
 ) -> Message:
-    objects = await service.delete_own_account(conn, user, actor)
+    objects = await lifecycle.delete_own_account(conn, user, actor)
     _delete_after_commit(request, tasks, objects)
     _clear_session_cookies(response, settings)
     return Message(message="Account deleted")
@@ -441,7 +441,7 @@ async def list_users(
 async def delete_user(
     user_uuid: UUID, request: Request, actor: Actor, tasks: BackgroundTasks, conn: Conn
 ) -> Message:
-    objects = await service.delete_user_as_admin(conn, actor, user_uuid)
+    objects = await lifecycle.delete_user_as_admin(conn, actor, user_uuid)
     _delete_after_commit(request, tasks, objects)
     return Message(message="User deleted")
 

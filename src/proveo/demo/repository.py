@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from proveo.core.db import Connection
-
-if TYPE_CHECKING:
-    from proveo.demo.synthetic import SyntheticCompany
+from proveo.demo.schemas import SyntheticCompany
 
 # Owners are named synthetic-<index>@example.com; the highest index says how far a previous run
 # got (retired accounts included: their addresses stay taken).

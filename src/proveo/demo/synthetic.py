@@ -25,6 +25,7 @@ from itertools import accumulate
 from proveo.catalog.data import COMMUNES, PRODUCTS
 from proveo.core.db import Connection
 from proveo.demo import repository
+from proveo.demo.schemas import SyntheticCompany
 
 SYNTHETIC_PASSWORD = "SyntheticPass123!"  # noqa: S105 - public bench credential, refused in production
 # The word the bench's "common word" case searches for, and how it is misspelt there.
@@ -626,28 +627,6 @@ _COMMON_PROBABILITY = _common_probability()
 # An epoch of its own, so the same seed gives the same rows whenever it runs.
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 _SPAN_SECONDS = 2 * 365 * 86400
-
-
-@dataclass(frozen=True, slots=True)
-class SyntheticCompany:
-    index: int
-    owner_uuid: uuid.UUID
-    owner_name: str
-    owner_email: str
-    owner_lang: str
-    uuid: uuid.UUID
-    name: str
-    product: str  # name_es
-    commune: str
-    description_es: str | None
-    description_en: str | None
-    original_lang: str
-    es_source: str
-    en_source: str
-    address: str
-    phone: str
-    email: str
-    created_at: datetime
 
 
 def _slug(text: str) -> str:
