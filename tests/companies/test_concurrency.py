@@ -49,7 +49,9 @@ async def http(
     own_database: Database, settings: Settings, cache: Cache, storage: ImageStorage
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(
-        settings,
+        # Two uploads of one account at once: the database's rules are what is raced here,
+        # not the upload limit (tests/companies/test_upload_limits.py).
+        settings.model_copy(update={"uploads_at_once": 2}),
         database=own_database,
         cache=cache,
         storage=storage,
