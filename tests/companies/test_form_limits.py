@@ -1,8 +1,10 @@
-"""A company form is read only for a signed-in user, and only so far (found in review).
+"""A company form is read only for a signed-in user, only so far, and only as UTF-8 (found in
+review).
 
 Before: the whole body was scanned on the event loop before anyone was authenticated. Two
 million `a=&` fields from a stranger took 2-3 s to answer 400 while the health check waited as
-long; 111k tiny multipart parts took 1.5 s.
+long; 111k tiny multipart parts took 1.5 s. And a `charset` on a multipart Content-Type
+reached `codecs`: `charset=rot13` (base64, hex, zlib, ...) answered 500.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from proveo.accounts.schemas import UserRecord
+from proveo.companies.schemas import CompanyRecord
 from proveo.config import Settings
 from proveo.core import forms
 from proveo.core.db import Connection
-from tests.companies.support import COMPANIES_URL, MY_COMPANY_URL
+from tests.companies.support import COMPANIES_URL, MY_COMPANY_URL, form_parts, raw_multipart
 from tests.core.serving import served
-from tests.factories import LoggedIn, create_user, log_in
+from tests.factories import LoggedIn, create_company, create_user, log_in
 
 URLENCODED = {"Content-Type": "application/x-www-form-urlencoded"}
 BOUNDARY = "B"
@@ -31,6 +35,7 @@ MULTIPART = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
 # The bodies the review sent: each fits under the 6 MiB body limit.
 MANY_FIELDS = b"a=&" * 2_000_000
 MANY_PARTS_COUNT = 111_000
+CODECS_THAT_ARE_NOT_TEXT = ["rot13", "base64", "hex", "zlib", "bz2", "uu", "quopri"]
 
 
 def _tiny_parts(count: int) -> bytes:
@@ -210,6 +215,19 @@ class TestFieldAndPartLimits:
         assert response.status_code == 413, response.text
         assert response.json()["code"] == "payload_too_large"
 
+    async def test_a_boundary_too_long_to_parse_is_a_400(
+        self, client: httpx.AsyncClient, session: LoggedIn
+    ) -> None:
+        boundary = "b" * 300
+        body = f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n'
+        response = await client.post(
+            COMPANIES_URL,
+            content=f"{body}--{boundary}--\r\n".encode(),
+            headers=session.headers | {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "malformed_form"
+
 
 class TestTheLimitsAreDocumented:
     def test_openapi_names_them_on_every_form_route(self, app: FastAPI) -> None:
@@ -221,8 +239,91 @@ class TestTheLimitsAreDocumented:
         ):
             responses = paths[path][method]["responses"]
             assert "more than 1000 fields or parts" in responses["400"]["description"]
+            assert "charset is not UTF-8" in responses["400"]["description"]
             assert "urlencoded form over 256 KiB" in responses["413"]["description"]
             assert "not_authenticated" in responses["401"]["description"]
+
+
+@pytest.fixture
+async def owner_user(conn: Connection) -> UserRecord:
+    return await create_user(conn)
+
+
+@pytest.fixture
+async def company(conn: Connection, owner_user: UserRecord) -> CompanyRecord:
+    return await create_company(conn, owner_user.id)
+
+
+@pytest.fixture
+async def owner(client: httpx.AsyncClient, owner_user: UserRecord) -> LoggedIn:
+    return await log_in(client, owner_user)
+
+
+class TestCharsets:
+    @pytest.mark.parametrize("charset", CODECS_THAT_ARE_NOT_TEXT)
+    async def test_a_multipart_charset_that_is_no_text_codec_is_a_400(
+        self, client: httpx.AsyncClient, session: LoggedIn, charset: str
+    ) -> None:
+        body, headers = raw_multipart(form_parts())
+        response = await client.post(
+            COMPANIES_URL,
+            content=body,
+            headers=session.headers
+            | {"Content-Type": f"{headers['Content-Type']}; charset={charset}"},
+        )
+        _assert_malformed(
+            response, f"The form's charset {charset!r} is not accepted: send the form as UTF-8"
+        )
+
+    @pytest.mark.parametrize("charset", [*CODECS_THAT_ARE_NOT_TEXT, "latin-1", "utf-16"])
+    async def test_an_urlencoded_charset_other_than_utf8_is_a_400(
+        self, client: httpx.AsyncClient, session: LoggedIn, charset: str
+    ) -> None:
+        response = await client.post(
+            COMPANIES_URL,
+            content=b"name=Otro+Nombre",
+            headers=session.headers
+            | {"Content-Type": f"application/x-www-form-urlencoded; charset={charset}"},
+        )
+        _assert_malformed(
+            response, f"The form's charset {charset!r} is not accepted: send the form as UTF-8"
+        )
+
+    @pytest.mark.parametrize("charset", ["utf-8", "UTF8", "utf_8", "us-ascii", "ascii"])
+    @pytest.mark.parametrize("multipart", [True, False])
+    async def test_utf8_and_ascii_by_any_of_their_names_are_read(
+        self,
+        client: httpx.AsyncClient,
+        owner: LoggedIn,
+        company: CompanyRecord,
+        charset: str,
+        multipart: bool,
+    ) -> None:
+        if multipart:
+            body, headers = raw_multipart([("name", b"Otro Nombre")])
+            content_type = f"{headers['Content-Type']}; charset={charset}"
+        else:
+            body, content_type = (
+                b"name=Otro+Nombre",
+                f"{URLENCODED['Content-Type']}; charset={charset}",
+            )
+        response = await client.patch(
+            MY_COMPANY_URL, content=body, headers=owner.headers | {"Content-Type": content_type}
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["name"] == "Otro Nombre"
+
+    async def test_text_that_is_not_ascii_in_a_form_declared_ascii_is_a_400(
+        self, client: httpx.AsyncClient, owner: LoggedIn, company: CompanyRecord
+    ) -> None:
+        body, headers = raw_multipart([("name", "Ñandú".encode())])
+        response = await client.patch(
+            MY_COMPANY_URL,
+            content=body,
+            headers=owner.headers
+            | {"Content-Type": f"{headers['Content-Type']}; charset=us-ascii"},
+        )
+        _assert_malformed(response, "The form field 'name' is not valid ascii text")
 
 
 class _LivenessProbe:

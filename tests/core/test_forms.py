@@ -16,7 +16,12 @@ from fastapi import APIRouter, FastAPI, Form
 from proveo.config import Settings
 from proveo.core import forms
 from proveo.core.errors import install_error_handlers
-from proveo.core.forms import MalformedForm, UrlencodedTooLarge, check_form_body
+from proveo.core.forms import (
+    MalformedForm,
+    NotAForm,
+    UrlencodedTooLarge,
+    check_form_body,
+)
 from proveo.core.security import csrf_token_for, encode_session_token
 
 URLENCODED = "application/x-www-form-urlencoded"
@@ -82,6 +87,46 @@ class TestFieldLimits:
         check_form_body(URLENCODED, b"a=" + b"x" * (256 * 1024 - 2))
         with pytest.raises(UrlencodedTooLarge):
             check_form_body(URLENCODED, b"a=" + b"%41" * 100_000)
+
+    def test_a_boundary_too_long_for_the_parser_is_malformed_not_an_error(self) -> None:
+        boundary = "b" * 300
+        body = f"--{boundary}{_field()}\r\n\r\nx\r\n--{boundary}--\r\n".encode()
+        with pytest.raises(MalformedForm):
+            check_form_body(f"multipart/form-data; boundary={boundary}", body)
+
+
+CODECS_THAT_ARE_NOT_TEXT = ["rot13", "base64", "hex", "zlib", "bz2", "uu", "quopri"]
+
+
+class TestCharsets:
+    @pytest.mark.parametrize(
+        "charset",
+        [*CODECS_THAT_ARE_NOT_TEXT, "latin-1", "utf-16", "utf-8-sig", "idna", "", "nonsense",
+         "utf-8\x00", "x" * 500],
+    )  # fmt: skip
+    @pytest.mark.parametrize("media_type", [MULTIPART, URLENCODED])
+    def test_any_charset_but_utf8_or_ascii_is_refused(self, media_type: str, charset: str) -> None:
+        body = _parts(_field()) if media_type == MULTIPART else b"a=x"
+        refused = _refusal(f'{media_type}; charset="{charset}"', body)
+        assert refused == (
+            f"The form's charset {charset[:64]!r} is not accepted: send the form as UTF-8"
+        )
+
+    @pytest.mark.parametrize("charset", ["utf-8", "UTF-8", "utf8", "U8", "us-ascii", "ascii"])
+    @pytest.mark.parametrize("media_type", [MULTIPART, URLENCODED])
+    def test_utf8_and_ascii_are_taken_by_any_of_their_names(
+        self, media_type: str, charset: str
+    ) -> None:
+        body = _parts(_field()) if media_type == MULTIPART else b"a=x"
+        check_form_body(f"{media_type}; charset={charset}", body)
+
+    def test_a_part_declared_ascii_must_be_ascii(self) -> None:
+        refused = _refusal(f"{MULTIPART}; charset=us-ascii", _parts(_field(), data="ñ".encode()))
+        assert refused == "The form field 'a' is not valid ascii text"
+
+    def test_a_body_that_is_no_form_is_still_a_415(self) -> None:
+        with pytest.raises(NotAForm):
+            check_form_body("application/json; charset=rot13", b"{}")
 
 
 def _form_app(settings: Settings) -> FastAPI:

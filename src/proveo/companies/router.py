@@ -39,8 +39,8 @@ INVALID_FIELDS = (
 IMAGE_ERRORS = (
     (400, "A malformed or incomplete form; one past a limit (more than 1000 fields or parts, "
           "more than 8 headers in a part, 16 or more blanks in a row in a part's headers); one "
-          "whose text is not valid UTF-8 (`malformed_form`, the detail names the limit); or "
-          "text that cannot be stored (`invalid_characters`)"),
+          "whose charset is not UTF-8, or whose text is not valid UTF-8 (`malformed_form`, "
+          "the detail names the limit); or text that cannot be stored (`invalid_characters`)"),
     (413, "The body, an urlencoded form over 256 KiB, or the image is too large "
           "(`payload_too_large`, `image_too_large`: over 5 MB or 40 megapixels)"),
     (415, "The body is not a form (`unsupported_media_type`: send multipart/form-data), or the "

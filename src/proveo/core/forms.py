@@ -1,5 +1,5 @@
-"""Routes that take a form: only for a signed-in user, and the body must be one, a whole one,
-and a bounded one.
+"""Routes that take a form: only for a signed-in user, and the body must be one, a whole one, a
+bounded one, and UTF-8 text.
 
 FastAPI parses a route's form before it solves the route's dependencies, authentication
 included: a stranger's body was read in full, on the event loop, before the 401 (two million
@@ -23,7 +23,8 @@ thread, off the event loop.
 Starlette also decodes a text part that is not valid in the body's charset as Latin-1 rather
 than refusing it (`Caf\\xe9` was stored as "Café", a lone surrogate as "í\\xa0"), and reads
 raw non-ASCII bytes of an urlencoded body as Latin-1 too; so the raw text is checked here, where
-the bytes are still there to check.
+the bytes are still there to check. The only charsets taken are UTF-8 and its ASCII subset:
+`charset=rot13` (or base64, zlib: codecs, but no text encodings) answered 500.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ MAX_HEAD_BLANKS = 16
 """A run of spaces or tabs this long in a part's head (its delimiter line and headers)."""
 OFF_LOOP_BYTES = 64 * 1024
 """A body larger than this is checked in a worker thread."""
+TEXT_CHARSETS = frozenset({"utf-8", "ascii"})
+"""The charsets a form may declare, as `codecs` names them (`utf8`, `us-ascii` are aliases)."""
 
 
 class NotAForm(UnsupportedMediaType):
@@ -184,25 +187,25 @@ def _check_part_heads(body: bytes, boundary: bytes) -> None:
 
 def _check_multipart_text(body: bytes, boundary: bytes, charset: str) -> None:
     parts = _TextParts()
-    parser = MultipartParser(
-        boundary,
-        {
-            "on_part_begin": parts.on_part_begin,
-            "on_header_begin": parts.on_header_begin,
-            "on_header_field": parts.on_header_field,
-            "on_header_value": parts.on_header_value,
-            "on_header_end": parts.on_header_end,
-            "on_headers_finished": parts.on_headers_finished,
-            "on_part_data": parts.on_part_data,
-            "on_part_end": parts.on_part_end,
-        },
-        # The parser's own cap is a backstop: ours, one lower, answers first, by name.
-        max_header_count=MAX_PART_HEADERS + 1,
-    )
     try:
+        parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": parts.on_part_begin,
+                "on_header_begin": parts.on_header_begin,
+                "on_header_field": parts.on_header_field,
+                "on_header_value": parts.on_header_value,
+                "on_header_end": parts.on_header_end,
+                "on_headers_finished": parts.on_headers_finished,
+                "on_part_data": parts.on_part_data,
+                "on_part_end": parts.on_part_end,
+            },
+            # The parser's own cap is a backstop: ours, one lower, answers first, by name.
+            max_header_count=MAX_PART_HEADERS + 1,
+        )
         parser.write(body)
         parser.finalize()
-    except FormParserError as exc:
+    except FormParserError as exc:  # a boundary too long, a header too large, bad syntax
         raise MalformedForm() from exc
     for name in parts.names:
         try:
@@ -235,24 +238,35 @@ def _check_urlencoded_text(body: bytes) -> None:
 
 
 def _charset(options: dict[bytes, bytes]) -> str:
-    """The body's charset as starlette reads it (UTF-8 unless declared); an unknown one is
-    refused rather than read as Latin-1."""
-    declared = options.get(b"charset", b"utf-8").decode("latin-1")
+    """The body's charset as starlette reads it (UTF-8 unless declared); anything but UTF-8 or
+    ASCII is refused, rather than read as Latin-1 or handed to a codec that is no text
+    encoding at all (rot13, base64, zlib)."""
+    declared = options.get(b"charset")
+    if declared is None:
+        return "utf-8"
+    name = declared.decode("latin-1")
     try:
-        return codecs.lookup(declared).name
-    except LookupError:
-        raise MalformedForm(f"Unknown charset {declared!r}: send the form as UTF-8") from None
+        charset = codecs.lookup(name).name
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
+        charset = None
+    if charset not in TEXT_CHARSETS:
+        raise MalformedForm(
+            f"The form's charset {name[:64]!r} is not accepted: send the form as UTF-8"
+        )
+    return charset
 
 
 def check_form_body(content_type: str | None, body: bytes) -> None:
     """Raise NotAForm (415), UrlencodedTooLarge (413) or MalformedForm (400) unless `body` is a
-    complete form, within the limits, whose text is valid in its charset."""
+    complete form, within the limits, whose text is valid UTF-8 (or ASCII, if it says so)."""
     media_type, options = parse_options_header(content_type or "")
     if media_type == URLENCODED:
+        _charset(options)  # Starlette reads it as UTF-8 whatever it declares
         _check_urlencoded_text(body)
         return
     if media_type != MULTIPART:
         raise NotAForm()
+    charset = _charset(options)
     boundary = options.get(b"boundary")
     if not boundary:
         raise MalformedForm("The multipart form has no boundary")
@@ -262,7 +276,7 @@ def check_form_body(content_type: str | None, body: bytes) -> None:
     if not (body.startswith(close) or b"\r\n" + close in body):
         raise MalformedForm("The multipart form is incomplete: its closing boundary is missing")
     _check_part_heads(body, boundary)
-    _check_multipart_text(body, boundary, _charset(options))
+    _check_multipart_text(body, boundary, charset)
 
 
 def check_signed_session(request: Request) -> None:
