@@ -3,6 +3,7 @@ edges (the NSFW score, the translation provider) and the multipart form."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 from collections.abc import Sequence
@@ -32,24 +33,29 @@ def png(size: tuple[int, int] = (64, 64)) -> bytes:
     return out.getvalue()
 
 
-_shared_pipeline: InProcessImageAnalyser | None = None
+_shared_pipelines: dict[asyncio.AbstractEventLoop, InProcessImageAnalyser] = {}
 
 
 def shared_pipeline() -> InProcessImageAnalyser:
-    """One in-process pipeline (its worker processes) for every app a test session builds:
-    the session's event loop is one, and starting workers for each test would cost seconds.
-    `close_shared_pipeline` stops them at the end of the session."""
-    global _shared_pipeline
-    if _shared_pipeline is None:
-        _shared_pipeline = InProcessImageAnalyser()
-    return _shared_pipeline
+    """One in-process pipeline (its worker processes) per event loop, for every app a test
+    session builds on it: starting workers for each test would cost seconds. The workers'
+    pipes belong to the loop that started them, so a test that runs its own loop (the e2e
+    tests' `asyncio.run`) gets its own. `close_shared_pipeline` stops them."""
+    loop = asyncio.get_running_loop()
+    if loop not in _shared_pipelines:
+        _shared_pipelines[loop] = InProcessImageAnalyser()
+    return _shared_pipelines[loop]
 
 
 async def close_shared_pipeline() -> None:
-    global _shared_pipeline
-    if _shared_pipeline is not None:
-        await _shared_pipeline.close()
-        _shared_pipeline = None
+    """Stop the running loop's pipeline, and forget those of loops that have ended (their
+    workers exit as their pipes close)."""
+    loop = asyncio.get_running_loop()
+    pipeline = _shared_pipelines.pop(loop, None)
+    if pipeline is not None:
+        await pipeline.close()
+    for other in [other for other in _shared_pipelines if other.is_closed()]:
+        del _shared_pipelines[other]
 
 
 class ScoredAnalyser:
@@ -59,12 +65,11 @@ class ScoredAnalyser:
 
     def __init__(self, score: float | None = None) -> None:
         self.score = score
-        self.inner = shared_pipeline()
         self.request_ids: list[str | None] = []
 
     async def analyse(self, data: bytes, *, request_id: str | None = None) -> AnalysedImage:
         self.request_ids.append(request_id)
-        image = await self.inner.analyse(data, request_id=request_id)
+        image = await shared_pipeline().analyse(data, request_id=request_id)
         if self.score is None:
             return image
         return dataclasses.replace(image, nsfw_score=self.score)

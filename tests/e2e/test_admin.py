@@ -22,7 +22,7 @@ from proveo.companies import service as companies_service
 from proveo.core.embedded_pg import EmbeddedPostgres
 from proveo.integrations.storage import LocalImageStorage
 from proveo.moderation import service as moderation_service
-from tests.companies.support import ScoredAnalyser, jpeg
+from tests.companies.support import ScoredAnalyser, close_shared_pipeline, jpeg
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, LiveServer
 from tests.e2e.support import (
     PASSWORD,
@@ -90,9 +90,12 @@ def make_owner(live_server: LiveServer, company_name: str) -> Owner:
 async def _hold(data_dir: Path, company_uuid: str, colour: str, score: float) -> None:
     # The way the publish pipeline holds an upload: the real image pipeline stores it (with the
     # score set, as the company tests do), then the moderation service queues it.
-    stored = await companies_service.store_image(
-        ScoredAnalyser(score=score), LocalImageStorage(data_dir / "images"), jpeg(colour=colour)
-    )
+    try:
+        stored = await companies_service.store_image(
+            ScoredAnalyser(score=score), LocalImageStorage(data_dir / "images"), jpeg(colour=colour)
+        )
+    finally:
+        await close_shared_pipeline()  # this loop ends with the call
     assert stored.held
     dsn = EmbeddedPostgres(data_dir / "pg").dsn(EMBEDDED_DATABASE)
     conn = await asyncpg.connect(dsn)
