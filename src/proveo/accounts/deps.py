@@ -8,10 +8,10 @@ from fastapi import Depends, Request
 
 from proveo.accounts import service
 from proveo.accounts.schemas import SessionUser
-from proveo.core.csrf import SAFE_METHODS, SESSION_COOKIE, csrf_satisfied
+from proveo.core.csrf import SAFE_METHODS, SESSION_COOKIE, CsrfFailed, csrf_satisfied
 from proveo.core.db import Connection
 from proveo.core.deps import AppDatabase, AppSettings, Conn
-from proveo.core.errors import Forbidden, NotAuthenticated
+from proveo.core.errors import NotAuthenticated
 from proveo.core.security import SessionClaims, decode_session_token
 
 
@@ -21,11 +21,6 @@ async def session_claims(request: Request, settings: AppSettings) -> SessionClai
 
 
 Claims = Annotated[SessionClaims | None, Depends(session_claims)]
-
-
-class CsrfFailed(Forbidden):
-    code = "csrf_failed"
-    default_detail = "Missing or invalid CSRF token (X-CSRF-Token header)"
 
 
 def _checked_claims(

@@ -14,7 +14,7 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from proveo.core.errors import error_response
+from proveo.core.errors import Forbidden, error_response
 from proveo.core.security import csrf_token_matches, decode_session_token
 
 SESSION_COOKIE = "access_token"
@@ -93,3 +93,8 @@ class CsrfMiddleware:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+    default_detail = "Missing or invalid CSRF token (X-CSRF-Token header)"

@@ -44,10 +44,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from proveo.config import Settings
-from proveo.core.csrf import SAFE_METHODS, SESSION_COOKIE, csrf_satisfied
+from proveo.core.csrf import SAFE_METHODS, SESSION_COOKIE, CsrfFailed, csrf_satisfied
 from proveo.core.errors import (
     BadRequest,
-    Forbidden,
     NotAuthenticated,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -90,11 +89,6 @@ class UrlencodedTooLarge(PayloadTooLarge):
         f"An application/x-www-form-urlencoded form is limited to {MAX_URLENCODED_BYTES // 1024} "
         "KiB: send a larger one as multipart/form-data"
     )
-
-
-class CsrfFailed(Forbidden):
-    code = "csrf_failed"
-    default_detail = "Missing or invalid CSRF token (X-CSRF-Token header)"
 
 
 _BLANK_RUN = re.compile(rb"[ \t]{%d}" % MAX_HEAD_BLANKS)
