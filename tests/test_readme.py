@@ -1,4 +1,5 @@
-"""The README's commands run as written on a fresh clone, once `make run` or `make test` ran.
+"""The README's and docs/'s commands run as written on a fresh clone, once `make run` or
+`make test` ran; their links lead somewhere.
 
 `make` installs uv under ~/.local/bin, which is not on PATH: a command must not need `uv`. What
 the commands need is `make` and what it builds (`.venv/bin/...`).
@@ -16,7 +17,8 @@ import pytest
 from proveo.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+README = "\n".join(document.read_text() for document in DOCUMENTS)
 # Lines of ```bash blocks, and inline code that starts like a command.
 _BLOCK = re.compile(r"```(?:bash|sh|console)\n(.*?)```", re.DOTALL)
 _INLINE = re.compile(r"`((?:make|uv|\.venv/bin/|\.ci/|proveo|python)[^`]*)`")
@@ -83,3 +85,37 @@ class TestReadmeCommands:
             if words[0] != ".venv/bin/proveo" or len(words) == 1 or "[" in command:
                 continue
             build_parser().parse_args(words[1:])
+
+
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+_HEADING = re.compile(r"^#{1,6} (.+)$", re.MULTILINE)
+_FENCE = re.compile(r"```.*?```", re.DOTALL)
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _anchors(document: Path) -> set[str]:
+    return {_anchor(heading) for heading in _HEADING.findall(_FENCE.sub("", document.read_text()))}
+
+
+class TestDocumentLinks:
+    def test_the_readme_links_every_document_in_docs(self) -> None:
+        readme = (ROOT / "README.md").read_text()
+        for document in DOCUMENTS[1:]:
+            assert f"docs/{document.name}" in readme, document.name
+
+    @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.name)
+    def test_every_relative_link_names_a_file_and_heading_that_exist(self, document: Path) -> None:
+        broken = []
+        for target in _LINK.findall(_FENCE.sub("", document.read_text())):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (document.parent / path).resolve() if path else document
+            missing_heading = anchor and linked.suffix == ".md" and anchor not in _anchors(linked)
+            if not linked.exists() or missing_heading:
+                broken.append(target)
+        assert broken == []
