@@ -26,6 +26,7 @@ from proveo.core.errors import install_error_handlers
 from proveo.core.frontend import front_end
 from proveo.core.inflight import InFlight
 from proveo.core.logging import configure_logging
+from proveo.core.metrics import DatabaseSampler, MetricsMiddleware
 from proveo.core.middleware import (
     HeadAsGetMiddleware,
     RequestBodyMiddleware,
@@ -130,7 +131,7 @@ def create_app(
         scheduler: JobScheduler | None = None
         if settings.scheduler_enabled:
             scheduler = JobScheduler(
-                job_registry or build_registry(),
+                job_registry or build_registry(settings),
                 JobContext(
                     database=app.state.database,
                     storage=app.state.storage,
@@ -140,6 +141,8 @@ def create_app(
             )
             scheduler.start()
         app.state.scheduler = scheduler
+        database_sampler = DatabaseSampler(app.state.database)
+        database_sampler.start()
         try:
             yield
         finally:
@@ -148,6 +151,7 @@ def create_app(
                 await scheduler.stop()
             # Its last flush needs the database: before the pools close.
             await app.state.search_recorder.stop()
+            await database_sampler.stop()
             await app.state.image_analyser.close()
             await app.state.translator.close()
             if owns_storage:
@@ -198,10 +202,10 @@ def create_app(
     if WEB_DIR.is_dir():
         app.router.routes.append(front_end(WEB_DIR, reserved=("/api", "/images")))
 
-    # Added innermost first. Order seen by a request: request id, security headers, the
-    # per-client cap on requests in progress, the body (read in full, with a size limit and a
-    # deadline), CORS, load shedding, rate limits, CSRF, slash redirects, HEAD as GET, then the
-    # routes. Shedding sits inside
+    # Added innermost first. Order seen by a request: metrics, request id, security headers,
+    # the per-client cap on requests in progress, the body (read in full, with a size limit and
+    # a deadline), CORS, load shedding, rate limits, CSRF, slash redirects, HEAD as GET, then
+    # the routes. Shedding sits inside
     # the access log and the headers (a 503 is logged and carries them), after the body has
     # arrived (a slow client holds no slot) and before any Redis round trip.
     app.add_middleware(HeadAsGetMiddleware)
@@ -249,4 +253,6 @@ def create_app(
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: it times and counts every answer, the other middleware's refusals included.
+    app.add_middleware(MetricsMiddleware, routes=lambda: app.routes)
     return app

@@ -26,7 +26,7 @@ import structlog
 from pydantic import ValidationError
 
 from proveo.config import Settings, settings_problems
-from proveo.core import migrations
+from proveo.core import metrics, migrations
 from proveo.core.db import DatabaseUnavailable
 from proveo.core.embedded_pg import EmbeddedPostgres
 from proveo.core.logging import set_worker
@@ -34,6 +34,7 @@ from proveo.core.workers import WorkerExited, run_workers
 
 if TYPE_CHECKING:
     import uvicorn
+    from prometheus_client import CollectorRegistry
     from starlette.types import ASGIApp
 
     from proveo.accounts.lifecycle import AdminAccount
@@ -504,15 +505,46 @@ def _announcing_server(config: uvicorn.Config, banner: str) -> uvicorn.Server:
     return AnnouncingServer(config)
 
 
+@contextmanager
+def _metrics_endpoint(
+    host: str, port: int, port_variable: str, registry: CollectorRegistry | None = None
+) -> Iterator[metrics.Endpoint | None]:
+    """The metrics' own address, bound at once like the server's; None when the port is 0."""
+    if not port:
+        yield None
+        return
+    try:
+        endpoint = metrics.Endpoint(host, port, registry)
+    except OSError as exc:
+        raise CommandFailed(
+            f"cannot serve the metrics on {host}:{port} ({exc.strerror or exc}); set "
+            f"{port_variable} to a free port (or 0 to turn the metrics endpoint off)"
+        ) from exc
+    try:
+        yield endpoint
+    finally:
+        endpoint.close()
+
+
 def cmd_serve(settings: Settings) -> int:
     listener = _bind_listener(settings.host, settings.port)
     # uvicorn re-raises the stop signals after its graceful shutdown; turning them into an
     # exception lets the embedded PostgreSQL be stopped on the way out instead of orphaned.
     for stop in STOP_SIGNALS:
         signal.signal(stop, _raise_stop)
-    with listener:
+    with listener, contextlib.ExitStack() as stack:
+        registry = None  # this process's own, for one worker
+        if settings.workers > 1 and settings.metrics_port:
+            # Before anything records (the seed does): the workers' values go to files that
+            # the parent sums for each scrape.
+            registry = stack.enter_context(metrics.multiprocess_registry())
+        endpoint = stack.enter_context(
+            _metrics_endpoint(
+                settings.metrics_host, settings.metrics_port, "PROVEO_METRICS_PORT", registry
+            )
+        )
         try:
-            _serve(settings, listener)
+            _serve(settings, listener, endpoint)
         except _StopRequested as stop:
             log.info("proveo_stopped_by_signal", signal=str(stop))
         except DataDirInUse as exc:
@@ -549,7 +581,7 @@ async def check_s3_bucket(settings: Settings) -> None:
         await storage.close()
 
 
-def _serve(settings: Settings, listener: socket.socket) -> None:
+def _serve(settings: Settings, listener: socket.socket, endpoint: metrics.Endpoint | None) -> None:
     report = Report(human=False)
     # Before the database: a misnamed bucket is refused at once, not after the migrations.
     asyncio.run(check_s3_bucket(settings))
@@ -558,16 +590,27 @@ def _serve(settings: Settings, listener: socket.socket) -> None:
         _report_seed(report, asyncio.run(_seed(ready, demo=ready.seed_demo)))
         banner = _banner(ready)
         if ready.workers == 1:
+            if endpoint is not None:
+                endpoint.start()
             _serve_app(ready, listener, banner)
             return
 
         def serve_one(index: int) -> None:
             set_worker(index)
+            if endpoint is not None:
+                endpoint.forget()  # the parent serves the metrics of all the workers
             # The first worker to listen announces; the others share its socket.
             _serve_app(ready, listener, banner if index == 0 else "")
 
         try:
-            run_workers(ready.workers, serve_one, STOP_SIGNALS, listener)
+            run_workers(
+                ready.workers,
+                serve_one,
+                STOP_SIGNALS,
+                listener,
+                forked=endpoint.start if endpoint is not None else lambda: None,
+                reaped=metrics.process_exited,
+            )
         except WorkerExited as exc:
             raise CommandFailed(f"{exc}; the other workers were stopped") from exc
 
@@ -600,10 +643,19 @@ def cmd_image_service(settings: Settings) -> int:
         settings.image_service_port,
         ("PROVEO_IMAGE_SERVICE_HOST", "PROVEO_IMAGE_SERVICE_PORT"),
     )
-    with listener:
+    with (
+        listener,
+        _metrics_endpoint(
+            settings.metrics_host,
+            settings.image_service_metrics_port,
+            "PROVEO_IMAGE_SERVICE_METRICS_PORT",
+        ) as endpoint,
+    ):
         config = uvicorn.Config(
             create_image_service_app(settings), log_config=None, access_log=False
         )
+        if endpoint is not None:
+            endpoint.start()
         # uvicorn stops gracefully on SIGINT/SIGTERM: there is nothing else to clean up here.
         uvicorn.Server(config).run(sockets=[listener])
     return 0

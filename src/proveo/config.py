@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     image_service_url: str = ""
     image_service_host: str = "127.0.0.1"
     image_service_port: int = Field(default=8001, ge=1, le=65535)
+    # The image service's own metrics, on PROVEO_METRICS_HOST (0: off).
+    image_service_metrics_port: int = Field(default=9101, ge=0, le=65535)
     # Longer than the service's own bounds (a slot within 8 s, then the image's 10 s budget),
     # so that it answers `images_busy` or `image_too_complex` itself rather than time out.
     image_service_timeout: float = Field(default=20.0, gt=0)

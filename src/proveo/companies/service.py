@@ -36,9 +36,10 @@ from proveo.companies.schemas import (
     DescriptionSource,
     Lang,
 )
+from proveo.core import metrics
 from proveo.core.db import Connection, Database
 from proveo.core.deps import delete_objects
-from proveo.core.errors import Conflict, NotFound, TooManyRequests, Unprocessable
+from proveo.core.errors import AppError, Conflict, NotFound, TooManyRequests, Unprocessable
 from proveo.core.inflight import InFlight
 from proveo.core.ratelimit import LimitKind, RateLimiter
 from proveo.core.text import clean_text
@@ -187,10 +188,15 @@ async def store_image(
     Raises ImageTooLarge (413), UnsupportedImage (415), ImageRefused (422 `image_rejected`,
     nothing stored), ImageServiceUnavailable or StorageUnavailable (503).
     """
-    if len(data) > MAX_IMAGE_BYTES:
-        raise ImageTooLarge()
-    analysed = await analyser.analyse(data, request_id=request_id)
+    try:
+        if len(data) > MAX_IMAGE_BYTES:
+            raise ImageTooLarge()
+        analysed = await analyser.analyse(data, request_id=request_id)
+    except AppError as refused:
+        metrics.image_refused(refused.code)
+        raise
     if analysed.nsfw_score >= NSFW_REJECT_AT:
+        metrics.image_decided("rejected")
         log.info("image_rejected", nsfw_score=round(analysed.nsfw_score, 3))
         raise ImageRefused()
     stored = StoredImage(
@@ -198,6 +204,7 @@ async def store_image(
         nsfw_score=analysed.nsfw_score,
         held=analysed.nsfw_score >= NSFW_HOLD_AT,
     )
+    metrics.image_decided("held" if stored.held else "accepted")
     full, thumb = stored.object_names
     written: list[str] = []
     try:

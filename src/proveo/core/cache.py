@@ -21,6 +21,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from proveo.core import metrics
+
 log = structlog.get_logger(__name__)
 
 KEY_PREFIX = "proveo:"
@@ -99,13 +101,16 @@ class Cache:
                 async with asyncio.timeout(self.call_timeout):
                     raw = await self.redis.get(KEY_PREFIX + key)
                 self._recovered()
+                metrics.cache_lookup(hit=raw is not None)
                 return raw.encode() if isinstance(raw, str) else raw
             except (RedisError, TimeoutError) as exc:
                 self._degraded(exc)
         entry = self._local.get(key)
         if entry is None or entry[0] < time.monotonic():
             self._local.pop(key, None)
+            metrics.cache_lookup(hit=False)
             return None
+        metrics.cache_lookup(hit=True)
         return entry[1]
 
     async def set_bytes(self, key: str, value: bytes, ttl: float | None = None) -> None:

@@ -26,6 +26,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from proveo.core import metrics
 from proveo.core.errors import ServiceUnavailable
 
 log = structlog.get_logger(__name__)
@@ -74,6 +75,12 @@ REPLICA_FALLBACK_ERRORS: tuple[type[BaseException], ...] = (
 _CONNECTION_GONE: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, asyncpg.InterfaceError)
 # How long a read waits for the replica before going to the primary instead.
 REPLICA_TIMEOUT_SECONDS = 1.0
+# The replica's replay delay: 0 while it has replayed all it received (an idle primary sends
+# nothing, and the last replayed transaction only gets older), else the age of that transaction.
+REPLICA_LAG = """
+SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END
+"""
 
 
 async def _init_connection(conn: Connection) -> None:
@@ -251,6 +258,7 @@ class Database:
         """A read-only transaction on the replica when it answers, else on the primary."""
         async with AsyncExitStack() as stack:
             conn: Connection | None = None
+            fallback = "unavailable"
             pool = await self._ensure_replica_pool()
             if pool is not None:
                 try:
@@ -258,10 +266,12 @@ class Database:
                         self._begin(pool, readonly=True, acquire_timeout=self._replica_timeout)
                     )
                 except PoolExhausted:
-                    pass  # a busy replica is not a dead one: this read goes to the primary
+                    fallback = "busy"  # a busy replica is not a dead one: the primary reads
                 except REPLICA_FALLBACK_ERRORS as exc:
                     self._mark_replica_down(exc)
             if conn is None:
+                if self.replica_dsn is not None:
+                    metrics.replica_fallback(fallback)
                 conn = await self._enter_primary(stack, readonly=True)
             yield conn
 
@@ -288,6 +298,19 @@ class Database:
             return False
         self._replica.down_until = 0.0
         return True
+
+    async def replica_lag_seconds(self) -> float | None:
+        """How far the replica's replay is behind, from its open pool; None without one (or
+        when it does not answer). A probe: it opens nothing and marks nothing down."""
+        pool = self._replica.pool
+        if pool is None:
+            return None
+        try:
+            async with pool.acquire(timeout=self._replica_timeout) as conn:
+                lag = await conn.fetchval(REPLICA_LAG)
+        except REPLICA_FALLBACK_ERRORS:
+            return None
+        return None if lag is None else float(lag)
 
     def stats(self) -> dict[str, Any]:
         def pool_stats(pool: Pool | None) -> dict[str, Any] | None:

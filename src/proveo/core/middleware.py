@@ -242,7 +242,14 @@ class HeadAsGetMiddleware:
                 message = {**message, "body": b""}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+        as_get = {**scope, "method": "GET"}
+        try:
+            await self.app(as_get, receive, send_without_body)
+        finally:
+            # What routing found, for the middleware outside (the metrics' route label).
+            for key in ("route", "endpoint"):
+                if key in as_get:
+                    scope[key] = as_get[key]
 
 
 class SlashRedirectMiddleware:

@@ -22,6 +22,7 @@ from collections import deque
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from proveo.core import metrics
 from proveo.core.clients import limit_subject
 from proveo.core.errors import error_response
 
@@ -106,6 +107,7 @@ class LoadSheddingMiddleware:
         self._shedding = False
 
     async def _shed(self, send: Send) -> None:
+        metrics.load_shed()
         if not self._shedding:
             self._shedding = True
             log.warning(
@@ -155,6 +157,7 @@ class ClientConcurrencyMiddleware:
         subject = limit_subject(client[0] if client else None)
         count = self.in_flight.get(subject, 0)
         if count >= self.max_per_client:
+            metrics.rate_limit_refused("client_in_flight")
             response = error_response(429, TOO_MANY_IN_FLIGHT, "rate_limited", {"Retry-After": "1"})
             await response(scope, receive, send)
             return

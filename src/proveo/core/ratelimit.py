@@ -48,6 +48,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from proveo.core import metrics
 from proveo.core.clients import limit_subject
 from proveo.core.errors import TooManyRequests, error_response
 
@@ -300,8 +301,12 @@ class RateLimiter:
                 allowed, remaining, retry_us = (int(value) for value in reply)
                 if allowed:
                     return RateLimitResult(True, limit, remaining, 0)
+                metrics.rate_limit_refused(kind)
                 return RateLimitResult(False, limit, 0, _retry_seconds(retry_us / 1_000_000))
-        return self._local[kind].hit(key, limit=limit, window=window)
+        result = self._local[kind].hit(key, limit=limit, window=window)
+        if not result.allowed:
+            metrics.rate_limit_refused(kind)
+        return result
 
     async def reset(self, key: str) -> None:
         """Forget every hit on `key` (a successful login clears the account's failure count)."""

@@ -45,8 +45,14 @@ def run_workers(
     serve_one: Callable[[int], None],
     stop_signals: Iterable[signal.Signals],
     listener: socket.socket,
+    *,
+    forked: Callable[[], None] = lambda: None,
+    reaped: Callable[[int], None] = lambda pid: None,
 ) -> None:
     """Fork `count` workers running `serve_one(index)` on `listener`; return when all stopped.
+
+    The parent calls `forked()` once every worker is forked (a thread started there is never
+    forked), and `reaped(pid)` as each worker's exit is collected.
 
     The caller's handlers for `stop_signals` raise in the parent: the signal is passed on to the
     workers (a terminal's Ctrl-C reaches them all anyway), which finish what they are serving;
@@ -70,8 +76,10 @@ def run_workers(
         # Only the workers accept: once they have closed the socket, a new connection is
         # refused at once instead of queueing behind a stop that never serves it.
         listener.close()
+        forked()
         pid, status = os.wait()
         workers.discard(pid)
+        reaped(pid)
         # A terminal's Ctrl-C reaches a worker and the parent at once; the parent's handler
         # runs within this pause if the worker was the faster of the two.
         time.sleep(PARENT_SIGNAL_GRACE_SECONDS)
@@ -81,7 +89,7 @@ def run_workers(
         # parent keeps waiting for them instead of leaving them behind.
         for stop in stops:
             signal.signal(stop, signal.SIG_IGN)
-        _stop_workers(workers)
+        _stop_workers(workers, reaped)
 
 
 @contextlib.contextmanager
@@ -137,7 +145,7 @@ def _stop_with_parent() -> None:
         os._exit(0)
 
 
-def _stop_workers(workers: set[int]) -> None:
+def _stop_workers(workers: set[int], reaped: Callable[[int], None]) -> None:
     for pid in workers:
         _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_SECONDS
@@ -146,6 +154,7 @@ def _stop_workers(workers: set[int]) -> None:
             done, _ = os.waitpid(pid, os.WNOHANG)
             if done:
                 workers.discard(pid)
+                reaped(pid)
         if workers and time.monotonic() > deadline:
             for pid in workers:
                 log.warning("worker_killed_after_grace", pid=pid, seconds=STOP_GRACE_SECONDS)

@@ -27,6 +27,7 @@ from proveo import __version__
 from proveo.config import Settings
 from proveo.core.errors import AppError, error_response
 from proveo.core.logging import configure_logging
+from proveo.core.metrics import MetricsMiddleware
 from proveo.core.middleware import RequestContextMiddleware
 from proveo.imaging.client import pipeline_budget
 from proveo.imaging.errors import ImageTooLarge
@@ -116,4 +117,5 @@ def create_image_service_app(settings: Settings | None = None) -> Starlette:
         },
     )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(MetricsMiddleware, routes=lambda: app.routes)
     return app

@@ -34,6 +34,7 @@ from typing import Any
 
 import structlog
 
+from proveo.core import metrics
 from proveo.core.errors import AppError
 from proveo.imaging.errors import (
     ImagesBusy,
@@ -206,6 +207,7 @@ class Pipeline:
         (queue full) or ImageServiceUnavailable (a worker failed to start or failed)."""
         if self._waiting >= self.queue_limit:
             raise self._busy()
+        arrived = time.perf_counter()
         self._waiting += 1
         try:
             async with asyncio.timeout(self.max_wait_seconds):
@@ -218,6 +220,7 @@ class Pipeline:
             return await self._analyse_in_slot(data)
         finally:
             self._slots.release()
+            metrics.image_analysed(time.perf_counter() - arrived)
 
     def _busy(self) -> ImagesBusy:
         log.warning("image_queue_full", waiting=self._waiting, slots=self.workers)
@@ -248,6 +251,7 @@ class Pipeline:
         except TimeoutError:
             await worker.stop()
             self._replace_soon()
+            metrics.image_over_budget("wall")
             log.warning("image_over_time_budget", wall_seconds=self.wall_seconds, bytes=len(data))
             raise ImageTooComplex(
                 f"The image took over {self.wall_seconds:g} seconds to process: save it again "
@@ -256,6 +260,7 @@ class Pipeline:
         except (_WorkerGone, _OverCpuBudget):
             end = await worker.stop()
             self._replace_soon()
+            metrics.image_over_budget("cpu")  # or the worker died: the same answer
             log.warning(
                 "image_over_cpu_budget", end=end, cpu_seconds=self.cpu_seconds, bytes=len(data),
                 seconds=round(time.monotonic() - started, 2),

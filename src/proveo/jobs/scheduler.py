@@ -8,6 +8,7 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from proveo.core import metrics
 from proveo.jobs.registry import Job, JobContext, JobRegistry, SqlJob, cron_trigger
 from proveo.jobs.schemas import JobOutcome
 from proveo.jobs.service import run_job
@@ -47,6 +48,7 @@ class JobScheduler:
         return bool(self._scheduler.running)
 
     def start(self) -> None:
+        metrics.jobs_known(job.name for job in self.registry.jobs)
         for job in self.registry.jobs:
             trigger = (
                 cron_trigger(job.schedule)
@@ -60,7 +62,7 @@ class JobScheduler:
     async def _fire(self, job: Job) -> None:
         if self._stopping:
             return
-        task = asyncio.create_task(run_job(job, self.context), name=f"job:{job.name}")
+        task = asyncio.create_task(self._run(job), name=f"job:{job.name}")
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         try:
@@ -70,6 +72,11 @@ class JobScheduler:
         except asyncio.CancelledError:
             if not self._stopping:
                 raise
+
+    async def _run(self, job: Job) -> JobOutcome:
+        outcome = await run_job(job, self.context)
+        metrics.job_ran(job.name, outcome)
+        return outcome
 
     async def stop(self) -> None:
         """No new runs; running jobs get `stop_grace_seconds` to finish, then are cancelled."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 from uuid import UUID
 
+from proveo.core import metrics
 from proveo.core.db import Connection, Database
 from proveo.core.errors import Unprocessable
 from proveo.search import analytics, repository
@@ -268,8 +269,10 @@ async def search_companies(
 
     if request.offset + request.limit > MAX_RESULT_DEPTH:
         raise PageTooDeep()
+    started = time.perf_counter()
     key = request.key()
     page = await caches.pages.get_or_load(key, load)
+    metrics.search_answered("search", time.perf_counter() - started)
     q_normalised = str(key[0])
     if q_normalised and request.offset == 0:
         filtered = key[1] is not None or key[2] is not None
@@ -282,7 +285,10 @@ async def search_facets(database: Database, caches: SearchCaches, request: Searc
         async with database.read_transaction() as conn:
             return await repository.facets(conn, await _params(conn, caches, request))
 
-    return await caches.facets.get_or_load(request.key(), load)
+    started = time.perf_counter()
+    facets = await caches.facets.get_or_load(request.key(), load)
+    metrics.search_answered("facets", time.perf_counter() - started)
+    return facets
 
 
 async def suggest(
@@ -296,4 +302,7 @@ async def suggest(
         async with database.read_transaction() as conn:
             return await repository.suggest(conn, prefix, lang)
 
-    return await caches.suggestions.get_or_load((prefix, lang), load)
+    started = time.perf_counter()
+    suggestions = await caches.suggestions.get_or_load((prefix, lang), load)
+    metrics.search_answered("suggest", time.perf_counter() - started)
+    return suggestions
