@@ -51,7 +51,9 @@ RUN proveo --help > /dev/null \
 
 # It writes nothing to disk; compose gives it a read-only root with a tmpfs on /tmp.
 USER 10001:10001
-EXPOSE 8001
+# 8001: the service (PROVEO_IMAGE_SERVICE_PORT); 9101: its Prometheus metrics
+# (PROVEO_IMAGE_SERVICE_METRICS_PORT), for the private network.
+EXPOSE 8001 9101
 
 # /health answers once every worker process has loaded the model.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \

@@ -250,12 +250,11 @@ class TestComposeFile:
         assert [interpolate(port, {}) for port in published["nginx"]] == ["80:8080"]
 
     def test_metrics_listen_on_the_private_networks_and_are_not_published(self) -> None:
-        api = environment(services()["api"])
-        assert api["PROVEO_METRICS_HOST"] == ALL_INTERFACES
-        assert all(
-            api["PROVEO_METRICS_PORT"] not in str(port) for port in services()["nginx"]["ports"]
-        )
-        assert "ports" not in services()["api"]
+        api, images = environment(services()["api"]), environment(services()["image-service"])
+        assert api["PROVEO_METRICS_HOST"] == images["PROVEO_METRICS_HOST"] == ALL_INTERFACES
+        metrics_ports = {api["PROVEO_METRICS_PORT"], images["PROVEO_IMAGE_SERVICE_METRICS_PORT"]}
+        published = [port for s in services().values() for port in s.get("ports", [])]
+        assert not [port for port in published for metrics in metrics_ports if metrics in port]
 
     def test_forwarded_addresses_are_believed_from_the_edge_network_only(self) -> None:
         compose = load_compose()
