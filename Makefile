@@ -8,8 +8,8 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 # The uv releases known to read the committed uv.lock (lock revision 5); the suite runs on 0.13.9.
 UV_REQUIREMENT := uv>=0.13.9,<0.14
 PY := .venv/bin/python
-# Debian packages the test suite needs (servers it starts on loopback).
-TEST_APT_PACKAGES := redis-server postgresql-15 postgresql-15-cron curl chromium
+# Debian packages the test suite needs (servers it starts on loopback, tools it runs).
+TEST_APT_PACKAGES := redis-server postgresql-15 postgresql-15-cron curl chromium shellcheck
 PYTEST_WORKERS ?= 2
 # loadfile: a module's tests share module-scoped servers and run in order on one worker.
 
