@@ -434,7 +434,7 @@ class TestProbes:
             assert "get" in paths.get(path, {}), (probe, path)
         assert probes["livenessProbe"] == app.url_path_for("health:live")
         assert probes["startupProbe"] == app.url_path_for("health:live")
-        assert probes["readinessProbe"] == app.url_path_for("health:database")
+        assert probes["readinessProbe"] == app.url_path_for("health:ready")
 
     def test_the_image_service_probes_its_health_route(self) -> None:
         from proveo.imaging.app import create_image_service_app

@@ -83,6 +83,56 @@ class TestDatabaseReadiness:
         assert recovered.status_code == 200
 
 
+class TestReadyToServe:
+    async def test_ready_while_the_primary_answers(
+        self, standalone_client: tuple[httpx.AsyncClient, Database]
+    ) -> None:
+        http, _ = standalone_client
+        response = await http.get("/api/v1/health/ready")
+        assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+    async def test_not_ready_when_no_database_answers(
+        self,
+        standalone_client: tuple[httpx.AsyncClient, Database],
+        standalone_pg: EmbeddedPostgres,
+    ) -> None:
+        http, _ = standalone_client
+        standalone_pg.stop("immediate")
+        try:
+            down = await http.get("/api/v1/health/ready")
+            assert down.status_code == 503
+            assert down.json()["code"] == "database_unavailable"
+        finally:
+            standalone_pg.start()
+        assert (await http.get("/api/v1/health/ready")).status_code == 200
+
+    async def test_still_ready_on_a_replica_while_the_primary_is_down(
+        self, standalone_pg: EmbeddedPostgres, settings: Settings, cache: Cache, tmp_path: Path
+    ) -> None:
+        # Reads keep working from the replica: pulling the API out of rotation would turn a
+        # primary outage into a whole-site outage.
+        replica = EmbeddedPostgres(tmp_path / "replica-pg", port=5434)
+        replica.start()
+        database = Database(
+            standalone_pg.dsn(), replica_dsn=replica.dsn(), min_size=1, max_size=2,
+            connect_timeout=1.0, retry_attempts=2,
+        )  # fmt: skip
+        await database.open()
+        try:
+            app = create_app(settings, database=database, cache=cache)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                standalone_pg.stop("immediate")
+                try:
+                    assert (await http.get("/api/v1/health/ready")).status_code == 200
+                    assert (await http.get("/api/v1/health/database")).status_code == 503
+                finally:
+                    standalone_pg.start()
+        finally:
+            await database.close()
+            replica.destroy()
+
+
 class TestDatabaseDetails:
     async def test_admins_see_pools_replica_and_redis(
         self, client: httpx.AsyncClient, conn: Connection, app: FastAPI

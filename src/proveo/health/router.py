@@ -35,6 +35,22 @@ async def database_health(database: AppDatabase) -> Readiness:
 
 
 @router.get(
+    "/ready",
+    name="health:ready",
+    summary="Readiness to serve: the primary or a replica answers (up or down only)",
+    responses=error_responses((503, "Neither the primary nor a replica answers")),
+)
+async def ready(database: AppDatabase) -> Readiness:
+    """For load balancers and Kubernetes: while the primary is down but a replica answers, the
+    API still serves every read (writes answer 503 fast), so it stays in rotation."""
+    if await database.ping_primary() or await database.ping_replica():
+        return Readiness(status="ok")
+    raise DatabaseUnavailable(
+        "Neither the primary nor a replica database answers", headers={"Retry-After": "1"}
+    )
+
+
+@router.get(
     "/database/details",
     name="health:database_details",
     summary="Pools, replica and Redis in detail (admin)",
