@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -112,6 +113,11 @@ class Settings(BaseSettings):
 
     # The in-process job scheduler (proveo.jobs); off in tests that build apps.
     scheduler_enabled: bool = True
+    # Scheduled backups (proveo.backups): a directory or s3://BUCKET/PREFIX (empty: none), taken
+    # every INTERVAL hours; the newest KEEP there are kept.
+    backup_to: str = ""
+    backup_interval_hours: float = Field(default=24.0, gt=0, le=24 * 366)
+    backup_keep: int = Field(default=7, ge=1, le=10_000)
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips).
@@ -209,6 +215,8 @@ class Settings(BaseSettings):
                 problems.append(
                     f"{variable}: must be a postgresql://user:password@host:port/database URL"
                 )
+        if "://" in self.backup_to and not re.match(r"s3://[^/]+", self.backup_to):
+            problems.append("PROVEO_BACKUP_TO: must be a directory or s3://BUCKET/PREFIX")
         if not urlsplit(self.public_base_url).hostname:
             problems.append("PROVEO_PUBLIC_BASE_URL: must name a host, such as https://proveo.cl")
         return problems

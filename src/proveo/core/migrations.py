@@ -87,5 +87,12 @@ def head_revisions() -> tuple[str, ...]:
     return tuple(sorted(ScriptDirectory.from_config(config).get_heads()))
 
 
+def known_revisions() -> set[str]:
+    """Every revision this code's migrations define (a backup's must be one of them)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+
+
 def downgrade(dsn: str, revision: str) -> None:
     command.downgrade(alembic_config(dsn), revision)

@@ -162,9 +162,25 @@ async def clean_up_orphan_images(context: JobContext) -> object:
     return await images_service.cleanup_orphan_images(context.database, context.storage)
 
 
-def build_registry() -> JobRegistry:
-    """The jobs the app and `proveo migrate` know about."""
+# How often the backup job looks at the newest backup (taking one when it is due).
+BACKUP_CHECK_SECONDS = 300
+
+
+async def back_up(context: JobContext) -> str:
+    """With PROVEO_BACKUP_TO set: a backup there once the newest is PROVEO_BACKUP_INTERVAL_HOURS
+    old, then only the newest PROVEO_BACKUP_KEEP kept (the metrics learn the newest's time)."""
+    from proveo.backups import service as backups_service
+
+    return await backups_service.back_up_when_due(
+        context.settings, context.storage, check_seconds=BACKUP_CHECK_SECONDS
+    )
+
+
+def build_registry(settings: Settings | None = None) -> JobRegistry:
+    """The jobs the app and `proveo migrate` know about (backups only when configured)."""
     registry = JobRegistry(SQL_JOBS)
     registry.register_python_job("retry-translations", 600, retry_translations)
     registry.register_python_job("clean-up-orphan-images", 3600, clean_up_orphan_images)
+    if settings is not None and settings.backup_to:
+        registry.register_python_job("back-up", BACKUP_CHECK_SECONDS, back_up)
     return registry
