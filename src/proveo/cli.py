@@ -1,5 +1,5 @@
 """Proveo's command line: serve the app (and the image service), migrate and seed the database,
-create an admin, clean up stored images, run a scheduled job now."""
+create an admin, clean up stored images, run a scheduled job now, back up and restore."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from proveo.accounts.lifecycle import AdminAccount
     from proveo.accounts.schemas import AdminAccountRequest
+    from proveo.backups.schemas import BackupResult, RestoreResult
     from proveo.core.db import Connection
     from proveo.demo.seed import DemoSeedResult
     from proveo.demo.synthetic import SyntheticSeedResult
@@ -760,6 +761,8 @@ def _job_result(job: Job, result: object) -> str:
             f"{len(result.removed)} orphan image objects removed of {result.scanned} stored "
             f"({result.referenced} in use, {result.too_young} too young to remove)"
         )
+    if isinstance(result, str):
+        return result
     return f"it returned {result}"
 
 
@@ -767,7 +770,7 @@ def cmd_run_job(settings: Settings, report: Report, name: str) -> int:
     from proveo.jobs.registry import build_registry
     from proveo.jobs.schemas import JobOutcome
 
-    jobs = {job.name: job for job in build_registry().jobs}
+    jobs = {job.name: job for job in build_registry(settings).jobs}
     job = jobs.get(name)
     if job is None:
         raise CommandFailed(f"there is no job {name!r}; the jobs are: {', '.join(jobs)}")
@@ -793,6 +796,120 @@ def cmd_run_job(settings: Settings, report: Report, name: str) -> int:
         job=name,
         result=result if isinstance(result, int | str | float | bool) else repr(result),
         duration_ms=run.duration_ms,
+    )
+    return 0
+
+
+def _size(count: int) -> str:
+    """1234567 -> 1.2 MB (decimal units, as `ls -h --si` and S3 consoles show them)."""
+    if count < 1000:
+        return f"{count} bytes"
+    return f"{count / 1000:.1f} KB" if count < 1_000_000 else f"{count / 1_000_000:.1f} MB"
+
+
+async def _backup(
+    settings: Settings, target: str, keep: int | None
+) -> tuple[BackupResult, list[str]]:
+    from proveo.backups import service as backups_service
+    from proveo.integrations.storage import build_storage
+
+    storage = build_storage(settings)
+    try:
+        return await backups_service.back_up_to(target, settings, storage, keep=keep)
+    finally:
+        await storage.close()
+
+
+def cmd_backup(settings: Settings, report: Report, *, to: str | None, keep: int | None) -> int:
+    from proveo.backups.errors import BackupError
+    from proveo.integrations.storage import StorageUnavailable
+
+    target = to or settings.backup_to
+    if not target:
+        raise CommandFailed(
+            "say where: --to DIR or --to s3://BUCKET/PREFIX, or set PROVEO_BACKUP_TO"
+        )
+    with database_settings(settings) as ready:
+        try:
+            result, removed = asyncio.run(_backup(ready, target, keep))
+        except BackupError as exc:
+            raise CommandFailed(str(exc)) from exc
+        except StorageUnavailable as exc:
+            raise CommandFailed(
+                f"the image storage ({ready.storage}) does not answer; try again when it does"
+            ) from exc
+    counts = result.manifest.counts
+    report.done(
+        f"Backed up the database ({_size(counts.database_bytes)}, schema revision "
+        f"{result.manifest.schema_revision}) and {counts.objects} image objects "
+        f"({_size(counts.object_bytes)}; {counts.held_objects} held for moderation) to "
+        f"{result.location} in {result.seconds:.1f} s.",
+        "backup_created",
+        location=result.location,
+        schema_revision=result.manifest.schema_revision,
+        objects=counts.objects,
+        held_objects=counts.held_objects,
+        object_bytes=counts.object_bytes,
+        database_bytes=counts.database_bytes,
+        seconds=round(result.seconds, 2),
+    )
+    if keep is not None:
+        report.done(
+            f"Removed {len(removed)} older backups there, keeping the newest {keep}.",
+            "backups_pruned",
+            removed=removed,
+            keep=keep,
+        )
+    print(result.location)  # the one line on stdout: where the backup is, for scripts
+    return 0
+
+
+async def _restore(settings: Settings, source: str, *, force: bool) -> RestoreResult:
+    from proveo.backups import service as backups_service
+    from proveo.integrations.storage import build_storage
+
+    storage = build_storage(settings)
+    try:
+        return await backups_service.restore_from(source, settings, storage, force=force)
+    finally:
+        await storage.close()
+
+
+def cmd_restore(settings: Settings, report: Report, *, source: str, force: bool) -> int:
+    from proveo.backups.errors import BackupError
+    from proveo.integrations.storage import StorageUnavailable
+
+    with database_settings(settings) as ready:
+        try:
+            result = asyncio.run(_restore(ready, source, force=force))
+        except BackupError as exc:
+            raise CommandFailed(str(exc)) from exc
+        except StorageUnavailable as exc:
+            raise CommandFailed(
+                f"the image storage ({ready.storage}) does not answer; try again when it does"
+            ) from exc
+        for step in result.migrations:
+            report.done(
+                f"Applied migration {step.revision}: {step.title.rstrip('.')}.",
+                "migration_applied",
+                revision=step.revision,
+            )
+        _set_up_pg_cron(report, ready.database_url)
+    manifest = result.manifest
+    rows = manifest.counts.rows
+    report.done(
+        f"Restored the backup {manifest.name} (taken {manifest.created_at:%Y-%m-%d %H:%M} UTC) "
+        f"from {result.location}: {rows.get('user_account', 0)} accounts, "
+        f"{rows.get('company', 0)} companies and {manifest.counts.objects} image objects, "
+        f"in {result.seconds:.1f} s.",
+        "backup_restored",
+        location=result.location,
+        backup_revision=manifest.schema_revision,
+        migrations=[step.revision for step in result.migrations],
+        refreshed_views=result.refreshed_views,
+        objects=manifest.counts.objects,
+        replaced_data=result.replaced_data,
+        seconds=round(result.seconds, 2),
     )
     return 0
 
@@ -1030,6 +1147,48 @@ def build_parser() -> argparse.ArgumentParser:
     run_job.add_argument(
         "name", help="the job, such as purge-expired-sessions (a wrong name lists them all)"
     )
+    backup = commands.add_parser(
+        "backup",
+        help="back up the database and every image object",
+        description=(
+            "Write a backup (the database in pg_dump's custom format, every image object, and "
+            "a manifest of their SHA-256 checksums) into a directory of its own, named by the "
+            "time, under the target. Prints where it is."
+        ),
+    )
+    backup.add_argument(
+        "--to",
+        metavar="DIR|s3://BUCKET/PREFIX",
+        help="where to put it (default: PROVEO_BACKUP_TO)",
+    )
+    backup.add_argument(
+        "--keep",
+        type=_non_negative_int,
+        metavar="N",
+        help="then remove all but the newest N backups there (default: remove none)",
+    )
+    restore = commands.add_parser(
+        "restore",
+        help="restore a backup into an empty database and image storage",
+        description=(
+            "Check every file of the backup against its manifest, upload the image objects, "
+            "load the database in one transaction, then migrate it forward to this version's "
+            "schema. A database with accounts or companies, or a storage with objects, is "
+            "refused unless --force is given."
+        ),
+    )
+    restore.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="DIR|s3://BUCKET/PREFIX/NAME",
+        help="the backup: its directory, or its S3 prefix",
+    )
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the accounts, companies and objects the target already holds",
+    )
     return parser
 
 
@@ -1067,6 +1226,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_seed(settings, report, args.demo, args.synthetic, args.synthetic_seed)
         if args.command == "run-job":
             return cmd_run_job(settings, report, args.name)
+        if args.command == "backup":
+            return cmd_backup(settings, report, to=args.to, keep=args.keep)
+        if args.command == "restore":
+            return cmd_restore(settings, report, source=args.source, force=args.force)
         if args.command == "cleanup-images":
             return cmd_cleanup_images(
                 settings, report, dry_run=args.dry_run, min_age_minutes=args.min_age_minutes
