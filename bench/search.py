@@ -214,8 +214,8 @@ def build_cases(rng: random.Random) -> list[Case]:
             for product in products[:10]
             for lang in ("es", "en")
         ],
-        "search: common word, deep page (offset 2000+)": _variants(
-            rng, {"q": COMMON_WORD}, range(2000, 2400, 20)
+        "search: common word, last pages (offset 900+)": _variants(
+            rng, {"q": COMMON_WORD}, range(900, 981, 20)
         ),
     }
     cases = [
@@ -317,8 +317,8 @@ async def explain_main_queries(dsn: str) -> None:
             lambda c: repository.search(c, SearchParams(commune=santiago, product=construction)),
         ),
         (
-            f"search q={COMMON_WORD} offset=2000",
-            lambda c: repository.search(c, SearchParams(q=COMMON_WORD, offset=2000)),
+            f"search q={COMMON_WORD} offset=980",
+            lambda c: repository.search(c, SearchParams(q=COMMON_WORD, offset=980)),
         ),
         (f"facets q={COMMON_WORD}", lambda c: repository.facets(c, SearchParams(q=COMMON_WORD))),
         ("suggest q=constr", lambda c: repository.suggest(c, "constr", "es")),

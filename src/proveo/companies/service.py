@@ -45,6 +45,7 @@ from proveo.core.ratelimit import LimitKind, RateLimiter
 from proveo.core.text import clean_text
 from proveo.imaging.client import ImageAnalyser
 from proveo.imaging.errors import ImageTooLarge
+from proveo.imaging.processing import TOO_MANY_BYTES
 from proveo.integrations import storage as storage_names
 from proveo.integrations.storage import ImageStorage, new_image_key
 from proveo.integrations.translation import TranslationFailed, Translator
@@ -190,7 +191,7 @@ async def store_image(
     """
     try:
         if len(data) > MAX_IMAGE_BYTES:
-            raise ImageTooLarge()
+            raise ImageTooLarge(TOO_MANY_BYTES)
         analysed = await analyser.analyse(data, request_id=request_id)
     except AppError as refused:
         metrics.image_refused(refused.code)

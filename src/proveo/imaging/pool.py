@@ -249,13 +249,16 @@ class Pipeline:
             async with asyncio.timeout(self.wall_seconds):
                 header, payload = await worker.exchange_within(data, self.cpu_seconds)
         except TimeoutError:
+            # The CPU budget was not spent (it would have ended the worker first): the machine
+            # was too busy to give the worker its share. Not the file's fault: try again.
             await worker.stop()
             self._replace_soon()
             metrics.image_over_budget("wall")
             log.warning("image_over_time_budget", wall_seconds=self.wall_seconds, bytes=len(data))
-            raise ImageTooComplex(
-                f"The image took over {self.wall_seconds:g} seconds to process: save it again "
-                "as an ordinary file, or a smaller one"
+            raise ImagesBusy(
+                f"The server was too busy to process the image within {self.wall_seconds:g} "
+                "seconds: send it again in a few seconds",
+                headers={"Retry-After": str(max(1, math.ceil(self.cpu_seconds)))},
             ) from None
         except (_WorkerGone, _OverCpuBudget):
             end = await worker.stop()

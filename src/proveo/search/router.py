@@ -90,7 +90,7 @@ async def search(
         int,
         Query(
             ge=0,
-            le=1_000_000,
+            le=service.MAX_RESULT_DEPTH - 1,
             description="At most 1000 − limit: search pages through the first 1000 results",
         ),
     ] = 0,

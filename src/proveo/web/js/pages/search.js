@@ -640,8 +640,10 @@ function renderPagination(total) {
     h('li', { class: 'page-status' }, s('pageOf', { n: formatNumber(state.page), total: formatNumber(last) })),
     h('li', {}, state.page < last
       ? linkTo(go(state.page + 1), { class: 'page-link page-next', rel: 'next', ...focus }, s('next'))
-      : h('span', { class: 'page-link page-next is-disabled', 'aria-disabled': 'true' }, s('next')))),
-    total > MAX_RESULTS && h('p', { class: 'page-depth-note' }, s('depthNote', { count: formatNumber(MAX_RESULTS) })));
+      : h('span', { class: 'page-link page-next is-disabled', 'aria-disabled': 'true' }, s('next')))));
+  if (total > MAX_RESULTS) {
+    els.pagination.append(h('p', { class: 'page-depth-note' }, s('depthNote', { count: formatNumber(MAX_RESULTS) })));
+  }
   els.pagination.hidden = false;
 }
 
