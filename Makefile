@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 UV_REQUIREMENT := uv>=0.13.9,<0.14
 PY := .venv/bin/python
 # Debian packages the test suite needs (servers it starts on loopback, tools it runs).
-TEST_APT_PACKAGES := redis-server postgresql-15 postgresql-15-cron curl chromium shellcheck
+TEST_APT_PACKAGES := redis-server postgresql-15 postgresql-15-cron curl chromium shellcheck nginx-light gettext-base
 PYTEST_WORKERS ?= 2
 # loadfile: a module's tests share module-scoped servers and run in order on one worker.
 
