@@ -108,15 +108,29 @@ def error_response(
     return JSONResponse({"detail": detail, "code": code}, status_code=status_code, headers=headers)
 
 
+# A body with thousands of unknown keys has thousands of errors: an answer of megabytes,
+# serialised on the event loop (found by a review: 480,000 errors, 43 MB, 18 s).
+MAX_FIELD_ERRORS = 20
+
+
 def _field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
-    """Keep what a client can act on: where, what, and a message. Never echo huge inputs back."""
+    """Keep what a client can act on: where, what, and a message, for the first
+    MAX_FIELD_ERRORS problems. Never echo huge inputs back."""
     fields: list[dict[str, Any]] = []
-    for error in errors:
+    for error in errors[:MAX_FIELD_ERRORS]:
         fields.append(
             {
                 "loc": [str(part) for part in error.get("loc", ())],
                 "msg": str(error.get("msg", "Invalid value")),
                 "type": str(error.get("type", "value_error")),
+            }
+        )
+    if len(errors) > MAX_FIELD_ERRORS:
+        fields.append(
+            {
+                "loc": [],
+                "msg": f"and {len(errors) - MAX_FIELD_ERRORS} more problems",
+                "type": "too_many_errors",
             }
         )
     return fields
