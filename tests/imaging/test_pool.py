@@ -64,20 +64,27 @@ class TestBudget:
             await pipeline.close()
 
     async def test_refusals_about_the_file_keep_the_worker(self, tight: Pipeline) -> None:
-        (worker,) = tight._idle
+        before = {worker.process.pid for worker in tight._idle}
         with pytest.raises(UnsupportedImage):
             await tight.analyse(b"not an image at all")
-        assert tight._idle == [worker]
+        assert {worker.process.pid for worker in tight._idle} == before
 
     async def test_a_cancelled_upload_stops_its_worker(self, tight: Pipeline) -> None:
-        (worker,) = tight._idle
-        pid = worker.process.pid
+        pid = tight._idle[-1].process.pid  # the next image's worker
         task = asyncio.create_task(tight.analyse(COSTLY))
         await asyncio.sleep(0.05)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
         assert not _alive(pid)
+        assert (await tight.analyse(LOGO)).width == 400
+
+    async def test_a_warm_pipeline_keeps_a_spare_for_a_killed_worker(self, tight: Pipeline) -> None:
+        assert len(tight._idle) == tight.workers + 1
+        with pytest.raises(ImageTooComplex):
+            await tight.analyse(COSTLY)
+        # The spare analyses the next image while the killed worker's replacement starts.
+        assert len(tight._idle) == tight.workers
         assert (await tight.analyse(LOGO)).width == 400
 
     async def test_closing_stops_every_worker(self) -> None:

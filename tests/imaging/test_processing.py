@@ -268,6 +268,16 @@ class TestProgressiveScans:
         assert jpeg_scans(allowed) == MAX_JPEG_SCANS
         assert analyse_image(allowed).width == 400
 
+    @pytest.mark.parametrize("junk", [b"\x00", b"junk bytes", b"\x00" * 300])
+    def test_junk_between_segments_does_not_hide_the_scans(self, junk: bytes) -> None:
+        # Found by a review: libjpeg skips junk between segments; the count stopped at it.
+        bomb = scan_bomb((400, 300), copies=100)
+        app0_end = 4 + int.from_bytes(bomb[4:6], "big")
+        hidden = bomb[:app0_end] + junk + bomb[app0_end:]
+        assert jpeg_scans(hidden) > MAX_JPEG_SCANS
+        with pytest.raises(ImageTooComplex):
+            analyse_image(hidden)
+
     def test_stuffed_bytes_and_restart_markers_are_not_scans(self) -> None:
         data = encode(drawing((300, 200)), "JPEG", restart_marker_blocks=1)
         assert jpeg_scans(data) == 1
@@ -364,6 +374,22 @@ class TestNsfwScore:
         banner = in_banner(high_score_grey(), size)
         assert load_model().score(banner) < 0.2  # what the model sees squashed
         assert analyse_image(encode(banner, "PNG")).nsfw_score >= 0.5
+
+    @pytest.mark.parametrize("placement", ["centred at 70 %", "tiled 2x2"])
+    def test_a_picture_shrunk_inside_a_square_canvas_is_seen_zoomed_in(
+        self, placement: str
+    ) -> None:
+        # Found by a review: centred at 70 % of a white 800x800 square the fixture scored
+        # 0.022 and was published; a 2x2 tiling scored 0.049.
+        picture = high_score_grey().convert("RGB")
+        canvas = Image.new("RGB", (800, 800), "white")
+        if placement == "tiled 2x2":
+            for x in (0, 400):
+                for y in (0, 400):
+                    canvas.paste(picture.resize((400, 400)), (x, y))
+        else:
+            canvas.paste(picture.resize((560, 560)), (120, 120))
+        assert analyse_image(encode(canvas, "PNG")).nsfw_score >= 0.2
 
     def test_the_thumbnail_search_lists_show_is_scored(self) -> None:
         # The centre crop is all of the picture that a 256x256 thumbnail keeps.

@@ -123,12 +123,17 @@ def _decode_upright(data: bytes) -> Image.Image:
 def jpeg_scans(data: bytes) -> int:
     """The scans (SOS segments) of a JPEG's first image, counted by walking its segment
     headers and skipping entropy-coded data with one regular-expression search per scan; the
-    count stops just past MAX_JPEG_SCANS. Bytes that are not a JPEG count as no scans."""
+    count stops just past MAX_JPEG_SCANS. Bytes between segments are skipped up to the next
+    marker, as libjpeg skips them (a review hid 3,010 scans behind one junk byte)."""
     scans = 0
     position = 2  # past SOI
     while position + 4 <= len(data) and scans <= MAX_JPEG_SCANS:
         if data[position] != 0xFF:
-            return scans  # damaged: the decoder's to refuse
+            found = _NEXT_MARKER.search(data, position)
+            if found is None:
+                return scans
+            position = found.start()
+            continue
         marker = data[position + 1]
         if marker == 0xFF:
             position += 1  # fill byte
