@@ -147,7 +147,7 @@ def nsfw_rows(upload: bytes, runs: int) -> None:
             runs,
         )
         print(
-            f"NSFW screen, {name:<10}  whole only {whole:6.1f} ms  whole+crops+thumbnail "
+            f"NSFW screen, {name:<10}  whole only {whole:6.1f} ms  every view "
             f"{now:6.1f} ms  added {now - whole:6.1f} ms CPU/upload ({now / whole:.1f}x)"
         )
 
