@@ -879,6 +879,8 @@ def cmd_restore(settings: Settings, report: Report, *, source: str, force: bool)
     from proveo.backups.errors import BackupError
     from proveo.integrations.storage import StorageUnavailable
 
+    # A new installation's bucket: created where `serve` would create it, else one line.
+    asyncio.run(check_s3_bucket(settings))
     with database_settings(settings) as ready:
         try:
             result = asyncio.run(_restore(ready, source, force=force))

@@ -172,7 +172,8 @@ class DirectoryLocation:
                     f"{final} already exists: a backup was taken this very second"
                 )
             shutil.rmtree(partial, ignore_errors=True)
-            partial.mkdir()
+            # Password hashes and personal data inside: for the owner's eyes only.
+            partial.mkdir(mode=0o700)
 
         await self._io(prepare)
         return DirectoryWriter(self, partial, final)

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib
 import json
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,7 +56,7 @@ from proveo.backups.schemas import (
     held_count,
 )
 from proveo.config import Settings
-from proveo.core import migrations
+from proveo.core import metrics, migrations
 from proveo.integrations.storage import ImageStorage
 
 log = structlog.get_logger(__name__)
@@ -77,16 +75,9 @@ HASH_CHUNK = 1024 * 1024
 
 
 def record_backup_success(created_at: datetime) -> None:
-    """METRICS HOOK (the one call site): sets `proveo_backup_last_success_timestamp_seconds`
-    through `proveo.core.metrics.record_backup_success`, once that module exists (it is being
-    written beside this one); until then, nothing."""
-    try:
-        metrics = importlib.import_module("proveo.core.metrics")
-    except ModuleNotFoundError:
-        log.debug("backup_metrics_hook_missing", module="proveo.core.metrics")
-        return
-    hook: Callable[[float], None] = metrics.record_backup_success
-    hook(created_at.timestamp())
+    """The one call site of the metrics hook: `proveo_backup_last_success_timestamp_seconds` is
+    the newest backup's time (it never moves back)."""
+    metrics.record_backup_success(created_at.timestamp())
 
 
 # --- Backup -------------------------------------------------------------------------------------
@@ -308,8 +299,9 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {plural or word + 's'}"
 
 
-async def _refusals(dsn: str, storage: ImageStorage) -> tuple[list[str], int]:
-    """What the target holds that a restore would replace, and its server's version number."""
+async def _refusals(dsn: str, storage: ImageStorage) -> tuple[list[str], set[str], int]:
+    """What the target holds that a restore would replace (as sentences), the objects it holds,
+    and its server's version number."""
     conn = await asyncpg.connect(dsn)
     try:
         occupancy = await repository.select_occupancy(conn)
@@ -322,10 +314,10 @@ async def _refusals(dsn: str, storage: ImageStorage) -> tuple[list[str], int]:
             f"the database holds {_plural(occupancy.accounts, 'account')} and "
             f"{_plural(occupancy.companies, 'company', 'companies')}"
         )
-    async for stored in storage.list_objects():
-        problems.append(f"the image storage holds objects (such as {stored.name})")
-        break
-    return problems, server.version_num
+    stored = await storage.list_names()
+    if stored:
+        problems.append(f"the image storage holds objects (such as {stored[0]})")
+    return problems, set(stored), server.version_num
 
 
 async def _upload_objects(
@@ -392,7 +384,7 @@ async def restore_backup(
     where = location.describe(name)
     manifest = await read_manifest(location, name)
     _check_restorable(manifest, where)
-    problems, server_version_num = await _refusals(dsn, storage)
+    problems, stored, server_version_num = await _refusals(dsn, storage)
     if problems and not force:
         raise RestoreRefused(
             f"the target is not empty: {'; '.join(problems)}. Restoring would replace them: "
@@ -404,7 +396,6 @@ async def restore_backup(
         tools = await asyncio.to_thread(pgtools.find_tools, manifest.postgres.pg_dump_major)
         # Objects first: should the database refuse the dump, the new objects are removed and
         # nothing points at them meanwhile.
-        before = set() if not problems else set(await storage.list_names())
         uploaded = await _upload_objects(storage, root, manifest.objects)
         try:
             await pgtools.restore(
@@ -416,7 +407,7 @@ async def restore_backup(
             )
         except BaseException:
             await asyncio.shield(
-                _delete_objects(storage, [new for new in uploaded if new not in before])
+                _delete_objects(storage, [new for new in uploaded if new not in stored])
             )
             raise
     await _check_rows(dsn, manifest, where)
