@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from socketserver import ThreadingMixIn
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 import structlog
@@ -36,8 +36,18 @@ from prometheus_client.exposition import make_wsgi_app
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-if TYPE_CHECKING:
-    from proveo.core.db import Database
+
+class SampledDatabase(Protocol):
+    """What the pool sampler reads of `proveo.core.db.Database` (which records its replica
+    fallbacks here: a Protocol keeps the two modules out of an import cycle)."""
+
+    @property
+    def replica_configured(self) -> bool: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+    async def replica_lag_seconds(self) -> float | None: ...
+
 
 log = structlog.get_logger(__name__)
 
@@ -365,7 +375,7 @@ class DatabaseSampler:
 
     def __init__(
         self,
-        database: Database,
+        database: SampledDatabase,
         *,
         every: float = POOL_SAMPLE_SECONDS,
         lag_every: float = REPLICA_LAG_SAMPLE_SECONDS,
