@@ -494,7 +494,7 @@ async def image_service_killed(topology: Topology) -> ScenarioResult:
         down_at = time.monotonic()
         await _through_fault(load, fault_at, kinds=("upload",), count=2)
         restoring_at = time.monotonic()
-        started_in = await _timed_start(topology.images.start)
+        started_in = await _timed_start(topology.start_image_service)
         back_at = time.monotonic()
         recovered = await load.probe_until_ok("upload", within=RECOVERY_TIMEOUT)
         await _steady(load, recovered.ended)

@@ -23,7 +23,7 @@ from tests.faults.topology import Topology
 pytestmark = pytest.mark.slow
 
 DEFAULTS = Settings(_env_file=None)  # type: ignore[call-arg]
-SLACK = 2.0
+SLACK = 3.0
 # Never a request hanging: the bar for every scenario.
 HANG = 10.0
 

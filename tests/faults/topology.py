@@ -206,6 +206,24 @@ def waiting_requests(port: int) -> int:
     return count
 
 
+def start_image_service(images: ImageService, within: float = 180.0) -> None:
+    """`images.start()`, given longer than its own minute: on a busy machine, loading the model
+    into the service and its workers has taken most of one."""
+    deadline = time.monotonic() + within
+    try:
+        images.start()
+    except RuntimeError:
+        if images.process is None or images.process.poll() is not None:
+            raise
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{images.url}/health", timeout=1).status_code == 200:
+                    return
+            if images.process.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 @dataclass
 class Topology:
     workdir: Path
@@ -251,6 +269,9 @@ class Topology:
     def images_pid(self) -> int:
         assert self.images.process is not None
         return self.images.process.pid
+
+    def start_image_service(self) -> None:
+        start_image_service(self.images)
 
     def kill_image_service(self) -> None:
         """SIGKILL, as an OOM kill or a crash would end it (its workers exit with it)."""
@@ -389,7 +410,9 @@ async def running_topology(workdir: Path) -> AsyncIterator[Topology]:
             await step("proveo migrate", _run_cli, data_dir, serve.port, serve.env, "migrate")
 
         started = time.monotonic()
-        await _start_together(databases(), redis.start, s3.start, images.start)
+        await _start_together(
+            databases(), redis.start, s3.start, lambda: start_image_service(images)
+        )
         timings["everything but the API"] = round(time.monotonic() - started, 1)
         [pair] = pairs
         env = serve.env
