@@ -38,7 +38,7 @@ async def database_health(database: AppDatabase) -> Readiness:
     "/ready",
     name="health:ready",
     summary="Readiness to serve: the primary or a replica answers (up or down only)",
-    responses=error_responses((503, "Neither the primary nor a replica answers")),
+    responses=error_responses((503, "Neither the primary nor a replica database answers")),
 )
 async def ready(database: AppDatabase) -> Readiness:
     """For load balancers and Kubernetes: while the primary is down but a replica answers, the
