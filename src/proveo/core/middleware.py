@@ -194,12 +194,13 @@ class RequestBodyMiddleware:
         if scope["type"] != "http" or not _declares_body(scope["headers"]):
             await self.app(scope, receive, send)
             return
-        limit, too_large = self.max_bytes, self.too_large
-        if _is_json(scope["headers"]):
-            limit, too_large = min(self.max_bytes, self.max_json_bytes), self.json_too_large
+        # A JSON body over its own limit is still read (and dropped) up to the general one, then
+        # refused: a proxy that is still sending it would otherwise see the connection reset
+        # and answer 502 instead of this 413.
+        json_limit = self.max_json_bytes if _is_json(scope["headers"]) else self.max_bytes
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await self._refuse(413, too_large, "payload_too_large", scope, receive, send)
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._refuse(413, self.too_large, "payload_too_large", scope, receive, send)
                 return
         chunks: list[bytes] = []
         received = 0
@@ -211,16 +212,21 @@ class RequestBodyMiddleware:
                         return  # nobody is left to answer
                     chunk = message.get("body", b"")
                     received += len(chunk)
-                    if received > limit:
+                    if received > self.max_bytes:
                         await self._refuse(
-                            413, too_large, "payload_too_large", scope, receive, send
+                            413, self.too_large, "payload_too_large", scope, receive, send
                         )
                         return
-                    chunks.append(chunk)
+                    if received <= json_limit:
+                        chunks.append(chunk)
                     if not message.get("more_body", False):
                         break
         except TimeoutError:
             await self._refuse(408, self.too_slow, "request_timeout", scope, receive, send)
+            return
+        if received > json_limit:
+            response = error_response(413, self.json_too_large, "payload_too_large")
+            await response(scope, receive, send)
             return
         body = b"".join(chunks)
         replayed = False
