@@ -562,6 +562,13 @@ async def serve_sigterm(topology: Topology) -> ScenarioResult:
     async with Load(topology) as load:
         await _steady(load)
         uploaders = [owner_email(n) for n in UPLOADING_OWNERS[:HELD_UPLOADS]]
+        # Uploads must reach the image service before it is frozen: after the scenario that
+        # killed it, the API's circuit breaker may still answer 503 at once for a few seconds.
+        deadline = time.monotonic() + 90
+        while not (await load.upload_as(uploaders[0])).ok:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no upload went through before the SIGTERM scenario")
+            await asyncio.sleep(0.5)
         with frozen(topology.images_pid):
             held = [asyncio.create_task(load.upload_as(email)) for email in uploaders]
             await _until(
