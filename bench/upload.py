@@ -37,7 +37,7 @@ from pathlib import Path
 from _harness import Stats
 from floor import cpu_seconds
 from PIL import Image, ImageOps
-from tests.fixtures.servers import running_image_service
+from tests.fixtures.servers import child_pids, running_image_service
 from tests.imaging.images import in_banner, photo_like_jpeg
 
 from proveo.imaging.client import HttpImageAnalyser, InProcessImageAnalyser
@@ -54,21 +54,9 @@ def peak_rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmHWM for process {pid}")
 
 
-def children(pid: int) -> list[int]:
-    """The live child processes of `pid` (the pipeline's workers)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
-
-
 def family_cpu_seconds(pid: int) -> float:
     """CPU of `pid` and its live children."""
-    return sum(cpu_seconds(each) for each in [pid, *children(pid)])
+    return sum(cpu_seconds(each) for each in [pid, *child_pids(pid)])
 
 
 async def measure(
@@ -113,7 +101,7 @@ async def main(runs: int) -> None:
             await remote.close()
         rows.append(via_service)
         service_peak = peak_rss_mb(service.process.pid)
-        worker_peaks = [peak_rss_mb(pid) for pid in children(service.process.pid)]
+        worker_peaks = [peak_rss_mb(pid) for pid in child_pids(service.process.pid)]
     await in_process.close()
     for stats, cpu_ms in rows:
         print(f"{stats.line()}  CPU={cpu_ms:6.1f} ms/image")

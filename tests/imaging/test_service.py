@@ -33,6 +33,7 @@ from proveo.imaging.processing import MAX_BYTES, MAX_JPEG_SCANS, analyse_image
 from proveo.imaging.schemas import from_wire, to_wire
 from tests.fixtures.servers import (
     ImageService,
+    child_pids,
     free_port,
     proveo_command,
     proveo_env,
@@ -259,23 +260,12 @@ class TestBudgetOverHttp:
     def test_the_service_stops_its_workers_when_it_stops(self, tmp_path: Path) -> None:
         with running_image_service(tmp_path / "service.log", PROVEO_IMAGE_WORKERS="2") as svc:
             assert svc.process is not None
-            workers = _children(svc.process.pid)
+            workers = child_pids(svc.process.pid)
             assert len(workers) == 3  # two slots and a spare
         deadline = time.monotonic() + 10
         while any(Path(f"/proc/{pid}").exists() for pid in workers):
             assert time.monotonic() < deadline, "image workers outlived the service"
             time.sleep(0.05)
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
 
 
 class TestCircuitBreaker:
