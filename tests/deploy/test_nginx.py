@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import http.server
 import itertools
 import json
 import os
 import re
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -35,6 +37,7 @@ from proveo.config import Settings
 from proveo.core.embedded_pg import EmbeddedPostgres
 from proveo.core.middleware import SecurityHeadersMiddleware
 from proveo.core.overload import OVERLOADED_BODY
+from proveo.images.router import CACHE_CONTROL as IMAGE_CACHE_CONTROL
 from proveo.images.router import router as images_router
 from tests.fixtures.nginx import (
     TEMPLATE,
@@ -587,6 +590,143 @@ class TestProxy:
         ) as server, client(server.url) as http:  # fmt: skip
             assert [http.get(HEALTH).status_code for _ in range(4)] == [200] * 4
             wait_for_line(server.error_log, "Connection refused", f'upstream: "http://{down}')
+
+
+class ImageUpstream:
+    """An upstream standing in for the app's /images route, whose store can be switched off: each
+    image it holds is answered as the app answers it, or, while `store_down`, with the app's 503
+    `storage_unavailable`. Counts the requests that reached it."""
+
+    def __init__(self) -> None:
+        self.store_down = False
+        self.requests = 0
+        self.held = {STORED_IMAGE: b"RIFF-stand-in-for-a-webp"}
+        upstream = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                upstream.requests += 1
+                name = self.path.rsplit("/", 1)[-1]
+                if upstream.store_down:
+                    self._answer(503, b'{"detail":"down","code":"storage_unavailable"}', "json")
+                elif name in upstream.held:
+                    self._answer(200, upstream.held[name], "webp")
+                else:
+                    self._answer(404, b'{"detail":"no","code":"image_not_found"}', "json")
+
+            def _answer(self, status: int, body: bytes, kind: str) -> None:
+                self.send_response(status)
+                media = "image/webp" if kind == "webp" else "application/json"
+                self.send_header("Content-Type", media)
+                self.send_header("Content-Length", str(len(body)))
+                if status == 200:
+                    self.send_header("Cache-Control", IMAGE_CACHE_CONTROL)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> ImageUpstream:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _image_path(name: str) -> str:
+    return images_router.url_path_for("images:get", name=name)
+
+
+class TestImageCache:
+    """Images already served stay served while the image store is away (S3 down: the app's 503
+    storage_unavailable), from nginx's copy; the fault tests show it with a real S3 outage."""
+
+    def test_the_second_request_for_an_image_is_answered_by_nginx(self, nginx: Proxy) -> None:
+        with client(nginx.url) as http:
+            http.get(_image_path(STORED_IMAGE))
+            response = http.get(_image_path(STORED_IMAGE))
+        assert response.status_code == 200
+        assert response.headers["x-cache-status"] == "HIT"
+        # Browsers still get the app's year-long caching.
+        assert response.headers.get_list("cache-control") == ["public, max-age=31536000, immutable"]
+
+    def test_an_image_served_before_the_store_went_away_is_still_served(
+        self, tmp_path: Path, static_root: Path
+    ) -> None:
+        with ImageUpstream() as upstream, running_nginx(
+            tmp_path, api_upstream=upstream.address, static_root=static_root
+        ) as server, client(server.url) as http:  # fmt: skip
+            first = http.get(_image_path(STORED_IMAGE))
+            upstream.store_down = True
+            during = http.get(_image_path(STORED_IMAGE))
+            never_served = http.get(_image_path("neverservedimage0123456789.webp"))
+        assert first.headers["x-cache-status"] == "MISS"
+        assert (during.status_code, during.content) == (200, first.content)
+        assert never_served.status_code == 503
+        assert error_body(never_served)["code"] == "storage_unavailable"
+
+    def test_an_expired_copy_is_served_stale_while_the_store_is_away_and_renewed_after(
+        self, tmp_path: Path, static_root: Path
+    ) -> None:
+        with ImageUpstream() as upstream, running_nginx(
+            tmp_path,
+            api_upstream=upstream.address,
+            static_root=static_root,
+            directives={"proxy_cache_valid": "200 404 1s"},
+        ) as server, client(server.url) as http:  # fmt: skip
+            first = http.get(_image_path(STORED_IMAGE))
+            upstream.store_down = True
+            asked = upstream.requests
+            # The copy expires after a second: from then on nginx asks the store, which fails.
+            deadline = time.monotonic() + 30
+            while upstream.requests == asked and time.monotonic() < deadline:
+                during = http.get(_image_path(STORED_IMAGE))
+                assert (during.status_code, during.content) == (200, first.content)
+                time.sleep(0.1)
+            assert upstream.requests > asked, "nginx never asked the store again"
+            assert during.headers["x-cache-status"] in {"STALE", "UPDATING"}
+            # Back: the expired copy is renewed from the store in the background.
+            upstream.store_down = False
+            deadline = time.monotonic() + 30
+            statuses: list[str] = []
+            while statuses[-1:] != ["HIT"] and time.monotonic() < deadline:
+                after = http.get(_image_path(STORED_IMAGE))
+                assert after.status_code == 200
+                statuses.append(after.headers["x-cache-status"])
+                time.sleep(0.1)
+            assert statuses[-1:] == ["HIT"], statuses
+
+    def test_a_removed_image_stops_being_served_once_the_copy_expires(
+        self, tmp_path: Path, static_root: Path
+    ) -> None:
+        with ImageUpstream() as upstream, running_nginx(
+            tmp_path,
+            api_upstream=upstream.address,
+            static_root=static_root,
+            directives={"proxy_cache_valid": "200 404 1s"},
+        ) as server, client(server.url) as http:  # fmt: skip
+            assert http.get(_image_path(STORED_IMAGE)).status_code == 200
+            del upstream.held[STORED_IMAGE]  # a moderator removed it
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                response = http.get(_image_path(STORED_IMAGE))
+                if response.status_code != 200:
+                    break
+                time.sleep(0.1)
+        assert response.status_code == 404
+        assert error_body(response)["code"] == "image_not_found"
 
 
 class CompanyTableLock:

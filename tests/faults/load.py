@@ -218,6 +218,14 @@ class Load:
             return await self._edit(client, probe)
         raise ValueError(f"unknown kind {kind!r}")
 
+    async def view_every_logo(self) -> None:
+        """Each logo the load reads, fetched once through nginx (not sampled): visitors have seen
+        them before the fault, so nginx holds a copy of each."""
+        async with client_for(self.topology.url, fresh_address()) as client:
+            for name in self._logos:
+                response = await client.get(f"/images/{name}")
+                assert response.status_code == 200, (name, response.status_code)
+
     async def request_from(self, address: str) -> Sample:
         """A catalogue read from `address`, through a client of its own (a probe)."""
         async with client_for(self.topology.url, address) as client:

@@ -433,6 +433,7 @@ async def redis_frozen(topology: Topology) -> ScenarioResult:
 async def _s3_scenario(topology: Topology, *, freeze: bool) -> ScenarioResult:
     async with Load(topology, mix=UPLOAD_MIX) as load:
         await _upload_load_ready(load)
+        await load.view_every_logo()
         await _steady(load)
         fault_at = time.monotonic()
         started_in = 0.0
@@ -459,7 +460,7 @@ async def _s3_scenario(topology: Topology, *, freeze: bool) -> ScenarioResult:
     during = _within(load.samples, down_at, restoring_at)
     before = [s for s in load.samples if s.ended <= fault_at and s.kind == "upload" and s.ok]
     return _result(
-        name, fault, load, (fault_at, back_at, recovered.ended), ("upload", "logo"),
+        name, fault, load, (fault_at, back_at, recovered.ended), ("upload",),
         await _missing_writes(topology, load.writes),
         uploads_during_fault=_statuses([s for s in during if s.kind == "upload"]),
         logos_during_fault=_statuses([s for s in during if s.kind == "logo"]),

@@ -121,11 +121,11 @@ def assert_s3_outage(result: ScenarioResult) -> None:
     assert set(uploads["answers"]) == {"503 storage_unavailable"}, uploads
     # The analysis, then at most the S3 call's deadline (2 x (1 + 1) s at PROVEO_S3_TIMEOUT=1).
     assert uploads["slowest"] <= analysis + S3_CALL_DEADLINE + SLACK
-    # The rule for logos: /images reads S3 for every request (no cache in the app or in nginx),
-    # so while S3 is away a logo is a 503 storage_unavailable, within the S3 call's deadline.
+    # Logos visitors saw before the outage are still served, from nginx's copy, without a wait.
     logos = result.evidence["logos_during_fault"]
-    assert set(logos["answers"]) == {"503 storage_unavailable"}, logos
-    assert logos["slowest"] <= S3_CALL_DEADLINE + SLACK
+    assert logos["answers"], "no logo was read during the outage"
+    assert {answer.split()[0] for answer in logos["answers"]} == {"200"}, logos
+    assert logos["slowest"] < SLACK
     # Everything else is untouched, and quick.
     assert worst(result, ("search", "company", "catalog")) < SLACK
     # Uploads work again within seconds of S3's return (plus the probe upload's own time).
