@@ -24,6 +24,8 @@ EXPECTED_TABLES = {
 }
 # The search revisions' tables (index, vocabulary, analytics).
 SEARCH_TABLES = {"company_search", "search_term", "search_query_stat"}
+# Richer profiles: more categories, a gallery, every slug a company had.
+PROFILE_TABLES = {"company_product", "company_photo", "company_slug"}
 
 
 async def _company_rules(dsn: str) -> set[str]:
@@ -81,12 +83,12 @@ class TestMigrations:
         dsn = pg_server.dsn("proveo_migration_roundtrip")
 
         await asyncio.to_thread(migrations.upgrade, dsn)
-        assert await _tables(dsn) == EXPECTED_TABLES | SEARCH_TABLES
+        assert await _tables(dsn) == EXPECTED_TABLES | SEARCH_TABLES | PROFILE_TABLES
 
         assert await _company_rules(dsn) >= COMPANY_RULES
         assert await _materialized_views(dsn) == {"directory_statistics"}
 
-        # Back to the company publishing revision: search's additions go, nothing else.
+        # Back to the company publishing revision: search's and profiles' additions go.
         await asyncio.to_thread(migrations.downgrade, dsn, "20261125_1600")
         assert await _tables(dsn) == EXPECTED_TABLES
         assert await _materialized_views(dsn) == set()
@@ -103,7 +105,7 @@ class TestMigrations:
         assert await _tables(dsn) == {"alembic_version"}
 
         await asyncio.to_thread(migrations.upgrade, dsn)
-        assert await _tables(dsn) == EXPECTED_TABLES | SEARCH_TABLES
+        assert await _tables(dsn) == EXPECTED_TABLES | SEARCH_TABLES | PROFILE_TABLES
 
     async def test_single_head(self) -> None:
         from alembic.script import ScriptDirectory
