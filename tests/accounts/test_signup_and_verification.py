@@ -257,8 +257,8 @@ class TestVerifyEmail:
             for link in (signup_link, resent_link):
                 page = await owner.get(_path(link))
                 assert page.status_code == 403
-                assert "no la confirmes" in page.text
-                assert "restablecer la contraseña" in page.text
+                assert "No la confirmes" in page.text
+                assert 'href="/forgot-password/"' in page.text
             again = await squatter.post(LOGIN, json=CREDENTIALS)
             assert again.json()["user"]["email_verified"] is False
             # The owner resets the password: that proves the inbox and replaces the password.

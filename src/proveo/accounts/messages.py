@@ -104,18 +104,10 @@ _PAGES = {
         "This link was already used and your email is confirmed. You can log in.",
     ),
     "needs_proof": (
-        "Confirma en tu navegador",
-        "Este enlace confirma el correo solo en el navegador donde se creó la cuenta, o en uno "
-        "donde hayas iniciado sesión con ella: así nadie que haya usado tu correo con su propia "
-        "contraseña obtiene una cuenta confirmada. Inicia sesión en Proveo en este navegador y "
-        "vuelve a abrir el enlace. Si no creaste esta cuenta, no la confirmes: pide restablecer "
-        "la contraseña con este correo; ese enlace confirma el correo y reemplaza la contraseña.",
-        "Confirm in your browser",
-        "This link confirms the address only in the browser where the account was created, or "
-        "in one where you have logged in to it: so nobody who used your address with a password "
-        "of their own gets a confirmed account. Log in to Proveo in this browser and open the "
-        "link again. If you did not create this account, do not confirm it: ask for a password "
-        "reset for this address; that link confirms the address and replaces the password.",
+        "Confirma tu correo",
+        "Escribe la contraseña de tu cuenta para confirmar tu correo en este dispositivo.",
+        "Confirm your email",
+        "Enter your account's password to confirm your email on this device.",
     ),
     "invalid": (
         "Enlace no válido",
@@ -142,10 +134,8 @@ _PAGE_ACTIONS: dict[str, list[tuple[str, str, str]]] = {
         ("/login/", "Iniciar sesión", "Log in"),
         ("/", "Ir a Proveo", "Go to Proveo"),
     ],
-    "needs_proof": [
-        ("/login/?next={here}", "Iniciar sesión y confirmar", "Log in and confirm"),
-        ("/forgot-password/", "Restablecer la contraseña", "Reset the password"),
-    ],
+    # The password form is the way on (verify-email.js); the login link is for no scripts.
+    "needs_proof": [],
     "invalid": [
         ("/signup/?resend=1", "Pedir un enlace nuevo", "Ask for a new link"),
         ("/login/", "Iniciar sesión", "Log in"),
@@ -159,36 +149,87 @@ _PAGE_ICONS = {
 }
 
 
-def verification_page(outcome: str, lang: Lang, *, here: str) -> str:
-    """The front end's frame around the outcome, in both languages, the chosen one first.
+# The password form of `needs_proof`: the account's password is the proof a browser without the
+# signup cookie or a session gives (service.verify_email_with_password). Shown by the page's
+# script, which posts it; without scripts the page offers to log in and open the link again.
+_PROOF_FORM = {
+    "es": {
+        "label": "Contraseña",
+        "submit": "Confirmar e ingresar",
+        "no_script": "Iniciar sesión y confirmar",
+        "stranger": "¿No creaste esta cuenta? No la confirmes:",
+        "reset": "restablece la contraseña",
+    },
+    "en": {
+        "label": "Password",
+        "submit": "Confirm and log in",
+        "no_script": "Log in and confirm",
+        "stranger": "Did not create this account? Do not confirm it:",
+        "reset": "reset the password",
+    },
+}
 
-    `/js/pages/verify-email.js` shows the reader's language (the header's toggle) and hides the
-    other; without scripts both stay readable. `here` is this link's path, so that logging in
-    (for `needs_proof`) comes back to it.
-    """
-    title_es, body_es, title_en, body_en = _PAGES[outcome]
-    tone, icon = _PAGE_ICONS[outcome]
-    sections = [("es", title_es, body_es), ("en", title_en, body_en)]
-    if lang == "en":
-        sections.reverse()
-    next_param = quote(here, safe="")
+
+def _proof_form(code: Lang, next_param: str) -> str:
+    words = _PROOF_FORM[code]
+    field = f"verify-password-{code}"
+    return (
+        f'<form class="stack verify-form" id="verify-form-{code}" method="post" '
+        'novalidate hidden><div class="field">'
+        f'<label for="{field}">{escape(words["label"])}</label>'
+        f'<div class="password-wrap"><input id="{field}" name="password" type="password" '
+        'autocomplete="current-password" required></div></div>'
+        '<div class="verify-alert" aria-live="polite"></div>'
+        '<button class="btn btn-primary btn-block" type="submit">'
+        f"{escape(words['submit'])}</button>"
+        "</form>"
+        f'<noscript><p><a class="btn btn-primary" href="/login/?next={escape(next_param)}">'
+        f"{escape(words['no_script'])}</a></p></noscript>"
+        f'<p class="muted verify-stranger">{escape(words["stranger"])} '
+        f'<a href="/forgot-password/">{escape(words["reset"])}</a>.</p>'
+    )
+
+
+def _sections(outcome: str, order: list[Lang], next_param: str, *, hidden: bool) -> list[str]:
     parts = []
-    for code, title, body in sections:
+    for code in order:
+        title_es, body_es, title_en, body_en = _PAGES[outcome]
+        title, body = (title_es, body_es) if code == "es" else (title_en, body_en)
         buttons = "".join(
             f'<a class="btn {"btn-primary" if i == 0 else "btn-secondary"}" '
             f'href="{escape(href.format(here=next_param))}">{escape(label[code])}</a>'
             for i, (href, *labels) in enumerate(_PAGE_ACTIONS[outcome])
             for label in [dict(zip(("es", "en"), labels, strict=True))]
         )
+        extra = _proof_form(code, next_param) if outcome == "needs_proof" else ""
+        actions = f'<div class="form-actions verify-actions">{buttons}</div>' if buttons else ""
         parts.append(
-            f'<section class="stack verify-lang" lang="{code}" data-lang="{code}">'
-            f'<h1>{escape(title)}</h1><p class="lead">{escape(body)}</p>'
-            f'<div class="form-actions verify-actions">{buttons}</div></section>'
+            f'<section class="stack verify-lang" lang="{code}" data-lang="{code}" '
+            f'data-state="{outcome}"{" hidden" if hidden else ""}>'
+            f'<h1>{escape(title)}</h1><p class="lead">{escape(body)}</p>{extra}{actions}</section>'
         )
+    return parts
+
+
+def verification_page(outcome: str, lang: Lang, *, here: str) -> str:
+    """The front end's frame around the outcome, in both languages, the chosen one first.
+
+    `/js/pages/verify-email.js` shows the reader's language (the header's toggle) and hides the
+    other; without scripts both stay readable. `here` is this link's path, so that logging in
+    (for `needs_proof`, without scripts) comes back to it. A `needs_proof` page also carries the
+    `verified` sections, hidden, for its script to show once the password has confirmed.
+    """
+    tone, icon = _PAGE_ICONS[outcome]
+    order: list[Lang] = ["en", "es"] if lang == "en" else ["es", "en"]
+    next_param = quote(here, safe="")
+    parts = _sections(outcome, order, next_param, hidden=False)
+    if outcome == "needs_proof":
+        parts += _sections("verified", order, next_param, hidden=True)
+    first_title = _PAGES[outcome][2 if lang == "en" else 0]
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(sections[0][1])} · Proveo</title>"
+        f"<title>{escape(first_title)} · Proveo</title>"
         '<link rel="stylesheet" href="/css/app.css">'
         '<script type="module" src="/js/pages/verify-email.js"></script></head>'
         '<body><a class="skip-link" href="#main">Saltar al contenido / Skip to content</a>'

@@ -102,6 +102,11 @@ ORDER BY u.created_at DESC, u.id DESC
 LIMIT $1 OFFSET $2
 """
 
+# Where the front end sends a user after signing in: Publish when they have no company yet.
+SELECT_USER_HAS_COMPANY = """
+SELECT EXISTS (SELECT 1 FROM proveo.company WHERE user_id = $1 AND deleted_at IS NULL)
+"""
+
 COUNT_USERS = "SELECT count(*) FROM proveo.user_account"
 
 INSERT_VERIFICATION_TOKEN = """
@@ -200,6 +205,11 @@ async def select_any_user_with_email(conn: Connection, email: str) -> bool:
 async def select_user_by_uuid(conn: Connection, user_uuid: UUID) -> UserRecord | None:
     row = await conn.fetchrow(SELECT_USER_BY_UUID, user_uuid)
     return _user(row) if row else None
+
+
+async def select_user_has_company(conn: Connection, user_id: int) -> bool:
+    has_company: bool = await conn.fetchval(SELECT_USER_HAS_COMPANY, user_id)
+    return has_company
 
 
 async def insert_user(

@@ -20,8 +20,11 @@ from proveo.accounts.schemas import (
     PasswordResetConfirm,
     PasswordResetRequest,
     ResendVerificationRequest,
+    ResetLinkCheck,
+    ResetLinkStatus,
     SignupRequest,
     UserPublic,
+    VerifyWithPassword,
 )
 from proveo.admin.deps import Actor, UserActor
 from proveo.core.clients import limit_subject, storable_ip
@@ -178,6 +181,51 @@ _VERIFICATION_STATUS = {
 
 
 @router.post(
+    "/verify-email/{token}",
+    name="users:verify_email_with_password",
+    summary="Confirm an address with the account's password (a link opened on another device)",
+    description=(
+        "For a verification link opened in a browser that neither signed the account up nor is "
+        "logged in to it (the 403 page): the account's password proves this browser knows it. "
+        "Checked like a login, with its rate limits and lockouts; a success confirms the "
+        "address, ends every other session, and signs this browser in (session, CSRF and "
+        "device cookies, as `/login` does)."
+    ),
+    responses=error_responses(
+        (
+            400,
+            "The link is unknown, used or expired (`invalid_token`), or was used and the "
+            "address is confirmed (`already_verified`)",
+        ),
+        (401, "Wrong password (`invalid_credentials`); it counts toward the login lockout"),
+        (429, "Too many attempts (`rate_limited`); wait `Retry-After` seconds"),
+        HASHING_BUSY,
+    ),
+)
+async def verify_email_with_password(
+    token: str,
+    body: VerifyWithPassword,
+    request: Request,
+    response: Response,
+    database: AppDatabase,
+    settings: AppSettings,
+) -> LoginResponse:
+    subject = await _enforce_login_ip(request, settings)
+    session = await service.verify_email_with_password(
+        database,
+        token,
+        password=body.password,
+        client_subject=subject,
+        ip=storable_ip(_client_host(request)),
+        user_agent=request.headers.get("user-agent"),
+        policy=_login_policy(settings),
+        limiter=_limiter(request),
+        device=request.cookies.get(DEVICE_COOKIE),
+    )
+    return _signed_in(response, settings, session, message="Email confirmed")
+
+
+@router.post(
     "/resend-verification",
     name="users:resend_verification",
     summary="Send a new verification link",
@@ -212,6 +260,52 @@ async def resend_verification(
     return Message(message=RESEND_MESSAGE)
 
 
+def _login_policy(settings: AppSettings) -> service.LoginPolicy:
+    return service.LoginPolicy(
+        session_ttl=timedelta(minutes=settings.session_ttl_minutes),
+        bcrypt_rounds=settings.bcrypt_rounds,
+        failures_per_account_and_address=settings.login_failures_per_account_and_ip,
+        failures_per_account=settings.login_failures_per_account,
+        lockout=timedelta(minutes=settings.login_lockout_minutes),
+        device_secret=settings.secret_key.get_secret_value(),
+    )
+
+
+async def _enforce_login_ip(request: Request, settings: AppSettings) -> str:
+    """The per-address budget of every password check by a browser not signed in."""
+    subject = _subject(request)
+    await enforce(
+        _limiter(request), f"login-ip:{subject}",
+        limit=settings.login_attempts_per_ip_per_minute, window=60, kind=LimitKind.CLIENTS,
+    )  # fmt: skip
+    return subject
+
+
+def _signed_in(
+    response: Response, settings: AppSettings, session: service.NewSession, *, message: str
+) -> LoginResponse:
+    """A new session's cookies (session, CSRF, device) and the answer that carries its token."""
+    secret = settings.secret_key.get_secret_value()
+    token = service.session_token(secret, session)
+    csrf_token = csrf_token_for(secret, session.session_id)
+    max_age = settings.session_ttl_minutes * 60
+    for name, value, http_only in (
+        (SESSION_COOKIE, token, True),
+        (CSRF_COOKIE, csrf_token, False),
+    ):
+        response.set_cookie(
+            name, value, max_age=max_age, path="/", httponly=http_only,
+            secure=settings.secure_cookies, samesite="lax",
+        )  # fmt: skip
+    _set_device_cookie(response, settings, session.device_token)
+    return LoginResponse(
+        message=message,
+        csrf_token=csrf_token,
+        user=UserPublic.model_validate(session.user, from_attributes=True),
+        has_company=session.has_company,
+    )
+
+
 @router.post(
     "/login",
     name="users:login",
@@ -230,12 +324,7 @@ async def log_in(
     settings: AppSettings,
 ) -> LoginResponse:
     limiter = _limiter(request)
-    subject = _subject(request)
-    await enforce(
-        limiter, f"login-ip:{subject}",
-        limit=settings.login_attempts_per_ip_per_minute, window=60, kind=LimitKind.CLIENTS,
-    )  # fmt: skip
-    secret = settings.secret_key.get_secret_value()
+    subject = await _enforce_login_ip(request, settings)
     session = await service.log_in(
         database,
         email=body.email,
@@ -244,34 +333,11 @@ async def log_in(
         client_subject=subject,
         ip=storable_ip(_client_host(request)),
         user_agent=request.headers.get("user-agent"),
-        policy=service.LoginPolicy(
-            session_ttl=timedelta(minutes=settings.session_ttl_minutes),
-            bcrypt_rounds=settings.bcrypt_rounds,
-            failures_per_account_and_address=settings.login_failures_per_account_and_ip,
-            failures_per_account=settings.login_failures_per_account,
-            lockout=timedelta(minutes=settings.login_lockout_minutes),
-            device_secret=secret,
-        ),
+        policy=_login_policy(settings),
         limiter=limiter,
         device=request.cookies.get(DEVICE_COOKIE),
     )
-    token = service.session_token(secret, session)
-    csrf_token = csrf_token_for(secret, session.session_id)
-    max_age = settings.session_ttl_minutes * 60
-    for name, value, http_only in (
-        (SESSION_COOKIE, token, True),
-        (CSRF_COOKIE, csrf_token, False),
-    ):
-        response.set_cookie(
-            name, value, max_age=max_age, path="/", httponly=http_only,
-            secure=settings.secure_cookies, samesite="lax",
-        )  # fmt: skip
-    _set_device_cookie(response, settings, session.device_token)
-    return LoginResponse(
-        message="Logged in",
-        csrf_token=csrf_token,
-        user=UserPublic.model_validate(session.user, from_attributes=True),
-    )
+    return _signed_in(response, settings, session, message="Logged in")
 
 
 def _clear_session_cookies(response: Response, settings: AppSettings) -> None:
@@ -334,6 +400,28 @@ async def request_password_reset(
             public_base_url=settings.public_base_url,
         )  # fmt: skip
     return Message(message=RESET_MESSAGE)
+
+
+@router.post(
+    "/password-reset/check",
+    name="users:password_reset_check",
+    summary="Whether a reset link still works, without using it",
+    description=(
+        "The reset page asks before it shows its form. The token goes in the body, never in a "
+        "URL, and the answer names no account."
+    ),
+    responses=error_responses(
+        (
+            400,
+            "Used, or retired by a later password change (`reset_link_used`); expired "
+            "(`reset_link_expired`); unknown (`invalid_token`)",
+        ),
+        503,
+    ),
+)
+async def check_password_reset(body: ResetLinkCheck, database: AppDatabase) -> ResetLinkStatus:
+    expires_at = await service.check_reset_link(database, body.token)
+    return ResetLinkStatus(message="This link works.", expires_at=expires_at)
 
 
 @router.post(

@@ -225,6 +225,23 @@ class LoginResponse(BaseModel):
     message: str
     csrf_token: str
     user: UserPublic
+    # False: the front end's default destination is Publish (a provider's first step).
+    has_company: bool
+
+
+class VerifyWithPassword(_Strict):
+    """The account's password, typed where the verification link was opened (another device)."""
+
+    password: Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
+
+
+class ResetLinkCheck(_Strict):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class ResetLinkStatus(BaseModel):
+    message: str
+    expires_at: datetime
 
 
 class Message(BaseModel):

@@ -30,6 +30,7 @@ from proveo.accounts.schemas import (
     Role,
     SessionUser,
     UserRecord,
+    VerificationTokenRecord,
 )
 from proveo.core.db import Connection, Database
 from proveo.core.errors import (
@@ -91,6 +92,24 @@ class InvalidToken(BadRequest):
     default_detail = "This link is invalid, already used or expired. Ask for a new one."
 
 
+class ResetLinkUsed(InvalidToken):
+    code = "reset_link_used"
+    default_detail = (
+        "This link no longer works: it was used, or the password changed after it was sent. "
+        "Ask for a new one."
+    )
+
+
+class ResetLinkExpired(InvalidToken):
+    code = "reset_link_expired"
+    default_detail = "This link expired (links last 1 hour). Ask for a new one."
+
+
+class AlreadyVerified(BadRequest):
+    code = "already_verified"
+    default_detail = "This link was already used and the address is confirmed. Log in."
+
+
 class WrongPassword(BadRequest):
     code = "wrong_password"
     default_detail = "The current password is not correct"
@@ -119,6 +138,7 @@ class NewSession:
     expires_at: datetime
     user: UserRecord
     device_token: str  # for the device cookie: this browser now knows the account
+    has_company: bool = False  # where the front end sends the user next (Publish when False)
 
 
 # --- Signup and verification ----------------------------------------------------------------
@@ -221,6 +241,91 @@ async def _mark_verified(
         await repository.update_user_other_sessions_revoked(conn, user_id, keep_session)
 
 
+def _usable_link(record: VerificationTokenRecord | None) -> VerificationTokenRecord:
+    if record is None or record.user_deleted_at is not None:
+        raise InvalidToken()
+    if record.used_at is not None and record.user_verified:
+        raise AlreadyVerified()
+    if record.used_at is not None or record.expires_at <= datetime.now(UTC):
+        raise InvalidToken()
+    return record
+
+
+async def verify_email_with_password(
+    database: Database,
+    token: str,
+    *,
+    password: str,
+    client_subject: str,
+    ip: str | None,
+    user_agent: str | None,
+    policy: LoginPolicy,
+    limiter: RateLimiter,
+    device: str | None,
+) -> NewSession:
+    """Confirm the address in a browser without proof by typing the account's password there.
+
+    The password is the proof `BrowserProof` asks for (see `verify_email`): so it is checked
+    exactly as a login checks it, with the login's lockouts, and a success signs this browser
+    in. Like opening the link while logged in, every other session ends (one may be a
+    squatter's) and this one is kept. An unknown, used or expired link costs no bcrypt.
+    """
+    if not token or len(token) > 256:
+        raise InvalidToken()
+    digest = token_digest(token)
+    async with database.transaction() as conn:
+        record = _usable_link(await repository.select_verification_token_for_update(conn, digest))
+        account = await repository.select_user_by_uuid(conn, record.user_uuid)
+        if account is None:
+            raise InvalidToken()
+        lookup = await repository.select_live_user_and_email_key(conn, account.email)
+    if lookup.user is None or lookup.user.id != record.user_id:
+        raise InvalidToken()
+    user, device_id = await _check_password(
+        lookup, password, client_subject=client_subject, policy=policy, limiter=limiter,
+        device=device,
+    )  # fmt: skip
+    expires_at = datetime.now(UTC) + policy.session_ttl
+    async with database.transaction() as conn:
+        # Again under the row lock: the link may have been used while bcrypt ran.
+        record = _usable_link(await repository.select_verification_token_for_update(conn, digest))
+        if record.user_id != user.id:
+            raise InvalidToken()
+        session_id = await repository.insert_session(
+            conn, user.id, expires_at=expires_at, ip=ip, user_agent=(user_agent or "")[:512] or None
+        )
+        await _mark_verified(conn, user.id, keep_session=session_id)
+        has_company = await repository.select_user_has_company(conn, user.id)
+    log.info(
+        "email_verified_with_password", user_uuid=str(user.uuid), known_device=device_id is not None
+    )
+    return NewSession(
+        session_id=session_id,
+        expires_at=expires_at,
+        user=user.model_copy(update={"email_verified": True}),
+        device_token=device_token(policy.device_secret, user.uuid, user.password_hash),
+        has_company=has_company,
+    )
+
+
+async def check_reset_link(database: Database, token: str) -> datetime:
+    """Whether a reset link still works, without using it: its expiry, or why not.
+
+    The same single lookup by the token's digest as the reset itself; it names no account.
+    """
+    if not token or len(token) > 256:
+        raise InvalidToken()
+    async with database.transaction() as conn:
+        record = await repository.select_password_reset_token(conn, token_digest(token))
+    if record is None or record.user_deleted_at is not None:
+        raise InvalidToken()
+    if record.used_at is not None:
+        raise ResetLinkUsed()
+    if record.expires_at <= datetime.now(UTC):
+        raise ResetLinkExpired()
+    return record.expires_at
+
+
 async def resend_verification(
     database: Database,
     email: str,
@@ -306,25 +411,21 @@ class LoginPolicy:
     device_secret: str
 
 
-async def log_in(
-    database: Database,
-    *,
-    email: str,
+async def _check_password(
+    lookup: EmailLookup,
     password: str,
-    lang: Lang | None,
+    *,
     client_subject: str,
-    ip: str | None,
-    user_agent: str | None,
     policy: LoginPolicy,
     limiter: RateLimiter,
     device: str | None,
-) -> NewSession:
-    """Check the password with no database connection held (bcrypt takes ~250 ms).
+) -> tuple[UserRecord, str | None]:
+    """The login's password check: its lockouts, its bcrypt work, with no connection held.
 
-    `device` is the browser's device cookie, if any.
+    Every place that takes the account's password from an unauthenticated browser (login, and
+    confirming an address with the password) spends the same budgets, so neither is a side
+    door around the other's lockout. Returns the user and the trusted device id, if any.
     """
-    async with database.transaction() as conn:
-        lookup = await repository.select_live_user_and_email_key(conn, email.strip())
     user = lookup.user
     device_id = _trusted_device(policy.device_secret, device, user)
     budgets: tuple[tuple[str, int], ...]
@@ -360,6 +461,32 @@ async def log_in(
         raise InvalidCredentials()
     for key, _ in budgets:
         await limiter.reset(key)
+    return user, device_id
+
+
+async def log_in(
+    database: Database,
+    *,
+    email: str,
+    password: str,
+    lang: Lang | None,
+    client_subject: str,
+    ip: str | None,
+    user_agent: str | None,
+    policy: LoginPolicy,
+    limiter: RateLimiter,
+    device: str | None,
+) -> NewSession:
+    """Check the password with no database connection held (bcrypt takes ~250 ms).
+
+    `device` is the browser's device cookie, if any.
+    """
+    async with database.transaction() as conn:
+        lookup = await repository.select_live_user_and_email_key(conn, email.strip())
+    user, device_id = await _check_password(
+        lookup, password, client_subject=client_subject, policy=policy, limiter=limiter,
+        device=device,
+    )  # fmt: skip
     rehashed = None
     if password_hash_cost(user.password_hash) != policy.bcrypt_rounds:
         # BCRYPT_ROUNDS changed: stored hashes follow as their owners log in, so a real
@@ -378,12 +505,14 @@ async def log_in(
         session_id = await repository.insert_session(
             conn, user.id, expires_at=expires_at, ip=ip, user_agent=(user_agent or "")[:512] or None
         )
+        has_company = await repository.select_user_has_company(conn, user.id)
     log.info("login_succeeded", user_uuid=str(user.uuid), known_device=device_id is not None)
     return NewSession(
         session_id=session_id,
         expires_at=expires_at,
         user=user,
         device_token=device_token(policy.device_secret, user.uuid, user.password_hash),
+        has_company=has_company,
     )
 
 

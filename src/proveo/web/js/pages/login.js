@@ -44,10 +44,18 @@ const STRINGS = {
 };
 
 const params = new URLSearchParams(window.location.search);
-const next = safeNext(params.get('next')) || '/';
+// An explicit (same-site) `next` wins; otherwise a provider without a company goes to Publish.
+const askedNext = safeNext(params.get('next'));
+const next = askedNext || '/';
 const form = qs('#login-form');
 const alertBox = qs('#login-alert');
 let notice = params.get('reason') === 'expired' ? 'expired' : null;
+
+function destination(session) {
+  if (askedNext) return askedNext;
+  if (session?.user?.role !== 'admin' && session?.has_company === false) return '/publish/';
+  return next;
+}
 
 function forgotHref() {
   const email = form.elements.email.value.trim();
@@ -85,8 +93,8 @@ form.addEventListener('submit', async (event) => {
   const button = form.querySelector('button[type=submit]');
   setBusy(button, true);
   try {
-    await api('/users/login', { method: 'POST', json: { email, password, lang: getLang() } });
-    window.location.assign(next);
+    const session = await api('/users/login', { method: 'POST', json: { email, password, lang: getLang() } });
+    window.location.assign(destination(session));
   } catch (error) {
     setBusy(button, false);
     if (!(error instanceof ApiError)) throw error;

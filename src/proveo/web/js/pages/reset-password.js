@@ -16,6 +16,9 @@ const STRINGS = {
     back_login: 'Volver a iniciar sesión',
     missing: 'Este enlace está incompleto. Abre el enlace del correo tal como llegó, o pide uno nuevo.',
     invalid: 'Este enlace no es válido, ya se usó o venció.',
+    used: 'Este enlace ya se usó: sirve una sola vez, y deja de servir si la contraseña cambió después de enviarlo.',
+    expired: 'Este enlace venció: sirve durante 1 hora.',
+    checking: 'Revisando el enlace…',
     ask_again: 'Pedir un enlace nuevo',
     done: 'Listo: tu contraseña cambió y se cerraron todas tus sesiones.',
     done_login: 'Iniciar sesión con la contraseña nueva',
@@ -31,6 +34,9 @@ const STRINGS = {
     back_login: 'Back to log in',
     missing: 'This link is incomplete. Open the link from the email as it arrived, or ask for a new one.',
     invalid: 'This link is invalid, already used or expired.',
+    used: 'This link was already used: it works once, and stops working if the password changed after it was sent.',
+    expired: 'This link expired: it works for 1 hour.',
+    checking: 'Checking the link…',
     ask_again: 'Ask for a new link',
     done: 'Done: your password changed and every session was logged out.',
     done_login: 'Log in with the new password',
@@ -43,7 +49,9 @@ const alertBox = qs('#reset-alert');
 // so it stays out of history and screenshots.
 const token = new URLSearchParams(window.location.hash.slice(1)).get('token');
 if (token) window.history.replaceState(null, '', window.location.pathname);
-let state = token ? 'form' : 'missing';
+// The link is checked (without using it) before the form shows: a used or expired one says so.
+let state = token ? 'checking' : 'missing';
+const LINK_STATES = { invalid_token: 'invalid', reset_link_used: 'used', reset_link_expired: 'expired' };
 
 function askAgain() {
   return h('p', {}, h('a', { href: '/forgot-password/' }, t(STRINGS, 'ask_again')));
@@ -52,7 +60,10 @@ function askAgain() {
 function renderState({ focus = false } = {}) {
   form.hidden = state !== 'form';
   if (state === 'missing') showAlert(alertBox, 'error', [h('p', {}, t(STRINGS, 'missing')), askAgain()], { focus });
-  if (state === 'invalid') showAlert(alertBox, 'error', [h('p', {}, t(STRINGS, 'invalid')), askAgain()], { focus });
+  if (state === 'checking') showAlert(alertBox, 'info', t(STRINGS, 'checking'), { focus: false });
+  for (const bad of ['invalid', 'used', 'expired']) {
+    if (state === bad) showAlert(alertBox, 'error', [h('p', { id: `reset-${bad}` }, t(STRINGS, bad)), askAgain()], { focus });
+  }
   if (state === 'done') {
     showAlert(
       alertBox,
@@ -90,8 +101,8 @@ form.addEventListener('submit', async (event) => {
     renderState({ focus: true });
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    if (error.code === 'invalid_token') {
-      state = 'invalid';
+    if (error.code in LINK_STATES) {
+      state = LINK_STATES[error.code];
       renderState({ focus: true });
     } else if (error.status === 422 && error.fieldErrors.password) {
       setFieldErrors(form, { password: passwordMessage(STRINGS, error.fieldErrors.password) })?.focus();
@@ -103,7 +114,21 @@ form.addEventListener('submit', async (event) => {
   }
 });
 
+async function checkLink() {
+  try {
+    await api('/users/password-reset/check', { method: 'POST', json: { token } });
+    state = 'form';
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    // Anything but a verdict on the link (the network, a 503): the form, which will tell.
+    state = LINK_STATES[error.code] || 'form';
+  }
+  if (state === 'form') clearAlert(alertBox);
+  renderState({ focus: state !== 'form' });
+}
+
 render();
 addPasswordToggles();
 onLangChange(render);
 initPage({ titleKey: 'title', strings: STRINGS });
+if (token) checkLink();
