@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -18,7 +20,27 @@ SELECT c.id, c.uuid, c.user_id, u.uuid AS owner_uuid, c.name,
        EXISTS (
            SELECT 1 FROM proveo.image_moderation m
            WHERE m.company_id = c.id AND m.status = 'pending'
+             AND NOT EXISTS (SELECT 1 FROM proveo.company_photo ph
+                             WHERE ph.company_id = c.id AND ph.image_key = m.image_key)
        ) AS image_pending_review,
+       c.slug, c.website, c.rut, c.year_founded, c.size_band, c.served_regions,
+       coalesce((
+           SELECT json_agg(json_build_object(
+                      'uuid', xp.uuid, 'name_es', xp.name_es, 'name_en', xp.name_en)
+                  ORDER BY xp.name_es)
+           FROM proveo.company_product cp JOIN proveo.product xp ON xp.id = cp.product_id
+           WHERE cp.company_id = c.id
+       ), '[]') AS extra_products,
+       coalesce((
+           SELECT json_agg(json_build_object(
+                      'uuid', ph.uuid, 'image_key', ph.image_key, 'position', ph.position,
+                      'pending', EXISTS (
+                          SELECT 1 FROM proveo.image_moderation m
+                          WHERE m.company_id = c.id AND m.image_key = ph.image_key
+                            AND m.status = 'pending'))
+                  ORDER BY ph.position)
+           FROM proveo.company_photo ph WHERE ph.company_id = c.id
+       ), '[]') AS photos,
        c.created_at, c.updated_at, c.deleted_at
 FROM proveo.company c
 JOIN proveo.user_account u ON u.id = c.user_id
@@ -62,9 +84,9 @@ INSERT_COMPANY = """
 INSERT INTO proveo.company (
     user_id, product_id, commune_id, name, description_es, description_en,
     description_original_lang, description_es_source, description_en_source,
-    address, phone, email, image_key
+    address, phone, email, image_key, website, rut, year_founded, size_band, served_regions
 )
-SELECT $1, p.id, co.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+SELECT $1, p.id, co.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18
 FROM proveo.product p, proveo.commune co
 WHERE p.uuid = $2 AND co.uuid = $3
 RETURNING id
@@ -74,11 +96,66 @@ UPDATE_COMPANY = """
 UPDATE proveo.company AS c SET
     name = $2, description_es = $3, description_en = $4, description_original_lang = $5,
     description_es_source = $6, description_en_source = $7, address = $8, phone = $9,
-    email = $10, image_key = $11, product_id = p.id, commune_id = co.id
+    email = $10, image_key = $11, product_id = p.id, commune_id = co.id,
+    website = $14, rut = $15, year_founded = $16, size_band = $17, served_regions = $18
 FROM proveo.product p, proveo.commune co
 WHERE c.id = $1 AND p.uuid = $12 AND co.uuid = $13
 RETURNING c.id
 """
+
+# Another live company with this RUT ($2: the company being edited, NULL when publishing).
+SELECT_RUT_TAKEN = """
+SELECT EXISTS (
+    SELECT 1 FROM proveo.company
+    WHERE rut = $1 AND deleted_at IS NULL AND id IS DISTINCT FROM $2
+)
+"""
+
+# The categories beyond the primary one, replaced whole; returns how many were found.
+DELETE_EXTRA_PRODUCTS = "DELETE FROM proveo.company_product WHERE company_id = $1"
+INSERT_EXTRA_PRODUCTS = """
+INSERT INTO proveo.company_product (company_id, product_id)
+SELECT $1, p.id FROM proveo.product p WHERE p.uuid = ANY($2::uuid[])
+"""
+
+# --- Gallery -------------------------------------------------------------------------------
+
+COUNT_PHOTOS = "SELECT count(*) FROM proveo.company_photo WHERE company_id = $1"
+INSERT_PHOTO = """
+INSERT INTO proveo.company_photo (company_id, image_key, position)
+SELECT $1, $2, coalesce(max(position), 0) + 1 FROM proveo.company_photo WHERE company_id = $1
+RETURNING uuid
+"""
+DELETE_PHOTO = """
+DELETE FROM proveo.company_photo WHERE company_id = $1 AND uuid = $2 RETURNING image_key
+"""
+DELETE_PHOTOS_OF_COMPANY = """
+DELETE FROM proveo.company_photo WHERE company_id = $1 RETURNING image_key
+"""
+DELETE_PHOTO_BY_IMAGE_KEY = """
+DELETE FROM proveo.company_photo WHERE company_id = $1 AND image_key = $2 RETURNING uuid
+"""
+# Positions 1..n again after a removal (the unique constraint is checked at commit).
+UPDATE_PHOTO_POSITIONS_COMPACTED = """
+UPDATE proveo.company_photo p SET position = r.n
+FROM (SELECT id, row_number() OVER (ORDER BY position) AS n
+      FROM proveo.company_photo WHERE company_id = $1) AS r
+WHERE p.id = r.id AND p.position <> r.n
+"""
+UPDATE_PHOTO_POSITIONS = """
+UPDATE proveo.company_photo p SET position = o.n
+FROM unnest($2::uuid[]) WITH ORDINALITY AS o(uuid, n)
+WHERE p.company_id = $1 AND p.uuid = o.uuid
+"""
+UPDATE_PHOTO_IMAGE_KEY = """
+UPDATE proveo.company_photo SET image_key = $3
+WHERE company_id = $1 AND image_key = $2
+RETURNING uuid
+"""
+SELECT_PHOTO_EXISTS_FOR_IMAGE_KEY = """
+SELECT EXISTS (SELECT 1 FROM proveo.company_photo WHERE company_id = $1 AND image_key = $2)
+"""
+SELECT_PHOTO_IMAGE_KEYS = "SELECT image_key FROM proveo.company_photo WHERE company_id = $1"
 
 UPDATE_COMPANY_IMAGE_KEY = "UPDATE proveo.company SET image_key = $2 WHERE id = $1"
 
@@ -137,6 +214,11 @@ class CompanyValues:
     image_key: str | None
     product_uuid: UUID
     commune_uuid: UUID
+    website: str | None = None
+    rut: str | None = None
+    year_founded: int | None = None
+    size_band: str | None = None
+    served_regions: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -147,7 +229,11 @@ class PendingTranslation:
 
 
 def _record(row: object) -> CompanyRecord:
-    return CompanyRecord.model_validate(dict(row))  # type: ignore[call-overload]
+    values = dict(row)  # type: ignore[call-overload]
+    for name in ("extra_products", "photos"):
+        if isinstance(values[name], str):  # json without a codec: text
+            values[name] = json.loads(values[name])
+    return CompanyRecord.model_validate(values)
 
 
 async def _fetch_record(conn: Connection, query: str, *args: object) -> CompanyRecord | None:
@@ -216,6 +302,11 @@ async def insert_company(conn: Connection, user_id: int, values: CompanyValues) 
         values.phone,
         values.email,
         values.image_key,
+        values.website,
+        values.rut,
+        values.year_founded,
+        values.size_band,
+        list(values.served_regions),
     )
     return company_id
 
@@ -237,8 +328,81 @@ async def update_company(conn: Connection, company_id: int, values: CompanyValue
         values.image_key,
         values.product_uuid,
         values.commune_uuid,
+        values.website,
+        values.rut,
+        values.year_founded,
+        values.size_band,
+        list(values.served_regions),
     )
     return updated is not None
+
+
+async def select_rut_taken(conn: Connection, rut: str, *, other_than: int | None) -> bool:
+    return bool(await conn.fetchval(SELECT_RUT_TAKEN, rut, other_than))
+
+
+async def replace_extra_products(
+    conn: Connection, company_id: int, product_uuids: Sequence[UUID]
+) -> bool:
+    """False when a product no longer exists (the caller's transaction is then undone)."""
+    await conn.execute(DELETE_EXTRA_PRODUCTS, company_id)
+    if not product_uuids:
+        return True
+    status = await conn.execute(INSERT_EXTRA_PRODUCTS, company_id, list(product_uuids))
+    return status == f"INSERT 0 {len(set(product_uuids))}"
+
+
+async def count_photos(conn: Connection, company_id: int) -> int:
+    count: int = await conn.fetchval(COUNT_PHOTOS, company_id)
+    return count
+
+
+async def insert_photo(conn: Connection, company_id: int, image_key: str) -> UUID:
+    photo_uuid: UUID = await conn.fetchval(INSERT_PHOTO, company_id, image_key)
+    return photo_uuid
+
+
+async def delete_photo(conn: Connection, company_id: int, photo_uuid: UUID) -> str | None:
+    """The removed photo's image key (None: no such photo); the others close ranks."""
+    image_key: str | None = await conn.fetchval(DELETE_PHOTO, company_id, photo_uuid)
+    if image_key is not None:
+        await conn.execute(UPDATE_PHOTO_POSITIONS_COMPACTED, company_id)
+    return image_key
+
+
+async def delete_photo_by_image_key(conn: Connection, company_id: int, image_key: str) -> bool:
+    removed = await conn.fetchval(DELETE_PHOTO_BY_IMAGE_KEY, company_id, image_key)
+    if removed is not None:
+        await conn.execute(UPDATE_PHOTO_POSITIONS_COMPACTED, company_id)
+    return removed is not None
+
+
+async def delete_photos_of_company(conn: Connection, company_id: int) -> list[str]:
+    rows = await conn.fetch(DELETE_PHOTOS_OF_COMPANY, company_id)
+    return [row["image_key"] for row in rows]
+
+
+async def update_photo_positions(
+    conn: Connection, company_id: int, photo_uuids: Sequence[UUID]
+) -> None:
+    await conn.execute(UPDATE_PHOTO_POSITIONS, company_id, list(photo_uuids))
+
+
+async def update_photo_image_key(
+    conn: Connection, company_id: int, old_key: str, new_key: str
+) -> bool:
+    return await conn.fetchval(UPDATE_PHOTO_IMAGE_KEY, company_id, old_key, new_key) is not None
+
+
+async def select_photo_exists_for_image_key(
+    conn: Connection, company_id: int, image_key: str
+) -> bool:
+    return bool(await conn.fetchval(SELECT_PHOTO_EXISTS_FOR_IMAGE_KEY, company_id, image_key))
+
+
+async def select_photo_image_keys(conn: Connection, company_id: int) -> list[str]:
+    rows = await conn.fetch(SELECT_PHOTO_IMAGE_KEYS, company_id)
+    return [row["image_key"] for row in rows]
 
 
 async def update_company_image_key(conn: Connection, company_id: int, image_key: str) -> None:

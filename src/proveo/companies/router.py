@@ -14,12 +14,13 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Resp
 from proveo.accounts.deps import AdminUser, CurrentUser, VerifiedUser, VerifiedUserBrief
 from proveo.admin.deps import Actor, ActorBrief
 from proveo.companies import service
-from proveo.companies.deps import CreateFieldsChecked, PatchForm, Tools
+from proveo.companies.deps import CreateFieldsChecked, PatchForm, PhotoFieldsChecked, Tools
 from proveo.companies.schemas import (
     CompanyCreate,
     CompanyDeleted,
     CompanyPrivate,
     CompanyPublic,
+    PhotoOrder,
 )
 from proveo.core.deps import AppStorage, Conn, Page, ReadConn, delete_after_commit
 from proveo.core.forms import FormRoute
@@ -124,8 +125,9 @@ async def update_my_company(
     image: Annotated[UploadFile | None, File(description="A new logo (optional)")] = None,
 ) -> CompanyPrivate:
     company, replaced = await service.update_own_company(
-        tools, user.id, patch, await _upload(image), request_id=_request_id(request)
-    )
+        tools, user.id, patch.fields, await _upload(image),
+        request_id=_request_id(request), cleared=patch.cleared,
+    )  # fmt: skip
     delete_after_commit(tasks, tools.storage, replaced)
     return company
 
@@ -142,6 +144,93 @@ async def delete_my_company(
     company_uuid, objects = await service.delete_own_company(conn, user.id)
     delete_after_commit(tasks, storage, objects)
     return CompanyDeleted(message="Company deleted", uuid=company_uuid)
+
+
+GALLERY_FULL = (409, "The gallery already has 6 photos (`gallery_full`)")
+PHOTO_NOT_FOUND = (404, "No company, or no such photo in its gallery (`company_not_found`, "
+                        "`photo_not_found`)")  # fmt: skip
+PHOTO_ERRORS = (
+    *(error for error in IMAGE_ERRORS if error[0] != 422),
+    (422, "A form without its `image`, or with another part (`validation_error`), or an image "
+          "the content check refuses (`image_rejected`)"),
+    (429, "Another of your images is being processed (`upload_in_progress`), or too many in the "
+          "last hour (`too_many_uploads`)"),
+)  # fmt: skip
+
+
+@router.post(
+    "/user/my-company/photos",
+    status_code=201,
+    name="companies:add_photo",
+    summary="Add a photo to my gallery (multipart, the photo as `image`; at most 6)",
+    responses=error_responses(EMAIL_NOT_VERIFIED, NO_COMPANY, GALLERY_FULL, *PHOTO_ERRORS),
+)
+async def add_my_photo(
+    request: Request,
+    user: VerifiedUserBrief,
+    _: PhotoFieldsChecked,
+    tools: Tools,
+    image: Annotated[UploadFile, File(description="The photo: JPEG, PNG or WebP, up to 5 MB")],
+) -> CompanyPrivate:
+    upload = await _upload(image)
+    if upload is None:
+        raise service.invalid_fields(service.FieldProblem("image", "the file is empty", "missing"))
+    return await service.add_photo(
+        tools, service.own_company_finder(user.id), upload,
+        uploader=f"user:{user.id}", request_id=_request_id(request),
+    )  # fmt: skip
+
+
+@router.delete(
+    "/user/my-company/photos/{photo_uuid}",
+    name="companies:delete_photo",
+    summary="Remove a photo from my gallery",
+    responses=error_responses(EMAIL_NOT_VERIFIED, PHOTO_NOT_FOUND, 503),
+)
+async def delete_my_photo(
+    photo_uuid: UUID, user: VerifiedUser, conn: Conn, storage: AppStorage, tasks: BackgroundTasks
+) -> CompanyPrivate:
+    company, objects = await service.remove_photo(
+        conn, service.own_company_finder(user.id), photo_uuid
+    )
+    delete_after_commit(tasks, storage, objects)
+    return company
+
+
+@router.put(
+    "/user/my-company/photos/order",
+    name="companies:order_photos",
+    summary="Put my gallery in a new order (JSON: every photo's uuid, once)",
+    responses=error_responses(
+        EMAIL_NOT_VERIFIED,
+        NO_COMPANY,
+        (422, "Not every photo of the gallery once (`validation_error`, type `photo_order`)"),
+        503,
+    ),
+)
+async def order_my_photos(user: VerifiedUser, conn: Conn, order: PhotoOrder) -> CompanyPrivate:
+    return await service.reorder_photos(conn, service.own_company_finder(user.id), order.photos)
+
+
+@router.delete(
+    "/admin/companies/{company_uuid}/photos/{photo_uuid}",
+    name="companies:admin_delete_photo",
+    summary="Remove a photo from any company's gallery (admin, audit-logged)",
+    responses=error_responses(ADMIN_REQUIRED, PHOTO_NOT_FOUND, 503),
+)
+async def admin_delete_photo(
+    company_uuid: UUID,
+    photo_uuid: UUID,
+    actor: Actor,
+    conn: Conn,
+    storage: AppStorage,
+    tasks: BackgroundTasks,
+) -> CompanyPrivate:
+    company, objects = await service.remove_photo(
+        conn, service.company_finder(company_uuid), photo_uuid, actor=actor
+    )
+    delete_after_commit(tasks, storage, objects)
+    return company
 
 
 @router.get(
@@ -181,7 +270,7 @@ async def admin_update_company(
     image: Annotated[UploadFile | None, File(description="A new logo (optional)")] = None,
 ) -> CompanyPrivate:
     company, replaced = await service.update_company_as_admin(
-        tools, actor, company_uuid, patch, await _upload(image)
+        tools, actor, company_uuid, patch.fields, await _upload(image), cleared=patch.cleared
     )
     delete_after_commit(tasks, tools.storage, replaced)
     return company

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from proveo.accounts.schemas import Email
+from proveo.catalog.data import REGIONS
+from proveo.catalog.schemas import ProductPublic
 from proveo.core.text import Description, Name, clean_line
 
 Lang = Literal["es", "en"]
@@ -38,6 +44,165 @@ def normalise_phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# --- RUT (Rol Único Tributario) ------------------------------------------------------------
+
+_RUT_SHAPE = re.compile(r"^0*([1-9][0-9]{0,7})-?([0-9K])$")
+
+
+def rut_check_digit(number: int) -> str:
+    """Módulo 11: the digits from the right times 2, 3, 4, 5, 6, 7, 2, 3, ...; 11 minus the
+    sum's remainder is the digit, 11 is 0 and 10 is K."""
+    total, factor = 0, 2
+    while number:
+        total += (number % 10) * factor
+        number //= 10
+        factor = 2 if factor == 7 else factor + 1
+    digit = 11 - total % 11
+    return {11: "0", 10: "K"}.get(digit, str(digit))
+
+
+def normalise_rut(value: str) -> str:
+    """`12.345.678-5`, `12345678-5`, `123456785` (and a lower-case `k`) as `12345678-5`; a
+    wrong check digit or shape is refused (`invalid_rut`)."""
+    compact = re.sub(r"[\s.]", "", value).upper()
+    match = _RUT_SHAPE.match(compact)
+    if match is None:
+        raise PydanticCustomError(
+            "invalid_rut",
+            "must be a RUT: the number and its check digit, such as 12.345.678-5",
+        )
+    number, digit = match.groups()
+    expected = rut_check_digit(int(number))
+    if digit != expected:
+        raise PydanticCustomError(
+            "invalid_rut",
+            "the check digit does not match the number: {shown} ends in -{expected}, not -{digit}",
+            {"shown": format_rut(f"{number}-{expected}"), "expected": expected, "digit": digit},
+        )
+    return f"{number}-{digit}"
+
+
+def format_rut(rut: str) -> str:
+    """A normalised RUT as people write it: `12.345.678-5`."""
+    number, digit = rut.split("-")
+    return f"{int(number):,}".replace(",", ".") + f"-{digit}"
+
+
+# --- Website -----------------------------------------------------------------------------
+
+WEBSITE_MAX_LENGTH = 300
+_HAS_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_HOST = re.compile(rf"^{_LABEL}(?:\.{_LABEL})+$")  # a domain name with a dot
+
+
+def normalise_website(value: str) -> str:
+    """An http or https address with a host name; `www.empresa.cl` gets `https://`. Any other
+    scheme (`javascript:`, `data:`, `ftp:`) is refused (`invalid_website`)."""
+    url = value.strip()
+    if not _HAS_SCHEME.match(url):
+        url = f"https://{url}"
+    problem = PydanticCustomError(
+        "invalid_website", "must be a web address starting with http:// or https://"
+    )
+    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
+        raise problem
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise problem from None
+    if parts.scheme.lower() not in ("http", "https") or parts.username is not None:
+        raise problem
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise problem from None
+    if not _HOST.match(ascii_host):
+        raise problem
+    if len(url) > WEBSITE_MAX_LENGTH:
+        raise PydanticCustomError(
+            "string_too_long", "must be at most {max} characters", {"max": WEBSITE_MAX_LENGTH}
+        )
+    return url
+
+
+# --- Year, size, lists -------------------------------------------------------------------
+
+YEAR_FOUNDED_MIN = 1800
+SIZE_BANDS = ("1-9", "10-49", "50-199", "200+")
+SizeBand = Literal["1-9", "10-49", "50-199", "200+"]
+MAX_EXTRA_PRODUCTS = 2
+MAX_PHOTOS = 6
+
+
+def _year_founded(value: int) -> int:
+    this_year = datetime.now(UTC).year
+    if not YEAR_FOUNDED_MIN <= value <= this_year:
+        raise PydanticCustomError(
+            "year_out_of_range",
+            "must be a year from {low} to {high}",
+            {"low": YEAR_FOUNDED_MIN, "high": this_year},
+        )
+    return value
+
+
+def _region_words(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+    words = re.sub(r"[^a-z0-9]+", " ", plain.replace("'", "")).split()
+    if words[:1] == ["region"]:  # "Región de Valparaíso", "Region del Biobio"
+        words = words[1:]
+        if words[:1] in (["de"], ["del"]):
+            words = words[1:]
+        if words[:1] in (["la"], ["los"]) and " ".join(words) not in _REGION_WORDS:
+            words = words[1:]
+    return " ".join(words)
+
+
+_REGION_WORDS: dict[str, str] = {}
+_REGION_WORDS.update({_region_words(region): region for region in REGIONS})
+
+
+def match_region(value: str) -> str:
+    """One of the 16 regions, without accents or case: its name (`valparaiso`), with
+    "Región de" (`Región de Valparaíso`), or a word run that names only it (`metropolitana`,
+    `santiago`, `ohiggins`, `aysen`). Returned as REGIONS spells it."""
+    words = _region_words(value)
+    if words in _REGION_WORDS:
+        return _REGION_WORDS[words]
+    found = {
+        region
+        for name, region in _REGION_WORDS.items()
+        if len(words) >= 4 and f" {words} " in f" {name} "
+    }
+    if len(found) == 1:
+        return found.pop()
+    raise PydanticCustomError(
+        "unknown_region", "must be one of the regions of Chile: {regions}",
+        {"regions": "; ".join(REGIONS)},
+    )  # fmt: skip
+
+
+def _drop_blank_items(value: Any) -> Any:
+    """A list field sent as one empty part (a form with nothing chosen) is the empty list."""
+    if isinstance(value, list):
+        return [item for item in value if not (isinstance(item, str) and not item.strip())]
+    return value
+
+
+Website = Annotated[
+    str, StringConstraints(min_length=1, max_length=2000), AfterValidator(normalise_website)
+]
+Rut = Annotated[str, StringConstraints(min_length=1, max_length=20), AfterValidator(normalise_rut)]
+YearFounded = Annotated[int, AfterValidator(_year_founded)]
+ExtraProducts = Annotated[list[UUID], BeforeValidator(_drop_blank_items)]
+ServedRegion = Annotated[
+    str, StringConstraints(min_length=1, max_length=100), AfterValidator(match_region)
+]
+ServedRegions = Annotated[list[ServedRegion], BeforeValidator(_drop_blank_items)]
+
 Address = Annotated[
     str, StringConstraints(min_length=1, max_length=200), AfterValidator(clean_line)
 ]
@@ -64,6 +229,15 @@ class CompanyCreate(BaseModel):
     description_es: Description | None = None
     description_en: Description | None = None
     lang: Lang  # the language the owner writes in: with both descriptions, the original
+    website: Website | None = None
+    rut: Rut | None = None
+    year_founded: YearFounded | None = None
+    size_band: SizeBand | None = None
+    # Up to two categories besides the primary one (a part each, by uuid).
+    extra_product_uuids: ExtraProducts | None = None
+    # The regions served besides the commune's own (a part each, by name); or all of Chile.
+    served_regions: ServedRegions | None = None
+    serves_all_chile: bool | None = None
 
 
 class CompanyUpdate(BaseModel):
@@ -82,6 +256,37 @@ class CompanyUpdate(BaseModel):
     # Accepted so that a form sent for publishing can be sent again, and checked like there; the
     # original language is fixed at publication, so it changes nothing.
     lang: Lang | None = None
+    # Sent empty, these are removed (see CompanyPatch); the lists are replaced whole.
+    website: Website | None = None
+    rut: Rut | None = None
+    year_founded: YearFounded | None = None
+    size_band: SizeBand | None = None
+    extra_product_uuids: ExtraProducts | None = None
+    served_regions: ServedRegions | None = None
+    serves_all_chile: bool | None = None
+
+
+# The optional fields an edit removes when they are sent empty.
+CLEARABLE_FIELDS = frozenset({"website", "rut", "year_founded", "size_band"})
+# Fields sent as one part per item.
+LIST_FIELDS = frozenset({"extra_product_uuids", "served_regions"})
+
+
+@dataclass(frozen=True)
+class CompanyPatch:
+    """An edit: the fields sent, and the optional ones sent empty (to remove)."""
+
+    fields: CompanyUpdate
+    cleared: frozenset[str] = frozenset()
+
+
+class PhotoRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    uuid: UUID
+    image_key: str
+    position: int
+    pending: bool  # held for an admin's decision: not shown publicly
 
 
 class CompanyRecord(BaseModel):
@@ -110,6 +315,14 @@ class CompanyRecord(BaseModel):
     commune_name: str
     commune_region: str
     image_pending_review: bool
+    slug: str
+    website: str | None
+    rut: str | None
+    year_founded: int | None
+    size_band: SizeBand | None
+    served_regions: list[str]  # as stored: besides the own region, or all 16
+    extra_products: list[ProductPublic]
+    photos: list[PhotoRecord]
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
@@ -137,8 +350,30 @@ class CompanyPublic(BaseModel):
     email: str
     image_url: str | None
     thumbnail_url: str | None
+    slug: str
+    website: str | None
+    rut: str | None  # normalised: 12345678-5
+    rut_formatted: str | None  # as people write it: 12.345.678-5
+    year_founded: int | None
+    size_band: SizeBand | None
+    # Every region served, the commune's own first, then in REGIONS order (north to south).
+    served_regions: list[str]
+    serves_all_chile: bool
+    extra_products: list[ProductPublic]
+    photos: list[CompanyPhoto]
     created_at: datetime
     updated_at: datetime
+
+
+class CompanyPhoto(BaseModel):
+    """A gallery photo. Publicly only approved ones are listed; the owner also sees those held
+    for review (`pending_review`, no URLs: held images are not served)."""
+
+    uuid: UUID
+    position: int
+    image_url: str | None
+    thumbnail_url: str | None
+    pending_review: bool
 
 
 class CompanyPrivate(CompanyPublic):
@@ -147,6 +382,14 @@ class CompanyPrivate(CompanyPublic):
     owner_uuid: UUID
     image_pending_review: bool
     deleted_at: datetime | None
+
+
+class PhotoOrder(BaseModel):
+    """`PUT .../photos/order`: every photo of the gallery, once, in the new order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    photos: list[UUID]
 
 
 class CompanyDeleted(BaseModel):

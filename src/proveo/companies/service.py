@@ -25,16 +25,21 @@ from pydantic_core import PydanticCustomError
 from proveo.accounts import service as accounts_service
 from proveo.admin import service as admin_service
 from proveo.catalog import service as catalog_service
+from proveo.catalog.data import REGIONS
 from proveo.companies import repository
 from proveo.companies.repository import CompanyValues
 from proveo.companies.schemas import (
+    MAX_EXTRA_PRODUCTS,
+    MAX_PHOTOS,
     CompanyCreate,
+    CompanyPhoto,
     CompanyPrivate,
     CompanyPublic,
     CompanyRecord,
     CompanyUpdate,
     DescriptionSource,
     Lang,
+    format_rut,
 )
 from proveo.core import metrics
 from proveo.core.db import Connection, Database
@@ -72,6 +77,28 @@ class CompanyExists(Conflict):
     default_detail = "You already have a company: edit it instead"
 
 
+class RutTaken(Conflict):
+    code = "rut_taken"
+    default_detail = "Another company on Proveo already has this RUT"
+
+
+class NameBusy(Conflict):
+    code = "company_name_busy"
+    default_detail = (
+        "Another company with the same name was saved at the same moment: send the form again"
+    )
+
+
+class GalleryFull(Conflict):
+    code = "gallery_full"
+    default_detail = f"The gallery already has {MAX_PHOTOS} photos: remove one first"
+
+
+class PhotoNotFound(NotFound):
+    code = "photo_not_found"
+    default_detail = "No such photo in this gallery"
+
+
 class ImageRefused(Unprocessable):
     code = "image_rejected"
     default_detail = "The image was refused by the content check"
@@ -82,6 +109,12 @@ class NoChanges(Unprocessable):
     default_detail = (
         "The form changes nothing: send the fields to change (besides `lang`) or a new image"
     )
+
+
+# Unique constraints a company write may hit, by name.
+_ONE_LIVE_COMPANY = "uq_company_user_live"
+_RUT_LIVE = "uq_company_rut_live"
+_SLUGS = frozenset({"uq_company_slug", "pk_company_slug"})
 
 
 @dataclass(frozen=True)
@@ -422,13 +455,23 @@ async def retry_pending_translations(
 # --- Catalogue references ----------------------------------------------------------------
 
 
-async def _resolve_catalog(
-    conn: Connection, data: CompanyCreate | CompanyUpdate
-) -> tuple[UUID | None, UUID | None]:
-    """The product and commune the input names (by name or uuid): 422 when unknown."""
+@dataclass(frozen=True)
+class CatalogChoice:
+    """The primary product and the commune an input names (None: not named), the commune's
+    region, and the extra categories (None: not sent)."""
+
+    product_uuid: UUID | None
+    commune_uuid: UUID | None
+    commune_region: str | None
+    extra_product_uuids: list[UUID] | None
+
+
+async def _resolve_catalog(conn: Connection, data: CompanyCreate | CompanyUpdate) -> CatalogChoice:
+    """The products and commune the input names (by name or uuid): 422 when unknown."""
     problems: list[FieldProblem] = []
     product_uuid: UUID | None = None
     commune_uuid: UUID | None = None
+    commune_region: str | None = None
     if data.product_uuid is not None:
         if await catalog_service.find_product(conn, data.product_uuid) is None:
             problems.append(FieldProblem("product_uuid", "unknown product", "unknown_product"))
@@ -440,8 +483,11 @@ async def _resolve_catalog(
         else:
             product_uuid = product.uuid
     if data.commune_uuid is not None:
-        if await catalog_service.find_commune(conn, data.commune_uuid) is None:
+        found = await catalog_service.find_commune(conn, data.commune_uuid)
+        if found is None:
             problems.append(FieldProblem("commune_uuid", "unknown commune", "unknown_commune"))
+        else:
+            commune_region = found.region
         commune_uuid = data.commune_uuid
     elif data.commune_name is not None:
         commune = await catalog_service.find_commune_by_name(conn, data.commune_name)
@@ -449,9 +495,24 @@ async def _resolve_catalog(
             problems.append(FieldProblem("commune_name", "unknown commune", "unknown_commune"))
         else:
             commune_uuid = commune.uuid
+            commune_region = commune.region
+    extras = data.extra_product_uuids
+    for extra in extras or ():
+        if await catalog_service.find_product(conn, extra) is None:
+            problems.append(
+                FieldProblem("extra_product_uuids", f"unknown product {extra}", "unknown_product")
+            )
+    if extras is not None and product_uuid is not None and product_uuid in extras:
+        problems.append(
+            FieldProblem(
+                "extra_product_uuids",
+                "the primary category is already one of the company's: choose others",
+                "duplicate_category",
+            )
+        )
     if problems:
         raise invalid_fields(*problems)
-    return product_uuid, commune_uuid
+    return CatalogChoice(product_uuid, commune_uuid, commune_region, extras)
 
 
 def _check_references(data: CompanyCreate | CompanyUpdate, *, required: bool) -> None:
@@ -469,8 +530,68 @@ def _check_references(data: CompanyCreate | CompanyUpdate, *, required: bool) ->
             problems.append(
                 FieldProblem(f"{kind}_name", f"give {kind}_name or {kind}_uuid", "missing")
             )
+    problems += _profile_problems(data)
     if problems:
         raise invalid_fields(*problems)
+
+
+def _profile_problems(data: CompanyCreate | CompanyUpdate) -> list[FieldProblem]:
+    """The rules on the new profile fields that need no database."""
+    problems: list[FieldProblem] = []
+    extras = data.extra_product_uuids
+    if extras is not None and len(extras) > MAX_EXTRA_PRODUCTS:
+        problems.append(
+            FieldProblem(
+                "extra_product_uuids",
+                f"at most {MAX_EXTRA_PRODUCTS} categories besides the primary one "
+                f"({MAX_EXTRA_PRODUCTS + 1} in all)",
+                "too_many_categories",
+            )
+        )
+    elif extras is not None and len(set(extras)) != len(extras):
+        problems.append(
+            FieldProblem("extra_product_uuids", "a category is listed twice", "duplicate_category")
+        )
+    if data.serves_all_chile and data.served_regions:
+        problems.append(
+            FieldProblem(
+                "served_regions",
+                "give served_regions or serves_all_chile=true, not both",
+                "conflicting_fields",
+            )
+        )
+    return problems
+
+
+def served_regions_to_store(
+    own_region: str,
+    requested: list[str] | None,
+    all_chile: bool | None,
+    current: list[str] | None,
+) -> list[str]:
+    """What `company.served_regions` holds: all 16 regions for the whole country, otherwise
+    the regions served besides the commune's own, north to south. `current` is what is
+    stored (None when publishing); a request that names nothing keeps it."""
+    if all_chile:
+        return list(REGIONS)
+    if requested is None:
+        if current is None or (all_chile is False and set(current) == set(REGIONS)):
+            requested = []
+        elif set(current) == set(REGIONS):
+            return list(REGIONS)
+        else:
+            requested = current
+    chosen = set(requested) - {own_region}
+    if len(chosen) == len(REGIONS) - 1:  # every other region too: the whole country
+        return list(REGIONS)
+    return [region for region in REGIONS if region in chosen]
+
+
+def served_regions_shown(own_region: str, stored: list[str]) -> list[str]:
+    """Every region served: the commune's own first, then the others north to south."""
+    return [own_region] + [
+        region for region in REGIONS if region in stored and region != own_region
+    ]
 
 
 def _unknown_reference() -> Unprocessable:
@@ -492,24 +613,42 @@ def _image_urls(image_key: str | None) -> dict[str, str | None]:
     }
 
 
-def _shown(record: CompanyRecord) -> dict[str, Any]:
+def _photos(record: CompanyRecord, *, with_pending: bool) -> list[CompanyPhoto]:
+    return [
+        CompanyPhoto(
+            uuid=photo.uuid,
+            position=photo.position,
+            pending_review=photo.pending,
+            **_image_urls(None if photo.pending else photo.image_key),
+        )
+        for photo in record.photos
+        if with_pending or not photo.pending
+    ]
+
+
+def _shown(record: CompanyRecord, *, private: bool) -> dict[str, Any]:
     original = Descriptions.of(record)
     original_text = original.text(original.original_lang)
     return {
-        **record.model_dump(exclude={"image_key"}),
+        **record.model_dump(exclude={"image_key", "photos", "served_regions"}),
         # Until a translation exists, both languages show the original (`_source`: pending).
         "description_es": record.description_es or original_text,
         "description_en": record.description_en or original_text,
         **_image_urls(record.image_key),
+        "rut_formatted": format_rut(record.rut) if record.rut else None,
+        "served_regions": served_regions_shown(record.commune_region, record.served_regions),
+        "serves_all_chile": set(record.served_regions) >= set(REGIONS),
+        # Held photos are not public: like a held logo, they wait for an admin.
+        "photos": _photos(record, with_pending=private),
     }
 
 
 def public_view(record: CompanyRecord) -> CompanyPublic:
-    return CompanyPublic.model_validate(_shown(record))
+    return CompanyPublic.model_validate(_shown(record, private=False))
 
 
 def private_view(record: CompanyRecord) -> CompanyPrivate:
-    return CompanyPrivate.model_validate(_shown(record))
+    return CompanyPrivate.model_validate(_shown(record, private=True))
 
 
 async def get_company(conn: Connection, company_uuid: UUID) -> CompanyPublic:
@@ -543,6 +682,7 @@ def _values(
     *,
     product_uuid: UUID,
     commune_uuid: UUID,
+    commune_region: str,
     image_key: str | None,
 ) -> CompanyValues:
     return CompanyValues(
@@ -558,12 +698,50 @@ def _values(
         image_key=image_key,
         product_uuid=product_uuid,
         commune_uuid=commune_uuid,
+        website=data.website,
+        rut=data.rut,
+        year_founded=data.year_founded,
+        size_band=data.size_band,
+        served_regions=served_regions_to_store(
+            commune_region, data.served_regions, data.serves_all_chile, None
+        ),
     )
 
 
 async def _refuse_second_company(conn: Connection, owner_id: int) -> None:
     if await repository.select_live_company_exists_for_user(conn, owner_id):
         raise CompanyExists()
+
+
+async def _refuse_taken_rut(conn: Connection, rut: str | None, company_id: int | None) -> None:
+    if rut is not None and await repository.select_rut_taken(conn, rut, other_than=company_id):
+        raise RutTaken()
+
+
+_Write = Callable[[], Awaitable[Any]]
+
+
+async def _write_company(conn: Connection, write: _Write) -> Any:
+    """Run an insert or update of the company row in a savepoint, turning unique violations
+    into their answers. Two companies of the same name saved at the same moment can both be
+    given the same slug by the trigger; the second is retried once, and then sees the first's."""
+    for attempt in (1, 2):
+        try:
+            async with conn.transaction():
+                return await write()
+        except asyncpg.UniqueViolationError as exc:
+            constraint = exc.constraint_name
+            if constraint == _RUT_LIVE:
+                raise RutTaken() from exc
+            if constraint in _SLUGS:
+                if attempt == 1:
+                    log.info("company_slug_retry")
+                    continue
+                raise NameBusy() from exc
+            if constraint == _ONE_LIVE_COMPANY or constraint is None:
+                raise CompanyExists() from exc
+            raise
+    raise NameBusy()  # unreachable: the loop returns or raises
 
 
 async def publish_company_in(
@@ -581,18 +759,24 @@ async def publish_company_in(
     _check_references(data, required=True)
     await accounts_service.lock_live_account(conn, owner_id)
     await _refuse_second_company(conn, owner_id)
-    product_uuid, commune_uuid = await _resolve_catalog(conn, data)
-    assert product_uuid is not None  # _check_references required one
-    assert commune_uuid is not None
+    choice = await _resolve_catalog(conn, data)
+    assert choice.product_uuid is not None  # _check_references required one
+    assert choice.commune_uuid is not None
+    assert choice.commune_region is not None
+    await _refuse_taken_rut(conn, data.rut, None)
     logo = image.key if image is not None and not image.held else None
     values = _values(
-        data, descriptions, product_uuid=product_uuid, commune_uuid=commune_uuid, image_key=logo
+        data, descriptions, product_uuid=choice.product_uuid, commune_uuid=choice.commune_uuid,
+        commune_region=choice.commune_region, image_key=logo,
+    )  # fmt: skip
+    company_id = await _write_company(
+        conn, lambda: repository.insert_company(conn, owner_id, values)
     )
-    try:
-        company_id = await repository.insert_company(conn, owner_id, values)
-    except asyncpg.UniqueViolationError as exc:  # the partial unique index: one live company
-        raise CompanyExists() from exc
     if company_id is None:
+        raise _unknown_reference()
+    if not await repository.replace_extra_products(
+        conn, company_id, choice.extra_product_uuids or []
+    ):
         raise _unknown_reference()
     if image is not None and image.held:
         await moderation_service.hold_image(
@@ -617,6 +801,7 @@ async def publish_company(
     async with tools.database.transaction() as conn:
         await _refuse_second_company(conn, owner_id)
         await _resolve_catalog(conn, data)
+        await _refuse_taken_rut(conn, data.rut, None)
     descriptions = await describe_new(tools.translator, data)
     async with admitted_upload(tools.uploads, f"user:{owner_id}"):
         stored = await store_image(tools.analyser, tools.storage, image, request_id=request_id)
@@ -641,9 +826,9 @@ def _audit_view(record: CompanyRecord) -> dict[str, Any]:
     )
 
 
-def _asks_for_change(patch: CompanyUpdate) -> bool:
+def _asks_for_change(patch: CompanyUpdate, cleared: frozenset[str]) -> bool:
     # `lang` is fixed at publication: a form with nothing else is a no-op the client did not mean.
-    return any(
+    return bool(cleared) or any(
         getattr(patch, name) is not None for name in CompanyUpdate.model_fields if name != "lang"
     )
 
@@ -657,10 +842,12 @@ async def _update(
     uploader: str,
     request_id: str | None,
     actor: admin_service.AdminActor | None,
+    cleared: frozenset[str] = frozenset(),
 ) -> tuple[CompanyPrivate, list[str]]:
     """Apply `patch` (and a new image) to the company `find` locates; returns it and the
-    objects to delete after commit (the replaced logo, images withdrawn from moderation)."""
-    if image is None and not _asks_for_change(patch):
+    objects to delete after commit (the replaced logo, images withdrawn from moderation).
+    `cleared`: optional fields sent empty, which are removed."""
+    if image is None and not _asks_for_change(patch, cleared):
         raise NoChanges()
     _check_references(patch, required=False)
     async with tools.database.transaction() as conn:
@@ -668,6 +855,7 @@ async def _update(
         if current is None:
             raise CompanyNotFound()
         await _resolve_catalog(conn, patch)
+        await _refuse_taken_rut(conn, patch.rut, current.id)
     _, need = edited_descriptions(
         Descriptions.of(current), patch.description_es, patch.description_en
     )
@@ -679,7 +867,7 @@ async def _update(
     try:
         async with tools.database.transaction() as conn:
             record, replaced = await _write_update(
-                conn, find, patch, stored, need, translated, actor
+                conn, find, patch, stored, need, translated, actor, cleared
             )
     except BaseException:
         if stored is not None:
@@ -696,6 +884,7 @@ async def _write_update(
     translated_need: TranslationNeed | None,
     translated: str | None,
     actor: admin_service.AdminActor | None,
+    cleared: frozenset[str] = frozenset(),
 ) -> tuple[CompanyRecord, list[str]]:
     locked = await find(conn, True)
     if locked is None:  # deleted since we looked
@@ -708,12 +897,16 @@ async def _write_update(
     descriptions = with_translation(
         descriptions, need, translated if need == translated_need else None
     )
-    product_uuid, commune_uuid = await _resolve_catalog(conn, patch)
+    choice = await _resolve_catalog(conn, patch)
+    await _refuse_taken_rut(conn, patch.rut, locked.id)
     replaced: list[str] = []
     image_key = locked.image_key
     if stored is not None:
-        # A new image retires any earlier one still waiting for a decision.
-        for key in await moderation_service.withdraw_pending_images(conn, locked.id):
+        # A new image retires any earlier logo still waiting for a decision (not the photos).
+        photo_keys = [photo.image_key for photo in locked.photos]
+        for key in await moderation_service.withdraw_pending_images(
+            conn, locked.id, keep=photo_keys
+        ):
             replaced += held_object_names(key)
         if stored.held:
             # The current logo stays until an admin approves the new image.
@@ -734,10 +927,38 @@ async def _write_update(
         phone=patch.phone if patch.phone is not None else locked.phone,
         email=patch.email if patch.email is not None else locked.email,
         image_key=image_key,
-        product_uuid=product_uuid or locked.product_uuid,
-        commune_uuid=commune_uuid or locked.commune_uuid,
+        product_uuid=choice.product_uuid or locked.product_uuid,
+        commune_uuid=choice.commune_uuid or locked.commune_uuid,
+        website=_kept(patch.website, locked.website, "website", cleared),
+        rut=_kept(patch.rut, locked.rut, "rut", cleared),
+        year_founded=_kept(patch.year_founded, locked.year_founded, "year_founded", cleared),
+        size_band=_kept(patch.size_band, locked.size_band, "size_band", cleared),
+        served_regions=served_regions_to_store(
+            choice.commune_region or locked.commune_region,
+            patch.served_regions,
+            patch.serves_all_chile,
+            locked.served_regions,
+        ),
     )
-    if not await repository.update_company(conn, locked.id, values):
+    updated = await _write_company(conn, lambda: repository.update_company(conn, locked.id, values))
+    if not updated:
+        raise _unknown_reference()
+    primary = values.product_uuid
+    extras = choice.extra_product_uuids
+    if extras is None:  # not sent: unchanged, less one that has become the primary
+        current_extras = [product.uuid for product in locked.extra_products]
+        extras = [uuid for uuid in current_extras if uuid != primary]
+        if len(extras) == len(current_extras):
+            extras = None  # nothing to write
+    elif primary in extras:
+        raise invalid_fields(
+            FieldProblem(
+                "extra_product_uuids",
+                "the primary category is already one of the company's: choose others",
+                "duplicate_category",
+            )
+        )
+    if extras is not None and not await repository.replace_extra_products(conn, locked.id, extras):
         raise _unknown_reference()
     record = await repository.select_company_by_id(conn, locked.id)
     assert record is not None
@@ -752,6 +973,28 @@ async def _write_update(
     return record, replaced
 
 
+def _kept(sent: Any, current: Any, name: str, cleared: frozenset[str]) -> Any:
+    if name in cleared:
+        return None
+    return sent if sent is not None else current
+
+
+def own_company_finder(owner_id: int) -> FindCompany:
+    async def find(conn: Connection, lock: bool) -> CompanyRecord | None:
+        return await repository.select_live_company_of_user(conn, owner_id, lock=lock)
+
+    return find
+
+
+def company_finder(company_uuid: UUID) -> FindCompany:
+    async def find(conn: Connection, lock: bool) -> CompanyRecord | None:
+        if lock:
+            return await repository.select_live_company_by_uuid_locked(conn, company_uuid)
+        return await repository.select_live_company_by_uuid(conn, company_uuid)
+
+    return find
+
+
 async def update_own_company(
     tools: CompanyTools,
     owner_id: int,
@@ -759,13 +1002,12 @@ async def update_own_company(
     image: bytes | None,
     *,
     request_id: str | None = None,
+    cleared: frozenset[str] = frozenset(),
 ) -> tuple[CompanyPrivate, list[str]]:
-    async def find(conn: Connection, lock: bool) -> CompanyRecord | None:
-        return await repository.select_live_company_of_user(conn, owner_id, lock=lock)
-
     return await _update(
-        tools, find, patch, image, uploader=f"user:{owner_id}", request_id=request_id, actor=None
-    )
+        tools, own_company_finder(owner_id), patch, image,
+        uploader=f"user:{owner_id}", request_id=request_id, actor=None, cleared=cleared,
+    )  # fmt: skip
 
 
 async def update_company_as_admin(
@@ -774,18 +1016,120 @@ async def update_company_as_admin(
     company_uuid: UUID,
     patch: CompanyUpdate,
     image: bytes | None,
+    *,
+    cleared: frozenset[str] = frozenset(),
 ) -> tuple[CompanyPrivate, list[str]]:
     """Any live company; audit-logged with before and after in the same transaction."""
-
-    async def find(conn: Connection, lock: bool) -> CompanyRecord | None:
-        if lock:
-            return await repository.select_live_company_by_uuid_locked(conn, company_uuid)
-        return await repository.select_live_company_by_uuid(conn, company_uuid)
-
     return await _update(
-        tools, find, patch, image,
-        uploader=f"admin:{actor.uuid}", request_id=actor.request_id, actor=actor,
+        tools, company_finder(company_uuid), patch, image,
+        uploader=f"admin:{actor.uuid}", request_id=actor.request_id, actor=actor, cleared=cleared,
     )  # fmt: skip
+
+
+# --- Gallery -----------------------------------------------------------------------------
+
+
+async def _audit_change(
+    conn: Connection,
+    actor: admin_service.AdminActor | None,
+    before: CompanyRecord,
+    after: CompanyRecord,
+) -> None:
+    if actor is not None:
+        await admin_service.record_admin_action(
+            conn, actor, action="company.update", target_type="company",
+            target_uuid=after.uuid, before=_audit_view(before), after=_audit_view(after),
+        )  # fmt: skip
+
+
+async def add_photo(
+    tools: CompanyTools,
+    find: FindCompany,
+    image: bytes,
+    *,
+    uploader: str,
+    request_id: str | None = None,
+    actor: admin_service.AdminActor | None = None,
+) -> CompanyPrivate:
+    """Add a photo at the end of the gallery: the logo's pipeline, limits and screening. A
+    photo scored for review is kept out of the public profile until an admin approves it."""
+    async with tools.database.transaction() as conn:
+        current = await find(conn, False)
+        if current is None:
+            raise CompanyNotFound()
+        if len(current.photos) >= MAX_PHOTOS:
+            raise GalleryFull()
+    async with admitted_upload(tools.uploads, uploader):
+        stored = await store_image(tools.analyser, tools.storage, image, request_id=request_id)
+    try:
+        async with tools.database.transaction() as conn:
+            locked = await find(conn, True)
+            if locked is None:
+                raise CompanyNotFound()
+            if await repository.count_photos(conn, locked.id) >= MAX_PHOTOS:
+                raise GalleryFull()
+            await repository.insert_photo(conn, locked.id, stored.key)
+            if stored.held:
+                await moderation_service.hold_image(
+                    conn, company_id=locked.id, image_key=stored.key, score=stored.nsfw_score
+                )
+            record = await repository.select_company_by_id(conn, locked.id)
+            assert record is not None
+            await _audit_change(conn, actor, locked, record)
+    except BaseException:
+        await _discard(tools.storage, stored.object_names)
+        raise
+    log.info("company_photo_added", company_uuid=str(record.uuid), held=stored.held)
+    return private_view(record)
+
+
+async def remove_photo(
+    conn: Connection,
+    find: FindCompany,
+    photo_uuid: UUID,
+    *,
+    actor: admin_service.AdminActor | None = None,
+) -> tuple[CompanyPrivate, list[str]]:
+    """Remove a photo (the others close ranks); returns the company and the objects to delete
+    after commit. A photo still held for review is withdrawn from the queue."""
+    locked = await find(conn, True)
+    if locked is None:
+        raise CompanyNotFound()
+    image_key = await repository.delete_photo(conn, locked.id, photo_uuid)
+    if image_key is None:
+        raise PhotoNotFound()
+    if await moderation_service.withdraw_pending_image(conn, locked.id, image_key):
+        objects = held_object_names(image_key)
+    else:
+        objects = image_object_names(image_key)
+    record = await repository.select_company_by_id(conn, locked.id)
+    assert record is not None
+    await _audit_change(conn, actor, locked, record)
+    return private_view(record), objects
+
+
+async def reorder_photos(
+    conn: Connection,
+    find: FindCompany,
+    order: list[UUID],
+    *,
+    actor: admin_service.AdminActor | None = None,
+) -> CompanyPrivate:
+    """Put the gallery in the order given: every photo of it, each once."""
+    locked = await find(conn, True)
+    if locked is None:
+        raise CompanyNotFound()
+    current = {photo.uuid for photo in locked.photos}
+    if len(order) != len(set(order)) or set(order) != current:
+        raise invalid_fields(
+            FieldProblem("photos", "list every photo of the gallery once, in the new order",
+                         "photo_order")
+        )  # fmt: skip
+    await repository.update_photo_positions(conn, locked.id, order)
+    record = await repository.select_company_by_id(conn, locked.id)
+    assert record is not None
+    await _audit_change(conn, actor, locked, record)
+    return private_view(record)
 
 
 # --- Deleting ----------------------------------------------------------------------------
@@ -795,7 +1139,13 @@ async def _retire(conn: Connection, company_id: int) -> list[str]:
     """Soft-delete the company; returns the objects (logo, held images) to delete after commit."""
     logo = await repository.update_company_soft_deleted(conn, company_id)
     withdrawn = await moderation_service.withdraw_pending_images(conn, company_id)
-    return image_object_names(logo) + [name for key in withdrawn for name in held_object_names(key)]
+    # The gallery goes with the company: held photos were just withdrawn, the others are public.
+    photos = await repository.delete_photos_of_company(conn, company_id)
+    return (
+        image_object_names(logo)
+        + [name for key in withdrawn for name in held_object_names(key)]
+        + [name for key in photos if key not in withdrawn for name in image_object_names(key)]
+    )
 
 
 async def delete_own_company(conn: Connection, owner_id: int) -> tuple[UUID, list[str]]:
@@ -857,9 +1207,19 @@ async def _decide(
     if company is None:  # a company that went away withdrew its images with it
         raise moderation_service.AlreadyDecided()
     await moderation_service.record_decision(conn, held, status, actor.uuid)
+    is_photo = await repository.select_photo_exists_for_image_key(conn, company.id, held.image_key)
     before: dict[str, Any] = {"status": held.status.value, "logo": company.image_key}
     after: dict[str, Any] = {"status": status.value, "logo": company.image_key}
-    if published_key is not None:
+    if is_photo:
+        # A gallery photo: approved, it shows under its public key; rejected, it goes.
+        before["photo"] = held.image_key
+        if published_key is not None:
+            await repository.update_photo_image_key(conn, company.id, held.image_key, published_key)
+        else:
+            await repository.delete_photo_by_image_key(conn, company.id, held.image_key)
+        after["photo"] = published_key
+        objects = held_object_names(held.image_key)
+    elif published_key is not None:
         await repository.update_company_image_key(conn, company.id, published_key)
         after["logo"] = published_key
         objects = image_object_names(company.image_key) + held_object_names(held.image_key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from proveo.core.db import Connection
@@ -13,7 +14,13 @@ INSERT INTO proveo.image_moderation (company_id, image_key, nsfw_score) VALUES (
 
 UPDATE_PENDING_IMAGES_OF_COMPANY_WITHDRAWN = """
 UPDATE proveo.image_moderation SET status = 'withdrawn', decided_at = now()
-WHERE company_id = $1 AND status = 'pending'
+WHERE company_id = $1 AND status = 'pending' AND NOT (image_key = ANY($2::text[]))
+RETURNING image_key
+"""
+
+UPDATE_PENDING_IMAGE_WITHDRAWN = """
+UPDATE proveo.image_moderation SET status = 'withdrawn', decided_at = now()
+WHERE company_id = $1 AND image_key = $2 AND status = 'pending'
 RETURNING image_key
 """
 
@@ -51,10 +58,14 @@ async def insert_held_image(
 
 
 async def update_pending_images_of_company_withdrawn(
-    conn: Connection, company_id: int
+    conn: Connection, company_id: int, keep: Sequence[str] = ()
 ) -> list[str]:
-    rows = await conn.fetch(UPDATE_PENDING_IMAGES_OF_COMPANY_WITHDRAWN, company_id)
+    rows = await conn.fetch(UPDATE_PENDING_IMAGES_OF_COMPANY_WITHDRAWN, company_id, list(keep))
     return [row["image_key"] for row in rows]
+
+
+async def update_pending_image_withdrawn(conn: Connection, company_id: int, image_key: str) -> bool:
+    return await conn.fetchval(UPDATE_PENDING_IMAGE_WITHDRAWN, company_id, image_key) is not None
 
 
 async def select_held_image(

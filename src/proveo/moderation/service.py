@@ -6,6 +6,7 @@ What a decision does to the company (its logo) is the companies service's part: 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from proveo.core.db import Connection
@@ -31,10 +32,18 @@ async def hold_image(conn: Connection, *, company_id: int, image_key: str, score
     )
 
 
-async def withdraw_pending_images(conn: Connection, company_id: int) -> list[str]:
-    """Nobody will decide these any more (the owner sent another image, or the company went
-    away): returns their image keys, whose objects go once the transaction commits."""
-    return await repository.update_pending_images_of_company_withdrawn(conn, company_id)
+async def withdraw_pending_images(
+    conn: Connection, company_id: int, *, keep: Sequence[str] = ()
+) -> list[str]:
+    """Nobody will decide these any more (the owner sent another logo, or the company went
+    away): returns their image keys, whose objects go once the transaction commits. `keep`:
+    images still waiting that stay (a new logo leaves the gallery's photos alone)."""
+    return await repository.update_pending_images_of_company_withdrawn(conn, company_id, keep)
+
+
+async def withdraw_pending_image(conn: Connection, company_id: int, image_key: str) -> bool:
+    """Withdraw one image (a gallery photo removed while held); False if none was waiting."""
+    return await repository.update_pending_image_withdrawn(conn, company_id, image_key)
 
 
 async def find_held_image(conn: Connection, moderation_uuid: UUID) -> HeldImage:
