@@ -54,6 +54,9 @@ from proveo.moderation.router import router as moderation_router
 from proveo.search.analytics import SearchRecorder
 from proveo.search.router import router as search_router
 from proveo.search.service import SearchCaches
+from proveo.site.router import install_not_found_page
+from proveo.site.router import router as site_router
+from proveo.site.service import SitemapListings, SitemapSettings
 
 log = structlog.get_logger(__name__)
 
@@ -61,6 +64,8 @@ WEB_DIR = Path(__file__).resolve().parent / "web"
 OPENAPI_URL = "/openapi.json"
 # The paths RateLimitMiddleware leaves alone (its default), as the OpenAPI document states them.
 RATE_LIMIT_EXEMPT = "/api/v1/health"
+# Paths that never serve the front end: their errors stay JSON.
+API_PATHS = ("/api", "/images")
 
 
 def build_database(settings: Settings) -> Database:
@@ -193,14 +198,21 @@ def create_app(
     app.state.limiter = RateLimiter(app.state.cache.client)
     app.state.uploads_in_flight = InFlight(app.state.cache.client)
 
+    app.state.sitemap_listings = SitemapListings(
+        app.state.database, app.state.cache, SitemapSettings()
+    )
+
     install_error_handlers(app)
+    install_not_found_page(app, api_prefixes=API_PATHS)
     app.include_router(api_router())
     app.include_router(images_router)
     app.include_router(accounts_pages_router)
+    # Before the static front end: `/company/` is a redirect now, not its old page.
+    app.include_router(site_router)
     if settings.serves_docs:
         app.router.routes.extend(docs_routes(title=app.title, openapi_url=OPENAPI_URL))
     if WEB_DIR.is_dir():
-        app.router.routes.append(front_end(WEB_DIR, reserved=("/api", "/images")))
+        app.router.routes.append(front_end(WEB_DIR, reserved=API_PATHS))
 
     # Added innermost first. Order seen by a request: metrics, request id, security headers,
     # the per-client cap on requests in progress, the body (read in full, with a size limit and

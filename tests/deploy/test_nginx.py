@@ -458,6 +458,23 @@ class TestStaticFrontEnd:
         assert error_body(response)["code"] == "not_found"
         assert "x-request-id" in response.headers  # the app answered
 
+    def test_a_browser_gets_the_apps_html_404(self, nginx: Proxy) -> None:
+        with client(nginx.url) as http:
+            response = http.get("/no-such-page/", headers={"Accept": "text/html"})
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("text/html")
+        assert "x-request-id" in response.headers
+
+    def test_server_rendered_pages_come_from_the_app(self, nginx: Proxy) -> None:
+        with client(nginx.url) as http:
+            robots = http.get("/robots.txt")
+            old_address = http.get("/company/", params={"id": "not-a-uuid"})
+        assert robots.status_code == 200
+        assert "Sitemap: " in robots.text
+        # Not the file on disk (/company/index.html): the app's answer.
+        assert old_address.status_code == 404
+        assert "x-request-id" in old_address.headers
+
     def test_a_write_to_a_page_is_a_json_405_like_the_apps(
         self, nginx: Proxy, app: LiveApp
     ) -> None:

@@ -149,6 +149,14 @@ export async function apiList(path, opts = {}) {
 
 export function currentUser({ refresh = false } = {}) {
   if (!userPromise || refresh) {
+    // Logging in sets the readable `csrf_token` cookie beside the session's: without it nobody
+    // is logged in, and an anonymous visit asks nothing (a 401 would be a failed request in the
+    // console of every first visit).
+    if (!hasSessionCookie()) {
+      hadUser = false;
+      userPromise = Promise.resolve(null);
+      return userPromise;
+    }
     // Asking who is logged in is how a page learns nobody is: never a redirect of its own.
     userPromise = request('/users/me', {}, { followExpiry: false })
       .then(({ data }) => {
@@ -164,6 +172,10 @@ export function currentUser({ refresh = false } = {}) {
       });
   }
   return userPromise;
+}
+
+function hasSessionCookie() {
+  return readCookie('csrf_token') !== null;
 }
 
 // A session cookie that the server no longer accepts: the CSRF cookie outlives it, readable here.

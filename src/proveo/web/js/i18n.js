@@ -14,7 +14,20 @@ function storedLang() {
   }
 }
 
+// A page the server rendered in one language says so (`<html data-page-lang>`): its address
+// holds the language, and the toggle goes to the other language's address.
+function pageLang() {
+  const lang = document.documentElement.dataset.pageLang;
+  return LANGS.includes(lang) ? lang : null;
+}
+
+function alternateHref(lang) {
+  return document.querySelector(`link[rel="alternate"][hreflang="${lang}"]`)?.href || null;
+}
+
 export function getLang() {
+  const fixed = pageLang();
+  if (fixed) return fixed;
   const stored = storedLang();
   if (LANGS.includes(stored)) return stored;
   const nav = (navigator.language || '').slice(0, 2).toLowerCase();
@@ -27,6 +40,12 @@ export function setLang(lang) {
     localStorage.setItem(STORAGE_KEY, lang);
   } catch {
     // Private mode without storage: the choice lasts for this page only.
+  }
+  const fixed = pageLang();
+  if (fixed) {
+    const href = alternateHref(lang);
+    if (fixed !== lang && href) window.location.assign(href);
+    return;
   }
   document.documentElement.lang = lang;
   window.dispatchEvent(new CustomEvent('proveo:lang', { detail: { lang } }));

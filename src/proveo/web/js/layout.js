@@ -149,6 +149,8 @@ function renderSkipLink() {
 
 function applyTitle() {
   const { titleKey, strings } = state;
+  // Without a key the page's own <title> stays (the server wrote it, or the static page's).
+  if (!titleKey) return;
   const title = titleKey ? t(strings, titleKey) : '';
   document.title = title && title !== titleKey ? `${title} · Proveo` : 'Proveo';
 }

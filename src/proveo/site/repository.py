@@ -1,0 +1,226 @@
+"""SQL for the public pages: slugs, landing pages, sitemap chunks. Read-only."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from proveo.core.db import Connection
+from proveo.site.schemas import (
+    Category,
+    CompanyList,
+    ListedCompany,
+    NearbyPlace,
+    Place,
+    SitemapChunk,
+    SitemapEntry,
+    SlugTarget,
+)
+
+SELECT_SLUG_TARGET = """
+SELECT c.uuid, c.slug
+FROM proveo.company_slug s
+JOIN proveo.company c ON c.id = s.company_id
+WHERE s.slug = $1 AND c.deleted_at IS NULL
+"""
+
+SELECT_SLUG_OF_COMPANY = """
+SELECT c.uuid, c.slug FROM proveo.company c WHERE c.uuid = $1 AND c.deleted_at IS NULL
+"""
+
+_CATEGORY = """
+SELECT p.id, p.uuid, p.name_es, p.name_en,
+       proveo.slugify(p.name_es) AS slug_es, proveo.slugify(p.name_en) AS slug_en
+FROM proveo.product p
+"""
+# A category answers at its Spanish slug and its English one.
+SELECT_CATEGORY_BY_SLUG = (
+    _CATEGORY
+    + "WHERE proveo.slugify(p.name_es) = $1 OR proveo.slugify(p.name_en) = $1\n"
+    + "ORDER BY proveo.slugify(p.name_es) = $1 DESC, p.id LIMIT 1"
+)
+SELECT_CATEGORY_BY_UUID = _CATEGORY + "WHERE p.uuid = $1"
+
+SELECT_COMMUNE_BY_SLUG = """
+SELECT 'commune' AS kind, proveo.slugify(co.name) AS slug, co.name, co.region,
+       co.id AS commune_id
+FROM proveo.commune co
+WHERE proveo.slugify(co.name) = $1
+ORDER BY co.id
+LIMIT 1
+"""
+
+SELECT_REGION_BY_SLUG = """
+SELECT DISTINCT 'region' AS kind, 'region-' || proveo.slugify(co.region) AS slug,
+       co.region AS name, co.region
+FROM proveo.commune co
+WHERE 'region-' || proveo.slugify(co.region) = $1
+LIMIT 1
+"""
+
+# Companies of a category (primary or one of the extra ones) located in a commune, a region or
+# anywhere. Name order, a page at a time.
+_IN_CATEGORY = """
+FROM proveo.company c
+JOIN proveo.commune co ON co.id = c.commune_id
+JOIN proveo.product p ON p.id = c.product_id
+WHERE c.deleted_at IS NULL
+  AND (c.product_id = $1 OR EXISTS (
+        SELECT 1 FROM proveo.company_product cp
+        WHERE cp.company_id = c.id AND cp.product_id = $1))
+  AND ($2::bigint IS NULL OR c.commune_id = $2)
+  AND ($3::text IS NULL OR co.region = $3)
+"""
+
+SELECT_COMPANIES_IN_CATEGORY = (
+    """
+SELECT c.uuid, c.slug, c.name,
+       CASE WHEN $4 = 'en'
+            THEN coalesce(c.description_en, c.description_es, '')
+            ELSE coalesce(c.description_es, c.description_en, '') END AS description,
+       co.name AS commune_name, co.region AS commune_region,
+       p.name_es AS product_name_es, p.name_en AS product_name_en,
+       c.image_key, c.updated_at
+"""
+    + _IN_CATEGORY
+    + "ORDER BY c.name, c.id LIMIT $5 OFFSET $6"
+)
+
+COUNT_COMPANIES_IN_CATEGORY = "SELECT count(*)" + _IN_CATEGORY
+
+# Where else this category has companies: regions (anywhere) or communes (within a region).
+SELECT_REGIONS_OF_CATEGORY = (
+    "SELECT 'region-' || proveo.slugify(co.region) AS slug, co.region AS name, count(*) AS count"
+    + _IN_CATEGORY
+    + "GROUP BY co.region ORDER BY count(*) DESC, co.region LIMIT $4"
+)
+SELECT_COMMUNES_OF_CATEGORY = (
+    "SELECT proveo.slugify(co.name) AS slug, co.name, count(*) AS count"
+    + _IN_CATEGORY
+    + "GROUP BY co.name ORDER BY count(*) DESC, co.name LIMIT $4"
+)
+
+# Sitemap chunks: one pass over the live companies in id order, cut every $1 rows. The chunk's
+# own rows are then read by keyset (id >= first_id) through the primary key.
+SELECT_COMPANY_CHUNKS = """
+SELECT ((n - 1) / $1)::int + 1 AS number, min(id) AS first_id, max(updated_at) AS lastmod
+FROM (
+    SELECT id, updated_at, row_number() OVER (ORDER BY id) AS n
+    FROM proveo.company WHERE deleted_at IS NULL
+) numbered
+GROUP BY 1
+ORDER BY 1
+"""
+
+SELECT_COMPANY_SLUGS_FROM = """
+SELECT slug, updated_at FROM proveo.company
+WHERE deleted_at IS NULL AND id >= $1
+ORDER BY id
+LIMIT $2
+"""
+
+# Every landing page that lists at least one company: a category alone, with a region, with a
+# commune; the newest change among its companies.
+SELECT_LANDINGS = """
+WITH listed AS (
+    SELECT c.product_id, c.commune_id, c.updated_at
+    FROM proveo.company c WHERE c.deleted_at IS NULL
+    UNION ALL
+    SELECT cp.product_id, c.commune_id, c.updated_at
+    FROM proveo.company_product cp JOIN proveo.company c ON c.id = cp.company_id
+    WHERE c.deleted_at IS NULL
+)
+SELECT proveo.slugify(p.name_es) AS slug_es, proveo.slugify(p.name_en) AS slug_en,
+       CASE WHEN GROUPING(co.name) = 0 THEN proveo.slugify(co.name)
+            WHEN GROUPING(co.region) = 0 THEN 'region-' || proveo.slugify(co.region)
+       END AS place,
+       max(listed.updated_at) AS lastmod
+FROM listed
+JOIN proveo.product p ON p.id = listed.product_id
+JOIN proveo.commune co ON co.id = listed.commune_id
+GROUP BY GROUPING SETS ((p.name_es, p.name_en), (p.name_es, p.name_en, co.region),
+                        (p.name_es, p.name_en, co.region, co.name))
+ORDER BY 1, 3 NULLS FIRST
+"""
+
+
+async def select_slug_target(conn: Connection, slug: str) -> SlugTarget | None:
+    row = await conn.fetchrow(SELECT_SLUG_TARGET, slug)
+    return SlugTarget.model_validate(dict(row)) if row else None
+
+
+async def select_slug_of_company(conn: Connection, company_uuid: UUID) -> SlugTarget | None:
+    row = await conn.fetchrow(SELECT_SLUG_OF_COMPANY, company_uuid)
+    return SlugTarget.model_validate(dict(row)) if row else None
+
+
+async def select_category_by_slug(conn: Connection, slug: str) -> Category | None:
+    row = await conn.fetchrow(SELECT_CATEGORY_BY_SLUG, slug)
+    return Category.model_validate(dict(row)) if row else None
+
+
+async def select_category_by_uuid(conn: Connection, category_uuid: UUID) -> Category | None:
+    row = await conn.fetchrow(SELECT_CATEGORY_BY_UUID, category_uuid)
+    return Category.model_validate(dict(row)) if row else None
+
+
+async def select_place_by_slug(conn: Connection, slug: str) -> Place | None:
+    query = SELECT_REGION_BY_SLUG if slug.startswith("region-") else SELECT_COMMUNE_BY_SLUG
+    row = await conn.fetchrow(query, slug)
+    return Place.model_validate(dict(row)) if row else None
+
+
+def _where(category: Category, place: Place | None) -> tuple[int, int | None, str | None]:
+    if place is None:
+        return category.id, None, None
+    if place.kind == "commune":
+        return category.id, place.commune_id, None
+    return category.id, None, place.region
+
+
+async def select_companies_in_category(
+    conn: Connection, category: Category, place: Place | None, *, lang: str, limit: int, offset: int
+) -> CompanyList:
+    where = _where(category, place)
+    total = await conn.fetchval(COUNT_COMPANIES_IN_CATEGORY, *where)
+    rows = await conn.fetch(SELECT_COMPANIES_IN_CATEGORY, *where, lang, limit, offset)
+    return CompanyList(
+        items=[ListedCompany.model_validate(dict(row)) for row in rows], total=int(total or 0)
+    )
+
+
+async def select_places_of_category(
+    conn: Connection, category: Category, place: Place | None, *, limit: int
+) -> list[NearbyPlace]:
+    """Regions with companies of the category (Chile-wide page), or its communes (a region's)."""
+    if place is None:
+        rows = await conn.fetch(SELECT_REGIONS_OF_CATEGORY, category.id, None, None, limit)
+    else:
+        rows = await conn.fetch(SELECT_COMMUNES_OF_CATEGORY, category.id, None, place.region, limit)
+    return [NearbyPlace.model_validate(dict(row)) for row in rows]
+
+
+async def select_company_chunks(conn: Connection, size: int) -> list[SitemapChunk]:
+    rows = await conn.fetch(SELECT_COMPANY_CHUNKS, size)
+    return [SitemapChunk.model_validate(dict(row)) for row in rows]
+
+
+async def select_company_slugs_from(
+    conn: Connection, first_id: int, limit: int
+) -> list[tuple[str, object]]:
+    rows = await conn.fetch(SELECT_COMPANY_SLUGS_FROM, first_id, limit)
+    return [(row["slug"], row["updated_at"]) for row in rows]
+
+
+async def select_landings(conn: Connection) -> list[SitemapEntry]:
+    rows = await conn.fetch(SELECT_LANDINGS)
+    entries = []
+    for row in rows:
+        place = f"/{row['place']}" if row["place"] else ""
+        entries.append(
+            SitemapEntry(
+                path_es=f"/proveedores/{row['slug_es']}{place}",
+                path_en=f"/en/providers/{row['slug_en']}{place}",
+                lastmod=row["lastmod"],
+            )
+        )
+    return entries
