@@ -6,7 +6,7 @@ import json
 from typing import Any
 from uuid import UUID
 
-from proveo.admin.schemas import AuditEntry, QueryCount, SearchCount
+from proveo.admin.schemas import AuditActor, AuditEntry, QueryCount, SearchCount
 from proveo.core.db import Connection
 
 INSERT_AUDIT_ENTRY = """
@@ -15,18 +15,56 @@ INSERT INTO proveo.admin_audit_log
 VALUES ($1, $2, $3, $4, $5::jsonb, $6::inet, $7)
 """
 
-SELECT_AUDIT_PAGE = """
-SELECT uuid, actor_uuid, action, target_type, target_uuid, changes, host(ip) AS ip, request_id,
-       created_at
-FROM proveo.admin_audit_log
-WHERE ($3::uuid IS NULL OR actor_uuid = $3) AND ($4::text IS NULL OR action = $4)
-ORDER BY created_at DESC, id DESC
+# Who acted (an account uuid; or an email, matched as login matches it, so every account that
+# ever had the address: a deleted one frees its email for a new signup), and the action.
+_AUDIT_FILTER = """
+(${actor}::uuid IS NULL OR a.actor_uuid = ${actor})
+AND (${action}::text IS NULL OR a.action = ${action})
+AND (${email}::text IS NULL OR a.actor_uuid IN (
+    SELECT x.uuid FROM proveo.user_account x WHERE lower(x.email) = lower(${email})))
+"""
+
+# Each entry with the names a reader knows things by: the actor's email, and the target's
+# current name (a company's or a catalogue entry's name, a user's email, an image's company),
+# NULL once the target is gone. One query for the page: no lookup per entry.
+SELECT_AUDIT_PAGE = f"""
+SELECT a.uuid, a.actor_uuid, a.action, a.target_type, a.target_uuid, a.changes,
+       host(a.ip) AS ip, a.request_id, a.created_at,
+       u.email AS actor_email, u.name AS actor_name,
+       CASE a.target_type
+           WHEN 'company' THEN (SELECT c.name FROM proveo.company c WHERE c.uuid = a.target_uuid)
+           WHEN 'user' THEN (SELECT t.email FROM proveo.user_account t WHERE t.uuid = a.target_uuid)
+           WHEN 'product' THEN (SELECT p.name_es FROM proveo.product p WHERE p.uuid = a.target_uuid)
+           WHEN 'commune' THEN (SELECT m.name FROM proveo.commune m WHERE m.uuid = a.target_uuid)
+           WHEN 'image_moderation' THEN (
+               SELECT c.name FROM proveo.image_moderation i
+               JOIN proveo.company c ON c.id = i.company_id
+               WHERE i.uuid = a.target_uuid)
+       END AS target_name,
+       CASE WHEN a.target_type = 'product' THEN
+           (SELECT p.name_en FROM proveo.product p WHERE p.uuid = a.target_uuid)
+       END AS target_name_en
+FROM proveo.admin_audit_log a
+LEFT JOIN proveo.user_account u ON u.uuid = a.actor_uuid
+WHERE {_AUDIT_FILTER.format(actor=3, action=4, email=5)}
+ORDER BY a.created_at DESC, a.id DESC
 LIMIT $1 OFFSET $2
 """
 
-COUNT_AUDIT = """
-SELECT count(*) FROM proveo.admin_audit_log
-WHERE ($1::uuid IS NULL OR actor_uuid = $1) AND ($2::text IS NULL OR action = $2)
+COUNT_AUDIT = f"""
+SELECT count(*) FROM proveo.admin_audit_log a
+WHERE {_AUDIT_FILTER.format(actor=1, action=2, email=3)}
+"""
+
+# The accounts that appear as actors, for the filter's suggestions: those whose email contains
+# $1 (any, when NULL), by email. Scans the actor index once: a few thousand entries a year.
+SELECT_AUDIT_ACTORS = """
+SELECT u.uuid, u.email, u.name, u.deleted_at IS NOT NULL AS deleted
+FROM (SELECT DISTINCT actor_uuid FROM proveo.admin_audit_log) a
+JOIN proveo.user_account u ON u.uuid = a.actor_uuid
+WHERE $1::text IS NULL OR strpos(lower(u.email), lower($1)) > 0
+ORDER BY lower(u.email), u.created_at DESC
+LIMIT $2
 """
 
 
@@ -104,12 +142,24 @@ async def insert_audit_entry(
 
 
 async def select_audit_page(
-    conn: Connection, *, limit: int, offset: int, actor: UUID | None, action: str | None
+    conn: Connection,
+    *,
+    limit: int,
+    offset: int,
+    actor: UUID | None,
+    action: str | None,
+    actor_email: str | None,
 ) -> tuple[list[AuditEntry], int]:
-    rows = await conn.fetch(SELECT_AUDIT_PAGE, limit, offset, actor, action)
+    filters = (actor, action, actor_email)
+    rows = await conn.fetch(SELECT_AUDIT_PAGE, limit, offset, *filters)
     entries = [
         AuditEntry.model_validate({**dict(row), "changes": json.loads(row["changes"])})
         for row in rows
     ]
-    total: int = await conn.fetchval(COUNT_AUDIT, actor, action)
+    total: int = await conn.fetchval(COUNT_AUDIT, *filters)
     return entries, total
+
+
+async def select_audit_actors(conn: Connection, *, q: str | None, limit: int) -> list[AuditActor]:
+    rows = await conn.fetch(SELECT_AUDIT_ACTORS, q, limit)
+    return [AuditActor.model_validate(dict(row)) for row in rows]

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from proveo.accounts.deps import AdminUser
 from proveo.admin import service
-from proveo.admin.schemas import AuditEntry, SearchStats
+from proveo.admin.schemas import AuditActor, AuditEntry, SearchStats
 from proveo.core.deps import Conn, Page
 from proveo.core.openapi import ADMIN_REQUIRED, error_responses
 
@@ -25,14 +25,37 @@ async def audit_log(
     conn: Conn,
     response: Response,
     page: Page,
-    actor: UUID | None = None,
+    actor: Annotated[UUID | None, Query(description="The acting account's uuid")] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
+    actor_email: Annotated[
+        str | None,
+        Query(
+            max_length=254,
+            description=(
+                "The acting account's email, case-insensitively (every account that had it)"
+            ),
+        ),
+    ] = None,
 ) -> list[AuditEntry]:
     entries, total = await service.list_audit_entries(
-        conn, limit=page.limit, offset=page.offset, actor=actor, action=action
-    )
+        conn, limit=page.limit, offset=page.offset, actor=actor, action=action,
+        actor_email=actor_email,
+    )  # fmt: skip
     response.headers["X-Total-Count"] = str(total)
     return entries
+
+
+@router.get(
+    "/audit-log/actors",
+    name="admin:audit_actors",
+    summary="The accounts that appear as actors in the audit log, by email (admin)",
+    description="At most 20, those whose email contains `q` when given: the actor filter's list.",
+    responses=error_responses(ADMIN_REQUIRED, 503),
+)
+async def audit_actors(
+    _: AdminUser, conn: Conn, q: Annotated[str | None, Query(max_length=254)] = None
+) -> list[AuditActor]:
+    return await service.list_audit_actors(conn, q)
 
 
 @router.get(

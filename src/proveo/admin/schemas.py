@@ -17,6 +17,21 @@ class AuditEntry(BaseModel):
     ip: str | None
     request_id: str | None
     created_at: datetime
+    # Names a reader knows: the acting account's (NULL for the command line), and the target's
+    # now (NULL once it is gone; `target_name_en` only for products, which have two).
+    actor_email: str | None = None
+    actor_name: str | None = None
+    target_name: str | None = None
+    target_name_en: str | None = None
+
+
+class AuditActor(BaseModel):
+    """An account that appears in the audit log as the one who acted."""
+
+    uuid: UUID
+    email: str
+    name: str
+    deleted: bool
 
 
 class SearchCount(BaseModel):

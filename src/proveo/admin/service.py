@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from proveo.admin import repository
-from proveo.admin.schemas import AuditEntry, SearchCount, SearchStats
+from proveo.admin.schemas import AuditActor, AuditEntry, SearchCount, SearchStats
 from proveo.core.db import Connection
 
 
@@ -55,11 +55,33 @@ async def record_admin_action(
 
 
 async def list_audit_entries(
-    conn: Connection, *, limit: int, offset: int, actor: UUID | None, action: str | None
+    conn: Connection,
+    *,
+    limit: int,
+    offset: int,
+    actor: UUID | None,
+    action: str | None,
+    actor_email: str | None = None,
 ) -> tuple[list[AuditEntry], int]:
-    """One page, newest first, and the total count for X-Total-Count."""
+    """One page, newest first, and the total count for X-Total-Count.
+
+    `actor_email` picks the actor by address, as login matches it (case aside); an address no
+    actor has gives an empty page.
+    """
     return await repository.select_audit_page(
-        conn, limit=limit, offset=offset, actor=actor, action=action
+        conn, limit=limit, offset=offset, actor=actor, action=action,
+        actor_email=actor_email.strip() if actor_email else None,
+    )  # fmt: skip
+
+
+# How many suggestions the actor filter shows.
+AUDIT_ACTORS_LIMIT = 20
+
+
+async def list_audit_actors(conn: Connection, q: str | None) -> list[AuditActor]:
+    """The accounts that acted, those whose email contains `q`, for the filter's suggestions."""
+    return await repository.select_audit_actors(
+        conn, q=q.strip() or None if q else None, limit=AUDIT_ACTORS_LIMIT
     )
 
 
