@@ -53,16 +53,22 @@ def build_app(dsn: str) -> Starlette:
         finally:
             await pool.close()
 
+    # The API's own resolution of the query string (filters, places in the words), with
+    # caches that keep nothing: the bare app's figures are the SQL's alone.
+    nothing = service.SearchCaches.create(ttl=0)
+
     async def params(conn: Any, request: Request) -> SearchParams:
         query = request.query_params
-        return SearchParams(
-            q=service.normalise_query(query.get("q")),
-            commune=await service.resolve_commune(conn, query.get("commune")),
-            product=await service.resolve_product(conn, query.get("product")),
-            lang=query.get("lang", "es"),
+        asked = service.SearchRequest(
+            q=query.get("q"),
+            commune=query.get("commune"),
+            product=query.get("product"),
+            lang="en" if query.get("lang") == "en" else "es",
             limit=int(query.get("limit", 20)),
             offset=int(query.get("offset", 0)),
+            region=query.get("region"),
         )
+        return (await service.resolve_request(conn, nothing, asked)).params
 
     async def search(request: Request) -> Response:
         async with pool.acquire() as conn, conn.transaction(readonly=True):

@@ -47,7 +47,7 @@ from _harness import ROOT, load
 from tests.fixtures.recording import RecordingConnection
 from tests.fixtures.servers import proveo_command, proveo_env, wait_for_port
 
-from proveo.catalog.data import COMMUNES, PRODUCTS
+from proveo.catalog.data import COMMUNES, PRODUCTS, REGIONS
 from proveo.core.db import SERVER_SETTINGS
 from proveo.core.embedded_pg import EmbeddedPostgres
 from proveo.demo.logo import generate_logo
@@ -136,9 +136,49 @@ def seeded_data_dir() -> tuple[Path, float | None]:
         shutil.rmtree(data_dir, ignore_errors=True)
         raise RuntimeError(f"seeding failed:\n{seeding.stderr[-3000:]}")
     seconds = time.monotonic() - started
+    asyncio.run(_geography(data_dir))
     asyncio.run(_vacuum(data_dir))
     (data_dir / "seeded").touch()
     return data_dir, seconds
+
+
+# Geography and more categories, when the generator gives none: a tenth of the companies serve
+# another region (one in twenty all of Chile), one in seven lists a second category and one in
+# twenty-one a third. Through the tables the profile form writes, so the triggers index them.
+SERVE_REGIONS = """
+UPDATE proveo.company SET served_regions = CASE
+    WHEN id % 20 = 0 THEN $1::text[]
+    ELSE ARRAY[($1::text[])[1 + (id / 10) % 16]] END
+WHERE id % 10 = 0
+"""
+ADD_CATEGORIES = """
+INSERT INTO proveo.company_product (company_id, product_id)
+SELECT c.id, p.id FROM proveo.company c
+JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM proveo.product) p
+  ON p.n = (c.id * $1::int) % (SELECT count(*) FROM proveo.product)
+WHERE c.id % $2::int = 0 AND p.id <> c.product_id
+ON CONFLICT DO NOTHING
+"""
+
+
+async def _geography(data_dir: Path) -> None:
+    server = EmbeddedPostgres(data_dir / "pg")
+    server.start()
+    try:
+        conn = await asyncpg.connect(server.dsn("proveo"))
+        try:
+            given = await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM proveo.company WHERE served_regions <> '{}')"
+                " OR EXISTS (SELECT 1 FROM proveo.company_product)"
+            )
+            if not given:
+                await conn.execute(SERVE_REGIONS, list(REGIONS), timeout=1800)
+                await conn.execute(ADD_CATEGORIES, 7, 7, timeout=1800)
+                await conn.execute(ADD_CATEGORIES, 11, 21, timeout=1800)
+        finally:
+            await conn.close()
+    finally:
+        server.stop()
 
 
 async def _vacuum(data_dir: Path) -> None:
@@ -217,7 +257,33 @@ def build_cases(rng: random.Random) -> list[Case]:
         "search: common word, last pages (offset 900+)": _variants(
             rng, {"q": COMMON_WORD}, range(900, 981, 20)
         ),
-    }
+        # Located in the region, then serving it: both scopes read on the pages past the first.
+        "search: region filter, words or none": [
+            urlencode({"region": region, "lang": lang, "offset": offset,
+                       **({"q": word} if word else {})})
+            for region in ("metropolitana", "valparaiso", "biobio", "los-lagos", "aysen")
+            for word in (None, COMMON_WORD, "construccion", "contabilidad", "transporte")
+            for offset in (0, 20, 100)
+            for lang in ("es", "en")
+        ],
+        # A place among the words: Greater Santiago (34 communes), a region, a commune (few
+        # results offer its region).
+        "search: places in the query": [
+            urlencode({"q": f"{word} {place}", "lang": lang, "offset": offset})
+            for word in ("contador", "imprenta", "transporte", "abogados", "software", "aseo")
+            for place in ("santiago", "gran santiago", "region metropolitana",
+                          "region de valparaiso", "providencia", "temuco")
+            for offset in (0, 20)
+            for lang in ("es", "en")
+        ],
+        # A category any of whose three a company may list, with a commune: located, serving.
+        "search: category (any of three) + commune": [
+            urlencode({"product": product, "commune": commune, "lang": lang})
+            for product in products[:12]
+            for commune in communes[::12]
+            for lang in ("es", "en")
+        ],
+    }  # fmt: skip
     cases = [
         Case(name, [f"/api/v1/companies/search?{q}" for q in queries],
              [f"/search?{q}" for q in queries])
@@ -233,6 +299,19 @@ def build_cases(rng: random.Random) -> list[Case]:
             "facets: common and category words",
             [f"/api/v1/companies/search/facets?{q}" for q in facet_queries],
             [f"/facets?{q}" for q in facet_queries],
+        )
+    )
+    region_facets = [
+        urlencode({"q": word, "lang": lang, "region": region})
+        for word in words for lang in ("es", "en")
+        for region in ("metropolitana", "valparaiso", "biobio", "araucania", "los-lagos")
+    ]  # fmt: skip
+    rng.shuffle(region_facets)
+    cases.append(
+        Case(
+            "facets: words + region",
+            [f"/api/v1/companies/search/facets?{q}" for q in region_facets],
+            [f"/facets?{q}" for q in region_facets],
         )
     )
     prefixes = sorted(
@@ -306,6 +385,17 @@ async def explain_main_queries(dsn: str) -> None:
     await conn.execute("SET search_path TO proveo, public")
     santiago = await service.resolve_commune(conn, "Santiago")
     construction = await service.resolve_product(conn, "Construcción")
+    nothing = service.SearchCaches.create(ttl=0)
+
+    async def resolved(
+        q: str | None = None, commune: str | None = None, region: str | None = None
+    ) -> SearchParams:
+        request = service.SearchRequest(q, commune, None, "es", region=region)
+        return (await service.resolve_request(conn, nothing, request)).params
+
+    in_region = await resolved("construccion", region="metropolitana")
+    greater_santiago = await resolved("contador santiago")
+    commune_served = await resolved(commune="Providencia")
     cases: list[tuple[str, Any]] = [
         (f"search q={COMMON_WORD}", lambda c: repository.search(c, SearchParams(q=COMMON_WORD))),
         (
@@ -320,7 +410,20 @@ async def explain_main_queries(dsn: str) -> None:
             f"search q={COMMON_WORD} offset=980",
             lambda c: repository.search(c, SearchParams(q=COMMON_WORD, offset=980)),
         ),
+        (
+            "search q=construccion region=metropolitana (located, then serving)",
+            lambda c: repository.search(c, in_region.model_copy(update={"offset": 60})),
+        ),
+        (
+            "search q='contador santiago' (Greater Santiago)",
+            lambda c: repository.search(c, greater_santiago),
+        ),
+        (
+            "search commune=Providencia, page 2",
+            lambda c: repository.search(c, commune_served.model_copy(update={"offset": 20})),
+        ),
         (f"facets q={COMMON_WORD}", lambda c: repository.facets(c, SearchParams(q=COMMON_WORD))),
+        ("facets q=construccion region=metropolitana", lambda c: repository.facets(c, in_region)),
         ("suggest q=constr", lambda c: repository.suggest(c, "constr", "es")),
     ]
     try:

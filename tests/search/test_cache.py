@@ -105,5 +105,7 @@ async def test_the_pages_of_a_search_share_its_count_correction_and_filters(
     assert len({page.items[0].uuid for page in pages}) == 3
     ran = recording.sql
     assert ran.count(repository.CORRECT_WORDS) == 1
-    assert ran.count(repository.COUNT_MATCHES) == 2  # the misspelt words, then the corrected
+    # The misspelt words, then the corrected, each in the commune and among those serving it.
+    assert ran.count(repository.COUNT_MATCHES) == 4
     assert ran.count(repository.SELECT_COMMUNE_UUID) == 1
+    assert ran.count(repository.SELECT_COMMUNE_PLACE) == 1

@@ -41,8 +41,9 @@ class TestResults:
         [hit] = response.json()
         assert set(hit) == {
             "uuid", "name", "description", "product_name", "commune_name",
-            "address", "phone", "email", "image_url",
+            "address", "phone", "email", "image_url", "match",
         }  # fmt: skip
+        assert hit["match"] is None  # no place filter
         assert hit["product_name"] == "Energía solar"
         assert hit["commune_name"] == "La Serena"
 

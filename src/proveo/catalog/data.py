@@ -518,3 +518,67 @@ PRODUCTS: tuple[ProductCategory, ...] = (
     ProductCategory("Servicios agrícolas", "Agricultural services"),
     ProductCategory("Servicios mineros", "Mining services"),
 )
+
+
+# Greater Santiago (Gran Santiago): the 32 communes of the Provincia de Santiago and the two
+# neighbouring provincial capitals its city has grown into, Puente Alto (Cordillera) and San
+# Bernardo (Maipo). "Santiago" or "Gran Santiago" in a search query means these communes
+# (docs/search.md); the commune of Santiago alone is the `commune` filter.
+GREATER_SANTIAGO: tuple[str, ...] = (
+    "Cerrillos",
+    "Cerro Navia",
+    "Conchalí",
+    "El Bosque",
+    "Estación Central",
+    "Huechuraba",
+    "Independencia",
+    "La Cisterna",
+    "La Florida",
+    "La Granja",
+    "La Pintana",
+    "La Reina",
+    "Las Condes",
+    "Lo Barnechea",
+    "Lo Espejo",
+    "Lo Prado",
+    "Macul",
+    "Maipú",
+    "Ñuñoa",
+    "Pedro Aguirre Cerda",
+    "Peñalolén",
+    "Providencia",
+    "Pudahuel",
+    "Quilicura",
+    "Quinta Normal",
+    "Recoleta",
+    "Renca",
+    "San Joaquín",
+    "San Miguel",
+    "San Ramón",
+    "Santiago",
+    "Vitacura",
+    "Puente Alto",
+    "San Bernardo",
+)
+
+# Short names a buyer types for a region, beside its full name (`?region=` and region words in
+# a query). A short name that is also a commune's name (Valparaíso, Coquimbo, Los Lagos…) acts as
+# a region in a query only after the word "región" (`search/places.py`).
+REGION_SHORT_NAMES: dict[str, tuple[str, ...]] = {
+    REGION_ARICA: ("Arica y Parinacota", "Arica"),
+    REGION_TARAPACA: ("Tarapacá",),
+    REGION_ANTOFAGASTA: ("Antofagasta",),
+    REGION_ATACAMA: ("Atacama",),
+    REGION_COQUIMBO: ("Coquimbo",),
+    REGION_VALPARAISO: ("Valparaíso",),
+    REGION_METROPOLITANA: ("Metropolitana", "Región Metropolitana", "RM"),
+    REGION_OHIGGINS: ("O'Higgins", "OHiggins", "Libertador Bernardo O'Higgins"),
+    REGION_MAULE: ("Maule", "del Maule"),
+    REGION_NUBLE: ("Ñuble",),
+    REGION_BIOBIO: ("Biobío", "Bío Bío", "del Biobío"),
+    REGION_ARAUCANIA: ("Araucanía", "La Araucanía"),
+    REGION_LOS_RIOS: ("Los Ríos", "de Los Ríos"),
+    REGION_LOS_LAGOS: ("Los Lagos", "de Los Lagos"),
+    REGION_AYSEN: ("Aysén", "Aisén"),
+    REGION_MAGALLANES: ("Magallanes",),
+}

@@ -27,6 +27,8 @@ from proveo.core.db import Connection
 from proveo.search.schemas import (
     FacetCount,
     Facets,
+    PopularProduct,
+    RegionCount,
     SearchHit,
     SearchPage,
     SearchParams,
@@ -44,19 +46,30 @@ DENSE_MATCHES = 3000
 # functions set it for the transaction they open themselves.
 SET_CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
 
-# $1 words, $2 commune uuid, $3 product uuid.
+# $1 words; the filters: $2 commune uuid, $3 product uuid (any of a company's categories),
+# $4 region, $5 area (commune uuids: Greater Santiago), $6 the region served. Without $6 the
+# place filters ($2, $4, $5) select the companies located there; with it, the companies that
+# serve region $6 (`served_regions`) and are not located there. A custom plan sees which
+# parameters are null and drops their conditions.
 _MATCH = "s.doc @@ proveo.search_query($1::text[])"
-_FILTERS = """
-  AND ($2::uuid IS NULL OR s.commune_id = (SELECT id FROM proveo.commune WHERE uuid = $2::uuid))
-  AND ($3::uuid IS NULL OR s.product_id = (SELECT id FROM proveo.product WHERE uuid = $3::uuid))
+_LOCATED = """(
+    ($2::uuid IS NULL OR s.commune_id = (SELECT id FROM proveo.commune WHERE uuid = $2::uuid))
+    AND ($4::text IS NULL OR s.region = $4::text)
+    AND ($5::uuid[] IS NULL
+         OR s.commune_id IN (SELECT id FROM proveo.commune WHERE uuid = ANY($5::uuid[]))))"""
+_FILTERS = f"""
+  AND ($3::uuid IS NULL OR s.product_ids @> ARRAY[
+      (SELECT id FROM proveo.product WHERE uuid = $3::uuid)])
+  AND CASE WHEN $6::text IS NULL THEN {_LOCATED}
+           ELSE s.served_regions @> ARRAY[$6::text] AND NOT {_LOCATED} END
 """
 
 # The tiers' sizes come with the total at little extra cost (the rows are already read), and
 # decide each tier's plan.
-# $4 the whole query.
+# $7 the whole query.
 COUNT_MATCHES = f"""
 SELECT count(*) AS total,
-       count(*) FILTER (WHERE s.name_key LIKE $4::text || '%') AS in_prefix,
+       count(*) FILTER (WHERE s.name_key LIKE $7::text || '%') AS in_prefix,
        count(*) FILTER (WHERE s.name_doc @@ proveo.search_query($1::text[])) AS in_name,
        count(*) FILTER (WHERE s.head_doc @@ proveo.search_query($1::text[])) AS in_head
 FROM proveo.company_search s WHERE {_MATCH}{_FILTERS}
@@ -70,15 +83,15 @@ def _tier(tier: int, condition: str, *, index_order: bool) -> str:
     order = "s.name_key, s.company_id" if index_order else "s.name_key || '', s.company_id"
     return f"""
     (SELECT s.company_id, {tier} AS tier, s.name_key FROM proveo.company_search s
-     WHERE {condition}{_FILTERS} ORDER BY {order} LIMIT $4)"""
+     WHERE {condition}{_FILTERS} ORDER BY {order} LIMIT $7)"""
 
 
-# $4 offset + limit (each tier's share), $5 offset, $6 limit, $7 lang, $8 the whole query.
+# $7 offset + limit (each tier's share), $8 offset, $9 limit, $10 lang, $11 the whole query.
 _HIT = """
 SELECT c.uuid, c.name,
-       CASE WHEN $7::text = 'en' THEN coalesce(c.description_en, c.description_es)
+       CASE WHEN $10::text = 'en' THEN coalesce(c.description_en, c.description_es)
             ELSE coalesce(c.description_es, c.description_en) END AS description,
-       CASE WHEN $7::text = 'en' THEN p.name_en ELSE p.name_es END AS product_name,
+       CASE WHEN $10::text = 'en' THEN p.name_en ELSE p.name_es END AS product_name,
        co.name AS commune_name, c.address, c.phone, c.email, c.image_key
 FROM ranked r
 JOIN proveo.company c ON c.id = r.company_id
@@ -95,8 +108,8 @@ def _tiered_page(dense: tuple[bool, bool, bool], last_tier: int) -> str:
             # The name tiers hold matches only: a name that merely starts with the letters of
             # a short last word (`el`, no prefix below three letters) is no match, and the
             # count must hold every company the pages list.
-            _tier(0, f"s.name_key = $8::text AND {_MATCH}", index_order=True),
-            _tier(1, f"s.name_key LIKE $8::text || '%' AND {_MATCH}", index_order=True),
+            _tier(0, f"s.name_key = $11::text AND {_MATCH}", index_order=True),
+            _tier(1, f"s.name_key LIKE $11::text || '%' AND {_MATCH}", index_order=True),
             _tier(2, "s.name_doc @@ proveo.search_query($1::text[])", index_order=in_name),
             _tier(3, "s.head_doc @@ proveo.search_query($1::text[])", index_order=in_head),
             _tier(4, _MATCH, index_order=anywhere),
@@ -110,7 +123,7 @@ best AS (
 ),
 ranked AS (
     SELECT company_id, row_number() OVER (ORDER BY tier, name_key, company_id) AS position
-    FROM best ORDER BY tier, name_key, company_id OFFSET $5 LIMIT $6
+    FROM best ORDER BY tier, name_key, company_id OFFSET $8 LIMIT $9
 )
 {_HIT}"""
 
@@ -125,14 +138,14 @@ SELECT_PAGES = {
     for last_tier in (1, 2, 3, 4)
 }
 
-# No words: the directory in name order (filters only). $4 unused, kept for one signature.
+# No words: the directory in name order (filters only). $7 unused, kept for one signature.
 SELECT_PAGE_ALL = f"""
 WITH ranked AS (
     SELECT s.company_id,
            row_number() OVER (ORDER BY s.name_key, s.company_id) AS position
     FROM proveo.company_search s
-    WHERE $4::int IS NOT NULL AND $8::text IS NOT NULL AND $1::text[] IS NOT NULL{_FILTERS}
-    ORDER BY s.name_key, s.company_id OFFSET $5 LIMIT $6
+    WHERE $7::int IS NOT NULL AND $11::text IS NOT NULL AND $1::text[] IS NOT NULL{_FILTERS}
+    ORDER BY s.name_key, s.company_id OFFSET $8 LIMIT $9
 )
 {_HIT}"""
 
@@ -157,45 +170,54 @@ MAX_CORRECTED_WORD = 20
 # Names similar to a whole query: only a query as long as a name can be one (names have up to
 # 100 characters), and the trigrams of a longer one cost seconds to look up at 100k companies.
 MAX_SIMILAR_QUERY = 100
-_SIMILAR = "s.name_key % $8::text"
+_SIMILAR = "s.name_key % $11::text"
 COUNT_SIMILAR = f"""
 SELECT count(*) FROM proveo.company_search s
-WHERE s.name_key % $4::text AND $1::text[] IS NOT NULL{_FILTERS}
+WHERE s.name_key % $7::text AND $1::text[] IS NOT NULL{_FILTERS}
 """
 SELECT_PAGE_SIMILAR = f"""
 WITH ranked AS (
     SELECT s.company_id,
-           row_number() OVER (ORDER BY similarity(s.name_key, $8::text) DESC, s.name_key,
+           row_number() OVER (ORDER BY similarity(s.name_key, $11::text) DESC, s.name_key,
                                        s.company_id) AS position
     FROM proveo.company_search s
-    WHERE {_SIMILAR} AND $1::text[] IS NOT NULL AND $4::int IS NOT NULL{_FILTERS}
-    ORDER BY similarity(s.name_key, $8::text) DESC, s.name_key, s.company_id
-    OFFSET $5 LIMIT $6
+    WHERE {_SIMILAR} AND $1::text[] IS NOT NULL AND $7::int IS NOT NULL{_FILTERS}
+    ORDER BY similarity(s.name_key, $11::text) DESC, s.name_key, s.company_id
+    OFFSET $8 LIMIT $9
 )
 {_HIT}"""
 
-# $4 lang. Counts per commune and per product of the companies the search matches.
+# $7 lang. Counts per commune, per region and per product (each of a company's categories) of
+# the companies the search matches.
 _FACETS = """
-WITH matched AS (
-    SELECT s.commune_id, s.product_id FROM proveo.company_search s
+WITH matched AS MATERIALIZED (
+    SELECT s.commune_id, s.region, s.product_ids FROM proveo.company_search s
     WHERE {match}{filters}
 ),
 communes AS (SELECT commune_id, count(*) AS n FROM matched GROUP BY commune_id),
-products AS (SELECT product_id, count(*) AS n FROM matched GROUP BY product_id)
+regions AS (SELECT region, count(*) AS n FROM matched GROUP BY region),
+products AS (
+    SELECT product_id, count(*) AS n FROM matched, unnest(matched.product_ids) AS product_id
+    GROUP BY product_id
+)
 SELECT 'commune' AS kind, co.uuid, co.name, x.n AS count, proveo.fold(co.name) AS sort_key
 FROM communes x JOIN proveo.commune co ON co.id = x.commune_id
 UNION ALL
+-- A region's sort key is its slug (`metropolitana-de-santiago`).
+SELECT 'region', NULL, x.region, x.n, replace(proveo.search_text(x.region), ' ', '-')
+FROM regions x
+UNION ALL
 SELECT 'product', p.uuid, named.name, x.n, proveo.fold(named.name)
 FROM products x JOIN proveo.product p ON p.id = x.product_id,
-     LATERAL (SELECT CASE WHEN $4::text = 'en' THEN p.name_en ELSE p.name_es END AS name) named
+     LATERAL (SELECT CASE WHEN $7::text = 'en' THEN p.name_en ELSE p.name_es END AS name) named
 -- Ties in the order of the catalogue's lists: accents folded, so Ñuñoa sits among the N's.
 ORDER BY count DESC, sort_key, uuid
 """
 SELECT_FACETS = _FACETS.format(match=_MATCH, filters=_FILTERS)
 SELECT_FACETS_ALL = _FACETS.format(match="$1::text[] IS NOT NULL", filters=_FILTERS)
-# $5 the whole query: the facets of the similar names that search lists when no word matches.
+# $8 the whole query: the facets of the similar names that search lists when no word matches.
 SELECT_FACETS_SIMILAR = _FACETS.format(
-    match="s.name_key % $5::text AND $1::text[] IS NOT NULL", filters=_FILTERS
+    match="s.name_key % $8::text AND $1::text[] IS NOT NULL", filters=_FILTERS
 )
 
 # $1 the normalised prefix, $2 lang, $3 limit, $4 the prefix's synonyms (`synonyms.completions`).
@@ -215,7 +237,7 @@ word_starts AS (
 catalog AS (
     SELECT text, 'product' AS kind, uuid, 0 AS rank FROM products x
     WHERE ' ' || proveo.search_text(text) LIKE ANY (SELECT pattern FROM word_starts)
-      AND EXISTS (SELECT 1 FROM proveo.company_search s WHERE s.product_id = x.id)
+      AND EXISTS (SELECT 1 FROM proveo.company_search s WHERE s.product_ids @> ARRAY[x.id])
     UNION ALL
     SELECT co.name, 'commune', co.uuid, 1 FROM proveo.commune co
     WHERE ' ' || proveo.search_text(co.name) LIKE ANY (SELECT pattern FROM word_starts)
@@ -238,21 +260,33 @@ ORDER BY rank, key, uuid
 """
 
 
-def _hits(rows: Sequence[asyncpg.Record]) -> list[SearchHit]:
+def _hits(rows: Sequence[asyncpg.Record], params: SearchParams) -> list[SearchHit]:
+    match = params.scope if params.place_region is not None else None
     hits = []
     for row in rows:
         record = dict(row)
         image_key = record.pop("image_key")
         record["image_url"] = f"/images/{image_key}.webp" if image_key else None
+        record["match"] = match
         hits.append(SearchHit.model_validate(record))
     return hits
+
+
+def _filter_args(params: SearchParams) -> tuple[object, ...]:
+    """$2 to $6 of every search statement."""
+    return (
+        params.commune,
+        params.product,
+        params.region,
+        list(params.area) if params.area is not None else None,
+        params.place_region if params.scope == "serves" else None,
+    )
 
 
 def _page_args(params: SearchParams, words: list[str]) -> tuple[object, ...]:
     return (
         expand(words),
-        params.commune,
-        params.product,
+        *_filter_args(params),
         params.offset + params.limit,
         params.offset,
         params.limit,
@@ -281,14 +315,12 @@ class MatchCounts:
 
 
 async def count_matches(conn: Connection, params: SearchParams, words: list[str]) -> MatchCounts:
-    """The counts for `words` (no words: the whole directory) within `params`' filters; the
-    page and the language play no part."""
+    """The counts for `words` (no words: the whole directory) within `params`' filters and
+    scope; the page and the language play no part."""
     if not words:
-        total: int = await conn.fetchval(COUNT_ALL, words, params.commune, params.product)
+        total: int = await conn.fetchval(COUNT_ALL, words, *_filter_args(params))
         return MatchCounts(total)
-    row = await conn.fetchrow(
-        COUNT_MATCHES, expand(words), params.commune, params.product, " ".join(words)
-    )
+    row = await conn.fetchrow(COUNT_MATCHES, expand(words), *_filter_args(params), " ".join(words))
     assert row is not None
     return MatchCounts(row["total"], row["in_prefix"], row["in_name"], row["in_head"])
 
@@ -296,20 +328,47 @@ async def count_matches(conn: Connection, params: SearchParams, words: list[str]
 CountMatches = Callable[[Connection, SearchParams, list[str]], Awaitable[MatchCounts]]
 
 
-async def _matches(
-    conn: Connection, params: SearchParams, words: list[str], count: CountMatches
-) -> SearchPage:
-    counts = await count(conn, params, words)
+async def _scope_page(
+    conn: Connection, params: SearchParams, words: list[str], counts: MatchCounts
+) -> list[SearchHit]:
+    """The page `params` asks for, of one scope whose counts are known."""
     if counts.total == 0 or params.offset >= counts.total:
-        return SearchPage(items=[], total=counts.total)
+        return []
+    if not words:
+        rows = await conn.fetch(SELECT_PAGE_ALL, *_page_args(params, words))
+        return _hits(rows, params)
     dense = (
         counts.in_name >= DENSE_MATCHES,
         counts.in_head >= DENSE_MATCHES,
         counts.total >= DENSE_MATCHES,
     )
     query = SELECT_PAGES[dense, counts.last_tier(params.offset + params.limit)]
-    rows = await conn.fetch(query, *_page_args(params, words))
-    return SearchPage(items=_hits(rows), total=counts.total)
+    return _hits(await conn.fetch(query, *_page_args(params, words)), params)
+
+
+async def _matches(
+    conn: Connection, params: SearchParams, words: list[str], count: CountMatches
+) -> SearchPage:
+    """A page of the companies `words` match. With a place filter, those located there come
+    first, then those located elsewhere that serve the place's region: two statements, each
+    the plain search of its scope, so each keeps its index plan."""
+    located = params.model_copy(update={"scope": "located"})
+    counts = await count(conn, located, words)
+    if params.place_region is None:
+        return SearchPage(items=await _scope_page(conn, located, words, counts), total=counts.total)
+    serves = params.model_copy(update={"scope": "serves"})
+    serving = await count(conn, serves, words)
+    start, end = params.offset, params.offset + params.limit
+    items = await _scope_page(conn, located, words, counts) if start < counts.total else []
+    if end > counts.total and serving.total:
+        rest = serves.model_copy(
+            update={
+                "offset": max(0, start - counts.total),
+                "limit": end - max(start, counts.total),
+            }
+        )
+        items += await _scope_page(conn, rest, words, serving)
+    return SearchPage(items=items, total=counts.total + serving.total)
 
 
 async def correct_words(conn: Connection, words: list[str]) -> list[str]:
@@ -324,14 +383,8 @@ async def _search(
     conn: Connection, params: SearchParams, count: CountMatches, correct: CorrectWords
 ) -> SearchPage:
     words = params.words
-    if not words:
-        counts = await count(conn, params, words)
-        if params.offset >= counts.total:
-            return SearchPage(items=[], total=counts.total)
-        rows = await conn.fetch(SELECT_PAGE_ALL, *_page_args(params, words))
-        return SearchPage(items=_hits(rows), total=counts.total)
     page = await _matches(conn, params, words, count)
-    if page.total:
+    if page.total or not words:
         return page
     corrected = await correct(conn, words)
     if corrected != words:
@@ -341,11 +394,13 @@ async def _search(
     whole = " ".join(words)
     if len(whole) > MAX_SIMILAR_QUERY:
         return SearchPage(items=[], total=0)
-    total = await conn.fetchval(COUNT_SIMILAR, words, params.commune, params.product, whole)
+    # Names similar to the whole query, among the companies located in the place.
+    located = params.model_copy(update={"scope": "located"})
+    total = await conn.fetchval(COUNT_SIMILAR, words, *_filter_args(located), whole)
     if total == 0 or params.offset >= total:
         return SearchPage(items=[], total=total, match="similar" if total else "words")
-    rows = await conn.fetch(SELECT_PAGE_SIMILAR, *_page_args(params, words))
-    return SearchPage(items=_hits(rows), total=total, match="similar")
+    rows = await conn.fetch(SELECT_PAGE_SIMILAR, *_page_args(located, words))
+    return SearchPage(items=_hits(rows, located), total=total, match="similar")
 
 
 async def search(
@@ -364,38 +419,50 @@ async def search(
         return await _search(conn, params, count, correct)
 
 
-async def _facets(conn: Connection, params: SearchParams) -> Facets:
+async def _facet_rows(conn: Connection, params: SearchParams) -> list[asyncpg.Record]:
     words = params.words
+    located = params.model_copy(update={"scope": "located"})
     query = SELECT_FACETS if words else SELECT_FACETS_ALL
-    rows = await conn.fetch(query, expand(words), params.commune, params.product, params.lang)
+    filters = _filter_args(located)
+    rows = await conn.fetch(query, expand(words), *filters, params.lang)
     if not rows and words:
         corrected = await correct_words(conn, words)
         if corrected != words:
-            rows = await conn.fetch(
-                query, expand(corrected), params.commune, params.product, params.lang
-            )
+            rows = await conn.fetch(query, expand(corrected), *filters, params.lang)
     whole = " ".join(words)
     if not rows and words and len(whole) <= MAX_SIMILAR_QUERY:
         # As search does last: the names similar to the whole query.
-        rows = await conn.fetch(
-            SELECT_FACETS_SIMILAR, words, params.commune, params.product, params.lang, whole
-        )
-    communes = [
-        FacetCount(uuid=r["uuid"], name=r["name"], count=r["count"])
+        rows = await conn.fetch(SELECT_FACETS_SIMILAR, words, *filters, params.lang, whole)
+    return list(rows)
+
+
+async def _facets(conn: Connection, params: SearchParams) -> Facets:
+    rows = await _facet_rows(conn, params)
+
+    def counts(kind: str) -> list[FacetCount]:
+        return [
+            FacetCount(uuid=r["uuid"], name=r["name"], count=r["count"])
+            for r in rows
+            if r["kind"] == kind
+        ]
+
+    communes = counts("commune")
+    regions = [
+        RegionCount(slug=r["sort_key"], name=r["name"], count=r["count"])
         for r in rows
-        if r["kind"] == "commune"
+        if r["kind"] == "region"
     ]
-    products = [
-        FacetCount(uuid=r["uuid"], name=r["name"], count=r["count"])
-        for r in rows
-        if r["kind"] == "product"
-    ]
-    return Facets(total=sum(f.count for f in communes), communes=communes, products=products)
+    return Facets(
+        total=sum(f.count for f in communes),
+        communes=communes,
+        products=counts("product"),
+        regions=regions,
+    )
 
 
 async def facets(conn: Connection, params: SearchParams) -> Facets:
-    """Per commune and per product, how many companies the search (without paging) matches.
-    In a caller's transaction, as for `search`."""
+    """Per commune, per region and per product, how many companies located in the place the
+    search (without paging) matches. In a caller's transaction, as for `search`."""
     if conn.is_in_transaction():
         return await _facets(conn, params)
     async with conn.transaction(readonly=True):
@@ -476,5 +543,72 @@ WHERE proveo.search_text(name_es) = proveo.search_text($1::text)
    OR proveo.search_text(name_en) = proveo.search_text($1::text)
 ORDER BY id LIMIT 1
 """
+# $1 the searched queries (their words as `search_query` takes them, tab-separated), $2 how
+# often each was searched, $3 lang, $4 how many. Each category with the searches whose every
+# word matches its names, and how many companies list it; only categories with companies.
+SELECT_POPULAR = """
+WITH products AS MATERIALIZED (
+    SELECT p.id, p.uuid, CASE WHEN $3::text = 'en' THEN p.name_en ELSE p.name_es END AS name,
+           proveo.search_vector(p.name_es) || proveo.search_vector(p.name_en) AS doc
+    FROM proveo.product p
+),
+searched AS (
+    SELECT p.id, sum(q.searches) AS searches
+    FROM unnest($1::text[], $2::bigint[]) AS q(words, searches)
+    JOIN products p ON p.doc @@ proveo.search_query(string_to_array(q.words, E'\t'))
+    GROUP BY p.id
+),
+listed AS (
+    SELECT listed_product.id, count(*) AS companies
+    FROM proveo.company_search s, unnest(s.product_ids) AS listed_product(id)
+    GROUP BY listed_product.id
+)
+SELECT p.uuid, p.name, coalesce(s.searches, 0) AS searches, l.companies
+FROM products p JOIN listed l ON l.id = p.id LEFT JOIN searched s ON s.id = p.id
+ORDER BY coalesce(s.searches, 0) DESC, l.companies DESC, p.id
+LIMIT $4
+"""
+# $1 days back (today included), $2 how many: the most searched queries.
+SELECT_TOP_QUERIES = """
+SELECT query, sum(searches)::bigint AS searches FROM proveo.search_query_stat
+WHERE day > (now() AT TIME ZONE 'UTC')::date - $1::int
+GROUP BY query ORDER BY searches DESC, query LIMIT $2
+"""
+
+
+async def select_top_queries(conn: Connection, days: int, limit: int) -> list[tuple[str, int]]:
+    rows = await conn.fetch(SELECT_TOP_QUERIES, days, limit)
+    return [(row["query"], row["searches"]) for row in rows]
+
+
+async def select_popular_products(
+    conn: Connection, queries: Sequence[tuple[list[str], int]], lang: str, limit: int
+) -> list[PopularProduct]:
+    """Categories by how often they were searched (`queries`: expanded words and counts),
+    then by how many companies list them, then in the catalogue's order."""
+    rows = await conn.fetch(
+        SELECT_POPULAR,
+        ["\t".join(words) for words, _ in queries],
+        [searches for _, searches in queries],
+        lang,
+        limit,
+    )
+    return [PopularProduct.model_validate(dict(row)) for row in rows]
+
+
+async def select_commune_place(conn: Connection, commune_uuid: UUID) -> tuple[str, str] | None:
+    """A commune's name and region."""
+    row = await conn.fetchrow(SELECT_COMMUNE_PLACE, commune_uuid)
+    return (row["name"], row["region"]) if row else None
+
+
+async def select_commune_uuids(conn: Connection, names: Sequence[str]) -> tuple[UUID, ...]:
+    """The communes of these names (an area such as Greater Santiago), in id order."""
+    rows = await conn.fetch(SELECT_COMMUNE_UUIDS, list(names))
+    return tuple(row["uuid"] for row in rows)
+
+
+SELECT_COMMUNE_PLACE = "SELECT name, region FROM proveo.commune WHERE uuid = $1"
+SELECT_COMMUNE_UUIDS = "SELECT uuid FROM proveo.commune WHERE name = ANY($1::text[]) ORDER BY id"
 SELECT_COMMUNE_EXISTS = "SELECT EXISTS (SELECT 1 FROM proveo.commune WHERE uuid = $1)"
 SELECT_PRODUCT_EXISTS = "SELECT EXISTS (SELECT 1 FROM proveo.product WHERE uuid = $1)"

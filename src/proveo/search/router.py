@@ -14,7 +14,7 @@ from proveo.core.deps import AppDatabase
 from proveo.core.openapi import error_responses
 from proveo.search import service
 from proveo.search.deps import Caches, Recorder
-from proveo.search.schemas import Facets, Lang, SearchHit, Suggestion
+from proveo.search.schemas import Facets, Lang, PopularProduct, SearchHit, Suggestion
 
 router = APIRouter(prefix="/companies/search", tags=["search"])
 
@@ -38,11 +38,22 @@ COMMUNE = Annotated[str | None, Query(max_length=100, description="A commune's u
 PRODUCT = Annotated[
     str | None, Query(max_length=100, description="A product's uuid or name (Spanish or English)")
 ]
+REGION = Annotated[
+    str | None,
+    Query(
+        max_length=100,
+        description="One of the 16 regions, by name, short name or slug (accents and case"
+        " ignored: `metropolitana`, `valparaiso`, `los-rios`); an unknown one is a 422 that"
+        " lists them. A commune or region filter also finds, after the companies located"
+        " there, those that serve its region (`match`: `located` or `serves`)",
+    ),
+]
 LANG = Annotated[Lang, Query(description="The language of descriptions and product names")]
 
 # The service's answers are already validated models: written straight to JSON, not validated
 # again on the way out (the response models stay in the OpenAPI document).
 HITS = TypeAdapter(list[SearchHit])
+POPULAR = TypeAdapter(list[PopularProduct])
 SUGGESTIONS = TypeAdapter(list[Suggestion])
 
 
@@ -72,6 +83,11 @@ def _json(body: bytes, headers: dict[str, str] | None = None) -> Response:
                     "description": "The corrected query, when `X-Search-Match` is `corrected`",
                     "schema": {"type": "string"},
                 },
+                "X-Search-Region-Offer": {
+                    "description": "A commune with fewer than 3 results: the slug of its"
+                    " region, where the same search finds more (facets' `region_offer`)",
+                    "schema": {"type": "string"},
+                },
             }
         },
         **error_responses(DEEP_PAGE, 503),
@@ -84,6 +100,7 @@ async def search(
     q: Q = None,
     commune: COMMUNE = None,
     product: PRODUCT = None,
+    region: REGION = None,
     lang: LANG = "es",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[
@@ -95,18 +112,21 @@ async def search(
         ),
     ] = 0,
 ) -> Response:
-    request = service.SearchRequest(q, commune, product, lang, limit, offset)
+    request = service.SearchRequest(q, commune, product, lang, limit, offset, region)
     page = await service.search_companies(database, caches, recorder, request)
     headers = {"X-Total-Count": str(page.total), "X-Search-Match": page.match}
     if page.corrected is not None:
         headers["X-Search-Corrected"] = page.corrected
+    if page.region_offer is not None:
+        headers["X-Search-Region-Offer"] = page.region_offer
     return _json(HITS.dump_json(page.items), headers)
 
 
 @router.get(
     "/facets",
     name="companies:search_facets",
-    summary="Companies per commune and per product for a search",
+    summary="Companies per commune, region and product for a search, and help when it finds"
+    " few: the commune's region (`region_offer`), related categories when none",
     response_model=Facets,
     responses=error_responses(INVALID, 503),
 )
@@ -116,9 +136,10 @@ async def facets(
     q: Q = None,
     commune: COMMUNE = None,
     product: PRODUCT = None,
+    region: REGION = None,
     lang: LANG = "es",
 ) -> Response:
-    request = service.SearchRequest(q, commune, product, lang)
+    request = service.SearchRequest(q, commune, product, lang, region=region)
     found = await service.search_facets(database, caches, request)
     return _json(found.model_dump_json().encode())
 
@@ -137,3 +158,19 @@ async def suggest(
     lang: LANG = "es",
 ) -> Response:
     return _json(SUGGESTIONS.dump_json(await service.suggest(database, caches, q, lang)))
+
+
+@router.get(
+    "/popular",
+    name="companies:search_popular",
+    summary="The categories buyers search most (last 30 days), then those with most companies",
+    response_model=list[PopularProduct],
+    responses=error_responses((422, "Invalid parameters (`validation_error`)"), 503),
+)
+async def popular(
+    database: AppDatabase,
+    caches: Caches,
+    lang: LANG = "es",
+    limit: Annotated[int, Query(ge=1, le=12)] = 4,
+) -> Response:
+    return _json(POPULAR.dump_json(await service.popular_products(database, caches, lang, limit)))

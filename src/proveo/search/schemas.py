@@ -19,6 +19,14 @@ class SearchParams(BaseModel):
     q: str = ""
     commune: UUID | None = None
     product: UUID | None = None
+    # A region (its catalogue name), and an area: a set of communes (Greater Santiago).
+    region: str | None = None
+    area: tuple[UUID, ...] | None = None
+    # The region of the place filter (commune, region or area): the companies that serve it
+    # are listed after those located there. None without a place filter.
+    place_region: str | None = None
+    # Which of the two a statement reads: `located` in the place, or `serves` it (elsewhere).
+    scope: Literal["located", "serves"] = "located"
     lang: Lang = "es"
     limit: int = Field(default=20, ge=1, le=100)
     offset: int = Field(default=0, ge=0)
@@ -38,6 +46,8 @@ class SearchHit(BaseModel):
     phone: str
     email: str
     image_url: str | None
+    # With a commune or region filter: located there, or located elsewhere and serving it.
+    match: Literal["located", "serves"] | None = None
 
 
 class SearchPage(BaseModel):
@@ -48,6 +58,8 @@ class SearchPage(BaseModel):
     total: int
     match: Literal["words", "corrected", "similar"] = "words"
     corrected: str | None = None
+    # Few results for a commune: the same search in its region (the region's name).
+    region_offer: str | None = None
 
 
 class FacetCount(BaseModel):
@@ -56,10 +68,53 @@ class FacetCount(BaseModel):
     count: int
 
 
+class RegionCount(BaseModel):
+    slug: str
+    name: str
+    count: int
+
+
+class Place(BaseModel):
+    """The place a search is filtered by: a filter it was given, or place words of its query
+    (`from_query`: a region or Greater Santiago that were taken out of the words)."""
+
+    kind: Literal["commune", "region", "greater_santiago"]
+    name: str
+    slug: str | None = None
+    from_query: bool = False
+
+
+class RegionOffer(BaseModel):
+    """The same search in the commune's region, when the commune has few results."""
+
+    slug: str
+    name: str
+    count: int
+    # The commune with few results.
+    commune: str
+    # The words of the offered search: the query without the commune's name.
+    q: str
+
+
 class Facets(BaseModel):
     total: int
     communes: list[FacetCount]
     products: list[FacetCount]
+    regions: list[RegionCount] = []
+    place: Place | None = None
+    region_offer: RegionOffer | None = None
+    # With no results: categories where the same words do find companies (else the popular).
+    related_products: list[FacetCount] = []
+    # True: the related categories are where the same words find companies (search them with
+    # the words); False: the popular categories (search them without).
+    related_with_query: bool = False
+
+
+class PopularProduct(BaseModel):
+    uuid: UUID
+    name: str
+    searches: int
+    companies: int
 
 
 class Suggestion(BaseModel):

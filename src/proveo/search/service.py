@@ -9,14 +9,26 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+from proveo.catalog.data import GREATER_SANTIAGO, REGION_METROPOLITANA, REGIONS
 from proveo.core import metrics
 from proveo.core.db import Connection, Database
 from proveo.core.errors import Unprocessable
-from proveo.search import analytics, repository
-from proveo.search.schemas import Facets, Lang, SearchPage, SearchParams, Suggestion
+from proveo.search import analytics, places, repository
+from proveo.search.schemas import (
+    FacetCount,
+    Facets,
+    Lang,
+    Place,
+    PopularProduct,
+    RegionOffer,
+    SearchPage,
+    SearchParams,
+    Suggestion,
+)
+from proveo.search.synonyms import expand
 
 MAX_WORDS = 16
 # Search pages through the first results only, as large directories do: deeper pages cost the
@@ -120,6 +132,10 @@ class SearchCaches:
     filters: ResultCache[UUID | None]
     facets: ResultCache[Facets]
     suggestions: ResultCache[list[Suggestion]]
+    # A commune's name and region, the communes of an area: the catalogue's, cached as filters.
+    places: ResultCache[Any]
+    # The popular categories change slowly: a minute.
+    popular: ResultCache[list[PopularProduct]]
 
     @classmethod
     def create(cls, ttl: float = 1.0) -> SearchCaches:
@@ -130,6 +146,8 @@ class SearchCaches:
             filters=ResultCache(ttl),
             facets=ResultCache(ttl),
             suggestions=ResultCache(ttl),
+            places=ResultCache(ttl),
+            popular=ResultCache(ttl * 60),
         )
 
 
@@ -182,6 +200,30 @@ class PageTooDeep(Unprocessable):
     )
 
 
+def resolve_region(value: str | None) -> str | None:
+    """One of the 16 regions, by its name, a short name or its slug (accents and case
+    ignored): `metropolitana`, `Región de Valparaíso`, `los-rios`."""
+    if not value or not value.strip():
+        return None
+    found = places.resolve_region(value, normalise_query)
+    if found is None:
+        regions = ", ".join(places.region_slug(region, normalise_query) for region in REGIONS)
+        raise Unprocessable(
+            [
+                {
+                    "loc": ["query", "region"],
+                    "msg": f"unknown region; one of: {regions}",
+                    "type": "unknown_region",
+                }
+            ]
+        )
+    return found
+
+
+# A commune filter with fewer results than this offers the same search in its region.
+FEW_RESULTS = 3
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     """The query string's values, as sent."""
@@ -192,6 +234,7 @@ class SearchRequest:
     lang: Lang
     limit: int = 20
     offset: int = 0
+    region: str | None = None
 
     def key(self) -> tuple[object, ...]:
         """Identical for requests that must get the same answer (filters not yet resolved)."""
@@ -202,7 +245,12 @@ class SearchRequest:
             self.lang,
             self.limit,
             self.offset,
+            _filter_key(self.region),
         )
+
+    @property
+    def filtered(self) -> bool:
+        return any(_filter_key(v) is not None for v in (self.commune, self.product, self.region))
 
 
 def _filter_key(value: str | None) -> tuple[str, str] | None:
@@ -217,10 +265,21 @@ def _filter_key(value: str | None) -> tuple[str, str] | None:
     return ("name", normalise_query(value))
 
 
-Resolve = Callable[[Connection, str | None], Awaitable[UUID | None]]
+@dataclass(frozen=True)
+class Resolved:
+    """A request's search, and where it looks: the place filter (given, or read from the
+    words) and a commune named among the words (which may be offered its region)."""
+
+    params: SearchParams
+    place: Place | None = None
+    # The commune (name, region) whose region is offered when it has few results, and the
+    # words of the offered search (the query without the commune's name).
+    offer: tuple[str, str, str] | None = None
 
 
-async def _params(conn: Connection, caches: SearchCaches, request: SearchRequest) -> SearchParams:
+async def resolve_request(
+    conn: Connection, caches: SearchCaches, request: SearchRequest
+) -> Resolved:
     async def resolved(
         kind: str,
         value: str | None,
@@ -232,30 +291,115 @@ async def _params(conn: Connection, caches: SearchCaches, request: SearchRequest
         # An unknown name raises, and errors are not cached.
         return await caches.filters.get_or_load((kind, key), lambda: resolve(conn, value))
 
-    return SearchParams(
-        q=normalise_query(request.q),
-        commune=await resolved("commune", request.commune, resolve_commune),
-        product=await resolved("product", request.product, resolve_product),
+    q = normalise_query(request.q)
+    commune = await resolved("commune", request.commune, resolve_commune)
+    product = await resolved("product", request.product, resolve_product)
+    region = resolve_region(request.region)
+    area: tuple[UUID, ...] | None = None
+    place: Place | None = None
+    place_region: str | None = None
+    offer: tuple[str, str, str] | None = None
+    if commune is not None:
+        name, commune_region = await caches.places.get_or_load(
+            ("commune", commune), lambda: _commune_place(conn, commune)
+        )
+        place = Place(kind="commune", name=name)
+        place_region = commune_region
+        if region is None:
+            offer = (name, commune_region, q)
+    if region is not None:
+        place = Place(kind="region", name=region, slug=places.region_slug(region, normalise_query))
+        place_region = region
+    if commune is None and region is None and q:
+        read = places.read_places(q.split(), normalise_query)
+        if read.region is not None:
+            region = place_region = read.region
+            slug = places.region_slug(region, normalise_query)
+            place = Place(kind="region", name=region, slug=slug, from_query=True)
+        elif read.greater_santiago:
+            area = await caches.places.get_or_load(
+                ("area", "greater-santiago"),
+                lambda: repository.select_commune_uuids(conn, GREATER_SANTIAGO),
+            )
+            place_region = REGION_METROPOLITANA
+            place = Place(kind="greater_santiago", name="Gran Santiago", from_query=True)
+        elif read.commune is not None:
+            commune_region = places.commune_region(read.commune, normalise_query)
+            if commune_region is not None:
+                words = places.without_communes(read.words, normalise_query)
+                offer = (read.commune, commune_region, " ".join(words))
+        if read.region is not None or read.greater_santiago:
+            q = " ".join(read.words)
+    params = SearchParams(
+        q=q,
+        commune=commune,
+        product=product,
+        region=region,
+        area=area,
+        place_region=place_region,
         lang=request.lang,
         limit=request.limit,
         offset=request.offset,
     )
+    return Resolved(params, place, offer)
+
+
+async def _commune_place(conn: Connection, commune: UUID) -> tuple[str, str]:
+    found = await repository.select_commune_place(conn, commune)
+    if found is None:
+        raise _unknown("commune", "commune")
+    return found
 
 
 # A cached answer needs no connection: the read transaction starts only on a miss.
 
 
-async def search_companies(
-    database: Database, caches: SearchCaches, recorder: object, request: SearchRequest
-) -> SearchPage:
+def _counter(caches: SearchCaches) -> repository.CountMatches:
     async def count(
         conn: Connection, params: SearchParams, words: list[str]
     ) -> repository.MatchCounts:
-        key = (tuple(words), params.commune, params.product)
+        key = (
+            tuple(words),
+            params.commune,
+            params.product,
+            params.region,
+            params.area,
+            params.place_region if params.scope == "serves" else None,
+        )
         return await caches.counts.get_or_load(
             key, lambda: repository.count_matches(conn, params, words)
         )
 
+    return count
+
+
+async def _offer(
+    conn: Connection, caches: SearchCaches, resolved: Resolved, total: int
+) -> RegionOffer | None:
+    """The same search in the region of the commune it names, when that finds more."""
+    if resolved.offer is None or total >= FEW_RESULTS:
+        return None
+    commune, region, q = resolved.offer
+    params = resolved.params.model_copy(
+        update={"q": q, "commune": None, "region": region, "area": None, "place_region": region}
+    )
+    count = _counter(caches)
+    words = params.words
+    in_region = sum(
+        [
+            (await count(conn, params.model_copy(update={"scope": scope}), words)).total
+            for scope in ("located", "serves")
+        ]
+    )
+    if in_region <= total:
+        return None
+    slug = places.region_slug(region, normalise_query)
+    return RegionOffer(slug=slug, name=region, count=in_region, commune=commune, q=q)
+
+
+async def search_companies(
+    database: Database, caches: SearchCaches, recorder: object, request: SearchRequest
+) -> SearchPage:
     async def correct(conn: Connection, words: list[str]) -> list[str]:
         return await caches.corrections.get_or_load(
             tuple(words), lambda: repository.correct_words(conn, words)
@@ -263,9 +407,13 @@ async def search_companies(
 
     async def load() -> SearchPage:
         async with database.read_transaction() as conn:
-            return await repository.search(
-                conn, await _params(conn, caches, request), count, correct
-            )
+            resolved = await resolve_request(conn, caches, request)
+            page = await repository.search(conn, resolved.params, _counter(caches), correct)
+            if resolved.offer is not None and page.total < FEW_RESULTS:
+                offer = await _offer(conn, caches, resolved, page.total)
+                if offer is not None:
+                    page = page.model_copy(update={"region_offer": offer.slug})
+            return page
 
     if request.offset + request.limit > MAX_RESULT_DEPTH:
         raise PageTooDeep()
@@ -275,20 +423,89 @@ async def search_companies(
     metrics.search_answered("search", time.perf_counter() - started)
     q_normalised = str(key[0])
     if q_normalised and request.offset == 0:
-        filtered = key[1] is not None or key[2] is not None
-        analytics.record_search(recorder, q_normalised, page.total, filtered=filtered)
+        analytics.record_search(recorder, q_normalised, page.total, filtered=request.filtered)
     return page
+
+
+# Related categories offered when a search finds nothing.
+RELATED_PRODUCTS = 5
 
 
 async def search_facets(database: Database, caches: SearchCaches, request: SearchRequest) -> Facets:
     async def load() -> Facets:
         async with database.read_transaction() as conn:
-            return await repository.facets(conn, await _params(conn, caches, request))
+            resolved = await resolve_request(conn, caches, request)
+            params = resolved.params
+            found = await repository.facets(conn, params)
+            update: dict[str, object] = {"place": resolved.place}
+            if resolved.offer is not None or found.total == 0:
+                count = _counter(caches)
+                total = 0
+                for scope in ("located", "serves") if params.place_region else ("located",):
+                    scoped = params.model_copy(update={"scope": scope})
+                    total += (await count(conn, scoped, params.words)).total
+                if resolved.offer is not None:
+                    update["region_offer"] = await _offer(conn, caches, resolved, total)
+                if total == 0:
+                    related, with_query = await _related(conn, caches, params)
+                    update["related_products"] = related
+                    update["related_with_query"] = with_query
+            return found.model_copy(update=update)
 
     started = time.perf_counter()
     facets = await caches.facets.get_or_load(request.key(), load)
     metrics.search_answered("facets", time.perf_counter() - started)
     return facets
+
+
+async def _related(
+    conn: Connection, caches: SearchCaches, params: SearchParams
+) -> tuple[list[FacetCount], bool]:
+    """Categories where the same words find companies (anywhere, in any category), and True;
+    when they find none, the popular categories, and False."""
+    if params.words and (params.product or params.place_region):
+        unfiltered = SearchParams(q=params.q, lang=params.lang)
+        found = await repository.facets(conn, unfiltered)
+        related = [p for p in found.products if p.uuid != params.product]
+        if related:
+            return related[:RELATED_PRODUCTS], True
+    popular = await _popular(conn, caches, params.lang, RELATED_PRODUCTS + 1)
+    return [
+        FacetCount(uuid=p.uuid, name=p.name, count=p.companies)
+        for p in popular
+        if p.uuid != params.product
+    ][:RELATED_PRODUCTS], False
+
+
+# Popular categories: the most searched over these days, read from these many top queries.
+POPULAR_DAYS = 30
+POPULAR_QUERIES = 500
+
+
+async def _popular(
+    conn: Connection, caches: SearchCaches, lang: Lang, limit: int
+) -> list[PopularProduct]:
+    async def load() -> list[PopularProduct]:
+        top = await repository.select_top_queries(conn, POPULAR_DAYS, POPULAR_QUERIES)
+        queries = []
+        for query, searches in top:
+            # The category words only: places are not categories.
+            read = places.read_places(query.split(), normalise_query)
+            words = places.without_communes(read.words, normalise_query)
+            if words:
+                queries.append((expand(words), searches))
+        return await repository.select_popular_products(conn, queries, lang, limit)
+
+    return await caches.popular.get_or_load((lang, limit), load)
+
+
+async def popular_products(
+    database: Database, caches: SearchCaches, lang: Lang, limit: int
+) -> list[PopularProduct]:
+    """The categories buyers search most (search statistics of the last 30 days), then those
+    with most companies, then in the catalogue's order; only categories with companies."""
+    async with database.read_transaction() as conn:
+        return await _popular(conn, caches, lang, limit)
 
 
 async def suggest(

@@ -1,0 +1,387 @@
+"""Search by place: the `region` filter and facet, places named in a query (regions, Greater
+Santiago, communes), companies that serve a place after those located there, the region offered
+when a commune has few results, every category of a company, help when nothing is found, and
+the popular categories."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from proveo.catalog.data import COMMUNES, GREATER_SANTIAGO, REGION_METROPOLITANA, REGIONS
+from proveo.core.db import Connection
+from proveo.search import places
+from proveo.search.service import normalise_query
+from tests.search.conftest import FACETS_URL, SEARCH_URL, add_company
+
+POPULAR_URL = "/api/v1/companies/search/popular"
+RM = REGION_METROPOLITANA
+ALL_CHILE = list(REGIONS)
+
+
+async def _serve(conn: Connection, name: str, regions: list[str]) -> None:
+    await conn.execute(
+        "UPDATE proveo.company SET served_regions = $2 WHERE name = $1", name, regions
+    )
+
+
+async def _add_category(conn: Connection, name: str, product_es: str) -> None:
+    await conn.execute(
+        """
+        INSERT INTO proveo.company_product (company_id, product_id)
+        SELECT c.id, p.id FROM proveo.company c, proveo.product p
+        WHERE c.name = $1 AND p.name_es = $2
+        """,
+        name,
+        product_es,
+    )
+
+
+@pytest.fixture
+async def geo(conn: Connection) -> None:
+    """Accountants in Providencia and Ñuñoa, one in Valparaíso that serves the Metropolitan
+    region, auditors in Concepción that serve all Chile and also keep books; printers across
+    Greater Santiago and beyond."""
+    accounting = "Servicios contables"
+    printing = "Imprenta y publicidad"
+    for name, product, commune in (
+        ("Contadores Andinos", accounting, "Providencia"),
+        ("Balance Contable", accounting, "Ñuñoa"),
+        ("Cuentas del Puerto", accounting, "Valparaíso"),
+        ("Auditores del Sur", "Auditoría", "Concepción"),
+        ("Imprenta Maipú", printing, "Maipú"),
+        ("Imprenta Cordillera", printing, "Puente Alto"),
+        ("Imprenta Colina", printing, "Colina"),
+        ("Imprenta Rancagua", printing, "Rancagua"),
+        ("Transportes Viña", "Transporte y logística", "Viña del Mar"),
+    ):
+        await add_company(
+            conn, name, product_name=product, commune_name=commune,
+            description_es=f"{name}: servicios para empresas.",
+        )  # fmt: skip
+    await _serve(conn, "Cuentas del Puerto", [RM])
+    await _serve(conn, "Auditores del Sur", ALL_CHILE)
+    await _add_category(conn, "Auditores del Sur", accounting)
+
+
+async def _search(client: httpx.AsyncClient, **params: str) -> httpx.Response:
+    response = await client.get(SEARCH_URL, params={"limit": "100", **params})
+    assert response.status_code == 200, response.text
+    return response
+
+
+async def _found(client: httpx.AsyncClient, **params: str) -> list[tuple[str, str | None]]:
+    return [(hit["name"], hit["match"]) for hit in (await _search(client, **params)).json()]
+
+
+async def _facets(client: httpx.AsyncClient, **params: str) -> dict[str, object]:
+    response = await client.get(FACETS_URL, params=params)
+    assert response.status_code == 200, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+class TestGreaterSantiagoList:
+    def test_has_the_32_communes_of_the_province_and_puente_alto_and_san_bernardo(self) -> None:
+        metropolitan = {name for name, region in COMMUNES if region == RM}
+        assert len(GREATER_SANTIAGO) == len(set(GREATER_SANTIAGO)) == 34
+        assert set(GREATER_SANTIAGO) <= metropolitan
+        assert {"Puente Alto", "San Bernardo", "Santiago", "Maipú"} <= set(GREATER_SANTIAGO)
+        assert "Colina" not in GREATER_SANTIAGO
+
+
+class TestReadPlaces:
+    @pytest.mark.parametrize(
+        ("query", "words", "region", "greater"),
+        [
+            ("imprenta santiago", ("imprenta",), None, True),
+            ("imprenta en gran santiago", ("imprenta",), None, True),
+            ("region metropolitana", (), RM, False),
+            ("contador metropolitana", ("contador",), RM, False),
+            ("contador region metropolitana de santiago", ("contador",), RM, False),
+            ("transporte region de valparaiso", ("transporte",), "Valparaíso", False),
+            # A region's name that is also a commune's stays a word without "región".
+            ("transporte valparaiso", ("transporte", "valparaiso"), None, False),
+            ("contador araucania", ("contador",), "La Araucanía", False),
+            ("contador providencia", ("contador", "providencia"), None, False),
+        ],
+    )
+    def test_regions_and_greater_santiago_become_filters(
+        self, query: str, words: tuple[str, ...], region: str | None, greater: bool
+    ) -> None:
+        read = places.read_places(query.split(), normalise_query)
+        assert (read.words, read.region, read.greater_santiago) == (words, region, greater)
+
+    def test_a_commune_is_reported_and_kept_as_words(self) -> None:
+        read = places.read_places(["contador", "las", "condes"], normalise_query)
+        assert read.commune == "Las Condes"
+        assert read.words == ("contador", "las", "condes")
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            "metropolitana",
+            "Metropolitana de Santiago",
+            "METROPOLITANA-DE-SANTIAGO",
+            "región metropolitana",
+            "RM",
+        ],
+    )
+    def test_the_region_filter_takes_names_short_names_and_slugs(self, value: str) -> None:
+        assert places.resolve_region(value, normalise_query) == RM
+
+    def test_every_region_resolves_from_its_slug(self) -> None:
+        for region in REGIONS:
+            assert (
+                places.resolve_region(places.region_slug(region, normalise_query), normalise_query)
+                == region
+            )
+
+
+class TestRegionFilter:
+    async def test_finds_the_companies_located_there_then_those_that_serve_it(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        found = await _found(client, region="metropolitana", q="contables")
+        assert found == [
+            ("Balance Contable", "located"),
+            ("Contadores Andinos", "located"),
+            ("Auditores del Sur", "serves"),
+            ("Cuentas del Puerto", "serves"),
+        ]
+
+    async def test_accents_and_case_do_not_matter(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        expected = await _found(client, region="valparaiso")
+        assert [name for name, _ in expected] == [
+            "Cuentas del Puerto", "Transportes Viña", "Auditores del Sur",
+        ]  # fmt: skip
+        assert await _found(client, region="Región de VALPARAÍSO") == expected
+
+    async def test_an_unknown_region_is_a_422_that_lists_them(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        response = await client.get(SEARCH_URL, params={"region": "Atlántida"})
+        assert response.status_code == 422
+        [error] = response.json()["detail"]
+        assert error["type"] == "unknown_region"
+        assert "metropolitana-de-santiago" in error["msg"]
+        assert "los-rios" in error["msg"]
+        facets = await client.get(FACETS_URL, params={"region": "Atlántida"})
+        assert facets.status_code == 422
+
+    async def test_pages_run_across_located_and_serving_companies(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        everything = await _found(client, region="metropolitana", q="contables")
+        pages = []
+        for offset in range(4):
+            pages += await _found(client, region="metropolitana", q="contables", limit="1",
+                                  offset=str(offset))  # fmt: skip
+        assert pages == everything
+        response = await _search(client, region="metropolitana", q="contables", limit="1")
+        assert response.headers["X-Total-Count"] == "4"
+
+    async def test_facets_count_regions(self, client: httpx.AsyncClient, geo: None) -> None:
+        body = await _facets(client, q="imprenta")
+        assert body["regions"] == [
+            {"slug": "metropolitana-de-santiago", "name": RM, "count": 3},
+            {"slug": "libertador-general-bernardo-o-higgins",
+             "name": "Libertador General Bernardo O'Higgins", "count": 1},
+        ]  # fmt: skip
+        filtered = await _facets(client, q="imprenta", region="metropolitana")
+        assert filtered["total"] == 3
+        assert filtered["place"] == {
+            "kind": "region", "name": RM, "slug": "metropolitana-de-santiago", "from_query": False,
+        }  # fmt: skip
+
+
+class TestPlacesInTheQuery:
+    async def test_santiago_means_greater_santiago(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        expected = [("Imprenta Cordillera", "located"), ("Imprenta Maipú", "located")]
+        assert await _found(client, q="imprenta santiago") == expected
+        assert await _found(client, q="Imprenta Gran Santiago") == expected
+        assert (await _facets(client, q="imprenta santiago"))["place"] == {
+            "kind": "greater_santiago", "name": "Gran Santiago", "slug": None, "from_query": True,
+        }  # fmt: skip
+
+    async def test_a_region_name_is_a_region_filter(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        found = await _found(client, q="imprenta región metropolitana")
+        assert [name for name, _ in found] == [
+            "Imprenta Colina", "Imprenta Cordillera", "Imprenta Maipú",
+        ]  # fmt: skip
+        assert [name for name, _ in await _found(client, q="región metropolitana")] == [
+            "Balance Contable", "Contadores Andinos", "Imprenta Colina", "Imprenta Cordillera",
+            "Imprenta Maipú", "Auditores del Sur", "Cuentas del Puerto",
+        ]  # fmt: skip
+
+    async def test_an_explicit_place_filter_leaves_the_words_alone(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        place = (await _facets(client, q="imprenta santiago", region="ohiggins"))["place"]
+        assert place == {
+            "kind": "region", "name": "Libertador General Bernardo O'Higgins",
+            "slug": "libertador-general-bernardo-o-higgins", "from_query": False,
+        }  # fmt: skip
+        assert "Imprenta Maipú" not in [
+            n for n, _ in await _found(client, q="imprenta santiago", region="ohiggins")
+        ]
+
+
+class TestCommuneFilter:
+    async def test_also_finds_companies_that_serve_its_region_after_those_located_there(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        found = await _found(client, commune="providencia", product="servicios contables")
+        assert found == [
+            ("Contadores Andinos", "located"),
+            ("Auditores del Sur", "serves"),
+            ("Cuentas del Puerto", "serves"),
+        ]
+
+    async def test_without_a_place_filter_hits_carry_no_match(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        assert {match for _, match in await _found(client, q="imprenta")} == {None}
+
+    async def test_few_results_offer_the_same_search_in_its_region(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        response = await _search(client, q="contador", commune="ñuñoa")
+        assert response.headers["X-Total-Count"] == "3"  # Balance Contable and two that serve
+        response = await _search(client, q="imprenta", commune="maipu")
+        assert response.headers["X-Total-Count"] == "1"
+        assert response.headers["X-Search-Region-Offer"] == "metropolitana-de-santiago"
+        offer = (await _facets(client, q="imprenta", commune="maipu"))["region_offer"]
+        assert offer == {
+            "slug": "metropolitana-de-santiago", "name": RM, "count": 3, "commune": "Maipú",
+            "q": "imprenta",
+        }  # fmt: skip
+
+    async def test_contador_providencia_finds_the_accountant_and_offers_the_region(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        response = await _search(client, q="contador providencia")
+        assert [hit["name"] for hit in response.json()] == ["Contadores Andinos"]
+        assert response.headers["X-Search-Region-Offer"] == "metropolitana-de-santiago"
+        offer = (await _facets(client, q="contador providencia"))["region_offer"]
+        assert offer == {
+            "slug": "metropolitana-de-santiago", "name": RM, "count": 4, "commune": "Providencia",
+            "q": "contador",
+        }  # fmt: skip
+
+    async def test_enough_results_offer_nothing(self, client: httpx.AsyncClient, geo: None) -> None:
+        response = await _search(client, commune="providencia", product="servicios contables")
+        assert "X-Search-Region-Offer" not in response.headers
+        body = await _facets(client, commune="providencia", product="servicios contables")
+        assert body["region_offer"] is None
+
+
+class TestCategories:
+    async def test_the_category_filter_matches_any_of_a_companys_categories(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        names = [name for name, _ in await _found(client, product="servicios contables")]
+        assert names == [
+            "Auditores del Sur", "Balance Contable", "Contadores Andinos", "Cuentas del Puerto",
+        ]  # fmt: skip
+        products = (await _facets(client, q="auditores"))["products"]
+        assert {p["name"] for p in products} == {"Auditoría", "Servicios contables"}
+
+    async def test_the_words_find_a_company_by_an_extra_category(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        assert "Auditores del Sur" in [name for name, _ in await _found(client, q="contador")]
+
+
+class TestZeroResults:
+    async def test_offer_related_categories_where_the_words_find_companies(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        params = {"q": "imprenta", "region": "aysen"}
+        assert (await _search(client, **params)).headers["X-Total-Count"] == "0"
+        body = await _facets(client, **params)
+        assert [p["name"] for p in body["related_products"]] == ["Imprenta y publicidad"]
+
+    async def test_words_that_find_nothing_anywhere_offer_the_popular_categories(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        body = await _facets(client, q="zzzqqq", product="transporte y logistica")
+        related = [p["name"] for p in body["related_products"]]
+        assert related
+        assert "Transporte y logística" not in related
+        assert related[:2] == ["Servicios contables", "Imprenta y publicidad"]
+
+
+class TestPopular:
+    async def test_without_statistics_the_categories_with_most_companies(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        response = await client.get(POPULAR_URL, params={"lang": "en"})
+        assert response.status_code == 200
+        assert [p["name"] for p in response.json()] == [
+            "Accounting services", "Printing and advertising", "Transport and logistics",
+            "Auditing",
+        ]  # fmt: skip
+
+    async def test_the_most_searched_categories_come_first(
+        self, client: httpx.AsyncClient, conn: Connection, geo: None
+    ) -> None:
+        today = datetime.now(UTC).date()
+        for query, searches in (("transporte", 40), ("auditoria santiago", 30), ("contador", 5)):
+            await conn.execute(
+                "INSERT INTO proveo.search_query_stat (day, query, searches, zero_results) "
+                "VALUES ($1, $2, $3, 0)",
+                today, query, searches,
+            )  # fmt: skip
+        response = await client.get(POPULAR_URL, params={"limit": "3"})
+        assert [p["name"] for p in response.json()] == [
+            "Transporte y logística", "Auditoría", "Servicios contables",
+        ]  # fmt: skip
+        assert response.json()[0]["searches"] == 40
+
+
+class TestFreshness:
+    """The index follows served regions and extra categories within 2 s."""
+
+    async def _until(
+        self, client: httpx.AsyncClient, name: str, present: bool, **params: str
+    ) -> float:
+        started = time.monotonic()
+        while True:
+            names = [n for n, _ in await _found(client, **params)]
+            if (name in names) == present:
+                return time.monotonic() - started
+            assert time.monotonic() - started < 2.0, f"{name} still stale for {params}"
+            await asyncio.sleep(0.05)
+
+    async def test_served_regions_and_categories_reach_search_within_2_seconds(
+        self, client: httpx.AsyncClient, conn: Connection, geo: None
+    ) -> None:
+        await self._until(client, "Transportes Viña", False, region="magallanes")
+        await _serve(conn, "Transportes Viña", ["Magallanes y de la Antártica Chilena"])
+        await self._until(client, "Transportes Viña", True, region="magallanes")
+
+        await self._until(client, "Transportes Viña", False, product="courier y mensajeria")
+        await _add_category(conn, "Transportes Viña", "Courier y mensajería")
+        await self._until(client, "Transportes Viña", True, product="courier y mensajeria")
+        await conn.execute(
+            "DELETE FROM proveo.company_product WHERE company_id = "
+            "(SELECT id FROM proveo.company WHERE name = 'Transportes Viña')"
+        )
+        await self._until(client, "Transportes Viña", False, product="courier y mensajeria")
+
+    async def test_a_commune_moved_to_another_region_moves_its_companies(
+        self, client: httpx.AsyncClient, conn: Connection, geo: None
+    ) -> None:
+        await conn.execute("UPDATE proveo.commune SET region = 'Maule' WHERE name = 'Colina'")
+        assert ("Imprenta Colina", "located") in await _found(client, region="maule")
