@@ -26,8 +26,19 @@ const STRINGS = {
     filtersActive: 'Filtros ({count})',
     product: 'Producto o servicio',
     commune: 'Comuna',
+    region: 'Región',
     anyProduct: 'Todos los productos',
     anyCommune: 'Todas las comunas',
+    anyRegion: 'Todo Chile',
+    servesRegion: 'Atiende tu región',
+    placeGreaterSantiago: 'Buscando en el Gran Santiago (34 comunas).',
+    placeRegion: 'Buscando en la región {region}.',
+    regionOffer: 'Pocos resultados en {commune}.',
+    regionOfferLink: 'Ver {count} en la región {region}',
+    helpTitle: 'Prueba con:',
+    relatedTitle: 'Rubros relacionados',
+    removeOne: 'Quitar «{name}»',
+    headingRegion: 'Proveedores en la región {region}',
     showMore: 'Ver todas ({count})',
     showLess: 'Ver menos',
     clearFilters: 'Quitar filtros',
@@ -84,8 +95,19 @@ const STRINGS = {
     filtersActive: 'Filters ({count})',
     product: 'Product or service',
     commune: 'Commune',
+    region: 'Region',
     anyProduct: 'All products',
     anyCommune: 'All communes',
+    anyRegion: 'All of Chile',
+    servesRegion: 'Serves your region',
+    placeGreaterSantiago: 'Searching Greater Santiago (34 communes).',
+    placeRegion: 'Searching the {region} region.',
+    regionOffer: 'Few results in {commune}.',
+    regionOfferLink: 'See {count} in the {region} region',
+    helpTitle: 'Try:',
+    relatedTitle: 'Related categories',
+    removeOne: 'Remove “{name}”',
+    headingRegion: 'Suppliers in the {region} region',
     showMore: 'Show all ({count})',
     showLess: 'Show less',
     clearFilters: 'Clear filters',
@@ -145,6 +167,7 @@ function readState() {
   return {
     q: (params.get('q') || '').trim(),
     commune: params.get('commune') || '',
+    region: params.get('region') || '',
     product: params.get('product') || '',
     page: Number.isFinite(page) && page > 0 ? page : 1,
   };
@@ -154,6 +177,7 @@ function urlFor(state) {
   const params = new URLSearchParams();
   if (state.q) params.set('q', state.q);
   if (state.commune) params.set('commune', state.commune);
+  if (state.region) params.set('region', state.region);
   if (state.product) params.set('product', state.product);
   if (state.page > 1) params.set('page', String(state.page));
   const query = params.toString();
@@ -164,6 +188,7 @@ function apiQuery(state, extra = {}) {
   const query = { lang: getLang(), ...extra };
   if (state.q) query.q = state.q;
   if (state.commune) query.commune = state.commune;
+  if (state.region) query.region = state.region;
   if (state.product) query.product = state.product;
   return query;
 }
@@ -172,7 +197,10 @@ function apiQuery(state, extra = {}) {
 
 let state = readState();
 let els = {};
-let expanded = { communes: false, products: false };
+let expanded = { communes: false, products: false, regions: false };
+// The filters a search runs with: each a query-string field (the panel lists them all).
+const FILTERS = ['product', 'region', 'commune'];
+const NO_FILTERS = { product: '', region: '', commune: '' };
 let lastFacets = null;
 let searchSeq = 0;
 let searchAbort = null;
@@ -239,7 +267,7 @@ function render() {
   const resultsTitle = h('h2', { id: 'results-title', class: 'results-title', tabindex: '-1' });
   const filtersPanel = h('details', { class: 'filters-panel', open: window.matchMedia('(min-width: 900px)').matches });
   root.append(
-    h('section', { class: 'hero', 'aria-labelledby': 'hero-title' },
+    h('section', { class: 'hero', id: 'hero', 'aria-labelledby': 'hero-title' },
       h('div', { class: 'container hero-inner' },
         h('div', { class: 'hero-main' },
           h('h1', { id: 'hero-title', class: 'hero-title' }, s('heroTitle')),
@@ -267,18 +295,35 @@ function render() {
     pagination: qs('#pagination'),
     popular: qs('#popular'),
     stats: qs('#hero-stats'),
+    hero: qs('#hero'),
   };
+  compactHero();
   renderPopular();
   initCombobox();
   renderSkeletonCards();
   if (lastFacets) renderFacets(lastFacets);
 }
 
+// A new query keeps the filters the panel shows as active, and only those.
+function shownFilters() {
+  const shown = { ...NO_FILTERS };
+  for (const link of els.filtersPanel.querySelectorAll('.facet-link.is-selected[data-filter]')) {
+    shown[link.dataset.filter] = link.dataset.value;
+  }
+  return shown;
+}
+
 function onSubmit(event) {
   event.preventDefault();
   closeSuggestions();
   const q = els.input.value.trim();
-  navigate({ ...state, q, page: 1 });
+  navigate({ ...state, ...shownFilters(), q, page: 1 });
+}
+
+// With a query or a filter the hero is a compact search bar: the results start on the first
+// screen of a phone.
+function compactHero() {
+  els.hero?.classList.toggle('hero-compact', Boolean(state.q || hasFilters()));
 }
 
 // ---- suggestions (ARIA 1.2 combobox with a listbox popup) ----
@@ -439,7 +484,8 @@ function chooseSuggestion(index) {
     window.location.assign(`/company/?id=${encodeURIComponent(item.uuid)}`);
   } else if ((kind === 'product' || kind === 'commune') && item.uuid) {
     els.input.value = '';
-    navigate({ ...state, q: '', [kind]: item.uuid, page: 1 });
+    const place = kind === 'commune' ? { region: '' } : {};
+    navigate({ ...state, ...place, q: '', [kind]: item.uuid, page: 1 });
   } else {
     els.input.value = text;
     navigate({ ...state, q: text, page: 1 });
@@ -462,6 +508,7 @@ async function runSearch() {
     return;
   }
   renderHeading(null);
+  compactHero();
   const offset = (state.page - 1) * PAGE_SIZE;
   try {
     const [page, facets] = await Promise.all([
@@ -471,16 +518,16 @@ async function runSearch() {
     if (seq !== searchSeq) return;
     lastFacets = facets;
     clear(els.alert);
-    renderSearchNote(page.headers);
+    renderSearchNote(page.headers, facets.full);
     renderFacets(facets);
     renderActiveFilters(facets);
     renderHeading(page.total);
-    renderResults(page.items, page.total);
+    renderResults(page.items, page.total, facets.full);
     renderPagination(page.total);
   } catch (err) {
     if (seq !== searchSeq || controller.signal.aborted) return;
     // A shared link may name a commune or product that was since removed: search without it.
-    const stale = err.status === 422 ? ['commune', 'product'].filter((f) => state[f] && err.fieldErrors?.[f]) : [];
+    const stale = err.status === 422 ? FILTERS.filter((f) => state[f] && err.fieldErrors?.[f]) : [];
     if (stale.length) {
       pendingNote = 'unknownFilterNote';
       const next = { ...state, page: 1 };
@@ -506,37 +553,60 @@ async function runSearch() {
 // How the results were found, when it is not the plain way; and a note left by the last run.
 let pendingNote = null;
 
-function renderSearchNote(headers) {
+function renderSearchNote(headers, full) {
   const match = headers?.get('X-Search-Match');
-  let note = null;
+  const notes = [];
   if (match === 'corrected') {
-    note = s('correctedNote', { q: state.q, corrected: headers.get('X-Search-Corrected') || '' });
+    notes.push(s('correctedNote', { q: state.q, corrected: headers.get('X-Search-Corrected') || '' }));
   } else if (match === 'similar') {
-    note = s('similarNote', { q: state.q });
+    notes.push(s('similarNote', { q: state.q }));
   } else if (pendingNote) {
-    note = s(pendingNote);
+    notes.push(s(pendingNote));
   }
   pendingNote = null;
-  if (note) showAlert(els.alert, 'info', note, { focus: false });
+  const place = full?.place;
+  if (place?.from_query) {
+    notes.push(place.kind === 'greater_santiago' ? s('placeGreaterSantiago') : s('placeRegion', { region: place.name }));
+  }
+  const offer = full?.region_offer;
+  if (offer) {
+    // Few results in a commune: the same search in its region, one click away.
+    notes.push(h('span', { class: 'region-offer', 'data-region-offer': offer.slug },
+      s('regionOffer', { commune: offer.commune }), ' ',
+      linkTo({ ...state, q: offer.q, commune: '', region: offer.slug, page: 1 }, { class: 'region-offer-link' },
+        s('regionOfferLink', { count: formatNumber(offer.count), region: offer.name }))));
+  }
+  if (notes.length) {
+    showAlert(els.alert, 'info', notes.flatMap((note, i) => (i ? [' ', note] : [note])), { focus: false });
+  }
 }
 
 // Each facet list is counted without its own filter (but with the keywords and the other
-// filter), so after choosing a commune the other communes stay listed and switching is one click.
+// filters), so after choosing a commune the other communes stay listed and switching is one
+// click; regions without the commune either (a region replaces a commune). The search's own
+// facets (`full`) carry the help: the place searched, a region offer, related categories.
 async function loadFacets(signal) {
   const forProducts = apiQuery({ ...state, product: '' });
   const forCommunes = apiQuery({ ...state, commune: '' });
+  const forRegions = apiQuery({ ...state, region: '', commune: '' });
   const cache = new Map();
   const get = (query) => {
     const key = JSON.stringify(query);
     if (!cache.has(key)) cache.set(key, api('/companies/search/facets', { query, signal }));
     return cache.get(key);
   };
-  const [products, communes] = await Promise.all([get(forProducts), get(forCommunes)]);
-  return { products: products.products || [], communes: communes.communes || [] };
+  const [products, communes, regions, full] = await Promise.all(
+    [forProducts, forCommunes, forRegions, apiQuery(state)].map(get));
+  return {
+    products: products.products || [],
+    communes: communes.communes || [],
+    regions: regions.regions || [],
+    full,
+  };
 }
 
 function hasFilters() {
-  return Boolean(state.commune || state.product);
+  return FILTERS.some((kind) => Boolean(state[kind]));
 }
 
 function renderHeading(total) {
@@ -568,11 +638,12 @@ function resultCard(company, index) {
           h('a', { class: 'card-link', href: `/company/?id=${encodeURIComponent(company.uuid)}` }, company.name)),
         h('p', { class: 'card-meta' },
           product && h('span', { class: 'badge badge-product' }, icon('tag', 'icon icon-sm'), product),
-          company.commune_name && h('span', { class: 'card-commune' }, icon('pin', 'icon icon-sm'), company.commune_name)),
+          company.commune_name && h('span', { class: 'card-commune' }, icon('pin', 'icon icon-sm'), company.commune_name),
+          company.match === 'serves' && h('span', { class: 'badge badge-serves' }, s('servesRegion'))),
         text && h('p', { class: 'card-desc' }, text))));
 }
 
-function renderResults(items, total) {
+function renderResults(items, total, full) {
   clear(els.body);
   if (items.length) {
     els.body.append(h('ul', { class: 'results-grid' }, items.map(resultCard)));
@@ -598,11 +669,38 @@ function renderResults(items, total) {
       h('a', { class: 'btn btn-primary', href: '/publish/' }, s('publishCta'))));
     return;
   }
-  els.body.append(h('div', { class: 'empty-state' },
+  els.body.append(h('div', { class: 'empty-state', 'data-state': 'no-results' },
     icon('search', 'icon empty-icon'),
     h('p', { class: 'empty-title' }, s('noResults')),
     h('p', {}, s('noResultsHint')),
-    hasFilters() && linkTo({ ...state, commune: '', product: '', page: 1 }, { class: 'btn btn-secondary' }, s('clearFilters'))));
+    zeroResultsHelp(full)));
+}
+
+// Nothing found is not a dead end: the commune's region, each active filter removed, related
+// categories.
+function zeroResultsHelp(full) {
+  const offers = [];
+  const offer = full?.region_offer;
+  if (offer) {
+    offers.push(linkTo({ ...state, q: offer.q, commune: '', region: offer.slug, page: 1 },
+      { class: 'btn btn-primary', 'data-help': 'region' },
+      s('regionOfferLink', { count: formatNumber(offer.count), region: offer.name })));
+  }
+  for (const chip of currentChips) {
+    offers.push(linkTo({ ...state, [chip.kind]: '', page: 1 }, { class: 'btn btn-secondary', 'data-help': `remove-${chip.kind}` },
+      s('removeOne', { name: chip.name })));
+  }
+  if (hasFilters()) {
+    offers.push(linkTo({ ...state, ...NO_FILTERS, page: 1 }, { class: 'btn btn-secondary' }, s('clearFilters')));
+  }
+  const related = full?.related_products || [];
+  return h('div', { class: 'zero-help stack' },
+    offers.length > 0 && h('div', { class: 'cluster zero-help-actions' }, ...offers),
+    related.length > 0 && h('div', { class: 'zero-help-related' },
+      h('h3', { class: 'facet-title' }, s('relatedTitle')),
+      h('ul', { class: 'cluster related-list' }, related.map((product) => h('li', {},
+        linkTo({ q: full.related_with_query ? state.q : '', ...NO_FILTERS, product: product.uuid, page: 1 },
+          { class: 'related-link', 'data-product': product.uuid }, product.name))))));
 }
 
 function pageNumbers(current, last) {
@@ -649,22 +747,34 @@ function renderPagination(total) {
 
 // ---- facets ----
 
-function facetGroup(kind, title, anyLabel, items, selected) {
-  const key = kind === 'commune' ? 'communes' : 'products';
+// A place filter replaces the other place filter: a region or a commune, not both.
+const REPLACES = { region: { commune: '' }, commune: { region: '' }, product: {} };
+const FACET_KEYS = { commune: 'communes', product: 'products', region: 'regions' };
+
+function facetGroup(kind, title, anyLabel, items, selected, selectedName) {
+  const key = FACET_KEYS[kind];
+  const id = (item) => (kind === 'region' ? item.slug : item.uuid);
   const sorted = [...items].sort((a, b) => b.count - a.count);
-  const selectedIndex = sorted.findIndex((item) => item.uuid === selected);
-  // The selected value always shows, even when it is not among the first few.
+  // The active filter always shows as active, even when the search finds none of its
+  // companies (then with 0): the panel and the chips never disagree.
+  if (selected && !sorted.some((item) => id(item) === selected || sameRegion(kind, item, selected))) {
+    sorted.push(kind === 'region' ? { slug: selected, name: selectedName || selected, count: 0 } : { uuid: selected, name: selectedName || selected, count: 0 });
+  }
+  const isSelected = (item) => id(item) === selected || sameRegion(kind, item, selected);
+  const selectedIndex = sorted.findIndex(isSelected);
   const visible = expanded[key] ? sorted : sorted.filter((item, i) => i < FACET_PREVIEW || i === selectedIndex);
   const headingId = `facet-${kind}-title`;
-  return h('div', { class: 'facet-group' },
+  return h('div', { class: 'facet-group', 'data-facet': kind },
     h('h3', { class: 'facet-title', id: headingId }, title),
     h('ul', { class: 'facet-list', 'aria-labelledby': headingId },
       h('li', {}, linkTo({ ...state, [kind]: '', page: 1 }, {
         class: ['facet-link', !selected && 'is-selected'], 'aria-current': selected ? null : 'true',
       }, h('span', { class: 'facet-name' }, anyLabel))),
-      visible.map((item) => h('li', {}, linkTo({ ...state, [kind]: item.uuid, page: 1 }, {
-        class: ['facet-link', item.uuid === selected && 'is-selected'],
-        'aria-current': item.uuid === selected ? 'true' : null,
+      visible.map((item) => h('li', {}, linkTo({ ...state, ...REPLACES[kind], [kind]: id(item), page: 1 }, {
+        class: ['facet-link', isSelected(item) && 'is-selected'],
+        'aria-current': isSelected(item) ? 'true' : null,
+        'data-filter': kind,
+        'data-value': isSelected(item) ? selected : id(item),
       }, h('span', { class: 'facet-name' }, item.name), h('span', { class: 'facet-count' }, formatNumber(item.count)))))),
     sorted.length > FACET_PREVIEW && h('button', {
       type: 'button', class: 'btn-link facet-more', 'aria-expanded': expanded[key] ? 'true' : 'false',
@@ -672,54 +782,76 @@ function facetGroup(kind, title, anyLabel, items, selected) {
     }, expanded[key] ? s('showLess') : s('showMore', { count: formatNumber(sorted.length) })));
 }
 
+// `?region=` takes any of a region's names: the facet matches it by the slug the API echoes.
+function sameRegion(kind, item, selected) {
+  return kind === 'region' && Boolean(selected) && lastFacets?.full?.place?.kind === 'region'
+    && lastFacets.full.place.slug === item.slug && !lastFacets.full.place.from_query;
+}
+
+let currentChips = []; // [{kind, name}] of the active filters, as the chips show them
+
 function renderFacets(facets) {
   const panel = els.filtersPanel;
-  const active = [state.product, state.commune].filter(Boolean).length;
+  const active = FILTERS.filter((kind) => state[kind]).length;
   const hadFocus = panel.contains(document.activeElement) ? document.activeElement.className : null;
+  const names = Object.fromEntries(currentChips.map((chip) => [chip.kind, chip.name]));
   clear(panel);
   panel.append(
     h('summary', { class: 'filters-summary' }, active ? s('filtersActive', { count: active }) : s('filters')),
     h('div', { class: 'filters-body' },
-      facetGroup('product', s('product'), s('anyProduct'), facets.products || [], state.product),
-      facetGroup('commune', s('commune'), s('anyCommune'), facets.communes || [], state.commune)));
+      facetGroup('product', s('product'), s('anyProduct'), facets.products || [], state.product, names.product),
+      facetGroup('region', s('region'), s('anyRegion'), facets.regions || [], state.region, names.region),
+      facetGroup('commune', s('commune'), s('anyCommune'), facets.communes || [], state.commune, names.commune)));
   if (hadFocus && hadFocus.includes('facet-more')) qs('.facet-more', panel)?.focus();
 }
 
 // The chip shows the filter's name: from the facets when there, else from the catalogue.
-async function filterName(kind, uuid, facets) {
-  const fromFacets = (kind === 'commune' ? facets.communes : facets.products || []).find((f) => f.uuid === uuid);
+async function filterName(kind, value, facets) {
+  if (kind === 'region') {
+    const place = facets.full?.place;
+    if (place?.kind === 'region' && !place.from_query) return place.name;
+    return (facets.regions || []).find((r) => r.slug === value)?.name || value;
+  }
+  const fromFacets = (kind === 'commune' ? facets.communes : facets.products || []).find((f) => f.uuid === value);
   if (fromFacets) return fromFacets.name;
   try {
-    if (kind === 'commune') return (await loadCommunes()).find((c) => c.uuid === uuid)?.name || uuid;
-    const product = (await loadProducts()).find((p) => p.uuid === uuid);
-    return product ? productName(product, getLang()) : uuid;
+    if (kind === 'commune') return (await loadCommunes()).find((c) => c.uuid === value)?.name || value;
+    const product = (await loadProducts()).find((p) => p.uuid === value);
+    return product ? productName(product, getLang()) : value;
   } catch {
-    return uuid;
+    return value;
   }
 }
 
 async function renderActiveFilters(facets) {
   const seq = searchSeq;
   const chips = [];
-  for (const kind of ['product', 'commune']) {
+  const named = [];
+  for (const kind of FILTERS) {
     if (!state[kind]) continue;
     const name = await filterName(kind, state[kind], facets);
-    chips.push(linkTo({ ...state, [kind]: '', page: 1 }, { class: 'chip', 'aria-label': s('removeFilter', { name }) },
+    named.push({ kind, name });
+    chips.push(linkTo({ ...state, [kind]: '', page: 1 }, { class: 'chip', 'data-chip': kind, 'aria-label': s('removeFilter', { name }) },
       h('span', {}, name), h('span', { class: 'chip-x', 'aria-hidden': 'true' }, '×')));
   }
   if (seq !== searchSeq) return;
+  currentChips = named;
   if (!state.q && hasFilters()) {
-    const product = state.product ? await filterName('product', state.product, facets) : '';
-    const commune = state.commune ? await filterName('commune', state.commune, facets) : '';
-    if (seq !== searchSeq) return;
-    const key = product && commune ? 'headingBoth' : (product ? 'headingProduct' : 'headingCommune');
-    els.resultsTitle.textContent = s(key, { product, commune });
+    const get = (kind) => named.find((chip) => chip.kind === kind)?.name || '';
+    const product = get('product');
+    const commune = get('commune') || get('region');
+    const key = product && commune ? 'headingBoth' : (product ? 'headingProduct' : (get('commune') ? 'headingCommune' : 'headingRegion'));
+    els.resultsTitle.textContent = s(key, { product, commune, region: get('region') });
   }
   clear(els.activeFilters);
   els.activeFilters.append(...chips);
   if (chips.length > 1) {
-    els.activeFilters.append(linkTo({ ...state, commune: '', product: '', page: 1 }, { class: 'btn-link' }, s('clearFilters')));
+    els.activeFilters.append(linkTo({ ...state, ...NO_FILTERS, page: 1 }, { class: 'btn-link' }, s('clearFilters')));
   }
+  // The names are known now: the panel shows an active filter without matches by its name.
+  renderFacets(facets);
+  const empty = els.body.querySelector('[data-state="no-results"] .zero-help');
+  if (empty) empty.replaceWith(zeroResultsHelp(facets.full));
 }
 
 // ---- popular categories under the search box ----
@@ -727,14 +859,19 @@ async function renderActiveFilters(facets) {
 let popular = null; // {lang, items, total, products, communes}
 const POPULAR_COUNT = 4;
 
+// "Populares": the categories buyers search most (the API falls back to those with most
+// companies); the hero's figures come from the unfiltered facets.
 async function renderPopular() {
   const lang = getLang();
   if (popular?.lang !== lang) {
     try {
-      const facets = await api('/companies/search/facets', { query: { lang } });
+      const [items, facets] = await Promise.all([
+        api('/companies/search/popular', { query: { lang, limit: POPULAR_COUNT } }),
+        api('/companies/search/facets', { query: { lang } }),
+      ]);
       popular = {
         lang,
-        items: [...(facets.products || [])].sort((a, b) => b.count - a.count).slice(0, POPULAR_COUNT),
+        items: Array.isArray(items) ? items : [],
         total: facets.total,
         products: (facets.products || []).length,
         communes: (facets.communes || []).length,
@@ -747,7 +884,7 @@ async function renderPopular() {
   if (!box || !popular.items.length) return;
   clear(box);
   box.append(h('span', { class: 'popular-label' }, s('popular')),
-    ...popular.items.map((item) => linkTo({ q: '', commune: '', product: item.uuid, page: 1 }, { class: 'popular-link' }, item.name)));
+    ...popular.items.map((item) => linkTo({ q: '', ...NO_FILTERS, product: item.uuid, page: 1 }, { class: 'popular-link', 'data-product': item.uuid }, item.name)));
   box.hidden = false;
   const stat = (value, label) => h('div', { class: 'hero-stat' }, h('dt', {}, label), h('dd', {}, formatNumber(value)));
   clear(els.stats);

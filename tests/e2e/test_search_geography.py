@@ -1,0 +1,151 @@
+"""Search in Chromium: results first on a phone, the region filter, help when nothing is found,
+filters that the chips and the panel always agree on, and the popular categories."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, ViewportSize, expect
+
+from tests.e2e.support import assert_no_sideways_scroll
+
+# An iPhone 12–15's screen: the first result must start within it.
+PHONE_390: ViewportSize = {"width": 390, "height": 844}
+RM_SLUG = "metropolitana-de-santiago"
+
+
+def _product_uuid(page: Page, name_es: str) -> str:
+    products = page.request.get("/api/v1/products/").json()
+    return str(next(p["uuid"] for p in products if p["name_es"] == name_es))
+
+
+class TestResultsFirst:
+    def test_on_a_phone_the_first_result_is_on_the_first_screen(self, page: Page) -> None:
+        page.set_viewport_size(PHONE_390)
+        page.goto("/")
+        hero = page.locator("#hero")
+        expect(hero).not_to_have_class(re.compile("hero-compact"))
+        page.locator("#q").fill("constructora")
+        page.locator("#q").press("Enter")
+        expect(hero).to_have_class(re.compile("hero-compact"))
+        first = page.locator(".results-grid:not([aria-hidden]) .company-card").first
+        expect(first).to_contain_text("Constructora Los Aromos")
+        box = first.bounding_box()
+        assert box is not None
+        assert box["y"] < PHONE_390["height"], f"the first result starts at {box['y']} px"
+        assert_no_sideways_scroll(page)
+        # A filter alone collapses it too; the front page without one shows the full hero.
+        page.goto(f"/?region={RM_SLUG}")
+        expect(hero).to_have_class(re.compile("hero-compact"))
+        first = page.locator(".results-grid:not([aria-hidden]) .company-card").first
+        expect(first).to_be_visible()
+        box = first.bounding_box()
+        assert box is not None
+        assert box["y"] < PHONE_390["height"]
+        page.goto("/")
+        expect(page.locator(".hero-lead")).to_be_visible()
+
+
+class TestRegionFilter:
+    def test_the_panel_counts_regions_and_filters_by_one(self, page: Page) -> None:
+        page.goto("/?q=constructora")
+        regions = page.locator(".facet-group[data-facet=region]")
+        expect(regions.get_by_role("heading", name="Región")).to_be_visible()
+        link = regions.get_by_role("link", name=re.compile("^Metropolitana de Santiago"))
+        expect(link.locator(".facet-count")).to_have_text("1")
+        link.click()
+        expect(page).to_have_url(re.compile(rf"q=constructora&region={RM_SLUG}$"))
+        expect(page.locator("#active-filters .chip")).to_contain_text("Metropolitana de Santiago")
+        expect(regions.locator(".facet-link.is-selected")).to_contain_text(
+            "Metropolitana de Santiago"
+        )
+        expect(page.get_by_role("link", name="Constructora Los Aromos")).to_be_visible()
+        # A commune replaces the region: the two place filters never pile up.
+        communes = page.locator(".facet-group[data-facet=commune]")
+        communes.get_by_role("link", name=re.compile("^Maipú")).click()
+        expect(page).to_have_url(re.compile(r"q=constructora&commune=[0-9a-f-]{36}$"))
+        expect(page.locator("#active-filters .chip")).to_have_text(re.compile("Maipú"))
+
+    def test_a_region_named_in_the_query_is_searched_and_said(self, page: Page) -> None:
+        page.goto("/?q=constructora+region+metropolitana")
+        expect(page.get_by_role("status")).to_contain_text(
+            "Buscando en la región Metropolitana de Santiago."
+        )
+        expect(page.get_by_role("link", name="Constructora Los Aromos")).to_be_visible()
+        page.goto("/?q=arquitectos+santiago")
+        expect(page.get_by_role("status")).to_contain_text("Gran Santiago")
+        expect(page.get_by_role("link", name="Estudio Bravo Arquitectos")).to_be_visible()
+
+    def test_in_english(self, page: Page) -> None:
+        page.goto(f"/?region={RM_SLUG}")
+        page.get_by_role("button", name="English").click()
+        regions = page.locator(".facet-group[data-facet=region]")
+        expect(regions.get_by_role("heading", name="Region")).to_be_visible()
+        expect(page.locator("#results-title")).to_have_text(
+            "Suppliers in the Metropolitana de Santiago region"
+        )
+
+
+class TestZeroResults:
+    def test_offers_the_region_each_filter_removed_and_related_categories(self, page: Page) -> None:
+        page.goto("/?q=contador&commune=Providencia")
+        empty = page.locator("[data-state=no-results]")
+        expect(empty).to_contain_text("No encontramos empresas para tu búsqueda")
+        expect(empty.get_by_role("link", name="Quitar «Providencia»")).to_be_visible()
+        related = empty.locator(".related-link")
+        expect(related.first).to_have_text("Servicios contables")
+        offer = empty.get_by_role("link", name="Ver 1 en la región Metropolitana de Santiago")
+        offer.click()
+        expect(page).to_have_url(re.compile(rf"q=contador&region={RM_SLUG}$"))
+        expect(page.get_by_role("link", name="Contadores Ñuñoa Asociados")).to_be_visible()
+
+    def test_a_related_category_searches_the_words_in_it(self, page: Page) -> None:
+        page.goto("/?q=contador&commune=Providencia")
+        page.locator("[data-state=no-results] .related-link").first.click()
+        expect(page).to_have_url(re.compile(r"q=contador&product=[0-9a-f-]{36}$"))
+        expect(page.get_by_role("link", name="Contadores Ñuñoa Asociados")).to_be_visible()
+
+
+class TestChips:
+    def test_a_filter_with_no_matches_stays_in_the_panel_and_a_new_query_keeps_it(
+        self, page: Page
+    ) -> None:
+        """Found by a newcomer: after a query with no results the chip stayed, the panel no
+        longer showed the filter, and the next query still applied it."""
+        transport = _product_uuid(page, "Transporte y logística")
+        page.goto(f"/?product={transport}")
+        chip = page.locator("#active-filters .chip")
+        expect(chip).to_contain_text("Transporte y logística")
+        page.locator("#q").fill("zzqxwv")
+        page.locator("#q").press("Enter")
+        expect(page.locator("[data-state=no-results]")).to_be_visible()
+        products = page.locator(".facet-group[data-facet=product]")
+        selected = products.locator(".facet-link.is-selected")
+        expect(selected).to_contain_text("Transporte y logística")
+        expect(selected.locator(".facet-count")).to_have_text("0")
+        expect(chip).to_contain_text("Transporte y logística")
+        # The panel shows it active: the next query keeps it.
+        page.locator("#q").fill("biobio")
+        page.locator("#q").press("Enter")
+        expect(page).to_have_url(re.compile(rf"q=biobio&product={transport}$"))
+        expect(page.get_by_role("link", name="Transportes Biobío Express")).to_be_visible()
+        # Removed from the chip, it is gone from the panel and from the next query.
+        chip.click()
+        expect(page).to_have_url(re.compile(r"/\?q=biobio$"))
+        expect(products.locator(".facet-link.is-selected")).to_have_text("Todos los productos")
+        page.locator("#q").fill("constructora")
+        page.locator("#q").press("Enter")
+        expect(page).to_have_url(re.compile(r"/\?q=constructora$"))
+
+
+class TestPopular:
+    def test_the_front_page_lists_the_most_searched_categories(self, page: Page) -> None:
+        expected = [p["name"] for p in page.request.get(
+            "/api/v1/companies/search/popular?lang=es&limit=4").json()]  # fmt: skip
+        assert len(expected) == 4
+        page.goto("/")
+        links = page.locator("#popular .popular-link")
+        expect(links).to_have_text(expected)
+        links.first.click()
+        expect(page).to_have_url(re.compile(r"/\?product=[0-9a-f-]{36}$"))
+        expect(page.locator("#active-filters .chip")).to_have_text(re.compile(expected[0]))
