@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
+import asyncpg
 import pytest
-from playwright.sync_api import BrowserContext, Page, Response, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
 
+from proveo.cli import EMBEDDED_DATABASE
+from proveo.core.embedded_pg import EmbeddedPostgres
 from tests.e2e.conftest import LiveServer
 from tests.e2e.support import (
     PASSWORD,
@@ -23,6 +28,21 @@ from tests.e2e.support import (
 )
 
 NEW_PASSWORD = "Otra-clave-2027"
+
+
+def _run_sql(live_server: LiveServer, statement: str, *args: object) -> None:
+    """One statement on the live server's database, off Playwright's thread (its loop)."""
+
+    async def run() -> None:
+        dsn = EmbeddedPostgres(live_server.outbox.parent / "pg").dsn(EMBEDDED_DATABASE)
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(statement, *args)
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, run()).result()
 
 
 def _set_lang(page: Page, lang: str) -> None:
@@ -97,6 +117,76 @@ class TestSignUpAndVerification:
         expect(page.locator("#resend-alert .alert-success")).to_be_visible()
 
 
+class TestVerifyOnAnotherDevice:
+    def test_the_password_typed_on_the_second_device_confirms_and_signs_it_in(
+        self, page: Page, browser: Browser, live_server: LiveServer
+    ) -> None:
+        address = unique_email("device")
+        signup(page, name="Ana Pérez", address=address)
+        link = read_outbox_link(live_server.outbox, address, "verify")
+        # The phone: a fresh browser context, with no signup cookie and no session.
+        phone_context = browser.new_context(
+            base_url=live_server.url, viewport=PHONE, locale="es-CL"
+        )
+        phone_context.set_default_timeout(15_000)
+        try:
+            phone = phone_context.new_page()
+            phone.goto(link)
+            expect(phone.locator("[data-outcome=needs_proof]")).to_be_visible()
+            lead = phone.locator(".verify-lang:visible .lead")
+            expect(lead).to_have_count(1)
+            assert len(lead.inner_text().split()) <= 15
+            form = phone.locator(".verify-form:visible")
+            expect(form).to_have_count(1)
+            assert_no_serious_axe_violations(phone)
+            screenshot(phone, "verify-email-other-device")
+
+            form.locator("input[type=password]").fill("not-the-password-1")
+            form.locator("button[type=submit]").click()
+            expect(form.locator(".field-error")).to_contain_text("no es correcta")
+            expect(phone.locator(".user-chip")).to_have_count(0)
+
+            form.locator("input[type=password]").fill(PASSWORD)
+            form.locator("button[type=submit]").click()
+            expect(phone.locator("[data-outcome=verified]")).to_be_visible()
+            expect(phone.locator(".verify-lang:visible h1")).to_have_text("Correo confirmado")
+            # Signed in: the header names the account (in the phone's menu), the API agrees.
+            expect(phone.locator(".user-chip")).to_have_count(1)
+            me = phone.request.get("/api/v1/users/me")
+            assert me.status == 200
+            assert me.json()["email_verified"] is True
+            screenshot(phone, "verify-email-other-device-done")
+            phone.locator(".verify-lang:visible a[href='/publish/']").click()
+            expect(phone).to_have_url(re.compile(r"/publish/$"))
+            phone.goto("/account/")
+            expect(phone.locator("#profile-email")).to_have_text(address)
+            expect(phone.locator("#profile-status")).to_have_class(re.compile("badge-success"))
+        finally:
+            phone_context.close()
+
+    def test_the_form_speaks_english_after_the_toggle(
+        self, page: Page, browser: Browser, live_server: LiveServer
+    ) -> None:
+        address = unique_email("device-en")
+        signup(page, name="Ann Smith", address=address)
+        link = read_outbox_link(live_server.outbox, address, "verify")
+        other = browser.new_context(base_url=live_server.url, locale="en-US")
+        other.set_default_timeout(15_000)
+        try:
+            tab = other.new_page()
+            tab.goto(link)
+            expect(tab.locator("[data-outcome=needs_proof]")).to_be_visible()
+            _set_lang(tab, "en")
+            expect(tab.locator(".verify-lang:visible h1")).to_have_text("Confirm your email")
+            form = tab.locator(".verify-form:visible")
+            expect(form.locator("label")).to_have_text("Password")
+            form.locator("input[type=password]").fill(PASSWORD)
+            form.locator("button[type=submit]").click()
+            expect(tab.locator(".verify-lang:visible h1")).to_have_text("Email confirmed")
+        finally:
+            other.close()
+
+
 class TestLogIn:
     def test_wrong_password_says_so(self, page: Page, live_server: LiveServer) -> None:
         address = signup_and_verify(page, live_server.outbox)
@@ -152,6 +242,35 @@ class TestLogIn:
         page.locator("#login-email").fill(address)
         page.locator("#login-password").fill(PASSWORD)
         page.locator("#login-form button[type=submit]").click()
+        # An unsafe `next` is ignored: a provider without a company goes to Publish.
+        expect(page).to_have_url(f"{live_server.url}/publish/")
+
+    def test_a_provider_without_a_company_lands_on_publish(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        address = signup_and_verify(page, live_server.outbox)
+        page.goto("/login/")
+        page.locator("#login-email").fill(address)
+        page.locator("#login-password").fill(PASSWORD)
+        page.locator("#login-form button[type=submit]").click()
+        expect(page).to_have_url(f"{live_server.url}/publish/")
+        expect(page.locator(".user-chip")).to_be_visible()
+
+    def test_a_provider_with_a_company_and_an_explicit_next_keep_their_destination(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        address = signup_and_verify(page, live_server.outbox)
+        # An explicit same-site `next` wins over Publish.
+        login(page, address, next_path="/account/")
+        expect(page).to_have_url(re.compile(r"/account/$"))
+        page.locator(".nav-logout").click()
+        expect(page).to_have_url(f"{live_server.url}/")
+        # A demo provider has a company: the front page, as before.
+        page.goto("/login/")
+        page.locator("#login-email").fill("testuser01@proveo.com")
+        page.locator("#login-password").fill("TestPass123!")
+        page.locator("#login-form button[type=submit]").click()
+        expect(page.locator(".user-chip")).to_be_visible()
         expect(page).to_have_url(f"{live_server.url}/")
 
     def test_next_with_dot_segments_or_backslashes_never_names_another_host(
@@ -222,14 +341,53 @@ class TestPasswords:
         page.locator("#reset-form button[type=submit]").click()
         expect(page.locator("#reset-alert .alert-success")).to_be_visible()
 
-    def test_a_used_reset_link_offers_a_new_one(self, page: Page) -> None:
+    def test_an_unknown_reset_link_says_so_before_the_form(self, page: Page) -> None:
         page.goto("/reset-password/#token=not-a-real-token")
-        page.locator("#reset-password").fill(NEW_PASSWORD)
-        page.locator("#reset-confirm").fill(NEW_PASSWORD)
-        page.locator("#reset-form button[type=submit]").click()
         alert = page.locator("#reset-alert .alert-error")
         expect(alert).to_contain_text(re.compile("invalid|no es válido"))
         expect(alert.locator("a[href='/forgot-password/']")).to_be_visible()
+        expect(page.locator("#reset-form")).to_be_hidden()
+
+    def _reset_link(self, page: Page, live_server: LiveServer) -> tuple[str, str]:
+        address = signup_and_verify(page, live_server.outbox)
+        page.goto("/forgot-password/")
+        page.locator("#forgot-email").fill(address)
+        page.locator("#forgot-form button[type=submit]").click()
+        expect(page.locator("#forgot-alert .alert-success")).to_be_visible()
+        return address, read_outbox_link(live_server.outbox, address, "reset")
+
+    def test_a_used_reset_link_says_so_before_the_form(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        _, link = self._reset_link(page, live_server)
+        page.goto(link)
+        page.locator("#reset-password").fill(NEW_PASSWORD)
+        page.locator("#reset-confirm").fill(NEW_PASSWORD)
+        page.locator("#reset-form button[type=submit]").click()
+        expect(page.locator("#reset-alert .alert-success")).to_be_visible()
+        page.goto("/")
+        page.goto(link)
+        expect(page.locator("#reset-used")).to_contain_text("ya se usó")
+        expect(page.locator("#reset-form")).to_be_hidden()
+        expect(page.locator("#reset-alert a[href='/forgot-password/']")).to_be_visible()
+
+    def test_an_expired_reset_link_says_so_before_the_form_in_both_languages(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        address, link = self._reset_link(page, live_server)
+        _run_sql(
+            live_server,
+            "UPDATE proveo.password_reset_token t SET expires_at = now() - interval '1 second' "
+            "FROM proveo.user_account u WHERE u.id = t.user_id AND u.email = $1",
+            address,
+        )
+        page.goto(link)
+        expect(page.locator("#reset-expired")).to_contain_text("venció")
+        expect(page.locator("#reset-form")).to_be_hidden()
+        screenshot(page, "reset-password-expired")
+        _set_lang(page, "en")
+        expect(page.locator("#reset-expired")).to_contain_text("expired")
+        expect(page.locator("#reset-form")).to_be_hidden()
 
 
 class TestAccountPage:
