@@ -21,6 +21,7 @@ class Query:
     expected: str
     commune: str | None = None
     product: str | None = None
+    region: str | None = None
 
 
 COMPANIES: tuple[Company, ...] = (
@@ -197,4 +198,13 @@ QUERIES: tuple[Query, ...] = (
     Query("", "Protege EPP", commune="CALAMA"),
     Query("diseño", "Arquitectura Bordemar", commune="Viña del Mar"),
     Query("eventos", "Eventos Gala", product="Producción de eventos"),
+    # Places: Greater Santiago and regions in the words, the region filter.
+    Query("constructora santiago", "Constructora Los Andes"),
+    Query("abogados gran santiago", "Abogados Fuenzalida y Cía"),
+    Query("limpieza region del biobio", "Limpiezas Industriales del Sur"),
+    Query("capacitacion araucania", "Capacita Más"),
+    Query("seguridad region metropolitana", "Guardias Alerta"),
+    Query("mantencion electrica", "Electro Mantención Valparaíso", region="valparaiso"),
+    Query("software", "Softlab Chile", region="metropolitana"),
+    Query("seguridad", "Guardias Alerta", region="RM"),
 )

@@ -18,6 +18,8 @@ async def test_top_3_hit_rate_reaches_the_bar(client: httpx.AsyncClient, directo
             params["commune"] = query.commune
         if query.product:
             params["product"] = query.product
+        if query.region:
+            params["region"] = query.region
         response = await client.get(SEARCH_URL, params=params)
         assert response.status_code == 200, (query, response.text)
         names = [hit["name"] for hit in response.json()]
