@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
@@ -14,8 +15,10 @@ import pytest
 
 from proveo.catalog.data import COMMUNES, GREATER_SANTIAGO, REGION_METROPOLITANA, REGIONS
 from proveo.core.db import Connection
-from proveo.search import places
-from proveo.search.service import normalise_query
+from proveo.search import places, repository
+from proveo.search.service import SearchCaches, SearchRequest, normalise_query, search_companies
+from tests.fixtures.database import PinnedDatabase
+from tests.fixtures.recording import RecordingConnection
 from tests.search.conftest import FACETS_URL, SEARCH_URL, add_company
 
 POPULAR_URL = "/api/v1/companies/search/popular"
@@ -385,3 +388,27 @@ class TestFreshness:
     ) -> None:
         await conn.execute("UPDATE proveo.commune SET region = 'Maule' WHERE name = 'Colina'")
         assert ("Imprenta Colina", "located") in await _found(client, region="maule")
+
+
+class TestQueryCount:
+    async def test_a_page_across_both_scopes_costs_two_counts_and_two_pages(
+        self, conn: Connection, geo: None
+    ) -> None:
+        caches = SearchCaches.create()
+        recording = RecordingConnection(conn)
+        database = PinnedDatabase(recording.as_connection())
+        request = SearchRequest("contables", None, None, "es", limit=3, region="metropolitana")
+        page = await search_companies(database, caches, None, request)
+        assert [hit.match for hit in page.items] == ["located", "located", "serves"]
+        counts = recording.sql.count(repository.COUNT_MATCHES)
+        pages = sum(sql in repository.SELECT_PAGES.values() for sql in recording.sql)
+        assert (counts, pages, len(recording.sql)) == (2, 2, 4)
+        # Within the located companies alone: one page; no place filter: one count.
+        recording.statements.clear()
+        await search_companies(
+            database, caches, None, replace(request, limit=2, offset=0, q="contable")
+        )
+        assert sum(sql in repository.SELECT_PAGES.values() for sql in recording.sql) == 1
+        recording.statements.clear()
+        await search_companies(database, caches, None, replace(request, region=None))
+        assert recording.sql.count(repository.COUNT_MATCHES) == 1
