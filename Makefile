@@ -11,6 +11,8 @@ PY := .venv/bin/python
 # Debian packages the test suite needs (servers it starts on loopback, tools it runs).
 TEST_APT_PACKAGES := redis-server postgresql-15 postgresql-15-cron curl chromium shellcheck nginx-light gettext-base
 PYTEST_WORKERS ?= 2
+# Lighthouse (tests/e2e/test_lighthouse.py): npm packages pinned by tools/lighthouse/package-lock.json.
+LIGHTHOUSE_DIR := tools/lighthouse
 # loadfile: a module's tests share module-scoped servers and run in order on one worker.
 
 .PHONY: help
@@ -41,6 +43,15 @@ system-deps: ## Install the Debian packages the tests need, if missing (needs ro
 	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+$(LIGHTHOUSE_DIR)/node_modules/.installed: $(LIGHTHOUSE_DIR)/package.json $(LIGHTHOUSE_DIR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "installing: nodejs npm"; export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; }
+	npm ci --prefix $(LIGHTHOUSE_DIR) --no-audit --no-fund --prefer-offline --loglevel=error
+	@touch $@
+
+.PHONY: lighthouse-deps
+lighthouse-deps: $(LIGHTHOUSE_DIR)/node_modules/.installed ## Install Lighthouse from its lock file (Node.js from apt if missing)
+
 .PHONY: run
 run: deps ## Serve Proveo on 127.0.0.1:8000 with embedded PostgreSQL and demo data
 	PROVEO_SEED_DEMO=$${PROVEO_SEED_DEMO:-true} PROVEO_LOG_FORMAT=$${PROVEO_LOG_FORMAT:-console} \
@@ -58,7 +69,7 @@ fmt: deps ## Format the code and apply ruff's automatic fixes
 	$(UV) run --frozen --no-sync ruff check --fix .
 
 .PHONY: test
-test: deps system-deps lint ## Lint, then run the whole test suite (installs what it needs)
+test: deps system-deps lighthouse-deps lint ## Lint, then run the whole test suite (installs what it needs)
 	$(UV) run --frozen --no-sync pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 .PHONY: bench

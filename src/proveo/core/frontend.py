@@ -7,6 +7,7 @@ allowed" instead of "not found", and a wrong method on a real route lost its `Al
 
 from __future__ import annotations
 
+import gzip
 import os
 from pathlib import Path
 
@@ -21,6 +22,16 @@ from starlette.types import Scope
 from proveo.core.http_cache import PUBLIC_REVALIDATE
 
 READ_METHODS = ("GET", "HEAD")
+# Text worth compressing; images (PNG, WebP, ICO) already are.
+COMPRESSIBLE = (
+    "text/",
+    "application/javascript",
+    "application/json",
+    "application/manifest+json",
+    "application/xml",
+    "image/svg+xml",
+)
+MIN_GZIP_BYTES = 1024
 
 
 class _FrontEndFiles(StaticFiles):
@@ -30,6 +41,21 @@ class _FrontEndFiles(StaticFiles):
     core.http_cache): unhashed module names must never mix an old `api.js` with a new page.
     """
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # Each file's gzip copy, made once per version (path, size, mtime) and kept.
+        self._gzipped: dict[tuple[str, int, float], bytes] = {}
+
+    def _gzip_of(self, full_path: str, stat_result: os.stat_result) -> bytes:
+        key = (full_path, stat_result.st_size, stat_result.st_mtime)
+        body = self._gzipped.get(key)
+        if body is None:
+            with open(full_path, "rb") as source:
+                body = gzip.compress(source.read(), compresslevel=9, mtime=0)
+            self._gzipped = {k: v for k, v in self._gzipped.items() if k[0] != full_path}
+            self._gzipped[key] = body
+        return body
+
     def file_response(
         self,
         full_path: str | os.PathLike[str],
@@ -37,13 +63,30 @@ class _FrontEndFiles(StaticFiles):
         scope: Scope,
         status_code: int = 200,
     ) -> Response:
-        response = FileResponse(
+        request_headers = Headers(scope=scope)
+        response: Response = FileResponse(
             full_path,
             stat_result=stat_result,
             status_code=status_code,
-            headers={"Cache-Control": PUBLIC_REVALIDATE},
+            headers={"Cache-Control": PUBLIC_REVALIDATE, "Vary": "Accept-Encoding"},
         )
-        if self.is_not_modified(response.headers, Headers(scope=scope)):
+        media_type = response.headers.get("content-type", "")
+        if (
+            stat_result.st_size >= MIN_GZIP_BYTES
+            and media_type.startswith(COMPRESSIBLE)
+            and "gzip" in request_headers.get("accept-encoding", "").lower()
+        ):
+            headers = dict(response.headers)
+            # The compressed copy is another representation: an ETag of its own.
+            headers["etag"] = headers["etag"].rstrip('"') + '-gzip"'
+            headers["content-encoding"] = "gzip"
+            headers.pop("content-length", None)
+            response = Response(
+                self._gzip_of(os.fspath(full_path), stat_result),
+                status_code=status_code,
+                headers=headers,
+            )
+        if self.is_not_modified(response.headers, request_headers):
             return NotModifiedResponse(response.headers)
         return response
 
