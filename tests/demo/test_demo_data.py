@@ -7,6 +7,9 @@ import re
 
 from PIL import Image
 
+from proveo.catalog.data import PRODUCTS as CATALOGUE_PRODUCTS
+from proveo.catalog.data import REGIONS
+from proveo.companies.schemas import normalise_rut
 from proveo.demo.companies import DEMO_COMPANIES, DemoCompany
 from proveo.demo.logo import generate_logo, initials_for
 
@@ -128,3 +131,28 @@ def test_initials_keep_spanish_letters() -> None:
     assert initials_for("Sabores de Elqui Banquetería") == "SE"
     assert initials_for("Ibáñez & Lagos Abogados") == "IL"
     assert initials_for("") == "?"
+
+
+def test_profiles_have_valid_distinct_ruts() -> None:
+    ruts = [company.rut for company in DEMO_COMPANIES]
+    assert all(ruts)
+    assert len(set(ruts)) == len(ruts)
+    for rut in ruts:
+        assert rut is not None
+        assert normalise_rut(rut) == rut
+
+
+def test_profiles_mix_websites_sizes_years_regions_and_categories() -> None:
+    catalogue = {product.name_es for product in CATALOGUE_PRODUCTS}
+    assert 0 < sum(bool(c.website) for c in DEMO_COMPANIES) < len(DEMO_COMPANIES)
+    assert all((c.website or "https://").startswith("https://") for c in DEMO_COMPANIES)
+    assert {c.size_band for c in DEMO_COMPANIES} == {"1-9", "10-49", "50-199", "200+"}
+    assert all(1900 < (c.year_founded or 0) <= 2026 for c in DEMO_COMPANIES)
+    assert any(set(c.served_regions) == set(REGIONS) for c in DEMO_COMPANIES)
+    assert any(0 < len(c.served_regions) < len(REGIONS) for c in DEMO_COMPANIES)
+    assert any(len(c.extra_products) == 2 for c in DEMO_COMPANIES)
+    for company in DEMO_COMPANIES:
+        assert len(company.extra_products) <= 2
+        assert set(company.extra_products) <= catalogue
+        assert company.product_es not in company.extra_products
+        assert set(company.served_regions) <= set(REGIONS)

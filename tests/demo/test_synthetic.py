@@ -13,7 +13,8 @@ import asyncpg
 import httpx
 import pytest
 
-from proveo.catalog.data import COMMUNES, PRODUCTS
+from proveo.catalog.data import COMMUNES, PRODUCTS, REGIONS
+from proveo.companies.schemas import normalise_rut
 from proveo.core.db import Connection
 from proveo.core.embedded_pg import EmbeddedPostgres
 from proveo.core.security import hash_password_sync
@@ -86,6 +87,40 @@ class TestGeneratedCompanies:
         assert len({c.name for c in SAMPLE}) > 0.8 * len(SAMPLE)
 
 
+class TestGeneratedProfiles:
+    def test_ruts_are_valid_and_unique(self) -> None:
+        ruts = [c.rut for c in SAMPLE if c.rut]
+        assert 0.8 < len(ruts) / len(SAMPLE) < 0.97
+        assert len(set(ruts)) == len(ruts)
+        for rut in ruts[:500]:
+            assert normalise_rut(rut) == rut
+
+    def test_some_have_websites_sizes_and_years(self) -> None:
+        websites = [c.website for c in SAMPLE if c.website]
+        assert 0.25 < len(websites) / len(SAMPLE) < 0.45
+        assert all(re.fullmatch(r"https://www\.[a-z0-9]+\.cl", w) for w in websites)
+        sizes = Counter(c.size_band for c in SAMPLE)
+        assert sizes["1-9"] > sizes["10-49"] > sizes["50-199"] > sizes["200+"] > 0
+        years = [c.year_founded for c in SAMPLE if c.year_founded]
+        assert all(1900 <= year <= 2026 for year in years)
+
+    def test_some_serve_several_regions_or_all_of_chile(self) -> None:
+        region_of = dict(COMMUNES)
+        everywhere = [c for c in SAMPLE if set(c.served_regions) == set(REGIONS)]
+        several = [c for c in SAMPLE if 0 < len(c.served_regions) < len(REGIONS)]
+        assert 0.05 < len(everywhere) / len(SAMPLE) < 0.11
+        assert 0.15 < len(several) / len(SAMPLE) < 0.3
+        for company in several:
+            assert region_of[company.commune] not in company.served_regions
+
+    def test_some_have_two_or_three_categories(self) -> None:
+        counts = Counter(len(c.extra_products) for c in SAMPLE)
+        assert counts[1] > counts[2] > 0
+        for company in SAMPLE:
+            assert company.product not in company.extra_products
+            assert len(set(company.extra_products)) == len(company.extra_products)
+
+
 class TestSeedSynthetic:
     async def test_copies_companies_with_verified_owners_and_tops_up_to_n(
         self, conn: Connection
@@ -113,6 +148,21 @@ class TestSeedSynthetic:
             expected.uuid, expected.name, expected.product, expected.commune,
         )  # fmt: skip
         assert all(row["email_verified"] for row in rows)
+        stored = await conn.fetchrow(
+            "SELECT website, rut, year_founded, size_band, served_regions, "
+            "ARRAY(SELECT p.name_es FROM proveo.company_product cp "
+            "      JOIN proveo.product p ON p.id = cp.product_id "
+            "      WHERE cp.company_id = c.id ORDER BY p.name_es) AS extras "
+            "FROM proveo.company c WHERE c.uuid = $1",
+            expected.uuid,
+        )
+        assert (stored["website"], stored["rut"], stored["year_founded"], stored["size_band"]) == (
+            expected.website, expected.rut, expected.year_founded, expected.size_band,
+        )  # fmt: skip
+        assert stored["served_regions"] == list(expected.served_regions)
+        assert stored["extras"] == sorted(expected.extra_products)
+        extra_total = sum(len(synthetic_company(7, i).extra_products) for i in range(1, 451))
+        assert await conn.fetchval("SELECT count(*) FROM proveo.company_product") == extra_total
         # One bcrypt for all: the owners share the hash.
         assert {row["password_hash"] for row in rows} == {password_hash}
 

@@ -6,7 +6,24 @@ for demonstration purposes only.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+
+from proveo.catalog.data import (
+    REGION_ARAUCANIA,
+    REGION_ATACAMA,
+    REGION_BIOBIO,
+    REGION_COQUIMBO,
+    REGION_LOS_RIOS,
+    REGION_MAULE,
+    REGION_METROPOLITANA,
+    REGION_NUBLE,
+    REGION_OHIGGINS,
+    REGION_TARAPACA,
+    REGION_VALPARAISO,
+    REGIONS,
+)
+from proveo.companies.schemas import rut_check_digit
 
 __all__ = ["DEMO_COMPANIES", "DemoCompany"]
 
@@ -24,9 +41,15 @@ class DemoCompany:
     address: str
     phone: str
     email: str
+    website: str | None = None
+    rut: str | None = None  # normalised: 76123456-0
+    year_founded: int | None = None
+    size_band: str | None = None
+    served_regions: tuple[str, ...] = ()  # besides the commune's own; REGIONS: all of Chile
+    extra_products: tuple[str, ...] = ()  # name_es of up to two more categories
 
 
-DEMO_COMPANIES: tuple[DemoCompany, ...] = (
+_DEMO_COMPANIES: tuple[DemoCompany, ...] = (
     DemoCompany(
         owner_name="Rodrigo Fuentes Valenzuela",
         name="Constructora Los Aromos",
@@ -325,4 +348,129 @@ DEMO_COMPANIES: tuple[DemoCompany, ...] = (
         phone="+56944871520",
         email="proyectos@nireambiental.cl",
     ),
+)
+
+
+def _rut(number: int) -> str:
+    return f"{number}-{rut_check_digit(number)}"
+
+
+# The richer profile of each: website, RUT (valid check digits, all distinct), year founded,
+# size band, regions served besides its own, and categories besides the primary one.
+_PROFILES: dict[str, dict[str, object]] = {
+    "Constructora Los Aromos": dict(
+        website="https://www.constructoralosaromos.cl",
+        rut=_rut(76_412_385),
+        year_founded=2009,
+        size_band="10-49",
+        served_regions=(REGION_VALPARAISO, REGION_OHIGGINS),
+        extra_products=("Arquitectura", "Gasfitería"),
+    ),
+    "Contadores Ñuñoa Asociados": dict(
+        rut=_rut(76_118_940),
+        year_founded=2014,
+        size_band="1-9",
+        extra_products=("Auditoría",),
+    ),
+    "Cóndor Software SpA": dict(
+        website="https://condorsoftware.cl",
+        rut=_rut(77_024_561),
+        year_founded=2018,
+        size_band="10-49",
+        served_regions=REGIONS,
+        extra_products=("Servicios en la nube", "Soporte informático"),
+    ),
+    "Transportes Biobío Express": dict(
+        website="https://www.biobioexpress.cl",
+        rut=_rut(96_873_210),
+        year_founded=1997,
+        size_band="50-199",
+        served_regions=(REGION_NUBLE, REGION_MAULE, REGION_ARAUCANIA, REGION_METROPOLITANA),
+    ),
+    "Limpiezas Del Pacífico": dict(
+        rut=_rut(76_905_332),
+        year_founded=2011,
+        size_band="50-199",
+        served_regions=(REGION_METROPOLITANA,),
+        extra_products=("Control de plagas",),
+    ),
+    "Guardianes del Norte Seguridad": dict(
+        rut=_rut(76_330_078),
+        year_founded=2005,
+        size_band="200+",
+        served_regions=(REGION_TARAPACA, REGION_ATACAMA),
+    ),
+    "Ibáñez & Lagos Abogados": dict(
+        website="https://www.ibanezlagos.cl",
+        rut=_rut(76_552_019),
+        year_founded=2001,
+        size_band="10-49",
+        served_regions=REGIONS,
+    ),
+    "Pudú Digital": dict(
+        website="https://pududigital.cl",
+        rut=_rut(77_310_884),
+        year_founded=2020,
+        size_band="1-9",
+        extra_products=("Diseño gráfico",),
+    ),
+    "Clima Sur Ingeniería": dict(
+        rut=_rut(76_781_245),
+        year_founded=2012,
+        size_band="10-49",
+        served_regions=(REGION_LOS_RIOS, REGION_BIOBIO),
+        extra_products=("Mantención eléctrica",),
+    ),
+    "Electricidad Araya e Hijos": dict(
+        rut=_rut(76_045_613),
+        year_founded=1988,
+        size_band="1-9",
+    ),
+    "Imprenta La Portada": dict(
+        website="https://www.imprentalaportada.cl",
+        rut=_rut(78_219_406),
+        year_founded=1994,
+        size_band="10-49",
+        extra_products=("Diseño gráfico",),
+    ),
+    "Sabores de Elqui Banquetería": dict(
+        rut=_rut(76_667_154),
+        year_founded=2016,
+        size_band="10-49",
+        served_regions=(REGION_ATACAMA,),
+    ),
+    "Talento Austral Consultores": dict(
+        website="https://talentoaustral.cl",
+        rut=_rut(76_990_437),
+        year_founded=2015,
+        size_band="1-9",
+        served_regions=(REGION_LOS_RIOS,),
+        extra_products=("Reclutamiento y selección", "Capacitación empresarial"),
+    ),
+    "Estudio Bravo Arquitectos": dict(
+        website="https://www.estudiobravo.cl",
+        rut=_rut(76_201_798),
+        year_founded=2008,
+        size_band="1-9",
+        served_regions=(REGION_VALPARAISO, REGION_COQUIMBO),
+    ),
+    "Capacita Maule OTEC": dict(
+        rut=_rut(76_483_522),
+        year_founded=2013,
+        size_band="10-49",
+        served_regions=(REGION_NUBLE, REGION_OHIGGINS),
+    ),
+    "Ñire Consultoría Ambiental": dict(
+        website="https://nireambiental.cl",
+        rut=_rut(77_125_309),
+        year_founded=2019,
+        size_band="1-9",
+        served_regions=REGIONS,
+        extra_products=("Gestión de residuos",),
+    ),
+}
+
+DEMO_COMPANIES: tuple[DemoCompany, ...] = tuple(
+    dataclasses.replace(company, **_PROFILES.get(company.name, {}))  # type: ignore[arg-type]
+    for company in _DEMO_COMPANIES
 )

@@ -31,7 +31,20 @@ CREATE TEMPORARY TABLE IF NOT EXISTS synthetic_company_stage (
     address text NOT NULL,
     phone text NOT NULL,
     email text NOT NULL,
-    created_at timestamptz NOT NULL
+    created_at timestamptz NOT NULL,
+    website text,
+    rut text,
+    year_founded smallint,
+    size_band text,
+    served_regions text[] NOT NULL
+) ON COMMIT DROP
+"""
+
+# The categories beyond the primary one, staged by company uuid and product name.
+CREATE_SYNTHETIC_PRODUCT_STAGE = """
+CREATE TEMPORARY TABLE IF NOT EXISTS synthetic_company_product_stage (
+    company_uuid uuid NOT NULL,
+    product text NOT NULL
 ) ON COMMIT DROP
 """
 
@@ -42,19 +55,22 @@ OWNER_COLUMNS = (
 STAGE_COLUMNS = (
     "owner_email", "uuid", "name", "product", "commune", "description_es", "description_en",
     "description_original_lang", "description_es_source", "description_en_source", "address",
-    "phone", "email", "created_at",
+    "phone", "email", "created_at", "website", "rut", "year_founded", "size_band", "served_regions",
 )  # fmt: skip
+PRODUCT_STAGE_COLUMNS = ("company_uuid", "product")
 
 INSERT_STAGED_COMPANIES = """
 WITH added AS (
     INSERT INTO proveo.company (
         uuid, user_id, product_id, commune_id, name, description_es, description_en,
         description_original_lang, description_es_source, description_en_source, address,
-        phone, email, created_at, updated_at
+        phone, email, created_at, updated_at, website, rut, year_founded, size_band,
+        served_regions
     )
     SELECT s.uuid, u.id, p.id, m.id, s.name, s.description_es, s.description_en,
            s.description_original_lang, s.description_es_source, s.description_en_source,
-           s.address, s.phone, s.email, s.created_at, s.created_at
+           s.address, s.phone, s.email, s.created_at, s.created_at, s.website, s.rut,
+           s.year_founded, s.size_band, s.served_regions
     FROM synthetic_company_stage s
     JOIN proveo.user_account u ON lower(u.email) = lower(s.owner_email) AND u.deleted_at IS NULL
     JOIN proveo.product p ON p.name_es = s.product
@@ -67,9 +83,25 @@ SELECT count(*) FROM added
 
 TRUNCATE_SYNTHETIC_STAGE = "TRUNCATE synthetic_company_stage"
 
+INSERT_STAGED_COMPANY_PRODUCTS = """
+WITH added AS (
+    INSERT INTO proveo.company_product (company_id, product_id)
+    SELECT c.id, p.id
+    FROM synthetic_company_product_stage s
+    JOIN proveo.company c ON c.uuid = s.company_uuid
+    JOIN proveo.product p ON p.name_es = s.product
+    RETURNING 1
+)
+SELECT count(*) FROM added
+"""
+
+TRUNCATE_SYNTHETIC_PRODUCT_STAGE = "TRUNCATE synthetic_company_product_stage"
+
 # Fresh planner statistics: a bench right after seeding must not plan for empty tables. The
 # search index is filled by triggers and planned from its own statistics (how common a word is).
-ANALYZE_DIRECTORY = "ANALYZE proveo.user_account, proveo.company, proveo.company_search"
+ANALYZE_DIRECTORY = (
+    "ANALYZE proveo.user_account, proveo.company, proveo.company_search, proveo.company_product"
+)
 
 
 # A batch's COPY and INSERT run every row's checks and search-index triggers: on a loaded
@@ -87,6 +119,7 @@ async def select_last_synthetic_index(conn: Connection) -> int:
 
 async def create_synthetic_stage(conn: Connection) -> None:
     await conn.execute(CREATE_SYNTHETIC_STAGE)
+    await conn.execute(CREATE_SYNTHETIC_PRODUCT_STAGE)
 
 
 async def copy_synthetic_owners(
@@ -116,7 +149,8 @@ async def insert_synthetic_companies(
         records=[
             (c.owner_email, c.uuid, c.name, c.product, c.commune, c.description_es,
              c.description_en, c.original_lang, c.es_source, c.en_source, c.address, c.phone,
-             c.email, c.created_at)
+             c.email, c.created_at, c.website, c.rut, c.year_founded, c.size_band,
+             list(c.served_regions))
             for c in companies
         ],
     )  # fmt: skip
@@ -127,6 +161,23 @@ async def insert_synthetic_companies(
             f"{len(companies) - added} of {len(companies)} synthetic companies name a product "
             "or commune missing from the catalogue; seed the catalogue first"
         )
+    extra = [(c.uuid, product) for c in companies for product in c.extra_products]
+    if extra:
+        await conn.copy_records_to_table(
+            "synthetic_company_product_stage",
+            columns=PRODUCT_STAGE_COLUMNS,
+            timeout=BULK_TIMEOUT_SECONDS,
+            records=extra,
+        )
+        linked = int(
+            await conn.fetchval(INSERT_STAGED_COMPANY_PRODUCTS, timeout=BULK_TIMEOUT_SECONDS)
+        )
+        await conn.execute(TRUNCATE_SYNTHETIC_PRODUCT_STAGE)
+        if linked != len(extra):
+            raise CatalogueMismatch(
+                f"{len(extra) - linked} extra categories of synthetic companies are missing "
+                "from the catalogue; seed the catalogue first"
+            )
     return added
 
 

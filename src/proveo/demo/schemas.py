@@ -27,3 +27,9 @@ class SyntheticCompany:
     phone: str
     email: str
     created_at: datetime
+    website: str | None = None
+    rut: str | None = None  # normalised, 76123456-K
+    year_founded: int | None = None
+    size_band: str | None = None
+    served_regions: tuple[str, ...] = ()  # besides the commune's own, or all 16
+    extra_products: tuple[str, ...] = ()  # name_es, at most two, none the primary

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from uuid import UUID
 
 from proveo.accounts import service as accounts_service
 from proveo.accounts.schemas import Role
+from proveo.catalog import service as catalog_service
 from proveo.companies import service as companies_service
 from proveo.companies.schemas import CompanyCreate
 from proveo.core.db import Connection
@@ -88,14 +90,17 @@ async def _seed(
             password_hash=user_hash,
             role=Role.USER,
         )
-        data = _company_form(company)
+        extras = [
+            await catalog_service.find_product_by_name(conn, n) for n in company.extra_products
+        ]
+        data = _company_form(company, [product.uuid for product in extras if product is not None])
         descriptions = await companies_service.describe_new(translator, data)
         logo = await companies_service.store_image(analyser, storage, generate_logo(company.name))
         written.extend(logo.object_names)
         await companies_service.publish_company_in(conn, owner.id, data, descriptions, logo)
 
 
-def _company_form(company: DemoCompany) -> CompanyCreate:
+def _company_form(company: DemoCompany, extra_product_uuids: list[UUID]) -> CompanyCreate:
     return CompanyCreate(
         name=company.name,
         product_name=company.product_es,
@@ -106,4 +111,10 @@ def _company_form(company: DemoCompany) -> CompanyCreate:
         description_es=company.description_es,
         description_en=company.description_en,
         lang="es",
+        website=company.website,
+        rut=company.rut,
+        year_founded=company.year_founded,
+        size_band=company.size_band,
+        served_regions=list(company.served_regions),
+        extra_product_uuids=extra_product_uuids,
     )

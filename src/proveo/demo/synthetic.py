@@ -7,6 +7,11 @@ few big categories), one common word (`COMMON_WORD`) in about 40 % of companies 
 word (`RARE_WORD`) in about 0.1 %. Company `i` depends only on the seed and `i`, so a run is
 reproducible and a larger N extends a smaller one.
 
+Profiles are filled like a real directory's: most companies give a RUT (76.000.001-x onwards,
+unique, with its check digit), a year founded and a size band, a third a website; about a fifth
+serve a few neighbouring regions and 8 % all of Chile; about 30 % have one or two categories
+besides the primary one (`company_product`, copied too).
+
 Each company has its own verified owner (one live company per user) with one shared password
 hash, computed once: `SYNTHETIC_PASSWORD`, public like the demo's, so production refuses it.
 """
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 
-from proveo.catalog.data import COMMUNES, PRODUCTS
+from proveo.catalog.data import COMMUNES, PRODUCTS, REGIONS
 from proveo.core.db import Connection
 from proveo.demo import repository
 from proveo.demo.schemas import SyntheticCompany
@@ -705,6 +710,66 @@ def _pick(rng: random.Random, cumulative: Sequence[float]) -> int:
     return low
 
 
+# Company RUTs: 76.000.001-x onwards, one per index (unique whatever the seed).
+RUT_BASE = 76_000_000
+SIZE_BANDS = ("1-9", "10-49", "50-199", "200+")
+_SIZE_CUMULATIVE = list(accumulate((0.55, 0.30, 0.11, 0.04)))
+_THIS_YEAR = 2026
+
+
+def rut_check_digit(number: int) -> str:
+    """Módulo 11 (the companies schema's rule, repeated here to keep this module light)."""
+    total, factor = 0, 2
+    while number:
+        total += (number % 10) * factor
+        number //= 10
+        factor = 2 if factor == 7 else factor + 1
+    digit = 11 - total % 11
+    return {11: "0", 10: "K"}.get(digit, str(digit))
+
+
+def synthetic_rut(index: int) -> str:
+    number = RUT_BASE + index
+    return f"{number}-{rut_check_digit(number)}"
+
+
+def _profile(seed: int, index: int, commune: str, product: str, name: str) -> dict[str, object]:
+    """Website, RUT, year, size, regions served and extra categories. A generator of its own,
+    so the fields above stay what they were for a given seed."""
+    rng = random.Random(seed * 10_000_019 + index + (1 << 48))  # noqa: S311 - reproducible
+    own = _REGION_OF[commune]
+    kind = rng.random()
+    if kind < 0.08:
+        served: tuple[str, ...] = REGIONS
+    elif kind < 0.30:
+        # Neighbouring regions, north and south of the own one.
+        at = REGIONS.index(own)
+        reach = rng.randrange(1, 3)
+        served = tuple(
+            REGIONS[i]
+            for i in range(max(0, at - reach), min(len(REGIONS), at + reach + 1))
+            if i != at
+        )
+    else:
+        served = ()
+    extras: tuple[str, ...] = ()
+    picked = rng.random()
+    if picked < 0.30:
+        wanted = 1 if picked < 0.20 else 2
+        pool = [p for p in _PRODUCT_NAMES if p != product]
+        extras = tuple(rng.sample(pool, wanted))
+    return {
+        "website": f"https://www.{_slug(name) or 'empresa'}.cl" if rng.random() < 0.35 else None,
+        "rut": synthetic_rut(index) if rng.random() < 0.9 else None,
+        "year_founded": _THIS_YEAR - min(int(rng.expovariate(1 / 14)), _THIS_YEAR - 1900)
+        if rng.random() < 0.8
+        else None,
+        "size_band": SIZE_BANDS[_pick(rng, _SIZE_CUMULATIVE)] if rng.random() < 0.85 else None,
+        "served_regions": served,
+        "extra_products": extras,
+    }
+
+
 def synthetic_company(seed: int, index: int) -> SyntheticCompany:
     """Company number `index` (from 1) of the data set `seed`."""
     rng = random.Random(seed * 10_000_019 + index)  # noqa: S311 - reproducible, not secret
@@ -746,6 +811,7 @@ def synthetic_company(seed: int, index: int) -> SyntheticCompany:
         phone=_phone(rng),
         email=f"{rng.choice(('contacto', 'ventas', 'info', 'hola'))}@{_slug(name) or 'empresa'}.cl",
         created_at=created,
+        **_profile(seed, index, commune, product, name),  # type: ignore[arg-type]
     )
 
 
