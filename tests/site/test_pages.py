@@ -123,6 +123,31 @@ class TestCompanyPage:
         assert page.title == "Aseo Total: Construction in Santiago · Proveo"
         assert page.link("canonical") == f"{BASE}/en/companies/aseo-total"
 
+    async def test_the_richer_profile_shows_in_the_page_and_its_json_ld(
+        self, app: FastAPI, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        await _company(
+            conn,
+            name="Aseo Total",
+            website="https://aseo.example.cl/",
+            rut="12.345.678-5",
+            year_founded=1998,
+            size_band="10-49",
+            serves_all_chile=True,
+        )
+        response = await client.get(app.url_path_for("site:company_es", slug="aseo-total"))
+        body = response.text
+        assert 'href="https://aseo.example.cl/" rel="nofollow ugc noopener"' in body
+        assert ">aseo.example.cl<" in body
+        assert "12.345.678-5" in body
+        assert ">1998<" in body
+        (data,) = parse(response).jsonld
+        assert isinstance(data, dict)
+        assert data["sameAs"] == ["https://aseo.example.cl/"]
+        assert data["foundingDate"] == "1998"
+        assert data["taxID"] == "12.345.678-5"
+        assert data["areaServed"] == {"@type": "Country", "name": "Chile"}
+
     async def test_a_former_slug_answers_301_to_the_current_one(
         self, app: FastAPI, client: httpx.AsyncClient, conn: Connection
     ) -> None:

@@ -244,7 +244,8 @@ class CompanyView:
     hue: str
     search_product: str
     search_commune: str
-    extra: dict[str, Any]
+    facts: list[Fact]
+    photos: list[Photo]
 
 
 async def company_target(conn: Connection, slug: str, lang: Lang) -> tuple[UUID, str] | Moved:
@@ -267,13 +268,74 @@ async def company_path_by_uuid(conn: Connection, company_uuid: UUID, lang: Lang)
 
 
 def _extra_fields(company: CompanyPublic) -> dict[str, Any]:
-    """Fields the richer profiles add (website, RUT, year founded, size band), when present."""
+    """What the richer profiles add (website, RUT, categories, year founded, size band, served
+    regions, photos), when the company has it."""
     data = company.model_dump()
-    return {
-        key: data[key]
-        for key in ("website", "rut", "year_founded", "size_band")
-        if data.get(key) not in (None, "")
-    }
+    return {key: value for key, value in data.items() if value not in (None, "", [])}
+
+
+@dataclass
+class Fact:
+    key: str
+    label: str
+    value: str
+    href: str | None = None
+
+
+@dataclass
+class Photo:
+    href: str
+    src: str
+    alt: str
+
+
+def website_label(url: str) -> str:
+    return re.sub(r"^https?://", "", url, flags=re.IGNORECASE).removesuffix("/")
+
+
+def category_names(extra: dict[str, Any], product: str, lang: Lang) -> list[str]:
+    names = [product]
+    for item in extra.get("extra_products", []):
+        names.append(item["name_en"] if lang == "en" else item["name_es"])
+    return [name for name in names if name]
+
+
+def profile_facts(extra: dict[str, Any], product: str, commune_region: str, t: Words) -> list[Fact]:
+    """The rows js/market/company-view.js `profileFacts` shows, in its order and words."""
+    facts = []
+    if extra.get("website"):
+        facts.append(
+            Fact("website", t("website"), website_label(extra["website"]), extra["website"])
+        )
+    if extra.get("rut_formatted"):
+        facts.append(Fact("rut", t("rut"), extra["rut_formatted"]))
+    categories = category_names(extra, product, t.lang)
+    if len(categories) > 1:
+        facts.append(Fact("categories", t("categories"), " · ".join(categories)))
+    if extra.get("year_founded"):
+        facts.append(Fact("yearFounded", t("yearFounded"), str(extra["year_founded"])))
+    if extra.get("size_band"):
+        facts.append(Fact("sizeBand", t("sizeBand"), t("sizePeople", band=extra["size_band"])))
+    if "served_regions" in extra or "serves_all_chile" in extra:
+        served = (
+            t("allChile")
+            if extra.get("serves_all_chile")
+            else ", ".join(extra.get("served_regions") or [commune_region])
+        )
+        facts.append(Fact("serves", t("serves"), served))
+    return facts
+
+
+def gallery(extra: dict[str, Any], name: str, t: Words) -> list[Photo]:
+    photos = [photo for photo in extra.get("photos", []) if photo.get("image_url")]
+    return [
+        Photo(
+            href=photo["image_url"],
+            src=photo.get("thumbnail_url") or photo["image_url"],
+            alt=t("photo", n=n, name=name),
+        )
+        for n, photo in enumerate(photos, start=1)
+    ]
 
 
 def company_jsonld(
@@ -298,12 +360,24 @@ def company_jsonld(
             "addressRegion": company.commune_region,
             "addressCountry": "CL",
         },
-        "knowsAbout": company.product_name_en if lang == "en" else company.product_name_es,
         "inLanguage": lang,
     }
-    website = _extra_fields(company).get("website")
-    if website:
-        data["sameAs"] = [website]
+    extra = _extra_fields(company)
+    product = company.product_name_en if lang == "en" else company.product_name_es
+    categories = category_names(extra, product, lang)
+    data["knowsAbout"] = categories if len(categories) > 1 else product
+    if extra.get("website"):
+        data["sameAs"] = [extra["website"]]
+    if extra.get("year_founded"):
+        data["foundingDate"] = str(extra["year_founded"])
+    if extra.get("rut_formatted"):
+        data["taxID"] = extra["rut_formatted"]
+    if extra.get("serves_all_chile"):
+        data["areaServed"] = {"@type": "Country", "name": "Chile"}
+    elif extra.get("served_regions"):
+        data["areaServed"] = [
+            {"@type": "AdministrativeArea", "name": region} for region in extra["served_regions"]
+        ]
     return {key: value for key, value in data.items() if value is not None}
 
 
@@ -372,7 +446,8 @@ async def company_page(
         hue=hue_class(company.name),
         search_product=f"/?product={company.product_uuid}",
         search_commune=f"/?commune={company.commune_uuid}",
-        extra=_extra_fields(company),
+        facts=profile_facts(_extra_fields(company), product, company.commune_region, t),
+        photos=gallery(_extra_fields(company), company.name, t),
     )
 
 

@@ -60,7 +60,10 @@ def parse_js_strings(source: str, name: str) -> dict[str, dict[str, str]]:
 
 @cache
 def catalogue(module: str, name: str) -> dict[str, dict[str, str]]:
-    return parse_js_strings((WEB_DIR / module).read_text(encoding="utf-8"), name)
+    try:
+        return parse_js_strings((WEB_DIR / module).read_text(encoding="utf-8"), name)
+    except (LookupError, OSError):
+        return {}  # a catalogue a page can do without (the profile's facts)
 
 
 class Words:
@@ -85,5 +88,6 @@ def words(lang: Lang) -> Words:
         lang,
         catalogue("js/i18n.js", "COMMON"),
         catalogue("js/pages/company.js", "STRINGS"),
+        catalogue("js/market/company-view.js", "PROFILE_STRINGS"),
         catalogue("js/site/strings.js", "SITE"),
     )
