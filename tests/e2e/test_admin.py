@@ -445,3 +445,128 @@ class TestLooks:
         expect(page).to_have_url(re.compile("#users$"))
         expect(page.locator("#tab-users")).to_be_focused()
         expect(page.locator("#panel-users")).to_be_visible()
+
+
+def _admin_api(live_server: LiveServer) -> tuple[httpx.Client, dict[str, str]]:
+    """The demo administrator, logged in through the API; returns the client and CSRF header."""
+    client = httpx.Client(base_url=live_server.url, timeout=30)
+    response = client.post(
+        "/api/v1/users/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return client, {"X-CSRF-Token": str(response.json()["csrf_token"])}
+
+
+class TestAuditLogReadable:
+    def test_names_values_and_scores_read_in_the_consoles_language(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        owner = make_owner(live_server, f"Gasfitería Auditada {_suffix()}")
+        hold_image(live_server, owner.company_uuid, "orange", 0.6789)
+        admin, csrf = _admin_api(live_server)
+        try:
+            moved = admin.patch(
+                f"/api/v1/companies/admin/companies/{owner.company_uuid}",
+                data={"commune_name": "Ñuñoa"},
+                headers=csrf,
+            )
+            assert moved.status_code == 200, moved.text
+            queue = admin.get("/api/v1/admin/moderation", params={"limit": 100}).json()
+            held = next(item for item in queue if item["company_uuid"] == owner.company_uuid)
+            approved = admin.post(f"/api/v1/admin/moderation/{held['uuid']}/approve", headers=csrf)
+            assert approved.status_code == 200, approved.text
+        finally:
+            admin.close()
+        as_admin(page, "audit")
+
+        edit = audit_rows(page, "company.update").filter(has_text=owner.company_name).first
+        # The target by its name; the commune by its name, not its id.
+        expect(edit.locator(".target-name")).to_have_text(owner.company_name)
+        commune = edit.locator(".diff-row[data-field=commune_name]")
+        expect(commune.locator("dt")).to_have_text("Comuna")
+        expect(commune.locator("del")).to_contain_text("Valparaíso")
+        expect(commune.locator("ins")).to_contain_text("Ñuñoa")
+        expect(edit.locator(".diff-row[data-field=commune_uuid]")).to_have_count(0)
+        expect(edit.locator(".col-changes")).not_to_contain_text("commune_")
+        expect(edit.locator(".actor-link")).to_contain_text(ADMIN_EMAIL)
+
+        decision = audit_rows(page, "moderation.approve").filter(has_text=owner.company_name).first
+        score = decision.locator(".diff-row[data-field=nsfw_score]")
+        expect(score.locator("dt")).to_have_text("Puntaje de contenido")
+        expect(score.locator("dd")).to_contain_text("0,68")
+        expect(score.locator("dd")).not_to_contain_text("0,678")
+        status = decision.locator(".diff-row[data-field=status]")
+        expect(status.locator("del")).to_contain_text("Pendiente")
+        expect(status.locator("ins")).to_contain_text("Aprobada")
+        expect(decision.locator(".diff-row[data-field=company_uuid]")).to_have_count(0)
+
+        page.locator(".lang-option[data-lang=en]").click()
+        expect(page.locator("#tab-audit")).to_have_text("Audit log")
+        # The list still filtered on the approval, now in English: "0.68", "Pending → Approved".
+        decision = page.locator("#panel-audit tbody tr", has_text=owner.company_name).first
+        expect(decision.locator(".diff-row[data-field=status] dt")).to_have_text("Status")
+        expect(decision.locator(".diff-row[data-field=status] ins")).to_contain_text("Approved")
+        expect(decision.locator(".diff-row[data-field=nsfw_score] dd")).to_contain_text("0.68")
+        screenshot(page, "admin-audit-readable")
+
+    def test_the_actor_is_chosen_by_email(self, page: Page, live_server: LiveServer) -> None:
+        make_owner(live_server, f"Actor Auditado {_suffix()}")
+        as_admin(page, "audit")
+        panel = page.locator("#panel-audit")
+        actor = panel.locator("#audit-actor")
+        expect(actor).to_have_attribute("list", "audit-actor-list")
+        actor.fill("admin_test")
+        expect(panel.locator(f"#audit-actor-list option[value='{ADMIN_EMAIL}']")).to_have_count(1)
+        actor.fill(ADMIN_EMAIL.upper())
+        panel.get_by_role("button", name="Filtrar").click()
+        expect(panel.locator(".admin-loading")).to_have_count(0)
+        rows = panel.locator("tbody tr[data-action]")
+        expect(rows.first).to_be_visible()
+        expect(panel.locator(".actor-link").first).to_contain_text(ADMIN_EMAIL)
+        for cell in panel.locator(".actor-link").all():
+            expect(cell).to_contain_text(ADMIN_EMAIL)
+
+        actor.fill("nadie-actuo@example.com")
+        panel.get_by_role("button", name="Filtrar").click()
+        expect(panel.locator("tbody tr[data-action]")).to_have_count(0)
+        expect(panel).to_contain_text("No hay acciones que coincidan.")
+
+        actor.fill("no es un correo")
+        panel.get_by_role("button", name="Filtrar").click()
+        expect(actor).to_have_attribute("aria-invalid", "true")
+
+    def test_a_long_email_wraps_at_its_seams_not_inside_a_word(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        suffix = _suffix()
+        long_email = f"direccion.de.correo.bastante.larga.{suffix}@subdominio.ejemplo-largo.cl"
+        created = httpx.post(
+            f"{live_server.url}/api/v1/users/signup",
+            json={"name": "Correo Largo", "email": long_email, "password": PASSWORD},
+        )
+        assert created.status_code == 201, created.text
+        admin, csrf = _admin_api(live_server)
+        try:
+            deleted = admin.delete(
+                f"/api/v1/users/admin/users/{created.json()['uuid']}", headers=csrf
+            )
+            assert deleted.status_code == 200, deleted.text
+        finally:
+            admin.close()
+        as_admin(page, "audit")
+        page.set_viewport_size(PHONE)
+        row = audit_rows(page, "user.delete").filter(has_text=suffix).first
+        name = row.locator(".target-name .email-text")
+        expect(name).to_have_text(long_email)
+        # Each piece between seams sits on one line: no break inside a word.
+        lines = name.evaluate(
+            """(el) => [...el.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE)
+                .map((n) => { const r = document.createRange(); r.selectNodeContents(n);
+                              return new Set([...r.getClientRects()].map((c) => c.top)).size; })"""
+        )
+        assert lines
+        assert all(count == 1 for count in lines), lines
+        # And the address does wrap (it is wider than its cell).
+        box = name.evaluate("(el) => el.getClientRects().length")
+        assert box > 1
+        assert_no_sideways_scroll(page)

@@ -6,7 +6,7 @@ import { formatDateTime, getLang } from '/js/i18n.js';
 import { setFieldErrors, clearFieldErrors } from '/js/dom.js';
 import {
   s, h, clear, put, countText, tc, showAlert, clearAlert, setBusy, errorText, isForbidden, idChip, badge,
-  shortDate, spinnerRow, dataTable, pager, modal, confirmAction, field, loadCatalog, localName, sortByName,
+  shortDate, spinnerRow, dataTable, pager, modal, confirmAction, field, loadCatalog, localName, sortByName, emailText,
 } from './ui.js';
 import { formatPhone } from '/js/market/company-view.js';
 
@@ -107,7 +107,7 @@ export function createCompaniesTab(ctx) {
         h('div', { class: 'cell-sub' }, idChip(company.uuid))))),
       h('td', {}, h('div', {}, getLang() === 'en' ? company.product_name_en : company.product_name_es),
         h('div', { class: 'cell-sub' }, `${company.commune_name} · ${company.commune_region}`)),
-      h('td', { class: 'col-contact' }, h('div', { class: 'cell-email' }, company.email), h('div', { class: 'cell-sub cell-nowrap' }, formatPhone(company.phone))),
+      h('td', { class: 'col-contact' }, h('div', { class: 'cell-email' }, emailText(company.email)), h('div', { class: 'cell-sub cell-nowrap' }, formatPhone(company.phone))),
       h('td', {}, h('div', { class: 'cell-badges' }, status)),
       h('td', { class: 'cell-nowrap' }, h('time', { datetime: company.updated_at, title: formatDateTime(company.updated_at) }, shortDate(company.updated_at))),
       h('td', { class: 'col-actions' }, actions));

@@ -50,6 +50,18 @@ export function idChip(uuid) {
   return h('code', { class: 'id-chip', title: s('copy_hint', { id: uuid }) }, shortId(uuid));
 }
 
+// An email that wraps at its seams (before "@", after each "." and "-"), never inside a word:
+// text nodes with <wbr> between them, so the address itself still goes in as text.
+export function emailText(email, { className = '' } = {}) {
+  const parts = String(email || '').split(/(?=@)|(?<=[.\-_+])/);
+  const children = [];
+  parts.forEach((part, index) => {
+    if (index) children.push(h('wbr'));
+    children.push(part);
+  });
+  return h('span', { class: `email-text ${className}`.trim() }, children);
+}
+
 export function badge(text, tone = 'neutral') {
   return h('span', { class: `badge badge-${tone}` }, text);
 }

@@ -5,7 +5,7 @@ import { apiList, api } from '/js/api.js';
 import { formatDateTime } from '/js/i18n.js';
 import {
   s, h, clear, put, countText, tc, showAlert, errorText, isForbidden, idChip, badge, shortDate, spinnerRow, dataTable, pager,
-  confirmAction,
+  confirmAction, emailText,
 } from './ui.js';
 
 const LIMIT = 25;
@@ -75,7 +75,7 @@ export function createUsersTab(ctx) {
     }
     return h('tr', { class: deleted ? 'row-deleted' : null, 'data-uuid': user.uuid },
       h('td', {}, h('div', { class: 'cell-title' }, user.name, self ? [' ', badge(s('badge_you'), 'info')] : null),
-        h('div', { class: 'cell-sub cell-nowrap' }, user.email),
+        h('div', { class: 'cell-sub cell-email' }, emailText(user.email)),
         h('div', { class: 'cell-sub' }, idChip(user.uuid))),
       h('td', {}, user.role === 'admin' ? badge(s('role_admin'), 'brand') : badge(s('role_user'), 'neutral')),
       h('td', {}, user.email_verified ? badge(s('badge_verified'), 'success') : badge(s('badge_unverified'), 'warning')),
