@@ -733,10 +733,11 @@ def synthetic_rut(index: int) -> str:
     return f"{number}-{rut_check_digit(number)}"
 
 
-def _profile(seed: int, index: int, commune: str, product: str, name: str) -> dict[str, object]:
-    """Website, RUT, year, size, regions served and extra categories. A generator of its own,
-    so the fields above stay what they were for a given seed."""
-    rng = random.Random(seed * 10_000_019 + index + (1 << 48))  # noqa: S311 - reproducible
+def _profile(
+    rng: random.Random, index: int, commune: str, product: str, name: str
+) -> dict[str, object]:
+    """Website, RUT, year, size, regions served and extra categories, drawn after every other
+    field (so those stay what they were for a given seed)."""
     own = _REGION_OF[commune]
     kind = rng.random()
     if kind < 0.08:
@@ -811,7 +812,7 @@ def synthetic_company(seed: int, index: int) -> SyntheticCompany:
         phone=_phone(rng),
         email=f"{rng.choice(('contacto', 'ventas', 'info', 'hola'))}@{_slug(name) or 'empresa'}.cl",
         created_at=created,
-        **_profile(seed, index, commune, product, name),  # type: ignore[arg-type]
+        **_profile(rng, index, commune, product, name),  # type: ignore[arg-type]
     )
 
 
