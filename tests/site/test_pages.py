@@ -112,6 +112,8 @@ class TestCompanyPage:
         page = parse(response)
         (data,) = page.jsonld
         assert isinstance(data, dict)
+        # The id company.js gives its own block.
+        assert '<script type="application/ld+json" id="company-jsonld">' in response.text
         assert data["@type"] == "LocalBusiness"
         assert data["name"] == "Aseo Total"
         assert data["url"] == f"{BASE}/en/companies/aseo-total"
@@ -180,6 +182,9 @@ class TestCompanyPage:
         response = await client.get(f"/company/{query}", headers=HTML)
         assert response.status_code == 404
         assert "text/html" in response.headers["content-type"]
+        # In the profile's own words.
+        assert parse(response).h1 == "No encontramos esta empresa"
+        assert 'href="/">Buscar proveedores</a>' in response.text
 
     async def test_a_deleted_company_is_gone(
         self, app: FastAPI, client: httpx.AsyncClient, conn: Connection

@@ -31,12 +31,11 @@ _env = Environment(
 
 
 def render_html(template: str, meta: PageMeta, t: Words | None = None, **context: Any) -> str:
+    """`template` with the page's metadata and words; the first JSON-LD block's id is
+    `page-jsonld` unless `jsonld_id` says otherwise (the profile's script replaces its own)."""
+    values: dict[str, Any] = {"jsonld_id": "page-jsonld", **context}
     return _env.get_template(template).render(
-        meta=meta,
-        t=t or words(meta.lang),
-        year=datetime.now(UTC).year,
-        jsonld_id="page-jsonld",
-        **context,
+        meta=meta, t=t or words(meta.lang), year=datetime.now(UTC).year, **values
     )
 
 

@@ -43,7 +43,8 @@ async def _company(
     page = await service.company_page(conn, slug, lang, settings.public_base_url)
     if isinstance(page, service.Moved):
         return _moved(page.path)
-    return html_response(request, render_html("company.html", page.meta, page.t, view=page))
+    html = render_html("company.html", page.meta, page.t, view=page, jsonld_id="company-jsonld")
+    return html_response(request, html)
 
 
 @router.get("/empresas/{slug}", name="site:company_es", summary="A company's page in Spanish")
@@ -66,7 +67,7 @@ async def company_by_id(conn: ReadConn, id: Annotated[str, Query(max_length=64)]
     try:
         company_uuid = UUID(id.strip())
     except ValueError as bad:
-        raise service.PageNotFound() from bad
+        raise service.CompanyPageNotFound() from bad
     return _moved(await service.company_path_by_uuid(conn, company_uuid, "es"))
 
 
@@ -187,14 +188,13 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "").lower()
 
 
-def not_found_page(request: Request) -> Response:
+def not_found_page(request: Request, kind: str = "page") -> Response:
     path = request.url.path
     lang = service.preferred_lang(path, request.headers.get("accept-language"))
     settings = request.app.state.settings
-    meta = service.not_found_meta(settings.public_base_url, lang, path)
-    return html_response(
-        request, render_html("not_found.html", meta), status_code=404, cache_control="no-cache"
-    )
+    meta = service.not_found_meta(settings.public_base_url, lang, path, kind)
+    html = render_html("not_found.html", meta, kind=kind)
+    return html_response(request, html, status_code=404, cache_control="no-cache")
 
 
 async def _answer(result: Response | Awaitable[Response]) -> Response:
@@ -216,8 +216,9 @@ def install_not_found_page(app: FastAPI, *, api_prefixes: tuple[str, ...]) -> No
         return await _answer(json_handler(request, exc))
 
     async def page_not_found(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, service.PageNotFound)
         if wants_html(request) or not is_api(request.url.path):
-            return not_found_page(request)
+            return not_found_page(request, exc.kind)
         return await _answer(json_handler(request, StarletteHTTPException(404)))
 
     app.add_exception_handler(StarletteHTTPException, http_error)

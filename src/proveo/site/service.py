@@ -77,6 +77,14 @@ _MONTHS_ES = (
 class PageNotFound(Exception):
     """No page at this address (the router answers the HTML 404 page)."""
 
+    kind = "page"
+
+
+class CompanyPageNotFound(PageNotFound):
+    """No live company at this address: the 404 page says so in the profile's words."""
+
+    kind = "company"
+
 
 @dataclass(frozen=True)
 class Moved:
@@ -251,10 +259,10 @@ class CompanyView:
 async def company_target(conn: Connection, slug: str, lang: Lang) -> tuple[UUID, str] | Moved:
     """The company at `slug`, or where a former slug's company lives now."""
     if not is_slug(slug):
-        raise PageNotFound()
+        raise CompanyPageNotFound()
     target = await repository.select_slug_target(conn, slug)
     if target is None:
-        raise PageNotFound()
+        raise CompanyPageNotFound()
     if target.slug != slug:
         return Moved(company_path(lang, target.slug))
     return target.uuid, target.slug
@@ -263,7 +271,7 @@ async def company_target(conn: Connection, slug: str, lang: Lang) -> tuple[UUID,
 async def company_path_by_uuid(conn: Connection, company_uuid: UUID, lang: Lang) -> str:
     target = await repository.select_slug_of_company(conn, company_uuid)
     if target is None:
-        raise PageNotFound()
+        raise CompanyPageNotFound()
     return company_path(lang, target.slug)
 
 
@@ -398,7 +406,7 @@ async def company_page(
     try:
         company = await companies_service.get_company(conn, company_uuid)
     except companies_service.CompanyNotFound as missing:
-        raise PageNotFound() from missing
+        raise CompanyPageNotFound() from missing
     t = words(lang)
     product = company.product_name_en if lang == "en" else company.product_name_es
     text = company.description_en if lang == "en" else company.description_es
@@ -660,12 +668,13 @@ def home_meta(base_url: str, lang: Lang) -> PageMeta:
     )
 
 
-def not_found_meta(base_url: str, lang: Lang, path: str) -> PageMeta:
+def not_found_meta(base_url: str, lang: Lang, path: str, kind: str = "page") -> PageMeta:
     t = words(lang)
+    company = kind == "company"
     return PageMeta(
         lang=lang,
-        title=f"{t('not_found_title')} · Proveo",
-        description=t("not_found_body"),
+        title=f"{t('notFoundTitle' if company else 'not_found_title')} · Proveo",
+        description=t("notFoundHint" if company else "not_found_body"),
         canonical=absolute(base_url, path),
         alternates=[],
         image=absolute(base_url, DEFAULT_IMAGE),
