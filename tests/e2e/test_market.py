@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import BrowserContext, Dialog, Page, expect
 
 from proveo.demo.logo import generate_logo
@@ -102,7 +104,7 @@ def fill_company_form(page: Page, *, name: str, logo: Path) -> None:
     form = page.locator("#publish-form")
     form.locator("#publish-form-name").fill(name)
     form.locator("#publish-form-product-uuid").select_option(index=1)
-    form.locator("#publish-form-commune-uuid").select_option(label="Ñuñoa")
+    choose_commune(page, "#publish-form-commune-uuid", "ñuño", "Ñuñoa")
     form.locator("#publish-form-address").fill("Av. Irarrázaval 2401, oficina 504")
     form.locator("#publish-form-phone").fill("9 8231 4576")
     form.locator("#publish-form-email").fill("contacto@example.cl")
@@ -110,6 +112,35 @@ def fill_company_form(page: Page, *, name: str, logo: Path) -> None:
         "Diseñamos y fabricamos muebles de oficina a medida.\nDespacho a todo Chile."
     )
     form.locator("#publish-form-image").set_input_files(str(logo))
+
+
+def choose_commune(page: Page, selector: str, typed: str, label: str) -> None:
+    """The commune combobox, by keyboard: type part of the name, take the first match."""
+    box = page.locator(selector)
+    box.fill(typed)
+    expect(box).to_have_attribute("aria-expanded", "true")
+    expect(box).to_have_attribute("aria-activedescendant", re.compile(".+"))
+    box.press("Enter")
+    expect(box).to_have_value(label)
+    expect(box).to_have_attribute("aria-expanded", "false")
+
+
+def drop_file(page: Page, target: str, path: Path, mime: str = "image/png") -> None:
+    """Drag a file from the desktop and drop it on `target` (a drop event with the file)."""
+    transfer = page.evaluate_handle(
+        """([b64, name, type]) => { const dt = new DataTransfer();
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        dt.items.add(new File([bytes], name, { type })); return dt; }""",
+        [base64.b64encode(path.read_bytes()).decode(), path.name, mime],
+    )
+    page.dispatch_event(target, "dragenter", {"dataTransfer": transfer})
+    page.dispatch_event(target, "drop", {"dataTransfer": transfer})
+
+
+def photo_file(tmp_path: Path, name: str, colour: tuple[int, int, int]) -> Path:
+    path = tmp_path / name
+    Image.new("RGB", (320, 240), colour).save(path, format="PNG")
+    return path
 
 
 class TestPublishEditDelete:
@@ -479,3 +510,150 @@ class TestLooks:
         page.wait_for_timeout(100)
         assert_no_sideways_scroll(page)
         assert_no_serious_axe_violations(page)
+
+
+class TestRicherProfiles:
+    def test_publishing_with_the_profile_fields_and_a_gallery_shows_them_on_the_profile(
+        self, page: Page, context: BrowserContext, live_server: LiveServer, tmp_path: Path
+    ) -> None:
+        verified_user(context, live_server.outbox)
+        name = f"Climatización Austral {tmp_path.name[-6:]}"
+        page.goto("/publish/")
+        form = page.locator("#publish-form")
+        form.locator("#publish-form-name").fill(name)
+        form.locator("#publish-form-product-uuid").select_option(index=1)
+        choose_commune(page, "#publish-form-commune-uuid", "valdiv", "Valdivia")
+        form.locator("#publish-form-address").fill("Picarte 123")
+        form.locator("#publish-form-phone").fill("9 8231 4576")
+        form.locator("#publish-form-email").fill("ventas@example.cl")
+        form.get_by_label("Descripción en español").fill("Climatización para oficinas.")
+        form.locator("#publish-form-website").fill("www.austral.example.cl")
+        form.locator("#publish-form-rut").fill("76.086.428-k")
+        form.locator("#publish-form-year-founded").fill("1998")
+        form.locator("#publish-form-size-band").select_option("10-49")
+        form.locator("#publish-form-extra-product-1").select_option(index=2)
+        # A wrong check digit is caught before anything is sent.
+        form.get_by_role("button", name="Publicar empresa").click()
+        expect(page.locator("#publish-form-rut-error")).to_contain_text("dígito verificador")
+        form.locator("#publish-form-rut").fill("76.086.428-5")
+        form.get_by_label("Atiendo toda Chile").check()
+        # The logo by drag and drop, the photos one dropped and one chosen with the file input.
+        drop_file(page, "[data-drop=logo]", logo_file(tmp_path, name))
+        expect(page.locator(".logo-preview img")).to_have_attribute("src", re.compile(r"^blob:"))
+        drop_file(page, "[data-drop=gallery]", photo_file(tmp_path, "taller.png", (30, 160, 60)))
+        form.locator("#publish-form-photos").set_input_files(
+            str(photo_file(tmp_path, "equipo.png", (20, 80, 200)))
+        )
+        expect(page.locator(".gallery-preview img")).to_have_count(2)
+        page.get_by_role("button", name="Quitar la foto 2").click()
+        expect(page.locator(".gallery-preview img")).to_have_count(1)
+        form.locator("#publish-form-photos").set_input_files(
+            str(photo_file(tmp_path, "equipo.png", (20, 80, 200)))
+        )
+        form.get_by_role("button", name="Publicar empresa").click()
+        expect(page.locator("[data-state=published]")).to_be_visible()
+        expect(page.locator("#photo-report")).to_contain_text("Subimos 2 fotos")
+
+        # The owner's page shows the profile as buyers get it (the public page is rendered by
+        # the server from the same API fields).
+        page.get_by_role("link", name="Ir a Mi empresa").click()
+        expect(page.locator("#owner-name")).to_have_text(name)
+        website = page.locator(".profile-facts a.website-link")
+        expect(website).to_have_attribute("href", "https://www.austral.example.cl")
+        expect(website).to_have_attribute("rel", "nofollow ugc noopener")
+        expect(page.locator("[data-fact=rut] dd")).to_have_text("76.086.428-5")
+        expect(page.locator("[data-fact=yearFounded] dd")).to_have_text("1998")
+        expect(page.locator("[data-fact=sizeBand] dd")).to_have_text("10-49 personas")
+        expect(page.locator("[data-fact=serves] dt")).to_have_text("Atiende")
+        expect(page.locator("[data-fact=serves] dd")).to_have_text("toda Chile")
+        expect(page.locator("[data-fact=categories] dd")).to_contain_text(" · ")
+        expect(page.locator("#gallery-card img")).to_have_count(2)
+        page.get_by_role("button", name="English").click()
+        expect(page.locator("[data-fact=serves] dt")).to_have_text("Serves")
+        expect(page.locator("[data-fact=serves] dd")).to_have_text("all of Chile")
+        page.get_by_role("button", name="Español").click()
+        mine = context.request.get("/api/v1/companies/user/my-company").json()
+        public = context.request.get(f"/api/v1/companies/{mine['uuid']}").json()
+        assert public["rut_formatted"] == "76.086.428-5"
+        assert public["serves_all_chile"] is True
+        assert len(public["photos"]) == 2
+        assert len(public["extra_products"]) == 1
+
+    def test_the_commune_combobox_works_by_keyboard(
+        self, page: Page, context: BrowserContext, live_server: LiveServer
+    ) -> None:
+        verified_user(context, live_server.outbox)
+        page.goto("/publish/")
+        box = page.locator("#publish-form-commune-uuid")
+        expect(box).to_have_attribute("role", "combobox")
+        listbox_id = box.get_attribute("aria-controls")
+        listbox = page.locator(f"#{listbox_id}")
+        expect(listbox).to_have_attribute("role", "listbox")
+        box.focus()
+        box.press("ArrowDown")  # opens the whole list
+        expect(box).to_have_attribute("aria-expanded", "true")
+        expect(listbox).to_be_visible()
+        box.press("Escape")
+        expect(box).to_have_attribute("aria-expanded", "false")
+        expect(listbox).to_be_hidden()
+        # Without accents or case: "NUNO" finds Ñuñoa.
+        box.press_sequentially("NUNO")
+        options = listbox.get_by_role("option")
+        expect(options).to_have_count(1)
+        expect(options.first).to_contain_text("Ñuñoa")
+        # Typing "san" lists several; arrows move the active option, which stays in view.
+        box.fill("")
+        box.press_sequentially("san")
+        first = box.get_attribute("aria-activedescendant")
+        box.press("ArrowDown")
+        second = box.get_attribute("aria-activedescendant")
+        assert first is not None
+        assert second not in (None, first)
+        expect(page.locator(f"#{second}")).to_have_attribute("aria-selected", "true")
+        box.press("ArrowUp")
+        expect(box).to_have_attribute("aria-activedescendant", first)
+        chosen = (page.locator(f"#{first}").text_content() or "").split(" · ")[0]
+        box.press("Enter")  # chooses; it does not submit the form
+        expect(box).to_have_value(chosen)
+        expect(page.locator("#publish-form-name-error")).to_be_hidden()
+        # Escape on a closed list clears the choice.
+        box.press("Escape")
+        expect(box).to_have_value("")
+        page.get_by_role("button", name="Publicar empresa").click()
+        expect(page.locator("#publish-form-commune-uuid-error")).to_contain_text("Elige una comuna")
+
+    def test_the_owner_adds_reorders_and_removes_gallery_photos(
+        self, page: Page, context: BrowserContext, live_server: LiveServer, tmp_path: Path
+    ) -> None:
+        verified_user(context, live_server.outbox)
+        company = publish_through_api(context, f"Galería {tmp_path.name[-6:]}")
+        page.goto("/my-company/")
+        expect(page.locator("#gallery-card")).to_contain_text("0 de 6 fotos")
+        page.locator("#gallery-input").set_input_files(
+            [
+                str(photo_file(tmp_path, "uno.png", (40, 40, 160))),
+                str(photo_file(tmp_path, "dos.png", (30, 140, 70))),
+            ]
+        )
+        expect(page.locator("#gallery-card")).to_contain_text("2 de 6 fotos")
+        drop_file(
+            page,
+            "#gallery-card [data-drop=gallery]",
+            photo_file(tmp_path, "tres.png", (30, 30, 200)),
+        )
+        expect(page.locator("#gallery-card")).to_contain_text("3 de 6 fotos")
+        before = [
+            p["uuid"]
+            for p in context.request.get("/api/v1/companies/user/my-company").json()["photos"]
+        ]
+        page.get_by_role("button", name="Mover la foto 1 después").click()
+        expect(page.get_by_role("button", name="Mover la foto 2 después")).to_be_focused()
+        after = [
+            p["uuid"]
+            for p in context.request.get("/api/v1/companies/user/my-company").json()["photos"]
+        ]
+        assert after == [before[1], before[0], before[2]]
+        page.get_by_role("button", name="Quitar la foto 3").click()
+        expect(page.locator("#gallery-card")).to_contain_text("2 de 6 fotos")
+        public = context.request.get(f"/api/v1/companies/{company['uuid']}").json()
+        assert [p["uuid"] for p in public["photos"]] == after[:2]

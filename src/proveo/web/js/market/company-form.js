@@ -1,9 +1,12 @@
-// The company form shared by publishing and editing: fields, pickers from the catalogue, logo
-// preview, the client-side checks that mirror the server's, and server errors shown per field.
+// The company form shared by publishing and editing: fields, pickers from the catalogue (the
+// commune a type-to-filter combobox), the profile (website, RUT, year, size, more categories,
+// regions served), the logo and the gallery (a file input, or drag and drop, with previews),
+// the client-side checks that mirror the server's, and server errors shown per field.
 import { h, setFieldErrors } from '/js/dom.js';
 import { getLang, t } from '/js/i18n.js';
 import { communesByRegion, productName, sortedProducts } from '/js/market/catalog.js';
 import { logo } from '/js/market/company-view.js';
+import { combobox } from '/js/market/combobox.js';
 
 export const FORM_STRINGS = {
   es: {
@@ -51,6 +54,39 @@ export const FORM_STRINGS = {
     imageRejectedServer: 'Nuestra revisión de contenido rechazó esta imagen. Elige otra.',
     unknownCommune: 'Esa comuna ya no existe; elige otra.',
     unknownProduct: 'Ese producto ya no existe; elige otro.',
+    communeType: 'Escribe para buscar, por ejemplo Ñuñoa',
+    communeNone: 'Ninguna comuna coincide.',
+    communeHint: 'Escribe parte del nombre y elige con las flechas y Enter.',
+    sectionProfile: 'Perfil',
+    website: 'Sitio web',
+    websiteHint: 'Por ejemplo https://www.tuempresa.cl',
+    websiteInvalid: 'Escribe una dirección web que empiece con http:// o https://.',
+    rut: 'RUT de la empresa',
+    rutHint: 'Con dígito verificador, por ejemplo 76.086.428-5.',
+    rutInvalid: 'Ese RUT no es válido: revisa el número y el dígito verificador.',
+    rutTaken: 'Otra empresa en Proveo ya tiene ese RUT.',
+    yearFounded: 'Año de fundación',
+    yearInvalid: 'Escribe un año entre 1800 y {year}.',
+    sizeBand: 'Tamaño (personas)',
+    sizePick: 'Elige un tamaño',
+    extraProducts: 'Otras categorías',
+    extraProductsHint: 'Hasta dos más, además de la principal.',
+    extraProduct1: 'Segunda categoría',
+    extraProduct2: 'Tercera categoría',
+    extraNone: 'Ninguna',
+    extraDuplicate: 'Elige categorías distintas de la principal y entre sí.',
+    servedRegions: 'Regiones que atiendes',
+    servedRegionsHint: 'La región de tu comuna se incluye siempre.',
+    allChile: 'Atiendo toda Chile',
+    otherRegions: 'Otras regiones',
+    sectionGallery: 'Fotos',
+    galleryHint: 'Hasta 6 fotos de tu trabajo, tu local o tu equipo: JPEG, PNG o WebP, hasta 5 MB cada una.',
+    galleryPick: 'Agregar fotos',
+    galleryFull: 'Ya elegiste 6 fotos.',
+    galleryRemove: 'Quitar la foto {n}',
+    galleryPreview: 'Foto {n}',
+    drop: 'o arrástrala aquí',
+    dropMany: 'o arrástralas aquí',
   },
   en: {
     sectionCompany: 'Your company',
@@ -97,15 +133,143 @@ export const FORM_STRINGS = {
     imageRejectedServer: 'Our content check refused this image. Please choose another.',
     unknownCommune: 'That commune no longer exists; choose another.',
     unknownProduct: 'That product no longer exists; choose another.',
+    communeType: 'Type to search, e.g. Ñuñoa',
+    communeNone: 'No commune matches.',
+    communeHint: 'Type part of the name, then choose with the arrow keys and Enter.',
+    sectionProfile: 'Profile',
+    website: 'Website',
+    websiteHint: 'For example https://www.yourcompany.cl',
+    websiteInvalid: 'Enter a web address starting with http:// or https://.',
+    rut: 'Company RUT',
+    rutHint: 'With its check digit, e.g. 76.086.428-5.',
+    rutInvalid: 'That RUT is not valid: check the number and its check digit.',
+    rutTaken: 'Another company on Proveo already has that RUT.',
+    yearFounded: 'Year founded',
+    yearInvalid: 'Enter a year from 1800 to {year}.',
+    sizeBand: 'Size (people)',
+    sizePick: 'Choose a size',
+    extraProducts: 'Other categories',
+    extraProductsHint: 'Up to two more, besides the main one.',
+    extraProduct1: 'Second category',
+    extraProduct2: 'Third category',
+    extraNone: 'None',
+    extraDuplicate: 'Choose categories different from the main one and from each other.',
+    servedRegions: 'Regions you serve',
+    servedRegionsHint: 'Your commune’s region is always included.',
+    allChile: 'I serve all of Chile',
+    otherRegions: 'Other regions',
+    sectionGallery: 'Photos',
+    galleryHint: 'Up to 6 photos of your work, premises or team: JPEG, PNG or WebP, up to 5 MB each.',
+    galleryPick: 'Add photos',
+    galleryFull: 'You have chosen 6 photos already.',
+    galleryRemove: 'Remove photo {n}',
+    galleryPreview: 'Photo {n}',
+    drop: 'or drag it here',
+    dropMany: 'or drag them here',
   },
 };
 
 const s = (key, params) => t(FORM_STRINGS, key, params);
 
-export const LIMITS = { name: 100, address: 200, email: 254, phone: 40, description: 1000 };
+export const LIMITS = { name: 100, address: 200, email: 254, phone: 40, description: 1000, website: 300 };
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
-const TEXT_FIELDS = ['name', 'product_uuid', 'commune_uuid', 'address', 'phone', 'email', 'description_es', 'description_en'];
+export const MAX_PHOTOS = 6;
+export const SIZE_BANDS = ['1-9', '10-49', '50-199', '200+'];
+const TEXT_FIELDS = ['name', 'product_uuid', 'commune_uuid', 'address', 'phone', 'email', 'description_es', 'description_en',
+  'website', 'rut', 'year_founded', 'size_band'];
+// Optional profile fields: an edit that empties one removes it.
+export const CLEARABLE = ['website', 'rut', 'year_founded', 'size_band'];
+
+// Módulo 11, as the server checks it: 12.345.678-5, 12345678-5, 123456785, lower-case k.
+export function rutIsValid(value) {
+  const m = /^0*([1-9]\d{0,7})-?([\dkK])$/.exec(String(value || '').replace(/[\s.]/g, ''));
+  if (!m) return false;
+  let sum = 0;
+  let factor = 2;
+  for (const digit of m[1].split('').reverse()) {
+    sum += Number(digit) * factor;
+    factor = factor === 7 ? 2 : factor + 1;
+  }
+  const expected = { 11: '0', 10: 'K' }[11 - (sum % 11)] || String(11 - (sum % 11));
+  return m[2].toUpperCase() === expected;
+}
+
+export function websiteLooksValid(value) {
+  const url = /^[a-z][a-z0-9+.-]*:/i.test(value) ? value : `https://${value}`;
+  try {
+    const parsed = new URL(url);
+    return ['http:', 'https:'].includes(parsed.protocol) && parsed.hostname.includes('.') && !/\s/.test(value);
+  } catch {
+    return false;
+  }
+}
+
+// Drag and drop onto `zone` puts the files into `input` (which keyboard users use directly)
+// and lets its `change` handler take them from there.
+export function dropZone(zone, input) {
+  const over = (event) => {
+    if (!event.dataTransfer?.types?.includes('Files')) return;
+    event.preventDefault();
+    zone.classList.add('is-dragover');
+  };
+  zone.addEventListener('dragenter', over);
+  zone.addEventListener('dragover', over);
+  zone.addEventListener('dragleave', (event) => {
+    if (!zone.contains(event.relatedTarget)) zone.classList.remove('is-dragover');
+  });
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('is-dragover');
+    const files = [...(event.dataTransfer?.files || [])];
+    if (!files.length) return;
+    const transfer = new DataTransfer();
+    for (const file of input.multiple ? files : files.slice(0, 1)) transfer.items.add(file);
+    input.files = transfer.files;
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  });
+  return zone;
+}
+
+function regionsOf(communes) {
+  return [...new Set(communes.map((c) => c.region))];
+}
+
+// The gallery queued while publishing (uploaded once the company exists): previews, removal.
+function galleryQueue(formId, galleryState) {
+  const inputId = `${formId}-photos`;
+  const input = h('input', { type: 'file', id: inputId, accept: IMAGE_TYPES.join(','), multiple: true, class: 'file-input',
+    'aria-describedby': `${inputId}-hint` });
+  const previews = h('ul', { class: 'gallery-previews', 'aria-live': 'polite' });
+  const error = h('p', { class: 'field-error', id: `${inputId}-error`, hidden: true });
+  const show = () => {
+    previews.replaceChildren(...galleryState.files.map((item, i) => h('li', { class: 'gallery-preview' },
+      h('img', { src: item.url, alt: s('galleryPreview', { n: i + 1 }) }),
+      h('button', { type: 'button', class: 'btn btn-secondary btn-sm gallery-remove', 'aria-label': s('galleryRemove', { n: i + 1 }),
+        on: { click: () => { URL.revokeObjectURL(item.url); galleryState.files.splice(i, 1); show(); input.focus(); } } }, '×'))));
+  };
+  input.addEventListener('change', () => {
+    let problem = null;
+    for (const file of [...(input.files || [])]) {
+      if (galleryState.files.length >= MAX_PHOTOS) { problem = s('galleryFull'); break; }
+      const wrong = imageProblem(file);
+      if (wrong) { problem = wrong; continue; }
+      galleryState.files.push({ file, url: URL.createObjectURL(file) });
+    }
+    input.value = '';
+    error.textContent = problem || '';
+    error.hidden = !problem;
+    show();
+  });
+  show();
+  return h('fieldset', { class: 'form-section card' },
+    h('legend', { class: 'form-section-title' }, s('sectionGallery'), h('span', { class: 'optional' }, ` ${s('optional')}`)),
+    dropZone(h('div', { class: 'drop-zone field', 'data-drop': 'gallery' },
+      h('label', { for: inputId, class: 'label' }, s('galleryPick')),
+      h('p', { class: 'field-hint', id: `${inputId}-hint` }, s('galleryHint'), ' ', s('dropMany')),
+      input, error), input),
+    previews);
+}
 
 function fieldId(form, name) {
   return `${form}-${name.replace(/_/g, '-')}`;
@@ -136,15 +300,44 @@ function counter(textarea, max) {
 
 // `fileState` ({file, url}) outlives a re-render (language change): the chosen file and its
 // preview URL stay; the caller revokes the URL when the page is done with it.
-export function companyForm({ id, mode, products, communes, values = {}, company = null, fileState, onSubmit, submitLabel, extraActions = [] }) {
+function communeField(formId, box) {
+  const id = box.input.id;
+  box.input.setAttribute('aria-describedby', `${id}-hint`);
+  return h('div', { class: 'field' },
+    h('label', { for: id }, s('commune')),
+    box.element,
+    h('p', { class: 'field-hint', id: `${id}-hint` }, s('communeHint')),
+    h('p', { class: 'field-error', id: `${id}-error`, hidden: true }));
+}
+
+// `galleryState` ({files: [{file, url}]}), when given, adds the photos to queue (publishing).
+export function companyForm({ id, mode, products, communes, values = {}, company = null, fileState, galleryState = null, onSubmit, submitLabel, extraActions = [] }) {
   const lang = getLang();
   const productSelect = h('select', { name: 'product_uuid', required: true },
     h('option', { value: '' }, s('productPick')),
     sortedProducts(products, lang).map((p) => h('option', { value: p.uuid }, productName(p, lang))));
-  const communeSelect = h('select', { name: 'commune_uuid', required: true },
-    h('option', { value: '' }, s('communePick')),
-    communesByRegion(communes, lang).map(({ region, items }) => h('optgroup', { label: region },
-      items.map((c) => h('option', { value: c.uuid }, c.name)))));
+  const communeBox = combobox({
+    id: fieldId(id, 'commune_uuid'),
+    name: 'commune_uuid',
+    required: true,
+    placeholder: s('communeType'),
+    emptyText: s('communeNone'),
+    options: communesByRegion(communes, lang).flatMap(({ region, items }) => items.map((c) => ({ value: c.uuid, label: c.name, group: region }))),
+  });
+  const communeInput = communeBox.input;
+  const extraSelect = (n) => h('select', { name: `extra_product_${n}` },
+    h('option', { value: '' }, s('extraNone')),
+    sortedProducts(products, lang).map((p) => h('option', { value: p.uuid }, productName(p, lang))));
+  const sizeSelect = h('select', { name: 'size_band' },
+    h('option', { value: '' }, s('sizePick')), SIZE_BANDS.map((band) => h('option', { value: band }, band)));
+  const allChile = h('input', { type: 'checkbox', name: 'serves_all_chile', value: 'true', id: `${id}-serves-all-chile` });
+  const regionBoxes = regionsOf(communes).map((region) => h('label', { class: 'choice' },
+    h('input', { type: 'checkbox', name: 'served_regions', value: region }), h('span', {}, region)));
+  const syncRegions = () => {
+    for (const label of regionBoxes) label.querySelector('input').disabled = allChile.checked;
+  };
+  allChile.addEventListener('change', syncRegions);
+  const thisYear = new Date().getFullYear();
   const descEs = h('textarea', { name: 'description_es', rows: '5', maxlength: String(LIMITS.description) });
   const descEn = h('textarea', { name: 'description_en', rows: '5', maxlength: String(LIMITS.description) });
 
@@ -152,6 +345,7 @@ export function companyForm({ id, mode, products, communes, values = {}, company
     type: 'file', name: 'image', accept: IMAGE_TYPES.join(','), class: 'file-input', required: mode === 'create',
   });
   const previewBox = h('div', { class: 'logo-preview', 'aria-live': 'polite' });
+  const logoZone = h('div', { class: 'logo-field drop-zone', 'data-drop': 'logo' });
   const imageId = fieldId(id, 'image');
   fileInput.id = imageId;
   fileInput.setAttribute('aria-describedby', `${imageId}-hint`);
@@ -196,7 +390,26 @@ export function companyForm({ id, mode, products, communes, values = {}, company
       h('div', { class: 'form-grid' },
         h('div', { class: 'span-2' }, field(id, 'name', s('name'), h('input', { type: 'text', name: 'name', maxlength: String(LIMITS.name), autocomplete: 'organization', required: true }))),
         field(id, 'product_uuid', s('product'), productSelect),
-        field(id, 'commune_uuid', s('commune'), communeSelect))),
+        communeField(id, communeBox))),
+    h('fieldset', { class: 'form-section card' },
+      h('legend', { class: 'form-section-title' }, s('sectionProfile'), h('span', { class: 'optional' }, ` ${s('optional')}`)),
+      h('div', { class: 'form-grid' },
+        h('div', { class: 'span-2' }, field(id, 'website', s('website'), h('input', { type: 'url', name: 'website', maxlength: String(LIMITS.website), autocomplete: 'url', inputmode: 'url' }), { hint: s('websiteHint'), optional: true })),
+        field(id, 'rut', s('rut'), h('input', { type: 'text', name: 'rut', maxlength: '14', autocomplete: 'off', spellcheck: 'false' }), { hint: s('rutHint'), optional: true }),
+        field(id, 'year_founded', s('yearFounded'), h('input', { type: 'number', name: 'year_founded', min: '1800', max: String(thisYear), step: '1', inputmode: 'numeric' }), { optional: true }),
+        field(id, 'size_band', s('sizeBand'), sizeSelect, { optional: true }),
+        h('div', {}),
+        h('p', { class: 'field-hint span-2', id: `${id}-extra-hint` }, h('strong', {}, s('extraProducts')), ' — ', s('extraProductsHint')),
+        field(id, 'extra_product_1', s('extraProduct1'), extraSelect(1), { optional: true }),
+        field(id, 'extra_product_2', s('extraProduct2'), extraSelect(2), { optional: true })),
+      h('fieldset', { class: 'field choice-group regions-field' },
+        h('legend', { class: 'label' }, s('servedRegions')),
+        h('p', { class: 'field-hint', id: `${id}-regions-hint` }, s('servedRegionsHint')),
+        h('label', { class: 'choice' }, allChile, h('span', {}, s('allChile'))),
+        h('p', { class: 'field-error', id: `${id}-serves-all-chile-error`, hidden: true }),
+        h('details', { class: 'regions-more' },
+          h('summary', {}, s('otherRegions')),
+          h('div', { class: 'regions-grid' }, regionBoxes)))),
     h('fieldset', { class: 'form-section card' },
       h('legend', { class: 'form-section-title' }, s('sectionContact')),
       h('div', { class: 'form-grid' },
@@ -212,20 +425,23 @@ export function companyForm({ id, mode, products, communes, values = {}, company
         h('div', { class: 'span-2' }, field(id, 'description_en', s('descriptionEn'), descEn, { optional: true }), counter(descEn, LIMITS.description)))),
     h('fieldset', { class: 'form-section card' },
       h('legend', { class: 'form-section-title' }, s('sectionLogo')),
-      h('div', { class: 'logo-field' },
-        previewBox,
-        h('div', { class: 'field' },
-          h('label', { for: imageId, class: 'label' }, mode === 'create' ? s('image') : s('imageReplace'),
-            mode !== 'create' && h('span', { class: 'optional' }, ` ${s('optional')}`)),
-          h('p', { class: 'field-hint', id: `${imageId}-hint` }, s('imageHint')),
-          fileInput,
-          h('p', { class: 'field-error', id: `${imageId}-error`, hidden: true })))),
+      dropZone(logoZone, fileInput)),
+    galleryState && galleryQueue(id, galleryState),
     h('div', { class: 'form-actions' }, submit, extraActions));
+  logoZone.append(
+    previewBox,
+    h('div', { class: 'field' },
+      h('label', { for: imageId, class: 'label' }, mode === 'create' ? s('image') : s('imageReplace'),
+        mode !== 'create' && h('span', { class: 'optional' }, ` ${s('optional')}`)),
+      h('p', { class: 'field-hint', id: `${imageId}-hint` }, s('imageHint'), ' ', s('drop')),
+      fileInput,
+      h('p', { class: 'field-error', id: `${imageId}-error`, hidden: true })));
 
   for (const el of [descEs, descEn]) {
     el.setAttribute('aria-describedby', `${el.getAttribute('aria-describedby') || ''} ${id}-desc-hint`.trim());
   }
   setValues(form, values);
+  syncRegions();
   if (fileState.file) {
     // Put the chosen file back into the new input (language change re-renders the form).
     const transfer = new DataTransfer();
@@ -239,9 +455,21 @@ export function companyForm({ id, mode, products, communes, values = {}, company
 
 export function setValues(form, values) {
   for (const [name, value] of Object.entries(values)) {
+    if (name === 'extra_product_uuids') {
+      ['extra_product_1', 'extra_product_2'].forEach((n, i) => { form.elements.namedItem(n).value = value[i] || ''; });
+      continue;
+    }
     const el = form.elements.namedItem(name);
     if (!el || value === undefined || value === null) continue;
-    if (el instanceof RadioNodeList) {
+    if (name === 'served_regions') {
+      const chosen = new Set(value);
+      for (const box of form.querySelectorAll('input[name="served_regions"]')) box.checked = chosen.has(box.value);
+      if (value.length) form.querySelector('.regions-more')?.setAttribute('open', '');
+    } else if (name === 'serves_all_chile') {
+      el.checked = Boolean(value);
+    } else if (el.getAttribute?.('role') === 'combobox') {
+      el.dispatchEvent(new CustomEvent('combobox:set', { detail: value }));
+    } else if (el instanceof RadioNodeList) {
       for (const radio of el) radio.checked = radio.value === value;
     } else if (el.type !== 'file') {
       el.value = value;
@@ -254,9 +482,27 @@ export function readValues(form) {
   for (const name of [...TEXT_FIELDS, 'lang']) {
     const el = form.elements.namedItem(name);
     if (!el) continue;
-    values[name] = (el.value || '').trim();
+    values[name] = el.getAttribute?.('role') === 'combobox' ? (el.dataset.value || '') : (el.value || '').trim();
   }
+  values.extra_product_uuids = ['extra_product_1', 'extra_product_2']
+    .map((name) => form.elements.namedItem(name)?.value || '').filter(Boolean);
+  const allChile = form.elements.namedItem('serves_all_chile');
+  values.serves_all_chile = Boolean(allChile?.checked);
+  values.served_regions = values.serves_all_chile ? []
+    : [...form.querySelectorAll('input[name="served_regions"]:checked')].map((box) => box.value);
   return values;
+}
+
+// The form's values as the API's form parts: list fields one part per item.
+export function appendValue(body, name, value) {
+  if (Array.isArray(value)) {
+    if (!value.length) body.append(name, ''); // an empty list: one empty part
+    for (const item of value) body.append(name, item);
+  } else if (typeof value === 'boolean') {
+    body.append(name, value ? 'true' : 'false');
+  } else {
+    body.append(name, value);
+  }
 }
 
 export function imageProblem(file) {
@@ -302,6 +548,19 @@ export function validate(values, { mode, file, only = null }) {
   if (mode === 'create' && !values.description_es && !values.description_en) {
     errors.description_es = s('descriptionRequired');
   }
+  if (check('website') && values.website && (values.website.length > LIMITS.website || !websiteLooksValid(values.website))) {
+    errors.website = s('websiteInvalid');
+  }
+  if (check('rut') && values.rut && !rutIsValid(values.rut)) errors.rut = s('rutInvalid');
+  if (check('year_founded') && values.year_founded) {
+    const year = Number(values.year_founded);
+    const thisYear = new Date().getFullYear();
+    if (!Number.isInteger(year) || year < 1800 || year > thisYear) errors.year_founded = s('yearInvalid', { year: thisYear });
+  }
+  if (check('extra_product_uuids')) {
+    const extras = values.extra_product_uuids || [];
+    if (new Set(extras).size !== extras.length || extras.includes(values.product_uuid)) errors.extra_product_1 = s('extraDuplicate');
+  }
   if (mode === 'create' && !file) errors.image = s('imageRequired');
   else if (file) {
     const problem = imageProblem(file);
@@ -312,8 +571,11 @@ export function validate(values, { mode, file, only = null }) {
 
 // Server field names (the last element of a 422's `loc`) to this form's fields, in the user's
 // language where we know what the rule was.
-const SERVER_FIELD = { commune_name: 'commune_uuid', product_name: 'product_uuid' };
-const LOCAL_MESSAGE = { phone: 'phoneInvalid', email: 'emailInvalid' };
+const SERVER_FIELD = {
+  commune_name: 'commune_uuid', product_name: 'product_uuid', extra_product_uuids: 'extra_product_1',
+  served_regions: 'serves_all_chile',
+};
+const LOCAL_MESSAGE = { phone: 'phoneInvalid', email: 'emailInvalid', website: 'websiteInvalid', rut: 'rutInvalid' };
 
 export function serverFieldErrors(fieldErrors, detail) {
   const errors = {};
@@ -324,6 +586,8 @@ export function serverFieldErrors(fieldErrors, detail) {
     const item = Array.isArray(detail) ? detail.find((d) => Array.isArray(d?.loc) && d.loc[d.loc.length - 1] === name) : null;
     if (item?.type === 'unknown_commune') text = s('unknownCommune');
     if (item?.type === 'unknown_product') text = s('unknownProduct');
+    if (item?.type === 'duplicate_category') text = s('extraDuplicate');
+    if (item?.type === 'year_out_of_range') text = s('yearInvalid', { year: new Date().getFullYear() });
     if (item?.type === 'missing' && target.startsWith('description_')) text = s('descriptionRequired');
     if (item?.type === 'missing' && target === 'image') text = s('imageRequired');
     errors[target] = text;
@@ -361,4 +625,9 @@ export function showFieldErrors(form, errors) {
   const first = setFieldErrors(form, errors);
   first?.focus();
   return first;
+}
+
+// A 409 `rut_taken` shown on the RUT field.
+export function rutTakenMessage(err) {
+  return err.status === 409 && err.code === 'rut_taken' ? s('rutTaken') : null;
 }

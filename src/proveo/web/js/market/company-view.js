@@ -124,3 +124,87 @@ export function contactButtons(company, labels) {
       icon('mail'), h('span', {}, labels.email)),
   );
 }
+
+// --- The richer profile: website, RUT, categories, year, size, regions served, gallery ---
+
+export const PROFILE_STRINGS = {
+  es: {
+    website: 'Sitio web',
+    rut: 'RUT',
+    categories: 'Categorías',
+    yearFounded: 'Fundada en',
+    sizeBand: 'Tamaño',
+    sizePeople: '{band} personas',
+    serves: 'Atiende',
+    allChile: 'toda Chile',
+    gallery: 'Fotos',
+    photo: 'Foto {n} de {name}',
+    photoPending: 'En revisión',
+  },
+  en: {
+    website: 'Website',
+    rut: 'RUT',
+    categories: 'Categories',
+    yearFounded: 'Founded in',
+    sizeBand: 'Size',
+    sizePeople: '{band} people',
+    serves: 'Serves',
+    allChile: 'all of Chile',
+    gallery: 'Photos',
+    photo: 'Photo {n} of {name}',
+    photoPending: 'Under review',
+  },
+};
+
+function ps(lang, key, params = {}) {
+  const text = (PROFILE_STRINGS[lang] || PROFILE_STRINGS.es)[key] || key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ''));
+}
+
+// The website as people read it (no scheme, no trailing slash).
+export function websiteLabel(url) {
+  return String(url || '').replace(/^https?:\/\//i, '').replace(/\/$/, '');
+}
+
+// A link to the company's own site: user content, so search engines are told not to vouch for
+// it (nofollow ugc) and the new tab gets no handle on this page (noopener).
+export function websiteLink(url) {
+  return h('a', { href: url, rel: 'nofollow ugc noopener', target: '_blank', class: 'break website-link' },
+    icon('globe', 'icon icon-sm'), websiteLabel(url));
+}
+
+export function categoryNames(company, lang) {
+  const extra = (company.extra_products || []).map((p) => (lang === 'en' ? p.name_en : p.name_es));
+  return [productLabel(company, lang), ...extra].filter(Boolean);
+}
+
+export function servedRegionsText(company, lang) {
+  if (company.serves_all_chile) return ps(lang, 'allChile');
+  return (company.served_regions || [company.commune_region]).filter(Boolean).join(', ');
+}
+
+// `<div><dt/><dd/></div>` rows for a `<dl>`: only what the company filled in.
+export function profileFacts(company, lang) {
+  const row = (key, value, cls = 'fact') => h('div', { class: cls, 'data-fact': key }, h('dt', {}, ps(lang, key)), h('dd', {}, value));
+  const categories = categoryNames(company, lang);
+  return [
+    company.website && row('website', websiteLink(company.website)),
+    company.rut_formatted && row('rut', company.rut_formatted),
+    categories.length > 1 && row('categories', categories.join(' · ')),
+    company.year_founded && row('yearFounded', String(company.year_founded)),
+    company.size_band && row('sizeBand', ps(lang, 'sizePeople', { band: company.size_band })),
+    row('serves', servedRegionsText(company, lang)),
+  ].filter(Boolean);
+}
+
+// The public gallery: thumbnails that open the full photo.
+export function gallery(company, lang) {
+  const photos = (company.photos || []).filter((p) => p.image_url);
+  if (!photos.length) return null;
+  return h('section', { class: 'card profile-gallery', 'aria-labelledby': 'gallery-title' },
+    h('h2', { id: 'gallery-title' }, ps(lang, 'gallery')),
+    h('ul', { class: 'gallery-grid' }, photos.map((photo, i) => h('li', {},
+      h('a', { href: photo.image_url, class: 'gallery-link' },
+        h('img', { src: photo.thumbnail_url || photo.image_url, alt: ps(lang, 'photo', { n: i + 1, name: company.name }),
+          loading: 'lazy', decoding: 'async', width: '256', height: '256' }))))));
+}

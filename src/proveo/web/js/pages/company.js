@@ -6,6 +6,7 @@ import { api, ApiError } from '/js/api.js';
 import { initPage } from '/js/layout.js';
 import {
   logo, icon, contactButtons, description, productLabel, formatPhone, telHref, mailtoHref, mapsHref,
+  profileFacts, gallery,
 } from '/js/market/company-view.js';
 
 const STRINGS = {
@@ -102,7 +103,12 @@ function injectJsonLd(c, lang) {
       addressRegion: c.commune_region,
       addressCountry: 'CL',
     },
-    knowsAbout: productLabel(c, lang),
+    knowsAbout: [productLabel(c, lang), ...(c.extra_products || []).map((p) => (lang === 'en' ? p.name_en : p.name_es))],
+    sameAs: c.website || undefined,
+    foundingDate: c.year_founded ? String(c.year_founded) : undefined,
+    taxID: c.rut_formatted || undefined,
+    areaServed: c.serves_all_chile ? { '@type': 'Country', name: 'Chile' }
+      : (c.served_regions || []).map((name) => ({ '@type': 'AdministrativeArea', name })),
     inLanguage: lang,
   };
   const script = document.createElement('script');
@@ -152,6 +158,7 @@ function renderCompany(root, c) {
         h('section', { class: 'card profile-about', 'aria-labelledby': 'about-title' },
           h('h2', { id: 'about-title' }, s('about')),
           descriptionBlock(c, lang),
+          h('dl', { class: 'profile-facts' }, profileFacts(c, lang)),
           h('p', { class: 'muted small' }, s('since', { date: formatDate(c.created_at) }))),
         h('aside', { class: 'card profile-contact', 'aria-labelledby': 'contact-title' },
           h('h2', { id: 'contact-title' }, s('contact')),
@@ -162,7 +169,8 @@ function renderCompany(root, c) {
             c.phone && h('div', {}, h('dt', {}, icon('phone', 'icon icon-sm'), s('phone')),
               h('dd', {}, h('a', { href: telHref(c.phone) }, formatPhone(c.phone)))),
             c.email && h('div', {}, h('dt', {}, icon('mail', 'icon icon-sm'), s('email')),
-              h('dd', { class: 'break' }, h('a', { href: mailtoHref(c.email) }, c.email))))))),
+              h('dd', { class: 'break' }, h('a', { href: mailtoHref(c.email) }, c.email)))))),
+      gallery(c, lang)),
   );
 }
 

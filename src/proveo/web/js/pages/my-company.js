@@ -1,13 +1,15 @@
-// The owner's company: view it, edit it (only changed fields are sent), replace the logo, and
-// delete it after confirming in a dialog.
+// The owner's company: view it, edit it (only changed fields are sent), replace the logo,
+// manage the gallery (add with a file input or drag and drop, reorder, remove), and delete it
+// after confirming in a dialog.
 import { h, clear, qs, showAlert, clearFieldErrors, setBusy } from '/js/dom.js';
 import { getLang, onLangChange, t, tc, formatDateTime } from '/js/i18n.js';
 import { api, ApiError } from '/js/api.js';
 import { initPage } from '/js/layout.js';
 import { loadCommunes, loadProducts } from '/js/market/catalog.js';
-import { logo, icon, productLabel, formatPhone } from '/js/market/company-view.js';
+import { logo, icon, productLabel, formatPhone, profileFacts } from '/js/market/company-view.js';
 import {
   companyForm, readValues, validate, serverFieldErrors, imageErrorMessage, showFieldErrors,
+  appendValue, rutTakenMessage, dropZone, imageProblem, IMAGE_TYPES, MAX_PHOTOS,
 } from '/js/market/company-form.js';
 
 const STRINGS = {
@@ -56,6 +58,22 @@ const STRINGS = {
     deletedText: 'Ya no aparece en las búsquedas. Puedes publicar una nueva cuando quieras.',
     loadError: 'No pudimos cargar tu empresa. {message}',
     retry: 'Reintentar',
+    profile: 'Perfil',
+    gallery: 'Galería',
+    galleryCount: '{n} de 6 fotos',
+    galleryEmpty: 'Aún no tienes fotos. Muestra tu trabajo, tu local o tu equipo.',
+    galleryAdd: 'Agregar fotos',
+    galleryHint: 'JPEG, PNG o WebP, hasta 5 MB cada una; o arrástralas aquí.',
+    galleryFull: 'Tu galería ya tiene 6 fotos: quita una para agregar otra.',
+    galleryUploading: 'Subiendo {name}…',
+    galleryAdded: 'Foto agregada.',
+    galleryHeld: 'La foto está en revisión: se mostrará cuando un administrador la apruebe.',
+    photoAlt: 'Foto {n}',
+    photoPending: 'En revisión',
+    photoLeft: 'Mover la foto {n} antes',
+    photoRight: 'Mover la foto {n} después',
+    photoRemove: 'Quitar la foto {n}',
+    photoRemoved: 'Foto quitada.',
   },
   en: {
     title: 'My company',
@@ -102,6 +120,22 @@ const STRINGS = {
     deletedText: 'It no longer shows up in searches. You can publish a new one whenever you like.',
     loadError: 'Your company could not be loaded. {message}',
     retry: 'Try again',
+    profile: 'Profile',
+    gallery: 'Gallery',
+    galleryCount: '{n} of 6 photos',
+    galleryEmpty: 'No photos yet. Show your work, your premises or your team.',
+    galleryAdd: 'Add photos',
+    galleryHint: 'JPEG, PNG or WebP, up to 5 MB each; or drag them here.',
+    galleryFull: 'Your gallery has 6 photos: remove one to add another.',
+    galleryUploading: 'Uploading {name}…',
+    galleryAdded: 'Photo added.',
+    galleryHeld: 'The photo is under review: it will show once an administrator approves it.',
+    photoAlt: 'Photo {n}',
+    photoPending: 'Under review',
+    photoLeft: 'Move photo {n} earlier',
+    photoRight: 'Move photo {n} later',
+    photoRemove: 'Remove photo {n}',
+    photoRemoved: 'Photo removed.',
   },
 };
 
@@ -132,7 +166,119 @@ function initialValues(c) {
     email: c.email,
     description_es: c.description_es_source === 'pending' ? '' : c.description_es,
     description_en: c.description_en_source === 'pending' ? '' : c.description_en,
+    website: c.website || '',
+    rut: c.rut_formatted || '',
+    year_founded: c.year_founded ? String(c.year_founded) : '',
+    size_band: c.size_band || '',
+    extra_product_uuids: (c.extra_products || []).map((p) => p.uuid),
+    serves_all_chile: Boolean(c.serves_all_chile),
+    // Besides the commune's own region, which the API lists first.
+    served_regions: c.serves_all_chile ? [] : (c.served_regions || []).slice(1),
   };
+}
+
+function sameValue(now, before) {
+  if (Array.isArray(now)) return now.join('|') === (before || []).join('|');
+  if (typeof now === 'boolean') return now === Boolean(before);
+  return now === String(before ?? '').trim();
+}
+
+// --- Gallery -----------------------------------------------------------------------------
+
+let galleryStatus = null; // {kind, text} shown in the gallery card
+
+async function galleryCall(action) {
+  try {
+    company = await action();
+    return true;
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    galleryStatus = { kind: 'error', text: imageErrorMessage(err) || err.message };
+    return false;
+  }
+}
+
+async function addPhotos(files) {
+  for (const file of files) {
+    if ((company.photos || []).length >= MAX_PHOTOS) {
+      galleryStatus = { kind: 'error', text: s('galleryFull') };
+      break;
+    }
+    const problem = imageProblem(file);
+    if (problem) {
+      galleryStatus = { kind: 'error', text: problem };
+      continue;
+    }
+    galleryStatus = { kind: 'info', text: s('galleryUploading', { name: file.name }) };
+    renderGalleryOnly();
+    const body = new FormData();
+    body.append('image', file);
+    if (await galleryCall(() => api('/companies/user/my-company/photos', { method: 'POST', form: body }))) {
+      const last = company.photos[company.photos.length - 1];
+      galleryStatus = { kind: 'success', text: s(last?.pending_review ? 'galleryHeld' : 'galleryAdded') };
+    }
+  }
+  renderGalleryOnly();
+  qs('#gallery-input')?.focus();
+}
+
+async function movePhoto(index, step) {
+  const order = company.photos.map((p) => p.uuid);
+  const [moved] = order.splice(index, 1);
+  order.splice(index + step, 0, moved);
+  galleryStatus = null;
+  await galleryCall(() => api('/companies/user/my-company/photos/order', { method: 'PUT', json: { photos: order } }));
+  renderGalleryOnly();
+  const target = index + step;
+  qs(`[data-photo-index="${target}"] [data-move="${step < 0 ? 'left' : 'right'}"]`)?.focus();
+}
+
+async function removePhoto(photo) {
+  if (await galleryCall(() => api(`/companies/user/my-company/photos/${encodeURIComponent(photo.uuid)}`, { method: 'DELETE' }))) {
+    galleryStatus = { kind: 'success', text: s('photoRemoved') };
+  }
+  renderGalleryOnly();
+  qs('#gallery-input')?.focus();
+}
+
+function galleryCard() {
+  const photos = company.photos || [];
+  const input = h('input', { type: 'file', id: 'gallery-input', accept: IMAGE_TYPES.join(','), multiple: true,
+    class: 'file-input', 'aria-describedby': 'gallery-hint', disabled: photos.length >= MAX_PHOTOS });
+  input.addEventListener('change', () => {
+    const files = [...(input.files || [])];
+    input.value = '';
+    if (files.length) addPhotos(files);
+  });
+  const status = h('div', { class: 'form-alert', id: 'gallery-status' });
+  const card = h('section', { class: 'card owner-gallery', id: 'gallery-card', 'aria-labelledby': 'gallery-title' },
+    h('h2', { id: 'gallery-title', class: 'card-heading cluster' }, s('gallery'),
+      h('span', { class: 'muted small' }, s('galleryCount', { n: photos.length }))),
+    photos.length
+      ? h('ol', { class: 'gallery-grid gallery-owner' }, photos.map((photo, i) => h('li', { 'data-photo-index': String(i), class: 'gallery-item' },
+        photo.thumbnail_url
+          ? h('img', { src: photo.thumbnail_url, alt: s('photoAlt', { n: i + 1 }), width: '256', height: '256' })
+          : h('span', { class: 'gallery-pending', role: 'img', 'aria-label': s('photoAlt', { n: i + 1 }) }, s('photoPending')),
+        h('div', { class: 'gallery-tools' },
+          h('button', { type: 'button', class: 'btn btn-secondary btn-sm', 'data-move': 'left', disabled: i === 0,
+            'aria-label': s('photoLeft', { n: i + 1 }), on: { click: () => movePhoto(i, -1) } }, '←'),
+          h('button', { type: 'button', class: 'btn btn-secondary btn-sm', 'data-move': 'right', disabled: i === photos.length - 1,
+            'aria-label': s('photoRight', { n: i + 1 }), on: { click: () => movePhoto(i, 1) } }, '→'),
+          h('button', { type: 'button', class: 'btn btn-danger-outline btn-sm', 'data-remove': photo.uuid,
+            'aria-label': s('photoRemove', { n: i + 1 }), on: { click: () => removePhoto(photo) } }, '×')))))
+      : h('p', { class: 'muted' }, s('galleryEmpty')),
+    dropZone(h('div', { class: 'drop-zone field', 'data-drop': 'gallery' },
+      h('label', { for: 'gallery-input', class: 'label' }, s('galleryAdd')),
+      h('p', { class: 'field-hint', id: 'gallery-hint' }, photos.length >= MAX_PHOTOS ? s('galleryFull') : s('galleryHint')),
+      input), input),
+    status);
+  if (galleryStatus) showAlert(status, galleryStatus.kind, galleryStatus.text, { focus: false });
+  return card;
+}
+
+function renderGalleryOnly() {
+  const old = qs('#gallery-card');
+  if (old && view === 'view') old.replaceWith(galleryCard());
 }
 
 function sourceBadge(source) {
@@ -186,12 +332,15 @@ function renderView(el) {
           h('dt', {}, s('commune')), h('dd', {}, [c.commune_name, c.commune_region].filter(Boolean).join(', ')),
           h('dt', {}, s('address')), h('dd', {}, c.address),
           h('dt', {}, s('phone')), h('dd', {}, formatPhone(c.phone)),
-          h('dt', {}, s('email')), h('dd', { class: 'break' }, c.email))),
+          h('dt', {}, s('email')), h('dd', { class: 'break' }, c.email)),
+        h('h3', { class: 'card-subheading' }, s('profile')),
+        h('dl', { class: 'profile-facts' }, profileFacts(c, lang))),
       h('section', { class: 'card', 'aria-labelledby': 'desc-title' },
         h('h2', { id: 'desc-title', class: 'card-heading' }, s('descriptions')),
         ['es', 'en'].map((side) => h('div', { class: 'owner-desc' },
           h('h3', { class: 'cluster' }, s(side === 'es' ? 'descEs' : 'descEn'), sourceBadge(c[`description_${side}_source`])),
           pendingNote(c, side) || h('p', { class: 'company-description', lang: side }, c[`description_${side}`]))))),
+    galleryCard(),
     deleteDialog(),
   ].filter(Boolean));
   if (flash) showAlert(qs('#my-company-flash', el), flash.kind, s(flash.key), { focus: false });
@@ -285,7 +434,9 @@ async function onSubmit(form, button) {
   clearFieldErrors(form);
   const values = readValues(form);
   const before = initialValues(company);
-  const changed = new Set(Object.keys(before).filter((name) => values[name] !== (before[name] || '').trim()));
+  const changed = new Set(Object.keys(before).filter((name) => !sameValue(values[name], before[name])));
+  // All of Chile says it all: the list of regions is not sent with it.
+  if (values.serves_all_chile) changed.delete('served_regions');
   // Emptying a description is not an edit the API knows (at least one must stay); sending ''
   // would be refused, so an emptied description is left as it was.
   for (const side of ['description_es', 'description_en']) if (!values[side]) changed.delete(side);
@@ -300,7 +451,7 @@ async function onSubmit(form, button) {
     return;
   }
   const body = new FormData();
-  for (const name of changed) body.append(name, values[name]);
+  for (const name of changed) appendValue(body, name, values[name]);
   if (fileState.file) body.append('image', fileState.file);
   const sentImage = Boolean(fileState.file);
   setBusy(button, true);
@@ -315,6 +466,9 @@ async function onSubmit(form, button) {
     } else if (err.status === 422) {
       showAlert(alertBox, 'error', s('checkFields'), { focus: false });
       showFieldErrors(form, serverFieldErrors(err.fieldErrors, err.detail));
+    } else if (rutTakenMessage(err)) {
+      showAlert(alertBox, 'error', s('checkFields'), { focus: false });
+      showFieldErrors(form, { rut: rutTakenMessage(err) });
     } else {
       showAlert(alertBox, 'error', err.message);
     }

@@ -7,6 +7,7 @@ import { initPage } from '/js/layout.js';
 import { loadCommunes, loadProducts } from '/js/market/catalog.js';
 import {
   companyForm, readValues, validate, serverFieldErrors, imageErrorMessage, showFieldErrors,
+  appendValue, rutTakenMessage,
 } from '/js/market/company-form.js';
 
 const STRINGS = {
@@ -31,6 +32,10 @@ const STRINGS = {
     manage: 'Ir a Mi empresa',
     loadError: 'No pudimos cargar el formulario. {message}',
     retry: 'Reintentar',
+    photosUploading: 'Subiendo tus fotos ({done} de {total})…',
+    photosDone: 'Subimos {n} fotos a tu galería.',
+    photosHeld: '{n} fotos están en revisión y se mostrarán cuando un administrador las apruebe.',
+    photosFailed: 'No pudimos subir {n} fotos: agrégalas desde Mi empresa.',
   },
   en: {
     title: 'Publish company',
@@ -53,6 +58,10 @@ const STRINGS = {
     manage: 'Go to My company',
     loadError: 'The form could not be loaded. {message}',
     retry: 'Try again',
+    photosUploading: 'Uploading your photos ({done} of {total})…',
+    photosDone: 'We added {n} photos to your gallery.',
+    photosHeld: '{n} photos are under review and will show once an administrator approves them.',
+    photosFailed: '{n} photos could not be uploaded: add them from My company.',
   },
 };
 
@@ -65,6 +74,8 @@ let published = null;
 let loadErr = null;
 let formValues = null;
 const fileState = { file: null, url: null };
+const galleryState = { files: [] };
+let photoReport = null; // {done, held, failed} once the queued photos were sent
 
 function root() {
   return qs('#publish-root');
@@ -111,9 +122,44 @@ function donePanel() {
     h('span', { class: `notice-icon ${held ? 'notice-warning' : 'notice-success'}`, 'aria-hidden': 'true' }, held ? '…' : '✓'),
     h('h2', { id: 'done-title' }, s(held ? 'heldTitle' : 'publishedTitle')),
     h('p', {}, s(held ? 'heldText' : 'publishedText', { name: published.name })),
+    h('div', { id: 'photo-report', 'aria-live': 'polite' }, photoLines()),
     h('div', { class: 'form-actions' },
       h('a', { class: 'btn btn-primary', href: `/company/?id=${encodeURIComponent(published.uuid)}` }, s('viewPublic')),
       h('a', { class: 'btn btn-secondary', href: '/my-company/' }, s('manage'))));
+}
+
+function photoLines() {
+  if (!photoReport) return null;
+  const { done, held, failed, total } = photoReport;
+  if (done + failed < total) return h('p', { class: 'muted' }, s('photosUploading', { done: done + failed, total }));
+  return [
+    done - held > 0 && h('p', {}, s('photosDone', { n: done - held })),
+    held > 0 && h('p', {}, s('photosHeld', { n: held })),
+    failed > 0 && h('p', { class: 'field-error' }, s('photosFailed', { n: failed })),
+  ];
+}
+
+// The queued photos, one at a time (each account has one upload in progress at once).
+async function uploadPhotos() {
+  const queued = galleryState.files.splice(0);
+  if (!queued.length) return;
+  photoReport = { done: 0, held: 0, failed: 0, total: queued.length };
+  const report = () => qs('#photo-report')?.replaceChildren(...[photoLines()].flat().filter(Boolean));
+  report();
+  for (const item of queued) {
+    const body = new FormData();
+    body.append('image', item.file);
+    try {
+      const company = await api('/companies/user/my-company/photos', { method: 'POST', form: body });
+      photoReport.done += 1;
+      if (company.photos[company.photos.length - 1]?.pending_review) photoReport.held += 1;
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      photoReport.failed += 1;
+    }
+    URL.revokeObjectURL(item.url);
+    report();
+  }
 }
 
 function render() {
@@ -141,6 +187,7 @@ function render() {
       communes: catalog.communes,
       values: formValues || { email: user.email, lang: getLang() },
       fileState,
+      galleryState,
       submitLabel: s('submit'),
       onSubmit,
     }));
@@ -164,7 +211,13 @@ async function onSubmit(form, button) {
   }
   const body = new FormData();
   for (const name of ['name', 'product_uuid', 'commune_uuid', 'address', 'phone', 'email', 'lang']) body.append(name, values[name]);
-  for (const name of ['description_es', 'description_en']) if (values[name]) body.append(name, values[name]);
+  for (const name of ['description_es', 'description_en', 'website', 'rut', 'year_founded', 'size_band']) {
+    if (values[name]) body.append(name, values[name]);
+  }
+  for (const name of ['extra_product_uuids', 'served_regions']) {
+    for (const item of values[name]) body.append(name, item);
+  }
+  if (values.serves_all_chile) appendValue(body, 'serves_all_chile', true);
   body.append('image', fileState.file);
   setBusy(button, true);
   try {
@@ -182,6 +235,7 @@ async function onSubmit(form, button) {
   view = 'done';
   render();
   qs('#done')?.focus();
+  await uploadPhotos();
 }
 
 function handleError(form, alertBox, err) {
@@ -192,6 +246,9 @@ function handleError(form, alertBox, err) {
   } else if (err.status === 422) {
     showAlert(alertBox, 'error', s('checkFields'), { focus: false });
     showFieldErrors(form, serverFieldErrors(err.fieldErrors, err.detail));
+  } else if (rutTakenMessage(err)) {
+    showAlert(alertBox, 'error', s('checkFields'), { focus: false });
+    showFieldErrors(form, { rut: rutTakenMessage(err) });
   } else if (err.code === 'company_exists') {
     showAlert(alertBox, 'warning', [s('existsTitle'), h('a', { href: '/my-company/' }, s('existsLink'))]);
   } else if (err.code === 'email_not_verified') {
