@@ -179,4 +179,5 @@ class TestRobots:
         for path in ("/api/", "/admin/", "/my-company/", "/account/", "/publish/"):
             assert f"Disallow: {path}" in lines
         assert "Disallow: /empresas/" not in lines
+        assert "Disallow: /images/" not in lines  # logos are preview images
         assert service.ROBOTS_DISALLOW

@@ -42,6 +42,7 @@ MAX_DESCRIPTION = 160
 NEARBY_PLACES = 24
 DEFAULT_IMAGE = "/icons/icon-512.png"
 
+# Logos under /images/ stay crawlable: they are the pages' preview images and JSON-LD logos.
 ROBOTS_DISALLOW = (
     "/api/",
     "/admin/",
@@ -52,7 +53,6 @@ ROBOTS_DISALLOW = (
     "/signup/",
     "/forgot-password/",
     "/reset-password/",
-    "/images/",
     "/docs",
     "/redoc",
 )
