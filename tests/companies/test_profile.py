@@ -74,6 +74,7 @@ class TestWebsite:
             ("www.empresa.cl", "https://www.empresa.cl"),
             ("empresa.cl", "https://empresa.cl"),
             ("https://ñandú.cl", "https://ñandú.cl"),
+            ("HTTPS://Empresa.CL/Contacto", "https://Empresa.CL/Contacto"),
         ],
     )
     def test_http_and_https_addresses(self, written: str, stored: str) -> None:

@@ -115,6 +115,7 @@ def normalise_website(value: str) -> str:
         raise problem from None
     if parts.scheme.lower() not in ("http", "https") or parts.username is not None:
         raise problem
+    url = parts.scheme.lower() + url[len(parts.scheme) :]  # `HTTPS://` as `https://`
     try:
         ascii_host = host.encode("idna").decode("ascii")
     except UnicodeError:
