@@ -150,6 +150,7 @@ class TestHeldPhotos:
         client.cookies.clear()
         admin = await log_in(client, await create_user(conn, role=Role.ADMIN))
         [entry] = (await client.get("/api/v1/admin/moderation")).json()
+        assert entry["kind"] == "photo"
         response = await client.post(
             f"/api/v1/admin/moderation/{entry['uuid']}/approve", headers=admin.headers
         )

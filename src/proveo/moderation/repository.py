@@ -40,7 +40,13 @@ WHERE id = $1
 SELECT_QUEUE_PAGE = """
 SELECT m.uuid, m.status, m.nsfw_score, m.image_key, m.decided_by_uuid, m.decided_at,
        m.created_at, c.uuid AS company_uuid, c.name AS company_name,
-       c.deleted_at IS NOT NULL AS company_deleted
+       c.deleted_at IS NOT NULL AS company_deleted,
+       CASE WHEN m.status <> 'pending' THEN NULL
+            WHEN EXISTS (
+                SELECT 1 FROM proveo.company_photo ph
+                WHERE ph.company_id = m.company_id AND ph.image_key = m.image_key
+            ) THEN 'photo'
+            ELSE 'logo' END AS kind
 FROM proveo.image_moderation m
 JOIN proveo.company c ON c.id = m.company_id
 WHERE m.status = $3

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -36,6 +37,8 @@ class ModerationEntry(BaseModel):
     company_uuid: UUID
     company_name: str
     company_deleted: bool
+    # What a waiting image is for: the logo, or a gallery photo (null once decided).
+    kind: Literal["logo", "photo"] | None
     image_key: str = Field(exclude=True)
     decided_by_uuid: UUID | None
     decided_at: datetime | None
