@@ -14,6 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from proveo.accounts.schemas import Role
 from proveo.catalog.data import REGION_METROPOLITANA, REGION_VALPARAISO, REGIONS
+from proveo.companies import repository as companies_repository
 from proveo.companies.schemas import (
     Rut,
     Website,
@@ -253,6 +254,25 @@ class TestRutUniqueness:
         response = await _publish(client, owner, rut="12.345.678-5")
         assert response.status_code == 409
         assert response.json()["code"] == "rut_taken"
+        assert await conn.fetchval("SELECT count(*) FROM proveo.company") == 1
+
+    async def test_a_rut_taken_meanwhile_is_still_a_409_not_a_500(
+        self,
+        client: httpx.AsyncClient,
+        conn: Connection,
+        owner: LoggedIn,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Two publishes with one RUT at once both pass the look-up; the unique index stops
+        the second, and the answer is the same 409."""
+        await create_company(conn, (await create_user(conn)).id, rut="12345678-5")
+
+        async def not_taken(*_: object, **__: object) -> bool:
+            return False
+
+        monkeypatch.setattr(companies_repository, "select_rut_taken", not_taken)
+        response = await _publish(client, owner, rut="12.345.678-5")
+        assert (response.status_code, response.json()["code"]) == (409, "rut_taken")
         assert await conn.fetchval("SELECT count(*) FROM proveo.company") == 1
 
     async def test_a_deleted_company_s_rut_can_be_used_again(
