@@ -210,7 +210,7 @@ function display(key, value) {
     const label = s(`value_${key}_${value}`);
     if (label !== `value_${key}_${value}`) return label;
   }
-  if (IMAGES.has(key) || key === 'uuid' || key.endsWith('_uuid')) return shortId(value);
+  if (isCode(key)) return shortId(value);
   const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
   return clip(text);
 }
@@ -232,13 +232,29 @@ function changedFields(entry) {
     .map((key) => ({ key, before: before[key], after: after[key], hasBefore: key in before, hasAfter: key in after }));
 }
 
+// Ids and image keys are codes: they never wrap inside.
+function isCode(key) {
+  return IMAGES.has(key) || key === 'uuid' || key.endsWith('_uuid');
+}
+
+function changeValue(tag, key, label, value) {
+  return h(tag, { class: isCode(key) ? 'diff-code' : null, title: typeof value === 'string' ? value : null },
+    label ? h('span', { class: 'visually-hidden' }, `${label}: `) : null, display(key, value));
+}
+
 function changesView(entry) {
   const fields = changedFields(entry);
   if (!fields.length) return h('span', { class: 'cell-muted' }, s('change_none'));
-  return h('dl', { class: 'diff' }, fields.map((f) => h('div', { class: 'diff-row', 'data-field': f.key },
-    h('dt', { title: f.key }, fieldLabel(f.key)),
-    h('dd', {},
-      f.hasBefore ? h('del', { title: typeof f.before === 'string' ? f.before : null }, h('span', { class: 'visually-hidden' }, `${s('change_before')}: `), display(f.key, f.before)) : null,
-      f.hasBefore && f.hasAfter ? h('span', { class: 'diff-arrow', 'aria-hidden': 'true' }, ' → ') : null,
-      f.hasAfter ? h('ins', { title: typeof f.after === 'string' ? f.after : null }, h('span', { class: 'visually-hidden' }, `${s('change_after')}: `), display(f.key, f.after)) : null))));
+  return h('dl', { class: 'diff' }, fields.map((f) => {
+    // A score recorded on one side only is context (what the model said), not a change.
+    const context = SCORES.has(f.key) && f.hasBefore !== f.hasAfter;
+    return h('div', { class: 'diff-row', 'data-field': f.key },
+      h('dt', { title: f.key }, fieldLabel(f.key)),
+      context
+        ? h('dd', {}, changeValue('span', f.key, null, f.hasBefore ? f.before : f.after))
+        : h('dd', {},
+          f.hasBefore ? changeValue('del', f.key, s('change_before'), f.before) : null,
+          f.hasBefore && f.hasAfter ? h('span', { class: 'diff-arrow', 'aria-hidden': 'true' }, ' → ') : null,
+          f.hasAfter ? changeValue('ins', f.key, s('change_after'), f.after) : null));
+  }));
 }
