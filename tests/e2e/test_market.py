@@ -657,3 +657,38 @@ class TestRicherProfiles:
         expect(page.locator("#gallery-card")).to_contain_text("2 de 6 fotos")
         public = context.request.get(f"/api/v1/companies/{company['uuid']}").json()
         assert [p["uuid"] for p in public["photos"]] == after[:2]
+
+    def test_the_owner_edits_and_removes_profile_fields_sending_only_those(
+        self, page: Page, context: BrowserContext, live_server: LiveServer, tmp_path: Path
+    ) -> None:
+        verified_user(context, live_server.outbox)
+        company = publish_through_api(context, f"Perfil {tmp_path.name[-6:]}")
+        page.goto("/my-company/")
+        page.get_by_role("button", name="Editar").click()
+        edit = page.locator("#edit-form")
+        # The commune combobox starts on the company's commune.
+        expect(edit.locator("#edit-form-commune-uuid")).to_have_value(company["commune_name"])
+        edit.locator("#edit-form-website").fill("www.perfil.example.cl")
+        edit.get_by_label("Atiendo toda Chile").check()
+        page.evaluate(
+            """() => { const send = window.fetch; window.sentFields = [];
+            window.fetch = (url, opts) => { if (opts && opts.body instanceof FormData)
+            window.sentFields.push([...opts.body.entries()].map(([k, v]) => `${k}=${v}`));
+            return send(url, opts); }; }"""
+        )
+        page.get_by_role("button", name="Guardar cambios").click()
+        expect(page.locator("#my-company-flash")).to_contain_text("Cambios guardados")
+        assert page.evaluate("() => window.sentFields") == [
+            ["website=www.perfil.example.cl", "serves_all_chile=true"]
+        ]
+        expect(page.locator("[data-fact=website] a")).to_have_attribute(
+            "href", "https://www.perfil.example.cl"
+        )
+        expect(page.locator("[data-fact=serves] dd")).to_have_text("toda Chile")
+        # Emptying an optional field removes it.
+        page.get_by_role("button", name="Editar").click()
+        page.locator("#edit-form-website").fill("")
+        page.get_by_role("button", name="Guardar cambios").click()
+        expect(page.locator("#my-company-flash")).to_contain_text("Cambios guardados")
+        assert page.evaluate("() => window.sentFields")[-1] == ["website="]
+        expect(page.locator("[data-fact=website]")).to_have_count(0)
