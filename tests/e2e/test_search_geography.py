@@ -76,6 +76,18 @@ class TestRegionFilter:
         expect(page.get_by_role("status")).to_contain_text("Gran Santiago")
         expect(page.get_by_role("link", name="Estudio Bravo Arquitectos")).to_be_visible()
 
+    def test_companies_that_serve_the_region_come_after_and_say_so(self, page: Page) -> None:
+        # The demo's Cóndor Software (Providencia) serves all of Chile.
+        page.goto("/?region=magallanes")
+        card = page.locator(".company-card", has_text="Cóndor Software SpA")
+        expect(card.locator(".badge-serves")).to_have_text("Atiende tu región")
+        page.get_by_role("button", name="English").click()
+        expect(card.locator(".badge-serves")).to_have_text("Serves your region")
+        page.goto(f"/?region={RM_SLUG}")
+        located = page.locator(".company-card", has_text="Cóndor Software SpA")
+        expect(located).to_be_visible()
+        expect(located.locator(".badge-serves")).to_have_count(0)
+
     def test_in_english(self, page: Page) -> None:
         page.goto(f"/?region={RM_SLUG}")
         page.get_by_role("button", name="English").click()

@@ -188,16 +188,23 @@ WITH ranked AS (
 {_HIT}"""
 
 # $7 lang. Counts per commune, per region and per product (each of a company's categories) of
-# the companies the search matches.
+# the companies the search matches. The matches are read once and grouped by commune and set of
+# categories (a few thousand groups at most); communes, regions (a commune's) and products are
+# summed from those groups, not from every match.
 _FACETS = """
-WITH matched AS MATERIALIZED (
-    SELECT s.commune_id, s.region, s.product_ids FROM proveo.company_search s
+WITH grouped AS MATERIALIZED (
+    SELECT s.commune_id, s.product_ids, count(*) AS n FROM proveo.company_search s
     WHERE {match}{filters}
+    GROUP BY s.commune_id, s.product_ids
 ),
-communes AS (SELECT commune_id, count(*) AS n FROM matched GROUP BY commune_id),
-regions AS (SELECT region, count(*) AS n FROM matched GROUP BY region),
+communes AS (SELECT commune_id, sum(n)::bigint AS n FROM grouped GROUP BY commune_id),
+regions AS (
+    SELECT co.region, sum(x.n)::bigint AS n
+    FROM communes x JOIN proveo.commune co ON co.id = x.commune_id GROUP BY co.region
+),
 products AS (
-    SELECT product_id, count(*) AS n FROM matched, unnest(matched.product_ids) AS product_id
+    SELECT product_id, sum(n)::bigint AS n
+    FROM grouped, unnest(grouped.product_ids) AS product_id
     GROUP BY product_id
 )
 SELECT 'commune' AS kind, co.uuid, co.name, x.n AS count, proveo.fold(co.name) AS sort_key
