@@ -155,7 +155,8 @@ class TestPublishEditDelete:
         expect(page.locator(".logo-preview img")).to_have_attribute("src", re.compile(r"^blob:"))
         page.get_by_role("button", name="Publicar empresa").click()
         done = page.locator("[data-state=published]")
-        expect(done).to_be_visible()
+        # The module's first upload may wait for the image workers on a loaded machine.
+        expect(done).to_be_visible(timeout=60_000)
         expect(done).to_contain_text(name)
 
         # Found by search within moments, misspelt and without accents, from the search box.
