@@ -119,7 +119,9 @@ LIMIT $2
 """
 
 # Every landing page that lists at least one company: a category alone, with a region, with a
-# commune; the newest change among its companies.
+# commune; the newest change among its companies. The companies are first reduced to one row per
+# (category, commune) pair, and each name is made a slug once (MATERIALIZED: an inlined CTE
+# would run slugify again for every row it joins, the costly part).
 SELECT_LANDINGS = """
 WITH listed AS (
     SELECT c.product_id, c.commune_id, c.updated_at
@@ -128,17 +130,37 @@ WITH listed AS (
     SELECT cp.product_id, c.commune_id, c.updated_at
     FROM proveo.company_product cp JOIN proveo.company c ON c.id = cp.company_id
     WHERE c.deleted_at IS NULL
+),
+pairs AS (
+    SELECT product_id, commune_id, max(updated_at) AS lastmod
+    FROM listed GROUP BY product_id, commune_id
+),
+products AS MATERIALIZED (
+    SELECT id, proveo.slugify(name_es) AS slug_es, proveo.slugify(name_en) AS slug_en
+    FROM proveo.product WHERE id IN (SELECT product_id FROM pairs)
+),
+communes AS MATERIALIZED (
+    SELECT id, proveo.slugify(name) AS slug, region
+    FROM proveo.commune WHERE id IN (SELECT commune_id FROM pairs)
+),
+regions AS MATERIALIZED (
+    SELECT region, 'region-' || proveo.slugify(region) AS slug
+    FROM (SELECT DISTINCT region FROM communes) r
+),
+grouped AS (
+    SELECT pairs.product_id, co.region, pairs.commune_id, max(pairs.lastmod) AS lastmod,
+           GROUPING(co.region) AS no_region, GROUPING(pairs.commune_id) AS no_commune
+    FROM pairs JOIN communes co ON co.id = pairs.commune_id
+    GROUP BY GROUPING SETS ((pairs.product_id), (pairs.product_id, co.region),
+                            (pairs.product_id, co.region, pairs.commune_id))
 )
-SELECT proveo.slugify(p.name_es) AS slug_es, proveo.slugify(p.name_en) AS slug_en,
-       CASE WHEN GROUPING(co.name) = 0 THEN proveo.slugify(co.name)
-            WHEN GROUPING(co.region) = 0 THEN 'region-' || proveo.slugify(co.region)
-       END AS place,
-       max(listed.updated_at) AS lastmod
-FROM listed
-JOIN proveo.product p ON p.id = listed.product_id
-JOIN proveo.commune co ON co.id = listed.commune_id
-GROUP BY GROUPING SETS ((p.name_es, p.name_en), (p.name_es, p.name_en, co.region),
-                        (p.name_es, p.name_en, co.region, co.name))
+SELECT p.slug_es, p.slug_en,
+       CASE WHEN g.no_commune = 0 THEN co.slug WHEN g.no_region = 0 THEN r.slug END AS place,
+       g.lastmod
+FROM grouped g
+JOIN products p ON p.id = g.product_id
+LEFT JOIN communes co ON g.no_commune = 0 AND co.id = g.commune_id
+LEFT JOIN regions r ON g.no_region = 0 AND r.region = g.region
 ORDER BY 1, 3 NULLS FIRST
 """
 
