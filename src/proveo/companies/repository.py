@@ -111,7 +111,7 @@ SELECT EXISTS (
 )
 """
 
-# The categories beyond the primary one, replaced whole; returns how many were found.
+# The categories beyond the primary one (an edit replaces them whole).
 DELETE_EXTRA_PRODUCTS = "DELETE FROM proveo.company_product WHERE company_id = $1"
 INSERT_EXTRA_PRODUCTS = """
 INSERT INTO proveo.company_product (company_id, product_id)
@@ -341,13 +341,14 @@ async def select_rut_taken(conn: Connection, rut: str, *, other_than: int | None
     return bool(await conn.fetchval(SELECT_RUT_TAKEN, rut, other_than))
 
 
-async def replace_extra_products(
+async def delete_extra_products(conn: Connection, company_id: int) -> None:
+    await conn.execute(DELETE_EXTRA_PRODUCTS, company_id)
+
+
+async def insert_extra_products(
     conn: Connection, company_id: int, product_uuids: Sequence[UUID]
 ) -> bool:
     """False when a product no longer exists (the caller's transaction is then undone)."""
-    await conn.execute(DELETE_EXTRA_PRODUCTS, company_id)
-    if not product_uuids:
-        return True
     status = await conn.execute(INSERT_EXTRA_PRODUCTS, company_id, list(product_uuids))
     return status == f"INSERT 0 {len(set(product_uuids))}"
 

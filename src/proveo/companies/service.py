@@ -89,6 +89,10 @@ class NameBusy(Conflict):
     )
 
 
+class SlugClash(NameBusy):
+    """The trigger gave a concurrent write's slug: the write is tried once more."""
+
+
 class GalleryFull(Conflict):
     code = "gallery_full"
     default_detail = f"The gallery already has {MAX_PHOTOS} photos: remove one first"
@@ -721,27 +725,33 @@ async def _refuse_taken_rut(conn: Connection, rut: str | None, company_id: int |
 _Write = Callable[[], Awaitable[Any]]
 
 
-async def _write_company(conn: Connection, write: _Write) -> Any:
-    """Run an insert or update of the company row in a savepoint, turning unique violations
-    into their answers. Two companies of the same name saved at the same moment can both be
-    given the same slug by the trigger; the second is retried once, and then sees the first's."""
-    for attempt in (1, 2):
-        try:
-            async with conn.transaction():
-                return await write()
-        except asyncpg.UniqueViolationError as exc:
-            constraint = exc.constraint_name
-            if constraint == _RUT_LIVE:
-                raise RutTaken() from exc
-            if constraint in _SLUGS:
-                if attempt == 1:
-                    log.info("company_slug_retry")
-                    continue
-                raise NameBusy() from exc
-            if constraint == _ONE_LIVE_COMPANY or constraint is None:
-                raise CompanyExists() from exc
-            raise
-    raise NameBusy()  # unreachable: the loop returns or raises
+async def _write_company(write: _Write) -> Any:
+    """Insert or update the company row, turning unique violations into their answers."""
+    try:
+        return await write()
+    except asyncpg.UniqueViolationError as exc:
+        constraint = exc.constraint_name
+        if constraint == _RUT_LIVE:
+            raise RutTaken() from exc
+        if constraint in _SLUGS:
+            raise SlugClash() from exc
+        if constraint == _ONE_LIVE_COMPANY or constraint is None:
+            raise CompanyExists() from exc
+        raise
+
+
+async def _retry_slug_clash(transaction: _Write) -> Any:
+    """Two companies of the same name saved at the same moment can both be given the same slug
+    by the trigger, and the second write fails on the unique index: its whole transaction is
+    tried once more, and then sees the first's slug. A second clash is a 409, never a 500."""
+    try:
+        return await transaction()
+    except SlugClash:
+        log.info("company_slug_retry")
+    try:
+        return await transaction()
+    except SlugClash as again:
+        raise NameBusy() from again
 
 
 async def publish_company_in(
@@ -769,14 +779,11 @@ async def publish_company_in(
         data, descriptions, product_uuid=choice.product_uuid, commune_uuid=choice.commune_uuid,
         commune_region=choice.commune_region, image_key=logo,
     )  # fmt: skip
-    company_id = await _write_company(
-        conn, lambda: repository.insert_company(conn, owner_id, values)
-    )
+    company_id = await _write_company(lambda: repository.insert_company(conn, owner_id, values))
     if company_id is None:
         raise _unknown_reference()
-    if not await repository.replace_extra_products(
-        conn, company_id, choice.extra_product_uuids or []
-    ):
+    extras = choice.extra_product_uuids
+    if extras and not await repository.insert_extra_products(conn, company_id, extras):
         raise _unknown_reference()
     if image is not None and image.held:
         await moderation_service.hold_image(
@@ -805,9 +812,13 @@ async def publish_company(
     descriptions = await describe_new(tools.translator, data)
     async with admitted_upload(tools.uploads, f"user:{owner_id}"):
         stored = await store_image(tools.analyser, tools.storage, image, request_id=request_id)
-    try:
+
+    async def write() -> CompanyRecord:
         async with tools.database.transaction() as conn:
-            record = await publish_company_in(conn, owner_id, data, descriptions, stored)
+            return await publish_company_in(conn, owner_id, data, descriptions, stored)
+
+    try:
+        record: CompanyRecord = await _retry_slug_clash(write)
     except BaseException:
         await _discard(tools.storage, stored.object_names)
         raise
@@ -864,11 +875,13 @@ async def _update(
     if image is not None:
         async with admitted_upload(tools.uploads, uploader):
             stored = await store_image(tools.analyser, tools.storage, image, request_id=request_id)
-    try:
+
+    async def write() -> tuple[CompanyRecord, list[str]]:
         async with tools.database.transaction() as conn:
-            record, replaced = await _write_update(
-                conn, find, patch, stored, need, translated, actor, cleared
-            )
+            return await _write_update(conn, find, patch, stored, need, translated, actor, cleared)
+
+    try:
+        record, replaced = await _retry_slug_clash(write)
     except BaseException:
         if stored is not None:
             await _discard(tools.storage, stored.object_names)
@@ -940,7 +953,7 @@ async def _write_update(
             locked.served_regions,
         ),
     )
-    updated = await _write_company(conn, lambda: repository.update_company(conn, locked.id, values))
+    updated = await _write_company(lambda: repository.update_company(conn, locked.id, values))
     if not updated:
         raise _unknown_reference()
     primary = values.product_uuid
@@ -958,8 +971,10 @@ async def _write_update(
                 "duplicate_category",
             )
         )
-    if extras is not None and not await repository.replace_extra_products(conn, locked.id, extras):
-        raise _unknown_reference()
+    if extras is not None:
+        await repository.delete_extra_products(conn, locked.id)
+        if extras and not await repository.insert_extra_products(conn, locked.id, extras):
+            raise _unknown_reference()
     record = await repository.select_company_by_id(conn, locked.id)
     assert record is not None
     before, after = _audit_view(locked), _audit_view(record)
