@@ -535,6 +535,24 @@ class TestProductionStartErrors:
         assert seaweed.SECRET_KEY not in result.stderr + result.stdout
         assert "Proveo is running" not in result.stdout
 
+    def test_the_image_service_in_production_names_only_its_own_problems(
+        self, tmp_path: Path
+    ) -> None:
+        """It reads none of the API's settings: no secret, database or email is asked for."""
+        env = _env(tmp_path, free_port()) | {
+            "PROVEO_ENV": "production",
+            "PROVEO_SECRET_KEY": "short",
+            "PROVEO_IMAGE_SERVICE_PORT": "0",
+        }
+        result = subprocess.run(
+            _proveo("image-service"), env=env, capture_output=True, text=True, timeout=60,
+            check=False,
+        )  # fmt: skip
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [
+            "error: PROVEO_IMAGE_SERVICE_PORT: Input should be greater than or equal to 1"
+        ]
+
     def test_unknown_log_level_is_one_line(self, tmp_path: Path) -> None:
         env = _env(tmp_path, free_port()) | {"PROVEO_LOG_LEVEL": "LOUD"}
         result = subprocess.run(

@@ -3,7 +3,12 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from proveo.config import DEVELOPMENT_SECRET_KEY, Settings, settings_problems
+from proveo.config import (
+    DEVELOPMENT_SECRET_KEY,
+    ImageServiceSettings,
+    Settings,
+    settings_problems,
+)
 
 PRODUCTION = {
     "env": "production",
@@ -63,6 +68,76 @@ class TestProductionRefusesInsecureDefaults:
     def test_refuses(self, override: dict[str, object], complaint: str) -> None:
         with pytest.raises(ValidationError, match=complaint):
             _settings(**{**PRODUCTION, **override})
+
+
+# What the image service's container sets (deploy/compose.yaml, deploy/k8s/01-configmap.yaml),
+# its addresses left out: all of it is the service's own, none of the API's.
+IMAGE_SERVICE_PRODUCTION = {
+    "PROVEO_ENV": "production",
+    "PROVEO_IMAGE_SERVICE_PORT": "8001",
+    "PROVEO_IMAGE_SERVICE_METRICS_PORT": "9101",
+    "PROVEO_IMAGE_WORKERS": "2",
+}
+
+
+def _image_service_settings() -> ImageServiceSettings:
+    return ImageServiceSettings(_env_file=None)
+
+
+class TestEachComponentChecksWhatItUses:
+    @pytest.fixture(autouse=True)
+    def _image_service_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        for name, value in IMAGE_SERVICE_PRODUCTION.items():
+            monkeypatch.setenv(name, value)
+
+    def test_the_image_service_starts_in_production_with_only_its_own_settings(self) -> None:
+        settings = _image_service_settings()
+        assert settings.is_production
+        assert (settings.image_service_port, settings.image_workers) == (8001, 2)
+
+    def test_the_api_is_refused_in_that_environment_for_each_secret_it_lacks(self) -> None:
+        with pytest.raises(ValidationError) as refused:
+            _settings()
+        assert settings_problems(refused.value) == [
+            "PROVEO_SECRET_KEY: must be a random value of 32+ characters in production",
+            "PROVEO_DATABASE_URL: is required in production (no embedded database)",
+            "PROVEO_EMAIL_BACKEND: must be smtp or resend in production (console sends nothing)",
+            "PROVEO_PUBLIC_BASE_URL: must be an https:// URL in production",
+        ]
+
+    def test_the_image_service_ignores_the_api_s_settings_even_when_they_are_wrong(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        for name, value in {
+            "PROVEO_SECRET_KEY": "short",
+            "PROVEO_SEED_DEMO": "true",
+            "PROVEO_DATABASE_URL": "mysql://db/proveo",
+            "PROVEO_STORAGE": "s3",
+            "PROVEO_CORS_ORIGINS": "*",
+            "PROVEO_BCRYPT_ROUNDS": "4",
+            "PROVEO_WORKERS": "4",
+        }.items():
+            monkeypatch.setenv(name, value)
+        assert _image_service_settings().is_production
+
+    @pytest.mark.parametrize(
+        ("name", "value"),
+        [
+            ("PROVEO_IMAGE_SERVICE_PORT", "0"),
+            ("PROVEO_IMAGE_SERVICE_METRICS_PORT", "70000"),
+            ("PROVEO_IMAGE_WORKERS", "-1"),
+            ("PROVEO_IMAGE_WALL_SECONDS", "0"),
+            ("PROVEO_LOG_LEVEL", "LOUD"),
+        ],
+    )
+    def test_the_image_service_refuses_a_wrong_value_of_its_own_in_one_line(
+        self, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+    ) -> None:
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ValidationError) as refused:
+            _image_service_settings()
+        [line] = settings_problems(refused.value)
+        assert line.startswith(f"{name}: ")
 
 
 S3 = {

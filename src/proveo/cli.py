@@ -25,7 +25,7 @@ import sqlalchemy.exc
 import structlog
 from pydantic import ValidationError
 
-from proveo.config import Settings, settings_problems
+from proveo.config import ImageServiceSettings, Settings, settings_problems
 from proveo.core import metrics, migrations
 from proveo.core.db import DatabaseUnavailable
 from proveo.core.embedded_pg import EmbeddedPostgres
@@ -634,7 +634,7 @@ def _freeze_what_lives_forever() -> None:
     gc.freeze()
 
 
-def cmd_image_service(settings: Settings) -> int:
+def cmd_image_service(settings: ImageServiceSettings) -> int:
     import uvicorn
 
     from proveo.imaging.app import create_image_service_app
@@ -1202,8 +1202,11 @@ def _non_negative_int(value: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # The image service reads only its own settings, so production checks only those; every
+    # other command is the API or uses its database and storage, and reads all of them.
+    settings_class = ImageServiceSettings if args.command == "image-service" else Settings
     try:
-        settings = Settings()
+        settings = settings_class()
     except ValidationError as exc:
         for line in settings_problems(exc):
             print(f"error: {line}", file=sys.stderr)
@@ -1218,10 +1221,25 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(settings.log_format, settings.log_level)
     report = Report(human=human)
     try:
+        if isinstance(settings, Settings):
+            return _api_command(args, settings, report)
+        return cmd_image_service(settings)
+    except CommandFailed as exc:
+        for line in exc.lines:
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        # What was started (the embedded database) is stopped on the way here.
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def _api_command(args: argparse.Namespace, settings: Settings, report: Report) -> int:
+    """Every command but the image service: each may reach the database, whose failures are
+    one line."""
+    try:
         if args.command == "serve":
             return cmd_serve(settings)
-        if args.command == "image-service":
-            return cmd_image_service(settings)
         if args.command == "migrate":
             return cmd_migrate(settings, report, args.revision)
         if args.command == "seed":
@@ -1240,17 +1258,9 @@ def main(argv: list[str] | None = None) -> int:
             settings, report, email=args.email, name=args.name, password=args.password,
             reset_password=args.reset_password,
         )  # fmt: skip
-    except CommandFailed as exc:
-        for line in exc.lines:
-            print(f"error: {line}", file=sys.stderr)
-        return 2
     except DATABASE_ERRORS as exc:
         print(f"error: {database_problem(settings, exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        # What was started (the embedded database) is stopped on the way here.
-        print("error: interrupted", file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":

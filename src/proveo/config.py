@@ -28,17 +28,63 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class Settings(BaseSettings):
+class ImageServiceSettings(BaseSettings):
+    """Everything `proveo image-service` reads: its address, its metrics, its analysis slots
+    and budgets, and the log's. None is a secret, and the service sets no cookie and has no
+    database, storage or email: production has nothing more to refuse here than development
+    (a value out of range, an unknown log level), and the two addresses are checked by binding
+    them at start (cli.py). It never reads the API's settings, so it needs none of them.
+
+    The API runs the same pipeline in process when PROVEO_IMAGE_SERVICE_URL is empty, so
+    Settings extends these.
+    """
+
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
     env: Environment = Environment.DEVELOPMENT
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
     # Prometheus metrics, on an address of their own (never the public port): loopback unless
     # the deployment's network is private. Port 0 turns the endpoint off.
     metrics_host: str = "127.0.0.1"
+    image_service_host: str = "127.0.0.1"
+    image_service_port: int = Field(default=8001, ge=1, le=65535)
+    # The image service's own metrics, on PROVEO_METRICS_HOST (0: off).
+    image_service_metrics_port: int = Field(default=9101, ge=0, le=65535)
+    # Images analysed at once per process (0: one per CPU); each may hold ~200-600 MB.
+    image_workers: int = Field(default=0, ge=0, le=64)
+    # Each image's budget in its worker process: CPU seconds (the kernel ends the worker past
+    # it) and wall-clock seconds; either refuses the image as `image_too_complex`.
+    image_cpu_seconds: float = Field(default=5.0, gt=0, le=300)
+    image_wall_seconds: float = Field(default=10.0, gt=0, le=600)
+    # Images waiting for a slot per process (0: four per slot); more are refused at once (503).
+    image_queue: int = Field(default=0, ge=0, le=10_000)
+    log_format: Literal["json", "console"] = "json"
+    log_level: str = "INFO"
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise PydanticCustomError(
+                "unknown_log_level", "must be one of {levels}", {"levels": ", ".join(LOG_LEVELS)}
+            )
+        return level
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == Environment.PRODUCTION
+
+
+class Settings(ImageServiceSettings):
+    """The API's settings: what `proveo serve` reads, and every command that uses its database
+    or storage (migrate, seed, create-admin, cleanup-images, run-job, backup, restore).
+    Production refuses each one that is unsafe or cannot work (_production_problems)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # The API's metrics, on PROVEO_METRICS_HOST (0: off).
     metrics_port: int = Field(default=9100, ge=0, le=65535)
     # API processes sharing the port (each one uses one core); see the README's Operations.
     workers: int = Field(default=1, ge=1, le=32)
@@ -72,23 +118,11 @@ class Settings(BaseSettings):
     s3_create_bucket: bool | None = None
     # Empty: images are analysed in this process. Set: by `proveo image-service` at that URL.
     image_service_url: str = ""
-    image_service_host: str = "127.0.0.1"
-    image_service_port: int = Field(default=8001, ge=1, le=65535)
-    # The image service's own metrics, on PROVEO_METRICS_HOST (0: off).
-    image_service_metrics_port: int = Field(default=9101, ge=0, le=65535)
     # Longer than the service's own bounds (a slot within 8 s, then the image's 10 s budget),
     # so that it answers `images_busy` or `image_too_complex` itself rather than time out.
     image_service_timeout: float = Field(default=20.0, gt=0)
     image_service_failures_to_open: int = Field(default=3, ge=1)
     image_service_open_seconds: float = Field(default=5.0, gt=0)
-    # Images analysed at once per process (0: one per CPU); each may hold ~200-600 MB.
-    image_workers: int = Field(default=0, ge=0, le=64)
-    # Each image's budget in its worker process: CPU seconds (the kernel ends the worker past
-    # it) and wall-clock seconds; either refuses the image as `image_too_complex`.
-    image_cpu_seconds: float = Field(default=5.0, gt=0, le=300)
-    image_wall_seconds: float = Field(default=10.0, gt=0, le=600)
-    # Images waiting for a slot per process (0: four per slot); more are refused at once (503).
-    image_queue: int = Field(default=0, ge=0, le=10_000)
     # Each account's uploads (publish, edit, admin edit): in progress at once, and per hour.
     uploads_at_once: int = Field(default=1, ge=1, le=10)
     uploads_per_hour: int = Field(default=30, ge=1, le=10_000)
@@ -125,8 +159,6 @@ class Settings(BaseSettings):
     seed_demo: bool = False
     # Empty: the API docs (/docs, /redoc, /openapi.json) are served in development only.
     docs_enabled: bool | None = None
-    log_format: Literal["json", "console"] = "json"
-    log_level: str = "INFO"
     max_body_bytes: int = Field(default=6 * 1024 * 1024, ge=1024)
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     password_hash_threads: int = Field(default=0, ge=0, le=64)
@@ -150,16 +182,6 @@ class Settings(BaseSettings):
     resend_per_email_per_hour: int = Field(default=3, ge=1)
     password_reset_per_email_and_ip_per_hour: int = Field(default=3, ge=1)
     password_reset_per_email_per_hour: int = Field(default=20, ge=1)
-
-    @field_validator("log_level")
-    @classmethod
-    def _known_log_level(cls, value: str) -> str:
-        level = value.strip().upper()
-        if level not in LOG_LEVELS:
-            raise PydanticCustomError(
-                "unknown_log_level", "must be one of {levels}", {"levels": ", ".join(LOG_LEVELS)}
-            )
-        return level
 
     @field_validator("redis_url")
     @classmethod
@@ -320,10 +342,6 @@ class Settings(BaseSettings):
                 {"summary": "; ".join(problems), "problems": problems},
             )
         return self
-
-    @property
-    def is_production(self) -> bool:
-        return self.env == Environment.PRODUCTION
 
     @property
     def serves_docs(self) -> bool:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,7 +23,7 @@ import yaml
 from pydantic import ValidationError
 
 from proveo.cli import build_parser
-from proveo.config import ENV_PREFIX, Settings, settings_problems
+from proveo.config import ENV_PREFIX, ImageServiceSettings, Settings, settings_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -36,6 +36,9 @@ OPERATIONS = ROOT / "docs" / "operations.md"
 BIN = Path(sys.executable).parent
 
 SETTINGS_VARIABLES = frozenset(f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields)
+IMAGE_SERVICE_VARIABLES = frozenset(
+    f"{ENV_PREFIX}{name.upper()}" for name in ImageServiceSettings.model_fields
+)
 # Names whose values are secrets, wherever they appear.
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY|ACCESS_KEY|REDISCLI_AUTH|PASSPHRASE")
 PLACEHOLDER = "change-me"
@@ -153,8 +156,14 @@ def filled_example() -> dict[str, str]:
     }
 
 
-def container_settings(service: str, variables: Mapping[str, str]) -> Settings:
-    """The settings `proveo` reads in that container: its environment and nothing else."""
+SettingsT = TypeVar("SettingsT", bound=ImageServiceSettings)
+
+
+def container_settings(
+    service: str, variables: Mapping[str, str], kind: type[SettingsT]
+) -> SettingsT:
+    """The settings `proveo` reads in that container, its environment and nothing else: `kind`
+    is Settings for the API's commands, ImageServiceSettings for `proveo image-service`."""
     env = {
         key: interpolate(value, variables)
         for key, value in environment(services()[service]).items()
@@ -165,7 +174,7 @@ def container_settings(service: str, variables: Mapping[str, str]) -> Settings:
                 patch.delenv(name)
         for key, value in env.items():
             patch.setenv(key, value)
-        return Settings(_env_file=None)
+        return kind(_env_file=None)
 
 
 def dockerfile_for(service: Mapping[str, Any]) -> Path | None:
@@ -326,7 +335,7 @@ class TestProductionSettings:
     def test_the_api_and_migrate_accept_the_filled_example_in_production(self) -> None:
         variables = filled_example()
         for service in ("api", "migrate"):
-            settings = container_settings(service, variables)
+            settings = container_settings(service, variables, Settings)
             assert settings.is_production
             assert settings.backends() == {
                 "storage": "s3",
@@ -343,7 +352,7 @@ class TestProductionSettings:
 
     def test_the_example_as_committed_is_refused_in_production(self) -> None:
         with pytest.raises(ValidationError) as refused:
-            container_settings("api", read_env_file(ENV_EXAMPLE))
+            container_settings("api", read_env_file(ENV_EXAMPLE), Settings)
         assert any(
             line.startswith("PROVEO_SECRET_KEY:") for line in settings_problems(refused.value)
         )
@@ -352,14 +361,17 @@ class TestProductionSettings:
         variables = filled_example()
         del variables["POSTGRES_APP_PASSWORD"]
         with pytest.raises(MissingVariable, match="POSTGRES_APP_PASSWORD"):
-            container_settings("api", variables)
+            container_settings("api", variables, Settings)
 
-    def test_the_image_service_needs_no_secret_and_no_database(self) -> None:
-        settings = container_settings("image-service", {})
+    def test_the_image_service_runs_in_production_without_a_secret_or_a_database(self) -> None:
+        settings = container_settings("image-service", {}, ImageServiceSettings)
+        assert settings.is_production
         assert (settings.image_service_host, settings.image_service_port) == (ALL_INTERFACES, 8001)
-        assert settings.database_url == ""
         env = environment(services()["image-service"])
+        assert set(env) <= IMAGE_SERVICE_VARIABLES  # none of the API's settings
         assert not [key for key in env if SECRET_NAME.search(key)]
+        with pytest.raises(ValidationError):  # what the API's commands would refuse
+            container_settings("image-service", {}, Settings)
         read = {name for value in env.values() for name in referenced_variables(value)}
         assert read == {"PROVEO_IMAGE_WORKERS", "PROVEO_LOG_LEVEL"}
         assert services()["image-service"]["networks"] == ["backend"]

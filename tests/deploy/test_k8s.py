@@ -26,7 +26,7 @@ import yaml
 from fastapi import FastAPI
 from starlette.routing import Route
 
-from proveo.config import ENV_PREFIX, Settings
+from proveo.config import ENV_PREFIX, ImageServiceSettings, Settings
 from proveo.core.workers import STOP_GRACE_SECONDS
 from proveo.imaging.pool import MAX_WAIT_SECONDS
 
@@ -40,6 +40,9 @@ BIN = Path(sys.executable).parent
 NAMESPACE = "proveo"
 
 SETTINGS_VARIABLES = frozenset(f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields)
+IMAGE_SERVICE_VARIABLES = frozenset(
+    f"{ENV_PREFIX}{name.upper()}" for name in ImageServiceSettings.model_fields
+)
 WORKLOADS = {"Deployment", "StatefulSet"}
 # The oldest Kubernetes the manifests are for: the preStop `sleep` action is on by default from
 # 1.30 (k3s v1.30). The newest is kubernetes-validate's default.
@@ -319,18 +322,21 @@ class TestSettings:
 
     @pytest.mark.parametrize("workload", ["api", "image-service", "proveo-migrate"])
     def test_each_pod_s_settings_load(self, workload: str, monkeypatch: pytest.MonkeyPatch) -> None:
-        """The API's and the Job's pass production's checks (https base URL, SMTP over TLS, the
-        S3 keys, Redis for two workers, no '*' proxy); the image service's load as they are."""
+        """Each passes production's checks for what it runs: the API's and the Job's (https base
+        URL, SMTP over TLS, the S3 keys, Redis for two workers, no '*' proxy), and the image
+        service's own, which name none of the API's settings."""
         for key in [key for key in os.environ if key.startswith(ENV_PREFIX)]:
             monkeypatch.delenv(key)
         environment = self._environment(_workload_pod(workload))
         for key, value in environment.items():
             monkeypatch.setenv(key, value)
-        settings = Settings(_env_file=None)  # type: ignore[call-arg]
         if workload == "image-service":
-            assert not settings.is_production
-            assert settings.image_service_host == "0.0.0.0"  # noqa: S104 - a value compared
+            images = ImageServiceSettings(_env_file=None)
+            assert images.is_production
+            assert images.image_service_host == "0.0.0.0"  # noqa: S104 - a value compared
+            assert set(environment) <= IMAGE_SERVICE_VARIABLES
         else:
+            settings = Settings(_env_file=None)  # type: ignore[call-arg]
             assert settings.is_production
             assert settings.database_replica_url
             assert settings.redis_url

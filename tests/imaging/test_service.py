@@ -166,6 +166,19 @@ class TestAnalyseOverHttp:
         assert wanted <= _logged_events(image_service, "imaging-test-context-2", wanted)
 
 
+class TestProduction:
+    def test_starts_and_answers_without_any_of_the_api_s_secrets(self, tmp_path: Path) -> None:
+        """`ImageService` passes no PROVEO_ variable of the test run's: no secret, database,
+        email backend or S3 key, which production requires of the API only."""
+        log = tmp_path / "service.log"
+        with running_image_service(log, PROVEO_ENV="production", PROVEO_IMAGE_WORKERS="1") as svc:
+            health = httpx.get(f"{svc.url}/health")
+            assert (health.status_code, health.json()) == (200, {"status": "ok"})
+            analysed = httpx.post(f"{svc.url}/v1/analyse", content=LOGO, timeout=30)
+            assert from_wire(analysed.content, analysed.headers) == analyse_image(LOGO)
+        assert '"event": "image_service_started"' in log.read_text()
+
+
 class TestOutage:
     @pytest.fixture
     def service(self, tmp_path: Path) -> Iterator[ImageService]:

@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from proveo import __version__
-from proveo.config import Settings
+from proveo.config import ImageServiceSettings
 from proveo.core.errors import AppError, error_response
 from proveo.core.logging import configure_logging
 from proveo.core.metrics import MetricsMiddleware
@@ -72,8 +72,8 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(500, "Internal server error", "internal_error")
 
 
-def create_image_service_app(settings: Settings | None = None) -> Starlette:
-    settings = settings or Settings()
+def create_image_service_app(settings: ImageServiceSettings | None = None) -> Starlette:
+    settings = settings or ImageServiceSettings()
     configure_logging(settings.log_format, settings.log_level)
     pipeline = Pipeline(settings.image_workers, **pipeline_budget(settings))
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import httpx
 import structlog
 
-from proveo.config import Settings
+from proveo.config import ImageServiceSettings, Settings
 from proveo.core.errors import AppError
 from proveo.imaging.errors import (
     ImagesBusy,
@@ -212,7 +212,7 @@ def build_image_analyser(settings: Settings) -> ImageAnalyser:
     )
 
 
-def pipeline_budget(settings: Settings) -> dict[str, Any]:
+def pipeline_budget(settings: ImageServiceSettings) -> dict[str, Any]:
     """The Pipeline's per-image budget and queue, from the settings."""
     return {
         "cpu_seconds": settings.image_cpu_seconds,
