@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import time
 import tracemalloc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 import httpx
 import pytest
@@ -71,17 +71,21 @@ class TestSlidingWindow:
         assert refused.retry_after == 1
 
     async def test_only_expired_hits_free_capacity(self, limiter: RateLimiter) -> None:
-        # t=0 and t=0.25 are counted; at t=0.5 the first has aged out of the 0.4 s window, the
-        # second has not: exactly one hit is free (a fixed window would free both or none).
-        assert (await limiter.hit("k", limit=2, window=0.4, kind=LimitKind.ACCOUNTS)).allowed
-        await asyncio.sleep(0.25)
-        assert (await limiter.hit("k", limit=2, window=0.4, kind=LimitKind.ACCOUNTS)).allowed
-        assert not (await limiter.hit("k", limit=2, window=0.4, kind=LimitKind.ACCOUNTS)).allowed
-        await asyncio.sleep(0.25)
-        freed = await limiter.hit("k", limit=2, window=0.4, kind=LimitKind.ACCOUNTS)
+        # t=0 and t=1.25 are counted; at t=2.5 the first has aged out of the 2 s window, the
+        # second has not: exactly one hit is free (a fixed window would free both or none). The
+        # margins (0.75 s each way) hold on a loaded machine, where a 0.25 s sleep can take 0.5.
+        def hit() -> Awaitable[RateLimitResult]:
+            return limiter.hit("k", limit=2, window=2.0, kind=LimitKind.ACCOUNTS)
+
+        assert (await hit()).allowed
+        await asyncio.sleep(1.25)
+        assert (await hit()).allowed
+        assert not (await hit()).allowed
+        await asyncio.sleep(1.25)
+        freed = await hit()
         assert freed.allowed
         assert freed.remaining == 0
-        assert not (await limiter.hit("k", limit=2, window=0.4, kind=LimitKind.ACCOUNTS)).allowed
+        assert not (await hit()).allowed
 
     async def test_keys_are_independent(self, limiter: RateLimiter) -> None:
         assert (await limiter.hit("a", limit=1, window=10, kind=LimitKind.ACCOUNTS)).allowed
