@@ -415,6 +415,14 @@ class TestSearch:
         expect(page).to_have_url(re.compile(r"/$"))
         expect(page.locator(".card-link").first).to_be_visible()
 
+    def test_a_result_links_to_the_company_page_at_its_readable_address(self, page: Page) -> None:
+        page.goto("/")
+        link = page.locator("#results-body:not([aria-busy]) .card-link").first
+        expect(link).to_have_attribute("href", re.compile(r"^/empresas/[a-z0-9-]+$"))
+        link.click()
+        expect(page).to_have_url(re.compile(r"/empresas/[a-z0-9-]+$"))
+        expect(page.locator("h1")).to_be_visible()
+
     def test_a_search_without_results_says_so_and_offers_to_clear_the_filters(
         self, page: Page
     ) -> None:

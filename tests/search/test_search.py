@@ -40,10 +40,11 @@ class TestResults:
         assert response.headers["X-Total-Count"] == "1"
         [hit] = response.json()
         assert set(hit) == {
-            "uuid", "name", "description", "product_name", "commune_name",
+            "uuid", "slug", "name", "description", "product_name", "commune_name",
             "address", "phone", "email", "image_url", "match",
         }  # fmt: skip
         assert hit["match"] is None  # no place filter
+        assert hit["slug"]  # the company page's address, /empresas/{slug}
         assert hit["product_name"] == "Energía solar"
         assert hit["commune_name"] == "La Serena"
 

@@ -92,7 +92,7 @@ SELECT c.uuid, c.name,
        CASE WHEN $10::text = 'en' THEN coalesce(c.description_en, c.description_es)
             ELSE coalesce(c.description_es, c.description_en) END AS description,
        CASE WHEN $10::text = 'en' THEN p.name_en ELSE p.name_es END AS product_name,
-       co.name AS commune_name, c.address, c.phone, c.email, c.image_key
+       co.name AS commune_name, c.address, c.phone, c.email, c.image_key, c.slug
 FROM ranked r
 JOIN proveo.company c ON c.id = r.company_id
 JOIN proveo.product p ON p.id = c.product_id

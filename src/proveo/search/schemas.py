@@ -38,6 +38,9 @@ class SearchParams(BaseModel):
 
 class SearchHit(BaseModel):
     uuid: UUID
+    # The company page's address: /empresas/{slug}, /en/companies/{slug}. Optional only so that
+    # pages cached before slugs existed still read.
+    slug: str | None = None
     name: str
     description: str
     product_name: str

@@ -1,5 +1,14 @@
 // Pieces that show a company the same way on the search, detail and my-company pages.
 import { h } from '/js/dom.js';
+import { getLang } from '/js/i18n.js';
+
+// The company page's readable address in the interface's language (server-rendered, shareable);
+// `/company/?id=` (a redirect there) only for a company read without its slug.
+export function companyHref(company) {
+  if (!company.slug) return `/company/?id=${encodeURIComponent(company.uuid)}`;
+  const slug = encodeURIComponent(company.slug);
+  return getLang() === 'en' ? `/en/companies/${slug}` : `/empresas/${slug}`;
+}
 
 // Up to two initials for the placeholder logo; taken from the name as text, never parsed.
 export function initials(name) {

@@ -6,7 +6,7 @@ import { getLang, onLangChange, t, tc, formatDateTime } from '/js/i18n.js';
 import { api, ApiError } from '/js/api.js';
 import { initPage } from '/js/layout.js';
 import { loadCommunes, loadProducts } from '/js/market/catalog.js';
-import { logo, icon, productLabel, formatPhone, profileFacts } from '/js/market/company-view.js';
+import { logo, icon, productLabel, formatPhone, profileFacts, companyHref } from '/js/market/company-view.js';
 import {
   companyForm, readValues, validate, serverFieldErrors, imageErrorMessage, showFieldErrors,
   appendValue, rutTakenMessage, dropZone, imageProblem, IMAGE_TYPES, MAX_PHOTOS,
@@ -322,7 +322,7 @@ function renderView(el) {
         h('p', { class: 'muted small' }, s('updated', { date: formatDateTime(c.updated_at) })),
         h('div', { class: 'form-actions' },
           h('button', { type: 'button', class: 'btn btn-primary', id: 'edit-company', on: { click: () => startEdit() } }, s('edit')),
-          h('a', { class: 'btn btn-secondary', href: `/company/?id=${encodeURIComponent(c.uuid)}` }, s('viewPublic')),
+          h('a', { class: 'btn btn-secondary', href: companyHref(c) }, s('viewPublic')),
           h('button', { type: 'button', class: 'btn btn-danger-outline', id: 'delete-company', on: { click: confirmDelete } }, s('delete'))))),
     h('div', { class: 'owner-grid' },
       h('section', { class: 'card', 'aria-labelledby': 'details-title' },

@@ -9,6 +9,7 @@ import {
   companyForm, readValues, validate, serverFieldErrors, imageErrorMessage, showFieldErrors,
   appendValue, rutTakenMessage,
 } from '/js/market/company-form.js';
+import { companyHref } from '/js/market/company-view.js';
 
 const STRINGS = {
   es: {
@@ -124,7 +125,7 @@ function donePanel() {
     h('p', {}, s(held ? 'heldText' : 'publishedText', { name: published.name })),
     h('div', { id: 'photo-report', 'aria-live': 'polite' }, photoLines()),
     h('div', { class: 'form-actions' },
-      h('a', { class: 'btn btn-primary', href: `/company/?id=${encodeURIComponent(published.uuid)}` }, s('viewPublic')),
+      h('a', { class: 'btn btn-primary', href: companyHref(published) }, s('viewPublic')),
       h('a', { class: 'btn btn-secondary', href: '/my-company/' }, s('manage'))));
 }
 

@@ -5,7 +5,7 @@ import { h, clear, qs, showAlert } from '/js/dom.js';
 import { getLang, onLangChange, t, formatNumber } from '/js/i18n.js';
 import { api, apiList } from '/js/api.js';
 import { initPage } from '/js/layout.js';
-import { logo, icon, productLabel, description } from '/js/market/company-view.js';
+import { logo, icon, productLabel, description, companyHref } from '/js/market/company-view.js';
 import { loadCommunes, loadProducts, productName } from '/js/market/catalog.js';
 
 const STRINGS = {
@@ -635,7 +635,7 @@ function resultCard(company, index) {
       logo(company, { eager: index < 6 }),
       h('div', { class: 'card-text' },
         h('h3', { class: 'result-title' },
-          h('a', { class: 'card-link', href: `/company/?id=${encodeURIComponent(company.uuid)}` }, company.name)),
+          h('a', { class: 'card-link', href: companyHref(company) }, company.name)),
         h('p', { class: 'card-meta' },
           product && h('span', { class: 'badge badge-product' }, icon('tag', 'icon icon-sm'), product),
           company.commune_name && h('span', { class: 'card-commune' }, icon('pin', 'icon icon-sm'), company.commune_name),
