@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import httpx
 from fastapi import FastAPI
 from pydantic import SecretStr
@@ -147,6 +149,21 @@ class TestTrailingSlashRedirects:
             )
             assert response.status_code == 307
             assert response.headers["location"] == "/api/v1/health/?probe=1"
+
+    async def test_a_path_that_would_redirect_to_another_host_is_a_404(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        """Found by an adversary: `/%2Fevil.example%2F..%2Flogin` got a 307 to
+        `//evil.example/../login/`, which browsers follow to evil.example."""
+        for path in ("/%2Fevil.example%2F..%2Flogin", "/%2Fevil.example%2F..%2Fcompany%2F."):
+            response = await client.get(path)
+            assert response.status_code == 404, (path, response.status_code)
+            assert "location" not in response.headers, path
+        # A backslash stays encoded in the Location: a path on the host asked, not another.
+        response = await client.get("/%5Cevil.example%2F..%2Flogin")
+        location = urlsplit(response.headers.get("location", "/"))
+        assert location.netloc in ("", client.base_url.netloc.decode())
+        assert location.path.startswith("/%5C")
 
     async def test_other_methods_get_the_404_of_an_unknown_route(
         self, client: httpx.AsyncClient

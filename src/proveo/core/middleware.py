@@ -305,7 +305,9 @@ class SlashRedirectMiddleware:
             if message["type"] == "http.response.start" and message["status"] in (307, 308):
                 target = _slash_redirect_target(path, message["headers"])
                 if target is not None:
-                    if scope["method"] not in ("GET", "HEAD"):
+                    # `/%2Fevil.example%2F..%2Flogin` decodes to a path beginning `//`: as a
+                    # Location that is another host (protocol-relative), and `\` is read as `/`.
+                    if scope["method"] not in ("GET", "HEAD") or _leaves_this_host(target):
                         replaced = True
                         await error_response(404, "Not Found", "not_found")(scope, receive, send)
                         return
@@ -318,6 +320,10 @@ class SlashRedirectMiddleware:
             await send(message)
 
         await self.app(scope, receive, guarded_send)
+
+
+def _leaves_this_host(target: str) -> bool:
+    return target.startswith("//") or "\\" in target
 
 
 def _slash_redirect_target(path: str, headers: list[tuple[bytes, bytes]]) -> str | None:
