@@ -458,6 +458,20 @@ class TestStaticFrontEnd:
         assert error_body(response)["code"] == "not_found"
         assert "x-request-id" in response.headers  # the app answered
 
+    def test_a_directory_without_an_index_is_a_json_404_not_nginxs_403(self, nginx: Proxy) -> None:
+        with client(nginx.url) as http:
+            response = http.get("/css/")
+        assert response.status_code == 404
+        assert error_body(response)["code"] == "not_found"
+        assert_app_security_headers_once(response, hsts=False)
+
+    def test_headers_too_large_are_a_json_400_with_the_security_headers(self, nginx: Proxy) -> None:
+        with client(nginx.url) as http:
+            response = http.get(HEALTH, headers={"X-Big": "a" * 20_000})
+        assert response.status_code == 400
+        assert error_body(response)["code"] == "bad_request"
+        assert_app_security_headers_once(response, hsts=False)
+
     def test_a_browser_gets_the_apps_html_404(self, nginx: Proxy) -> None:
         with client(nginx.url) as http:
             response = http.get("/no-such-page/", headers={"Accept": "text/html"})
@@ -672,10 +686,16 @@ class TestImageCache:
 
     def test_the_second_request_for_an_image_is_answered_by_nginx(self, nginx: Proxy) -> None:
         with client(nginx.url) as http:
-            http.get(_image_path(STORED_IMAGE))
+            first = http.get(_image_path(STORED_IMAGE))
             response = http.get(_image_path(STORED_IMAGE))
+            # A query string names the same copy (it cannot bypass the cache or crowd it).
+            with_query = http.get(_image_path(STORED_IMAGE), params={"r": "12345"})
         assert response.status_code == 200
         assert response.headers["x-cache-status"] == "HIT"
+        assert with_query.headers["x-cache-status"] == "HIT"
+        # Each answer has a request id of its own, not the one that filled the copy.
+        ids = {r.headers["x-request-id"] for r in (first, response, with_query)}
+        assert len(ids) == 3
         # Browsers still get the app's year-long caching.
         assert response.headers.get_list("cache-control") == ["public, max-age=31536000, immutable"]
 
