@@ -480,6 +480,7 @@ PRODUCTION_ENV = {
     "PROVEO_SECRET_KEY": "Vq3xN8-pL2zR7wKd_T5mYc9Hs4Bf6Gj1Ea0UoIiZ",
     "PROVEO_PUBLIC_BASE_URL": "https://proveo.cl",
     "PROVEO_EMAIL_BACKEND": "resend",
+    "PROVEO_RESEND_API_KEY": "re_Zk3mQ9xT2vB7",
     "PROVEO_SEED_DEMO": "false",
     "PROVEO_BCRYPT_ROUNDS": "12",
 }

@@ -16,6 +16,7 @@ PRODUCTION = {
     "database_url": "postgresql://proveo@db/proveo",
     "public_base_url": "https://proveo.cl",
     "email_backend": "resend",
+    "resend_api_key": "re_Zk3mQ9xT2vB7",
 }
 
 
@@ -63,11 +64,28 @@ class TestProductionRefusesInsecureDefaults:
             ({"cors_origins": "https://a.cl,http://evil.example"}, "CORS_ORIGINS: each origin"),
             ({"cors_origins": "https://a.cl/path"}, "CORS_ORIGINS: each origin"),
             ({"public_base_url": "https://"}, "PUBLIC_BASE_URL: must name a host"),
+            # Found by an adversary: a /0 network trusts every sender's X-Forwarded-For.
+            ({"trusted_proxies": "0.0.0.0/0"}, "TRUSTED_PROXIES: must list proxies; a /0"),
+            ({"trusted_proxies": "10.0.0.0/8,::/0"}, "TRUSTED_PROXIES: must list proxies; a /0"),
+            # ... and .env.example's placeholders were accepted as secrets.
+            (
+                {"database_url": "postgresql://proveo:change-me@db/proveo"},
+                "DATABASE_URL: still holds the placeholder",
+            ),
+            ({"redis_url": "redis://:CHANGE-ME@redis:6379/0"}, "REDIS_URL: still holds"),
+            ({"s3_secret_key": "change-me"}, "S3_SECRET_KEY: still holds"),
+            ({"smtp_password": "change-me"}, "SMTP_PASSWORD: still holds"),
+            # Found by a newcomer: resend without its key was only found when sending.
+            ({"resend_api_key": ""}, "RESEND_API_KEY: is required"),
         ],
     )
     def test_refuses(self, override: dict[str, object], complaint: str) -> None:
         with pytest.raises(ValidationError, match=complaint):
             _settings(**{**PRODUCTION, **override})
+
+    def test_a_proxy_network_narrower_than_everything_is_accepted(self) -> None:
+        settings = _settings(**{**PRODUCTION, "trusted_proxies": "10.42.0.0/16,fd00::/8"})
+        assert settings.trusted_proxies == ["10.42.0.0/16", "fd00::/8"]
 
 
 # What the image service's container sets (deploy/compose.yaml, deploy/k8s/01-configmap.yaml),

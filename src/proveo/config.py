@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from enum import StrEnum
 from functools import cached_property
@@ -14,6 +15,8 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production
+# What deploy/.env.example puts in every secret: production refuses a setting still holding it.
+PLACEHOLDER_SECRET = "change-me"  # noqa: S105 - refused in production
 INSECURE_PRODUCTION = "insecure_production"
 # A random key of 32+ characters has far more distinct characters than this; fewer means a
 # pattern ("k" * 48, "abcabc...") that a guesser tries first.
@@ -265,10 +268,31 @@ class Settings(ImageServiceSettings):
             problems.append("PROVEO_CORS_ORIGINS: must list origins; '*' with cookies is refused")
         if "*" in self.trusted_proxies:
             problems.append("PROVEO_TRUSTED_PROXIES: must list proxies; '*' lets clients forge IPs")
+        elif any(_trusts_everyone(proxy) for proxy in self.trusted_proxies):
+            problems.append(
+                "PROVEO_TRUSTED_PROXIES: must list proxies; a /0 network trusts every address "
+                "and lets clients forge IPs"
+            )
+        problems += [
+            f"{name}: still holds the placeholder {PLACEHOLDER_SECRET!r} from .env.example; "
+            "generate a secret"
+            for name, value in (
+                ("PROVEO_DATABASE_URL", self.database_url),
+                ("PROVEO_DATABASE_REPLICA_URL", self.database_replica_url),
+                ("PROVEO_REDIS_URL", self.redis_url),
+                ("PROVEO_S3_ACCESS_KEY", self.s3_access_key.get_secret_value()),
+                ("PROVEO_S3_SECRET_KEY", self.s3_secret_key.get_secret_value()),
+                ("PROVEO_SMTP_PASSWORD", self.smtp_password.get_secret_value()),
+                ("PROVEO_RESEND_API_KEY", self.resend_api_key.get_secret_value()),
+            )
+            if PLACEHOLDER_SECRET in value.lower()
+        ]
         if self.email_backend == "console":
             problems.append(
                 "PROVEO_EMAIL_BACKEND: must be smtp or resend in production (console sends nothing)"
             )
+        if self.email_backend == "resend" and not self.resend_api_key.get_secret_value():
+            problems.append("PROVEO_RESEND_API_KEY: is required when EMAIL_BACKEND=resend")
         if self.email_backend == "smtp" and self.smtp_user and not self.smtp_tls:
             problems.append("PROVEO_SMTP_TLS: must be true when SMTP credentials are set")
         if self.storage == "s3":
@@ -383,6 +407,14 @@ def _is_origin(origin: str, schemes: tuple[str, ...]) -> bool:
         and not parts.path
         and not (parts.query or parts.fragment or parts.username or parts.password)
     )
+
+
+def _trusts_everyone(proxy: str) -> bool:
+    """A network with a /0 prefix (0.0.0.0/0, ::/0): every address is a trusted proxy."""
+    try:
+        return ipaddress.ip_network(proxy.strip(), strict=False).prefixlen == 0
+    except ValueError:
+        return False
 
 
 def _is_http_url(url: str) -> bool:

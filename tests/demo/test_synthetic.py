@@ -215,6 +215,7 @@ class TestSeedCommand:
             PROVEO_SECRET_KEY="Vq3xN8-pL2zR7wKd_T5mYc9Hs4Bf6Gj1Ea0UoIiZ",
             PROVEO_PUBLIC_BASE_URL="https://proveo.cl",
             PROVEO_EMAIL_BACKEND="resend",
+            PROVEO_RESEND_API_KEY="re_Zk3mQ9xT2vB7",
             PROVEO_SEED_DEMO="false",
             PROVEO_BCRYPT_ROUNDS="12",
             PROVEO_DATABASE_URL="postgresql://proveo@127.0.0.1:9/proveo",

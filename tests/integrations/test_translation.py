@@ -237,6 +237,7 @@ PRODUCTION = {
     "database_url": "postgresql://proveo@db/proveo",
     "public_base_url": "https://proveo.cl",
     "email_backend": "resend",
+    "resend_api_key": "re_Zk3mQ9xT2vB7",
 }
 
 
