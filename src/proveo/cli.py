@@ -1050,7 +1050,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="proveo",
         description=__doc__,
-        epilog="Settings come from PROVEO_* environment variables and .env (see the README).",
+        epilog="Settings: PROVEO_* environment variables and .env (docs/configuration.md).",
     )
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", help="one of the commands below"

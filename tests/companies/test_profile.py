@@ -52,7 +52,7 @@ class TestRutCheckDigit:
             TypeAdapter(Rut).validate_python("12.345.678-9")
         [error] = caught.value.errors()
         assert error["type"] == "invalid_rut"
-        assert "12.345.678-5" in error["msg"]
+        assert "the check digit of 12.345.678 is 5" in error["msg"]
 
     @pytest.mark.parametrize("written", ["abc", "12.345.678", "1-", "123456789-0", "0-0", "-5"])
     def test_what_is_no_rut_is_refused(self, written: str) -> None:

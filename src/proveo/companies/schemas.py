@@ -76,8 +76,9 @@ def normalise_rut(value: str) -> str:
     if digit != expected:
         raise PydanticCustomError(
             "invalid_rut",
-            "the check digit does not match the number: {shown} ends in -{expected}, not -{digit}",
-            {"shown": format_rut(f"{number}-{expected}"), "expected": expected, "digit": digit},
+            "the check digit does not match the number: the check digit of {number} is "
+            "{expected}, not {digit}",
+            {"number": format_rut(f"{number}-0")[:-2], "expected": expected, "digit": digit},
         )
     return f"{number}-{digit}"
 
