@@ -12,17 +12,20 @@ from starlette.routing import Mount
 from proveo.app import create_app
 from proveo.config import Settings
 from proveo.core.cache import Cache
-from proveo.core.db import Database
-from proveo.core.deps import Conn, ReadConn
+from proveo.core.db import Connection, Database
+from proveo.core.deps import AppDatabase, Conn
 
 
 def _app_with_probes(database: Database, settings: Settings, cache: Cache) -> FastAPI:
     app = create_app(settings, database=database, cache=cache)
 
     @app.get("/api/v1/probe/killed-mid-read")
-    async def killed_mid_read(conn: ReadConn) -> dict[str, int]:
-        await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
-        return {"unreachable": 1}
+    async def killed_mid_read(database: AppDatabase) -> dict[str, int]:
+        async def read(conn: Connection) -> dict[str, int]:
+            await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+            return {"unreachable": 1}
+
+        return await database.read(read)
 
     @app.get("/api/v1/probe/write")
     async def write(conn: Conn) -> dict[str, int]:

@@ -156,6 +156,44 @@ async def test_reads_fall_back_to_the_primary_and_return_to_the_replica(
             await asyncio.to_thread(replica.start)
 
 
+async def _end_own_session_on_the_replica(conn: Connection) -> tuple[bool, int]:
+    """A read that loses its replica half way: the replica's backend ends under it."""
+    standby, port = await _server(conn)
+    if standby:
+        await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    return standby, port
+
+
+async def test_a_replica_lost_in_the_middle_of_a_read_costs_a_second_try_on_the_primary(
+    db: Database, replica_pair: ReplicaPair
+) -> None:
+    await _wait_for_replica_reads(db, replica_pair.replica.port)
+    fallbacks_before = db.stats()["replica"]["fallbacks"]
+
+    served_by = await db.read(_end_own_session_on_the_replica)
+
+    assert served_by == (False, replica_pair.primary.port)
+    assert db.stats()["replica"]["fallbacks"] == fallbacks_before + 1
+    await _wait_for_replica_reads(db, replica_pair.replica.port)
+
+
+async def test_an_error_of_the_read_itself_is_not_retried_on_the_primary(
+    db: Database, replica_pair: ReplicaPair
+) -> None:
+    await _wait_for_replica_reads(db, replica_pair.replica.port)
+    fallbacks_before = db.stats()["replica"]["fallbacks"]
+    servers: list[tuple[bool, int]] = []
+
+    async def write(conn: Connection) -> None:
+        servers.append(await _server(conn))
+        await conn.execute("INSERT INTO notes (body) VALUES ('not allowed')")
+
+    with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+        await db.read(write)
+    assert servers == [(True, replica_pair.replica.port)]
+    assert db.stats()["replica"]["fallbacks"] == fallbacks_before
+
+
 async def test_ping_primary_and_unreachable_primary(db: Database) -> None:
     assert await db.ping_primary() is True
 

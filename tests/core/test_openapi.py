@@ -20,7 +20,7 @@ from proveo.core.overload import LIVENESS_PATHS
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 RATE_LIMIT_EXEMPT = "/api/v1/health"
 # The dependencies through which a route reaches the database or needs an administrator.
-DATABASE_DEPENDENCIES = {"get_database", "_write_connection", "_read_connection"}
+DATABASE_DEPENDENCIES = {"get_database", "_write_connection"}
 ADMIN_DEPENDENCIES = {"admin_user", "admin_user_brief"}
 
 

@@ -22,7 +22,7 @@ from proveo.companies.schemas import (
     CompanyPublic,
     PhotoOrder,
 )
-from proveo.core.deps import AppStorage, Conn, Page, ReadConn, delete_after_commit
+from proveo.core.deps import AppDatabase, AppStorage, Conn, Page, delete_after_commit
 from proveo.core.forms import FormRoute
 from proveo.core.openapi import ADMIN_REQUIRED, error_responses
 
@@ -296,5 +296,5 @@ async def admin_delete_company(
     summary="A company's public profile",
     responses=error_responses(NOT_FOUND, 503),
 )
-async def get_company(company_uuid: UUID, conn: ReadConn) -> CompanyPublic:
-    return await service.get_company(conn, company_uuid)
+async def get_company(company_uuid: UUID, database: AppDatabase) -> CompanyPublic:
+    return await database.read(service.get_company, company_uuid)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, Concatenate, ParamSpec, TypeAlias, TypeVar
 
 import asyncpg
 import structlog
@@ -73,6 +73,13 @@ REPLICA_FALLBACK_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresError,
 )
 _CONNECTION_GONE: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, asyncpg.InterfaceError)
+# A replica that goes away in the middle of a read (stopped, restarted, or cancelling the
+# statement for a conflict with the WAL it replays): the read is worth a second try on the
+# primary. Not every PostgresError: a statement that times out would only time out again there.
+REPLICA_LOST_MID_READ: tuple[type[BaseException], ...] = (
+    *_CONNECTION_GONE,
+    asyncpg.SerializationError,
+)
 # How long a read waits for the replica before going to the primary instead.
 REPLICA_TIMEOUT_SECONDS = 1.0
 # The replica's replay delay: 0 while it has replayed all it received (an idle primary sends
@@ -85,6 +92,10 @@ SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
 
 async def _init_connection(conn: Connection) -> None:
     await conn.execute("SET search_path TO proveo, public")
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass
@@ -274,6 +285,39 @@ class Database:
                     metrics.replica_fallback(fallback)
                 conn = await self._enter_primary(stack, readonly=True)
             yield conn
+
+    async def read(
+        self,
+        fn: Callable[Concatenate[Connection, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """`fn(conn, ...)` in a read-only transaction on the replica when it answers, else on
+        the primary. Unlike `read_transaction`, a replica lost in the middle of the read costs
+        a second run of `fn` on the primary rather than an error, so `fn` must only read."""
+        pool = await self._ensure_replica_pool()
+        fallback = "unavailable"
+        if pool is not None:
+            began = False
+            try:
+                async with self._begin(
+                    pool, readonly=True, acquire_timeout=self._replica_timeout
+                ) as conn:
+                    began = True
+                    return await fn(conn, *args, **kwargs)
+            except PoolExhausted:
+                if began:
+                    raise
+                fallback = "busy"
+            except REPLICA_FALLBACK_ERRORS as exc:
+                if began and not isinstance(exc, REPLICA_LOST_MID_READ):
+                    raise
+                self._mark_replica_down(exc)
+        if self.replica_dsn is not None:
+            metrics.replica_fallback(fallback)
+        async with AsyncExitStack() as stack:
+            conn = await self._enter_primary(stack, readonly=True)
+            return await fn(conn, *args, **kwargs)
 
     async def ping_primary(self) -> bool:
         try:

@@ -49,18 +49,10 @@ async def _write_connection(request: Request) -> AsyncIterator[Connection]:
         yield conn
 
 
-async def _read_connection(request: Request) -> AsyncIterator[Connection]:
-    async with _database(request).read_transaction() as conn:
-        yield conn
-
-
 # scope="function": the transaction commits before the response is sent, so a failed commit
 # becomes an error response instead of a success that was never stored.
 Conn = Annotated[Connection, Depends(_write_connection, scope="function")]
 """The request's read-write transaction on the primary."""
-
-ReadConn = Annotated[Connection, Depends(_read_connection, scope="function")]
-"""A read-only transaction on the replica when healthy (public, possibly stale reads)."""
 
 AppSettings = Annotated[Settings, Depends(get_settings)]
 AppCache = Annotated[Cache, Depends(get_cache)]

@@ -405,15 +405,17 @@ async def search_companies(
             tuple(words), lambda: repository.correct_words(conn, words)
         )
 
+    async def read(conn: Connection) -> SearchPage:
+        resolved = await resolve_request(conn, caches, request)
+        page = await repository.search(conn, resolved.params, _counter(caches), correct)
+        if resolved.offer is not None and page.total < FEW_RESULTS:
+            offer = await _offer(conn, caches, resolved, page.total)
+            if offer is not None:
+                page = page.model_copy(update={"region_offer": offer.slug})
+        return page
+
     async def load() -> SearchPage:
-        async with database.read_transaction() as conn:
-            resolved = await resolve_request(conn, caches, request)
-            page = await repository.search(conn, resolved.params, _counter(caches), correct)
-            if resolved.offer is not None and page.total < FEW_RESULTS:
-                offer = await _offer(conn, caches, resolved, page.total)
-                if offer is not None:
-                    page = page.model_copy(update={"region_offer": offer.slug})
-            return page
+        return await database.read(read)
 
     if request.offset + request.limit > MAX_RESULT_DEPTH:
         raise PageTooDeep()
@@ -432,25 +434,27 @@ RELATED_PRODUCTS = 5
 
 
 async def search_facets(database: Database, caches: SearchCaches, request: SearchRequest) -> Facets:
+    async def read(conn: Connection) -> Facets:
+        resolved = await resolve_request(conn, caches, request)
+        params = resolved.params
+        found = await repository.facets(conn, params)
+        update: dict[str, object] = {"place": resolved.place}
+        if resolved.offer is not None or found.total == 0:
+            count = _counter(caches)
+            total = 0
+            for scope in ("located", "serves") if params.place_region else ("located",):
+                scoped = params.model_copy(update={"scope": scope})
+                total += (await count(conn, scoped, params.words)).total
+            if resolved.offer is not None:
+                update["region_offer"] = await _offer(conn, caches, resolved, total)
+            if total == 0:
+                related, with_query = await _related(conn, caches, params)
+                update["related_products"] = related
+                update["related_with_query"] = with_query
+        return found.model_copy(update=update)
+
     async def load() -> Facets:
-        async with database.read_transaction() as conn:
-            resolved = await resolve_request(conn, caches, request)
-            params = resolved.params
-            found = await repository.facets(conn, params)
-            update: dict[str, object] = {"place": resolved.place}
-            if resolved.offer is not None or found.total == 0:
-                count = _counter(caches)
-                total = 0
-                for scope in ("located", "serves") if params.place_region else ("located",):
-                    scoped = params.model_copy(update={"scope": scope})
-                    total += (await count(conn, scoped, params.words)).total
-                if resolved.offer is not None:
-                    update["region_offer"] = await _offer(conn, caches, resolved, total)
-                if total == 0:
-                    related, with_query = await _related(conn, caches, params)
-                    update["related_products"] = related
-                    update["related_with_query"] = with_query
-            return found.model_copy(update=update)
+        return await database.read(read)
 
     started = time.perf_counter()
     facets = await caches.facets.get_or_load(request.key(), load)
@@ -504,8 +508,7 @@ async def popular_products(
 ) -> list[PopularProduct]:
     """The categories buyers search most (search statistics of the last 30 days), then those
     with most companies, then in the catalogue's order; only categories with companies."""
-    async with database.read_transaction() as conn:
-        return await _popular(conn, caches, lang, limit)
+    return await database.read(_popular, caches, lang, limit)
 
 
 async def suggest(
@@ -516,8 +519,7 @@ async def suggest(
         return []
 
     async def load() -> list[Suggestion]:
-        async with database.read_transaction() as conn:
-            return await repository.suggest(conn, prefix, lang)
+        return await database.read(repository.suggest, prefix, lang)
 
     started = time.perf_counter()
     suggestions = await caches.suggestions.get_or_load((prefix, lang), load)

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from proveo.core.deps import AppSettings, ReadConn
+from proveo.core.deps import AppDatabase, AppSettings
 from proveo.site import service
 from proveo.site.render import compressed, html_response, render_html
 from proveo.site.schemas import Lang
@@ -38,9 +38,9 @@ def _sitemaps(request: Request) -> service.SitemapListings:
 
 
 async def _company(
-    request: Request, conn: ReadConn, settings: AppSettings, slug: str, lang: Lang
+    request: Request, database: AppDatabase, settings: AppSettings, slug: str, lang: Lang
 ) -> Response:
-    page = await service.company_page(conn, slug, lang, settings.public_base_url)
+    page = await database.read(service.company_page, slug, lang, settings.public_base_url)
     if isinstance(page, service.Moved):
         return _moved(page.path)
     html = render_html("company.html", page.meta, page.t, view=page, jsonld_id="company-jsonld")
@@ -49,38 +49,42 @@ async def _company(
 
 @router.get("/empresas/{slug}", name="site:company_es", summary="A company's page in Spanish")
 async def company_es(
-    request: Request, conn: ReadConn, settings: AppSettings, slug: str
+    request: Request, database: AppDatabase, settings: AppSettings, slug: str
 ) -> Response:
-    return await _company(request, conn, settings, slug, "es")
+    return await _company(request, database, settings, slug, "es")
 
 
 @router.get("/en/companies/{slug}", name="site:company_en", summary="A company's page in English")
 async def company_en(
-    request: Request, conn: ReadConn, settings: AppSettings, slug: str
+    request: Request, database: AppDatabase, settings: AppSettings, slug: str
 ) -> Response:
-    return await _company(request, conn, settings, slug, "en")
+    return await _company(request, database, settings, slug, "en")
 
 
 @router.get("/company/", name="site:company_by_id", summary="The old company address, redirected")
-async def company_by_id(conn: ReadConn, id: Annotated[str, Query(max_length=64)] = "") -> Response:
+async def company_by_id(
+    database: AppDatabase, id: Annotated[str, Query(max_length=64)] = ""
+) -> Response:
     """The old address (`/company/?id=<uuid>`) sends to the company's readable one."""
     try:
         company_uuid = UUID(id.strip())
     except ValueError as bad:
         raise service.CompanyPageNotFound() from bad
-    return _moved(await service.company_path_by_uuid(conn, company_uuid, "es"))
+    return _moved(await database.read(service.company_path_by_uuid, company_uuid, "es"))
 
 
 async def _landing(
     request: Request,
-    conn: ReadConn,
+    database: AppDatabase,
     settings: AppSettings,
     lang: Lang,
     category: str,
     place: str | None,
     page: int,
 ) -> Response:
-    view = await service.landing_page(conn, category, place, lang, page, settings.public_base_url)
+    view = await database.read(
+        service.landing_page, category, place, lang, page, settings.public_base_url
+    )
     if isinstance(view, service.Moved):
         return _moved(view.path)
     return html_response(request, render_html("landing.html", view.meta, view.t, view=view))
@@ -92,9 +96,9 @@ async def _landing(
     summary="A category's landing page in Spanish",
 )
 async def category_es(
-    request: Request, conn: ReadConn, settings: AppSettings, category: str, page: Page = 1
+    request: Request, database: AppDatabase, settings: AppSettings, category: str, page: Page = 1
 ) -> Response:
-    return await _landing(request, conn, settings, "es", category, None, page)
+    return await _landing(request, database, settings, "es", category, None, page)
 
 
 @router.get(
@@ -104,13 +108,13 @@ async def category_es(
 )
 async def category_place_es(
     request: Request,
-    conn: ReadConn,
+    database: AppDatabase,
     settings: AppSettings,
     category: str,
     place: str,
     page: Page = 1,
 ) -> Response:
-    return await _landing(request, conn, settings, "es", category, place, page)
+    return await _landing(request, database, settings, "es", category, place, page)
 
 
 @router.get(
@@ -119,9 +123,9 @@ async def category_place_es(
     summary="A category's landing page in English",
 )
 async def category_en(
-    request: Request, conn: ReadConn, settings: AppSettings, category: str, page: Page = 1
+    request: Request, database: AppDatabase, settings: AppSettings, category: str, page: Page = 1
 ) -> Response:
-    return await _landing(request, conn, settings, "en", category, None, page)
+    return await _landing(request, database, settings, "en", category, None, page)
 
 
 @router.get(
@@ -131,13 +135,13 @@ async def category_en(
 )
 async def category_place_en(
     request: Request,
-    conn: ReadConn,
+    database: AppDatabase,
     settings: AppSettings,
     category: str,
     place: str,
     page: Page = 1,
 ) -> Response:
-    return await _landing(request, conn, settings, "en", category, place, page)
+    return await _landing(request, database, settings, "en", category, place, page)
 
 
 def _xml(request: Request, body: bytes) -> Response:

@@ -761,8 +761,9 @@ class SitemapListings:
         cached = await self.cache.get_bytes(key)
         if cached is not None:
             return _chunks_from(cached)
-        async with self.database.read_transaction() as conn:
-            chunks = await repository.select_company_chunks(conn, self.settings.companies_per_chunk)
+        chunks = await self.database.read(
+            repository.select_company_chunks, self.settings.companies_per_chunk
+        )
         await self.cache.set_bytes(key, _chunks_to(chunks), ttl=self.settings.cache_seconds)
         return chunks
 
@@ -771,8 +772,7 @@ class SitemapListings:
         cached = await self.cache.get_bytes(key)
         if cached is not None:
             return _entries_from(cached)
-        async with self.database.read_transaction() as conn:
-            entries = await repository.select_landings(conn)
+        entries = await self.database.read(repository.select_landings)
         await self.cache.set_bytes(key, _entries_to(entries), ttl=self.settings.cache_seconds)
         return entries
 
@@ -794,10 +794,11 @@ class SitemapListings:
         chunks = await self.company_chunks()
         if not 1 <= number <= len(chunks):
             raise PageNotFound()
-        async with self.database.read_transaction() as conn:
-            rows = await repository.select_company_slugs_from(
-                conn, chunks[number - 1].first_id, self.settings.companies_per_chunk
-            )
+        rows = await self.database.read(
+            repository.select_company_slugs_from,
+            chunks[number - 1].first_id,
+            self.settings.companies_per_chunk,
+        )
         entries = [
             SitemapEntry(
                 path_es=company_path("es", slug),
