@@ -110,6 +110,12 @@ class TestReadPlaces:
             # A region's name that is also a commune's stays a word without "región".
             ("transporte valparaiso", ("transporte", "valparaiso"), None, False),
             ("contador araucania", ("contador",), "La Araucanía", False),
+            # Part of a commune's name is still the region ("Alto Biobío", "San Pedro de
+            # Atacama"); the commune typed whole is the commune.
+            ("construccion biobio", ("construccion",), "Biobío", False),
+            ("hotel atacama", ("hotel",), "Atacama", False),
+            ("hotel san pedro de atacama", ("hotel", "san", "pedro", "de", "atacama"), None, False),
+            ("turismo alto biobio", ("turismo", "alto", "biobio"), None, False),
             ("contador providencia", ("contador", "providencia"), None, False),
         ],
     )

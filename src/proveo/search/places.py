@@ -34,7 +34,7 @@ class Catalog:
     """The names of places folded once: region names (full, short and slug), communes."""
 
     regions: dict[tuple[str, ...], str]  # every name of a region, as words
-    ambiguous: frozenset[tuple[str, ...]]  # region names that are (part of) a commune's name
+    ambiguous: frozenset[tuple[str, ...]]  # region names that are a commune's name
     communes: dict[tuple[str, ...], str]  # commune names as words → the commune's name
     commune_region: dict[str, str]
     longest: int
@@ -51,12 +51,10 @@ def _catalog(fold: Fold) -> Catalog:
                 regions[words[1:]] = region
     communes = {tuple(fold(name).split()): name for name, _ in COMMUNES}
 
-    def inside(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
-        return any(whole[i : i + len(part)] == part for i in range(len(whole) - len(part) + 1))
-
-    ambiguous = frozenset(
-        words for words in regions if any(inside(words, commune) for commune in communes)
-    )
+    # Only a whole commune's name: "biobio" and "atacama" are regions even though "Alto
+    # Biobío" and "San Pedro de Atacama" contain them (those communes, typed whole, are read
+    # as communes first).
+    ambiguous = frozenset(words for words in regions if words in communes)
     longest = max(len(words) for words in (*regions, *communes))
     return Catalog(regions, ambiguous, communes, dict(COMMUNES), longest)
 
@@ -96,8 +94,7 @@ def _strip_connectors(words: list[str], at: int) -> int:
 def read_places(words: Sequence[str], fold: Fold) -> QueryPlaces:
     """Regions and Greater Santiago among the words become filters and leave the words; a
     commune's name stays (it matches the commune in the index) and is reported. A region name
-    that is also (part of) a commune's name (`valparaiso`, `los lagos`) is a region only after
-    "región". The longest name wins at each position; the first place found is the one used."""
+    that is also a commune's name (`valparaiso`, `los lagos`) is a region only after "región". The longest name wins at each position; the first place found is the one used."""
     catalog = _catalog(fold)
     left = list(words)
     region: str | None = None
