@@ -26,6 +26,7 @@ EXPECTED_TABLES = {
 SEARCH_TABLES = {"company_search", "search_term", "search_query_stat"}
 # Richer profiles: more categories, a gallery, every slug a company had.
 PROFILE_TABLES = {"company_product", "company_photo", "company_slug"}
+QUOTE_AND_INSIGHT_TABLES = {"quote_request", "quote_recipient", "company_daily_stat"}
 
 
 async def _company_rules(dsn: str) -> set[str]:
@@ -83,7 +84,10 @@ class TestMigrations:
         dsn = pg_server.dsn("proveo_migration_roundtrip")
 
         await asyncio.to_thread(migrations.upgrade, dsn)
-        assert await _tables(dsn) == EXPECTED_TABLES | SEARCH_TABLES | PROFILE_TABLES
+        assert (
+            await _tables(dsn)
+            == EXPECTED_TABLES | SEARCH_TABLES | PROFILE_TABLES | QUOTE_AND_INSIGHT_TABLES
+        )
 
         assert await _company_rules(dsn) >= COMPANY_RULES
         assert await _materialized_views(dsn) == {"directory_statistics"}
@@ -105,7 +109,10 @@ class TestMigrations:
         assert await _tables(dsn) == {"alembic_version"}
 
         await asyncio.to_thread(migrations.upgrade, dsn)
-        assert await _tables(dsn) == EXPECTED_TABLES | SEARCH_TABLES | PROFILE_TABLES
+        assert (
+            await _tables(dsn)
+            == EXPECTED_TABLES | SEARCH_TABLES | PROFILE_TABLES | QUOTE_AND_INSIGHT_TABLES
+        )
 
     async def test_single_head(self) -> None:
         from alembic.script import ScriptDirectory
