@@ -77,6 +77,8 @@ const STRINGS = {
     pageOf: 'Página {n} de {total}',
     depthNote: 'Mostramos los primeros {count} resultados: agrega palabras o filtros para ver otros.',
     view: 'Ver {name}',
+    quoteLead: '¿Prefieres no llamar a cada uno? Describe lo que necesitas y los proveedores te envían su cotización.',
+    quoteCta: 'Pedir cotizaciones',
   },
   en: {
     title: 'Find suppliers',
@@ -146,6 +148,8 @@ const STRINGS = {
     pageOf: 'Page {n} of {total}',
     depthNote: 'Showing the first {count} results: add words or filters to see others.',
     view: 'View {name}',
+    quoteLead: 'Rather not call each one? Describe what you need and the providers send you their quotes.',
+    quoteCta: 'Request quotes',
   },
 };
 
@@ -182,6 +186,16 @@ function urlFor(state) {
   if (state.page > 1) params.set('page', String(state.page));
   const query = params.toString();
   return query ? `/?${query}` : '/';
+}
+
+// The quote request form, prefilled with the search's category and place.
+function quoteHref(current) {
+  const params = new URLSearchParams();
+  if (current.product) params.set('product', current.product);
+  if (current.commune) params.set('commune', current.commune);
+  else if (current.region) params.set('region', current.region);
+  const query = params.toString();
+  return query ? `/quote-requests/?${query}` : '/quote-requests/';
 }
 
 function apiQuery(state, extra = {}) {
@@ -284,7 +298,10 @@ function render() {
           h('div', { class: 'active-filters cluster', id: 'active-filters' })),
         h('div', { id: 'results-alert' }),
         h('div', { id: 'results-body', class: 'results-body' }),
-        h('nav', { class: 'pagination', 'aria-label': s('pagination'), id: 'pagination', hidden: true }))),
+        h('nav', { class: 'pagination', 'aria-label': s('pagination'), id: 'pagination', hidden: true }),
+        h('aside', { class: 'quote-cta', 'aria-labelledby': 'quote-cta-link' },
+          h('p', {}, s('quoteLead')),
+          h('a', { class: 'btn btn-primary', id: 'quote-cta-link', href: quoteHref(state) }, s('quoteCta'))))),
   );
   els = {
     input, listbox, suggestStatus, form, resultsTitle, filtersPanel,
@@ -509,6 +526,7 @@ async function runSearch() {
   }
   renderHeading(null);
   compactHero();
+  qs('#quote-cta-link')?.setAttribute('href', quoteHref(state));
   const offset = (state.page - 1) * PAGE_SIZE;
   try {
     const [page, facets] = await Promise.all([

@@ -34,6 +34,9 @@ export const SITE = {
     breadcrumb_label: 'Ruta',
     breadcrumb_home: 'Inicio',
     logo_alt: 'Logo de {name}',
+    quote_cta: 'Pedir cotizaciones',
+    quote_lead: '¿Necesitas {product}? Describe lo que buscas una vez y recibe cotizaciones de varios proveedores.',
+    quote_lead_place: '¿Necesitas {product} en {place}? Describe lo que buscas una vez y recibe cotizaciones de varios proveedores.',
   },
   en: {
     site_name: 'Proveo',
@@ -67,5 +70,8 @@ export const SITE = {
     breadcrumb_label: 'Breadcrumb',
     breadcrumb_home: 'Home',
     logo_alt: '{name} logo',
+    quote_cta: 'Request quotes',
+    quote_lead: 'Need {product}? Describe what you need once and get quotes from several providers.',
+    quote_lead_place: 'Need {product} in {place}? Describe what you need once and get quotes from several providers.',
   },
 };
