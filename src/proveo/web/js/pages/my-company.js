@@ -11,6 +11,8 @@ import {
   companyForm, readValues, validate, serverFieldErrors, imageErrorMessage, showFieldErrors,
   appendValue, rutTakenMessage, dropZone, imageProblem, IMAGE_TYPES, MAX_PHOTOS,
 } from '/js/market/company-form.js';
+import { quoteInbox } from '/js/quotes/inbox.js';
+import { insightsSection } from '/js/quotes/insights.js';
 
 const STRINGS = {
   es: {
@@ -149,6 +151,14 @@ let loadErr = null;
 let flash = null; // {kind, key} shown once above the view
 let editValues = null;
 const fileState = { file: null, url: null };
+// The quote-request inbox and the insights: made once the company is known, then moved (not
+// rebuilt) by each render, so their state survives an edit or a language change.
+let sections = null;
+
+function ownerSections() {
+  sections ??= { inbox: quoteInbox(), insights: insightsSection() };
+  return [sections.inbox.element, sections.insights.element];
+}
 
 function root() {
   return qs('#my-company-root');
@@ -341,6 +351,7 @@ function renderView(el) {
           h('h3', { class: 'cluster' }, s(side === 'es' ? 'descEs' : 'descEn'), sourceBadge(c[`description_${side}_source`])),
           pendingNote(c, side) || h('p', { class: 'company-description', lang: side }, c[`description_${side}`]))))),
     galleryCard(),
+    ...ownerSections(),
     deleteDialog(),
   ].filter(Boolean));
   if (flash) showAlert(qs('#my-company-flash', el), flash.kind, s(flash.key), { focus: false });
