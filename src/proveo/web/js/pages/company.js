@@ -8,6 +8,7 @@ import {
   logo, icon, contactButtons, description, productLabel, formatPhone, telHref, mailtoHref, mapsHref,
   profileFacts, gallery,
 } from '/js/market/company-view.js';
+import { trackContactClicks } from '/js/market/contact-clicks.js';
 
 const STRINGS = {
   es: {
@@ -194,7 +195,10 @@ function renderNotFound(root) {
 function render() {
   const root = qs('#company-root');
   clear(root);
-  if (company) renderCompany(root, company);
+  if (company) {
+    root.dataset.companyUuid = company.uuid;
+    renderCompany(root, company);
+  }
   else if (failure?.status === 404 || failure?.status === 422 || failure === 'bad-id') renderNotFound(root);
   else if (failure) {
     root.append(h('div', { class: 'alert alert-error', role: 'alert' },
@@ -220,6 +224,7 @@ async function load() {
   render();
 }
 
+trackContactClicks(qs('#company-root'));
 await initPage({ titleKey: 'title', strings: STRINGS });
 await load();
 onLangChange(render);
