@@ -1,4 +1,4 @@
-// The admin console: one tab per hash (#companies … #stats). Anonymous visitors are sent to log
+// The admin console: one tab per hash (#companies … #weekly). Anonymous visitors are sent to log
 // in; signed-in non-admins see why they cannot enter.
 
 import { initPage } from '/js/layout.js';
@@ -12,8 +12,9 @@ import { createCatalogTab } from '/js/admin/catalog.js';
 import { createModerationTab } from '/js/admin/moderation.js';
 import { createAuditTab } from '/js/admin/audit.js';
 import { createStatsTab } from '/js/admin/stats.js';
+import { createQuotesTab, createWeeklyTab } from '/js/admin/quotes.js';
 
-const TAB_IDS = ['companies', 'users', 'products', 'communes', 'moderation', 'audit', 'stats'];
+const TAB_IDS = ['companies', 'users', 'products', 'communes', 'moderation', 'quotes', 'audit', 'stats', 'weekly'];
 
 function renderHeading() {
   qs('#admin-title').textContent = s('title');
@@ -49,6 +50,8 @@ function startConsole(user) {
     moderation: createModerationTab(ctx),
     audit: createAuditTab(ctx),
     stats: createStatsTab(ctx),
+    quotes: createQuotesTab(ctx),
+    weekly: createWeeklyTab(ctx),
   };
 
   const tabLinks = {};
