@@ -51,6 +51,9 @@ from proveo.integrations.translation import Translator, build_translator
 from proveo.jobs.registry import JobContext, JobRegistry, build_registry
 from proveo.jobs.scheduler import JobScheduler
 from proveo.moderation.router import router as moderation_router
+from proveo.quotes.router import admin_router as quotes_admin_router
+from proveo.quotes.router import provider_router as quotes_provider_router
+from proveo.quotes.router import router as quotes_router
 from proveo.search.analytics import SearchRecorder
 from proveo.search.router import router as search_router
 from proveo.search.service import SearchCaches
@@ -93,6 +96,9 @@ def api_router() -> APIRouter:
     api.include_router(products_router)
     api.include_router(communes_router)
     api.include_router(search_router)
+    api.include_router(quotes_router)
+    api.include_router(quotes_provider_router)
+    api.include_router(quotes_admin_router)
     # Last: `/companies/{company_uuid}` would take any `/companies/<word>` path included after
     # it (tests/core/test_routes.py fails on a route shadowed that way).
     api.include_router(companies_router)

@@ -145,6 +145,24 @@ SQL_JOBS: tuple[SqlJob, ...] = (
         sql=repository.PURGE_OLD_SEARCH_STATS,
         description="delete search analytics older than the 90 days the admin can ask for",
     ),
+    SqlJob(
+        name="expire-quote-requests",
+        schedule="*/10 * * * *",
+        sql=repository.EXPIRE_QUOTE_REQUESTS,
+        description="mark open quote requests expired once their 30 days are over",
+    ),
+    SqlJob(
+        name="purge-unconfirmed-quote-requests",
+        schedule="23 4 * * *",
+        sql=repository.PURGE_UNCONFIRMED_QUOTE_REQUESTS,
+        description="delete quote requests never confirmed, 7 days after they were sent",
+    ),
+    SqlJob(
+        name="erase-quote-contacts",
+        schedule="43 4 * * *",
+        sql=repository.ERASE_QUOTE_CONTACTS,
+        description="erase buyers' contact data 12 months after their request expired",
+    ),
 )
 
 

@@ -68,6 +68,41 @@ WITH gone AS (
 SELECT count(*) FROM gone
 """
 
+# Quote requests (quotes/): an open request past its 30 days is expired (reads treat it so at
+# once; this makes it durable); one never confirmed is deleted after 7 days (its link died
+# after 48 hours); the buyer's contact is erased 12 months after the request expired, and a
+# request that never got an expiry (removed before confirmation) 13 months after it was made.
+EXPIRE_QUOTE_REQUESTS = """
+WITH expired AS (
+    UPDATE proveo.quote_request SET status = 'expired'
+    WHERE status = 'open' AND expires_at <= now()
+    RETURNING 1
+)
+SELECT count(*) FROM expired
+"""
+
+PURGE_UNCONFIRMED_QUOTE_REQUESTS = """
+WITH gone AS (
+    DELETE FROM proveo.quote_request
+    WHERE status = 'pending' AND created_at < now() - interval '7 days'
+    RETURNING 1
+)
+SELECT count(*) FROM gone
+"""
+
+ERASE_QUOTE_CONTACTS = """
+WITH erased AS (
+    UPDATE proveo.quote_request
+    SET contact_name = NULL, contact_email = NULL, contact_phone = NULL,
+        contact_company = NULL, user_id = NULL, contact_erased_at = now()
+    WHERE contact_erased_at IS NULL
+      AND (expires_at < now() - interval '12 months'
+           OR (expires_at IS NULL AND created_at < now() - interval '13 months'))
+    RETURNING 1
+)
+SELECT count(*) FROM erased
+"""
+
 # --- Job locks --------------------------------------------------------------------------------
 # Session-level advisory locks keyed by the job's name, in a namespace of their own. A lock dies
 # with its connection, so a replica that crashes mid-job never blocks the others.

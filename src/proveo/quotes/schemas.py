@@ -1,0 +1,306 @@
+"""Quote requests as buyers send them, as providers and admins see them, and as stored."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from proveo.accounts.schemas import NewEmail
+from proveo.companies.schemas import Phone
+from proveo.core.text import Name, clean_line, clean_text
+
+Lang = Literal["es", "en"]
+BudgetBand = Literal["under-1m", "1m-5m", "5m-20m", "over-20m"]
+RequestStatus = Literal["pending", "open", "closed", "expired", "removed"]
+RecipientStatus = Literal["new", "read", "replied", "declined"]
+PlaceKind = Literal["commune", "region", "chile"]
+Match = Literal["located", "serves"]
+
+TITLE_MAX_LENGTH = 120
+DESCRIPTION_MAX_LENGTH = 2000
+REPLY_MAX_LENGTH = 2000
+MAX_LINKS = 2
+# What a description may hold before cleaning (trimmed edges, runs of blank lines): the limits
+# above apply to the text as stored.
+_RAW_SLACK = 200
+_LINK = re.compile(r"(?i)(?:\bhttps?://|\bwww\.)")
+
+
+def _at_most(limit: int) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise PydanticCustomError(
+                "string_too_long",
+                "should have at most {max_length} characters",
+                {"max_length": limit},
+            )
+        return value
+
+    return check
+
+
+def count_links(text: str) -> int:
+    """Links as people write them: `http://`, `https://` or `www.` anywhere in the text."""
+    return len(_LINK.findall(text))
+
+
+def _few_links(value: str) -> str:
+    if count_links(value) > MAX_LINKS:
+        raise PydanticCustomError(
+            "too_many_links", "may contain at most {max_links} links", {"max_links": MAX_LINKS}
+        )
+    return value
+
+
+Title = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=TITLE_MAX_LENGTH + _RAW_SLACK),
+    AfterValidator(clean_line),
+    AfterValidator(_at_most(TITLE_MAX_LENGTH)),
+]
+RequestDescription = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=DESCRIPTION_MAX_LENGTH + _RAW_SLACK),
+    AfterValidator(clean_text),
+    AfterValidator(_at_most(DESCRIPTION_MAX_LENGTH)),
+    AfterValidator(_few_links),
+]
+ReplyText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=REPLY_MAX_LENGTH + _RAW_SLACK),
+    AfterValidator(clean_text),
+    AfterValidator(_at_most(REPLY_MAX_LENGTH)),
+    AfterValidator(_few_links),
+]
+Token = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class QuoteRequestCreate(_Strict):
+    """`POST /quote-requests`. The place is a region (name, short name or slug) or a commune
+    (uuid), or neither for all of Chile. `website` is a honeypot: people leave it empty."""
+
+    product_uuid: UUID
+    region: Annotated[str, StringConstraints(max_length=100)] | None = None
+    commune_uuid: UUID | None = None
+    title: Title
+    description: RequestDescription
+    needed_by: date | None = None
+    budget_band: BudgetBand | None = None
+    contact_name: Name
+    contact_email: NewEmail
+    contact_phone: Phone | None = None
+    contact_company: Name | None = None
+    lang: Lang = "es"
+    website: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class QuoteRequestAccepted(BaseModel):
+    status: Literal["pending_confirmation"] = "pending_confirmation"
+    message: str
+
+
+class TokenBody(_Strict):
+    token: Token
+
+
+class ReplyBody(_Strict):
+    message: ReplyText
+
+
+class Confirmed(BaseModel):
+    uuid: UUID
+    notified: int
+    page_token: str
+
+
+class ProductRef(BaseModel):
+    uuid: UUID
+    name: str
+
+
+class Place(BaseModel):
+    kind: PlaceKind
+    name: str
+
+
+class ReplyingCompany(BaseModel):
+    uuid: UUID
+    name: str
+    slug: str
+    phone: str
+    email: str
+    website: str | None
+
+
+class BuyerReply(BaseModel):
+    company: ReplyingCompany
+    message: str
+    replied_at: datetime
+
+
+class QuoteRequestPage(BaseModel):
+    """The buyer's private page: the request and every reply to it."""
+
+    uuid: UUID
+    status: Literal["open", "closed", "expired", "removed"]
+    title: str
+    description: str
+    product: ProductRef
+    place: Place
+    needed_by: date | None
+    budget_band: BudgetBand | None
+    created_at: datetime
+    expires_at: datetime | None
+    notified: int
+    declined: int
+    replies: list[BuyerReply]
+
+
+class BuyerContact(BaseModel):
+    name: str
+    email: str
+    phone: str | None
+    company: str | None
+
+
+class InboxItem(BaseModel):
+    """A request as the provider it was sent to sees it. `contact` is null once erased."""
+
+    uuid: UUID
+    title: str
+    description: str
+    product: ProductRef
+    place: Place
+    needed_by: date | None
+    budget_band: BudgetBand | None
+    status: RecipientStatus
+    request_status: Literal["open", "closed", "expired"]
+    notified_at: datetime
+    reply: str | None
+    replied_at: datetime | None
+    contact: BuyerContact | None
+
+
+class InboxPage(BaseModel):
+    items: list[InboxItem]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class AdminQuoteRequest(BaseModel):
+    uuid: UUID
+    status: RequestStatus
+    title: str
+    description: str
+    product: ProductRef
+    place: Place
+    needed_by: date | None
+    budget_band: BudgetBand | None
+    lang: Lang
+    contact: BuyerContact | None
+    created_at: datetime
+    confirmed_at: datetime | None
+    expires_at: datetime | None
+    closed_at: datetime | None
+    removed_at: datetime | None
+    notified: int
+    replied: int
+    declined: int
+
+
+class AdminQuotePage(BaseModel):
+    items: list[AdminQuoteRequest]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+# --- Records (rows as the service sees them; never sent as they are) -------------------------
+
+
+class RequestRecord(BaseModel):
+    """A quote request's row with its product and place resolved."""
+
+    id: int
+    uuid: UUID
+    status: RequestStatus
+    title: str
+    description: str
+    product_id: int
+    product_uuid: UUID
+    product_name_es: str
+    product_name_en: str
+    region: str | None
+    commune_id: int | None
+    commune_name: str | None
+    commune_region: str | None
+    needed_by: date | None
+    budget_band: BudgetBand | None
+    contact_name: str | None
+    contact_email: str | None
+    contact_phone: str | None
+    contact_company: str | None
+    lang: Lang
+    user_id: int | None
+    access_token_digest: bytes
+    created_at: datetime
+    confirmed_at: datetime | None
+    expires_at: datetime | None
+    closed_at: datetime | None
+    removed_at: datetime | None
+    contact_erased_at: datetime | None
+
+
+class AdminRecord(RequestRecord):
+    notified: int
+    replied: int
+    declined: int
+
+
+class MatchedCompany(BaseModel):
+    company_id: int
+    match: Match
+
+
+class Recipient(BaseModel):
+    """A provider notified of a request: where its email goes, in which language."""
+
+    company_id: int
+    company_name: str
+    owner_email: str
+    owner_lang: Lang
+
+
+class ReplyRecord(BaseModel):
+    company_uuid: UUID
+    company_name: str
+    slug: str
+    phone: str
+    email: str
+    website: str | None
+    reply: str
+    replied_at: datetime
+
+
+class RecipientRecord(BaseModel):
+    """A request as sent to one company, with that company's answer."""
+
+    request: RequestRecord
+    company_id: int
+    status: RecipientStatus
+    notified_at: datetime
+    reply: str | None
+    replied_at: datetime | None
