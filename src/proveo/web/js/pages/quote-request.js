@@ -270,8 +270,8 @@ function renderForm(el) {
   });
   if (v.product_uuid) productBox.setValue(v.product_uuid);
   else if (v.product_text) productBox.input.value = v.product_text;
-  const title = h('input', { type: 'text', name: 'title', maxlength: String(LIMITS.title + 20), required: true, value: v.title || '' });
-  const description = h('textarea', { name: 'description', rows: '7', required: true }, v.description || '');
+  const title = h('input', { type: 'text', id: 'quote-title', name: 'title', maxlength: String(LIMITS.title + 20), required: true, value: v.title || '' });
+  const description = h('textarea', { id: 'quote-description', name: 'description', rows: '7', required: true }, v.description || '');
   const input = (name, attrs = {}) => h('input', { name, value: v[name] || '', ...attrs });
   const budget = h('select', { name: 'budget_band' },
     h('option', { value: '' }, budgetLabel(null)),

@@ -137,7 +137,7 @@ export function insightsSection() {
     const cells = (d) => [d.views, d.impressions, ...KINDS.map((k) => d.contacts?.[k] || 0), d.quote_requests?.received || 0, d.quote_requests?.replied || 0];
     const details = h('details', { class: 'insights-table', open: st.tableOpen, on: { toggle: () => { st.tableOpen = details.open; } } },
       h('summary', {}, s('table')),
-      h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'insights-table' },
+      h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': s('tableCaption', { days: data.days }) }, h('table', { class: 'table', id: 'insights-table' },
         h('caption', { class: 'visually-hidden' }, s('tableCaption', { days: data.days })),
         h('thead', {}, h('tr', {}, head.map((key) => h('th', { scope: 'col' }, s(key))))),
         h('tbody', {}, [...data.series].reverse().map((d) => h('tr', { 'data-day': d.day },
