@@ -125,6 +125,15 @@ class TestReadPlaces:
         read = places.read_places(query.split(), normalise_query)
         assert (read.words, read.region, read.greater_santiago) == (words, region, greater)
 
+    @pytest.mark.parametrize("query", ["arquitecto santiago centro", "arquitecto stgo centro"])
+    def test_santiago_centro_is_the_commune_of_santiago(self, query: str) -> None:
+        read = places.read_places(query.split(), normalise_query)
+        assert (read.words, read.commune, read.greater_santiago) == (
+            ("arquitecto", "santiago"),
+            "Santiago",
+            False,
+        )
+
     def test_a_commune_is_reported_and_kept_as_words(self) -> None:
         read = places.read_places(["contador", "las", "condes"], normalise_query)
         assert read.commune == "Las Condes"
@@ -220,6 +229,16 @@ class TestPlacesInTheQuery:
         assert (await _facets(client, q="imprenta santiago"))["place"] == {
             "kind": "greater_santiago", "name": "Gran Santiago", "slug": None, "from_query": True,
         }  # fmt: skip
+
+    async def test_santiago_centro_finds_the_commune_of_santiago(
+        self, client: httpx.AsyncClient, geo: None, conn: Connection
+    ) -> None:
+        await add_company(
+            conn, "Imprenta Alameda", product_name="Imprenta y publicidad",
+            commune_name="Santiago", description_es="Imprenta en el centro.",
+        )  # fmt: skip
+        assert await _found(client, q="imprenta santiago centro") == [("Imprenta Alameda", None)]
+        assert await _found(client, q="santiago centro") == [("Imprenta Alameda", None)]
 
     async def test_a_region_name_is_a_region_filter(
         self, client: httpx.AsyncClient, geo: None

@@ -121,9 +121,13 @@ def read_places(words: Sequence[str], fold: Fold) -> QueryPlaces:
             if not found and not lead:
                 for phrase in GREATER_SANTIAGO_PHRASES:
                     if tuple(left[i : i + len(phrase)]) == phrase:
-                        # "Santiago Centro" is the commune; "metropolitana de santiago" the
-                        # region (taken above).
-                        if left[i + len(phrase) : i + len(phrase) + 1] == ["centro"]:
+                        # "Santiago Centro" is the commune of Santiago, as the index names it
+                        # ("centro" goes); "metropolitana de santiago" is the region (above).
+                        if phrase != ("gran", "santiago") and left[
+                            i + len(phrase) : i + len(phrase) + 1
+                        ] == ["centro"]:
+                            del left[i + len(phrase)]
+                            left[i : i + len(phrase)] = ["santiago"]
                             break
                         greater = True
                         del left[i : i + len(phrase)]
