@@ -13,7 +13,7 @@ import httpx
 from proveo.accounts.schemas import UserRecord
 from proveo.companies.schemas import CompanyRecord
 from proveo.core.db import Connection
-from tests.factories import create_company, create_user, outbox_messages
+from tests.factories import LoggedIn, create_company, create_user, log_in, outbox_messages
 
 QUOTES_URL = "/api/v1/quote-requests"
 CONFIRM_URL = f"{QUOTES_URL}/confirm"
@@ -105,3 +105,9 @@ async def submit_and_confirm(
     assert confirmed.status_code == 200, confirmed.text
     answer: dict[str, Any] = confirmed.json()
     return answer
+
+
+async def switch_to(client: httpx.AsyncClient, user: UserRecord) -> LoggedIn:
+    """Log out whoever this browser is signed in as (forget its cookies), log `user` in."""
+    client.cookies.clear()
+    return await log_in(client, user)

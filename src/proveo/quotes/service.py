@@ -617,7 +617,8 @@ async def remove_request(
     if await repository.update_request_removed(conn, record.id):
         await admin_service.record_admin_action(
             conn, actor, action="quote_request.remove", target_type="quote_request",
-            target_uuid=record.uuid, before={"status": record.status},
+            target_uuid=record.uuid,
+            before={"status": record.status, "title": record.title},
             after={"status": "removed"},
         )  # fmt: skip
     removed = await repository.select_admin_request(conn, request_uuid)
