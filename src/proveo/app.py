@@ -45,6 +45,10 @@ from proveo.core.security import configure_hashing_threads
 from proveo.health.router import router as health_router
 from proveo.images.router import router as images_router
 from proveo.imaging.client import ImageAnalyser, build_image_analyser
+from proveo.insights.recorder import InsightsRecorder
+from proveo.insights.router import CONTACT_CLICK_CSRF_EXEMPT
+from proveo.insights.router import admin_router as insights_admin_router
+from proveo.insights.router import router as insights_router
 from proveo.integrations.email import EmailSender, build_email_sender
 from proveo.integrations.storage import ImageStorage, build_storage
 from proveo.integrations.translation import Translator, build_translator
@@ -96,6 +100,8 @@ def api_router() -> APIRouter:
     api.include_router(products_router)
     api.include_router(communes_router)
     api.include_router(search_router)
+    api.include_router(insights_router)
+    api.include_router(insights_admin_router)
     api.include_router(quotes_router)
     api.include_router(quotes_provider_router)
     api.include_router(quotes_admin_router)
@@ -139,6 +145,8 @@ def create_app(
                 hint="anyone can forge sessions; set PROVEO_SECRET_KEY (production refuses this)",
             )
         app.state.search_recorder.start()
+        if app.state.insights_recorder is not None:
+            app.state.insights_recorder.start()
         scheduler: JobScheduler | None = None
         if settings.scheduler_enabled:
             scheduler = JobScheduler(
@@ -162,6 +170,8 @@ def create_app(
                 await scheduler.stop()
             # Its last flush needs the database: before the pools close.
             await app.state.search_recorder.stop()
+            if app.state.insights_recorder is not None:
+                await app.state.insights_recorder.stop()
             await database_sampler.stop()
             await app.state.image_analyser.close()
             await app.state.translator.close()
@@ -199,6 +209,9 @@ def create_app(
     app.state.image_analyser = image_analyser or build_image_analyser(settings)
     app.state.translator = translator or build_translator(settings)
     app.state.search_recorder = SearchRecorder(app.state.database)
+    app.state.insights_recorder = (
+        InsightsRecorder(app.state.database) if settings.insights_enabled else None
+    )
     app.state.search_caches = SearchCaches.create()
     # The limiter shares the cache's Redis connection pool.
     app.state.limiter = RateLimiter(app.state.cache.client)
@@ -233,6 +246,7 @@ def create_app(
         secret=settings.secret_key.get_secret_value(),
         trusted_origins=[settings.public_base_url, *settings.cors_origins],
         same_host_schemes=("https",) if settings.is_production else ("http", "https"),
+        token_exempt=[CONTACT_CLICK_CSRF_EXEMPT],
     )
     if settings.rate_limit_enabled:
         app.add_middleware(

@@ -150,6 +150,10 @@ class Settings(ImageServiceSettings):
 
     # The in-process job scheduler (proveo.jobs); off in tests that build apps.
     scheduler_enabled: bool = True
+    # Provider insights (proveo.insights): count profile views, search appearances and contact
+    # clicks (off: nothing is counted; the figures already stored are still shown).
+    insights_enabled: bool = True
+    contact_clicks_per_ip_per_minute: int = Field(default=30, ge=1)
     # Scheduled backups (proveo.backups): a directory or s3://BUCKET/PREFIX (empty: none), taken
     # every INTERVAL hours; the newest KEEP there are kept.
     backup_to: str = ""

@@ -75,6 +75,11 @@ SELECT count(*) FROM proveo.company c JOIN proveo.user_account u ON u.id = c.use
     + _ADMIN_FILTER
 )
 
+SELECT_LIVE_COMPANY_OWNER = """
+SELECT u.uuid FROM proveo.company c JOIN proveo.user_account u ON u.id = c.user_id
+WHERE c.uuid = $1 AND c.deleted_at IS NULL
+"""
+
 SELECT_LIVE_COMPANY_EXISTS_FOR_USER = """
 SELECT EXISTS (SELECT 1 FROM proveo.company WHERE user_id = $1 AND deleted_at IS NULL)
 """
@@ -271,6 +276,11 @@ async def select_live_company_by_id_locked(
     conn: Connection, company_id: int
 ) -> CompanyRecord | None:
     return await _fetch_record(conn, SELECT_LIVE_COMPANY_BY_ID_LOCKED, company_id)
+
+
+async def select_live_company_owner(conn: Connection, company_uuid: UUID) -> UUID | None:
+    owner: UUID | None = await conn.fetchval(SELECT_LIVE_COMPANY_OWNER, company_uuid)
+    return owner
 
 
 async def select_live_company_exists_for_user(conn: Connection, user_id: int) -> bool:

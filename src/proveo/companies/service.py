@@ -662,6 +662,24 @@ async def get_company(conn: Connection, company_uuid: UUID) -> CompanyPublic:
     return public_view(record)
 
 
+async def get_company_with_owner(
+    conn: Connection, company_uuid: UUID
+) -> tuple[CompanyPublic, UUID]:
+    """The public profile and its owner's uuid (which the profile does not show)."""
+    record = await repository.select_live_company_by_uuid(conn, company_uuid)
+    if record is None:
+        raise CompanyNotFound()
+    return public_view(record), record.owner_uuid
+
+
+async def get_company_owner(conn: Connection, company_uuid: UUID) -> UUID:
+    """The owner's uuid of a live company; `CompanyNotFound` for an unknown or deleted one."""
+    owner = await repository.select_live_company_owner(conn, company_uuid)
+    if owner is None:
+        raise CompanyNotFound()
+    return owner
+
+
 async def get_own_company(conn: Connection, owner_id: int) -> CompanyPrivate:
     record = await repository.select_live_company_of_user(conn, owner_id)
     if record is None:

@@ -1,12 +1,17 @@
-"""CSRF protection for every state-changing request, with no exemptions.
+"""CSRF protection for every state-changing request.
 
-1. A cross-origin `Origin` (or `Sec-Fetch-Site: cross-site`) is refused for POST/PUT/PATCH/DELETE.
+1. A cross-origin `Origin` (or `Sec-Fetch-Site: cross-site`) is refused for POST/PUT/PATCH/DELETE,
+   without exception.
 2. When the request carries a valid session token, `X-CSRF-Token` must equal the `csrf_token`
    cookie and both must equal the HMAC of the session id (double submit, bound to the session).
+   The one exemption from this second rule is `token_exempt`: POSTs to paths that change no
+   user's state and act for no session, and whose callers cannot set a header (the contact
+   click beacon, `navigator.sendBeacon`). It is given as exact path patterns, POST only.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -55,8 +60,11 @@ class CsrfMiddleware:
         secret: str,
         trusted_origins: Iterable[str],
         same_host_schemes: tuple[str, ...] = ("http", "https"),
+        token_exempt: Iterable[re.Pattern[str]] = (),
     ) -> None:
         self.app = app
+        # POST paths (whole-path patterns) that need no CSRF token; the origin check stays.
+        self.token_exempt = tuple(token_exempt)
         self.secret = secret
         self.trusted_origins = frozenset(origin_of(origin) for origin in trusted_origins)
         # An Origin naming the Host the request came to is same-origin; production only
@@ -77,6 +85,11 @@ class CsrfMiddleware:
             f"{scheme}://{host.lower()}" for scheme in self.same_host_schemes
         }
 
+    def _token_exempt(self, scope: Scope) -> bool:
+        return scope["method"] == "POST" and any(
+            pattern.fullmatch(scope["path"]) for pattern in self.token_exempt
+        )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
@@ -86,7 +99,9 @@ class CsrfMiddleware:
             response = error_response(403, "Cross-origin request refused", "cross_origin_refused")
             await response(scope, receive, send)
             return
-        if not csrf_satisfied(self.secret, headers, read_cookies(headers)):
+        if not self._token_exempt(scope) and not csrf_satisfied(
+            self.secret, headers, read_cookies(headers)
+        ):
             response = error_response(
                 403, "Missing or invalid CSRF token (X-CSRF-Token header)", "csrf_failed"
             )

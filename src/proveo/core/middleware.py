@@ -249,12 +249,17 @@ class RequestBodyMiddleware:
         await response(scope, receive, send)
 
 
+# Set (True) in the scope of a HEAD request that runs as a GET: a route can tell (a HEAD is
+# not a profile view).
+HEAD_REQUEST = "proveo.head"
+
+
 class HeadAsGetMiddleware:
     """HEAD answers what GET would, without the body (RFC 9110 §9.3.2).
 
     FastAPI's routes take only the methods they declare, so HEAD on an API read was a 405 while
-    the static pages answered it. The route runs as GET; its headers, Content-Length included,
-    go out unchanged and its body is dropped.
+    the static pages answered it. The route runs as GET (with `HEAD_REQUEST` in its scope); its
+    headers, Content-Length included, go out unchanged and its body is dropped.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -270,7 +275,7 @@ class HeadAsGetMiddleware:
                 message = {**message, "body": b""}
             await send(message)
 
-        as_get = {**scope, "method": "GET"}
+        as_get = {**scope, "method": "GET", HEAD_REQUEST: True}
         try:
             await self.app(as_get, receive, send_without_body)
         finally:

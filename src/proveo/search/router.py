@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 
 from proveo.core.deps import AppDatabase
 from proveo.core.openapi import error_responses
+from proveo.insights.deps import Audience
 from proveo.search import service
 from proveo.search.deps import Caches, Recorder
 from proveo.search.schemas import Facets, Lang, PopularProduct, SearchHit, Suggestion
@@ -97,6 +98,7 @@ async def search(
     database: AppDatabase,
     caches: Caches,
     recorder: Recorder,
+    audience: Audience,
     q: Q = None,
     commune: COMMUNE = None,
     product: PRODUCT = None,
@@ -113,7 +115,7 @@ async def search(
     ] = 0,
 ) -> Response:
     request = service.SearchRequest(q, commune, product, lang, limit, offset, region)
-    page = await service.search_companies(database, caches, recorder, request)
+    page = await service.search_companies(database, caches, recorder, request, audience=audience)
     headers = {"X-Total-Count": str(page.total), "X-Search-Match": page.match}
     if page.corrected is not None:
         headers["X-Search-Corrected"] = page.corrected

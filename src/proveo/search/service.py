@@ -16,6 +16,7 @@ from proveo.catalog.data import GREATER_SANTIAGO, REGION_METROPOLITANA, REGIONS
 from proveo.core import metrics
 from proveo.core.db import Connection, Database
 from proveo.core.errors import Unprocessable
+from proveo.insights import service as insights_service
 from proveo.search import analytics, places, repository
 from proveo.search.schemas import (
     FacetCount,
@@ -398,8 +399,16 @@ async def _offer(
 
 
 async def search_companies(
-    database: Database, caches: SearchCaches, recorder: object, request: SearchRequest
+    database: Database,
+    caches: SearchCaches,
+    recorder: object,
+    request: SearchRequest,
+    *,
+    audience: insights_service.Visitor | None = None,
 ) -> SearchPage:
+    """A page of results. Every page, cached or not, counts an impression for each company on
+    it (unless a bot asked); the first page of a query also counts the search."""
+
     async def correct(conn: Connection, words: list[str]) -> list[str]:
         return await caches.corrections.get_or_load(
             tuple(words), lambda: repository.correct_words(conn, words)
@@ -426,6 +435,7 @@ async def search_companies(
     q_normalised = str(key[0])
     if q_normalised and request.offset == 0:
         analytics.record_search(recorder, q_normalised, page.total, filtered=request.filtered)
+    insights_service.record_impressions(recorder, audience, [hit.uuid for hit in page.items])
     return page
 
 

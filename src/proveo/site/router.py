@@ -27,9 +27,9 @@ Page = Annotated[int, Query(ge=1, le=10_000)]
 
 
 def _moved(path: str) -> RedirectResponse:
-    return RedirectResponse(
-        path, status_code=301, headers={"Cache-Control": "public, max-age=3600"}
-    )
+    # Not cached for long: a company renamed back to an earlier name would send a browser that
+    # kept the first redirect round in a loop, and an old name may pass to another company.
+    return RedirectResponse(path, status_code=301, headers={"Cache-Control": "no-cache"})
 
 
 def _sitemaps(request: Request) -> service.SitemapListings:

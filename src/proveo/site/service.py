@@ -235,6 +235,8 @@ def image_url(base_url: str, key: str | None, *, thumbnail: bool = False) -> str
 @dataclass
 class CompanyView:
     company: CompanyPublic
+    # Not shown: whose page it is (a view by its owner is not counted).
+    owner_uuid: UUID
     meta: PageMeta
     t: Words
     product: str
@@ -404,7 +406,7 @@ async def company_page(
         return found
     company_uuid, current = found
     try:
-        company = await companies_service.get_company(conn, company_uuid)
+        company, owner_uuid = await companies_service.get_company_with_owner(conn, company_uuid)
     except companies_service.CompanyNotFound as missing:
         raise CompanyPageNotFound() from missing
     t = words(lang)
@@ -437,6 +439,7 @@ async def company_page(
     )
     return CompanyView(
         company=company,
+        owner_uuid=owner_uuid,
         meta=meta,
         t=t,
         product=product,
@@ -464,6 +467,7 @@ async def company_page(
 
 @dataclass
 class ListedView:
+    uuid: UUID
     name: str
     href: str
     description: str
@@ -554,6 +558,7 @@ async def landing_page(
     canonical = absolute(base_url, path + query)
     items = [
         ListedView(
+            uuid=item.uuid,
             name=item.name,
             href=company_path(lang, item.slug),
             description=shorten(item.description, 180),
