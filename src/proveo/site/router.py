@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from proveo.core.deps import AppDatabase, AppSettings
+from proveo.insights import service as insights_service
+from proveo.insights.deps import CurrentVisitor, Recorder, audience_of
 from proveo.site import service
 from proveo.site.render import compressed, html_response, render_html
 from proveo.site.schemas import Lang
@@ -38,27 +40,45 @@ def _sitemaps(request: Request) -> service.SitemapListings:
 
 
 async def _company(
-    request: Request, database: AppDatabase, settings: AppSettings, slug: str, lang: Lang
+    request: Request,
+    database: AppDatabase,
+    settings: AppSettings,
+    slug: str,
+    lang: Lang,
+    visitor: insights_service.Visitor,
+    recorder: object,
 ) -> Response:
     page = await database.read(service.company_page, slug, lang, settings.public_base_url)
     if isinstance(page, service.Moved):
         return _moved(page.path)
     html = render_html("company.html", page.meta, page.t, view=page, jsonld_id="company-jsonld")
-    return html_response(request, html)
+    response = html_response(request, html)
+    insights_service.record_view(recorder, visitor, page.company.uuid, page.owner_uuid)
+    return response
 
 
 @router.get("/empresas/{slug}", name="site:company_es", summary="A company's page in Spanish")
 async def company_es(
-    request: Request, database: AppDatabase, settings: AppSettings, slug: str
+    request: Request,
+    database: AppDatabase,
+    settings: AppSettings,
+    slug: str,
+    visitor: CurrentVisitor,
+    recorder: Recorder,
 ) -> Response:
-    return await _company(request, database, settings, slug, "es")
+    return await _company(request, database, settings, slug, "es", visitor, recorder)
 
 
 @router.get("/en/companies/{slug}", name="site:company_en", summary="A company's page in English")
 async def company_en(
-    request: Request, database: AppDatabase, settings: AppSettings, slug: str
+    request: Request,
+    database: AppDatabase,
+    settings: AppSettings,
+    slug: str,
+    visitor: CurrentVisitor,
+    recorder: Recorder,
 ) -> Response:
-    return await _company(request, database, settings, slug, "en")
+    return await _company(request, database, settings, slug, "en", visitor, recorder)
 
 
 @router.get("/company/", name="site:company_by_id", summary="The old company address, redirected")
@@ -87,7 +107,11 @@ async def _landing(
     )
     if isinstance(view, service.Moved):
         return _moved(view.path)
-    return html_response(request, render_html("landing.html", view.meta, view.t, view=view))
+    response = html_response(request, render_html("landing.html", view.meta, view.t, view=view))
+    insights_service.record_impressions(
+        request.app.state, audience_of(request), [item.uuid for item in view.items]
+    )
+    return response
 
 
 @router.get(
