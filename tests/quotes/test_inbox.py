@@ -310,6 +310,16 @@ class TestBuyerPage:
         assert wrong.json() == unknown.json()
         assert (await client.get(_page_url(answer))).status_code == 422  # no token
 
+    async def test_the_token_may_travel_in_a_header_instead(
+        self, client: httpx.AsyncClient, conn: Connection, settings: Settings
+    ) -> None:
+        answer = await _sent(client, conn, settings)
+        good = await client.get(_page_url(answer), headers={"X-Page-Token": answer["page_token"]})
+        assert good.status_code == 200
+        assert good.json()["uuid"] == answer["uuid"]
+        wrong = await client.get(_page_url(answer), headers={"X-Page-Token": "wrong"})
+        assert wrong.status_code == 404
+
     async def test_a_pending_request_has_no_page(
         self, client: httpx.AsyncClient, conn: Connection
     ) -> None:

@@ -85,11 +85,16 @@ class TestSubmit:
         assert "All of Chile" in text
 
     async def test_a_filled_honeypot_gets_the_same_answer_and_nothing_happens(
-        self, client: httpx.AsyncClient, conn: Connection, settings: Settings
+        self,
+        client: httpx.AsyncClient,
+        conn: Connection,
+        settings: Settings,
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
         product = await product_uuid(conn)
         real = await client.post(QUOTES_URL, json=body(product, contact_email="a@real.cl"))
         trapped = await client.post(QUOTES_URL, json=body(product, website="http://spam.example"))
+        assert "quote_request_honeypot" in caplog.text
 
         assert trapped.status_code == real.status_code == 202
         assert trapped.json() == real.json()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request
 
 from proveo.accounts.deps import AdminUser, Claims, CurrentUser, VerifiedUser
 from proveo.admin.deps import Actor
@@ -137,10 +137,28 @@ async def quote_request_page(
     request_uuid: UUID,
     request: Request,
     conn: Conn,
-    token: Annotated[str, Query(min_length=1, max_length=256)],
+    token: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=256,
+            description="The page's token (or send it in the `X-Page-Token` header)",
+        ),
+    ] = None,
+    page_token: Annotated[
+        str | None,
+        Header(
+            alias="X-Page-Token",
+            min_length=1,
+            max_length=256,
+            description="The page's token, kept out of URLs (and so out of proxies' logs)",
+        ),
+    ] = None,
 ) -> QuoteRequestPage:
     await service.enforce_page_limit(_limiter(request), _client(request))
-    return await service.get_buyer_page(conn, request_uuid, token)
+    return await service.get_buyer_page(
+        conn, request_uuid, service.page_token_given(token, page_token)
+    )
 
 
 @router.post(

@@ -24,7 +24,7 @@ from proveo.catalog import service as catalog_service
 from proveo.companies import service as companies_service
 from proveo.companies.service import FieldProblem, invalid_fields
 from proveo.core.db import Connection
-from proveo.core.errors import BadRequest, Conflict, NotFound
+from proveo.core.errors import BadRequest, Conflict, NotFound, Unprocessable
 from proveo.core.ratelimit import LimitKind, RateLimiter, enforce
 from proveo.core.security import SessionClaims, new_url_token, token_digest
 from proveo.integrations.email import EmailMessage
@@ -232,7 +232,7 @@ async def submit_request(
     """Store a pending request and build the buyer's confirmation email. A filled honeypot
     stores and sends nothing, and the caller answers exactly as for a real request."""
     if data.website:
-        log.info("quote_request_honeypot", lang=data.lang)
+        log.warning("quote_request_honeypot", lang=data.lang)
         return Submitted(email=None)
     if data.region is not None and data.region.strip() and data.commune_uuid is not None:
         raise invalid_fields(
@@ -406,6 +406,16 @@ async def _buyer_page(conn: Connection, record: RequestRecord) -> QuoteRequestPa
             for reply in replies
         ],
     )
+
+
+def page_token_given(query: str | None, header: str | None) -> str:
+    """The page's token from `?token=` or the `X-Page-Token` header (which proxies do not log)."""
+    token = header or query
+    if not token:
+        raise Unprocessable(
+            [{"loc": ["query", "token"], "msg": "Field required", "type": "missing"}]
+        )
+    return token
 
 
 async def get_buyer_page(conn: Connection, request_uuid: UUID, token: str) -> QuoteRequestPage:
