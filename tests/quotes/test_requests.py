@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from proveo.config import Settings
 from proveo.core.db import Connection
 from proveo.core.security import token_digest
+from proveo.jobs.registry import SQL_JOBS
+from proveo.jobs.service import run_sql_job
 from proveo.quotes import service
 from tests.factories import create_user, log_in, outbox_messages
 from tests.quotes.support import (
@@ -139,6 +141,24 @@ class TestSubmit:
         assert response.status_code == 202
         [row] = await _stored(conn)
         assert row["user_id"] == user.id
+
+    async def test_an_unverified_account_is_not_remembered_and_can_still_be_purged(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        user = await create_user(conn, verified=False)
+        session = await log_in(client, user)
+        response = await client.post(
+            QUOTES_URL, json=body(await product_uuid(conn)), headers=session.headers
+        )
+        assert response.status_code == 202
+        [row] = await _stored(conn)
+        assert row["user_id"] is None
+        await conn.execute(
+            "UPDATE proveo.user_account SET created_at = now() - interval '8 days' WHERE id = $1",
+            user.id,
+        )
+        [purge] = [job for job in SQL_JOBS if job.name == "purge-unverified-accounts"]
+        assert await run_sql_job(conn, purge) == 1
 
     async def test_a_signed_in_buyer_without_the_csrf_token_is_refused(
         self, client: httpx.AsyncClient, conn: Connection

@@ -216,10 +216,13 @@ async def enforce_page_limit(limiter: RateLimiter, client: str) -> None:
 
 
 async def _buyer_id(conn: Connection, claims: SessionClaims | None) -> int | None:
+    """The signed-in buyer's account, when its address is verified. An unverified account has
+    no company to leave out, and the purge of never-verified accounts deletes its row, which a
+    request must not refer to."""
     if claims is None:
         return None
     user = await accounts_service.authenticate(conn, claims)
-    return user.id if user is not None else None
+    return user.id if user is not None and user.email_verified else None
 
 
 async def submit_request(
