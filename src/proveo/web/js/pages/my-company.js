@@ -76,6 +76,9 @@ const STRINGS = {
     photoRight: 'Mover la foto {n} después',
     photoRemove: 'Quitar la foto {n}',
     photoRemoved: 'Foto quitada.',
+    jumpLabel: 'Secciones',
+    jumpQuotes: 'Solicitudes de cotización',
+    jumpInsights: 'Estadísticas',
   },
   en: {
     title: 'My company',
@@ -138,6 +141,9 @@ const STRINGS = {
     photoRight: 'Move photo {n} later',
     photoRemove: 'Remove photo {n}',
     photoRemoved: 'Photo removed.',
+    jumpLabel: 'Sections',
+    jumpQuotes: 'Quote requests',
+    jumpInsights: 'Insights',
   },
 };
 
@@ -315,8 +321,11 @@ function renderView(el) {
   const lang = getLang();
   const c = company;
   el.append(...[
-    h('div', { class: 'page-header my-company-head' },
-      h('h1', {}, s('heading'))),
+    h('div', { class: 'page-header my-company-head cluster cluster-between' },
+      h('h1', {}, s('heading')),
+      h('nav', { class: 'cluster owner-jump', 'aria-label': s('jumpLabel') },
+        h('a', { href: '#quote-requests' }, s('jumpQuotes')),
+        h('a', { href: '#insights' }, s('jumpInsights')))),
     flash && h('div', { id: 'my-company-flash' }),
     h('section', { class: 'card owner-card', 'aria-labelledby': 'owner-name' },
       logo(c, { size: 'xl' }),

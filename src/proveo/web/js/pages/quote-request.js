@@ -289,7 +289,7 @@ function renderForm(el) {
           h('p', { class: 'field-hint', id: 'quote-product-hint' }, s('categoryHint'))),
         h('div', { class: 'span-2' }, field('quote-title', s('requestTitle'), title, { hint: s('titleHint'), extra: charCounter(title, LIMITS.title) })),
         h('div', { class: 'span-2' }, field('quote-description', s('description'), description, { hint: s('descriptionHint'), extra: charCounter(description, LIMITS.description) })),
-        field('quote-needed-by', s('neededBy'), input('needed_by', { type: 'date', min: today() }), { optional: s('optional') }),
+        field('quote-needed-by', s('neededBy'), input('needed_by', { type: 'date', class: 'input', min: today() }), { optional: s('optional') }),
         field('quote-budget', s('budget'), budget, { optional: s('optional') }))),
     placeFields(v),
     h('fieldset', { class: 'form-section card' },

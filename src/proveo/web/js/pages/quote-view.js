@@ -79,7 +79,7 @@ let state = { view: 'loading', request: null, error: null, flash: null };
 function replyCard(reply) {
   const c = reply.company || {};
   return h('li', { class: 'card reply-card', 'data-company': c.uuid || '' },
-    h('div', { class: 'cluster-between reply-head' },
+    h('div', { class: 'cluster cluster-between reply-head' },
       h('h3', { class: 'reply-company' }, c.slug || c.uuid
         ? h('a', { href: companyHref(c), 'aria-label': s('viewProfile', { name: c.name }) }, c.name)
         : c.name),

@@ -94,6 +94,14 @@ export function formatDay(value, lang) {
   return new Intl.DateTimeFormat(lang === 'en' ? 'en-US' : 'es-CL', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(date);
 }
 
+// A day in a table row: weekday, day and month ("dom, 6 dic" / "Sun, Dec 6").
+export function formatShortDay(value, lang) {
+  const [y, m, d] = String(value || '').slice(0, 10).split('-').map(Number);
+  if (!y || !m || !d) return String(value || '');
+  return new Intl.DateTimeFormat(lang === 'en' ? 'en-US' : 'es-CL', { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' })
+    .format(new Date(Date.UTC(y, m - 1, d)));
+}
+
 // A counter under a text field: the visible "n of max" and, for screen readers, a polite
 // announcement only when the text nears or passes the limit (not on every key).
 export function charCounter(control, max) {

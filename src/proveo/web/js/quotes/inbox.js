@@ -129,7 +129,7 @@ export function quoteInbox() {
     const select = h('select', { id: 'inbox-status', on: { change: () => { st.status = select.value; st.page = 1; load(); } } },
       h('option', { value: '' }, s('all')),
       STATUSES.map((status) => h('option', { value: status, selected: st.status === status }, q(`status_${status}`))));
-    body.append(h('div', { class: 'cluster-between inbox-tools' },
+    body.append(h('div', { class: 'cluster cluster-between inbox-tools' },
       h('p', { class: 'muted small' }, newCount ? (newCount === 1 ? s('newOne') : s('newCount', { n: formatNumber(newCount) })) : ''),
       h('div', { class: 'field field-inline' }, h('label', { for: 'inbox-status' }, s('filter')), select)));
     if (!items.length) {

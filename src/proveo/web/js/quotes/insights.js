@@ -5,7 +5,7 @@
 import { h, clear, qs } from '/js/dom.js';
 import { getLang, onLangChange, t, tc, formatNumber } from '/js/i18n.js';
 import { api, ApiError } from '/js/api.js';
-import { formatDay } from '/js/quotes/common.js';
+import { formatDay, formatShortDay } from '/js/quotes/common.js';
 
 const STRINGS = {
   es: {
@@ -84,42 +84,34 @@ function shortDay(value, lang) {
   return lang === 'en' ? `${m}/${d}` : `${d}/${m}`;
 }
 
-// Two bars a day (views, contact clicks) on a shared scale, with the scale's top and the first,
-// middle and last days written on the axes.
+// Two bars a day (views, contact clicks) on a shared scale. The SVG holds only the bars and
+// grid lines and stretches to any width; the scale's top and the first, middle and last days are
+// HTML beside it, so their text keeps its size on a phone.
 function chart(series, lang) {
-  const width = 640;
-  const height = 220;
-  const left = 36;
-  const bottom = 24;
-  const top = 10;
-  const plotW = width - left - 8;
-  const plotH = height - top - bottom;
+  const width = 600;
+  const height = 200;
   const max = Math.max(1, ...series.map((d) => Math.max(d.views || 0, contactsOf(d))));
-  const step = plotW / Math.max(1, series.length);
-  const barW = Math.max(2, step / 2 - 1.5);
-  const y = (n) => top + plotH - (n / max) * plotH;
-  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'insights-chart-svg', 'aria-hidden': 'true', focusable: 'false' });
+  const step = width / Math.max(1, series.length);
+  const barW = Math.max(1, step / 2 - 1);
+  const y = (n) => height - (n / max) * height;
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', class: 'insights-chart-svg', 'aria-hidden': 'true', focusable: 'false' });
   for (const fraction of [0, 0.5, 1]) {
-    const value = Math.round(max * fraction);
-    root.append(svg('line', { x1: left, x2: width - 8, y1: y(value), y2: y(value), class: 'chart-grid' }));
-    const label = svg('text', { x: left - 6, y: y(value) + 4, 'text-anchor': 'end', class: 'chart-label' });
-    label.textContent = formatNumber(value);
-    root.append(label);
+    const at = Math.min(height - 0.5, Math.max(0.5, y(max * fraction)));
+    root.append(svg('line', { x1: 0, x2: width, y1: at, y2: at, class: 'chart-grid', 'vector-effect': 'non-scaling-stroke' }));
   }
   series.forEach((d, i) => {
-    const x = left + i * step + 1;
+    const x = i * step + 0.5;
     const views = d.views || 0;
     const contacts = contactsOf(d);
-    if (views) root.append(svg('rect', { x, y: y(views), width: barW, height: top + plotH - y(views), class: 'chart-bar chart-views', 'data-day': d.day }));
-    if (contacts) root.append(svg('rect', { x: x + barW + 1, y: y(contacts), width: barW, height: top + plotH - y(contacts), class: 'chart-bar chart-contacts', 'data-day': d.day }));
+    if (views) root.append(svg('rect', { x, y: y(views), width: barW, height: height - y(views), class: 'chart-bar chart-views', 'data-day': d.day }));
+    if (contacts) root.append(svg('rect', { x: x + barW + 0.5, y: y(contacts), width: barW, height: height - y(contacts), class: 'chart-bar chart-contacts', 'data-day': d.day }));
   });
-  const marks = [0, Math.floor((series.length - 1) / 2), series.length - 1].filter((v, i, all) => all.indexOf(v) === i && series[v]);
-  for (const i of marks) {
-    const label = svg('text', { x: left + i * step + step / 2, y: height - 6, 'text-anchor': i === 0 ? 'start' : (i === series.length - 1 ? 'end' : 'middle'), class: 'chart-label' });
-    label.textContent = shortDay(series[i].day, lang);
-    root.append(label);
-  }
-  return root;
+  const middle = series[Math.floor((series.length - 1) / 2)];
+  return h('div', { class: 'chart-frame', 'aria-hidden': 'true' },
+    h('div', { class: 'chart-scale' }, h('span', {}, formatNumber(max)), h('span', {}, formatNumber(Math.round(max / 2))), h('span', {}, '0')),
+    h('div', { class: 'chart-plot' }, root,
+      h('div', { class: 'chart-days' },
+        series.length ? [series[0], middle, series[series.length - 1]].map((d) => h('span', {}, shortDay(d.day, lang))) : null)));
 }
 
 export function insightsSection() {
@@ -141,7 +133,7 @@ export function insightsSection() {
         h('caption', { class: 'visually-hidden' }, s('tableCaption', { days: data.days })),
         h('thead', {}, h('tr', {}, head.map((key) => h('th', { scope: 'col' }, s(key))))),
         h('tbody', {}, [...data.series].reverse().map((d) => h('tr', { 'data-day': d.day },
-          h('th', { scope: 'row' }, formatDay(d.day, lang)),
+          h('th', { scope: 'row' }, h('time', { datetime: d.day }, formatShortDay(d.day, lang))),
           cells(d).map((n) => h('td', { class: 'num' }, formatNumber(n || 0)))))),
         h('tfoot', {}, h('tr', {}, h('th', { scope: 'row' }, s('total')), cells(data.totals).map((n) => h('td', { class: 'num' }, formatNumber(n || 0))))))));
     return details;
@@ -177,7 +169,7 @@ export function insightsSection() {
 
   function render() {
     clear(element);
-    element.append(h('div', { class: 'cluster-between' },
+    element.append(h('div', { class: 'cluster cluster-between' },
       h('h2', { id: 'insights-title', class: 'card-heading' }, s('heading'), ' ', h('span', { class: 'muted small' }, s('period', { days: DAYS }))),
       h('button', { type: 'button', class: 'btn btn-secondary btn-sm', id: 'insights-refresh', on: { click: () => load({ quiet: true }) } }, s('refresh'))));
     const body = h('div', { class: 'stack', id: 'insights-body', 'aria-busy': st.view === 'loading' ? 'true' : 'false' });
