@@ -112,3 +112,23 @@ class TestAdminRemove:
         assert unknown.json()["code"] == "quote_request_not_found"
         assert (await client.delete(f"{ADMIN_URL}/{uuid4()}")).status_code == 403
         assert await _audit(conn) == []
+
+
+class TestCatalogueReferences:
+    async def test_a_category_a_request_names_cannot_be_deleted(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        session = await switch_to(client, await create_user(conn, role=Role.ADMIN))
+        created = await client.post(
+            "/api/v1/products/",
+            json={"name_es": "Rubro de cotización", "name_en": "Quote category"},
+            headers=session.headers,
+        )
+        assert created.status_code == 201, created.text
+        product = created.json()["uuid"]
+        client.cookies.clear()
+        assert (await client.post(QUOTES_URL, json=body(product))).status_code == 202
+        session = await switch_to(client, await create_user(conn, role=Role.ADMIN))
+        response = await client.delete(f"/api/v1/products/{product}", headers=session.headers)
+        assert response.status_code == 400
+        assert response.json()["code"] == "in_use"
