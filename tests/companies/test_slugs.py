@@ -1,7 +1,8 @@
-"""A company's address (/empresas/{slug}): readable, stable, never given to another company.
+"""A company's address (/empresas/{slug}): readable and stable; an old one redirects until
+another company takes that name.
 
-The rules live in the database (migration 20261206_1300), so every way of writing a company,
-the synthetic directory's COPY included, follows them.
+The rules live in the database (migrations 20261206_1300 and 20261206_1550), so every way of
+writing a company, the synthetic directory's COPY included, follows them.
 """
 
 from __future__ import annotations
@@ -67,11 +68,34 @@ class TestSlugs:
         assert await _slug(conn, company.uuid) == "norte-grande"
         assert await _slugs_of(conn, company.uuid) == ["norte-chico", "norte-grande"]
 
-    async def test_an_old_slug_is_never_given_to_another_company(self, conn: Connection) -> None:
-        renamed = await create_company(conn, (await create_user(conn)).id, name="Vieja Razón")
-        await _rename(conn, renamed.uuid, "Nueva Razón")
+    async def test_a_company_taking_an_old_name_takes_its_address(self, conn: Connection) -> None:
+        """Found by the adversary: one account renamed through "Sodimac", "Entel"... and kept
+        those addresses redirecting to itself."""
+        squatter = await create_company(conn, (await create_user(conn)).id, name="Sodimac")
+        await _rename(conn, squatter.uuid, "Entel")
+        await _rename(conn, squatter.uuid, "Mi Empresa Real")
+        real = await create_company(conn, (await create_user(conn)).id, name="Sodimac")
+        assert await _slug(conn, real.uuid) == "sodimac"
+        assert await _slugs_of(conn, real.uuid) == ["sodimac"]
+        assert await _slugs_of(conn, squatter.uuid) == ["entel", "mi-empresa-real"]
+
+    async def test_a_slug_a_company_carries_now_is_never_taken(self, conn: Connection) -> None:
+        holder = await create_company(conn, (await create_user(conn)).id, name="Vieja Razón")
         newcomer = await create_company(conn, (await create_user(conn)).id, name="Vieja Razon")
+        assert await _slug(conn, holder.uuid) == "vieja-razon"
         assert await _slug(conn, newcomer.uuid) != "vieja-razon"
+
+    async def test_a_taken_suffixed_slug_gets_a_further_suffix(self, conn: Connection) -> None:
+        """Found by the adversary: a company holding the victim's suffixed slug made every save
+        of the victim's name a 409."""
+        victim = await create_company(conn, (await create_user(conn)).id, name="Otra Cosa")
+        suffix = str(victim.uuid).replace("-", "")[:8]
+        await create_company(conn, (await create_user(conn)).id, name="Ferreteria Central")
+        await create_company(
+            conn, (await create_user(conn)).id, name=f"Ferreteria Central {suffix}"
+        )
+        await _rename(conn, victim.uuid, "Ferretería Central")
+        assert await _slug(conn, victim.uuid) == f"ferreteria-central-{suffix}-2"
 
     async def test_one_statement_inserting_the_same_name_twice_gives_two_slugs(
         self, conn: Connection

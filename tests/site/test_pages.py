@@ -165,6 +165,23 @@ class TestCompanyPage:
             response = await client.get(app.url_path_for(route, slug="gasfiter-sur"))
             assert response.status_code == 301
             assert response.headers["location"] == new
+            # Found by the adversary: a cached 301 met the other way after a rename back.
+            assert response.headers["cache-control"] == "no-cache"
+
+    async def test_a_rename_back_answers_at_the_first_slug_again(
+        self, app: FastAPI, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        company = await _company(conn, name="Bucle Uno")
+        for name in ("Bucle Dos", "Bucle Uno"):
+            await conn.execute(
+                "UPDATE proveo.company SET name = $2 WHERE uuid = $1",
+                company.uuid,  # type: ignore[attr-defined]
+                name,
+            )
+        url = app.url_path_for("site:company_es", slug="bucle-uno")
+        assert (await client.get(url)).status_code == 200
+        moved = await client.get(app.url_path_for("site:company_es", slug="bucle-dos"))
+        assert (moved.status_code, moved.headers["location"]) == (301, "/empresas/bucle-uno")
 
     async def test_the_old_address_by_id_answers_301(
         self, app: FastAPI, client: httpx.AsyncClient, conn: Connection
