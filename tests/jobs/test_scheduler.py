@@ -250,7 +250,8 @@ class TestRegistry:
         registry = build_registry()
         assert [job.name for job in registry.sql_jobs] == [
             "purge-expired-sessions", "purge-expired-tokens", "purge-unverified-accounts",
-            "refresh-directory-statistics", "purge-old-search-stats",
+            "refresh-directory-statistics", "purge-old-search-stats", "expire-quote-requests",
+            "purge-unconfirmed-quote-requests", "erase-quote-contacts",
         ]  # fmt: skip
 
         assert [job.name for job in registry.python_jobs] == [
