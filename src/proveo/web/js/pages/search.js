@@ -299,7 +299,7 @@ function render() {
         h('div', { id: 'results-alert' }),
         h('div', { id: 'results-body', class: 'results-body' }),
         h('nav', { class: 'pagination', 'aria-label': s('pagination'), id: 'pagination', hidden: true }),
-        h('aside', { class: 'quote-cta', 'aria-labelledby': 'quote-cta-link' },
+        h('div', { class: 'quote-cta' },
           h('p', {}, s('quoteLead')),
           h('a', { class: 'btn btn-primary', id: 'quote-cta-link', href: quoteHref(state) }, s('quoteCta'))))),
   );
