@@ -273,6 +273,70 @@ class TestLandingPages:
         assert "Otro Rubro" not in response.text
         assert 'href="/proveedores/gasfiteria/region-la-araucania"' in response.text
 
+    async def test_a_place_lists_those_located_there_then_those_serving_it(
+        self, app: FastAPI, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        """Found by the newcomer: the page said "no companies" where search found some."""
+        await _company(
+            conn, name="Puerto Gasfiter", product_name="Gasfitería", commune_name="Valparaíso"
+        )
+        serving = await _company(
+            conn, name="Aromos Gasfiter", product_name="Gasfitería", commune_name="Temuco"
+        )
+        await conn.execute(
+            "UPDATE proveo.company SET served_regions = ARRAY['Valparaíso'] WHERE uuid = $1",
+            serving.uuid,  # type: ignore[attr-defined]
+        )
+        await _company(
+            conn, name="Lejos Gasfiter", product_name="Gasfitería", commune_name="Temuco"
+        )
+        for place in ("region-valparaiso", "vina-del-mar"):
+            response = await client.get(
+                app.url_path_for("site:category_place_es", category="gasfiteria", place=place)
+            )
+            assert response.status_code == 200
+            text = response.text
+            assert "Lejos Gasfiter" not in text
+            card = text[text.index('href="/empresas/aromos-gasfiter"') :].split("</li>")[0]
+            assert "Atiende " in card
+            if place == "region-valparaiso":
+                assert parse(response).h1 == "Gasfitería en Región de Valparaíso"
+                assert text.index('href="/empresas/puerto-gasfiter"') < text.index(
+                    'href="/empresas/aromos-gasfiter"'
+                )
+                assert "robots" not in parse(response).meta
+
+    async def test_an_empty_page_is_not_indexed_and_one_company_is_one(
+        self, app: FastAPI, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        await _company(conn, name="Solo Gasfiter", product_name="Gasfitería", commune_name="Maipú")
+        one = parse(
+            await client.get(
+                app.url_path_for("site:category_place_es", category="gasfiteria", place="maipu")
+            )
+        )
+        assert one.meta["description"].startswith("Un proveedor de gasfitería en Maipú.")
+        assert "robots" not in one.meta
+        empty = await client.get(
+            app.url_path_for("site:category_place_es", category="gasfiteria", place="arica")
+        )
+        assert empty.status_code == 200
+        assert parse(empty).meta["robots"] == "noindex"
+
+    @pytest.mark.parametrize("page", ["0", "abc", "10001", "-1", "1.5", "９"])
+    async def test_a_page_number_that_is_not_one_is_the_404_page(
+        self, app: FastAPI, client: httpx.AsyncClient, conn: Connection, page: str
+    ) -> None:
+        """Found by both reviewers: a browser got the API's JSON 422."""
+        await _company(conn, name="Un Gasfiter", product_name="Gasfitería")
+        response = await client.get(
+            app.url_path_for("site:category_es", category="gasfiteria"),
+            params={"page": page},
+            headers={"Accept": "text/html"},
+        )
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("text/html")
+
     async def test_a_commune_and_a_region_narrow_the_list(
         self, app: FastAPI, client: httpx.AsyncClient, conn: Connection
     ) -> None:
@@ -297,7 +361,7 @@ class TestLandingPages:
         )
         assert region.status_code == 200
         page = parse(region)
-        assert page.h1 == "Plumbing in Metropolitana de Santiago Region"
+        assert page.h1 == "Plumbing in Santiago Metropolitan Region"
         assert "En Providencia" in region.text
         assert "En Santiago" in region.text
         assert "En Temuco" not in region.text

@@ -534,6 +534,29 @@ GREATER_SANTIAGO: tuple[str, ...] = (*_PROVINCIA_DE_SANTIAGO, "Puente Alto", "Sa
 # Short names a buyer types for a region, beside its full name (`?region=` and region words in
 # a query). A short name that is also a commune's name (Valparaíso, Coquimbo, Los Lagos…) acts as
 # a region in a query only after the word "región" (`search/places.py`).
+# How each region is named in a sentence or a title ("Gasfitería en Región de Valparaíso").
+REGION_TITLES: dict[str, dict[str, str]] = {
+    REGION_ARICA: {"es": "Región de Arica y Parinacota", "en": "Arica y Parinacota Region"},
+    REGION_TARAPACA: {"es": "Región de Tarapacá", "en": "Tarapacá Region"},
+    REGION_ANTOFAGASTA: {"es": "Región de Antofagasta", "en": "Antofagasta Region"},
+    REGION_ATACAMA: {"es": "Región de Atacama", "en": "Atacama Region"},
+    REGION_COQUIMBO: {"es": "Región de Coquimbo", "en": "Coquimbo Region"},
+    REGION_VALPARAISO: {"es": "Región de Valparaíso", "en": "Valparaíso Region"},
+    REGION_METROPOLITANA: {
+        "es": "Región Metropolitana de Santiago",
+        "en": "Santiago Metropolitan Region",
+    },
+    REGION_OHIGGINS: {"es": "Región de O'Higgins", "en": "O'Higgins Region"},
+    REGION_MAULE: {"es": "Región del Maule", "en": "Maule Region"},
+    REGION_NUBLE: {"es": "Región de Ñuble", "en": "Ñuble Region"},
+    REGION_BIOBIO: {"es": "Región del Biobío", "en": "Biobío Region"},
+    REGION_ARAUCANIA: {"es": "Región de La Araucanía", "en": "La Araucanía Region"},
+    REGION_LOS_RIOS: {"es": "Región de Los Ríos", "en": "Los Ríos Region"},
+    REGION_LOS_LAGOS: {"es": "Región de Los Lagos", "en": "Los Lagos Region"},
+    REGION_AYSEN: {"es": "Región de Aysén", "en": "Aysén Region"},
+    REGION_MAGALLANES: {"es": "Región de Magallanes", "en": "Magallanes Region"},
+}
+
 REGION_SHORT_NAMES: dict[str, tuple[str, ...]] = {
     REGION_ARICA: ("Arica y Parinacota", "Arica"),
     REGION_TARAPACA: ("Tarapacá",),

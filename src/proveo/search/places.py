@@ -94,7 +94,8 @@ def _strip_connectors(words: list[str], at: int) -> int:
 def read_places(words: Sequence[str], fold: Fold) -> QueryPlaces:
     """Regions and Greater Santiago among the words become filters and leave the words; a
     commune's name stays (it matches the commune in the index) and is reported. A region name
-    that is also a commune's name (`valparaiso`, `los lagos`) is a region only after "región". The longest name wins at each position; the first place found is the one used."""
+    that is also a commune's name (`valparaiso`, `los lagos`) is a region only after "región".
+    The longest name wins at each position; the first place found is the one used."""
     catalog = _catalog(fold)
     left = list(words)
     region: str | None = None

@@ -58,8 +58,10 @@ LIMIT 1
 """
 
 # Companies of a category (primary or one of the extra ones) located in a commune, a region or
-# anywhere. Name order, a page at a time.
-_IN_CATEGORY = """
+# anywhere ($2, $3), or, with $4, located elsewhere and serving region $4 (as search reads a
+# place: the commune's region, or the region itself).
+_LOCATED = "(($2::bigint IS NULL OR c.commune_id = $2) AND ($3::text IS NULL OR co.region = $3))"
+_IN_CATEGORY = f"""
 FROM proveo.company c
 JOIN proveo.commune co ON co.id = c.commune_id
 JOIN proveo.product p ON p.id = c.product_id
@@ -67,22 +69,21 @@ WHERE c.deleted_at IS NULL
   AND (c.product_id = $1 OR EXISTS (
         SELECT 1 FROM proveo.company_product cp
         WHERE cp.company_id = c.id AND cp.product_id = $1))
-  AND ($2::bigint IS NULL OR c.commune_id = $2)
-  AND ($3::text IS NULL OR co.region = $3)
+  AND ({_LOCATED} OR ($4::text IS NOT NULL AND c.served_regions @> ARRAY[$4::text]))
 """
 
 SELECT_COMPANIES_IN_CATEGORY = (
-    """
+    f"""
 SELECT c.uuid, c.slug, c.name,
-       CASE WHEN $4 = 'en'
+       CASE WHEN $5 = 'en'
             THEN coalesce(c.description_en, c.description_es, '')
             ELSE coalesce(c.description_es, c.description_en, '') END AS description,
        co.name AS commune_name, co.region AS commune_region,
        p.name_es AS product_name_es, p.name_en AS product_name_en,
-       c.image_key, c.updated_at
+       c.image_key, c.updated_at, NOT {_LOCATED} AS serves
 """
     + _IN_CATEGORY
-    + "ORDER BY c.name, c.id LIMIT $5 OFFSET $6"
+    + f"ORDER BY {_LOCATED} DESC, c.name, c.id LIMIT $6 OFFSET $7"
 )
 
 COUNT_COMPANIES_IN_CATEGORY = "SELECT count(*)" + _IN_CATEGORY
@@ -91,12 +92,12 @@ COUNT_COMPANIES_IN_CATEGORY = "SELECT count(*)" + _IN_CATEGORY
 SELECT_REGIONS_OF_CATEGORY = (
     "SELECT 'region-' || proveo.slugify(co.region) AS slug, co.region AS name, count(*) AS count"
     + _IN_CATEGORY
-    + "GROUP BY co.region ORDER BY count(*) DESC, co.region LIMIT $4"
+    + "GROUP BY co.region ORDER BY count(*) DESC, co.region LIMIT $5"
 )
 SELECT_COMMUNES_OF_CATEGORY = (
     "SELECT proveo.slugify(co.name) AS slug, co.name, count(*) AS count"
     + _IN_CATEGORY
-    + "GROUP BY co.name ORDER BY count(*) DESC, co.name LIMIT $4"
+    + "GROUP BY co.name ORDER BY count(*) DESC, co.name LIMIT $5"
 )
 
 # Sitemap chunks: one pass over the live companies in id order, cut every $1 rows. The chunk's
@@ -191,12 +192,14 @@ async def select_place_by_slug(conn: Connection, slug: str) -> Place | None:
     return Place.model_validate(dict(row)) if row else None
 
 
-def _where(category: Category, place: Place | None) -> tuple[int, int | None, str | None]:
+def _where(
+    category: Category, place: Place | None
+) -> tuple[int, int | None, str | None, str | None]:
     if place is None:
-        return category.id, None, None
+        return category.id, None, None, None
     if place.kind == "commune":
-        return category.id, place.commune_id, None
-    return category.id, None, place.region
+        return category.id, place.commune_id, None, place.region
+    return category.id, None, place.region, place.region
 
 
 async def select_companies_in_category(
@@ -215,9 +218,11 @@ async def select_places_of_category(
 ) -> list[NearbyPlace]:
     """Regions with companies of the category (Chile-wide page), or its communes (a region's)."""
     if place is None:
-        rows = await conn.fetch(SELECT_REGIONS_OF_CATEGORY, category.id, None, None, limit)
+        rows = await conn.fetch(SELECT_REGIONS_OF_CATEGORY, category.id, None, None, None, limit)
     else:
-        rows = await conn.fetch(SELECT_COMMUNES_OF_CATEGORY, category.id, None, place.region, limit)
+        rows = await conn.fetch(
+            SELECT_COMMUNES_OF_CATEGORY, category.id, None, place.region, None, limit
+        )
     return [NearbyPlace.model_validate(dict(row)) for row in rows]
 
 

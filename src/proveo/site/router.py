@@ -25,7 +25,15 @@ from proveo.site.schemas import Lang
 router = APIRouter(include_in_schema=False)
 
 SITEMAP_CACHE_CONTROL = "public, max-age=3600"
-Page = Annotated[int, Query(ge=1, le=10_000)]
+# Read by the page, not by FastAPI: a browser given `?page=abc` gets the 404 page, not JSON.
+Page = Annotated[str, Query()]
+MAX_PAGE = 10_000
+
+
+def _page_number(page: str) -> int:
+    if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= MAX_PAGE:
+        raise service.PageNotFound()
+    return int(page)
 
 
 def _moved(path: str) -> RedirectResponse:
@@ -100,10 +108,11 @@ async def _landing(
     lang: Lang,
     category: str,
     place: str | None,
-    page: int,
+    page: str,
 ) -> Response:
+    number = _page_number(page)
     view = await database.read(
-        service.landing_page, category, place, lang, page, settings.public_base_url
+        service.landing_page, category, place, lang, number, settings.public_base_url
     )
     if isinstance(view, service.Moved):
         return _moved(view.path)
@@ -120,7 +129,7 @@ async def _landing(
     summary="A category's landing page in Spanish",
 )
 async def category_es(
-    request: Request, database: AppDatabase, settings: AppSettings, category: str, page: Page = 1
+    request: Request, database: AppDatabase, settings: AppSettings, category: str, page: Page = "1"
 ) -> Response:
     return await _landing(request, database, settings, "es", category, None, page)
 
@@ -136,7 +145,7 @@ async def category_place_es(
     settings: AppSettings,
     category: str,
     place: str,
-    page: Page = 1,
+    page: Page = "1",
 ) -> Response:
     return await _landing(request, database, settings, "es", category, place, page)
 
@@ -147,7 +156,7 @@ async def category_place_es(
     summary="A category's landing page in English",
 )
 async def category_en(
-    request: Request, database: AppDatabase, settings: AppSettings, category: str, page: Page = 1
+    request: Request, database: AppDatabase, settings: AppSettings, category: str, page: Page = "1"
 ) -> Response:
     return await _landing(request, database, settings, "en", category, None, page)
 
@@ -163,7 +172,7 @@ async def category_place_en(
     settings: AppSettings,
     category: str,
     place: str,
-    page: Page = 1,
+    page: Page = "1",
 ) -> Response:
     return await _landing(request, database, settings, "en", category, place, page)
 

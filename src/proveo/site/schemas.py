@@ -58,6 +58,7 @@ class ListedCompany(_Frozen):
     product_name_en: str
     image_key: str | None
     updated_at: datetime
+    serves: bool = False  # located elsewhere, serving the page's place
 
 
 class CompanyList(_Frozen):

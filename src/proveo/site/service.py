@@ -18,6 +18,7 @@ from urllib.parse import quote
 from uuid import UUID
 from xml.sax.saxutils import escape as xml_escape
 
+from proveo.catalog.data import REGION_TITLES
 from proveo.companies import service as companies_service
 from proveo.companies.schemas import CompanyPublic
 from proveo.core.cache import Cache
@@ -476,6 +477,7 @@ class ListedView:
     thumbnail: str | None
     initials: str
     hue: str
+    serves: str | None = None  # "Atiende …": located elsewhere, serving the page's place
 
 
 @dataclass
@@ -497,8 +499,10 @@ class LandingView:
     breadcrumbs: list[tuple[str, str]]
 
 
-def place_label(t: Words, place: Place) -> str:
-    return t("region_label", region=place.name) if place.kind == "region" else place.name
+def place_label(lang: Lang, place: Place) -> str:
+    if place.kind != "region":
+        return place.name
+    return REGION_TITLES.get(place.name, {}).get(lang, place.name)
 
 
 async def landing_page(
@@ -535,7 +539,7 @@ async def landing_page(
         )
     t = words(lang)
     product = category.name(lang)
-    label = place_label(t, place) if place else None
+    label = place_label(lang, place) if place else None
     heading = (
         t("landing_heading_place", product=product, place=label)
         if label
@@ -547,10 +551,11 @@ async def landing_page(
         else t("landing_title", product=product)
     )
     count = listing.total
+    one = "_one" if count == 1 else ""
     description = (
-        t("landing_description_place", count=count, product=product.lower(), place=label)
+        t(f"landing_description_place{one}", count=count, product=product.lower(), place=label)
         if label
-        else t("landing_description", count=count, product=product.lower())
+        else t(f"landing_description{one}", count=count, product=product.lower())
     )
     if page > 1:
         title = title.replace(" · Proveo", t("page_title_suffix", page=page) + " · Proveo")
@@ -564,6 +569,7 @@ async def landing_page(
             description=shorten(item.description, 180),
             product=item.product_name_en if lang == "en" else item.product_name_es,
             place=", ".join((item.commune_name, item.commune_region)),
+            serves=t("landing_serves", place=label) if item.serves and label else None,
             thumbnail=image_url("", item.image_key, thumbnail=True),
             initials=initials(item.name),
             hue=hue_class(item.name),
@@ -592,7 +598,8 @@ async def landing_page(
         if place.kind == "commune":
             region = await repository.select_place_by_slug(conn, "region-" + _slugify(place.region))
             if region is not None:
-                breadcrumbs.append((place_label(t, region), landing_path(lang, category, region)))
+                region_href = landing_path(lang, category, region)
+                breadcrumbs.append((place_label(lang, region), region_href))
         breadcrumbs.append((label or "", path))
     jsonld.append(
         {
@@ -617,6 +624,8 @@ async def landing_page(
         image=absolute(base_url, DEFAULT_IMAGE),
         image_alt="Proveo",
         jsonld=jsonld,
+        # Every category and place has a page; one with nobody in it is not worth indexing.
+        robots="noindex" if count == 0 else None,
     )
 
     def at(n: int) -> str:
@@ -638,7 +647,7 @@ async def landing_page(
         next_href=at(page + 1) if page < pages else None,
         places=[
             (
-                place_label(t, Place(kind="region", slug=n.slug, name=n.name, region=n.name))
+                place_label(lang, Place(kind="region", slug=n.slug, name=n.name, region=n.name))
                 if place is None
                 else n.name,
                 f"{landing_path(lang, category)}/{n.slug}",
