@@ -78,6 +78,34 @@ def log_in_as_provider(browser: Browser, live_server: LiveServer, **options: obj
     return context.new_page()
 
 
+def confirmed_request(
+    context: BrowserContext, live_server: LiveServer, *, title: str, buyer: str
+) -> str:
+    """A request for the demo provider's category and commune, sent and confirmed through the
+    API; returns its private page's path."""
+    products = context.request.get("/api/v1/products/").json()
+    communes = context.request.get("/api/v1/communes/").json()
+    sent = context.request.post(
+        "/api/v1/quote-requests",
+        data={
+            "product_uuid": next(p["uuid"] for p in products if p["name_es"] == CATEGORY_ES),
+            "commune_uuid": next(c["uuid"] for c in communes if c["name"] == "Maipú"),
+            "title": title,
+            "description": "Goteras en una nave de 300 m².",
+            "contact_name": "Luis Soto",
+            "contact_email": buyer,
+            "lang": "es",
+            "website": "",
+        },
+    )
+    assert sent.status == 202, sent.text()
+    token = read_outbox_link(live_server.outbox, buyer, "quote_confirm").split("#token=")[1]
+    confirmed = context.request.post("/api/v1/quote-requests/confirm", data={"token": token})
+    assert confirmed.ok, confirmed.text()
+    answer = confirmed.json()
+    return f"/quote-requests/view/#id={answer['uuid']}&token={answer['page_token']}"
+
+
 class TestBuyerAndProvider:
     def test_a_request_reaches_the_provider_and_its_reply_reaches_the_buyer(
         self, page: Page, browser: Browser, live_server: LiveServer
@@ -186,6 +214,40 @@ class TestBuyerAndProvider:
         expect(page.locator("[data-state=invalid]")).to_contain_text("No encontramos")
 
 
+class TestProviderDeclines:
+    def test_a_provider_declines_after_confirming_and_the_buyer_sees_it(
+        self, page: Page, browser: Browser, live_server: LiveServer
+    ) -> None:
+        title = f"Reparación de techumbre {time.time_ns()}"
+        buyer = unique_email("buyer-decline")
+        view = confirmed_request(page.context, live_server, title=title, buyer=buyer)
+
+        provider = log_in_as_provider(browser, live_server, viewport=PHONE, locale="es-CL")
+        # Signed in, the form starts with the account's name and email.
+        provider.goto("/quote-requests/")
+        expect(provider.locator("#quote-contact-email")).to_have_value(PROVIDER_EMAIL)
+        expect(provider.locator("#quote-contact-name")).not_to_have_value("")
+        provider.goto("/my-company/#quote-requests")
+        row = provider.locator(".inbox-item", has_text=title)
+        row.locator(".inbox-open").click()
+        provider.locator("#inbox-decline").click()
+        dialog = provider.locator("#decline-dialog")
+        expect(dialog).to_be_visible()
+        expect(dialog.locator(".btn-secondary")).to_be_focused()
+        assert_no_serious_axe_violations(provider)
+        dialog.locator("#confirm-decline").click()
+        expect(provider.locator("[data-state=declined]")).to_have_text("Rechazaste esta solicitud.")
+        expect(provider.locator("#inbox-reply-form")).to_have_count(0)
+        assert_no_sideways_scroll(provider)
+        provider.locator("#inbox-back").click()
+        expect(row.locator("[data-status=declined]")).to_be_visible()
+        provider.context.close()
+
+        page.goto(view)
+        expect(page.locator("#quote-summary")).to_contain_text("1 no puede")
+        expect(page.locator("#no-replies")).to_be_visible()
+
+
 class TestForm:
     def test_in_english_on_a_phone_the_form_checks_before_sending(
         self, browser: Browser, live_server: LiveServer
@@ -276,26 +338,9 @@ class TestAdmin:
         self, page: Page, live_server: LiveServer
     ) -> None:
         api = page.context.request
-        products = api.get("/api/v1/products/").json()
-        construction = next(p["uuid"] for p in products if p["name_es"] == CATEGORY_ES)
         title = f"Spam de prueba {time.time_ns()}"
         buyer = unique_email("buyer-admin")
-        sent = api.post(
-            "/api/v1/quote-requests",
-            data={
-                "product_uuid": construction,
-                "title": title,
-                "description": "Una solicitud que el administrador elimina.",
-                "contact_name": "Quien Sea",
-                "contact_email": buyer,
-                "lang": "es",
-                "website": "",
-            },
-        )
-        assert sent.status == 202, sent.text()
-        token = read_outbox_link(live_server.outbox, buyer, "quote_confirm").split("#token=")[1]
-        confirmed = api.post("/api/v1/quote-requests/confirm", data={"token": token})
-        assert confirmed.ok, confirmed.text()
+        confirmed_request(page.context, live_server, title=title, buyer=buyer)
         login = api.post(
             "/api/v1/users/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
         )

@@ -299,7 +299,9 @@ function render() {
         h('div', { id: 'results-alert' }),
         h('div', { id: 'results-body', class: 'results-body' }),
         h('nav', { class: 'pagination', 'aria-label': s('pagination'), id: 'pagination', hidden: true }),
-        h('div', { class: 'quote-cta' },
+        // Shown once the first results are in: appearing below them shifts nothing on screen,
+        // where moving up from below the skeleton cards would.
+        h('div', { class: 'quote-cta', id: 'quote-cta', hidden: !resultsShown },
           h('p', {}, s('quoteLead')),
           h('a', { class: 'btn btn-primary', id: 'quote-cta-link', href: quoteHref(state) }, s('quoteCta'))))),
   );
@@ -542,6 +544,7 @@ async function runSearch() {
     renderHeading(page.total);
     renderResults(page.items, page.total, facets.full);
     renderPagination(page.total);
+    showQuoteCta();
   } catch (err) {
     if (seq !== searchSeq || controller.signal.aborted) return;
     // A shared link may name a commune or product that was since removed: search without it.
@@ -566,6 +569,14 @@ async function runSearch() {
       els.body.classList.remove('is-loading');
     }
   }
+}
+
+let resultsShown = false;
+
+function showQuoteCta() {
+  resultsShown = true;
+  const cta = qs('#quote-cta');
+  if (cta) cta.hidden = false;
 }
 
 // How the results were found, when it is not the plain way; and a note left by the last run.
