@@ -81,9 +81,9 @@ function goToLogin(expired) {
   return new Promise(() => {});
 }
 
-async function request(path, { method = 'GET', json, form, query, signal } = {}, { followExpiry = true } = {}) {
+async function request(path, { method = 'GET', json, form, query, signal, headers: extra = {} } = {}, { followExpiry = true } = {}) {
   const upper = method.toUpperCase();
-  const headers = { Accept: 'application/json' };
+  const headers = { ...extra, Accept: 'application/json' };
   let body;
   if (json !== undefined) {
     headers['Content-Type'] = 'application/json';

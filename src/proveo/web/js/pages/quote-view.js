@@ -201,7 +201,8 @@ async function load({ quiet = false } = {}) {
     render();
   }
   try {
-    const request = await api(`/quote-requests/${encodeURIComponent(id)}`, { query: { token } });
+    // In a header, not the query string: proxies log query strings.
+    const request = await api(`/quote-requests/${encodeURIComponent(id)}`, { headers: { 'X-Page-Token': token } });
     state = { ...state, view: 'view', request, error: null };
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;

@@ -90,7 +90,9 @@ function shortDay(value, lang) {
 function chart(series, lang) {
   const width = 600;
   const height = 200;
-  const max = Math.max(1, ...series.map((d) => Math.max(d.views || 0, contactsOf(d))));
+  // An even top, so the middle line is a whole number too.
+  const highest = Math.max(0, ...series.map((d) => Math.max(d.views || 0, contactsOf(d))));
+  const max = Math.max(2, Math.ceil(highest / 2) * 2);
   const step = width / Math.max(1, series.length);
   const barW = Math.max(1, step / 2 - 1);
   const y = (n) => height - (n / max) * height;
@@ -108,7 +110,7 @@ function chart(series, lang) {
   });
   const middle = series[Math.floor((series.length - 1) / 2)];
   return h('div', { class: 'chart-frame', 'aria-hidden': 'true' },
-    h('div', { class: 'chart-scale' }, h('span', {}, formatNumber(max)), h('span', {}, formatNumber(Math.round(max / 2))), h('span', {}, '0')),
+    h('div', { class: 'chart-scale' }, h('span', {}, formatNumber(max)), h('span', {}, formatNumber(max / 2)), h('span', {}, '0')),
     h('div', { class: 'chart-plot' }, root,
       h('div', { class: 'chart-days' },
         series.length ? [series[0], middle, series[series.length - 1]].map((d) => h('span', {}, shortDay(d.day, lang))) : null)));
