@@ -218,6 +218,7 @@ function serverErrors(fieldErrors) {
     if (/at most (\d+) char|too long|ensure this value has at most/i.test(message)) text = s('tooLong', { max: LIMITS[target] || '' });
     else if (/link/i.test(message)) text = s('tooManyLinks');
     else if (/phone/i.test(message)) text = s('phoneInvalid');
+    else if (target === 'needed_by' && /past/i.test(message)) text = s('pastDate');
     else if (/field required|missing/i.test(message)) text = s('required');
     out[target] = text;
   }

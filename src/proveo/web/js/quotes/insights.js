@@ -2,7 +2,7 @@
 // results, contact clicks by kind and quote requests, as totals, a bar chart (inline SVG built
 // with DOM calls, described by its caption) and the same figures in a table behind "view as a
 // table". Counts arrive in batches a few seconds apart: "refresh" reads them again.
-import { h, clear, qs } from '/js/dom.js';
+import { h, clear } from '/js/dom.js';
 import { getLang, onLangChange, t, tc, formatNumber } from '/js/i18n.js';
 import { api, ApiError } from '/js/api.js';
 import { formatDay, formatShortDay } from '/js/quotes/common.js';
