@@ -175,6 +175,19 @@ class TestVerifyEmail:
         # A mail scanner may have opened the link first: say the address is confirmed anyway.
         assert "Correo ya confirmado" in again.text
 
+    async def test_the_browser_that_signed_up_is_signed_in_by_its_link(
+        self, client: httpx.AsyncClient, settings: Settings
+    ) -> None:
+        """Found by the newcomer: the page said "confirmed" and the header still said "log in";
+        the same link opened on another device (with the password) signed that one in."""
+        link = await _signed_up_link(client, settings.outbox_dir)
+        assert (await client.get("/api/v1/users/me")).status_code == 401
+        assert (await client.get(_path(link))).status_code == 200
+        me = await client.get("/api/v1/users/me")
+        assert me.status_code == 200
+        assert me.json()["email_verified"] is True
+        assert client.cookies.get("csrf_token")
+
     async def test_english_user_sees_english_first(
         self, client: httpx.AsyncClient, settings: Settings
     ) -> None:

@@ -190,6 +190,8 @@ class TestVerifyOnAnotherDevice:
 class TestLogIn:
     def test_wrong_password_says_so(self, page: Page, live_server: LiveServer) -> None:
         address = signup_and_verify(page, live_server.outbox)
+        expect(page.locator(".user-chip")).to_have_count(1)  # the link signed this browser in
+        page.context.clear_cookies()
         page.goto("/login/")
         page.locator("#login-email").fill(address)
         page.locator("#login-password").fill("not-the-password-1")

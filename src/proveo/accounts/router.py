@@ -162,14 +162,23 @@ async def verify_email(
         ),
         session=await service.authenticate(conn, claims) if claims is not None else None,
     )
-    outcome, user_lang = await service.verify_email(conn, token, proof)
+    browser = service.LinkBrowser(
+        policy=_login_policy(settings),
+        ip=storable_ip(_client_host(request)),
+        user_agent=request.headers.get("user-agent"),
+    )
+    outcome, user_lang, session = await service.verify_email(conn, token, proof, browser)
     page_lang: Lang = lang if lang in ("es", "en") else (user_lang or "es")  # type: ignore[assignment]
-    return HTMLResponse(
+    response = HTMLResponse(
         verification_page(outcome.value, page_lang, here=request.url.path),
         # A used link stays a 400 (SPEC), though its page says the address is confirmed.
         status_code=_VERIFICATION_STATUS[outcome],
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
+    if session is not None:
+        # The browser that signed up, now proven to read the inbox too: signed in here.
+        _signed_in(response, settings, session, message="Email confirmed")
+    return response
 
 
 _VERIFICATION_STATUS = {

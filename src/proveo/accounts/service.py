@@ -202,28 +202,63 @@ def signed_up_user(secret: str, cookie: str | None) -> UUID | None:
     return user_uuid if hmac.compare_digest(expected.encode(), (cookie or "").encode()) else None
 
 
+@dataclass(frozen=True)
+class LinkBrowser:
+    """The browser opening a verification link: signed in there when it proves the signup."""
+
+    policy: LoginPolicy
+    ip: str | None
+    user_agent: str | None
+
+
 async def verify_email(
-    conn: Connection, token: str, proof: BrowserProof
-) -> tuple[VerificationOutcome, Lang | None]:
-    """The outcome and the user's language. Unknown, used, expired or deleted-user tokens fail.
+    conn: Connection, token: str, proof: BrowserProof, browser: LinkBrowser
+) -> tuple[VerificationOutcome, Lang | None, NewSession | None]:
+    """The outcome, the user's language, and the session of a browser that proved the signup
+    without being signed in (the link signs it in, as the password form does on another
+    device). Unknown, used, expired or deleted-user tokens fail.
 
     Without proof the link stays unused, so it still works in the browser that has it.
     """
     if not token or len(token) > 256:
-        return VerificationOutcome.INVALID, None
+        return VerificationOutcome.INVALID, None, None
     record = await repository.select_verification_token_for_update(conn, token_digest(token))
     if record is None or record.user_deleted_at is not None:
-        return VerificationOutcome.INVALID, None
+        return VerificationOutcome.INVALID, None, None
     if record.used_at is not None and record.user_verified:
-        return VerificationOutcome.ALREADY_VERIFIED, record.lang
+        return VerificationOutcome.ALREADY_VERIFIED, record.lang, None
     if record.used_at is not None or record.expires_at <= datetime.now(UTC):
-        return VerificationOutcome.INVALID, record.lang
+        return VerificationOutcome.INVALID, record.lang, None
     if not proof.covers(record.user_uuid):
-        return VerificationOutcome.NEEDS_PROOF, record.lang
+        return VerificationOutcome.NEEDS_PROOF, record.lang, None
     session = proof.session
-    keep = session.session_id if session is not None and session.uuid == record.user_uuid else None
-    await _mark_verified(conn, record.user_id, keep_session=keep)
-    return VerificationOutcome.VERIFIED, record.lang
+    if session is not None and session.uuid == record.user_uuid:
+        await _mark_verified(conn, record.user_id, keep_session=session.session_id)
+        return VerificationOutcome.VERIFIED, record.lang, None
+    user = await repository.select_user_by_uuid(conn, record.user_uuid)
+    if user is None:
+        return VerificationOutcome.INVALID, record.lang, None
+    expires_at = datetime.now(UTC) + browser.policy.session_ttl
+    session_id = await repository.insert_session(
+        conn,
+        user.id,
+        expires_at=expires_at,
+        ip=browser.ip,
+        user_agent=(browser.user_agent or "")[:512] or None,
+    )
+    await _mark_verified(conn, record.user_id, keep_session=session_id)
+    log.info("email_verified_signed_in", user_uuid=str(user.uuid))
+    return (
+        VerificationOutcome.VERIFIED,
+        record.lang,
+        NewSession(
+            session_id=session_id,
+            expires_at=expires_at,
+            user=user.model_copy(update={"email_verified": True}),
+            device_token=device_token(browser.policy.device_secret, user.uuid, user.password_hash),
+            has_company=await repository.select_user_has_company(conn, user.id),
+        ),
+    )
 
 
 async def _mark_verified(
