@@ -19,6 +19,7 @@ from proveo.companies.schemas import (
     Rut,
     Website,
     format_rut,
+    match_region,
     normalise_rut,
     rut_check_digit,
 )
@@ -93,12 +94,29 @@ class TestWebsite:
             "https://bank.cl@evil.cl",
             "https://empresa .cl",
             "mailto:a@b.cl",
+            # Found by the adversary: hosts a browser refuses, and invisible or direction
+            # characters that make an address read as another.
+            "https://goog\u200dle.com",
+            "https://ex\u200bample.cl",
+            "https://a.cl/\u202eexe.moc",
         ],
     )
     def test_other_schemes_and_no_host_are_refused(self, written: str) -> None:
         with pytest.raises(ValidationError) as caught:
             TypeAdapter(Website).validate_python(written)
         assert caught.value.errors()[0]["type"] == "invalid_website"
+
+    def test_a_host_is_read_as_browsers_read_it(self) -> None:
+        # UTS #46, non-transitional: "ß" stays "ß" (xn--zca), as Chromium goes there.
+        assert TypeAdapter(Website).validate_python("https://ß.de") == "https://ß.de"
+
+    @pytest.mark.parametrize(
+        ("written", "region"),
+        [("RM", REGION_METROPOLITANA), ("rm", REGION_METROPOLITANA), ("Bío Bío", "Biobío")],
+    )
+    def test_served_regions_take_the_names_search_takes(self, written: str, region: str) -> None:
+        """Found by the adversary: `RM` worked in search and not in a profile."""
+        assert match_region(written) == region
 
     def test_at_most_300_characters(self) -> None:
         TypeAdapter(Website).validate_python("https://e.cl/" + "a" * 287)

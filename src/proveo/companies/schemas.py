@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from uuid import UUID
 
+import idna
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 from pydantic_core import PydanticCustomError
@@ -18,6 +19,7 @@ from proveo.accounts.schemas import Email
 from proveo.catalog.data import REGIONS
 from proveo.catalog.schemas import ProductPublic
 from proveo.core.text import Description, Name, clean_line
+from proveo.search.places import resolve_region
 
 Lang = Literal["es", "en"]
 DescriptionSource = Literal["original", "machine", "human", "pending"]
@@ -106,7 +108,12 @@ def normalise_website(value: str) -> str:
     problem = PydanticCustomError(
         "invalid_website", "must be a web address starting with http:// or https://"
     )
-    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
+    # Invisible and direction characters (U+200B, U+200D, U+202E…) make an address that reads
+    # as another, or one a browser will not open.
+    if any(
+        char.isspace() or ord(char) < 32 or ord(char) == 127 or unicodedata.category(char) == "Cf"
+        for char in url
+    ):
         raise problem
     try:
         parts = urlsplit(url)
@@ -118,8 +125,9 @@ def normalise_website(value: str) -> str:
         raise problem
     url = parts.scheme.lower() + url[len(parts.scheme) :]  # `HTTPS://` as `https://`
     try:
-        ascii_host = host.encode("idna").decode("ascii")
-    except UnicodeError:
+        # UTS #46 without the transitional mapping, as browsers read a host (`ß` stays `ß`).
+        ascii_host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
         raise problem from None
     if not _HOST.match(ascii_host):
         raise problem
@@ -174,6 +182,11 @@ def match_region(value: str) -> str:
     words = _region_words(value)
     if words in _REGION_WORDS:
         return _REGION_WORDS[words]
+    # The names the search's `region` filter takes too (`RM`, `Bío Bío`): one reading of a
+    # region everywhere.
+    named = resolve_region(value, _region_words)
+    if named is not None:
+        return named
     found = {
         region
         for name, region in _REGION_WORDS.items()
