@@ -57,6 +57,8 @@ def _verified_client(live_server: LiveServer, name: str) -> tuple[httpx.Client, 
     )
     assert response.status_code == 201, response.text
     assert client.get(read_outbox_link(live_server.outbox, address)).status_code == 200
+    # The link signs its browser in (CSRF applies from then on); log in afresh for the token.
+    client.cookies.clear()
     response = client.post("/api/v1/users/login", json={"email": address, "password": PASSWORD})
     assert response.status_code == 200, response.text
     return client, address, str(response.json()["csrf_token"])
@@ -87,7 +89,9 @@ def make_owner(live_server: LiveServer, company_name: str) -> Owner:
         client.close()
 
 
-async def _hold(data_dir: Path, company_uuid: str, colour: str, score: float) -> None:
+async def _hold(
+    data_dir: Path, company_uuid: str, colour: str, score: float, *, photo: bool = False
+) -> None:
     # The way the publish pipeline holds an upload: the real image pipeline stores it (with the
     # score set, as the company tests do), then the moderation service queues it.
     try:
@@ -107,15 +111,24 @@ async def _hold(data_dir: Path, company_uuid: str, colour: str, score: float) ->
             await moderation_service.hold_image(
                 conn, company_id=company_id, image_key=stored.key, score=score
             )
+            if photo:  # a gallery photo waits in the gallery, as an upload leaves it
+                await conn.execute(
+                    "INSERT INTO proveo.company_photo (company_id, image_key, position)"
+                    " VALUES ($1, $2, 1)",
+                    company_id,
+                    stored.key,
+                )
     finally:
         await conn.close()
 
 
-def hold_image(live_server: LiveServer, company_uuid: str, colour: str, score: float) -> None:
+def hold_image(
+    live_server: LiveServer, company_uuid: str, colour: str, score: float, *, photo: bool = False
+) -> None:
     # Off the test's thread: Playwright's sync API owns this thread's event loop.
     data_dir = live_server.outbox.parent
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, _hold(data_dir, company_uuid, colour, score)).result()
+        pool.submit(asyncio.run, _hold(data_dir, company_uuid, colour, score, photo=photo)).result()
 
 
 def log_in(page: Page, address: str, password: str = PASSWORD) -> None:
@@ -369,6 +382,7 @@ class TestModeration:
         card = panel.locator(".moderation-card", has_text=owner.company_name)
         expect(card).to_have_count(1)
         expect(card).to_contain_text("0,45")
+        expect(card.locator(".moderation-kind")).to_have_text("Logo")
         expect(card.locator("img")).to_have_js_property("complete", True)
         assert card.locator("img").evaluate("img => img.naturalWidth") > 0
         screenshot(page, "admin-moderation-queue")
@@ -382,11 +396,22 @@ class TestModeration:
         hold_image(live_server, owner.company_uuid, "purple", 0.7)
         open_tab(page, "moderation")
         card.get_by_role("button", name=f"Rechazar la imagen de {owner.company_name}").click()
+        expect(page.locator("dialog[open]")).to_contain_text("El logo se eliminará")
         page.locator("dialog[open]").get_by_role("button", name="Rechazar").click()
         expect(notice(panel)).to_contain_text(f"Rechazamos la imagen de «{owner.company_name}»")
         expect(card).to_have_count(0)
         after = httpx.get(f"{live_server.url}/api/v1/companies/{owner.company_uuid}").json()
         assert after["image_url"] == approved_logo
+
+        # A gallery photo is called one, on its card and in the outcome, never a logo.
+        hold_image(live_server, owner.company_uuid, "olive", 0.3, photo=True)
+        open_tab(page, "moderation")
+        expect(card.locator(".moderation-kind")).to_have_text("Foto de la galería")
+        card.get_by_role("button", name=f"Aprobar la imagen de {owner.company_name}").click()
+        expect(notice(panel)).to_contain_text(
+            f"Aprobada: la foto ya está en la galería de «{owner.company_name}»"
+        )
+        expect(card).to_have_count(0)
 
         panel.locator("#moderation-status").select_option("rejected")
         expect(card.locator(".badge", has_text="Rechazadas")).to_be_visible()

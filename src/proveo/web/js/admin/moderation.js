@@ -1,5 +1,6 @@
-// Moderation: images whose NSFW score (0.2–0.8) asks for an admin's decision. Approving makes
-// the image the company's logo; rejecting deletes it. The preview uses whatever URL the queue
+// Moderation: images whose NSFW score (0.2–0.8) asks for an admin's decision. Each waiting entry
+// says what it is for (`kind`: the logo or a gallery photo); approving publishes it there,
+// rejecting deletes it. The preview uses whatever URL the queue
 // entry carries (served only to admins).
 
 import { apiList, api } from '/js/api.js';
@@ -11,6 +12,12 @@ import {
 const LIMIT = 12;
 const STATUSES = ['pending', 'approved', 'rejected', 'withdrawn'];
 const STALE = ['moderation_decided', 'moderation_not_found'];
+const KINDS = ['logo', 'photo'];
+
+// The entry's own wording when the queue says what the image is for (only waiting ones do).
+function byKind(entry, key, params) {
+  return s(KINDS.includes(entry.kind) ? `${key}_${entry.kind}` : key, params);
+}
 
 export function createModerationTab(ctx) {
   const state = { status: 'pending', offset: 0 };
@@ -81,13 +88,14 @@ export function createModerationTab(ctx) {
       h('div', { class: 'moderation-preview' },
         preview
           ? h('a', { href: entry.image_url || preview, target: '_blank', rel: 'noopener', title: s('open_full') },
-            h('img', { src: preview, alt: s('logo_of', { name }), width: '256', height: '256', loading: 'lazy' }))
+            h('img', { src: preview, alt: byKind(entry, 'image_of', { name }), width: '256', height: '256', loading: 'lazy' }))
           : null),
       h('div', { class: 'moderation-body' },
         h('h3', { class: 'moderation-title' }, entry.company_deleted
           ? name
           : h('a', { href: `/company/?id=${encodeURIComponent(entry.company_uuid)}` }, name)),
         h('div', { class: 'cell-badges' },
+          KINDS.includes(entry.kind) ? h('span', { class: 'badge badge-neutral moderation-kind' }, s(`kind_${entry.kind}`)) : null,
           h('span', { class: `badge badge-${level}`, title: s('score_label') }, s('score', { score })),
           entry.company_deleted ? badge(s('company_gone'), 'danger') : null,
           pending ? null : badge(s(`status_${entry.status}`), entry.status === 'approved' ? 'success' : 'neutral')),
@@ -101,7 +109,7 @@ export function createModerationTab(ctx) {
     rejectBtn.disabled = true;
     try {
       await api(`/admin/moderation/${encodeURIComponent(entry.uuid)}/approve`, { method: 'POST' });
-      showAlert(notice, 'success', s('approved', { name: entry.company_name }));
+      showAlert(notice, 'success', byKind(entry, 'approved', { name: entry.company_name }));
       load();
     } catch (err) {
       if (isForbidden(err)) { ctx.forbidden(); return; }
@@ -116,7 +124,7 @@ export function createModerationTab(ctx) {
     let stale = false;
     confirmAction({
       title: s('confirm_reject_title', { name: entry.company_name }),
-      body: s('confirm_reject_body'),
+      body: byKind(entry, 'confirm_reject_body'),
       confirmLabel: s('btn_reject'),
       run: async () => {
         try {
