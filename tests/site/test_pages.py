@@ -143,6 +143,8 @@ class TestCompanyPage:
         assert ">aseo.example.cl<" in body
         assert "12.345.678-5" in body
         assert ">1998<" in body
+        assert "todo Chile" in body  # "Chile" is masculine: never "toda Chile"
+        assert "toda Chile" not in body
         (data,) = parse(response).jsonld
         assert isinstance(data, dict)
         assert data["sameAs"] == ["https://aseo.example.cl/"]

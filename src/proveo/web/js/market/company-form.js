@@ -77,7 +77,7 @@ export const FORM_STRINGS = {
     extraDuplicate: 'Elige categorías distintas de la principal y entre sí.',
     servedRegions: 'Regiones que atiendes',
     servedRegionsHint: 'La región de tu comuna se incluye siempre.',
-    allChile: 'Atiendo toda Chile',
+    allChile: 'Atiendo todo Chile',
     otherRegions: 'Otras regiones',
     sectionGallery: 'Fotos',
     galleryHint: 'Hasta 6 fotos de tu trabajo, tu local o tu equipo: JPEG, PNG o WebP, hasta 5 MB cada una.',

@@ -145,7 +145,7 @@ export const PROFILE_STRINGS = {
     sizeBand: 'Tamaño',
     sizePeople: '{band} personas',
     serves: 'Atiende',
-    allChile: 'toda Chile',
+    allChile: 'todo Chile',
     gallery: 'Fotos',
     photo: 'Foto {n} de {name}',
     photoPending: 'En revisión',
