@@ -85,8 +85,8 @@ export const FORM_STRINGS = {
     galleryFull: 'Ya elegiste 6 fotos.',
     galleryRemove: 'Quitar la foto {n}',
     galleryPreview: 'Foto {n}',
-    drop: 'o arrástrala aquí',
-    dropMany: 'o arrástralas aquí',
+    drop: 'Elígela o arrástrala aquí.',
+    dropMany: 'Elígelas o arrástralas aquí.',
   },
   en: {
     sectionCompany: 'Your company',
@@ -164,8 +164,8 @@ export const FORM_STRINGS = {
     galleryFull: 'You have chosen 6 photos already.',
     galleryRemove: 'Remove photo {n}',
     galleryPreview: 'Photo {n}',
-    drop: 'or drag it here',
-    dropMany: 'or drag them here',
+    drop: 'Choose it or drag it here.',
+    dropMany: 'Choose them or drag them here.',
   },
 };
 
