@@ -7,6 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, expect
 
+from proveo.catalog.data import REGIONS
 from tests.e2e.conftest import LiveServer
 from tests.e2e.support import PASSWORD, read_outbox_link, unique_email
 
@@ -43,3 +44,27 @@ class TestUploadHints:
             "JPEG, PNG or WebP, up to 5 MB. A square logo looks best. Choose it or drag it here."
         )
         expect(gallery_hint).to_contain_text("up to 5 MB each. Choose them or drag them here.")
+
+
+class TestServedRegions:
+    def test_regions_run_north_to_south_and_the_communes_own_is_checked_and_locked(
+        self, page: Page, context: BrowserContext, live_server: LiveServer
+    ) -> None:
+        verified_provider(context, live_server.outbox)
+        page.goto("/publish/")
+        boxes = page.locator('#publish-form input[name="served_regions"]')
+        expect(boxes.first).to_be_attached()
+        shown = boxes.evaluate_all("els => els.map((el) => el.value)")
+        assert len(shown) > 1
+        assert shown == sorted(shown, key=REGIONS.index), shown
+        commune = page.locator("#publish-form-commune-uuid")
+        own = boxes.and_(page.locator('[value="Metropolitana de Santiago"]'))
+        other = boxes.and_(page.locator('[value="Valparaíso"]'))
+        expect(own).not_to_be_checked()
+        for name, chosen, left in (("Providencia", own, other), ("Viña del Mar", other, own)):
+            commune.fill(name)
+            page.locator(".combobox-list [role=option]", has_text=name).first.click()
+            expect(chosen).to_be_checked()
+            expect(chosen).to_be_disabled()
+            expect(left).not_to_be_checked()
+            expect(left).to_be_enabled()

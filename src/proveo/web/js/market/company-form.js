@@ -7,6 +7,7 @@ import { getLang, t } from '/js/i18n.js';
 import { communesByRegion, productName, sortedProducts } from '/js/market/catalog.js';
 import { logo } from '/js/market/company-view.js';
 import { combobox } from '/js/market/combobox.js';
+import { byRegionOrder } from '/js/market/regions.js';
 
 export const FORM_STRINGS = {
   es: {
@@ -231,8 +232,9 @@ export function dropZone(zone, input) {
   return zone;
 }
 
+// The catalogue's regions north to south, as the server lists them.
 function regionsOf(communes) {
-  return [...new Set(communes.map((c) => c.region))];
+  return [...new Set(communes.map((c) => c.region))].sort(byRegionOrder);
 }
 
 // The gallery queued while publishing (uploaded once the company exists): previews, removal.
@@ -323,6 +325,7 @@ export function companyForm({ id, mode, products, communes, values = {}, company
     placeholder: s('communeType'),
     emptyText: s('communeNone'),
     options: communesByRegion(communes, lang).flatMap(({ region, items }) => items.map((c) => ({ value: c.uuid, label: c.name, group: region }))),
+    onChange: () => syncRegions(),
   });
   const communeInput = communeBox.input;
   const extraSelect = (n) => h('select', { name: `extra_product_${n}` },
@@ -333,10 +336,22 @@ export function companyForm({ id, mode, products, communes, values = {}, company
   const allChile = h('input', { type: 'checkbox', name: 'serves_all_chile', value: 'true', id: `${id}-serves-all-chile` });
   const regionBoxes = regionsOf(communes).map((region) => h('label', { class: 'choice' },
     h('input', { type: 'checkbox', name: 'served_regions', value: region }), h('span', {}, region)));
-  const syncRegions = () => {
-    for (const label of regionBoxes) label.querySelector('input').disabled = allChile.checked;
-  };
+  // The commune's own region is always served: its box shows that, checked and locked.
+  const regionOfCommune = new Map(communes.map((c) => [c.uuid, c.region]));
+  function syncRegions() {
+    const own = regionOfCommune.get(communeInput.dataset.value || '') || '';
+    for (const label of regionBoxes) {
+      const box = label.querySelector('input');
+      const isOwn = box.value === own;
+      if (isOwn) box.checked = true;
+      else if (box.dataset.own !== undefined) box.checked = false;
+      box.toggleAttribute('data-own', isOwn);
+      box.disabled = allChile.checked || isOwn;
+    }
+  }
   allChile.addEventListener('change', syncRegions);
+  communeInput.addEventListener('input', syncRegions);
+  communeInput.addEventListener('blur', syncRegions);
   const thisYear = new Date().getFullYear();
   const descEs = h('textarea', { name: 'description_es', rows: '5', maxlength: String(LIMITS.description) });
   const descEn = h('textarea', { name: 'description_en', rows: '5', maxlength: String(LIMITS.description) });
@@ -383,7 +398,7 @@ export function companyForm({ id, mode, products, communes, values = {}, company
         h('span', {}, s(code === 'es' ? 'langEs' : 'langEn'))))));
 
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-lg' }, submitLabel);
-  const form = h('form', { id, class: 'company-form stack stack-lg', novalidate: true, on: { submit: (event) => { event.preventDefault(); onSubmit(form, submit); } } },
+  const form = h('form', { id, class: 'company-form stack stack-lg', novalidate: true, on: { submit: (event) => { event.preventDefault(); onSubmit(form, submit); }, 'regions:sync': syncRegions } },
     h('div', { id: `${id}-alert`, class: 'form-alert' }),
     h('fieldset', { class: 'form-section card' },
       h('legend', { class: 'form-section-title' }, s('sectionCompany')),
@@ -463,7 +478,10 @@ export function setValues(form, values) {
     if (!el || value === undefined || value === null) continue;
     if (name === 'served_regions') {
       const chosen = new Set(value);
-      for (const box of form.querySelectorAll('input[name="served_regions"]')) box.checked = chosen.has(box.value);
+      for (const box of form.querySelectorAll('input[name="served_regions"]')) {
+        box.removeAttribute('data-own'); // the sync below marks the commune's region again
+        box.checked = chosen.has(box.value);
+      }
       if (value.length) form.querySelector('.regions-more')?.setAttribute('open', '');
     } else if (name === 'serves_all_chile') {
       el.checked = Boolean(value);
@@ -475,6 +493,7 @@ export function setValues(form, values) {
       el.value = value;
     }
   }
+  form.dispatchEvent(new Event('regions:sync')); // the commune may have changed: its region with it
 }
 
 export function readValues(form) {
@@ -489,7 +508,7 @@ export function readValues(form) {
   const allChile = form.elements.namedItem('serves_all_chile');
   values.serves_all_chile = Boolean(allChile?.checked);
   values.served_regions = values.serves_all_chile ? []
-    : [...form.querySelectorAll('input[name="served_regions"]:checked')].map((box) => box.value);
+    : [...form.querySelectorAll('input[name="served_regions"]:checked:not([data-own])')].map((box) => box.value);
   return values;
 }
 
