@@ -17,11 +17,18 @@ class TestSeedDemoData:
         analyser = InProcessImageAnalyser()
         first = await seed_demo_data(conn, storage, analyser, bcrypt_rounds=4)
         assert (first.created, first.users, first.companies) == (True, 17, 16)
-        assert len(await storage.list_names()) == 32
+        # A logo and two gallery photos each, every one in full size and thumbnail.
+        assert len(await storage.list_names()) == 16 * 3 * 2
+        galleries = await conn.fetch(
+            "SELECT count(p.*) AS photos, count(m.*) AS held FROM proveo.company c "
+            "JOIN proveo.company_photo p ON p.company_id = c.id "
+            "LEFT JOIN proveo.image_moderation m ON m.image_key = p.image_key GROUP BY c.id"
+        )
+        assert [(row["photos"], row["held"]) for row in galleries] == [(2, 0)] * 16
 
         await conn.execute(
             "UPDATE proveo.user_account SET deleted_at = now() WHERE email = $1", DEMO_ADMIN_EMAIL
         )
         again = await seed_demo_data(conn, storage, analyser, bcrypt_rounds=4)
         assert again.created is False
-        assert len(await storage.list_names()) == 32
+        assert len(await storage.list_names()) == 16 * 3 * 2

@@ -1116,6 +1116,18 @@ async def add_photo(
     return private_view(record)
 
 
+async def add_photo_in(conn: Connection, company_id: int, stored: StoredImage) -> None:
+    """A stored photo at the end of a company's gallery, inside the caller's transaction (the
+    demo seed's); held for review like an upload when its score says so."""
+    if await repository.count_photos(conn, company_id) >= MAX_PHOTOS:
+        raise GalleryFull()
+    await repository.insert_photo(conn, company_id, stored.key)
+    if stored.held:
+        await moderation_service.hold_image(
+            conn, company_id=company_id, image_key=stored.key, score=stored.nsfw_score
+        )
+
+
 async def remove_photo(
     conn: Connection,
     find: FindCompany,

@@ -1,4 +1,5 @@
-"""Deterministic placeholder logos for demo companies, drawn with Pillow only."""
+"""Deterministic placeholder logos and gallery photos for demo companies, drawn with Pillow
+only."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import unicodedata
 
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["generate_logo", "initials_for"]
+__all__ = ["generate_logo", "generate_photo", "initials_for"]
 
 # Render at a higher resolution and downscale, giving anti-aliased shape edges.
 _SUPERSAMPLE = 2
@@ -194,6 +195,41 @@ def generate_logo(name: str, *, size: int = 512) -> bytes:
     if _SUPERSAMPLE != 1:
         image = image.resize((size, size), Image.Resampling.LANCZOS)
 
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def generate_photo(name: str, number: int, *, width: int = 960, height: int = 640) -> bytes:
+    """Return PNG bytes of a landscape placeholder "photo" for the company ``name``: a sky
+    and ground gradient with buildings, different for each ``number``, in cool colours (the
+    NSFW screening scores it near 0). Deterministic like `generate_logo`."""
+    if width <= 0 or height <= 0:
+        raise ValueError("width and height must be positive integers")
+    digest = _digest(f"{name}#{number}")
+    # Blues to greens only: hue 0.30-0.62.
+    hue = 0.30 + digest[0] / 255 * 0.32
+    sky_top = _rgb_from_hls(hue, 0.78, 0.55)
+    sky_bottom = _rgb_from_hls(hue, 0.90, 0.35)
+    ground = _rgb_from_hls((hue + 0.08) % 1, 0.32, 0.30)
+    image = Image.new("RGB", (width, height), sky_bottom)
+    draw = ImageDraw.Draw(image)
+    horizon = round(height * (0.55 + digest[1] / 255 * 0.15))
+    for y in range(horizon):
+        draw.line((0, y, width, y), fill=_blend(sky_top, sky_bottom, y / max(horizon, 1)))
+    draw.rectangle((0, horizon, width, height), fill=ground)
+    x = 0
+    for i in range(2, 30):
+        if x >= width:
+            break
+        building_width = round(width * (0.06 + digest[i] / 255 * 0.08))
+        building_height = round(horizon * (0.2 + digest[(i + 7) % 32] / 255 * 0.5))
+        shade = _rgb_from_hls((hue + 0.5) % 1, 0.25 + (digest[i] % 5) * 0.05, 0.12)
+        draw.rectangle((x, horizon - building_height, x + building_width, horizon), fill=shade)
+        for wy in range(horizon - building_height + 12, horizon - 12, 24):
+            for wx in range(x + 8, x + building_width - 8, 18):
+                draw.rectangle((wx, wy, wx + 8, wy + 10), fill=_blend(shade, _WHITE, 0.55))
+        x += building_width + round(width * 0.01)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

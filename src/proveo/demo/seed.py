@@ -17,7 +17,7 @@ from proveo.companies.schemas import CompanyCreate
 from proveo.core.db import Connection
 from proveo.core.security import hash_password_sync
 from proveo.demo.companies import DEMO_COMPANIES, DemoCompany
-from proveo.demo.logo import generate_logo
+from proveo.demo.logo import generate_logo, generate_photo
 from proveo.imaging.client import ImageAnalyser
 from proveo.integrations.storage import ImageStorage
 from proveo.integrations.translation import NoTranslator
@@ -36,6 +36,10 @@ class DemoSeedResult:
     created: bool
     users: int
     companies: int
+
+
+# Gallery photos per demo company: a newcomer sees a gallery without uploading one.
+DEMO_PHOTOS = 2
 
 
 async def seed_demo_data(
@@ -97,7 +101,15 @@ async def _seed(
         descriptions = await companies_service.describe_new(translator, data)
         logo = await companies_service.store_image(analyser, storage, generate_logo(company.name))
         written.extend(logo.object_names)
-        await companies_service.publish_company_in(conn, owner.id, data, descriptions, logo)
+        record = await companies_service.publish_company_in(
+            conn, owner.id, data, descriptions, logo
+        )
+        for photo_number in range(1, DEMO_PHOTOS + 1):
+            photo = await companies_service.store_image(
+                analyser, storage, generate_photo(company.name, photo_number)
+            )
+            written.extend(photo.object_names)
+            await companies_service.add_photo_in(conn, record.id, photo)
 
 
 def _company_form(company: DemoCompany, extra_product_uuids: list[UUID]) -> CompanyCreate:
