@@ -544,7 +544,7 @@ class TestRicherProfiles:
         form.get_by_role("button", name="Publicar empresa").click()
         expect(page.locator("#publish-form-rut-error")).to_contain_text("dígito verificador")
         form.locator("#publish-form-rut").fill("76.086.428-5")
-        form.get_by_label("Atiendo toda Chile").check()
+        form.get_by_label("Atiendo todo Chile").check()
         # The logo by drag and drop, the photos one dropped and one chosen with the file input.
         drop_file(page, "[data-drop=logo]", logo_file(tmp_path, name))
         expect(page.locator(".logo-preview img")).to_have_attribute("src", re.compile(r"^blob:"))
@@ -573,7 +573,7 @@ class TestRicherProfiles:
         expect(page.locator("[data-fact=yearFounded] dd")).to_have_text("1998")
         expect(page.locator("[data-fact=sizeBand] dd")).to_have_text("10-49 personas")
         expect(page.locator("[data-fact=serves] dt")).to_have_text("Atiende")
-        expect(page.locator("[data-fact=serves] dd")).to_have_text("toda Chile")
+        expect(page.locator("[data-fact=serves] dd")).to_have_text("todo Chile")
         expect(page.locator("[data-fact=categories] dd")).to_contain_text(" · ")
         expect(page.locator("#gallery-card img")).to_have_count(2)
         page.get_by_role("button", name="English").click()
@@ -677,7 +677,7 @@ class TestRicherProfiles:
         # The commune combobox starts on the company's commune.
         expect(edit.locator("#edit-form-commune-uuid")).to_have_value(company["commune_name"])
         edit.locator("#edit-form-website").fill("www.perfil.example.cl")
-        edit.get_by_label("Atiendo toda Chile").check()
+        edit.get_by_label("Atiendo todo Chile").check()
         page.evaluate(
             """() => { const send = window.fetch; window.sentFields = [];
             window.fetch = (url, opts) => { if (opts && opts.body instanceof FormData)
@@ -692,7 +692,7 @@ class TestRicherProfiles:
         expect(page.locator("[data-fact=website] a")).to_have_attribute(
             "href", "https://www.perfil.example.cl"
         )
-        expect(page.locator("[data-fact=serves] dd")).to_have_text("toda Chile")
+        expect(page.locator("[data-fact=serves] dd")).to_have_text("todo Chile")
         # Emptying an optional field removes it.
         page.get_by_role("button", name="Editar").click()
         page.locator("#edit-form-website").fill("")
