@@ -91,6 +91,12 @@ def visit_as_buyer(browser: Browser, live_server: LiveServer) -> str:
             else None
         ),
     )
+    # The links open other sites in new tabs: answered at once here (no internet, and a tab
+    # waiting for a host that never answers made the popup late on a loaded machine).
+    context.route(
+        re.compile(r"^https?://(?!127\.0\.0\.1)"),
+        lambda route: route.fulfill(status=200, content_type="text/plain", body="elsewhere"),
+    )
     with page.expect_request(is_beacon):
         page.locator('.contact-actions a[href^="tel:"]').click()
     with page.expect_request(is_beacon), page.expect_popup() as whatsapp:
