@@ -69,7 +69,7 @@ class TestRegionFilter:
     def test_a_region_named_in_the_query_is_searched_and_said(self, page: Page) -> None:
         page.goto("/?q=constructora+region+metropolitana")
         expect(page.get_by_role("status")).to_contain_text(
-            "Buscando en la región Metropolitana de Santiago."
+            "Buscando en la Región Metropolitana de Santiago."
         )
         expect(page.get_by_role("link", name="Constructora Los Aromos")).to_be_visible()
         page.goto("/?q=arquitectos+santiago")
@@ -94,7 +94,7 @@ class TestRegionFilter:
         regions = page.locator(".facet-group[data-facet=region]")
         expect(regions.get_by_role("heading", name="Region")).to_be_visible()
         expect(page.locator("#results-title")).to_have_text(
-            "Suppliers in the Metropolitana de Santiago region"
+            "Suppliers in the Santiago Metropolitan Region"
         )
 
 
@@ -106,10 +106,29 @@ class TestZeroResults:
         expect(empty.get_by_role("link", name="Quitar «Providencia»")).to_be_visible()
         related = empty.locator(".related-link", has_text="Servicios contables")
         expect(related).to_be_visible()
-        offer = empty.get_by_role("link", name="Ver 1 en la región Metropolitana de Santiago")
+        offer = empty.get_by_role("link", name="Ver 1 en la Región Metropolitana de Santiago")
         offer.click()
         expect(page).to_have_url(re.compile(rf"q=contador&region={RM_SLUG}$"))
         expect(page.get_by_role("link", name="Contadores Ñuñoa Asociados")).to_be_visible()
+
+    def test_on_a_phone_the_region_offer_wraps_and_names_the_region_properly(
+        self, page: Page
+    ) -> None:
+        """Found by a newcomer: at 390 px the offer was one unbreakable line, 27 px too wide."""
+        page.set_viewport_size(PHONE_390)
+        page.goto("/?q=contador providencia")
+        offer = page.locator("[data-help=region]")
+        expect(offer).to_have_text("Ver 1 en la Región Metropolitana de Santiago")
+        box = offer.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0, box
+        assert box["x"] + box["width"] <= PHONE_390["width"], box
+        assert_no_sideways_scroll(page)
+        page.set_viewport_size({"width": 1280, "height": 800})  # the toggle is in the header
+        page.goto("/?q=constructora region valparaiso")
+        expect(page.get_by_role("status")).to_contain_text("Buscando en la Región de Valparaíso.")
+        page.get_by_role("button", name="English").click()
+        expect(page.get_by_role("status")).to_contain_text("Searching the Valparaíso Region.")
 
     def test_a_related_category_searches_the_words_in_it(self, page: Page) -> None:
         page.goto("/?q=contador&commune=Providencia")

@@ -7,6 +7,7 @@ import { api, apiList } from '/js/api.js';
 import { initPage } from '/js/layout.js';
 import { logo, icon, productLabel, description, companyHref } from '/js/market/company-view.js';
 import { loadCommunes, loadProducts, productName } from '/js/market/catalog.js';
+import { regionTitle } from '/js/market/regions.js';
 
 const STRINGS = {
   es: {
@@ -32,13 +33,13 @@ const STRINGS = {
     anyRegion: 'Todo Chile',
     servesRegion: 'Atiende tu región',
     placeGreaterSantiago: 'Buscando en el Gran Santiago (34 comunas).',
-    placeRegion: 'Buscando en la región {region}.',
+    placeRegion: 'Buscando en la {region}.',
     regionOffer: 'Pocos resultados en {commune}.',
-    regionOfferLink: 'Ver {count} en la región {region}',
+    regionOfferLink: 'Ver {count} en la {region}',
     helpTitle: 'Prueba con:',
     relatedTitle: 'Rubros relacionados',
     removeOne: 'Quitar «{name}»',
-    headingRegion: 'Proveedores en la región {region}',
+    headingRegion: 'Proveedores en la {region}',
     showMore: 'Ver todas ({count})',
     showLess: 'Ver menos',
     clearFilters: 'Quitar filtros',
@@ -103,13 +104,13 @@ const STRINGS = {
     anyRegion: 'All of Chile',
     servesRegion: 'Serves your region',
     placeGreaterSantiago: 'Searching Greater Santiago (34 communes).',
-    placeRegion: 'Searching the {region} region.',
+    placeRegion: 'Searching the {region}.',
     regionOffer: 'Few results in {commune}.',
-    regionOfferLink: 'See {count} in the {region} region',
+    regionOfferLink: 'See {count} in the {region}',
     helpTitle: 'Try:',
     relatedTitle: 'Related categories',
     removeOne: 'Remove “{name}”',
-    headingRegion: 'Suppliers in the {region} region',
+    headingRegion: 'Suppliers in the {region}',
     showMore: 'Show all ({count})',
     showLess: 'Show less',
     clearFilters: 'Clear filters',
@@ -595,7 +596,7 @@ function renderSearchNote(headers, full) {
   pendingNote = null;
   const place = full?.place;
   if (place?.from_query) {
-    notes.push(place.kind === 'greater_santiago' ? s('placeGreaterSantiago') : s('placeRegion', { region: place.name }));
+    notes.push(place.kind === 'greater_santiago' ? s('placeGreaterSantiago') : s('placeRegion', { region: regionTitle(place.name, getLang()) }));
   }
   const offer = full?.region_offer;
   if (offer) {
@@ -603,7 +604,7 @@ function renderSearchNote(headers, full) {
     notes.push(h('span', { class: 'region-offer', 'data-region-offer': offer.slug },
       s('regionOffer', { commune: offer.commune }), ' ',
       linkTo({ ...state, q: offer.q, commune: '', region: offer.slug, page: 1 }, { class: 'region-offer-link' },
-        s('regionOfferLink', { count: formatNumber(offer.count), region: offer.name }))));
+        s('regionOfferLink', { count: formatNumber(offer.count), region: regionTitle(offer.name, getLang()) }))));
   }
   if (notes.length) {
     showAlert(els.alert, 'info', notes.flatMap((note, i) => (i ? [' ', note] : [note])), { focus: false });
@@ -713,7 +714,7 @@ function zeroResultsHelp(full) {
   if (offer) {
     offers.push(linkTo({ ...state, q: offer.q, commune: '', region: offer.slug, page: 1 },
       { class: 'btn btn-primary', 'data-help': 'region' },
-      s('regionOfferLink', { count: formatNumber(offer.count), region: offer.name })));
+      s('regionOfferLink', { count: formatNumber(offer.count), region: regionTitle(offer.name, getLang()) })));
   }
   for (const chip of currentChips) {
     offers.push(linkTo({ ...state, [chip.kind]: '', page: 1 }, { class: 'btn btn-secondary', 'data-help': `remove-${chip.kind}` },
@@ -870,7 +871,7 @@ async function renderActiveFilters(facets) {
     const product = get('product');
     const commune = get('commune') || get('region');
     const key = product && commune ? 'headingBoth' : (product ? 'headingProduct' : (get('commune') ? 'headingCommune' : 'headingRegion'));
-    els.resultsTitle.textContent = s(key, { product, commune, region: get('region') });
+    els.resultsTitle.textContent = s(key, { product, commune, region: regionTitle(get('region'), getLang()) });
   }
   clear(els.activeFilters);
   els.activeFilters.append(...chips);
