@@ -89,6 +89,9 @@ class TestSitemapIndex:
         assert seen == expected
         past = app.url_path_for("site:sitemap_companies", number="4")
         assert (await client.get(past)).status_code == 404
+        # Found by the adversary: the same file answered at `companies-01.xml` too.
+        assert (await client.get("/sitemaps/companies-01.xml")).status_code == 404
+        assert (await client.get("/sitemaps/landings-001.xml")).status_code == 404
 
     async def test_each_url_names_its_alternates(
         self, app: FastAPI, client: httpx.AsyncClient, conn: Connection

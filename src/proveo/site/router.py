@@ -191,13 +191,22 @@ async def sitemap_index(request: Request, settings: AppSettings) -> Response:
     return _xml(request, await _sitemaps(request).index(settings.public_base_url))
 
 
+def _file_number(request: Request, number: int) -> int:
+    """One address per file: `companies-01.xml` is not `companies-1.xml` (a 404)."""
+    if not request.url.path.endswith(f"-{number}.xml"):
+        raise service.PageNotFound()
+    return number
+
+
 @router.get(
     "/sitemaps/companies-{number:int}.xml",
     name="site:sitemap_companies",
     summary="A sitemap file of company pages",
 )
 async def sitemap_companies(request: Request, settings: AppSettings, number: int) -> Response:
-    return _xml(request, await _sitemaps(request).companies(settings.public_base_url, number))
+    listings = _sitemaps(request)
+    body = await listings.companies(settings.public_base_url, _file_number(request, number))
+    return _xml(request, body)
 
 
 @router.get(
@@ -206,7 +215,9 @@ async def sitemap_companies(request: Request, settings: AppSettings, number: int
     summary="A sitemap file of landing pages",
 )
 async def sitemap_landings(request: Request, settings: AppSettings, number: int) -> Response:
-    return _xml(request, await _sitemaps(request).landing_file(settings.public_base_url, number))
+    listings = _sitemaps(request)
+    body = await listings.landing_file(settings.public_base_url, _file_number(request, number))
+    return _xml(request, body)
 
 
 @router.get("/robots.txt", name="site:robots", summary="robots.txt")
