@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from tests.e2e.conftest import LiveServer
 from tests.e2e.support import (
@@ -100,6 +100,18 @@ class TestAnonymousFirstVisit:
         assert response.status == 404
         expect(page).to_have_title("Página no encontrada · Proveo")
         expect(page.get_by_role("link", name="Ir a la búsqueda")).to_be_visible()
+        # Found by a newcomer: the card touched the header, at both widths.
+        sizes: tuple[ViewportSize, ...] = (
+            {"width": 1280, "height": 800},
+            {"width": 375, "height": 740},
+        )
+        for viewport in sizes:
+            page.set_viewport_size(viewport)
+            header = page.locator("#site-header").bounding_box()
+            card = page.locator(".not-found").bounding_box()
+            assert header is not None
+            assert card is not None
+            assert card["y"] - (header["y"] + header["height"]) >= 16, (viewport, header, card)
 
 
 class TestWithoutJavaScript:
