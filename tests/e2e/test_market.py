@@ -665,6 +665,18 @@ class TestRicherProfiles:
         expect(page.locator("#gallery-card")).to_contain_text("2 de 6 fotos")
         public = context.request.get(f"/api/v1/companies/{company['uuid']}").json()
         assert [p["uuid"] for p in public["photos"]] == after[:2]
+        gallery_status = page.locator("#gallery-status")
+        expect(gallery_status).to_contain_text("Foto quitada.")
+        # Found by a newcomer: the gallery's old message stayed beside "Cambios guardados.".
+        page.get_by_role("button", name="Editar").click()
+        page.locator("#edit-form-name").fill(f"Galería Editada {tmp_path.name[-6:]}")
+        page.get_by_role("button", name="Guardar cambios").click()
+        expect(page.locator("#my-company-flash")).to_contain_text("Cambios guardados.")
+        expect(gallery_status).to_be_empty()
+        # And the other way: a gallery action replaces the "saved" message.
+        page.get_by_role("button", name="Quitar la foto 2").click()
+        expect(gallery_status).to_contain_text("Foto quitada.")
+        expect(page.locator("#my-company-flash")).to_be_empty()
 
     def test_the_owner_edits_and_removes_profile_fields_sending_only_those(
         self, page: Page, context: BrowserContext, live_server: LiveServer, tmp_path: Path

@@ -293,6 +293,10 @@ function galleryCard() {
 }
 
 function renderGalleryOnly() {
+  // One outcome at a time: a gallery action makes an earlier "saved" message stale.
+  flash = null;
+  const flashBox = qs('#my-company-flash');
+  if (flashBox) clear(flashBox);
   const old = qs('#gallery-card');
   if (old && view === 'view') old.replaceWith(galleryCard());
 }
@@ -499,6 +503,7 @@ async function onSubmit(form, button) {
   resetFile();
   form.remove();
   flash = { kind: 'success', key: sentImage && company.image_pending_review ? 'savedHeld' : 'saved' };
+  galleryStatus = null; // an earlier gallery message ("Foto quitada.") is stale beside this one
   view = 'view';
   render();
   qs('#my-company-flash .alert')?.focus();
