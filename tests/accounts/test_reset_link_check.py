@@ -148,3 +148,18 @@ class TestLoginSaysWhetherThereIsACompany:
             json={"email": user.email, "password": DEFAULT_PASSWORD},
         )
         assert response.json()["has_company"] is True
+
+    async def test_who_am_i_says_it_too(
+        self, app: FastAPI, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        # Publish reads it there rather than asking for a missing company (a 404 each visit).
+        user = await create_user(conn)
+        login = await client.post(
+            app.url_path_for("users:login"),
+            json={"email": user.email, "password": DEFAULT_PASSWORD},
+        )
+        assert login.status_code == 200
+        me = await client.get(app.url_path_for("users:me"))
+        assert me.json()["has_company"] is False
+        await create_company(conn, user.id)
+        assert (await client.get(app.url_path_for("users:me"))).json()["has_company"] is True

@@ -68,3 +68,16 @@ class TestServedRegions:
             expect(chosen).to_be_disabled()
             expect(left).not_to_be_checked()
             expect(left).to_be_enabled()
+
+
+class TestNoFailingRequest:
+    def test_a_provider_without_a_company_opens_publish_without_a_404(
+        self, page: Page, context: BrowserContext, live_server: LiveServer
+    ) -> None:
+        """Found by a newcomer: each visit asked for the missing company (a 404 in the console)."""
+        verified_provider(context, live_server.outbox)
+        failed: list[str] = []
+        page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+        page.goto("/publish/", wait_until="networkidle")
+        expect(page.locator("#publish-form")).to_be_visible()
+        assert failed == []

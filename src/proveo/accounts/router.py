@@ -23,6 +23,7 @@ from proveo.accounts.schemas import (
     ResetLinkCheck,
     ResetLinkStatus,
     SignupRequest,
+    UserMe,
     UserPublic,
     VerifyWithPassword,
 )
@@ -485,8 +486,8 @@ async def change_password(
 
 
 @router.get("/me", name="users:me", summary="The logged-in user", responses=error_responses(503))
-async def me(user: CurrentUser) -> UserPublic:
-    return UserPublic.model_validate(user, from_attributes=True)
+async def me(user: CurrentUser, conn: Conn) -> UserMe:
+    return await service.describe_me(conn, user)
 
 
 @router.delete(

@@ -215,6 +215,12 @@ class UserPublic(BaseModel):
     created_at: datetime
 
 
+class UserMe(UserPublic):
+    # False: no company yet. Publish learns it here instead of asking for a company that is
+    # not there (a 404 in the console of every such visit).
+    has_company: bool
+
+
 class AdminUserView(UserPublic):
     lang: Lang
     deleted_at: datetime | None

@@ -29,6 +29,7 @@ from proveo.accounts.schemas import (
     PasswordResetTokenRecord,
     Role,
     SessionUser,
+    UserMe,
     UserRecord,
     VerificationTokenRecord,
 )
@@ -568,6 +569,12 @@ async def lock_live_account(conn: Connection, user_id: int) -> None:
     """
     if not await repository.select_live_user_locked(conn, user_id):
         raise NotAuthenticated("Your session has ended, log in again")
+
+
+async def describe_me(conn: Connection, user: SessionUser) -> UserMe:
+    """The signed-in user as `/users/me` shows them, with whether they have a company yet."""
+    has_company = await repository.select_user_has_company(conn, user.id)
+    return UserMe.model_validate({**user.model_dump(), "has_company": has_company})
 
 
 def require_verified(user: SessionUser) -> SessionUser:

@@ -269,7 +269,8 @@ async function start() {
       return;
     }
     const [mine, products, communes] = await Promise.all([
-      api('/companies/user/my-company').catch((err) => {
+      // `/users/me` says whether there is one: without it, asking would be a 404 in the console.
+      user.has_company === false ? null : api('/companies/user/my-company').catch((err) => {
         if (err instanceof ApiError && err.status === 404) return null;
         throw err;
       }),
