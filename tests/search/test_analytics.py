@@ -57,6 +57,23 @@ class TestRecorder:
         await recorder.flush()
         assert stored(await conn.fetch(STATS)) == {"abogados": (2, 0), "zapateria": (1, 1)}
 
+    async def test_a_searcher_counts_once_per_query_and_day(self, conn: Connection) -> None:
+        """Found by the adversary: one client searching a word 80 times put its category first
+        among the front page's "Populares"."""
+        days = iter([date(2026, 12, 6)] * 4 + [date(2026, 12, 7)] * 2)
+        recorder = SearchRecorder(PinnedDatabase(conn), today=lambda: next(days))
+        for _ in range(3):
+            record_search(recorder, "construccion", 10, searcher="203.0.113.9")
+        record_search(recorder, "construccion", 10, searcher="198.51.100.4")
+        record_search(recorder, "construccion", 10, searcher="203.0.113.9")  # the next day
+        record_search(recorder, "construccion", 10, searcher="203.0.113.9")
+        await recorder.flush()
+        rows = await conn.fetch(
+            "SELECT day, searches FROM proveo.search_query_stat WHERE query = 'construccion' "
+            "ORDER BY day"
+        )
+        assert [(row["day"].day, row["searches"]) for row in rows] == [(6, 2), (7, 1)]
+
     async def test_keeps_a_row_per_utc_day(self, conn: Connection) -> None:
         day = date(2026, 11, 24)
         recorder = SearchRecorder(PinnedDatabase(conn), today=lambda: day)

@@ -7,12 +7,17 @@ searched is kept: the key is (day, query text), the values are two counters.
 
 Memory is bounded: at most `max_keys` distinct queries wait for a flush. A new query beyond
 that is dropped (and counted in a warning); queries already waiting keep counting.
+
+A query counts once per searcher and day (a digest of the client's address, kept in memory
+only, for the day), so one client repeating a query cannot choose the front page's "Populares"
+categories. Past `max_searchers` digests a day, searches count without that check.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
@@ -26,6 +31,7 @@ log = structlog.get_logger(__name__)
 
 FLUSH_SECONDS = 5.0
 MAX_KEYS = 10_000
+MAX_SEARCHERS = 200_000
 # The stored query is cut to this many characters (the table's limit).
 MAX_QUERY_CHARS = 200
 
@@ -41,6 +47,7 @@ class SearchRecorder:
         *,
         flush_seconds: float = FLUSH_SECONDS,
         max_keys: int = MAX_KEYS,
+        max_searchers: int = MAX_SEARCHERS,
         today: Callable[[], date] = utc_today,
     ) -> None:
         self._database = database
@@ -50,6 +57,10 @@ class SearchRecorder:
         # (day, query) -> [searches, zero-result searches]
         self._buffer: dict[tuple[date, str], list[int]] = {}
         self._dropped = 0
+        self._max_searchers = max_searchers
+        # (query, searcher digest) already counted today.
+        self._seen_day: date | None = None
+        self._seen: set[tuple[str, bytes]] = set()
         self._flushing = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
@@ -58,13 +69,19 @@ class SearchRecorder:
         """Distinct (day, query) counts waiting for the next flush."""
         return len(self._buffer)
 
-    def record(self, query: str, total: int, *, filtered: bool = False) -> None:
+    def record(
+        self, query: str, total: int, *, filtered: bool = False, searcher: str | None = None
+    ) -> None:
         """Count a search; as zero-result only when it had no commune or product filter (its
-        words may well find companies elsewhere: no gap in the directory to report)."""
+        words may well find companies elsewhere: no gap in the directory to report). With a
+        `searcher` (the client's address), only its first search of this query today counts."""
         text = query.replace("\x00", "").strip()[:MAX_QUERY_CHARS].rstrip()
         if not text:
             return  # browsing without a query is not a search term
-        key = (self._today(), text)
+        today = self._today()
+        if searcher is not None and not self._first_today(today, text, searcher):
+            return
+        key = (today, text)
         counts = self._buffer.get(key)
         if counts is None:
             if len(self._buffer) >= self._max_keys:
@@ -74,6 +91,16 @@ class SearchRecorder:
         counts[0] += 1
         if total == 0 and not filtered:
             counts[1] += 1
+
+    def _first_today(self, today: date, text: str, searcher: str) -> bool:
+        if self._seen_day != today:
+            self._seen_day, self._seen = today, set()
+        digest = hashlib.blake2b(searcher.encode(), digest_size=8).digest()
+        if (text, digest) in self._seen:
+            return False
+        if len(self._seen) < self._max_searchers:
+            self._seen.add((text, digest))
+        return True
 
     async def flush(self) -> int:
         """Write the buffered counts in one statement; the number of rows written.
@@ -133,7 +160,12 @@ class SearchRecorder:
 
 
 def record_search(
-    recorder: object, q_normalised: str, total: int, *, filtered: bool = False
+    recorder: object,
+    q_normalised: str,
+    total: int,
+    *,
+    filtered: bool = False,
+    searcher: str | None = None,
 ) -> None:
     """Count one search. `recorder` is the `SearchRecorder` or the app's state holding it as
     `search_recorder`; without one, nothing is recorded. Never raises, never waits."""
@@ -141,6 +173,6 @@ def record_search(
     if not isinstance(target, SearchRecorder):
         return
     try:
-        target.record(q_normalised, total, filtered=filtered)
+        target.record(q_normalised, total, filtered=filtered, searcher=searcher)
     except Exception:
         log.exception("search_stats_record_failed")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import TypeAdapter
 
 from proveo.core.deps import AppDatabase
@@ -95,6 +95,7 @@ def _json(body: bytes, headers: dict[str, str] | None = None) -> Response:
     },
 )
 async def search(
+    http: Request,
     database: AppDatabase,
     caches: Caches,
     recorder: Recorder,
@@ -115,7 +116,10 @@ async def search(
     ] = 0,
 ) -> Response:
     request = service.SearchRequest(q, commune, product, lang, limit, offset, region)
-    page = await service.search_companies(database, caches, recorder, request, audience=audience)
+    searcher = http.client.host if http.client is not None else None
+    page = await service.search_companies(
+        database, caches, recorder, request, audience=audience, searcher=searcher
+    )
     headers = {"X-Total-Count": str(page.total), "X-Search-Match": page.match}
     if page.corrected is not None:
         headers["X-Search-Corrected"] = page.corrected

@@ -405,6 +405,7 @@ async def search_companies(
     request: SearchRequest,
     *,
     audience: insights_service.Visitor | None = None,
+    searcher: str | None = None,
 ) -> SearchPage:
     """A page of results. Every page, cached or not, counts an impression for each company on
     it (unless a bot asked); the first page of a query also counts the search."""
@@ -433,8 +434,10 @@ async def search_companies(
     page = await caches.pages.get_or_load(key, load)
     metrics.search_answered("search", time.perf_counter() - started)
     q_normalised = str(key[0])
-    if q_normalised and request.offset == 0:
-        analytics.record_search(recorder, q_normalised, page.total, filtered=request.filtered)
+    if q_normalised and request.offset == 0 and not (audience is not None and audience.bot):
+        analytics.record_search(
+            recorder, q_normalised, page.total, filtered=request.filtered, searcher=searcher
+        )
     insights_service.record_impressions(recorder, audience, [hit.uuid for hit in page.items])
     return page
 
