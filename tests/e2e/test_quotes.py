@@ -1,7 +1,8 @@
-"""Quote requests in Chromium: a buyer asks from a company page, confirms from the email, the
-matching demo provider finds it in My company and replies, the buyer reads the reply on the
-private page and closes the request; the form's own checks in English on a phone; the entry
-points of the search and landing pages."""
+"""Quote requests in Chromium: a buyer asks from a company page, confirms from the email
+(opening the link sends nothing, the page's button does), the matching demo provider finds it
+in My company and replies, the buyer reads the reply on the private page and closes the
+request; the form's own checks in English on a phone; the entry points of the search and
+landing pages."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, LiveServer
 from tests.e2e.support import (
@@ -40,8 +41,11 @@ LINK_PATTERNS.setdefault(
 )
 
 
-def emails_to(outbox: Path, address: str, containing: str, timeout: float = 15.0) -> list[str]:
-    """The plain texts of the emails to `address` that contain `containing` (waits for one)."""
+def emails_to(
+    outbox: Path, address: str, containing: str, timeout: float = 15.0, missing_ok: bool = False
+) -> list[str]:
+    """The plain texts of the emails to `address` that contain `containing` (waits for one, or
+    with `missing_ok` answers an empty list after `timeout`)."""
     deadline = time.monotonic() + timeout
     while True:
         found = []
@@ -56,8 +60,33 @@ def emails_to(outbox: Path, address: str, containing: str, timeout: float = 15.0
         if found:
             return found
         if time.monotonic() > deadline:
+            if missing_ok:
+                return []
             raise AssertionError(f"no email to {address} containing {containing!r} in {outbox}")
         time.sleep(0.1)
+
+
+def open_confirmation_link(page: Page, outbox: Path, link: str, buyer: str) -> list[str]:
+    """Opens the emailed link and proves that opening it sends nothing (as a mail scanner that
+    runs the page's scripts would): no confirmation request, the request waiting behind the
+    page's button, and the buyer's only email still the confirmation (no "sent to N providers"
+    with the private page's link). Returns the list the page's confirmation requests are
+    recorded in from then on."""
+    posts: list[str] = []
+
+    def record(request: Request) -> None:
+        if request.url.endswith("/api/v1/quote-requests/confirm"):
+            posts.append(request.method)
+
+    page.on("request", record)
+    page.goto(link)
+    expect(page.locator("#quote-pending")).to_be_visible()
+    expect(page.locator("#quote-send")).to_be_enabled()
+    assert "#token=" not in page.url  # single use: not left in the history
+    page.wait_for_load_state("networkidle")
+    assert posts == []
+    assert len(emails_to(outbox, buyer, "")) == 1
+    return posts
 
 
 def provider_slug(context: BrowserContext) -> str:
@@ -145,8 +174,21 @@ class TestBuyerAndProvider:
         expect(done).to_contain_text("Revisa tu correo")
         expect(done).to_contain_text(buyer)
 
-        # The emailed link confirms it: the request goes to the providers that fit.
-        page.goto(read_outbox_link(live_server.outbox, buyer, "quote_confirm"))
+        # Opening the emailed link sends nothing: the request waits for the page's button.
+        link = read_outbox_link(live_server.outbox, buyer, "quote_confirm")
+        posts = open_confirmation_link(page, live_server.outbox, link, buyer)
+        expect(page.locator("#quote-pending h1")).to_have_text(
+            "Tu solicitud espera tu confirmación"
+        )
+        assert_no_serious_axe_violations(page)
+        screenshot(page, "quotes-confirm")
+        # (A second's wait: time enough for an email the link might have caused to land.)
+        assert not emails_to(live_server.outbox, PROVIDER_EMAIL, title, timeout=1, missing_ok=True)
+
+        # The button sends it, once however quickly it is pressed twice, to the providers that fit.
+        send = page.locator("#quote-send")
+        expect(send).to_have_text("Enviar mi solicitud a los proveedores")
+        send.dblclick()
         confirmed = page.locator("#quote-confirmed")
         expect(confirmed).to_be_visible()
         notified = int(confirmed.get_attribute("data-notified") or "0")
@@ -154,6 +196,7 @@ class TestBuyerAndProvider:
         expect(confirmed.locator(".quote-notified")).to_contain_text(
             "1 proveedor" if notified == 1 else f"{notified} proveedores"
         )
+        assert posts == ["POST"]
         assert "#token=" not in page.url  # single use: not left in the history
         assert_no_serious_axe_violations(page)
         view_href = page.locator("#quote-view-link").get_attribute("href")
@@ -209,7 +252,12 @@ class TestBuyerAndProvider:
 
     def test_a_used_or_unknown_link_says_so(self, page: Page) -> None:
         page.goto("/quote-requests/confirm/#token=not-a-real-token")
+        expect(page.locator("#quote-pending")).to_be_visible()
+        page.locator("#quote-send").click()
         expect(page.locator("[data-state=invalid]")).to_contain_text("No pudimos confirmar")
+        page.goto("/quote-requests/confirm/")
+        expect(page.locator("[data-state=missing]")).to_contain_text("Falta el código")
+        expect(page.locator("#quote-send")).to_have_count(0)
         page.goto("/quote-requests/view/#id=00000000-0000-0000-0000-000000000000&token=nope")
         expect(page.locator("[data-state=invalid]")).to_contain_text("No encontramos")
 
@@ -305,8 +353,19 @@ class TestForm:
         assert_no_serious_axe_violations(page)
         screenshot(page, "quotes-sent")
         link = read_outbox_link(live_server.outbox, address, "quote_confirm")
-        page.goto(link)
+        posts = open_confirmation_link(page, live_server.outbox, link, address)
+        expect(page.locator("#quote-pending h1")).to_have_text(
+            "Your request is waiting for your confirmation"
+        )
+        assert_no_sideways_scroll(page)
+        assert_no_serious_axe_violations(page)
+        # From the keyboard: Enter on the focused button sends it.
+        send = page.locator("#quote-send")
+        expect(send).to_have_text("Send my request to the providers")
+        send.focus()
+        page.keyboard.press("Enter")
         expect(page.locator("#quote-confirmed")).to_contain_text("Request confirmed")
+        assert posts == ["POST"]
         assert_no_sideways_scroll(page)
         page.locator("#quote-view-link").click()
         expect(page.locator("#quote-title")).to_have_text("Office refurbishment")

@@ -64,11 +64,12 @@ def confirmation_email(
                 "Hello,",
                 f"Someone asked Proveo to send a quote request for “{product_name}” "
                 f"({place_name}) to the providers that fit, with this address as the contact.",
-                "Nothing is sent to any provider until you confirm. The link works once and "
+                "Nothing is sent to any provider until you open the link and press “Send my "
+                "request to the providers” on the page it opens. The link works once and "
                 "expires in 48 hours.",
                 "If you did not ask for this, ignore this message: nothing will be sent.",
             ],
-            link=("Confirm and send my request", link),
+            link=("Confirm my request", link),
         )  # fmt: skip
     return _email(
         to=to, lang=lang, subject="Confirma tu solicitud de cotización en Proveo",
@@ -76,11 +77,12 @@ def confirmation_email(
             "Hola:",
             f"Alguien pidió a Proveo enviar una solicitud de cotización de “{product_name}” "
             f"({place_name}) a los proveedores indicados, con este correo como contacto.",
-            "No se envía nada a ningún proveedor hasta que confirmes. El enlace sirve una vez y "
+            "No se envía nada a ningún proveedor hasta que abras el enlace y pulses “Enviar mi "
+            "solicitud a los proveedores” en la página que abre. El enlace sirve una vez y "
             "vence en 48 horas.",
             "Si no lo pediste tú, ignora este mensaje: no se enviará nada.",
         ],
-        link=("Confirmar y enviar mi solicitud", link),
+        link=("Confirmar mi solicitud", link),
     )  # fmt: skip
 
 

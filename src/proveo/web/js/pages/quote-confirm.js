@@ -1,7 +1,10 @@
-// The confirmation link of a quote request (`/quote-requests/confirm/#token=…`): posts the token
-// once, then says how many providers received the request and links to its private page. The
-// token leaves the address as soon as it is read (it is single use, and not for the history).
-import { h, clear, qs } from '/js/dom.js';
+// The confirmation link of a quote request (`/quote-requests/confirm/#token=…`). Opening it sends
+// nothing: the page says the request is waiting and only its button posts the token (mail
+// scanners that open links and run their scripts must not send a request to the providers nor
+// receive the private page's token). Then it says how many providers received the request and
+// links to its private page. The token leaves the address as soon as it is read (it is single
+// use, and not for the history); it stays in this page's memory until the button is pressed.
+import { h, clear, qs, setBusy } from '/js/dom.js';
 import { onLangChange, t, formatNumber } from '/js/i18n.js';
 import { api, ApiError } from '/js/api.js';
 import { initPage } from '/js/layout.js';
@@ -9,7 +12,11 @@ import { initPage } from '/js/layout.js';
 const STRINGS = {
   es: {
     title: 'Confirmar solicitud',
-    confirming: 'Confirmando tu solicitud…',
+    pendingTitle: 'Tu solicitud espera tu confirmación',
+    pendingText: 'Todavía no la enviamos a ningún proveedor. Con el botón la enviamos a los proveedores de ese rubro que atienden el lugar que elegiste (hasta 25), que verán tu nombre y tus datos de contacto para responderte.',
+    pendingIgnore: 'Si no la pediste tú, cierra esta página: no se enviará nada.',
+    send: 'Enviar mi solicitud a los proveedores',
+    sending: 'Enviando tu solicitud…',
     doneTitle: 'Solicitud confirmada',
     sentMany: 'La enviamos a {n} proveedores. Te llegará un correo con cada respuesta.',
     sentOne: 'La enviamos a 1 proveedor. Te llegará un correo cuando responda.',
@@ -20,12 +27,15 @@ const STRINGS = {
     badText: 'El enlace no es válido, ya se usó o expiró. Si ya la confirmaste, busca en tu correo el enlace a tu solicitud.',
     missing: 'Falta el código del enlace. Ábrelo tal como llegó en el correo.',
     again: 'Pedir cotizaciones',
-    error: 'No pudimos confirmar la solicitud. {message}',
-    retry: 'Reintentar',
+    error: 'No pudimos enviar la solicitud. {message} Puedes intentarlo de nuevo con el botón.',
   },
   en: {
     title: 'Confirm request',
-    confirming: 'Confirming your request…',
+    pendingTitle: 'Your request is waiting for your confirmation',
+    pendingText: 'We have not sent it to any provider yet. The button sends it to the providers of that category that serve the place you chose (up to 25), who will see your name and contact details to answer you.',
+    pendingIgnore: 'If you did not ask for it, close this page: nothing will be sent.',
+    send: 'Send my request to the providers',
+    sending: 'Sending your request…',
     doneTitle: 'Request confirmed',
     sentMany: 'We sent it to {n} providers. You will get an email with each reply.',
     sentOne: 'We sent it to 1 provider. You will get an email when it replies.',
@@ -36,8 +46,7 @@ const STRINGS = {
     badText: 'The link is invalid, already used or expired. If you already confirmed it, look in your email for the link to your request.',
     missing: 'The link is missing its code. Open it exactly as it arrived in the email.',
     again: 'Request quotes',
-    error: 'We could not confirm the request. {message}',
-    retry: 'Try again',
+    error: 'We could not send the request. {message} You can try again with the button.',
   },
 };
 
@@ -46,18 +55,32 @@ const s = (key, params) => t(STRINGS, key, params);
 const token = new URLSearchParams(window.location.hash.slice(1)).get('token') || '';
 if (token) window.history.replaceState(null, '', window.location.pathname);
 
-let state = { view: token ? 'loading' : 'missing', result: null, error: null };
+// `pending`: waiting for the button (`sending` while its request runs, `error` after a failure
+// worth retrying); then `done`, `invalid` or `missing`.
+let state = { view: token ? 'pending' : 'missing', sending: false, result: null, error: null };
 
 function viewHref(uuid, pageToken) {
   return `/quote-requests/view/#${new URLSearchParams({ id: uuid, token: pageToken }).toString()}`;
 }
 
+function sendButton() {
+  const button = h('button', { type: 'button', class: 'btn btn-primary quote-send', id: 'quote-send', on: { click: confirm } }, s('send'));
+  setBusy(button, state.sending);
+  return button;
+}
+
 function render() {
   const el = qs('#quote-confirm-root');
   clear(el);
-  const { view, result, error } = state;
-  if (view === 'loading') {
-    el.append(h('p', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), s('confirming')));
+  const { view, result, error, sending } = state;
+  if (view === 'pending') {
+    el.append(h('section', { class: 'card notice-card', id: 'quote-pending', 'data-state': 'pending', tabindex: '-1', 'aria-labelledby': 'pending-title' },
+      h('span', { class: 'notice-icon notice-info', 'aria-hidden': 'true' }, '…'),
+      h('h1', { id: 'pending-title' }, s('pendingTitle')),
+      error ? h('div', { class: 'alert alert-error', role: 'alert', id: 'quote-send-error' }, h('div', { class: 'alert-body' }, s('error', { message: error.message || '' }))) : null,
+      h('p', {}, s('pendingText')),
+      h('div', { class: 'form-actions' }, sendButton(), h('span', { class: 'muted small', id: 'quote-send-status', role: 'status' }, sending ? s('sending') : '')),
+      h('p', { class: 'muted small' }, s('pendingIgnore'))));
     return;
   }
   if (view === 'done') {
@@ -70,12 +93,6 @@ function render() {
       h('p', { class: 'muted small' }, s('viewHint'))));
     return;
   }
-  if (view === 'error') {
-    el.append(h('div', { class: 'alert alert-error', role: 'alert' }, h('div', { class: 'alert-body' },
-      s('error', { message: error?.message || '' }),
-      h('p', {}, h('button', { type: 'button', class: 'btn btn-secondary btn-sm', on: { click: confirm } }, s('retry'))))));
-    return;
-  }
   el.append(h('section', { class: 'card notice-card', 'data-state': view, tabindex: '-1', id: 'quote-bad', 'aria-labelledby': 'bad-title' },
     h('span', { class: 'notice-icon notice-warning', 'aria-hidden': 'true' }, '!'),
     h('h1', { id: 'bad-title' }, s('badTitle')),
@@ -83,23 +100,32 @@ function render() {
     h('div', { class: 'form-actions' }, h('a', { class: 'btn btn-secondary', href: '/quote-requests/' }, s('again')))));
 }
 
+// Only the button calls this, and only once at a time: it is disabled (and `sending` refuses a
+// second call) until the answer is in.
 async function confirm() {
-  state = { view: 'loading', result: null, error: null };
-  render();
+  if (state.sending || state.view !== 'pending') return;
+  state = { ...state, sending: true };
+  setBusy(qs('#quote-send'), true);
+  qs('#quote-send-status').textContent = s('sending');
   try {
     const result = await api('/quote-requests/confirm', { method: 'POST', json: { token } });
-    state = { view: 'done', result, error: null };
+    state = { view: 'done', sending: false, result, error: null };
   } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
+    if (!(err instanceof ApiError)) {
+      state = { ...state, sending: false };
+      render();
+      throw err;
+    }
     const invalid = err.code === 'invalid_token' || err.status === 400 || err.status === 404 || err.status === 422;
-    state = { view: invalid ? 'invalid' : 'error', result: null, error: err };
+    state = invalid
+      ? { view: 'invalid', sending: false, result: null, error: err }
+      : { view: 'pending', sending: false, result: null, error: err };
   }
   render();
-  qs('#main .notice-card, #main .alert')?.focus();
+  if (state.view === 'pending') qs('#quote-send')?.focus();
+  else qs('#main .notice-card')?.focus();
 }
 
 await initPage({ titleKey: 'title', strings: STRINGS });
 onLangChange(() => render());
-if (token) await confirm();
-else render();
-
+render();
