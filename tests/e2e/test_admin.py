@@ -201,7 +201,59 @@ class TestWhoMayEnter:
         screenshot(page, "admin-forbidden")
 
 
+def add_gallery_photo(live_server: LiveServer, owner: Owner, colour: str) -> None:
+    """The owner adds a gallery photo through the API (the image service scores it)."""
+    with httpx.Client(base_url=live_server.url, timeout=180) as client:
+        login = client.post(
+            "/api/v1/users/login", json={"email": owner.email, "password": PASSWORD}
+        )
+        assert login.status_code == 200, login.text
+        response = client.post(
+            "/api/v1/companies/user/my-company/photos",
+            files={"image": ("photo.jpg", jpeg(colour=colour), "image/jpeg")},
+            headers={"X-CSRF-Token": str(login.json()["csrf_token"])},
+        )
+        assert response.status_code in (200, 201), response.text
+
+
 class TestCompanies:
+    def test_admin_edits_the_profile_and_removes_a_gallery_photo(
+        self, page: Page, live_server: LiveServer
+    ) -> None:
+        """Found by a newcomer: the editor had none of the profile fields nor the gallery."""
+        suffix = _suffix()
+        owner = make_owner(live_server, f"Imprenta Perfil {suffix}")  # in Valparaíso
+        add_gallery_photo(live_server, owner, "navy")
+        as_admin(page)
+        panel = page.locator("#panel-companies")
+        panel.locator("#companies-q").fill(f"Perfil {suffix}")
+        panel.get_by_role("button", name="Filtrar").click()
+        row = panel.locator(f"tr[data-uuid='{owner.company_uuid}']")
+        row.get_by_role("button", name=f"Editar {owner.company_name}").click()
+        dialog = page.locator("dialog[open]")
+        dialog.locator("#ce-website").fill("https://imprenta.example.cl")
+        dialog.locator("#ce-rut").fill("76.086.428-5")
+        dialog.locator("#ce-year-founded").fill("1999")
+        dialog.locator("#ce-size-band").select_option("10-49")
+        own = dialog.locator('input[name=served_regions][value="Valparaíso"]')
+        expect(own).to_be_checked()
+        expect(own).to_be_disabled()
+        dialog.get_by_label("Biobío").check()
+        # The gallery: its photo removed at once.
+        dialog.get_by_role("button", name="Quitar la foto 1").click()
+        expect(dialog).to_contain_text("Quitamos la foto de la galería")
+        expect(dialog).to_contain_text("Sin fotos.")
+        assert_no_serious_axe_violations(page)
+        dialog.get_by_role("button", name="Guardar").click()
+        expect(page.locator("dialog[open]")).to_have_count(0)
+        saved = httpx.get(f"{live_server.url}/api/v1/companies/{owner.company_uuid}").json()
+        assert saved["website"] == "https://imprenta.example.cl"
+        assert saved["rut"] == "76086428-5"
+        assert saved["year_founded"] == 1999
+        assert saved["size_band"] == "10-49"
+        assert saved["served_regions"] == ["Valparaíso", "Biobío"]
+        assert saved["photos"] == []
+
     def test_admin_edits_then_soft_deletes_a_company_and_the_audit_log_shows_both(
         self, page: Page, live_server: LiveServer
     ) -> None:

@@ -1,5 +1,7 @@
 // Companies: every company (soft-deleted ones with a badge), a name/email filter, editing any
-// company (multipart PATCH) and soft-deletion.
+// company (multipart PATCH: the contact fields, the profile — website, RUT, year, size, more
+// categories, regions served — and the logo; gallery photos removed one by one) and
+// soft-deletion.
 
 import { apiList, api } from '/js/api.js';
 import { formatDateTime, getLang } from '/js/i18n.js';
@@ -9,6 +11,8 @@ import {
   shortDate, spinnerRow, dataTable, pager, modal, confirmAction, field, loadCatalog, localName, sortByName, emailText,
 } from './ui.js';
 import { formatPhone } from '/js/market/company-view.js';
+import { SIZE_BANDS } from '/js/market/company-form.js';
+import { byRegionOrder } from '/js/market/regions.js';
 
 const LIMIT = 20;
 const TEXT_FIELDS = ['name', 'address', 'phone', 'email', 'description_es', 'description_en'];
@@ -141,6 +145,71 @@ export function createCompaniesTab(ctx) {
       description_es: h('textarea', { rows: '4', maxlength: '1000' }, company.description_es || ''),
       description_en: h('textarea', { rows: '4', maxlength: '1000' }, company.description_en || ''),
     };
+    // The profile: optional fields (emptied means removed), more categories, regions served.
+    const profile = {
+      website: h('input', { type: 'url', value: company.website || '', maxlength: '300', autocomplete: 'off' }),
+      rut: h('input', { type: 'text', value: company.rut_formatted || company.rut || '', maxlength: '14', autocomplete: 'off', spellcheck: 'false' }),
+      year_founded: h('input', { type: 'number', value: company.year_founded ?? '', min: '1800', max: String(new Date().getFullYear()), step: '1' }),
+      size_band: h('select', {}, h('option', { value: '' }, s('f_none')),
+        SIZE_BANDS.map((band) => h('option', { value: band, selected: band === company.size_band }, band))),
+    };
+    const profileBefore = Object.fromEntries(Object.entries(profile).map(([name, el]) => [name, el.value.trim()]));
+    const extrasBefore = (company.extra_products || []).map((p) => p.uuid);
+    const extraSelects = [0, 1].map((i) => h('select', {}, h('option', { value: '' }, s('f_none')),
+      sortByName(products, localName).map((p) => h('option', { value: p.uuid, selected: p.uuid === extrasBefore[i] }, localName(p)))));
+    const allChile = h('input', { type: 'checkbox', id: 'ce-serves-all-chile', checked: company.serves_all_chile });
+    const servedBefore = company.serves_all_chile ? [] : (company.served_regions || []).slice(1);
+    const regionBoxes = [...new Set(communes.map((c) => c.region))].sort(byRegionOrder).map((region) =>
+      h('input', { type: 'checkbox', name: 'served_regions', value: region, checked: servedBefore.includes(region) }));
+    const regionOfCommune = new Map(communes.map((c) => [c.uuid, c.region]));
+    const chosenRegions = () => (allChile.checked ? [] : regionBoxes.filter((b) => b.checked && !b.hasAttribute('data-own')).map((b) => b.value));
+    // The commune's own region is always served: its box is checked and locked.
+    const syncRegions = () => {
+      const own = regionOfCommune.get(communeSelect.value);
+      for (const box of regionBoxes) {
+        const isOwn = box.value === own;
+        if (isOwn) box.checked = true;
+        else if (box.hasAttribute('data-own')) box.checked = false;
+        box.toggleAttribute('data-own', isOwn);
+        box.disabled = allChile.checked || isOwn;
+      }
+    };
+    allChile.addEventListener('change', syncRegions);
+    communeSelect.addEventListener('change', syncRegions);
+    syncRegions();
+    const regionsField = h('fieldset', { class: 'field admin-regions' },
+      h('legend', {}, s('f_regions')),
+      h('p', { class: 'field-hint' }, s('f_regions_hint')),
+      h('label', { class: 'admin-check' }, allChile, ' ', s('f_all_chile')),
+      h('div', { class: 'admin-regions-grid' }, regionBoxes.map((box) => h('label', { class: 'admin-check' }, box, ' ', box.value))));
+    // The gallery: each photo removed at once (DELETE), as the owner's page does.
+    const gallery = h('ul', { class: 'admin-gallery', role: 'list' });
+    const showGallery = (photos) => {
+      gallery.replaceChildren(...(photos.length ? photos.map((photo, i) => {
+        const remove = h('button', { type: 'button', class: 'btn btn-danger-quiet btn-sm', 'data-remove-photo': photo.uuid }, s('photo_remove', { n: i + 1 }));
+        remove.addEventListener('click', async () => {
+          setBusy(remove, true);
+          try {
+            const saved = await api(`/companies/admin/companies/${encodeURIComponent(company.uuid)}/photos/${encodeURIComponent(photo.uuid)}`, { method: 'DELETE' });
+            showGallery(saved.photos || []);
+            showAlert(m.alertBox, 'success', s('photo_removed', { name: company.name }), { focus: false });
+            changedOutside = true;
+            gallery.querySelector('button')?.focus();
+          } catch (err) {
+            setBusy(remove, false);
+            if (isForbidden(err)) { m.close(); ctx.forbidden(); return; }
+            showAlert(m.alertBox, 'error', errorText(err));
+          }
+        });
+        return h('li', { class: 'admin-gallery-item' },
+          photo.thumbnail_url
+            ? h('img', { src: photo.thumbnail_url, alt: s('photo_alt', { n: i + 1 }), width: '96', height: '96' })
+            : h('span', { class: 'admin-gallery-pending' }, s('photo_pending')),
+          remove);
+      }) : [h('li', { class: 'cell-muted' }, s('gallery_empty'))]));
+    };
+    let changedOutside = false;
+    showGallery(company.photos || []);
     const image = h('input', { type: 'file', accept: 'image/jpeg,image/png,image/webp' });
     const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, tc('btn_save'));
     const form = h('form', { id: 'company-edit', class: 'dialog-body', novalidate: true },
@@ -150,14 +219,23 @@ export function createCompaniesTab(ctx) {
         field({ id: 'ce-product', name: 'product_uuid', label: s('f_product'), input: productSelect }),
         field({ id: 'ce-commune', name: 'commune_uuid', label: s('f_commune'), input: communeSelect }),
         field({ id: 'ce-address', name: 'address', label: s('f_address'), input: inputs.address }),
-        field({ id: 'ce-phone', name: 'phone', label: s('f_phone'), input: inputs.phone })),
+        field({ id: 'ce-phone', name: 'phone', label: s('f_phone'), input: inputs.phone }),
+        field({ id: 'ce-website', name: 'website', label: s('f_website'), hint: s('f_optional_hint'), input: profile.website }),
+        field({ id: 'ce-rut', name: 'rut', label: s('f_rut'), hint: s('f_optional_hint'), input: profile.rut }),
+        field({ id: 'ce-year-founded', name: 'year_founded', label: s('f_year'), input: profile.year_founded }),
+        field({ id: 'ce-size-band', name: 'size_band', label: s('f_size'), input: profile.size_band }),
+        field({ id: 'ce-extra-1', name: 'extra_product_uuids', label: s('f_extra_1'), input: extraSelects[0] }),
+        field({ id: 'ce-extra-2', name: 'extra_product_2', label: s('f_extra_2'), input: extraSelects[1] })),
+      regionsField,
       field({ id: 'ce-description-es', name: 'description_es', label: s('f_description_es'), input: inputs.description_es }),
       field({ id: 'ce-description-en', name: 'description_en', label: s('f_description_en'), input: inputs.description_en }),
       field({ id: 'ce-image', name: 'image', label: s('f_image'), hint: s('f_image_hint'), input: image }),
+      h('div', { class: 'field' }, h('h3', { class: 'label', id: 'ce-gallery-title' }, s('f_gallery')), gallery),
       h('div', { class: 'dialog-actions' },
         h('button', { type: 'button', class: 'btn btn-secondary', on: { click: () => m.close() } }, tc('btn_cancel')),
         submit));
     const m = modal({ title: s('edit_title'), content: form, wide: true });
+    m.dialog.addEventListener('close', () => { if (changedOutside) load(); }); // a photo went: refresh the row
     inputs.name.focus();
 
     form.addEventListener('submit', async (event) => {
@@ -171,6 +249,20 @@ export function createCompaniesTab(ctx) {
       }
       if (productSelect.value !== company.product_uuid) data.append('product_uuid', productSelect.value);
       if (communeSelect.value !== company.commune_uuid) data.append('commune_uuid', communeSelect.value);
+      for (const [name, el] of Object.entries(profile)) {
+        if (el.value.trim() !== profileBefore[name]) data.append(name, el.value.trim()); // '' removes it
+      }
+      const extras = extraSelects.map((el) => el.value).filter(Boolean);
+      if (extras.join() !== extrasBefore.join()) {
+        if (!extras.length) data.append('extra_product_uuids', '');
+        for (const uuid of extras) data.append('extra_product_uuids', uuid);
+      }
+      if (allChile.checked !== company.serves_all_chile) data.append('serves_all_chile', allChile.checked ? 'true' : 'false');
+      const regions = chosenRegions();
+      if (!allChile.checked && regions.join() !== servedBefore.filter((r) => r !== regionOfCommune.get(communeSelect.value)).join()) {
+        if (!regions.length) data.append('served_regions', '');
+        for (const region of regions) data.append('served_regions', region);
+      }
       if (image.files.length) data.append('image', image.files[0]);
       if ([...data.keys()].length === 0) {
         showAlert(m.alertBox, 'info', s('edit_no_changes'));
