@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from uuid import UUID, uuid4
 
 from proveo.core.db import Connection, Database
-from proveo.insights.recorder import Counter, InsightsRecorder
+from proveo.insights.recorder import DEDUPE_SECONDS, Counter, InsightsRecorder
 from tests.factories import create_company, create_user
 from tests.fixtures.database import PinnedDatabase
 from tests.fixtures.recording import RecordingConnection
@@ -65,6 +65,28 @@ class TestBuffer:
         assert recorder.pending == 2
         assert recorder._buffer[(a, DAY)][Counter.VIEWS] == 1
         assert (c, DAY) not in recorder._buffer
+
+    def test_a_viewer_moves_a_counter_of_a_company_once_per_window(self) -> None:
+        now = [0.0]
+        recorder = InsightsRecorder(FailingDatabase(), today=lambda: DAY, clock=lambda: now[0])
+        a, b = uuid4(), uuid4()
+        for _ in range(5):
+            recorder.record(Counter.VIEWS, [a], viewer="203.0.113.9")
+        recorder.record(Counter.PHONE, [a], viewer="203.0.113.9")  # another counter
+        recorder.record(Counter.VIEWS, [a], viewer="198.51.100.1")  # another viewer
+        recorder.record(Counter.VIEWS, [b], viewer="203.0.113.9")  # another company
+        now[0] = DEDUPE_SECONDS  # the next window
+        recorder.record(Counter.VIEWS, [a], viewer="203.0.113.9")
+        assert recorder._buffer[(a, DAY)][Counter.VIEWS] == 3
+        assert recorder._buffer[(a, DAY)][Counter.PHONE] == 1
+        assert recorder._buffer[(b, DAY)][Counter.VIEWS] == 1
+
+    def test_past_the_bound_of_viewers_nothing_new_counts(self) -> None:
+        recorder = InsightsRecorder(FailingDatabase(), max_seen=2, today=lambda: DAY)
+        a = uuid4()
+        for n in range(5):
+            recorder.record(Counter.VIEWS, [a], viewer=f"203.0.113.{n}")
+        assert recorder._buffer[(a, DAY)][Counter.VIEWS] == 2
 
     def test_a_new_day_is_a_new_pair(self) -> None:
         days = iter([DAY, DAY + timedelta(days=1)])

@@ -15,6 +15,11 @@ def _robot(request: Request) -> bool:
     return is_bot(request.headers.get("user-agent"))
 
 
+def _client(request: Request) -> str | None:
+    # The proxy-resolved address (uvicorn's forwarded-allow-ips), as the rate limits use it.
+    return request.client.host if request.client is not None else None
+
+
 async def visitor(request: Request, claims: Claims) -> Visitor:
     """The session is read from its cookie's signature alone (no database round trip), and only
     when the cookie is there."""
@@ -22,12 +27,13 @@ async def visitor(request: Request, claims: Claims) -> Visitor:
         bot=_robot(request),
         user_uuid=claims.user_uuid if claims is not None else None,
         head=bool(request.scope.get(HEAD_REQUEST)),
+        client=_client(request),
     )
 
 
 def audience_of(request: Request) -> Visitor:
     """A page of results' reader: only whether it is a bot matters (no session is read)."""
-    return Visitor(bot=_robot(request))
+    return Visitor(bot=_robot(request), client=_client(request))
 
 
 async def audience(request: Request) -> Visitor:

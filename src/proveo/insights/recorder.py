@@ -10,12 +10,20 @@ company's id in the upsert itself, which also drops the counts of a company dele
 Memory is bounded: at most `max_keys` (company, day) pairs wait for a flush. A new pair beyond
 that is dropped (and counted in a warning); pairs already waiting keep counting. A failed flush
 puts its counts back (as room allows) for the next one.
+
+One client counts once: given the `viewer` (the client's address), a counter of a company moves
+at most once per viewer every `DEDUPE_SECONDS`, so a script reloading a competitor's page
+cannot pump its figures. What is kept for that is an 8-byte digest per (counter, company,
+viewer), in memory, for the current window only; past `max_seen` digests in a window, counts
+that would need a new one are not made (an attacker cannot buy the check off by flooding it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from enum import IntEnum
@@ -32,6 +40,10 @@ log = structlog.get_logger(__name__)
 FLUSH_SECONDS = 5.0
 # About 200 bytes a pair: 50,000 pairs is 10 MB at most between two flushes.
 MAX_KEYS = 50_000
+# A viewer's view, appearance or click of a company counts once per window.
+DEDUPE_SECONDS = 30 * 60
+# About 70 bytes a digest: 10 MB at most.
+MAX_SEEN = 150_000
 
 
 class Counter(IntEnum):
@@ -67,12 +79,19 @@ class InsightsRecorder:
         *,
         flush_seconds: float = FLUSH_SECONDS,
         max_keys: int = MAX_KEYS,
+        max_seen: int = MAX_SEEN,
         today: Callable[[], date] = utc_today,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._database = database
         self._flush_seconds = flush_seconds
         self._max_keys = max_keys
+        self._max_seen = max_seen
         self._today = today
+        self._clock = clock
+        self._window = -1
+        self._seen: set[bytes] = set()
+        self._unchecked = 0
         self._buffer: dict[Key, list[int]] = {}
         self._dropped = 0
         self._flushing = asyncio.Lock()
@@ -83,9 +102,14 @@ class InsightsRecorder:
         """Distinct (company, day) pairs waiting for the next flush."""
         return len(self._buffer)
 
-    def record(self, counter: Counter, companies: Iterable[UUID]) -> None:
-        """Add one to `counter` of each of `companies` (a company listed twice counts twice)."""
+    def record(
+        self, counter: Counter, companies: Iterable[UUID], *, viewer: str | None = None
+    ) -> None:
+        """Add one to `counter` of each of `companies` (a company listed twice counts twice);
+        with a `viewer`, only the companies it has not moved that counter of in this window."""
         day = self._today()
+        if viewer is not None:
+            companies = [c for c in companies if self._first_in_window(counter, c, viewer)]
         for company in companies:
             counts = self._buffer.get((company, day))
             if counts is None:
@@ -94,6 +118,23 @@ class InsightsRecorder:
                     continue
                 counts = self._buffer[(company, day)] = [0] * len(Counter)
             counts[counter] += 1
+
+    def _first_in_window(self, counter: Counter, company: UUID, viewer: str) -> bool:
+        window = int(self._clock() // DEDUPE_SECONDS)
+        if window != self._window:
+            if self._unchecked:
+                log.warning("insights_dedupe_full", counts_not_made=self._unchecked)
+            self._window, self._seen, self._unchecked = window, set(), 0
+        digest = hashlib.blake2b(
+            f"{counter.value}|{company}|{viewer}".encode(), digest_size=8
+        ).digest()
+        if digest in self._seen:
+            return False
+        if len(self._seen) >= self._max_seen:
+            self._unchecked += 1
+            return False
+        self._seen.add(digest)
+        return True
 
     async def flush(self) -> int:
         """Write the buffered counts in one statement; the number of pairs written.

@@ -65,6 +65,8 @@ class Visitor:
     user_uuid: UUID | None = None
     # A HEAD request (answered as a GET without its body): not a view.
     head: bool = False
+    # The client's address: one client counts once per company and window (in memory only).
+    client: str | None = None
 
 
 def recorder_of(holder: object) -> InsightsRecorder | None:
@@ -73,12 +75,14 @@ def recorder_of(holder: object) -> InsightsRecorder | None:
     return target if isinstance(target, InsightsRecorder) else None
 
 
-def _record(holder: object, counter: Counter, companies: Iterable[UUID]) -> None:
+def _record(
+    holder: object, counter: Counter, companies: Iterable[UUID], viewer: str | None
+) -> None:
     recorder = recorder_of(holder)
     if recorder is None:
         return
     try:
-        recorder.record(counter, companies)
+        recorder.record(counter, companies, viewer=viewer)
     except Exception:
         log.exception("insights_record_failed")
 
@@ -87,7 +91,7 @@ def record_view(holder: object, visitor: Visitor, company_uuid: UUID, owner_uuid
     """A company page answered 200: a view, unless the owner, a bot or a HEAD asked."""
     if visitor.bot or visitor.head or visitor.user_uuid == owner_uuid:
         return
-    _record(holder, Counter.VIEWS, (company_uuid,))
+    _record(holder, Counter.VIEWS, (company_uuid,), visitor.client)
 
 
 def record_impressions(holder: object, visitor: Visitor | None, companies: Iterable[UUID]) -> None:
@@ -95,7 +99,7 @@ def record_impressions(holder: object, visitor: Visitor | None, companies: Itera
     counted. Without a `visitor` (no User-Agent at hand) the page counts."""
     if visitor is not None and visitor.bot:
         return
-    _record(holder, Counter.IMPRESSIONS, companies)
+    _record(holder, Counter.IMPRESSIONS, companies, visitor.client if visitor else None)
 
 
 async def record_contact_click(
@@ -106,7 +110,7 @@ async def record_contact_click(
     owner_uuid = await companies_service.get_company_owner(conn, company_uuid)
     if visitor.bot or visitor.user_uuid == owner_uuid:
         return
-    _record(holder, CONTACT_COUNTERS[kind], (company_uuid,))
+    _record(holder, CONTACT_COUNTERS[kind], (company_uuid,), visitor.client)
 
 
 def _days(first: date, count: int) -> list[date]:
