@@ -210,7 +210,9 @@ def create_app(
     app.state.translator = translator or build_translator(settings)
     app.state.search_recorder = SearchRecorder(app.state.database)
     app.state.insights_recorder = (
-        InsightsRecorder(app.state.database) if settings.insights_enabled else None
+        InsightsRecorder(app.state.database, dedupe_seconds=settings.insights_dedupe_seconds)
+        if settings.insights_enabled
+        else None
     )
     app.state.search_caches = SearchCaches.create()
     # The limiter shares the cache's Redis connection pool.

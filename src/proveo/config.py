@@ -154,6 +154,8 @@ class Settings(ImageServiceSettings):
     # clicks (off: nothing is counted; the figures already stored are still shown).
     insights_enabled: bool = True
     contact_clicks_per_ip_per_minute: int = Field(default=30, ge=1)
+    # One client moves a counter of a company once per this many seconds (0: every time).
+    insights_dedupe_seconds: int = Field(default=1800, ge=0, le=86_400)
     # Scheduled backups (proveo.backups): a directory or s3://BUCKET/PREFIX (empty: none), taken
     # every INTERVAL hours; the newest KEEP there are kept.
     backup_to: str = ""

@@ -57,6 +57,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         PROVEO_MAX_IN_FLIGHT_PER_CLIENT="64",
         PROVEO_SIGNUP_PER_IP_PER_HOUR="1000",
         PROVEO_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE="1000",
+        # Every visit is from 127.0.0.1: each must count for the insights tests to see it.
+        PROVEO_INSIGHTS_DEDUPE_SECONDS="0",
     ) as url:
         yield LiveServer(url=url, outbox=data_dir.resolve() / "outbox")
 

@@ -102,9 +102,10 @@ def visit_as_buyer(browser: Browser, live_server: LiveServer) -> str:
     with page.expect_request(is_beacon), page.expect_popup() as whatsapp:
         page.locator('.contact-actions a[href^="https://wa.me/"]').click()
     whatsapp.value.close()
-    with page.expect_request(is_beacon), page.expect_popup() as website:
-        page.locator("a.website-link").click()
-    website.value.close()
+    # The website's click as an event (its beacon is what is tested): a real click's second new
+    # tab within seconds was not always let through by Chromium on a loaded machine.
+    with page.expect_request(is_beacon):
+        page.locator("a.website-link").dispatch_event("click")
     # The clicks went as beacons (the page stayed where it was).
     assert page.url.endswith(path)
     assert sorted(beacons) == sorted(

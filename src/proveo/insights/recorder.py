@@ -12,7 +12,8 @@ that is dropped (and counted in a warning); pairs already waiting keep counting.
 puts its counts back (as room allows) for the next one.
 
 One client counts once: given the `viewer` (the client's address), a counter of a company moves
-at most once per viewer every `DEDUPE_SECONDS`, so a script reloading a competitor's page
+at most once per viewer every `dedupe_seconds` (`PROVEO_INSIGHTS_DEDUPE_SECONDS`), so a
+script reloading a competitor's page
 cannot pump its figures. What is kept for that is an 8-byte digest per (counter, company,
 viewer), in memory, for the current window only; past `max_seen` digests in a window, counts
 that would need a new one are not made (an attacker cannot buy the check off by flooding it).
@@ -80,6 +81,7 @@ class InsightsRecorder:
         flush_seconds: float = FLUSH_SECONDS,
         max_keys: int = MAX_KEYS,
         max_seen: int = MAX_SEEN,
+        dedupe_seconds: float = DEDUPE_SECONDS,
         today: Callable[[], date] = utc_today,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -87,6 +89,7 @@ class InsightsRecorder:
         self._flush_seconds = flush_seconds
         self._max_keys = max_keys
         self._max_seen = max_seen
+        self._dedupe_seconds = dedupe_seconds
         self._today = today
         self._clock = clock
         self._window = -1
@@ -108,7 +111,7 @@ class InsightsRecorder:
         """Add one to `counter` of each of `companies` (a company listed twice counts twice);
         with a `viewer`, only the companies it has not moved that counter of in this window."""
         day = self._today()
-        if viewer is not None:
+        if viewer is not None and self._dedupe_seconds > 0:
             companies = [c for c in companies if self._first_in_window(counter, c, viewer)]
         for company in companies:
             counts = self._buffer.get((company, day))
@@ -120,7 +123,7 @@ class InsightsRecorder:
             counts[counter] += 1
 
     def _first_in_window(self, counter: Counter, company: UUID, viewer: str) -> bool:
-        window = int(self._clock() // DEDUPE_SECONDS)
+        window = int(self._clock() // self._dedupe_seconds)
         if window != self._window:
             if self._unchecked:
                 log.warning("insights_dedupe_full", counts_not_made=self._unchecked)
