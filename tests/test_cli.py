@@ -241,6 +241,9 @@ class TestServe:
             link = verification_link(messages[0])
             assert link.startswith(base_url)
             assert http.get(link).status_code == 200
+            # The link signed this client in (it signed up); a fresh one logs in.
+            assert http.get("/api/v1/users/me").json()["email_verified"] is True
+            http.cookies.clear()
             login = http.post(
                 "/api/v1/users/login", json={"email": "flow@proveo.cl", "password": "Flujo-123"}
             )
