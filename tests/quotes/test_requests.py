@@ -297,6 +297,21 @@ class TestLimits:
             assert (await browser.post(QUOTES_URL, json=request)).status_code == 429
         assert len(messages_to(settings.outbox_dir, "ana@compras.cl")) == 3
 
+    async def test_honeypot_or_invalid_requests_do_not_use_up_an_emails_budget(
+        self, app: FastAPI, conn: Connection, settings: Settings
+    ) -> None:
+        product = await product_uuid(conn)
+        unknown = "00000000-0000-4000-8000-000000000000"
+        for n in range(3):
+            async with _browser(app, f"198.51.100.{20 + n}") as browser:
+                trap = await browser.post(QUOTES_URL, json=body(product, website="x"))
+                assert trap.status_code == 202
+                invalid = await browser.post(QUOTES_URL, json=body(unknown))
+                assert invalid.status_code == 422
+        async with _browser(app, "198.51.100.30") as owner:
+            assert (await owner.post(QUOTES_URL, json=body(product))).status_code == 202
+        assert len(messages_to(settings.outbox_dir, "ana@compras.cl")) == 1
+
     async def test_confirmations_are_limited_per_address(
         self, app: FastAPI, conn: Connection
     ) -> None:

@@ -95,9 +95,10 @@ async def create_quote_request(
     claims: Claims,
     settings: AppSettings,
 ) -> QuoteRequestAccepted:
-    await service.enforce_request_limits(_limiter(request), _client(request), body.contact_email)
+    limiter = _limiter(request)
+    await service.enforce_request_limits(limiter, _client(request))
     submitted = await service.submit_request(
-        conn, body, claims=claims, public_base_url=settings.public_base_url
+        conn, body, claims=claims, public_base_url=settings.public_base_url, limiter=limiter
     )
     if submitted.email is not None:
         _send_after_commit(request, tasks, [submitted.email])

@@ -187,12 +187,23 @@ class Submitted:
     email: EmailMessage | None
 
 
-async def enforce_request_limits(limiter: RateLimiter, client: str, contact_email: str) -> None:
+async def enforce_request_limits(limiter: RateLimiter, client: str) -> None:
+    """Per client address: every request counts, honeypot and invalid ones included."""
     await enforce(
         limiter, f"quote-ip:{client}", limit=REQUESTS_PER_IP_PER_HOUR, window=3600,
         kind=LimitKind.CLIENTS,
     )  # fmt: skip
-    address = contact_email.strip().lower()
+
+
+def email_limit_key(contact_email: str) -> str:
+    """The address the per-email windows count: lower case."""
+    return contact_email.strip().lower()
+
+
+async def _enforce_email_limits(limiter: RateLimiter, contact_email: str) -> None:
+    """Per contact address, counted only for a request that will email it a confirmation: a
+    honeypot or invalid request must not use up someone else's budget."""
+    address = email_limit_key(contact_email)
     for key, limit, window in (
         (f"quote-email-hour:{address}", REQUESTS_PER_EMAIL_PER_HOUR, 3600),
         (f"quote-email-day:{address}", REQUESTS_PER_EMAIL_PER_DAY, 86400),
@@ -231,9 +242,11 @@ async def submit_request(
     *,
     claims: SessionClaims | None,
     public_base_url: str,
+    limiter: RateLimiter,
 ) -> Submitted:
     """Store a pending request and build the buyer's confirmation email. A filled honeypot
-    stores and sends nothing, and the caller answers exactly as for a real request."""
+    stores and sends nothing, and the caller answers exactly as for a real request. The
+    per-email limits count only requests that get this far (valid, not a honeypot)."""
     if data.website:
         log.warning("quote_request_honeypot", lang=data.lang)
         return Submitted(email=None)
@@ -256,6 +269,7 @@ async def submit_request(
             commune_name = commune.name
     if problems or product is None:
         raise invalid_fields(*problems)
+    await _enforce_email_limits(limiter, data.contact_email)
     token = new_url_token()
     request_uuid = await repository.insert_request(
         conn,
