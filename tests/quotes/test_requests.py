@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from proveo.config import Settings
 from proveo.core.db import Connection
@@ -15,6 +16,7 @@ from proveo.core.security import token_digest
 from proveo.jobs.registry import SQL_JOBS
 from proveo.jobs.service import run_sql_job
 from proveo.quotes import service
+from proveo.quotes.schemas import ReplyBody, count_links
 from tests.factories import create_user, log_in, outbox_messages
 from tests.quotes.support import (
     CONFIRM_URL,
@@ -221,6 +223,34 @@ class TestInvalidRequests:
         response = await client.post(QUOTES_URL, json=body(product, description=three))
         assert _field_types(response)["description"] == "too_many_links"
 
+    @pytest.mark.parametrize(
+        "description",
+        [
+            "see aaa.cl/x bbb.cl/y ccc.cl/z ddd.ru",
+            "hxxp://a.cl b.cl c.cl d.cl",
+            "hXXps://a.cl y AAA.CL y bbb.Cl",
+        ],
+    )
+    async def test_bare_domains_and_disguised_schemes_are_links(
+        self, client: httpx.AsyncClient, conn: Connection, description: str
+    ) -> None:
+        request = body(await product_uuid(conn), description=description)
+        response = await client.post(QUOTES_URL, json=request)
+        assert _field_types(response)["description"] == "too_many_links"
+
+    def test_ordinary_text_is_not_links(self) -> None:
+        text = (
+            "Constructora Sur S.A. o Comercial Ltda. Losa de 3.5 m, 1.500.000 pesos, "
+            "ana@compras.cl, juan.perez@empresa.cl, plano.pdf, Av.Providencia, e.g. i.e. etc."
+        )
+        assert count_links(text) == 0
+        assert count_links("https://www.a.cl/x.cl?y=b.cl y http://c.cl,d.cl/e") == 3
+
+    async def test_replies_count_bare_domains_too(self) -> None:
+        with pytest.raises(ValidationError):
+            ReplyBody(message="Vean aaa.cl, bbb.cl y ccc.cl")
+        assert ReplyBody(message="Vean aaa.cl y bbb.cl").message
+
     async def test_needed_by_is_today_up_to_a_year_ahead(
         self, client: httpx.AsyncClient, conn: Connection
     ) -> None:
@@ -296,6 +326,17 @@ class TestLimits:
             request = body(product, contact_email="ANA@compras.cl")
             assert (await browser.post(QUOTES_URL, json=request)).status_code == 429
         assert len(messages_to(settings.outbox_dir, "ana@compras.cl")) == 3
+
+    async def test_plus_tags_share_their_addresss_budget(
+        self, app: FastAPI, conn: Connection
+    ) -> None:
+        product = await product_uuid(conn)
+        for n in range(3):
+            async with _browser(app, f"198.51.100.{40 + n}") as browser:
+                request = body(product, contact_email=f"ana+{n}@compras.cl")
+                assert (await browser.post(QUOTES_URL, json=request)).status_code == 202
+        async with _browser(app, "198.51.100.49") as browser:
+            assert (await browser.post(QUOTES_URL, json=body(product))).status_code == 429
 
     async def test_honeypot_or_invalid_requests_do_not_use_up_an_emails_budget(
         self, app: FastAPI, conn: Connection, settings: Settings

@@ -29,7 +29,23 @@ MAX_LINKS = 2
 # What a description may hold before cleaning (trimmed edges, runs of blank lines): the limits
 # above apply to the text as stored.
 _RAW_SLACK = 200
-_LINK = re.compile(r"(?i)(?:\bhttps?://|\bwww\.)")
+_SCHEME = r"(?:https?|hxxps?)://"
+# What follows a link's start, up to a space, a separator or the next scheme.
+_REST = rf"(?:(?!{_SCHEME})[^\s,;<>()\[\]\"'])*"
+# Named files are not links: "plano.pdf".
+_FILES = r"pdf|docx?|xlsx?|pptx?|odt|ods|csv|txt|jpe?g|png|gif|webp|dwg|dxf|zip|rar"
+_LINK = re.compile(
+    rf"""(?ix)
+    \b{_SCHEME}{_REST}                          # http://, https://, hxxp://, hxxps://
+    | \bwww\.{_REST}                             # www.
+    | (?<![\w@.\-])                              # a bare name.tld, not an email's domain
+      (?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+
+      (?!(?:{_FILES})\b)
+      (?-i:[a-z]{{2,}}|[A-Z]{{2,}}|[A-Za-z]{{2}})\b  # a word after a missing space is no TLD
+      (?![@\w-])
+      (?:[/:?\#]{_REST})?
+    """
+)
 
 
 def _at_most(limit: int) -> Callable[[str], str]:
@@ -46,7 +62,10 @@ def _at_most(limit: int) -> Callable[[str], str]:
 
 
 def count_links(text: str) -> int:
-    """Links as people write them: `http://`, `https://` or `www.` anywhere in the text."""
+    """Links as people write them: `http://`, `https://` (or `hxxp(s)://`), `www.`, or a bare
+    `name.tld` (`aaa.cl/x`) with a TLD of 2+ letters, all lower or upper case (any case for two
+    letters: `aaa.Cl`). Not links: "S.A.", "Ltda.", "3.5", an email address's domain, a named
+    file ("plano.pdf"), a capitalised word after a missing space ("Av.Providencia")."""
     return len(_LINK.findall(text))
 
 

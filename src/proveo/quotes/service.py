@@ -196,8 +196,12 @@ async def enforce_request_limits(limiter: RateLimiter, client: str) -> None:
 
 
 def email_limit_key(contact_email: str) -> str:
-    """The address the per-email windows count: lower case."""
-    return contact_email.strip().lower()
+    """The address the per-email windows count: lower case, without a plus tag
+    (`ana+1@x.cl` is `ana@x.cl`, the same inbox)."""
+    local, at, domain = contact_email.strip().lower().rpartition("@")
+    if not at:
+        return domain
+    return f"{local.split('+', 1)[0] or local}@{domain}"
 
 
 async def _enforce_email_limits(limiter: RateLimiter, contact_email: str) -> None:
