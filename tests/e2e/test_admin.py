@@ -518,6 +518,28 @@ class TestLooks:
         assert_no_serious_axe_violations(page)
         screenshot(page, f"admin-{tab}")
 
+    @pytest.mark.parametrize("tab", ["audit", "weekly"])
+    def test_every_tab_is_in_sight_at_1366_px_and_on_a_phone(self, page: Page, tab: str) -> None:
+        as_admin(page, tab)
+        for lang, audit_label in (("es", "Auditoría"), ("en", "Audit log")):
+            page.evaluate("lang => localStorage.setItem('proveo.lang', lang)", lang)
+            open_tab(page, tab)
+            expect(page.locator("#tab-audit")).to_have_text(audit_label)
+            for size in ({"width": 1366, "height": 768}, PHONE):
+                page.set_viewport_size(size)
+                page.wait_for_timeout(100)
+                strip = page.locator(".admin-tabs").bounding_box()
+                assert strip is not None
+                right = min(strip["x"] + strip["width"], size["width"]) + 0.5
+                for link in page.locator(".admin-tabs [role=tab]").all():
+                    box = link.bounding_box()
+                    where = (size, lang, link.text_content())
+                    assert box is not None, where
+                    # Inside the strip (nothing clipped by it) and inside the window.
+                    assert box["x"] >= max(strip["x"], 0) - 0.5, where
+                    assert box["x"] + box["width"] <= right, where
+                assert_no_sideways_scroll(page)
+
     def test_tabs_follow_the_language_toggle_and_arrow_keys(self, page: Page) -> None:
         as_admin(page, "companies")
         page.locator(".lang-option[data-lang=en]").click()
