@@ -31,6 +31,35 @@ BUDGET_LABELS: dict[str, dict[str, str]] = {
     },
 }
 ALL_CHILE = {"es": "Todo Chile", "en": "All of Chile"}
+MONTHS = {
+    "es": (
+        "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+        "octubre", "noviembre", "diciembre",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June", "July", "August", "September",
+        "October", "November", "December",
+    ),
+}  # fmt: skip
+
+
+def long_date(value: date, lang: Lang) -> str:
+    """`15 de enero de 2027`, `15 January 2027`: as people write a date in a letter."""
+    month = MONTHS[lang][value.month - 1]
+    if lang == "en":
+        return f"{value.day} {month} {value.year}"
+    return f"{value.day} de {month} de {value.year}"
+
+
+def sent_subject(title: str, notified: int, lang: Lang) -> str:
+    """The buyer's "sent to N providers" subject, in number with N (none: said so)."""
+    if lang == "en":
+        if notified == 0:
+            return f"Confirmed, no provider fits yet: {title}"
+        return f"Sent to {notified} provider{'' if notified == 1 else 's'}: {title}"
+    if notified == 0:
+        return f"Confirmada, aún sin proveedores indicados: {title}"
+    return f"Enviada a {notified} proveedor{'' if notified == 1 else 'es'}: {title}"
 
 
 def _email(
@@ -106,7 +135,7 @@ def _details(summary: RequestSummary, lang: Lang) -> str:
     )
     lines = [f"{labels[0]}: {summary.product_name}", f"{labels[1]}: {summary.place_name}"]
     if summary.needed_by is not None:
-        lines.append(f"{labels[2]}: {summary.needed_by.isoformat()}")
+        lines.append(f"{labels[2]}: {long_date(summary.needed_by, lang)}")
     if summary.budget_band is not None:
         lines.append(f"{labels[3]}: {BUDGET_LABELS[lang][summary.budget_band]}")
     return "\n".join(lines)
@@ -149,7 +178,7 @@ def sent_email(*, to: str, title: str, notified: int, page_link: str, lang: Lang
             else f"Your request “{title}” is confirmed, but no provider fits it yet."
         )
         return _email(
-            to=to, lang=lang, subject=f"Sent to {notified} providers: {title}",
+            to=to, lang=lang, subject=sent_subject(title, notified, lang),
             paragraphs=[
                 "Hello,", sent,
                 "Every reply reaches you by email and is listed on your request's private "
@@ -164,7 +193,7 @@ def sent_email(*, to: str, title: str, notified: int, page_link: str, lang: Lang
         else f"Tu solicitud “{title}” quedó confirmada, pero aún no hay proveedores indicados."
     )
     return _email(
-        to=to, lang=lang, subject=f"Enviada a {notified} proveedores: {title}",
+        to=to, lang=lang, subject=sent_subject(title, notified, lang),
         paragraphs=[
             "Hola:", sent,
             "Cada respuesta te llega por correo y queda en la página privada de tu solicitud, "
