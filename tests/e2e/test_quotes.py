@@ -419,6 +419,20 @@ class TestAdmin:
         expect(panel.locator("tr", has_text=title)).to_contain_text("Eliminada")
         screenshot(page, "admin-quotes-data")
 
+        # The audit log names the action, offers it as a filter, and shows the title in the
+        # console's language, not struck through as if it had changed.
+        page.goto("/admin/#audit")
+        audit = page.locator("#panel-audit")
+        audit.locator("#audit-action").select_option("quote_request.remove")
+        audit.locator("#audit-filters button[type=submit]").click()
+        entry = audit.locator("tr[data-action='quote_request.remove']", has_text=title).first
+        expect(entry).to_contain_text("Solicitud de cotización eliminada")
+        expect(entry).not_to_contain_text("quote_request")
+        expect(entry).not_to_contain_text("Title")
+        expect(entry.locator("[data-field=title] del")).to_have_count(0)
+        expect(entry.locator("[data-field=status]")).to_contain_text("Abierta")
+        expect(entry.locator("[data-field=status]")).to_contain_text("Eliminada")
+
         page.goto("/admin/#weekly")
         weekly = page.locator("#panel-weekly")
         expect(weekly.locator("tbody tr")).to_have_count(12)

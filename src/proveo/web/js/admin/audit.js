@@ -22,6 +22,9 @@ const CODED = new Set(['role', 'status', 'lang', 'description_original_lang', 'd
 const DATES = new Set(['deleted_at', 'created_at', 'updated_at', 'decided_at']);
 const IMAGES = new Set(['image_key', 'logo', 'photo']);
 const SCORES = new Set(['nsfw_score']);
+// Fields an action records to say what it acted on, not as a change: shown plainly, not struck
+// through, and left out when the target's name already says it.
+const CONTEXT = { 'quote_request.remove': new Set(['title']) };
 
 export function createAuditTab(ctx) {
   const state = { actor: '', actorEmail: '', action: '', offset: 0 };
@@ -186,8 +189,12 @@ function targetLabel(type) {
   return label === key ? type : label;
 }
 
+function isContext(entry, key) {
+  return Boolean(CONTEXT[entry.action]?.has(key));
+}
+
 function actionTone(action) {
-  if (action.endsWith('.delete') || action.endsWith('.reject')) return 'danger';
+  if (action.endsWith('.delete') || action.endsWith('.reject') || action.endsWith('.remove')) return 'danger';
   if (action.endsWith('.create') || action.endsWith('.approve')) return 'success';
   return 'info';
 }
@@ -229,6 +236,7 @@ function changedFields(entry) {
   return keys.filter((key) => !same(before[key], after[key]))
     .filter((key) => !(NAMED_BY[key] && keys.includes(NAMED_BY[key])))
     .filter((key) => !(key === 'company_uuid' && entry.target_name))
+    .filter((key) => !(isContext(entry, key) && same(before[key] ?? after[key], entry.target_name)))
     .map((key) => ({ key, before: before[key], after: after[key], hasBefore: key in before, hasAfter: key in after }));
 }
 
@@ -247,7 +255,7 @@ function changesView(entry) {
   if (!fields.length) return h('span', { class: 'cell-muted' }, s('change_none'));
   return h('dl', { class: 'diff' }, fields.map((f) => {
     // A score recorded on one side only is context (what the model said), not a change.
-    const context = SCORES.has(f.key) && f.hasBefore !== f.hasAfter;
+    const context = (SCORES.has(f.key) && f.hasBefore !== f.hasAfter) || isContext(entry, f.key);
     return h('div', { class: 'diff-row', 'data-field': f.key },
       h('dt', { title: f.key }, fieldLabel(f.key)),
       context
