@@ -292,7 +292,7 @@ class TestProviderDeclines:
         provider.context.close()
 
         page.goto(view)
-        expect(page.locator("#quote-summary")).to_contain_text("1 no puede")
+        expect(page.locator("#quote-summary")).to_contain_text("1 proveedor no puede")
         expect(page.locator("#no-replies")).to_be_visible()
 
 
@@ -399,7 +399,7 @@ class TestAdmin:
         api = page.context.request
         title = f"Spam de prueba {time.time_ns()}"
         buyer = unique_email("buyer-admin")
-        confirmed_request(page.context, live_server, title=title, buyer=buyer)
+        view = confirmed_request(page.context, live_server, title=title, buyer=buyer)
         login = api.post(
             "/api/v1/users/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
         )
@@ -432,6 +432,13 @@ class TestAdmin:
         expect(entry.locator("[data-field=title] del")).to_have_count(0)
         expect(entry.locator("[data-field=status]")).to_contain_text("Abierta")
         expect(entry.locator("[data-field=status]")).to_contain_text("Eliminada")
+
+        # The buyer's page says once, plainly, that the moderators removed it.
+        page.goto(view)
+        expect(page.locator("#request-closed")).to_contain_text("moderadores de Proveo")
+        expect(page.locator("#quote-view-root")).not_to_contain_text("Te avisaremos")
+        expect(page.locator("#quote-view-root")).not_to_contain_text("está cerrada")
+        expect(page.locator("#quote-summary")).not_to_contain_text("no puede")
 
         page.goto("/admin/#weekly")
         weekly = page.locator("#panel-weekly")

@@ -12,12 +12,17 @@ const STRINGS = {
   es: {
     title: 'Tu solicitud de cotización',
     kicker: 'Tu solicitud de cotización',
-    summaryMany: 'Enviada a {n} proveedores · {replied} respondieron · {declined} no pueden',
-    summaryOne: 'Enviada a 1 proveedor · {replied} respondió · {declined} no puede',
+    sentMany: 'Enviada a {n} proveedores',
+    sentOne: 'Enviada a 1 proveedor',
+    repliedMany: '{n} respondieron',
+    repliedOne: '1 respondió',
+    declinedMany: '{n} proveedores no pueden',
+    declinedOne: '1 proveedor no puede',
     description: 'Lo que pediste',
     replies: 'Respuestas',
     repliesCount: '({n})',
     noReplies: 'Aún no hay respuestas. Te avisaremos por correo cuando un proveedor responda.',
+    noRepliesEnded: 'No recibió respuestas.',
     repliedAt: 'Respondió el {date}',
     viewProfile: 'Ver perfil de {name}',
     call: 'Llamar',
@@ -29,6 +34,7 @@ const STRINGS = {
     cancel: 'Cancelar',
     closed: 'La solicitud está cerrada: ya no recibe respuestas.',
     expired: 'La solicitud venció: ya no recibe respuestas.',
+    removed: 'Los moderadores de Proveo eliminaron esta solicitud: los proveedores ya no la ven ni pueden responderla.',
     closedDone: 'Cerraste la solicitud.',
     badTitle: 'No encontramos esta solicitud',
     badText: 'El enlace no es válido o la solicitud fue eliminada. Ábrelo tal como llegó en el correo.',
@@ -40,12 +46,17 @@ const STRINGS = {
   en: {
     title: 'Your quote request',
     kicker: 'Your quote request',
-    summaryMany: 'Sent to {n} providers · {replied} replied · {declined} cannot take it',
-    summaryOne: 'Sent to 1 provider · {replied} replied · {declined} cannot take it',
+    sentMany: 'Sent to {n} providers',
+    sentOne: 'Sent to 1 provider',
+    repliedMany: '{n} replied',
+    repliedOne: '1 replied',
+    declinedMany: '{n} providers cannot take it',
+    declinedOne: '1 provider cannot take it',
     description: 'What you asked for',
     replies: 'Replies',
     repliesCount: '({n})',
     noReplies: 'No replies yet. We will email you when a provider replies.',
+    noRepliesEnded: 'It received no replies.',
     repliedAt: 'Replied on {date}',
     viewProfile: 'View {name}’s profile',
     call: 'Call',
@@ -57,6 +68,7 @@ const STRINGS = {
     cancel: 'Cancel',
     closed: 'The request is closed: it no longer receives replies.',
     expired: 'The request has expired: it no longer receives replies.',
+    removed: 'Proveo’s moderators removed this request: providers no longer see it or can reply.',
     closedDone: 'You closed the request.',
     badTitle: 'We could not find this request',
     badText: 'The link is invalid or the request was removed. Open it exactly as it arrived in the email.',
@@ -91,12 +103,23 @@ function replyCard(reply) {
       c.website && websiteLink(c.website)));
 }
 
+// "Enviada a 2 proveedores · 1 respondió · 1 proveedor no puede": each part agrees with its
+// number, and nobody declining is not said at all.
 function summary(r) {
-  const n = r.notified ?? 0;
-  const replied = (r.replies || []).length;
+  const count = (key, n) => (n === 1 ? s(`${key}One`) : s(`${key}Many`, { n: formatNumber(n) }));
   const declined = r.declined ?? 0;
-  const values = { n: formatNumber(n), replied: formatNumber(replied), declined: formatNumber(declined) };
-  return n === 1 ? s('summaryOne', values) : s('summaryMany', values);
+  return [
+    count('sent', r.notified ?? 0),
+    count('replied', (r.replies || []).length),
+    declined ? count('declined', declined) : null,
+  ].filter(Boolean).join(' · ');
+}
+
+// Why a request that is not open takes no replies (one message; removal says who did it).
+function endedText(status) {
+  if (status === 'removed') return s('removed');
+  if (status === 'expired') return s('expired');
+  return s('closed');
 }
 
 function render() {
@@ -145,10 +168,10 @@ function render() {
       h('h2', { id: 'replies-title' }, s('replies'), ' ', h('span', { class: 'muted' }, s('repliesCount', { n: formatNumber(replies.length) }))),
       replies.length
         ? h('ul', { class: 'reply-list stack', id: 'reply-list' }, replies.map(replyCard))
-        : h('p', { class: 'empty-state', id: 'no-replies' }, s('noReplies'))),
+        : h('p', { class: 'empty-state', id: 'no-replies' }, s(open || r.status === 'pending' ? 'noReplies' : 'noRepliesEnded'))),
     open
       ? h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn btn-danger-outline', id: 'close-request', on: { click: askClose } }, s('close')))
-      : h('p', { class: 'muted', id: 'request-closed' }, r.status === 'expired' ? s('expired') : s('closed')),
+      : h('p', { class: 'muted', id: 'request-closed' }, endedText(r.status)),
     h('p', { class: 'muted small' }, s('privateNote')),
     closeDialog());
   if (state.flash) showAlert(qs('#quote-flash'), 'success', s(state.flash), { focus: false });
