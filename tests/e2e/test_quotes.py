@@ -410,10 +410,22 @@ class TestAdmin:
         row = panel.locator("tr", has_text=title)
         expect(row).to_contain_text("Abierta")
         expect(row).to_contain_text(buyer)
+        # Each count agrees with its number: "1 enviada", never "1 enviadas".
+        answers = row.locator("td").nth(2)
+        expect(answers).to_have_text(
+            re.compile(r"^(1 enviada|\d+ enviadas) · 0 respondidas · 0 rechazadas$")
+        )
+        expect(answers).not_to_contain_text(re.compile(r"(^|\D)1 (enviadas|respondidas)"))
         assert_no_serious_axe_violations(page)
         row.get_by_role("button", name=f"Eliminar «{title}»").click()
         dialog = page.locator("dialog[open]")
         expect(dialog).to_contain_text(f"¿Eliminar «{title}»?")
+        # Focus starts on Cancel: Enter alone removes nothing.
+        expect(dialog.get_by_role("button", name="Cancelar")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(dialog).to_have_count(0)
+        expect(row).to_contain_text("Abierta")
+        row.get_by_role("button", name=f"Eliminar «{title}»").click()
         dialog.locator("button[type=submit]").click()
         expect(panel.locator(".panel-notice")).to_contain_text("eliminada")
         expect(panel.locator("tr", has_text=title)).to_contain_text("Eliminada")

@@ -27,7 +27,12 @@ const STRINGS = {
     col_created: 'Creada',
     col_status: 'Estado',
     col_actions: 'Acciones',
-    answers: '{notified} enviadas · {replied} respondidas · {declined} rechazadas',
+    answers_notified: '{n} enviadas',
+    answers_notifiedOne: '1 enviada',
+    answers_replied: '{n} respondidas',
+    answers_repliedOne: '1 respondida',
+    answers_declined: '{n} rechazadas',
+    answers_declinedOne: '1 rechazada',
     erased: 'Datos borrados',
     remove: 'Eliminar',
     removeLabel: 'Eliminar «{title}»',
@@ -65,7 +70,12 @@ const STRINGS = {
     col_created: 'Created',
     col_status: 'Status',
     col_actions: 'Actions',
-    answers: '{notified} sent · {replied} replied · {declined} declined',
+    answers_notified: '{n} sent',
+    answers_notifiedOne: '1 sent',
+    answers_replied: '{n} replied',
+    answers_repliedOne: '1 replied',
+    answers_declined: '{n} declined',
+    answers_declinedOne: '1 declined',
     erased: 'Details erased',
     remove: 'Remove',
     removeLabel: 'Remove “{title}”',
@@ -93,6 +103,14 @@ const s = (key, params) => t(STRINGS, key, params);
 const STATUSES = ['pending', 'open', 'closed', 'expired', 'removed'];
 const TONES = { pending: 'warning', open: 'success', closed: 'neutral', expired: 'neutral', removed: 'danger' };
 const PAGE_SIZE = 20;
+
+// "1 enviada · 2 respondidas · 0 rechazadas": each count agrees with its number.
+function answersText(item) {
+  return ['notified', 'replied', 'declined'].map((kind) => {
+    const n = item[kind] || 0;
+    return n === 1 ? s(`answers_${kind}One`) : s(`answers_${kind}`, { n: formatNumber(n) });
+  }).join(' · ');
+}
 
 export function createQuotesTab(ctx) {
   const state = { status: '', page: 1 };
@@ -156,7 +174,7 @@ export function createQuotesTab(ctx) {
       h('td', {}, contact
         ? [h('div', {}, contact.name), h('div', { class: 'cell-sub cell-email' }, emailText(contact.email))]
         : h('span', { class: 'cell-muted' }, s('erased'))),
-      h('td', { class: 'cell-sub' }, s('answers', { notified: formatNumber(item.notified || 0), replied: formatNumber(item.replied || 0), declined: formatNumber(item.declined || 0) })),
+      h('td', { class: 'cell-sub' }, answersText(item)),
       h('td', { class: 'cell-nowrap' }, h('time', { datetime: item.created_at, title: formatDateTime(item.created_at) }, shortDate(item.created_at))),
       h('td', {}, badge(s(`status_${item.status}`), TONES[item.status] || 'neutral')),
       h('td', { class: 'col-actions' }, removed ? h('span', { class: 'cell-muted' }, '—') : h('div', { class: 'row-actions' },
@@ -169,6 +187,7 @@ export function createQuotesTab(ctx) {
       title: s('removeTitle', { title: item.title }),
       body: s('removeBody'),
       confirmLabel: s('remove'),
+      focusCancel: true,
       run: () => api(`/admin/quote-requests/${encodeURIComponent(item.uuid)}`, { method: 'DELETE' }),
     }).then((done) => {
       if (!done) return;

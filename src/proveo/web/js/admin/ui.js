@@ -132,16 +132,16 @@ export function modal({ title, content, wide = false }) {
 }
 
 // Asks before an irreversible action; `run` does it. A failure stays in the dialog, so the admin
-// reads why and can cancel; success closes it and resolves true.
-export function confirmAction({ title, body, confirmLabel, tone = 'danger', run, errorParams = {} }) {
+// reads why and can cancel; success closes it and resolves true. `focusCancel` starts on Cancel,
+// so Enter alone never does the destructive thing.
+export function confirmAction({ title, body, confirmLabel, tone = 'danger', run, errorParams = {}, focusCancel = false }) {
   return new Promise((resolve) => {
     let done = false;
     const confirmBtn = h('button', { type: 'submit', class: `btn btn-${tone}` }, confirmLabel);
+    const cancelBtn = h('button', { type: 'button', class: 'btn btn-secondary', on: { click: () => m.close() } }, tc('btn_cancel'));
     const form = h('form', { method: 'dialog', class: 'dialog-body stack' },
       h('p', {}, body),
-      h('div', { class: 'dialog-actions' },
-        h('button', { type: 'button', class: 'btn btn-secondary', on: { click: () => m.close() } }, tc('btn_cancel')),
-        confirmBtn));
+      h('div', { class: 'dialog-actions' }, cancelBtn, confirmBtn));
     const m = modal({ title, content: form });
     m.dialog.addEventListener('close', () => resolve(done));
     form.addEventListener('submit', async (event) => {
@@ -157,7 +157,7 @@ export function confirmAction({ title, body, confirmLabel, tone = 'danger', run,
         showAlert(m.alertBox, 'error', errorText(err, errorParams));
       }
     });
-    confirmBtn.focus();
+    (focusCancel ? cancelBtn : confirmBtn).focus();
   });
 }
 
