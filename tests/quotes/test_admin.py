@@ -94,6 +94,13 @@ class TestAdminRemove:
         again = await client.delete(f"{ADMIN_URL}/{opened['uuid']}", headers=session.headers)
         assert again.status_code == 200
         assert len(await _audit(conn)) == 1  # nothing changed, nothing logged
+        log = await client.get("/api/v1/admin/audit-log", params={"action": "quote_request.remove"})
+        assert log.status_code == 200, log.text
+        [shown] = log.json()
+        assert (shown["target_type"], shown["target_name"]) == (
+            "quote_request",
+            "Remodelación de oficina",
+        )
 
         page = await client.get(
             f"{QUOTES_URL}/{opened['uuid']}", params={"token": opened["page_token"]}

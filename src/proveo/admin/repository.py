@@ -25,7 +25,8 @@ AND (${email}::text IS NULL OR a.actor_uuid IN (
 """
 
 # Each entry with the names a reader knows things by: the actor's email, and the target's
-# current name (a company's or a catalogue entry's name, a user's email, an image's company),
+# current name (a company's or a catalogue entry's name, a user's email, an image's company, a
+# quote request's title),
 # NULL once the target is gone. One query for the page: no lookup per entry.
 SELECT_AUDIT_PAGE = f"""
 SELECT a.uuid, a.actor_uuid, a.action, a.target_type, a.target_uuid, a.changes,
@@ -36,6 +37,8 @@ SELECT a.uuid, a.actor_uuid, a.action, a.target_type, a.target_uuid, a.changes,
            WHEN 'user' THEN (SELECT t.email FROM proveo.user_account t WHERE t.uuid = a.target_uuid)
            WHEN 'product' THEN (SELECT p.name_es FROM proveo.product p WHERE p.uuid = a.target_uuid)
            WHEN 'commune' THEN (SELECT m.name FROM proveo.commune m WHERE m.uuid = a.target_uuid)
+           WHEN 'quote_request' THEN (
+               SELECT q.title FROM proveo.quote_request q WHERE q.uuid = a.target_uuid)
            WHEN 'image_moderation' THEN (
                SELECT c.name FROM proveo.image_moderation i
                JOIN proveo.company c ON c.id = i.company_id
