@@ -62,6 +62,22 @@ class TestAdminList:
         only_open = (await client.get(ADMIN_URL, params={"status": "open"})).json()
         assert [item["uuid"] for item in only_open["items"]] == [opened["uuid"]]
 
+    async def test_category_and_place_names_in_the_asked_language(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        await client.post(QUOTES_URL, json=body(await product_uuid(conn)))
+        await switch_to(client, await create_user(conn, role=Role.ADMIN))
+        name_en = await conn.fetchval(
+            "SELECT name_en FROM proveo.product WHERE name_es = 'Construcción'"
+        )
+
+        [es] = (await client.get(ADMIN_URL)).json()["items"]
+        [en] = (await client.get(ADMIN_URL, params={"lang": "en"})).json()["items"]
+
+        assert (es["product"]["name"], es["place"]["name"]) == ("Construcción", "Todo Chile")
+        assert (en["product"]["name"], en["place"]["name"]) == (name_en, "All of Chile")
+        assert (await client.get(ADMIN_URL, params={"lang": "fr"})).status_code == 422
+
     async def test_only_admins(self, client: httpx.AsyncClient, conn: Connection) -> None:
         assert (await client.get(ADMIN_URL)).status_code == 401
         session = await log_in(client, await create_user(conn))

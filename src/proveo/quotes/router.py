@@ -22,6 +22,7 @@ from proveo.quotes.schemas import (
     Confirmed,
     InboxItem,
     InboxPage,
+    Lang,
     QuoteRequestAccepted,
     QuoteRequestCreate,
     QuoteRequestPage,
@@ -260,8 +261,9 @@ async def admin_quote_requests(
     conn: Conn,
     status: Annotated[RequestStatus | None, Query()] = None,
     page: PageNumber = 1,
+    lang: Annotated[Lang, Query(description="The language of category names")] = "es",
 ) -> AdminQuotePage:
-    return await service.list_requests(conn, status=status, page=page)
+    return await service.list_requests(conn, status=status, page=page, lang=lang)
 
 
 @admin_router.delete(

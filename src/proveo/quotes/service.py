@@ -601,14 +601,14 @@ async def decline_request(
 # --- Admins -----------------------------------------------------------------------------------
 
 
-def _admin_view(record: AdminRecord) -> AdminQuoteRequest:
+def _admin_view(record: AdminRecord, lang: Lang = "es") -> AdminQuoteRequest:
     return AdminQuoteRequest(
         uuid=record.uuid,
         status=record.status,
         title=record.title,
         description=record.description,
-        product=ProductRef(uuid=record.product_uuid, name=record.product_name_es),
-        place=place_of(record, "es"),
+        product=ProductRef(uuid=record.product_uuid, name=product_name(record, lang)),
+        place=place_of(record, lang),
         needed_by=record.needed_by,
         budget_band=record.budget_band,
         lang=record.lang,
@@ -624,12 +624,14 @@ def _admin_view(record: AdminRecord) -> AdminQuoteRequest:
     )
 
 
-async def list_requests(conn: Connection, *, status: str | None, page: int) -> AdminQuotePage:
+async def list_requests(
+    conn: Connection, *, status: str | None, page: int, lang: Lang = "es"
+) -> AdminQuotePage:
     records, total = await repository.select_admin_page(
         conn, status=status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     return AdminQuotePage(
-        items=[_admin_view(record) for record in records],
+        items=[_admin_view(record, lang) for record in records],
         total=total,
         page=page,
         page_size=PAGE_SIZE,
