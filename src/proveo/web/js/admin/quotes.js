@@ -3,7 +3,7 @@
 // And the directory's weekly totals: requests, replies, reply rate, views and contact clicks.
 
 import { api } from '/js/api.js';
-import { t, formatDateTime } from '/js/i18n.js';
+import { t, formatDateTime, getLang } from '/js/i18n.js';
 import {
   h, clear, put, tc, showAlert, errorText, isForbidden, badge, shortDate, spinnerRow, dataTable, pager,
   confirmAction, emailText, formatNumber,
@@ -135,7 +135,7 @@ export function createQuotesTab(ctx) {
   async function load() {
     clear(results).append(spinnerRow());
     try {
-      const data = await api('/admin/quote-requests', { query: { status: state.status, page: state.page } });
+      const data = await api('/admin/quote-requests', { query: { status: state.status, page: state.page, lang: getLang() } });
       render(data);
     } catch (err) {
       if (isForbidden(err)) { ctx.forbidden(); return; }
