@@ -232,7 +232,8 @@ class TestCompanies:
         row.get_by_role("button", name=f"Editar {owner.company_name}").click()
         dialog = page.locator("dialog[open]")
         dialog.locator("#ce-website").fill("https://imprenta.example.cl")
-        dialog.locator("#ce-rut").fill("76.086.428-5")
+        # Not test_market's RUT: both modules may share one server, and a RUT is unique.
+        dialog.locator("#ce-rut").fill("77.123.456-9")
         dialog.locator("#ce-year-founded").fill("1999")
         dialog.locator("#ce-size-band").select_option("10-49")
         own = dialog.locator('input[name=served_regions][value="Valparaíso"]')
@@ -248,7 +249,7 @@ class TestCompanies:
         expect(page.locator("dialog[open]")).to_have_count(0)
         saved = httpx.get(f"{live_server.url}/api/v1/companies/{owner.company_uuid}").json()
         assert saved["website"] == "https://imprenta.example.cl"
-        assert saved["rut"] == "76086428-5"
+        assert saved["rut"] == "77123456-9"
         assert saved["year_founded"] == 1999
         assert saved["size_band"] == "10-49"
         assert saved["served_regions"] == ["Valparaíso", "Biobío"]
