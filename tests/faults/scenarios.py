@@ -560,11 +560,15 @@ async def serve_sigterm(topology: Topology) -> ScenarioResult:
     """Uploads held in the app (the image service frozen while they wait for it), then SIGTERM
     to `proveo serve`: they must finish, new connections must be refused, and it exits 0."""
     serve = topology.serve
+    # Fresh workers first. A worker whose circuit breaker opened in the scenario that killed the
+    # image service, and that has not had an upload since, lets one trial call through and
+    # answers 503 at once to the others while it waits: with the service frozen, the trial
+    # never ends (the likeliest reading of a CI run in which one held upload never got there).
+    await asyncio.to_thread(serve.stop)
+    await asyncio.to_thread(serve.start)
     async with Load(topology) as load:
         await _steady(load)
         uploaders = [owner_email(n) for n in UPLOADING_OWNERS[:HELD_UPLOADS]]
-        # Uploads must reach the image service before it is frozen: after the scenario that
-        # killed it, the API's circuit breaker may still answer 503 at once for a few seconds.
         deadline = time.monotonic() + 90
         while not (await load.upload_as(uploaders[0])).ok:
             if time.monotonic() > deadline:
@@ -575,6 +579,9 @@ async def serve_sigterm(topology: Topology) -> ScenarioResult:
             await _until(
                 lambda: waiting_requests(topology.images.port) >= HELD_UPLOADS,
                 "the held uploads to reach the image service",
+                answered_meanwhile=lambda: [
+                    f"{t.result().status} {t.result().code}" for t in held if t.done()
+                ],
             )
             fault_at = time.monotonic()
             await asyncio.to_thread(serve.terminate)
@@ -606,11 +613,18 @@ async def serve_sigterm(topology: Topology) -> ScenarioResult:
     )  # fmt: skip
 
 
-async def _until(condition: Callable[[], bool], what: str, within: float = 30.0) -> None:
+async def _until(
+    condition: Callable[[], bool],
+    what: str,
+    within: float = 30.0,
+    answered_meanwhile: Callable[[], list[str]] | None = None,
+) -> None:
     deadline = time.monotonic() + within
     while not await asyncio.to_thread(condition):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {within} s for {what}")
+            answered = answered_meanwhile() if answered_meanwhile else []
+            answered_note = f" (answered meanwhile: {answered})" if answered else ""
+            raise TimeoutError(f"waited {within} s for {what}{answered_note}")
         await asyncio.sleep(0.05)
 
 
