@@ -18,7 +18,8 @@
 5. Measures freshness: an owner edits, deletes and publishes through the API, and the bench
    times how long until search shows it.
 
-Settings through the environment: BENCH_COMPANIES (100000), BENCH_SECONDS (8 per case),
+Settings through the environment: BENCH_COMPANIES (100000), BENCH_SEED_ONLY (seed, print the
+size on disk and stop), BENCH_SECONDS (8 per case),
 BENCH_PORT (8515; the bare app takes the next port), BENCH_WORKERS (the usable cores: both
 servers run that many processes, `PROVEO_WORKERS` for Proveo).
 """
@@ -108,38 +109,47 @@ class Case:
 
 
 def _data_key() -> str:
-    """Seeded data stays valid while the schema and the generator stay the same."""
+    """Seeded data stays valid while the generator stays the same; a newer schema is brought
+    to it by `proveo migrate`, as an operator's directory would be."""
     digest = hashlib.sha256(f"{COMPANIES}:{SEED}".encode())
-    sources = sorted((ROOT / "src/proveo/migrations/versions").glob("*.py"))
-    for path in [*sources, ROOT / "src/proveo/demo/synthetic.py"]:
-        digest.update(path.read_bytes())
+    digest.update((ROOT / "src/proveo/demo/synthetic.py").read_bytes())
     return digest.hexdigest()[:12]
 
 
 def seeded_data_dir() -> tuple[Path, float | None]:
     """The data directory with the synthetic companies, and the seconds seeding took (None when
-    an earlier run's data was reused)."""
+    an earlier run's data was reused, migrated to the current schema)."""
     name = f"search-{COMPANIES}-{_data_key()}"
     data_dir = CACHE_ROOT / name
+    env = proveo_env(data_dir, PORT, PROVEO_SEED_DEMO="false", PROVEO_LOG_FORMAT="json")
     if (data_dir / "seeded").exists():
+        _run(env, "migrate")
         return data_dir, None
     CACHE_ROOT.mkdir(exist_ok=True)
-    for stale in CACHE_ROOT.glob("search-*"):
+    for stale in CACHE_ROOT.glob(f"search-{COMPANIES}-*"):
         shutil.rmtree(stale, ignore_errors=True)
-    env = proveo_env(data_dir, PORT, PROVEO_SEED_DEMO="false", PROVEO_LOG_FORMAT="json")
     started = time.monotonic()
-    seeding = subprocess.run(
-        proveo_command("seed", "--synthetic", str(COMPANIES), "--seed", str(SEED)),
-        env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    if seeding.returncode != 0:
-        shutil.rmtree(data_dir, ignore_errors=True)
-        raise RuntimeError(f"seeding failed:\n{seeding.stderr[-3000:]}")
+    _run(env, "seed", "--synthetic", str(COMPANIES), "--seed", str(SEED))
     seconds = time.monotonic() - started
     asyncio.run(_geography(data_dir))
     asyncio.run(_vacuum(data_dir))
     (data_dir / "seeded").touch()
     return data_dir, seconds
+
+
+def _run(env: dict[str, str], *args: str) -> None:
+    done = subprocess.run(
+        proveo_command(*args), env=env, check=False, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"proveo {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+
+
+def size_on_disk(data_dir: Path) -> str:
+    """The database's files (tables, indexes, WAL) as `du` counts them."""
+    total = sum(f.stat().st_size for f in (data_dir / "pg").rglob("*") if f.is_file())
+    return f"{total / 1e9:.2f} GB"
 
 
 # Geography and more categories, when the generator gives none: a tenth of the companies serve
@@ -531,7 +541,10 @@ def main() -> None:
     print(
         f"{COMPANIES:,} synthetic companies (seed {SEED}): "
         + (f"seeded in {seed_seconds:.1f} s" if seed_seconds is not None else f"reused {data_dir}")
+        + f", {size_on_disk(data_dir)} on disk"
     )
+    if os.environ.get("BENCH_SEED_ONLY"):
+        return
     generator = "wrk" if shutil.which("wrk") else "httpx (wrk not installed; it saturates first)"
     print(
         f"load: {generator}, {CONNECTIONS} connections, {SECONDS:.0f} s per case after "

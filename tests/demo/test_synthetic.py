@@ -166,6 +166,32 @@ class TestSeedSynthetic:
         # One bcrypt for all: the owners share the hash.
         assert {row["password_hash"] for row in rows} == {password_hash}
 
+    async def test_a_large_seed_builds_the_search_indexes_again_at_the_end(
+        self, conn: Connection
+    ) -> None:
+        indexes = (
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = 'proveo' AND tablename = 'company_search' ORDER BY indexname"
+        )
+        before = await conn.fetch(indexes)
+        password_hash = hash_password_sync(SYNTHETIC_PASSWORD, 4)
+        seeded = await seed_synthetic(
+            conn, 300, seed=7, password_hash=password_hash, rebuild_indexes_from=100
+        )
+        assert seeded.added == 300
+        assert await conn.fetch(indexes) == before
+        # The rebuilt word index holds every company: it counts what a scan of the table counts.
+        count = (
+            "SELECT count(*) FROM proveo.company_search s "
+            "WHERE s.doc @@ proveo.search_query(ARRAY['servicios'])"
+        )
+        counted = []
+        for plan in ("enable_seqscan = off", "enable_bitmapscan = off"):
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL {plan}")
+                counted.append(await conn.fetchval(count))
+        assert counted[0] == counted[1] > 0
+
     async def test_an_owner_logs_in_with_the_synthetic_password(
         self, conn: Connection, client: httpx.AsyncClient
     ) -> None:

@@ -181,5 +181,33 @@ async def insert_synthetic_companies(
     return added
 
 
+# The search table's GIN indexes (words, names, trigrams, categories, served regions): for a large
+# seed, dropped and built again at the end, in the seed's transaction. Built in one pass they
+# cost a fraction of row-by-row inserts (measured at 20,000 companies: 5 of 36 s, and the share
+# grows with the table).
+SELECT_SEARCH_GIN_INDEXES = """
+SELECT indexname, indexdef FROM pg_indexes
+WHERE schemaname = 'proveo' AND tablename = 'company_search' AND indexdef LIKE '% USING gin %'
+ORDER BY indexname
+"""
+# Index builds are sorted in memory up to this much (per build; the seed runs one at a time).
+INDEX_BUILD_MEMORY = "SET LOCAL maintenance_work_mem = '512MB'"
+
+
+async def drop_search_gin_indexes(conn: Connection) -> list[str]:
+    """Drops the search table's GIN indexes and returns their definitions."""
+    rows = await conn.fetch(SELECT_SEARCH_GIN_INDEXES)
+    for row in rows:
+        name = row["indexname"].replace('"', '""')
+        await conn.execute(f'DROP INDEX proveo."{name}"')
+    return [row["indexdef"] for row in rows]
+
+
+async def create_indexes(conn: Connection, definitions: Sequence[str]) -> None:
+    await conn.execute(INDEX_BUILD_MEMORY)
+    for definition in definitions:
+        await conn.execute(definition, timeout=BULK_TIMEOUT_SECONDS)
+
+
 async def analyze_directory(conn: Connection) -> None:
     await conn.execute(ANALYZE_DIRECTORY, timeout=BULK_TIMEOUT_SECONDS)

@@ -18,6 +18,7 @@ hash, computed once: `SYNTHETIC_PASSWORD`, public like the demo's, so production
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 import unicodedata
@@ -829,22 +830,58 @@ class SyntheticSeedResult:
     seconds: float
 
 
+# A seed adding at least this many companies, and more than are there, drops the search table's
+# GIN indexes and builds them again at the end: searches wait for the seed meanwhile.
+REBUILD_INDEXES_FROM = 50_000
+
+
+def _batch(seed: int, first: int, last: int) -> list[SyntheticCompany]:
+    return list(synthetic_companies(seed, first, last))
+
+
 async def seed_synthetic(
-    conn: Connection, count: int, *, seed: int, password_hash: str
+    conn: Connection,
+    count: int,
+    *,
+    seed: int,
+    password_hash: str,
+    rebuild_indexes_from: int = REBUILD_INDEXES_FROM,
 ) -> SyntheticSeedResult:
     """Make synthetic companies 1..count exist: the ones already there are kept.
 
     COPY into the tables in batches (no per-row round trip); the database's own checks and
-    triggers still run on every row. Never commits.
+    triggers still run on every row. The next batch is generated in a thread while the
+    database takes the current one. Never commits.
     """
     started = time.monotonic()
     present = await repository.select_last_synthetic_index(conn)
     added = 0
     await repository.create_synthetic_stage(conn)
-    for first in range(present + 1, count + 1, BATCH_SIZE):
-        batch = list(synthetic_companies(seed, first, min(count, first + BATCH_SIZE - 1)))
-        await repository.copy_synthetic_owners(conn, batch, password_hash)
-        added += await repository.insert_synthetic_companies(conn, batch)
+    adding = count - present
+    rebuilt = (
+        await repository.drop_search_gin_indexes(conn)
+        if adding >= rebuild_indexes_from and adding > present
+        else []
+    )
+    firsts = list(range(present + 1, count + 1, BATCH_SIZE))
+
+    def generate(first: int) -> asyncio.Task[list[SyntheticCompany]]:
+        last = min(count, first + BATCH_SIZE - 1)
+        return asyncio.create_task(asyncio.to_thread(_batch, seed, first, last))
+
+    upcoming = generate(firsts[0]) if firsts else None
+    try:
+        for n in range(len(firsts)):
+            assert upcoming is not None
+            batch = await upcoming
+            upcoming = generate(firsts[n + 1]) if n + 1 < len(firsts) else None
+            await repository.copy_synthetic_owners(conn, batch, password_hash)
+            added += await repository.insert_synthetic_companies(conn, batch)
+    finally:
+        if upcoming is not None:
+            upcoming.cancel()
+    if rebuilt:
+        await repository.create_indexes(conn, rebuilt)
     if added:
         await repository.analyze_directory(conn)
     return SyntheticSeedResult(
