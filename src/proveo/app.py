@@ -270,6 +270,7 @@ def create_app(
             allow_headers=["Content-Type", "X-CSRF-Token", "X-Request-ID"],
             expose_headers=[
                 "X-Total-Count",
+                "X-Total-Count-Exact",
                 "X-Search-Match",
                 "X-Search-Corrected",
                 "X-Request-ID",

@@ -232,6 +232,73 @@ HOSTILE = [
 ]  # fmt: skip
 
 
+class TestBoundedCounting:
+    """Counting stops after `COUNT_LIMIT` matches (10,000; 6 here): a search that matches more
+    says "more than" and its facets are estimates, and what one request costs stays bounded
+    whatever the directory's size. The pages are the pages an exact count gives."""
+
+    @pytest.fixture(autouse=True)
+    def small_limit(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(repository, "COUNT_LIMIT", 6)
+
+    @pytest.fixture
+    async def grues(self, conn: Connection) -> None:
+        for index in range(14):
+            commune = "Santiago" if index < 10 else "Temuco"
+            await add_company(conn, f"Grúas {index:02d}", commune_name=commune)
+
+    async def test_more_matches_than_the_limit_say_more_than_with_the_same_pages(
+        self,
+        client: httpx.AsyncClient,
+        conn: Connection,
+        grues: None,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        page = await client.get(SEARCH_URL, params={"q": "gruas", "limit": "5", "offset": "10"})
+        assert page.status_code == 200
+        assert page.headers["X-Total-Count"] == "6"
+        assert page.headers["X-Total-Count-Exact"] == "false"
+        bounded = [hit["name"] for hit in page.json()]
+        monkeypatch.setattr(repository, "COUNT_LIMIT", 10_000)
+        exact = await repository.search(conn, SearchParams(q="gruas", limit=5, offset=10))
+        assert (exact.total, exact.total_exact) == (14, True)
+        assert bounded == [hit.name for hit in exact.items] == [
+            "Grúas 10", "Grúas 11", "Grúas 12", "Grúas 13",
+        ]  # fmt: skip
+
+    async def test_within_the_limit_the_count_is_exact(
+        self, client: httpx.AsyncClient, grues: None
+    ) -> None:
+        page = await client.get(SEARCH_URL, params={"q": "gruas", "commune": "Temuco"})
+        assert page.headers["X-Total-Count"] == "4"
+        assert page.headers["X-Total-Count-Exact"] == "true"
+        facets = (await client.get(FACETS_URL, params={"q": "gruas", "commune": "Temuco"})).json()
+        assert (facets["total"], facets["total_exact"], facets["counts_exact"]) == (4, True, True)
+
+    async def test_facets_of_more_matches_than_the_limit_are_estimates(
+        self, client: httpx.AsyncClient, grues: None
+    ) -> None:
+        facets = (await client.get(FACETS_URL, params={"q": "gruas"})).json()
+        assert (facets["total"], facets["total_exact"], facets["counts_exact"]) == (6, False, False)
+        # Scaled from the first matches counted to the table: each commune at least one.
+        assert {c["name"] for c in facets["communes"]} <= {"Santiago", "Temuco"}
+        assert all(c["count"] >= 1 for c in facets["communes"])
+
+    async def test_no_query_counts_the_directory_up_to_the_limit(
+        self, client: httpx.AsyncClient, grues: None
+    ) -> None:
+        page = await client.get(SEARCH_URL)
+        assert (page.headers["X-Total-Count"], page.headers["X-Total-Count-Exact"]) == (
+            "6", "false",
+        )  # fmt: skip
+        assert len(page.json()) == 14
+
+    def test_estimates_are_rounded_to_two_significant_figures(self) -> None:
+        assert [repository._round_estimate(v) for v in (0.2, 7.4, 99.6, 123.0, 12_345.0)] == [
+            1, 7, 100, 120, 12_000,
+        ]  # fmt: skip
+
+
 class TestHostileQueries:
     @pytest.mark.parametrize("q", HOSTILE)
     async def test_any_query_string_answers_200_with_a_list(

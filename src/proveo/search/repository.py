@@ -64,17 +64,37 @@ _FILTERS = f"""
            ELSE s.served_regions @> ARRAY[$6::text] AND NOT {_LOCATED} END
 """
 
+# Counting stops after this many matches: a search that matches more is "more than 10,000"
+# (its total is a lower bound), and its facets are counted on the first matches and scaled.
+# What one search request can cost is then bounded whatever the directory's size: a common
+# word at 1,000,000 companies matches 400,000 of them, each a tsvector to test.
+COUNT_LIMIT = 10_000
+
+# Where in the table the counted matches end, against the table's size: the matches are read
+# in the table's order (a sequential or bitmap scan), so the share of the table they span
+# estimates the share of all matches they are. Columns `last_block` and `table_blocks`.
+_SPAN = """max((m.ctid::text::point)[0])::bigint AS last_block,
+       pg_relation_size('proveo.company_search'::regclass)
+           / current_setting('block_size')::bigint AS table_blocks"""
+
 # The tiers' sizes come with the total at little extra cost (the rows are already read), and
 # decide each tier's plan.
-# $7 the whole query.
+# $7 the whole query, $8 how many matches to count at most.
 COUNT_MATCHES = f"""
 SELECT count(*) AS total,
-       count(*) FILTER (WHERE s.name_key LIKE $7::text || '%') AS in_prefix,
-       count(*) FILTER (WHERE s.name_doc @@ proveo.search_query($1::text[])) AS in_name,
-       count(*) FILTER (WHERE s.head_doc @@ proveo.search_query($1::text[])) AS in_head
-FROM proveo.company_search s WHERE {_MATCH}{_FILTERS}
+       count(*) FILTER (WHERE m.name_key LIKE $7::text || '%') AS in_prefix,
+       count(*) FILTER (WHERE m.name_doc @@ proveo.search_query($1::text[])) AS in_name,
+       count(*) FILTER (WHERE m.head_doc @@ proveo.search_query($1::text[])) AS in_head,
+       {_SPAN}
+FROM (SELECT s.ctid, s.name_key, s.name_doc, s.head_doc FROM proveo.company_search s
+      WHERE {_MATCH}{_FILTERS} LIMIT $8) m
 """
-COUNT_ALL = f"SELECT count(*) FROM proveo.company_search s WHERE $1::text[] IS NOT NULL{_FILTERS}"
+# $7 how many to count at most.
+COUNT_ALL = f"""
+SELECT count(*) AS total, {_SPAN}
+FROM (SELECT s.ctid FROM proveo.company_search s
+      WHERE $1::text[] IS NOT NULL{_FILTERS} LIMIT $7) m
+"""
 
 
 def _tier(tier: int, condition: str, *, index_order: bool) -> str:
@@ -171,9 +191,10 @@ MAX_CORRECTED_WORD = 20
 # 100 characters), and the trigrams of a longer one cost seconds to look up at 100k companies.
 MAX_SIMILAR_QUERY = 100
 _SIMILAR = "s.name_key % $11::text"
+# $8 how many to count at most.
 COUNT_SIMILAR = f"""
-SELECT count(*) FROM proveo.company_search s
-WHERE s.name_key % $7::text AND $1::text[] IS NOT NULL{_FILTERS}
+SELECT count(*) FROM (SELECT 1 FROM proveo.company_search s
+                      WHERE s.name_key % $7::text AND $1::text[] IS NOT NULL{_FILTERS} LIMIT $8) m
 """
 SELECT_PAGE_SIMILAR = f"""
 WITH ranked AS (
@@ -188,14 +209,20 @@ WITH ranked AS (
 {_HIT}"""
 
 # $7 lang. Counts per commune, per region and per product (each of a company's categories) of
-# the companies the search matches. The matches are read once and grouped by commune and set of
-# categories (a few thousand groups at most); communes, regions (a commune's) and products are
-# summed from those groups, not from every match.
+# the companies the search matches: of its first {limit} matches (`COUNT_LIMIT` + 1), which are
+# all of them when they are fewer. The matches are grouped by commune and set of categories (a
+# few thousand groups at most); communes, regions (a commune's) and products are summed from
+# those groups, not from every match. Two more rows, kinds `counted` and `span`, say how many
+# matches were counted and where they end in the table (`_SPAN`), to scale the counts.
 _FACETS = """
-WITH grouped AS MATERIALIZED (
-    SELECT s.commune_id, s.product_ids, count(*) AS n FROM proveo.company_search s
+WITH counted AS MATERIALIZED (
+    SELECT s.ctid, s.commune_id, s.product_ids FROM proveo.company_search s
     WHERE {match}{filters}
-    GROUP BY s.commune_id, s.product_ids
+    LIMIT {limit}
+),
+span AS (SELECT count(*) AS total, {span} FROM counted m),
+grouped AS MATERIALIZED (
+    SELECT commune_id, product_ids, count(*) AS n FROM counted GROUP BY commune_id, product_ids
 ),
 communes AS (SELECT commune_id, sum(n)::bigint AS n FROM grouped GROUP BY commune_id),
 regions AS (
@@ -217,14 +244,25 @@ UNION ALL
 SELECT 'product', p.uuid, named.name, x.n, proveo.fold(named.name)
 FROM products x JOIN proveo.product p ON p.id = x.product_id,
      LATERAL (SELECT CASE WHEN $7::text = 'en' THEN p.name_en ELSE p.name_es END AS name) named
+UNION ALL
+SELECT 'counted', NULL, NULL, total, NULL FROM span
+UNION ALL
+SELECT 'span', NULL, NULL, last_block, table_blocks::text FROM span
 -- Ties in the order of the catalogue's lists: accents folded, so Ñuñoa sits among the N's.
 ORDER BY count DESC, sort_key, uuid
 """
-SELECT_FACETS = _FACETS.format(match=_MATCH, filters=_FILTERS)
-SELECT_FACETS_ALL = _FACETS.format(match="$1::text[] IS NOT NULL", filters=_FILTERS)
-# $8 the whole query: the facets of the similar names that search lists when no word matches.
+# $8 how many matches to count at most.
+SELECT_FACETS = _FACETS.format(match=_MATCH, filters=_FILTERS, limit="$8", span=_SPAN)
+SELECT_FACETS_ALL = _FACETS.format(
+    match="$1::text[] IS NOT NULL", filters=_FILTERS, limit="$8", span=_SPAN
+)
+# $8 the whole query: the facets of the similar names that search lists when no word matches;
+# $9 how many to count at most.
 SELECT_FACETS_SIMILAR = _FACETS.format(
-    match="s.name_key % $8::text AND $1::text[] IS NOT NULL", filters=_FILTERS
+    match="s.name_key % $8::text AND $1::text[] IS NOT NULL",
+    filters=_FILTERS,
+    limit="$9",
+    span=_SPAN,
 )
 
 # $1 the normalised prefix, $2 lang, $3 limit, $4 the prefix's synonyms (`synonyms.completions`).
@@ -302,15 +340,49 @@ def _page_args(params: SearchParams, words: list[str]) -> tuple[object, ...]:
     )
 
 
+def _scale(counted: int, last_block: int | None, table_blocks: int) -> float:
+    """Estimated matches per counted one, when counting stopped at `COUNT_LIMIT` + 1: the
+    table's blocks over the blocks the counted matches span (at least 1)."""
+    if counted <= COUNT_LIMIT or last_block is None:
+        return 1.0
+    return max(1.0, table_blocks / (last_block + 1))
+
+
 @dataclass(frozen=True)
 class MatchCounts:
     """How many companies a search's words match (within its filters): in all, and in the
-    name and in the name, product or commune, whose sizes decide each tier's plan."""
+    name and in the name, product or commune, whose sizes decide each tier's plan.
+
+    Counting stops after `COUNT_LIMIT` + 1 matches: then `exact` is False, `total` is
+    `COUNT_LIMIT` ("more than"), the tiers' sizes are those among the counted matches (lower
+    bounds), and `scale` estimates how many matches each counted one stands for."""
 
     total: int
     in_prefix: int = 0
     in_name: int = 0
     in_head: int = 0
+    exact: bool = True
+    scale: float = 1.0
+
+    @classmethod
+    def counted(
+        cls,
+        counted: int,
+        last_block: int | None,
+        table_blocks: int,
+        in_prefix: int = 0,
+        in_name: int = 0,
+        in_head: int = 0,
+    ) -> MatchCounts:
+        exact = counted <= COUNT_LIMIT
+        return cls(
+            total=counted if exact else COUNT_LIMIT,
+            in_prefix=in_prefix,
+            in_name=in_name,
+            in_head=in_head,
+            exact=exact,
+            scale=_scale(counted, last_block, table_blocks),
+        )
 
     def last_tier(self, rows: int) -> int:
         """The lowest tier that can hold one of the first `rows` companies: a tier at least
@@ -320,16 +392,31 @@ class MatchCounts:
                 return tier
         return 4
 
+    def dense(self) -> tuple[bool, bool, bool]:
+        """Whether the name tier, the name-and-catalogue tier and all matches hold enough
+        companies (estimated, when counting stopped) to be walked in name order."""
+        return (
+            self.in_name * self.scale >= DENSE_MATCHES,
+            self.in_head * self.scale >= DENSE_MATCHES,
+            self.total * self.scale >= DENSE_MATCHES,
+        )
+
 
 async def count_matches(conn: Connection, params: SearchParams, words: list[str]) -> MatchCounts:
     """The counts for `words` (no words: the whole directory) within `params`' filters and
-    scope; the page and the language play no part."""
+    scope, up to `COUNT_LIMIT` + 1; the page and the language play no part."""
     if not words:
-        total: int = await conn.fetchval(COUNT_ALL, words, *_filter_args(params))
-        return MatchCounts(total)
-    row = await conn.fetchrow(COUNT_MATCHES, expand(words), *_filter_args(params), " ".join(words))
+        row = await conn.fetchrow(COUNT_ALL, words, *_filter_args(params), COUNT_LIMIT + 1)
+        assert row is not None
+        return MatchCounts.counted(row["total"], row["last_block"], row["table_blocks"])
+    row = await conn.fetchrow(
+        COUNT_MATCHES, expand(words), *_filter_args(params), " ".join(words), COUNT_LIMIT + 1
+    )
     assert row is not None
-    return MatchCounts(row["total"], row["in_prefix"], row["in_name"], row["in_head"])
+    return MatchCounts.counted(
+        row["total"], row["last_block"], row["table_blocks"],
+        row["in_prefix"], row["in_name"], row["in_head"],
+    )  # fmt: skip
 
 
 CountMatches = Callable[[Connection, SearchParams, list[str]], Awaitable[MatchCounts]]
@@ -339,17 +426,12 @@ async def _scope_page(
     conn: Connection, params: SearchParams, words: list[str], counts: MatchCounts
 ) -> list[SearchHit]:
     """The page `params` asks for, of one scope whose counts are known."""
-    if counts.total == 0 or params.offset >= counts.total:
+    if counts.total == 0 or (counts.exact and params.offset >= counts.total):
         return []
     if not words:
         rows = await conn.fetch(SELECT_PAGE_ALL, *_page_args(params, words))
         return _hits(rows, params)
-    dense = (
-        counts.in_name >= DENSE_MATCHES,
-        counts.in_head >= DENSE_MATCHES,
-        counts.total >= DENSE_MATCHES,
-    )
-    query = SELECT_PAGES[dense, counts.last_tier(params.offset + params.limit)]
+    query = SELECT_PAGES[counts.dense(), counts.last_tier(params.offset + params.limit)]
     return _hits(await conn.fetch(query, *_page_args(params, words)), params)
 
 
@@ -361,8 +443,13 @@ async def _matches(
     the plain search of its scope, so each keeps its index plan."""
     located = params.model_copy(update={"scope": "located"})
     counts = await count(conn, located, words)
-    if params.place_region is None:
-        return SearchPage(items=await _scope_page(conn, located, words, counts), total=counts.total)
+    # More companies located there than counting reaches: the pages are all theirs.
+    if params.place_region is None or not counts.exact:
+        return SearchPage(
+            items=await _scope_page(conn, located, words, counts),
+            total=counts.total,
+            total_exact=counts.exact,
+        )
     serves = params.model_copy(update={"scope": "serves"})
     serving = await count(conn, serves, words)
     start, end = params.offset, params.offset + params.limit
@@ -375,7 +462,11 @@ async def _matches(
             }
         )
         items += await _scope_page(conn, rest, words, serving)
-    return SearchPage(items=items, total=counts.total + serving.total)
+    return SearchPage(
+        items=items,
+        total=counts.total + serving.total,
+        total_exact=counts.exact and serving.exact,
+    )
 
 
 async def correct_words(conn: Connection, words: list[str]) -> list[str]:
@@ -403,11 +494,14 @@ async def _search(
         return SearchPage(items=[], total=0)
     # Names similar to the whole query, among the companies located in the place.
     located = params.model_copy(update={"scope": "located"})
-    total = await conn.fetchval(COUNT_SIMILAR, words, *_filter_args(located), whole)
+    counted = await conn.fetchval(
+        COUNT_SIMILAR, words, *_filter_args(located), whole, COUNT_LIMIT + 1
+    )
+    total, exact = min(counted, COUNT_LIMIT), counted <= COUNT_LIMIT
     if total == 0 or params.offset >= total:
         return SearchPage(items=[], total=total, match="similar" if total else "words")
     rows = await conn.fetch(SELECT_PAGE_SIMILAR, *_page_args(located, words))
-    return SearchPage(items=_hits(rows, located), total=total, match="similar")
+    return SearchPage(items=_hits(rows, located), total=total, total_exact=exact, match="similar")
 
 
 async def search(
@@ -431,40 +525,66 @@ async def _facet_rows(conn: Connection, params: SearchParams) -> list[asyncpg.Re
     located = params.model_copy(update={"scope": "located"})
     query = SELECT_FACETS if words else SELECT_FACETS_ALL
     filters = _filter_args(located)
-    rows = await conn.fetch(query, expand(words), *filters, params.lang)
-    if not rows and words:
+    most = COUNT_LIMIT + 1
+    rows = await conn.fetch(query, expand(words), *filters, params.lang, most)
+    if not _found(rows) and words:
         corrected = await correct_words(conn, words)
         if corrected != words:
-            rows = await conn.fetch(query, expand(corrected), *filters, params.lang)
+            rows = await conn.fetch(query, expand(corrected), *filters, params.lang, most)
     whole = " ".join(words)
-    if not rows and words and len(whole) <= MAX_SIMILAR_QUERY:
+    if not _found(rows) and words and len(whole) <= MAX_SIMILAR_QUERY:
         # As search does last: the names similar to the whole query.
-        rows = await conn.fetch(SELECT_FACETS_SIMILAR, words, *filters, params.lang, whole)
+        rows = await conn.fetch(SELECT_FACETS_SIMILAR, words, *filters, params.lang, whole, most)
     return list(rows)
+
+
+def _found(rows: Sequence[asyncpg.Record]) -> bool:
+    return any(r["kind"] == "commune" for r in rows)
 
 
 async def _facets(conn: Connection, params: SearchParams) -> Facets:
     rows = await _facet_rows(conn, params)
+    counted = next((r["count"] for r in rows if r["kind"] == "counted"), 0)
+    span = next((r for r in rows if r["kind"] == "span"), None)
+    scale = (
+        _scale(counted, span["count"], int(span["sort_key"]))
+        if span is not None and span["sort_key"] is not None
+        else 1.0
+    )
+
+    exact = counted <= COUNT_LIMIT
+
+    def estimate(count: int) -> int:
+        return count if exact else _round_estimate(count * scale)
 
     def counts(kind: str) -> list[FacetCount]:
         return [
-            FacetCount(uuid=r["uuid"], name=r["name"], count=r["count"])
+            FacetCount(uuid=r["uuid"], name=r["name"], count=estimate(r["count"]))
             for r in rows
             if r["kind"] == kind
         ]
 
-    communes = counts("commune")
     regions = [
-        RegionCount(slug=r["sort_key"], name=r["name"], count=r["count"])
+        RegionCount(slug=r["sort_key"], name=r["name"], count=estimate(r["count"]))
         for r in rows
         if r["kind"] == "region"
     ]
     return Facets(
-        total=sum(f.count for f in communes),
-        communes=communes,
+        total=min(counted, COUNT_LIMIT),
+        total_exact=exact,
+        counts_exact=exact,
+        communes=counts("commune"),
         products=counts("product"),
         regions=regions,
     )
+
+
+def _round_estimate(value: float) -> int:
+    """An estimated count to two significant figures (12,345 -> 12,000), at least 1."""
+    if value < 100:
+        return max(1, round(value))
+    digits = len(str(int(value))) - 2
+    return int(round(value, -digits))
 
 
 async def facets(conn: Connection, params: SearchParams) -> Facets:

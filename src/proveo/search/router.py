@@ -71,8 +71,14 @@ def _json(body: bytes, headers: dict[str, str] | None = None) -> Response:
         200: {
             "headers": {
                 "X-Total-Count": {
-                    "description": "How many companies match, on every page",
+                    "description": "How many companies match, on every page; counting stops"
+                    " after 10,000 (then `X-Total-Count-Exact` is `false`: more match)",
                     "schema": {"type": "integer"},
+                },
+                "X-Total-Count-Exact": {
+                    "description": "`true` when `X-Total-Count` is every match, `false` when"
+                    " more than it match",
+                    "schema": {"type": "string", "enum": ["true", "false"]},
                 },
                 "X-Search-Match": {
                     "description": "How they were found: `words` (as given), `corrected` (the"
@@ -120,7 +126,11 @@ async def search(
     page = await service.search_companies(
         database, caches, recorder, request, audience=audience, searcher=searcher
     )
-    headers = {"X-Total-Count": str(page.total), "X-Search-Match": page.match}
+    headers = {
+        "X-Total-Count": str(page.total),
+        "X-Total-Count-Exact": "true" if page.total_exact else "false",
+        "X-Search-Match": page.match,
+    }
     if page.corrected is not None:
         headers["X-Search-Corrected"] = page.corrected
     if page.region_offer is not None:

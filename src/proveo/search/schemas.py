@@ -58,7 +58,9 @@ class SearchPage(BaseModel):
     (the given ones matched nothing), or as names `similar` to the whole query."""
 
     items: list[SearchHit]
+    # False: counting stopped at `total` (10,000): more companies match ("más de 10.000").
     total: int
+    total_exact: bool = True
     match: Literal["words", "corrected", "similar"] = "words"
     corrected: str | None = None
     # Few results for a commune: the same search in its region (the region's name).
@@ -100,7 +102,11 @@ class RegionOffer(BaseModel):
 
 
 class Facets(BaseModel):
+    # As a search page's: `total_exact` False means more than `total` (10,000) match; then
+    # the counts below are estimates (`counts_exact` False), from the first matches, scaled.
     total: int
+    total_exact: bool = True
+    counts_exact: bool = True
     communes: list[FacetCount]
     products: list[FacetCount]
     regions: list[RegionCount] = []

@@ -58,7 +58,9 @@ const STRINGS = {
     similarNote: 'Ninguna empresa coincide con «{q}». Estas tienen nombres parecidos.',
     unknownFilterNote: 'Ese filtro ya no existe: mostramos la búsqueda sin él.',
     count: '{count} empresas',
+    countMore: 'Más de {count} empresas',
     countOne: '1 empresa',
+    approx: 'aprox. {count}',
     loading: 'Buscando…',
     noResults: 'No encontramos empresas para tu búsqueda',
     noResultsHint: 'Revisa la ortografía, usa palabras más generales o quita algún filtro.',
@@ -129,7 +131,9 @@ const STRINGS = {
     similarNote: 'No company matches “{q}”. These have similar names.',
     unknownFilterNote: 'That filter no longer exists: showing the search without it.',
     count: '{count} companies',
+    countMore: 'More than {count} companies',
     countOne: '1 company',
+    approx: 'about {count}',
     loading: 'Searching…',
     noResults: 'No companies match your search',
     noResultsHint: 'Check the spelling, try more general words or remove a filter.',
@@ -542,8 +546,10 @@ async function runSearch() {
     renderSearchNote(page.headers, facets.full);
     renderFacets(facets);
     renderActiveFilters(facets);
-    renderHeading(page.total);
-    renderResults(page.items, page.total, facets.full);
+    // Counting stops at 10,000: past it the API says how many at least ("más de 10.000").
+    const exact = page.headers.get('X-Total-Count-Exact') !== 'false';
+    renderHeading(page.total, exact);
+    renderResults(page.items, page.total, facets.full, exact);
     renderPagination(page.total);
     showQuoteCta();
   } catch (err) {
@@ -627,10 +633,13 @@ async function loadFacets(signal) {
   };
   const [products, communes, regions, full] = await Promise.all(
     [forProducts, forCommunes, forRegions, apiQuery(state)].map(get));
+  // Past 10,000 matches a list's counts are estimates, scaled from the first matches.
+  const estimated = (answer) => answer.counts_exact === false;
   return {
     products: products.products || [],
     communes: communes.communes || [],
     regions: regions.regions || [],
+    estimated: { product: estimated(products), commune: estimated(communes), region: estimated(regions) },
     full,
   };
 }
@@ -639,13 +648,18 @@ function hasFilters() {
   return FILTERS.some((kind) => Boolean(state[kind]));
 }
 
-function renderHeading(total) {
+function countText(total, exact = true) {
+  if (!exact) return s('countMore', { count: formatNumber(total) });
+  return total === 1 ? s('countOne') : s('count', { count: formatNumber(total) });
+}
+
+function renderHeading(total, exact = true) {
   if (state.q) els.resultsTitle.textContent = s('resultsFor', { q: state.q });
   else if (!hasFilters()) els.resultsTitle.textContent = s('allCompanies');
   // With filters and no keywords, renderActiveFilters names them once their names are known.
   if (total === null) els.count.textContent = s('loading');
   else if (total === undefined) els.count.textContent = '';
-  else els.count.textContent = total === 1 ? s('countOne') : s('count', { count: formatNumber(total) });
+  else els.count.textContent = countText(total, exact);
 }
 
 function renderSkeletonCards() {
@@ -673,7 +687,7 @@ function resultCard(company, index) {
         text && h('p', { class: 'card-desc' }, text))));
 }
 
-function renderResults(items, total, full) {
+function renderResults(items, total, full, exact = true) {
   clear(els.body);
   if (items.length) {
     els.body.append(h('ul', { class: 'results-grid' }, items.map(resultCard)));
@@ -686,7 +700,7 @@ function renderResults(items, total, full) {
       icon('search', 'icon empty-icon'),
       h('p', { class: 'empty-title' }, s('pastEndTitle')),
       h('p', {}, s('pastEndHint', {
-        count: total === 1 ? s('countOne') : s('count', { count: formatNumber(total) }),
+        count: countText(total, exact),
         pages: pages === 1 ? s('pagesOne') : s('pagesMany', { count: formatNumber(pages) }),
       })),
       linkTo({ ...state, page: 1 }, { class: 'btn btn-primary', 'data-focus-results': 'true' }, s('backToFirst'))));
@@ -805,11 +819,15 @@ function facetGroup(kind, title, anyLabel, items, selected, selectedName) {
         'aria-current': isSelected(item) ? 'true' : null,
         'data-filter': kind,
         'data-value': isSelected(item) ? selected : id(item),
-      }, h('span', { class: 'facet-name' }, item.name), h('span', { class: 'facet-count' }, formatNumber(item.count)))))),
+      }, h('span', { class: 'facet-name' }, item.name), h('span', { class: 'facet-count' }, facetCount(kind, item.count)))))),
     sorted.length > FACET_PREVIEW && h('button', {
       type: 'button', class: 'btn-link facet-more', 'aria-expanded': expanded[key] ? 'true' : 'false',
       on: { click: () => { expanded[key] = !expanded[key]; renderFacets(lastFacets); } },
     }, expanded[key] ? s('showLess') : s('showMore', { count: formatNumber(sorted.length) })));
+}
+
+function facetCount(kind, count) {
+  return lastFacets?.estimated?.[kind] ? s('approx', { count: formatNumber(count) }) : formatNumber(count);
 }
 
 // `?region=` takes any of a region's names: the facet matches it by the slug the API echoes.
