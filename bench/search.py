@@ -1,27 +1,33 @@
-"""Search at directory scale: 100,000 synthetic companies, 32 concurrent clients, real HTTP API.
+"""Search at directory scale: synthetic companies (100,000 or 1,000,000), real HTTP API.
 
-    .venv/bin/python bench/search.py          (make bench runs it with the others)
+    .venv/bin/python bench/search.py                              (100,000 companies)
+    BENCH_COMPANIES=1000000 .venv/bin/python bench/search.py      (seeding takes a while)
 
-1. Seeds `proveo seed --synthetic 100000 --seed 1` into an embedded PostgreSQL under
-   `.proveo-bench/`, kept between runs (keyed by the migrations and the generator's source).
-2. Serves Proveo (`proveo serve`, JSON access log at INFO, rate limits and the per-client cap
-   off: one load generator is one client address) and, beside it on the same database, the bare
-   Starlette + asyncpg app of `_search_bare_app.py` running the same repository functions.
-3. Loads each case with 32 connections (wrk 4.1 when installed, else an httpx generator) and
-   prints req/s, p50/p95/p99, errors, and for search, facets and suggest Proveo's req/s as a
-   share of the bare app's. Each case rotates through hundreds of distinct requests (pages,
-   page sizes, languages, filters), so the API's 1 s page cache answers few of them. What the
-   requests of a case share is what a busy directory's share: a search's count, its corrected
-   words and its filters' names (kept 1 s too). The bare app caches nothing: its figures are the
-   SQL's alone.
-4. Prints EXPLAIN (ANALYZE, BUFFERS) of the main queries, captured from the repository calls.
-5. Measures freshness: an owner edits, deletes and publishes through the API, and the bench
+1. Seeds `proveo seed --synthetic N --seed 1` into an embedded PostgreSQL under
+   `.proveo-bench/`, kept between runs (keyed by the size and the generator's source; a kept
+   directory is brought to the current schema by `proveo migrate`). Prints its size on disk.
+2. For each configuration: the operator's on 2 cores (`PROVEO_WORKERS` = cores, Redis) and
+   `make run`'s defaults (one worker, no Redis), serves Proveo (JSON access log at INFO, rate
+   limits and the per-client cap off: one load generator is one client address) and, beside it
+   on the same database, the bare Starlette + asyncpg app of `_search_bare_app.py` running the
+   same repository functions with as many processes.
+3. Loads each case in two shapes with wrk 4.1: steady (64 connections pausing a random
+   exponential time before each request, offering about BENCH_RATE = 200 req/s, the bar:
+   p95 <= 50 ms at 100,000 companies, <= 100 ms at 1,000,000) and flat out (32 connections,
+   closed loop: Proveo's req/s against the bare app's, the bar: >= 70 %). Prints a Markdown
+   table: achieved req/s, p50/p95/p99, errors, the share of the bare app, the verdict. Each
+   case rotates through hundreds of distinct requests (pages, page sizes, languages, filters),
+   so the API's 1 s page cache answers few of them; what they share is what a busy
+   directory's share: a search's count, its corrected words and its filters' names (kept 1 s
+   too). The bare app caches nothing: its figures are the SQL's alone.
+4. Measures freshness: an owner edits, deletes and publishes through the API, and the bench
    times how long until search shows it.
+5. Prints EXPLAIN (ANALYZE, BUFFERS) of the main queries, captured from the repository calls.
 
 Settings through the environment: BENCH_COMPANIES (100000), BENCH_SEED_ONLY (seed, print the
-size on disk and stop), BENCH_SECONDS (8 per case),
-BENCH_PORT (8515; the bare app takes the next port), BENCH_WORKERS (the usable cores: both
-servers run that many processes, `PROVEO_WORKERS` for Proveo).
+size on disk and stop), BENCH_CONFIGS (operator,make-run), BENCH_SHAPES (steady,flat),
+BENCH_RATE (200), BENCH_SECONDS (8 per case and shape), BENCH_WARM_UP_SECONDS (2), BENCH_PORT
+(8515; the bare app takes the next port), BENCH_WORKERS (the operator's processes: the cores).
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ import asyncpg
 import httpx
 from _harness import ROOT, load
 from tests.fixtures.recording import RecordingConnection
-from tests.fixtures.servers import proveo_command, proveo_env, wait_for_port
+from tests.fixtures.servers import proveo_command, proveo_env, running_redis, wait_for_port
 
 from proveo.catalog.data import COMMUNES, PRODUCTS, REGIONS
 from proveo.core.db import SERVER_SETTINGS
@@ -64,20 +70,33 @@ from proveo.search import repository, service
 from proveo.search.schemas import SearchParams
 
 COMPANIES = int(os.environ.get("BENCH_COMPANIES", "100000"))
+# Load shapes: a steady offered rate (the bars: p95 at about 200 req/s) and flat out.
+STEADY_RATE = float(os.environ.get("BENCH_RATE", "200"))
+STEADY_CONNECTIONS = 64
+SHAPES = os.environ.get("BENCH_SHAPES", "steady,flat").split(",")
+# Configurations: an operator's on 2 cores (2 workers, Redis) and `make run`'s defaults.
+CONFIGS = os.environ.get("BENCH_CONFIGS", "operator,make-run").split(",")
 SEED = 1
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 WARM_UP_SECONDS = float(os.environ.get("BENCH_WARM_UP_SECONDS", "2"))
 CONNECTIONS = 32
 PORT = int(os.environ.get("BENCH_PORT", "8515"))
-# Both servers run this many processes: one per core, as the README advises for one machine.
+# The operator's configuration runs this many processes (both servers): one per core.
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(len(os.sched_getaffinity(0)))))
 CACHE_ROOT = ROOT / ".proveo-bench"
 BARE_APP = Path(__file__).resolve().parent / "_search_bare_app.py"
 RESULT_CACHE_SECONDS = 1.0  # the API's search result cache (search/service.py)
 
+# With BENCH_MEAN_DELAY_MS, each connection pauses a random exponential time before each request
+# (mean = connections / target rate): the load is offered at a steady rate, as many independent
+# visitors offer it, instead of a closed loop that measures the queue it keeps full.
 WRK_SCRIPT = """
 local paths = {}
 for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+local mean = tonumber(os.getenv("BENCH_MEAN_DELAY_MS") or "0")
+if mean > 0 then
+  delay = function() return math.floor(-mean * math.log(1 - math.random())) end
+end
 local i = 0
 request = function()
   i = i + 1
@@ -245,6 +264,18 @@ def _variants(rng: random.Random, base: dict[str, str], offsets: range) -> list[
     return items
 
 
+def _names_without_accents(count: int) -> list[str]:
+    """Synthetic companies' names that have accents, typed without them."""
+    names: list[str] = []
+    for index in range(1, COMPANIES, max(1, COMPANIES // (count * 4))):
+        name = synthetic_company(SEED, index).name
+        if any(ord(letter) > 127 for letter in name):
+            names.append(service.normalise_query(name))
+        if len(names) == count:
+            break
+    return names
+
+
 def build_cases(rng: random.Random) -> list[Case]:
     shallow = range(0, 400, 20)
     communes = [name for name, _ in COMMUNES]
@@ -284,6 +315,37 @@ def build_cases(rng: random.Random) -> list[Case]:
             for place in ("santiago", "gran santiago", "region metropolitana",
                           "region de valparaiso", "providencia", "temuco")
             for offset in (0, 20)
+            for lang in ("es", "en")
+        ],
+        # A company's name typed without its accents (`ferreteria los rios`): the name tiers.
+        "search: a company's name without accents": [
+            urlencode({"q": name, "lang": lang})
+            for name in _names_without_accents(300)
+            for lang in ("es", "en")
+        ],
+        # An English product word, as an English-speaking buyer types it.
+        "search: English product words": _variants(
+            rng, {"q": "construction", "lang": "en"}, range(0, 100, 20)
+        )[:200] + [
+            urlencode({"q": word, "lang": "en", "offset": offset})
+            for word in ("accounting", "cleaning", "transport", "security", "software",
+                         "plumbing", "catering", "printing", "recruitment", "landscaping")
+            for offset in (0, 20, 40)
+        ],
+        # Pages past a small region's own companies: those that serve it (served regions).
+        "search: region pages of serving companies": [
+            urlencode({"region": region, "lang": lang, "offset": offset,
+                       **({"q": word} if word else {})})
+            for region in ("aysen", "magallanes", "arica", "atacama", "nuble")
+            for word in (None, "transporte", "construccion")
+            for offset in range(0, 200, 20)
+            for lang in ("es", "en")
+        ],
+        # A category alone, any of a company's three (the biggest ones among them).
+        "search: category (any of three)": [
+            urlencode({"product": product, "lang": lang, "offset": offset})
+            for product in products[:20]
+            for offset in (0, 20, 40, 200)
             for lang in ("es", "en")
         ],
         # A category any of whose three a company may list, with a commune: located, serving.
@@ -349,16 +411,20 @@ def build_cases(rng: random.Random) -> list[Case]:
     return cases
 
 
-def run_wrk(base_url: str, paths: list[str], seconds: float, workdir: Path) -> Result:
+def run_wrk(base_url: str, paths: list[str], seconds: float, workdir: Path, shape: str) -> Result:
     paths_file = workdir / "paths.txt"
     paths_file.write_text("\n".join(paths) + "\n")
     script = workdir / "rotate.lua"
     script.write_text(WRK_SCRIPT)
+    steady = shape == "steady"
+    connections = STEADY_CONNECTIONS if steady else CONNECTIONS
+    mean_delay_ms = connections / STEADY_RATE * 1000 if steady else 0
     output = subprocess.run(
         # A slow answer is measured, not dropped: wrk's default 2 s timeout counts it as an error.
-        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
          "-s", str(script), base_url],
-        env={**os.environ, "BENCH_PATHS": str(paths_file)},
+        env={**os.environ, "BENCH_PATHS": str(paths_file),
+             "BENCH_MEAN_DELAY_MS": f"{mean_delay_ms:.1f}"},
         check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     line = next(line for line in output.splitlines() if line.startswith("bench "))
@@ -380,10 +446,12 @@ def run_httpx(base_url: str, paths: list[str], seconds: float) -> Result:
     )
 
 
-def measure(base_url: str, paths: list[str], workdir: Path) -> Result:
+def measure(base_url: str, paths: list[str], workdir: Path, shape: str) -> Result:
     def run(seconds: float) -> Result:
         if shutil.which("wrk"):
-            return run_wrk(base_url, paths, seconds, workdir)
+            return run_wrk(base_url, paths, seconds, workdir, shape)
+        if shape == "steady":
+            raise RuntimeError("a steady offered rate needs wrk (apt install wrk)")
         return run_httpx(base_url, paths, seconds)
 
     run(WARM_UP_SECONDS)
@@ -516,23 +584,90 @@ async def _publish(client: httpx.AsyncClient, headers: dict[str, str], name: str
     return response
 
 
-def print_table(cases: list[Case], results: dict[tuple[str, str], Result]) -> None:
+# The bars (../shared/SPEC.md §7): p95 at the steady rate, and flat out a share of the bare app.
+P95_BAR_MS = 50.0 if COMPANIES <= 100_000 else 100.0
+BARE_SHARE_BAR = 0.70
+
+Key = tuple[str, str, str, str]  # case, configuration, shape, server
+
+
+def print_table(cases: list[Case], results: dict[Key, Result]) -> None:
     print(
-        f"\n{'case':<46}{'server':<8}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-        f"{'errors':>8}{'vs bare':>9}"
+        f"\n| case | config | load | server | req/s | p50 ms | p95 ms | p99 ms | errors | "
+        f"vs bare | bar |\n|{'---|' * 11}"
     )
     for case in cases:
-        bare = results.get((case.name, "bare"))
-        for server in ("proveo", "bare"):
-            result = results.get((case.name, server))
-            if result is None:
-                continue
-            ratio = f"{result.rate / bare.rate:>8.0%}" if bare and server == "proveo" else ""
-            print(
-                f"{case.name if server == 'proveo' else '':<46}{server:<8}{result.rate:>8.0f}"
-                f"{result.p50_ms:>9.1f}{result.p95_ms:>9.1f}{result.p99_ms:>9.1f}"
-                f"{result.errors:>8}{ratio:>9}"
-            )
+        for config in CONFIGS:
+            for shape in SHAPES:
+                for server in ("proveo", "bare"):
+                    result = results.get((case.name, config, shape, server))
+                    if result is None:
+                        continue
+                    bare = results.get((case.name, config, shape, "bare"))
+                    ratio, verdict = "", ""
+                    if server == "proveo" and shape == "steady":
+                        verdict = "ok" if result.p95_ms <= P95_BAR_MS else "**over**"
+                    if server == "proveo" and shape == "flat" and bare is not None:
+                        share = result.rate / bare.rate
+                        ratio = f"{share:.0%}"
+                        verdict = "ok" if share >= BARE_SHARE_BAR else "**under**"
+                    print(
+                        f"| {case.name} | {config} | {shape} | {server} | {result.rate:.0f} | "
+                        f"{result.p50_ms:.1f} | {result.p95_ms:.1f} | {result.p99_ms:.1f} | "
+                        f"{result.errors} | {ratio} | {verdict} |"
+                    )
+
+
+@contextmanager
+def configuration(name: str, data_dir: Path, workdir: Path) -> Iterator[tuple[dict[str, str], int]]:
+    """`proveo serve`'s environment for a configuration, and the processes per server: the
+    operator's (one worker per core, Redis for the shared cache and limits) or `make run`'s
+    defaults (one worker, no Redis). Rate limits and the per-client cap are off in both: one
+    load generator is one client address."""
+    base = dict(
+        PROVEO_SEED_DEMO="false", PROVEO_LOG_FORMAT="json", PROVEO_LOG_LEVEL="INFO",
+        PROVEO_RATE_LIMIT_ENABLED="false", PROVEO_MAX_IN_FLIGHT_PER_CLIENT="1000",
+    )  # fmt: skip
+    if name == "make-run":
+        yield proveo_env(data_dir, PORT, **base, PROVEO_WORKERS="1"), 1
+        return
+    with running_redis(workdir / "redis") as redis:
+        env = proveo_env(
+            data_dir, PORT, **base, PROVEO_WORKERS=str(WORKERS), PROVEO_REDIS_URL=redis.url
+        )
+        yield env, WORKERS
+
+
+def measure_configuration(
+    config: str, cases: list[Case], data_dir: Path, workdir: Path, results: dict[Key, Result]
+) -> dict[str, list[float]]:
+    """Every case in every load shape on `config`; then freshness, and the plans."""
+    api = f"http://127.0.0.1:{PORT}"
+    bare = f"http://127.0.0.1:{PORT + 1}"
+    dsn = EmbeddedPostgres(data_dir / "pg").dsn("proveo")
+    with (
+        configuration(config, data_dir, workdir) as (env, workers),
+        serving(proveo_command("serve"), env, PORT, workdir / f"serve-{config}.log"),
+        # The bare app shares the database that `proveo serve` started.
+        serving(
+            [sys.executable, str(BARE_APP), str(PORT + 1), dsn, str(workers)],
+            dict(os.environ), PORT + 1, workdir / "bare.log",
+        ),
+    ):  # fmt: skip
+        for case in cases:
+            for shape in SHAPES:
+                key = (case.name, config, shape)
+                results[(*key, "proveo")] = measure(api, case.api, workdir, shape)
+                if case.bare is not None and shape == "flat":
+                    results[(*key, "bare")] = measure(bare, case.bare, workdir, shape)
+            rate = results[case.name, config, "flat", "proveo"].rate if "flat" in SHAPES else 0
+            if rate * RESULT_CACHE_SECONDS > len(case.api):
+                print(f"note: '{case.name}' repeats requests within the result cache")
+            print(f"measured: {case.name} ({config})", flush=True)
+        fresh = asyncio.run(freshness(api))
+        if config == CONFIGS[-1]:
+            asyncio.run(explain_main_queries(dsn))
+    return fresh
 
 
 def main() -> None:
@@ -547,43 +682,24 @@ def main() -> None:
         return
     generator = "wrk" if shutil.which("wrk") else "httpx (wrk not installed; it saturates first)"
     print(
-        f"load: {generator}, {CONNECTIONS} connections, {SECONDS:.0f} s per case after "
-        f"{WARM_UP_SECONDS:.0f} s of warm-up, {WORKERS} worker process(es) per server; "
-        "load average before: " + ", ".join(f"{x:.2f}" for x in load_before)
+        f"load: {generator}; steady: {STEADY_CONNECTIONS} connections offering about "
+        f"{STEADY_RATE:.0f} req/s (exponential pauses); flat out: {CONNECTIONS} connections; "
+        f"{SECONDS:.0f} s per case after {WARM_UP_SECONDS:.0f} s of warm-up; configurations: "
+        f"{', '.join(CONFIGS)}; load average before: " + ", ".join(f"{x:.2f}" for x in load_before)
     )
-    env = proveo_env(
-        data_dir, PORT,
-        PROVEO_SEED_DEMO="false", PROVEO_LOG_FORMAT="json", PROVEO_LOG_LEVEL="INFO",
-        PROVEO_RATE_LIMIT_ENABLED="false", PROVEO_MAX_IN_FLIGHT_PER_CLIENT="1000",
-        PROVEO_WORKERS=str(WORKERS),
-    )  # fmt: skip
     rng = random.Random(SEED)
     cases = build_cases(rng)
-    results: dict[tuple[str, str], Result] = {}
-    dsn = EmbeddedPostgres(data_dir / "pg").dsn("proveo")
+    results: dict[Key, Result] = {}
     with tempfile.TemporaryDirectory(prefix="proveo-bench-search-") as tmp:
         workdir = Path(tmp)
-        api = f"http://127.0.0.1:{PORT}"
-        bare = f"http://127.0.0.1:{PORT + 1}"
-        with serving(proveo_command("serve"), env, PORT, workdir / "serve.log"):
-            # The bare app shares the database that `proveo serve` started.
-            bare_command = [sys.executable, str(BARE_APP), str(PORT + 1), dsn, str(WORKERS)]
-            with serving(bare_command, dict(os.environ), PORT + 1, workdir / "bare.log"):
-                for case in cases:
-                    results[case.name, "proveo"] = measure(api, case.api, workdir)
-                    if case.bare is not None:
-                        results[case.name, "bare"] = measure(bare, case.bare, workdir)
-                    distinct = len(case.api)
-                    rate = results[case.name, "proveo"].rate
-                    if rate * RESULT_CACHE_SECONDS > distinct:
-                        print(f"note: '{case.name}' repeats requests within the result cache")
-            print_table(cases, results)
-            fresh = asyncio.run(freshness(api))
-            print("\nfreshness (write answered -> search agrees), ms: " + "; ".join(
-                f"{kind} max {max(values):.0f} ({', '.join(f'{v:.0f}' for v in values)})"
-                for kind, values in fresh.items() if values
-            ))  # fmt: skip
-            asyncio.run(explain_main_queries(dsn))
+        fresh: dict[str, list[float]] = {}
+        for config in CONFIGS:
+            fresh = measure_configuration(config, cases, data_dir, workdir, results)
+    print_table(cases, results)
+    print("\nfreshness (write answered -> search agrees), ms: " + "; ".join(
+        f"{kind} max {max(values):.0f} ({', '.join(f'{v:.0f}' for v in values)})"
+        for kind, values in fresh.items() if values
+    ))  # fmt: skip
     print("load average after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
