@@ -194,6 +194,37 @@ async def test_an_error_of_the_read_itself_is_not_retried_on_the_primary(
     assert db.stats()["replica"]["fallbacks"] == fallbacks_before
 
 
+async def _plan_cache_mode(conn: Connection) -> tuple[str, bool]:
+    mode = await conn.fetchval("SHOW plan_cache_mode")
+    read_only = await conn.fetchval("SHOW transaction_read_only")
+    return str(mode), read_only == "on"
+
+
+async def test_search_reads_are_planned_for_their_parameters_and_other_reads_keep_cached_plans(
+    db: Database, replica_pair: ReplicaPair
+) -> None:
+    # Every read once planned for its parameters: a company's profile cost the database three
+    # times what a cached plan costs.
+    await _wait_for_replica_reads(db, replica_pair.replica.port)
+    assert await db.read_planned(_plan_cache_mode) == ("force_custom_plan", True)
+    assert await db.read(_plan_cache_mode) == ("auto", True)
+    # The setting is the transaction's: the connection goes back to the pool without it.
+    for _ in range(4):
+        assert await db.read(_plan_cache_mode) == ("auto", True)
+
+
+async def test_a_planned_read_that_fails_rolls_back_and_leaves_the_pool_usable(
+    db: Database,
+) -> None:
+    async def write(conn: Connection) -> None:
+        await conn.execute("INSERT INTO notes (body) VALUES ('not allowed')")
+
+    for _ in range(5):  # more than the pool's connections
+        with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+            await db.read_planned(write)
+    assert await db.read(_plan_cache_mode) == ("auto", True)
+
+
 async def test_ping_primary_and_unreachable_primary(db: Database) -> None:
     assert await db.ping_primary() is True
 

@@ -17,6 +17,7 @@ from proveo.core.cache import Cache
 from proveo.core.db import Database
 from proveo.integrations.storage import LocalImageStorage
 from proveo.integrations.translation import NoTranslator
+from proveo.jobs import repository as jobs_repository
 from proveo.jobs.registry import JobContext, JobRegistry, PythonJob, SqlJob, build_registry
 from proveo.jobs.scheduler import JobScheduler
 from proveo.jobs.schemas import JobOutcome
@@ -85,6 +86,29 @@ class TestAdvisoryLock:
         release.set()
         assert await run_job(job, second) is JobOutcome.RAN
         assert runs == ["run", "run"]
+
+    async def test_a_lock_that_cannot_be_released_goes_with_its_connection(
+        self,
+        replicas: Callable[[], Database],
+        settings: Settings,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        # Pools keep their connections' sessions (no reset on release): a session lock left on
+        # one would block the job on every replica for as long as the connection lives.
+        first, second = await contexts(replicas, settings, 2)
+
+        async def quick(_: JobContext) -> int:
+            return 1
+
+        async def refuse(*_: object) -> None:
+            raise RuntimeError("the unlock failed")
+
+        job = PythonJob("unlock-fails", 60, quick)
+        with monkeypatch.context() as patched:
+            patched.setattr(jobs_repository, "release_job_lock", refuse)
+            assert await run_job(job, first) is not JobOutcome.LOCKED
+        assert await run_job(job, second) is JobOutcome.RAN
+        assert await run_job(job, first) is JobOutcome.RAN
 
     async def test_different_jobs_do_not_block_each_other(
         self, replicas: Callable[[], Database], settings: Settings

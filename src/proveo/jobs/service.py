@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -35,9 +34,16 @@ async def job_lock(database: Database, name: str) -> AsyncIterator[bool]:
             yield acquired
         finally:
             if acquired:
-                # A lost connection has released the lock already; the pool discards it.
-                with contextlib.suppress(*TRANSIENT_ERRORS):
+                # A lost connection has released the lock already; the pool discards it. Any
+                # other failure closes the connection, and the lock with it: the pool keeps
+                # sessions as they are (`core.db`), so a lock left on one would stay.
+                try:
                     await repository.release_job_lock(conn, name)
+                except TRANSIENT_ERRORS:
+                    pass
+                except BaseException:
+                    conn.terminate()
+                    raise
 
 
 async def run_sql_job(conn: Connection, job: SqlJob) -> int | None:

@@ -23,7 +23,7 @@ from uuid import UUID
 
 import asyncpg
 
-from proveo.core.db import Connection
+from proveo.core.db import CUSTOM_PLANS, Connection
 from proveo.search.schemas import (
     FacetCount,
     Facets,
@@ -41,10 +41,9 @@ from proveo.search.synonyms import completions, expand
 # matches (a GIN bitmap) is cheaper, and never degenerates into a walk of the whole index.
 DENSE_MATCHES = 3000
 # The custom plan sees the words: the planner then estimates how common they are, which
-# decides between the plans above (a generic plan would guess). The app's pools set it for the
-# whole connection (`core.db.SERVER_SETTINGS`), which saves a round trip per search; these
-# functions set it for the transaction they open themselves.
-SET_CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
+# decides between the plans above (a generic plan would guess). The app reads search through
+# `Database.read_planned`, which sets it with its BEGIN; these functions set it for the
+# transaction they open themselves.
 
 # $1 words; the filters: $2 commune uuid, $3 product uuid (any of a company's categories),
 # $4 region, $5 area (commune uuids: Greater Santiago), $6 the region served. Without $6 the
@@ -512,11 +511,11 @@ async def search(
 ) -> SearchPage:
     """One page of companies for `params` and how many match in all; `count` and `correct` may
     answer from a cache. In a transaction the caller opened, the connection must already plan
-    with custom plans (`core.db.SERVER_SETTINGS`, as the app's pools do)."""
+    with custom plans (`core.db.CUSTOM_PLANS`, as `Database.read_planned` does)."""
     if conn.is_in_transaction():
         return await _search(conn, params, count, correct)
     async with conn.transaction(readonly=True):
-        await conn.execute(SET_CUSTOM_PLANS)
+        await conn.execute(CUSTOM_PLANS)
         return await _search(conn, params, count, correct)
 
 
@@ -593,7 +592,7 @@ async def facets(conn: Connection, params: SearchParams) -> Facets:
     if conn.is_in_transaction():
         return await _facets(conn, params)
     async with conn.transaction(readonly=True):
-        await conn.execute(SET_CUSTOM_PLANS)
+        await conn.execute(CUSTOM_PLANS)
         return await _facets(conn, params)
 
 

@@ -425,7 +425,7 @@ async def search_companies(
         return page
 
     async def load() -> SearchPage:
-        return await database.read(read)
+        return await database.read_planned(read)
 
     if request.offset + request.limit > MAX_RESULT_DEPTH:
         raise PageTooDeep()
@@ -467,7 +467,7 @@ async def search_facets(database: Database, caches: SearchCaches, request: Searc
         return found.model_copy(update=update)
 
     async def load() -> Facets:
-        return await database.read(read)
+        return await database.read_planned(read)
 
     started = time.perf_counter()
     facets = await caches.facets.get_or_load(request.key(), load)
@@ -521,7 +521,7 @@ async def popular_products(
 ) -> list[PopularProduct]:
     """The categories buyers search most (search statistics of the last 30 days), then those
     with most companies, then in the catalogue's order; only categories with companies."""
-    return await database.read(_popular, caches, lang, limit)
+    return await database.read_planned(_popular, caches, lang, limit)
 
 
 async def suggest(
@@ -532,7 +532,7 @@ async def suggest(
         return []
 
     async def load() -> list[Suggestion]:
-        return await database.read(repository.suggest, prefix, lang)
+        return await database.read_planned(repository.suggest, prefix, lang)
 
     started = time.perf_counter()
     suggestions = await caches.suggestions.get_or_load((prefix, lang), load)

@@ -111,7 +111,8 @@ async def _landing(
     page: str,
 ) -> Response:
     number = _page_number(page)
-    view = await database.read(
+    # A category in a place: a listing planned for its filters, as search's are.
+    view = await database.read_planned(
         service.landing_page, category, place, lang, number, settings.public_base_url
     )
     if isinstance(view, service.Moved):
