@@ -415,6 +415,9 @@ class TestFreshness:
         assert ("Imprenta Colina", "located") in await _found(client, region="maule")
 
 
+_PAGE_STATEMENTS = {*repository.SELECT_PAGES.values(), repository.SELECT_PAGE_FEW}
+
+
 class TestQueryCount:
     async def test_a_page_across_both_scopes_costs_two_counts_and_two_pages(
         self, conn: Connection, geo: None
@@ -426,14 +429,14 @@ class TestQueryCount:
         page = await search_companies(database, caches, None, request)
         assert [hit.match for hit in page.items] == ["located", "located", "serves"]
         counts = recording.sql.count(repository.COUNT_MATCHES)
-        pages = sum(sql in repository.SELECT_PAGES.values() for sql in recording.sql)
+        pages = sum(sql in _PAGE_STATEMENTS for sql in recording.sql)
         assert (counts, pages, len(recording.sql)) == (2, 2, 4)
         # Within the located companies alone: one page; no place filter: one count.
         recording.statements.clear()
         await search_companies(
             database, caches, None, replace(request, limit=2, offset=0, q="contable")
         )
-        assert sum(sql in repository.SELECT_PAGES.values() for sql in recording.sql) == 1
+        assert sum(sql in _PAGE_STATEMENTS for sql in recording.sql) == 1
         recording.statements.clear()
         await search_companies(database, caches, None, replace(request, region=None))
         assert recording.sql.count(repository.COUNT_MATCHES) == 1

@@ -126,8 +126,9 @@ class TestRanking:
         assert len(set(uuids)) == 23
 
     async def test_a_page_the_first_tiers_fill_is_the_page_every_tier_gives(
-        self, conn: Connection
+        self, conn: Connection, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        monkeypatch.setattr(repository, "FEW_MATCHES", 0)  # the tiered statements
         # Names that start with the word fill the first pages, so the lower tiers are not read;
         # companies with the word elsewhere (one sorts before them all) come after them.
         for index in range(12):
@@ -150,6 +151,27 @@ class TestRanking:
             page = await repository.search(conn, params)
             assert page == await repository.search(conn, params, every_tier), (offset, limit)
         assert shortcuts == 6
+
+    async def test_few_matches_ranked_in_one_pass_give_the_pages_the_tiers_give(
+        self, conn: Connection, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Every tier represented, ties in name broken by id, places and filters.
+        for index in range(3):
+            await add_company(conn, "Grúas Sur", commune_name="Temuco")
+            await add_company(conn, f"Grúas Sur {index}", commune_name="Santiago")
+            await add_company(conn, f"Andes Grúas {index}", commune_name="Temuco")
+            await add_company(conn, f"Izajes {index}", description_es="Arriendo de grúas.")
+        await add_company(conn, "Grúas", product_name="Arriendo de maquinaria")
+        searches = [
+            SearchParams(q=q, offset=offset, limit=limit, **filters)
+            for q in ("gruas sur", "gruas", "gru", "izajes gruas")
+            for offset, limit in ((0, 5), (3, 4), (0, 20), (12, 5))
+            for filters in ({}, {"region": "La Araucanía"})
+        ]
+        one_pass = [await repository.search(conn, params) for params in searches]
+        assert sum(len(page.items) for page in one_pass) > 40
+        monkeypatch.setattr(repository, "FEW_MATCHES", 0)
+        assert one_pass == [await repository.search(conn, params) for params in searches]
 
     async def test_the_answer_says_how_its_companies_were_found(
         self, client: httpx.AsyncClient, conn: Connection

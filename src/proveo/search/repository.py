@@ -36,9 +36,14 @@ from proveo.search.schemas import (
 )
 from proveo.search.synonyms import completions, expand
 
-# A tier with at least this many companies is dense enough that walking the name index in
-# order finds a page of matches within a few hundred rows; below it, sorting the tier's
-# matches (a GIN bitmap) is cheaper, and never degenerates into a walk of the whole index.
+# A tier is walked in name order when its matches are dense enough in the name index that the
+# walk finds the page within fewer rows than sorting the tier's matches (a GIN bitmap) would
+# take: reading `rows / density` names against sorting `size` matches, with a name read
+# costing about WALK_ROW_COST matches sorted. At 100,000 companies and a first page (20 rows)
+# the line is about 3,000 matches (as measured then); at 1,000,000, about 9,500; never a walk
+# of the whole index for a rare word.
+WALK_ROW_COST = 4.5
+# Without table statistics (a table never analysed): the 100,000-company line.
 DENSE_MATCHES = 3000
 # The custom plan sees the words: the planner then estimates how common they are, which
 # decides between the plans above (a generic plan would guess). The app reads search through
@@ -74,7 +79,9 @@ COUNT_LIMIT = 10_000
 # estimates the share of all matches they are. Columns `last_block` and `table_blocks`.
 _SPAN = """max((m.ctid::text::point)[0])::bigint AS last_block,
        pg_relation_size('proveo.company_search'::regclass)
-           / current_setting('block_size')::bigint AS table_blocks"""
+           / current_setting('block_size')::bigint AS table_blocks,
+       (SELECT reltuples FROM pg_class
+        WHERE oid = 'proveo.company_search'::regclass)::bigint AS table_rows"""
 
 # The tiers' sizes come with the total at little extra cost (the rows are already read), and
 # decide each tier's plan.
@@ -146,6 +153,28 @@ ranked AS (
 )
 {_HIT}"""
 
+
+# A search with few matches (counted exactly) is ranked in one pass over them: each match's
+# tier from the same conditions as the tiers', one bitmap scan of the word index instead of
+# one per tier (each a scan of the words' posting lists, tens of milliseconds at 1,000,000
+# companies for a name with common words such as `y` or `ltda`). Same order, same pages.
+FEW_MATCHES = 1000
+SELECT_PAGE_FEW = f"""
+WITH tiered AS (
+    SELECT s.company_id, s.name_key,
+           CASE WHEN s.name_key = $11::text THEN 0
+                WHEN s.name_key LIKE $11::text || '%' THEN 1
+                WHEN s.name_doc @@ proveo.search_query($1::text[]) THEN 2
+                WHEN s.head_doc @@ proveo.search_query($1::text[]) THEN 3
+                ELSE 4 END AS tier
+    FROM proveo.company_search s
+    WHERE {_MATCH} AND $7::int IS NOT NULL{_FILTERS}
+),
+ranked AS (
+    SELECT company_id, row_number() OVER (ORDER BY tier, name_key, company_id) AS position
+    FROM tiered ORDER BY tier, name_key, company_id OFFSET $8 LIMIT $9
+)
+{_HIT}"""
 
 # One statement per combination of dense tiers (name, name + catalogue, anywhere) and of the
 # last tier that can reach the page.
@@ -362,17 +391,19 @@ class MatchCounts:
     in_head: int = 0
     exact: bool = True
     scale: float = 1.0
+    # The search table's rows as the planner's statistics know them (0: unknown).
+    table_rows: int = 0
 
     @classmethod
     def counted(
         cls,
-        counted: int,
-        last_block: int | None,
-        table_blocks: int,
+        row: asyncpg.Record,
         in_prefix: int = 0,
         in_name: int = 0,
         in_head: int = 0,
     ) -> MatchCounts:
+        """From a count's row (`total` counted, and `_SPAN`'s columns)."""
+        counted = int(row["total"])
         exact = counted <= COUNT_LIMIT
         return cls(
             total=counted if exact else COUNT_LIMIT,
@@ -380,7 +411,8 @@ class MatchCounts:
             in_name=in_name,
             in_head=in_head,
             exact=exact,
-            scale=_scale(counted, last_block, table_blocks),
+            scale=_scale(counted, row["last_block"], row["table_blocks"]),
+            table_rows=max(0, int(row["table_rows"])),
         )
 
     def last_tier(self, rows: int) -> int:
@@ -391,14 +423,18 @@ class MatchCounts:
                 return tier
         return 4
 
-    def dense(self) -> tuple[bool, bool, bool]:
+    def dense(self, rows: int) -> tuple[bool, bool, bool]:
         """Whether the name tier, the name-and-catalogue tier and all matches hold enough
-        companies (estimated, when counting stopped) to be walked in name order."""
-        return (
-            self.in_name * self.scale >= DENSE_MATCHES,
-            self.in_head * self.scale >= DENSE_MATCHES,
-            self.total * self.scale >= DENSE_MATCHES,
-        )
+        companies (estimated, when counting stopped) for their first `rows` to be found by a
+        walk of the name index (`WALK_ROW_COST`)."""
+
+        def walkable(size: int) -> bool:
+            estimated = size * self.scale
+            if self.table_rows <= 0:
+                return estimated >= DENSE_MATCHES
+            return estimated * estimated >= WALK_ROW_COST * rows * self.table_rows
+
+        return walkable(self.in_name), walkable(self.in_head), walkable(self.total)
 
 
 async def count_matches(conn: Connection, params: SearchParams, words: list[str]) -> MatchCounts:
@@ -407,15 +443,12 @@ async def count_matches(conn: Connection, params: SearchParams, words: list[str]
     if not words:
         row = await conn.fetchrow(COUNT_ALL, words, *_filter_args(params), COUNT_LIMIT + 1)
         assert row is not None
-        return MatchCounts.counted(row["total"], row["last_block"], row["table_blocks"])
+        return MatchCounts.counted(row)
     row = await conn.fetchrow(
         COUNT_MATCHES, expand(words), *_filter_args(params), " ".join(words), COUNT_LIMIT + 1
     )
     assert row is not None
-    return MatchCounts.counted(
-        row["total"], row["last_block"], row["table_blocks"],
-        row["in_prefix"], row["in_name"], row["in_head"],
-    )  # fmt: skip
+    return MatchCounts.counted(row, row["in_prefix"], row["in_name"], row["in_head"])
 
 
 CountMatches = Callable[[Connection, SearchParams, list[str]], Awaitable[MatchCounts]]
@@ -430,7 +463,11 @@ async def _scope_page(
     if not words:
         rows = await conn.fetch(SELECT_PAGE_ALL, *_page_args(params, words))
         return _hits(rows, params)
-    query = SELECT_PAGES[counts.dense(), counts.last_tier(params.offset + params.limit)]
+    needed = params.offset + params.limit
+    if counts.exact and counts.total <= FEW_MATCHES:
+        query = SELECT_PAGE_FEW
+    else:
+        query = SELECT_PAGES[counts.dense(needed), counts.last_tier(needed)]
     return _hits(await conn.fetch(query, *_page_args(params, words)), params)
 
 
