@@ -253,11 +253,13 @@ def serving(command: list[str], env: dict[str, str], port: int, log: Path) -> It
 
 
 def _variants(rng: random.Random, base: dict[str, str], offsets: range) -> list[str]:
-    """Distinct query strings around one case: pages, page sizes, both languages."""
+    """Distinct query strings around one case: pages, page sizes, both languages; within the
+    first 1,000 results (past them, a 422 `page_too_deep`)."""
     items = [
         urlencode({**base, "offset": offset, "limit": limit, "lang": lang})
         for offset in offsets
         for limit in range(10, 31)
+        if offset + limit <= service.MAX_RESULT_DEPTH
         for lang in ("es", "en")
     ]
     rng.shuffle(items)

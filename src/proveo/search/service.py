@@ -453,11 +453,12 @@ async def search_facets(database: Database, caches: SearchCaches, request: Searc
         found = await repository.facets(conn, params)
         update: dict[str, object] = {"place": resolved.place}
         if resolved.offer is not None or found.total == 0:
-            count = _counter(caches)
-            total = 0
-            for scope in ("located", "serves") if params.place_region else ("located",):
-                scoped = params.model_copy(update={"scope": scope})
-                total += (await count(conn, scoped, params.words)).total
+            # The facets counted the companies located there; those that serve the place
+            # matter only when they are few (a region offer, or related categories for none).
+            total = found.total
+            if total < FEW_RESULTS and params.place_region:
+                serving = params.model_copy(update={"scope": "serves"})
+                total += (await _counter(caches)(conn, serving, params.words)).total
             if resolved.offer is not None:
                 update["region_offer"] = await _offer(conn, caches, resolved, total)
             if total == 0:
