@@ -595,31 +595,44 @@ BARE_SHARE_BAR = 0.70
 Key = tuple[str, str, str, str]  # case, configuration, shape, server
 
 
+TABLE_HEAD = (
+    "| case | config | load | server | req/s | p50 ms | p95 ms | p99 ms | errors | vs bare | bar |"
+    f"\n|{'---|' * 11}"
+)
+
+
+def table_rows(case: Case, config: str, results: dict[Key, Result]) -> list[str]:
+    rows = []
+    for shape in SHAPES:
+        for server in ("proveo", "bare"):
+            result = results.get((case.name, config, shape, server))
+            if result is None:
+                continue
+            bare = results.get((case.name, config, shape, "bare"))
+            ratio, verdict = "", ""
+            if server == "proveo" and shape == "steady":
+                verdict = "ok" if result.p95_ms <= P95_BAR_MS else "**over**"
+            if server == "proveo" and shape == "flat" and bare is not None:
+                if bare.rate > 0:
+                    share = result.rate / bare.rate
+                    ratio = f"{share:.0%}"
+                    verdict = "ok" if share >= BARE_SHARE_BAR else "**under**"
+                else:
+                    ratio = "bare: none"
+            rows.append(
+                f"| {case.name} | {config} | {shape} | {server} | {result.rate:.0f} | "
+                f"{result.p50_ms:.1f} | {result.p95_ms:.1f} | {result.p99_ms:.1f} | "
+                f"{result.errors} | {ratio} | {verdict} |"
+            )
+    return rows
+
+
 def print_table(cases: list[Case], results: dict[Key, Result]) -> None:
-    print(
-        f"\n| case | config | load | server | req/s | p50 ms | p95 ms | p99 ms | errors | "
-        f"vs bare | bar |\n|{'---|' * 11}"
-    )
+    print("\n" + TABLE_HEAD)
     for case in cases:
         for config in CONFIGS:
-            for shape in SHAPES:
-                for server in ("proveo", "bare"):
-                    result = results.get((case.name, config, shape, server))
-                    if result is None:
-                        continue
-                    bare = results.get((case.name, config, shape, "bare"))
-                    ratio, verdict = "", ""
-                    if server == "proveo" and shape == "steady":
-                        verdict = "ok" if result.p95_ms <= P95_BAR_MS else "**over**"
-                    if server == "proveo" and shape == "flat" and bare is not None:
-                        share = result.rate / bare.rate
-                        ratio = f"{share:.0%}"
-                        verdict = "ok" if share >= BARE_SHARE_BAR else "**under**"
-                    print(
-                        f"| {case.name} | {config} | {shape} | {server} | {result.rate:.0f} | "
-                        f"{result.p50_ms:.1f} | {result.p95_ms:.1f} | {result.p99_ms:.1f} | "
-                        f"{result.errors} | {ratio} | {verdict} |"
-                    )
+            for row in table_rows(case, config, results):
+                print(row)
 
 
 @contextmanager
@@ -667,7 +680,8 @@ def measure_configuration(
             rate = results[case.name, config, "flat", "proveo"].rate if "flat" in SHAPES else 0
             if rate * RESULT_CACHE_SECONDS > len(case.api):
                 print(f"note: '{case.name}' repeats requests within the result cache")
-            print(f"measured: {case.name} ({config})", flush=True)
+            # As it goes: a run cut short keeps what it measured.
+            print("\n".join(table_rows(case, config, results)), flush=True)
         fresh = asyncio.run(freshness(api))
         if config == CONFIGS[-1]:
             asyncio.run(explain_main_queries(dsn))
