@@ -19,7 +19,7 @@ from proveo.search import places, repository
 from proveo.search.service import SearchCaches, SearchRequest, normalise_query, search_companies
 from tests.fixtures.database import PinnedDatabase
 from tests.fixtures.recording import RecordingConnection
-from tests.search.conftest import FACETS_URL, SEARCH_URL, add_company
+from tests.search.conftest import FACETS_URL, SEARCH_URL, SUGGEST_URL, add_company
 
 POPULAR_URL = "/api/v1/companies/search/popular"
 RM = REGION_METROPOLITANA
@@ -324,6 +324,17 @@ class TestCategories:
         ]  # fmt: skip
         products = (await _facets(client, q="auditores"))["products"]
         assert {p["name"] for p in products} == {"Auditoría", "Servicios contables"}
+
+    async def test_a_category_some_company_lists_second_is_suggested(
+        self, client: httpx.AsyncClient, conn: Connection, geo: None
+    ) -> None:
+        # Suggestions check a category's companies by its primary ones first, then by the
+        # categories listed second or third: Gasfitería is only one company's second.
+        await _add_category(conn, "Transportes Viña", "Gasfitería")
+        response = await client.get(SUGGEST_URL, params={"q": "gasfit"})
+        assert ("Gasfitería", "product") in [(s["text"], s["kind"]) for s in response.json()]
+        response = await client.get(SUGGEST_URL, params={"q": "plagas"})
+        assert [s for s in response.json() if s["kind"] == "product"] == []
 
     async def test_the_words_find_a_company_by_an_extra_category(
         self, client: httpx.AsyncClient, geo: None

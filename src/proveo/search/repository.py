@@ -310,7 +310,12 @@ word_starts AS (
 catalog AS (
     SELECT text, 'product' AS kind, uuid, 0 AS rank FROM products x
     WHERE ' ' || proveo.search_text(text) LIKE ANY (SELECT pattern FROM word_starts)
-      AND EXISTS (SELECT 1 FROM proveo.company_search s WHERE s.product_ids @> ARRAY[x.id])
+      -- A company whose primary category it is, found at once in the btree; only a category
+      -- listed as a second or third alone reads the GIN of all categories, which cannot stop
+      -- at the first (164,000 entries for Construcción at 1,000,000 companies: 50 ms).
+      AND (EXISTS (SELECT 1 FROM proveo.company_search s WHERE s.product_id = x.id)
+           OR EXISTS (SELECT 1 FROM proveo.company_search s
+                      WHERE s.product_ids @> ARRAY[x.id]))
     UNION ALL
     SELECT co.name, 'commune', co.uuid, 1 FROM proveo.commune co
     WHERE ' ' || proveo.search_text(co.name) LIKE ANY (SELECT pattern FROM word_starts)
