@@ -358,38 +358,45 @@ def _hits(rows: Sequence[asyncpg.Record], params: SearchParams) -> list[SearchHi
     return hits
 
 
-async def _filter_args(conn: Connection, params: SearchParams) -> tuple[object, ...]:
-    """$2 to $6 of every search statement."""
-    commune = product = area = None
-    if params.commune is not None or params.product is not None or params.area is not None:
-        row = await conn.fetchrow(
-            SELECT_FILTER_IDS,
-            params.commune,
-            params.product,
-            list(params.area) if params.area is not None else None,
-        )
-        assert row is not None
-        if params.commune is not None:
-            commune = row["commune"] if row["commune"] is not None else NO_ID
-        if params.product is not None:
-            product = row["product"] if row["product"] is not None else NO_ID
-        if params.area is not None:
-            area = list(row["area"]) or [NO_ID]
+async def with_filter_ids(conn: Connection, params: SearchParams) -> SearchParams:
+    """`params` with its filters' catalogue ids: one lookup per search, none without filters
+    or when they are already there."""
+    if params.catalogue_ids is not None or (
+        params.commune is None and params.product is None and params.area is None
+    ):
+        return params
+    row = await conn.fetchrow(
+        SELECT_FILTER_IDS,
+        params.commune,
+        params.product,
+        list(params.area) if params.area is not None else None,
+    )
+    assert row is not None
+
+    def found(asked: object, id_: int | None) -> int | None:
+        return None if asked is None else (NO_ID if id_ is None else id_)
+
+    area = None if params.area is None else (tuple(row["area"]) or (NO_ID,))
+    ids = (found(params.commune, row["commune"]), found(params.product, row["product"]), area)
+    return params.model_copy(update={"catalogue_ids": ids})
+
+
+def _filter_args(params: SearchParams) -> tuple[object, ...]:
+    """$2 to $6 of every search statement, from `with_filter_ids`' params."""
+    commune, product, area = params.catalogue_ids or (None, None, None)
     return (
         commune,
         product,
         params.region,
-        area,
+        list(area) if area is not None else None,
         params.place_region if params.scope == "serves" else None,
     )
 
 
-async def _page_args(
-    conn: Connection, params: SearchParams, words: list[str]
-) -> tuple[object, ...]:
+def _page_args(params: SearchParams, words: list[str]) -> tuple[object, ...]:
     return (
         expand(words),
-        *await _filter_args(conn, params),
+        *_filter_args(params),
         params.offset + params.limit,
         params.offset,
         params.limit,
@@ -425,21 +432,16 @@ class MatchCounts:
     table_rows: int = 0
 
     @classmethod
-    def counted(
-        cls,
-        row: asyncpg.Record,
-        in_prefix: int = 0,
-        in_name: int = 0,
-        in_head: int = 0,
-    ) -> MatchCounts:
-        """From a count's row (`total` counted, and `_SPAN`'s columns)."""
+    def counted(cls, row: asyncpg.Record) -> MatchCounts:
+        """From a count's row: `total` counted, the tiers' sizes when it has them, and
+        `_SPAN`'s columns."""
         counted = int(row["total"])
         exact = counted <= COUNT_LIMIT
         return cls(
             total=counted if exact else COUNT_LIMIT,
-            in_prefix=in_prefix,
-            in_name=in_name,
-            in_head=in_head,
+            in_prefix=row.get("in_prefix", 0),
+            in_name=row.get("in_name", 0),
+            in_head=row.get("in_head", 0),
             exact=exact,
             scale=_scale(counted, row["last_block"], row["table_blocks"]),
             table_rows=max(0, int(row["table_rows"])),
@@ -470,21 +472,20 @@ class MatchCounts:
 async def count_matches(conn: Connection, params: SearchParams, words: list[str]) -> MatchCounts:
     """The counts for `words` (no words: the whole directory) within `params`' filters and
     scope, up to `COUNT_LIMIT` + 1; the page and the language play no part."""
+    params = await with_filter_ids(conn, params)
     if not words:
-        row = await conn.fetchrow(
-            COUNT_ALL, words, *await _filter_args(conn, params), COUNT_LIMIT + 1
-        )
+        row = await conn.fetchrow(COUNT_ALL, words, *_filter_args(params), COUNT_LIMIT + 1)
         assert row is not None
         return MatchCounts.counted(row)
     row = await conn.fetchrow(
         COUNT_MATCHES,
         expand(words),
-        *await _filter_args(conn, params),
+        *_filter_args(params),
         " ".join(words),
         COUNT_LIMIT + 1,
     )
     assert row is not None
-    return MatchCounts.counted(row, row["in_prefix"], row["in_name"], row["in_head"])
+    return MatchCounts.counted(row)
 
 
 CountMatches = Callable[[Connection, SearchParams, list[str]], Awaitable[MatchCounts]]
@@ -497,14 +498,14 @@ async def _scope_page(
     if counts.total == 0 or (counts.exact and params.offset >= counts.total):
         return []
     if not words:
-        rows = await conn.fetch(SELECT_PAGE_ALL, *await _page_args(conn, params, words))
+        rows = await conn.fetch(SELECT_PAGE_ALL, *_page_args(params, words))
         return _hits(rows, params)
     needed = params.offset + params.limit
     if counts.exact and counts.total <= FEW_MATCHES:
         query = SELECT_PAGE_FEW
     else:
         query = SELECT_PAGES[counts.dense(needed), counts.last_tier(needed)]
-    return _hits(await conn.fetch(query, *await _page_args(conn, params, words)), params)
+    return _hits(await conn.fetch(query, *_page_args(params, words)), params)
 
 
 async def _matches(
@@ -552,6 +553,7 @@ CorrectWords = Callable[[Connection, list[str]], Awaitable[list[str]]]
 async def _search(
     conn: Connection, params: SearchParams, count: CountMatches, correct: CorrectWords
 ) -> SearchPage:
+    params = await with_filter_ids(conn, params)
     words = params.words
     page = await _matches(conn, params, words, count)
     if page.total or not words:
@@ -567,12 +569,12 @@ async def _search(
     # Names similar to the whole query, among the companies located in the place.
     located = params.model_copy(update={"scope": "located"})
     counted = await conn.fetchval(
-        COUNT_SIMILAR, words, *await _filter_args(conn, located), whole, COUNT_LIMIT + 1
+        COUNT_SIMILAR, words, *_filter_args(located), whole, COUNT_LIMIT + 1
     )
     total, exact = min(counted, COUNT_LIMIT), counted <= COUNT_LIMIT
     if total == 0 or params.offset >= total:
         return SearchPage(items=[], total=total, match="similar" if total else "words")
-    rows = await conn.fetch(SELECT_PAGE_SIMILAR, *await _page_args(conn, located, words))
+    rows = await conn.fetch(SELECT_PAGE_SIMILAR, *_page_args(located, words))
     return SearchPage(items=_hits(rows, located), total=total, total_exact=exact, match="similar")
 
 
@@ -593,10 +595,11 @@ async def search(
 
 
 async def _facet_rows(conn: Connection, params: SearchParams) -> list[asyncpg.Record]:
+    params = await with_filter_ids(conn, params)
     words = params.words
     located = params.model_copy(update={"scope": "located"})
     query = SELECT_FACETS if words else SELECT_FACETS_ALL
-    filters = await _filter_args(conn, located)
+    filters = _filter_args(located)
     most = COUNT_LIMIT + 1
     rows = await conn.fetch(query, expand(words), *filters, params.lang, most)
     if not _found(rows) and words:

@@ -30,6 +30,9 @@ class SearchParams(BaseModel):
     lang: Lang = "es"
     limit: int = Field(default=20, ge=1, le=100)
     offset: int = Field(default=0, ge=0)
+    # The filters' catalogue ids (commune, product, area), looked up once per search by the
+    # repository (`search.repository.with_filter_ids`); None until then.
+    catalogue_ids: tuple[int | None, int | None, tuple[int, ...] | None] | None = None
 
     @property
     def words(self) -> list[str]:
