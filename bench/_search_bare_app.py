@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from proveo.core.db import CUSTOM_PLANS, SERVER_SETTINGS
+from proveo.core.db import PLANNED_READ, SERVER_SETTINGS
 from proveo.core.workers import run_workers
 from proveo.search import repository, service
 from proveo.search.schemas import Facets, SearchHit, SearchParams, Suggestion
@@ -73,9 +73,9 @@ def build_app(dsn: str) -> Starlette:
 
     @asynccontextmanager
     async def planned_read() -> AsyncIterator[Any]:
-        """As the API's `Database.read_planned`: BEGIN and custom plans in one round trip."""
+        """As the API's `Database.read_planned`: BEGIN and its settings in one round trip."""
         async with pool.acquire() as conn:
-            await conn.execute("BEGIN READ ONLY; " + CUSTOM_PLANS)
+            await conn.execute("BEGIN READ ONLY; " + PLANNED_READ)
             try:
                 yield conn
             finally:

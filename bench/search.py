@@ -55,7 +55,7 @@ from tests.fixtures.recording import RecordingConnection
 from tests.fixtures.servers import proveo_command, proveo_env, running_redis, wait_for_port
 
 from proveo.catalog.data import COMMUNES, PRODUCTS, REGIONS
-from proveo.core.db import CUSTOM_PLANS, SERVER_SETTINGS
+from proveo.core.db import PLANNED_READ, SERVER_SETTINGS
 from proveo.core.embedded_pg import EmbeddedPostgres
 from proveo.demo.logo import generate_logo
 from proveo.demo.synthetic import (
@@ -510,11 +510,11 @@ async def explain_main_queries(dsn: str) -> None:
         for title, call in cases:
             recorder = RecordingConnection(conn)
             async with conn.transaction(readonly=True):
-                await conn.execute(CUSTOM_PLANS)
+                await conn.execute(PLANNED_READ)
                 await call(recorder)
             print(f"\n--- EXPLAIN ANALYZE: {title} ({len(recorder.statements)} statements)")
             async with conn.transaction(readonly=True):
-                await conn.execute(CUSTOM_PLANS)
+                await conn.execute(PLANNED_READ)
                 for sql, args in recorder.statements:
                     if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
                         await conn.execute(sql, *args)  # SET LOCAL ...: the plan depends on it

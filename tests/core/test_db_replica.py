@@ -200,6 +200,10 @@ async def _plan_cache_mode(conn: Connection) -> tuple[str, bool]:
     return str(mode), read_only == "on"
 
 
+async def _work_mem(conn: Connection) -> str:
+    return str(await conn.fetchval("SHOW work_mem"))
+
+
 async def test_search_reads_are_planned_for_their_parameters_and_other_reads_keep_cached_plans(
     db: Database, replica_pair: ReplicaPair
 ) -> None:
@@ -208,9 +212,19 @@ async def test_search_reads_are_planned_for_their_parameters_and_other_reads_kee
     await _wait_for_replica_reads(db, replica_pair.replica.port)
     assert await db.read_planned(_plan_cache_mode) == ("force_custom_plan", True)
     assert await db.read(_plan_cache_mode) == ("auto", True)
-    # The setting is the transaction's: the connection goes back to the pool without it.
+    # The settings are the transaction's: the connection goes back to the pool without them.
     for _ in range(4):
         assert await db.read(_plan_cache_mode) == ("auto", True)
+
+
+async def test_search_reads_have_room_for_exact_bitmaps_and_other_reads_the_default(
+    db: Database,
+) -> None:
+    # With 4 MB, a commune and a category at 1,000,000 companies went lossy: 169,000 rows
+    # rechecked to count 10,001.
+    assert await db.read_planned(_work_mem) == "16MB"
+    for _ in range(4):
+        assert await db.read(_work_mem) == "4MB"
 
 
 async def test_a_planned_read_that_fails_rolls_back_and_leaves_the_pool_usable(

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from proveo.cli import embedded_max_connections
+from proveo.cli import embedded_max_connections, embedded_memory_settings
 from proveo.config import Settings
 from proveo.core.security import default_hashing_threads
 from proveo.imaging.pool import Pipeline
@@ -41,3 +41,15 @@ class TestEmbeddedDatabase:
         assert embedded_max_connections(_settings()) == 100
         assert embedded_max_connections(_settings(workers=32)) == 32 * 10 + 20
         assert embedded_max_connections(_settings(workers=4, db_pool_max=40)) == 180
+
+    def test_gives_a_quarter_of_the_memory_to_buffers_within_bounds(self) -> None:
+        gib = 1024**3
+        assert embedded_memory_settings(24 * gib) == {
+            "shared_buffers": "4096MB",
+            "effective_cache_size": "12288MB",
+        }
+        assert embedded_memory_settings(4 * gib)["shared_buffers"] == "1024MB"
+        assert embedded_memory_settings(gib // 4) == {
+            "shared_buffers": "128MB",
+            "effective_cache_size": "128MB",
+        }

@@ -23,7 +23,7 @@ from uuid import UUID
 
 import asyncpg
 
-from proveo.core.db import CUSTOM_PLANS, Connection
+from proveo.core.db import PLANNED_READ, Connection
 from proveo.search.schemas import (
     FacetCount,
     Facets,
@@ -586,11 +586,11 @@ async def search(
 ) -> SearchPage:
     """One page of companies for `params` and how many match in all; `count` and `correct` may
     answer from a cache. In a transaction the caller opened, the connection must already plan
-    with custom plans (`core.db.CUSTOM_PLANS`, as `Database.read_planned` does)."""
+    with the planned-read settings (`core.db.PLANNED_READ`, as `Database.read_planned` does)."""
     if conn.is_in_transaction():
         return await _search(conn, params, count, correct)
     async with conn.transaction(readonly=True):
-        await conn.execute(CUSTOM_PLANS)
+        await conn.execute(PLANNED_READ)
         return await _search(conn, params, count, correct)
 
 
@@ -668,7 +668,7 @@ async def facets(conn: Connection, params: SearchParams) -> Facets:
     if conn.is_in_transaction():
         return await _facets(conn, params)
     async with conn.transaction(readonly=True):
-        await conn.execute(CUSTOM_PLANS)
+        await conn.execute(PLANNED_READ)
         return await _facets(conn, params)
 
 
