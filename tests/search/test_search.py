@@ -512,6 +512,19 @@ class TestSuggest:
         body = (await client.get(SUGGEST_URL, params={"q": "ltda"})).json()
         assert [s for s in body if s["kind"] == "company"] == []
 
+    async def test_a_later_word_is_completed_from_a_bounded_number_of_names(
+        self, client: httpx.AsyncClient, conn: Connection, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # All of them were read and sorted: `la ser` cost 820 ms at 1,000,000 companies.
+        monkeypatch.setattr(repository, "NAME_WORD_CANDIDATES", 4)
+        for index in range(8):
+            await add_company(conn, f"Taller Ópalo {index}")
+        body = (await client.get(SUGGEST_URL, params={"q": "opalo"})).json()
+        names = [s["text"] for s in body if s["kind"] == "company"]
+        assert len(names) == 3
+        assert all(name.startswith("Taller Ópalo ") for name in names)
+        assert names == sorted(names)
+
     async def test_names_that_start_with_the_prefix_come_first(
         self, client: httpx.AsyncClient, conn: Connection
     ) -> None:

@@ -679,15 +679,21 @@ COMPANY_PLACES = 3
 MIN_NAME_WORD_PREFIX = 4
 LEGAL_FORMS = ("ltda", "limitada", "spa", "eirl", "sociedad")
 
-# $1 the normalised prefix, $2 how many. Names with a later word starting with it (every word
-# of the prefix in the name, the last as a prefix). `|| ''`: the matches are collected from the
-# GIN index and sorted; a walk of the name index would pass every name ordered before them.
+# Of the names with a later word starting with the prefix, this many are read and the first in
+# name order suggested: a cost that does not grow with the directory. All of them were read and
+# sorted: `la ser` (72,000 names at 1,000,000 companies) took 820 ms, `vall` 290 ms.
+NAME_WORD_CANDIDATES = 200
+
+# $1 the normalised prefix, $2 how many, $3 how many candidates. Names with a later word starting
+# with it (every word of the prefix in the name, the last as a prefix), from the first $3 found.
 SELECT_NAME_WORD_SUGGESTIONS = """
 SELECT c.name AS text, c.uuid
-FROM proveo.company_search s JOIN proveo.company c ON c.id = s.company_id
-WHERE s.name_doc @@ proveo.search_query(string_to_array($1::text, ' '))
-  AND s.name_key NOT LIKE $1::text || '%'
-ORDER BY s.name_key || '', s.company_id
+FROM (SELECT s.company_id, s.name_key FROM proveo.company_search s
+      WHERE s.name_doc @@ proveo.search_query(string_to_array($1::text, ' '))
+        AND s.name_key NOT LIKE $1::text || '%'
+      LIMIT $3) s
+JOIN proveo.company c ON c.id = s.company_id
+ORDER BY s.name_key, s.company_id
 LIMIT $2
 """
 
@@ -708,7 +714,9 @@ async def suggest(conn: Connection, q: str, lang: str, limit: int = 8) -> list[S
     found = [Suggestion(text=r["text"], kind=r["kind"], uuid=r["uuid"]) for r in rows]
     companies = [s for s in found if s.kind == "company"]
     if len(companies) < COMPANY_PLACES and _completes_words_of_names(q):
-        more = await conn.fetch(SELECT_NAME_WORD_SUGGESTIONS, q, COMPANY_PLACES - len(companies))
+        more = await conn.fetch(
+            SELECT_NAME_WORD_SUGGESTIONS, q, COMPANY_PLACES - len(companies), NAME_WORD_CANDIDATES
+        )
         companies += [Suggestion(text=r["text"], kind="company", uuid=r["uuid"]) for r in more]
     catalog = [s for s in found if s.kind != "company"]
     catalog = catalog[: limit - min(COMPANY_PLACES, len(companies))]
