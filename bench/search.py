@@ -19,7 +19,8 @@
    case rotates through hundreds of distinct requests (pages, page sizes, languages, filters),
    so the API's 1 s page cache answers few of them; what they share is what a busy
    directory's share: a search's count, its corrected words and its filters' names (kept 1 s
-   too). The bare app caches nothing: its figures are the SQL's alone.
+   too). The bare app caches nothing: its figures are the SQL's alone. Each run starts once
+   the database has finished what the previous one left queued.
 4. Measures freshness: an owner edits, deletes and publishes through the API, and the bench
    times how long until search shows it.
 5. Prints EXPLAIN (ANALYZE, BUFFERS) of the main queries, captured from the repository calls.
@@ -448,7 +449,26 @@ def run_httpx(base_url: str, paths: list[str], seconds: float) -> Result:
     )
 
 
-def measure(base_url: str, paths: list[str], workdir: Path, shape: str) -> Result:
+# Statements a run left queued are still running when wrk stops (up to the 5 s statement
+# limit): at 1,000,000 companies they took the cores from the next case's first seconds.
+IDLE_POLL = """
+SELECT count(*) FROM pg_stat_activity
+WHERE state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+"""
+
+
+async def wait_for_idle_database(dsn: str, seconds: float = 30) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        for _ in range(int(seconds * 10)):
+            if not await conn.fetchval(IDLE_POLL):
+                return
+            await asyncio.sleep(0.1)  # polling another process's state: no event to wait on
+    finally:
+        await conn.close()
+
+
+def measure(base_url: str, paths: list[str], workdir: Path, shape: str, dsn: str) -> Result:
     def run(seconds: float) -> Result:
         if shutil.which("wrk"):
             return run_wrk(base_url, paths, seconds, workdir, shape)
@@ -456,6 +476,7 @@ def measure(base_url: str, paths: list[str], workdir: Path, shape: str) -> Resul
             raise RuntimeError("a steady offered rate needs wrk (apt install wrk)")
         return run_httpx(base_url, paths, seconds)
 
+    asyncio.run(wait_for_idle_database(dsn))
     run(WARM_UP_SECONDS)
     return run(SECONDS)
 
@@ -674,9 +695,9 @@ def measure_configuration(
         for case in cases:
             for shape in SHAPES:
                 key = (case.name, config, shape)
-                results[(*key, "proveo")] = measure(api, case.api, workdir, shape)
+                results[(*key, "proveo")] = measure(api, case.api, workdir, shape, dsn)
                 if case.bare is not None and shape == "flat":
-                    results[(*key, "bare")] = measure(bare, case.bare, workdir, shape)
+                    results[(*key, "bare")] = measure(bare, case.bare, workdir, shape, dsn)
             rate = results[case.name, config, "flat", "proveo"].rate if "flat" in SHAPES else 0
             if rate * RESULT_CACHE_SECONDS > len(case.api):
                 print(f"note: '{case.name}' repeats requests within the result cache")
