@@ -449,8 +449,9 @@ def run_httpx(base_url: str, paths: list[str], seconds: float) -> Result:
     )
 
 
-# Statements a run left queued are still running when wrk stops (up to the 5 s statement
-# limit): at 1,000,000 companies they took the cores from the next case's first seconds.
+# Statements a run left queued are still running when wrk stops (a request waits up to 5 s for
+# a connection, `PROVEO_DB_CONNECT_TIMEOUT`, then runs): at 1,000,000 companies they took the
+# cores from the next case's first seconds.
 IDLE_POLL = """
 SELECT count(*) FROM pg_stat_activity
 WHERE state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend'
