@@ -73,5 +73,6 @@ test: deps system-deps lighthouse-deps lint ## Lint, then run the whole test sui
 	$(UV) run --frozen --no-sync pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 .PHONY: bench
-bench: deps ## Run the benchmarks under bench/ (they print figures and ratios)
+bench: deps ## Run the benchmarks under bench/ (they print figures and ratios; the search bench ~25 min)
+	@$(MAKE) --no-print-directory system-deps TEST_APT_PACKAGES="$(TEST_APT_PACKAGES) wrk"
 	@for script in bench/[!_]*.py; do [ -e "$$script" ] || continue; echo "== $$script"; $(UV) run --frozen --no-sync python $$script || exit 1; done
