@@ -205,6 +205,16 @@ class TestRegionFilter:
         response = await _search(client, region="metropolitana", q="contables", limit="1")
         assert response.headers["X-Total-Count"] == "4"
 
+    async def test_located_and_serving_together_still_stop_counting_at_the_limit(
+        self, client: httpx.AsyncClient, geo: None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Found in review: each scope counted up to the limit, and 10,744 was called exact.
+        monkeypatch.setattr(repository, "COUNT_LIMIT", 3)
+        response = await _search(client, region="metropolitana", q="contables")
+        assert len(response.json()) == 4
+        assert response.headers["X-Total-Count"] == "3"
+        assert response.headers["X-Total-Count-Exact"] == "false"
+
     async def test_facets_count_regions(self, client: httpx.AsyncClient, geo: None) -> None:
         body = await _facets(client, q="imprenta")
         assert body["regions"] == [
@@ -239,6 +249,18 @@ class TestPlacesInTheQuery:
         )  # fmt: skip
         assert await _found(client, q="imprenta santiago centro") == [("Imprenta Alameda", None)]
         assert await _found(client, q="santiago centro") == [("Imprenta Alameda", None)]
+
+    async def test_santiago_centro_needs_no_centro_in_the_profile(
+        self, client: httpx.AsyncClient, geo: None, conn: Connection
+    ) -> None:
+        # Found in review: "centro" stayed a word to match, and found nothing.
+        await add_company(
+            conn, "Estudio Bravo Arquitectos", commune_name="Santiago",
+            description_es="Arquitectura y diseño de oficinas.",
+        )  # fmt: skip
+        expected = [("Estudio Bravo Arquitectos", None)]
+        assert await _found(client, q="arquitectos santiago centro") == expected
+        assert await _found(client, q="arquitectos stgo centro") == expected
 
     async def test_a_region_name_is_a_region_filter(
         self, client: httpx.AsyncClient, geo: None
@@ -275,6 +297,22 @@ class TestCommuneFilter:
             ("Auditores del Sur", "serves"),
             ("Cuentas del Puerto", "serves"),
         ]
+
+    async def test_a_commune_outside_the_region_filter_is_refused(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        # Found in review: Arica with the Metropolitan region listed the region's companies
+        # as serving it, and the facets said none.
+        for url in (SEARCH_URL, FACETS_URL):
+            response = await client.get(url, params={"region": "metropolitana", "commune": "arica"})
+            assert response.status_code == 422
+            [error] = response.json()["detail"]
+            assert error["type"] == "commune_not_in_region"
+            assert error["msg"] == f"Arica is not in {RM}"
+        # The commune's own region with it changes nothing.
+        same = await _found(client, region="metropolitana", commune="providencia", q="contables")
+        assert same == await _found(client, commune="providencia", q="contables")
+        assert ("Contadores Andinos", "located") in same
 
     async def test_without_a_place_filter_hits_carry_no_match(
         self, client: httpx.AsyncClient, geo: None

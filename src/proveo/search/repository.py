@@ -535,10 +535,12 @@ async def _matches(
             }
         )
         items += await _scope_page(conn, rest, words, serving)
+    # Each scope counts up to the limit: together they still stop at it.
+    both = counts.total + serving.total
     return SearchPage(
         items=items,
-        total=counts.total + serving.total,
-        total_exact=counts.exact and serving.exact,
+        total=min(both, COUNT_LIMIT),
+        total_exact=counts.exact and serving.exact and both <= COUNT_LIMIT,
     )
 
 

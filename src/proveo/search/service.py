@@ -309,6 +309,18 @@ async def resolve_request(
         if region is None:
             offer = (name, commune_region, q)
     if region is not None:
+        if place_region is not None and place_region != region:
+            # Located in the commune and in another region: nothing is both, and the serving
+            # companies would be those of the region, labelled as serving it.
+            raise Unprocessable(
+                [
+                    {
+                        "loc": ["query", "commune"],
+                        "msg": f"{place.name if place else 'the commune'} is not in {region}",
+                        "type": "commune_not_in_region",
+                    }
+                ]
+            )
         place = Place(kind="region", name=region, slug=places.region_slug(region, normalise_query))
         place_region = region
     if commune is None and region is None and q:
@@ -329,8 +341,8 @@ async def resolve_request(
             if commune_region is not None:
                 words = places.without_communes(read.words, normalise_query)
                 offer = (read.commune, commune_region, " ".join(words))
-        if read.region is not None or read.greater_santiago:
-            q = " ".join(read.words)
+        # Without the places it read as filters, and "santiago centro" as "santiago".
+        q = " ".join(read.words)
     params = SearchParams(
         q=q,
         commune=commune,
