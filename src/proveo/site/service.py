@@ -18,7 +18,7 @@ from urllib.parse import quote
 from uuid import UUID
 from xml.sax.saxutils import escape as xml_escape
 
-from proveo.catalog.data import REGION_TITLES
+from proveo.catalog.data import REGION_TITLES, REGIONS
 from proveo.companies import service as companies_service
 from proveo.companies.schemas import CompanyPublic
 from proveo.core.cache import Cache
@@ -513,18 +513,16 @@ async def landing_page(
     page: int,
     base_url: str,
 ) -> LandingView | Moved:
-    if not is_slug(category_slug) or (place_slug is not None and not is_slug(place_slug)):
-        raise PageNotFound()
-    category = await repository.select_category_by_slug(conn, category_slug)
+    category = await _category_at(conn, category_slug)
     if category is None:
         raise PageNotFound()
     place = None
     if place_slug is not None:
-        place = await repository.select_place_by_slug(conn, place_slug)
+        place = await _place_at(conn, place_slug)
         if place is None:
             raise PageNotFound()
     path = landing_path(lang, category, place)
-    if category.slug(lang) != category_slug:
+    if category.slug(lang) != category_slug or (place is not None and place.slug != place_slug):
         return Moved(path + (f"?page={page}" if page > 1 else ""))
     listing: CompanyList = await repository.select_companies_in_category(
         conn, category, place, lang=lang, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
@@ -661,6 +659,43 @@ async def landing_page(
         search_href=search,
         breadcrumbs=breadcrumbs,
     )
+
+
+def _slug_forms(value: str) -> list[str]:
+    """The address as given, then as a slug (`Gasfitería` → `gasfiteria`): a link typed or
+    shared by hand finds its page, and the page answers with a redirect to its own address."""
+    return [form for form in dict.fromkeys([value, _slugify(value)]) if is_slug(form)]
+
+
+async def _category_at(conn: Connection, slug: str) -> Category | None:
+    for form in _slug_forms(slug):
+        found = await repository.select_category_by_slug(conn, form)
+        if found is not None:
+            return found
+    return None
+
+
+def _region_slug_begun_by(slug: str) -> str | None:
+    """The one region whose slug `slug` begins, `region-` optional: `metropolitana` and
+    `region-metropolitana` are `region-metropolitana-de-santiago`, as search's `region` takes."""
+    prefix = slug if slug.startswith("region-") else "region-" + slug
+    found = [
+        region_slug
+        for region_slug in ("region-" + _slugify(region) for region in REGIONS)
+        if region_slug == prefix or region_slug.startswith(prefix + "-")
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+async def _place_at(conn: Connection, slug: str) -> Place | None:
+    for form in _slug_forms(slug):
+        found = await repository.select_place_by_slug(conn, form)
+        region = _region_slug_begun_by(form) if found is None else None
+        if region is not None:
+            found = await repository.select_place_by_slug(conn, region)
+        if found is not None:
+            return found
+    return None
 
 
 def _slugify(value: str) -> str:
