@@ -192,6 +192,64 @@ class TestSeedSynthetic:
                 counted.append(await conn.fetchval(count))
         assert counted[0] == counted[1] > 0
 
+    async def test_indexes_each_company_as_the_triggers_would_and_leaves_them_on(
+        self, conn: Connection
+    ) -> None:
+        await seed_synthetic(
+            conn, 120, seed=7, password_hash=hash_password_sync(SYNTHETIC_PASSWORD, 4)
+        )
+        rows = "SELECT * FROM proveo.company_search ORDER BY company_id"
+        seeded = await conn.fetch(rows)
+        assert len(seeded) == 120
+        assert any(len(row["product_ids"]) > 1 for row in seeded)
+        await conn.execute(
+            "SELECT proveo.refresh_company_search(ARRAY(SELECT id FROM proveo.company))"
+        )
+        assert await conn.fetch(rows) == seeded
+        enabled = await conn.fetch(
+            "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'tg_company_search_%' "
+            "AND tgenabled = 'D'"
+        )
+        assert enabled == []
+
+    async def test_learns_every_word_of_the_companies_for_typo_correction(
+        self, conn: Connection
+    ) -> None:
+        vocabulary = "SELECT term FROM proveo.search_term"
+        before = {row["term"] for row in await conn.fetch(vocabulary)}
+        await seed_synthetic(
+            conn, 150, seed=7, password_hash=hash_password_sync(SYNTHETIC_PASSWORD, 4)
+        )
+        learnt = {row["term"] for row in await conn.fetch(vocabulary)} - before
+        # Each company's whole text, word by word: what the refresh took before it split at spaces.
+        words = await conn.fetch(
+            "SELECT DISTINCT w.term FROM proveo.company c, LATERAL proveo.search_terms("
+            "concat_ws(' ', c.name, c.description_es, c.description_en)) AS w(term)"
+        )
+        assert learnt == {row["term"] for row in words} - before
+        assert len(learnt) > 100
+
+    async def test_gives_a_later_company_of_the_same_name_a_slug_with_its_uuid(
+        self, conn: Connection
+    ) -> None:
+        await seed_synthetic(
+            conn, 400, seed=7, password_hash=hash_password_sync(SYNTHETIC_PASSWORD, 4)
+        )
+        rows = await conn.fetch(
+            "SELECT c.id, c.uuid, c.slug, proveo.slugify(c.name) AS base, s.company_id AS holder "
+            "FROM proveo.company c LEFT JOIN proveo.company_slug s ON s.slug = c.slug "
+            "ORDER BY c.created_at, c.uuid"
+        )
+        assert all(row["holder"] == row["id"] for row in rows)  # every slug recorded
+        seen: set[str] = set()
+        for row in rows:
+            if row["base"] in seen:
+                assert row["slug"] == f"{row['base'][:68]}-{row['uuid'].hex[:8]}"
+            else:
+                assert row["slug"] == row["base"]
+            seen.add(row["base"])
+        assert len(seen) < len(rows)  # some names repeat
+
     async def test_an_owner_logs_in_with_the_synthetic_password(
         self, conn: Connection, client: httpx.AsyncClient
     ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from proveo.core.db import Connection
 from proveo.demo.schemas import SyntheticCompany
@@ -59,26 +60,52 @@ STAGE_COLUMNS = (
 )  # fmt: skip
 PRODUCT_STAGE_COLUMNS = ("company_uuid", "product")
 
+# Slugs are chosen for the whole batch, as the insert trigger would choose them one by one (and
+# at a tenth of the cost): the name's, or, for a later company of the same name or one whose
+# name's slug is taken, the name's with a piece of the uuid. Left to the trigger (NULL) in the
+# unlikely case that one is taken too.
 INSERT_STAGED_COMPANIES = """
-WITH added AS (
+WITH named AS (
+    SELECT s.*, proveo.slugify(s.name) AS base,
+           row_number() OVER (PARTITION BY proveo.slugify(s.name)
+                              ORDER BY s.created_at, s.uuid) AS nth
+    FROM synthetic_company_stage s
+),
+slugged AS (
+    SELECT n.*,
+           CASE WHEN n.nth = 1
+                     AND NOT EXISTS (SELECT 1 FROM proveo.company c WHERE c.slug = n.base)
+                THEN n.base
+                WHEN NOT EXISTS (SELECT 1 FROM proveo.company c WHERE c.slug = n.suffixed)
+                THEN n.suffixed
+           END AS slug
+    FROM (SELECT named.*,
+                 left(base, 68) || '-' || left(replace(uuid::text, '-', ''), 8) AS suffixed
+          FROM named) n
+),
+added AS (
     INSERT INTO proveo.company (
-        uuid, user_id, product_id, commune_id, name, description_es, description_en,
+        uuid, user_id, product_id, commune_id, name, slug, description_es, description_en,
         description_original_lang, description_es_source, description_en_source, address,
         phone, email, created_at, updated_at, website, rut, year_founded, size_band,
         served_regions
     )
-    SELECT s.uuid, u.id, p.id, m.id, s.name, s.description_es, s.description_en,
+    SELECT s.uuid,
+           -- Looked up by the email index for each company: as a join, planned in the seed's
+           -- transaction, every batch hashed all the owners (230 ms at 300,000).
+           (SELECT u.id FROM proveo.user_account u
+            WHERE lower(u.email) = lower(s.owner_email) AND u.deleted_at IS NULL),
+           p.id, m.id, s.name, s.slug, s.description_es, s.description_en,
            s.description_original_lang, s.description_es_source, s.description_en_source,
            s.address, s.phone, s.email, s.created_at, s.created_at, s.website, s.rut,
            s.year_founded, s.size_band, s.served_regions
-    FROM synthetic_company_stage s
-    JOIN proveo.user_account u ON lower(u.email) = lower(s.owner_email) AND u.deleted_at IS NULL
+    FROM slugged s
     JOIN proveo.product p ON p.name_es = s.product
     JOIN proveo.commune m ON m.name = s.commune
     ORDER BY s.created_at
-    RETURNING 1
+    RETURNING id
 )
-SELECT count(*) FROM added
+SELECT coalesce(array_agg(id), '{}') FROM added
 """
 
 TRUNCATE_SYNTHETIC_STAGE = "TRUNCATE synthetic_company_stage"
@@ -113,6 +140,15 @@ class CatalogueMismatch(Exception):
     """Some staged companies name a product or commune the catalogue no longer has."""
 
 
+async def _fetchval_planned_now(conn: Connection, query: str) -> Any:
+    """A statement without parameters is planned once and its plan kept for the session: the
+    first batch's plan (hash joins over a few thousand owners and companies) was still read
+    for the last, over a million of each, and the seed's inserts grew linearly with the table.
+    A statement prepared for each batch is planned for the tables as they are."""
+    statement = await conn.prepare(query)
+    return await statement.fetchval(timeout=BULK_TIMEOUT_SECONDS)
+
+
 async def select_last_synthetic_index(conn: Connection) -> int:
     return int(await conn.fetchval(SELECT_LAST_SYNTHETIC_INDEX))
 
@@ -140,8 +176,9 @@ async def copy_synthetic_owners(
 
 async def insert_synthetic_companies(
     conn: Connection, companies: Sequence[SyntheticCompany]
-) -> int:
-    """Stage and insert one batch; every company must find its owner, product and commune."""
+) -> list[int]:
+    """Stage and insert one batch and return the companies' ids; every company must find its
+    product and commune (and its owner: `user_id` is NOT NULL)."""
     await conn.copy_records_to_table(
         "synthetic_company_stage",
         columns=STAGE_COLUMNS,
@@ -154,11 +191,11 @@ async def insert_synthetic_companies(
             for c in companies
         ],
     )  # fmt: skip
-    added = int(await conn.fetchval(INSERT_STAGED_COMPANIES, timeout=BULK_TIMEOUT_SECONDS))
+    ids: list[int] = await _fetchval_planned_now(conn, INSERT_STAGED_COMPANIES)
     await conn.execute(TRUNCATE_SYNTHETIC_STAGE)
-    if added != len(companies):
+    if len(ids) != len(companies):
         raise CatalogueMismatch(
-            f"{len(companies) - added} of {len(companies)} synthetic companies name a product "
+            f"{len(companies) - len(ids)} of {len(companies)} synthetic companies name a product "
             "or commune missing from the catalogue; seed the catalogue first"
         )
     extra = [(c.uuid, product) for c in companies for product in c.extra_products]
@@ -169,34 +206,59 @@ async def insert_synthetic_companies(
             timeout=BULK_TIMEOUT_SECONDS,
             records=extra,
         )
-        linked = int(
-            await conn.fetchval(INSERT_STAGED_COMPANY_PRODUCTS, timeout=BULK_TIMEOUT_SECONDS)
-        )
+        linked = int(await _fetchval_planned_now(conn, INSERT_STAGED_COMPANY_PRODUCTS))
         await conn.execute(TRUNCATE_SYNTHETIC_PRODUCT_STAGE)
         if linked != len(extra):
             raise CatalogueMismatch(
                 f"{len(extra) - linked} extra categories of synthetic companies are missing "
                 "from the catalogue; seed the catalogue first"
             )
-    return added
+    return ids
 
 
-# The search table's GIN indexes (words, names, trigrams, categories, served regions): for a large
-# seed, dropped and built again at the end, in the seed's transaction. Built in one pass they
-# cost a fraction of row-by-row inserts (measured at 20,000 companies: 5 of 36 s, and the share
-# grows with the table).
-SELECT_SEARCH_GIN_INDEXES = """
-SELECT indexname, indexdef FROM pg_indexes
-WHERE schemaname = 'proveo' AND tablename = 'company_search' AND indexdef LIKE '% USING gin %'
-ORDER BY indexname
+# The search rows are written as the companies and their extra categories are inserted, each
+# statement's trigger rewriting its companies' rows: a company with an extra category was
+# indexed twice. The seed suspends both triggers in its transaction and indexes each batch once.
+SEARCH_INSERT_TRIGGERS = (
+    ("company", "tg_company_search_insert"),
+    ("company_product", "tg_company_search_products_insert"),
+)
+REFRESH_COMPANY_SEARCH = "SELECT proveo.refresh_company_search($1::bigint[])"
+
+
+async def suspend_search_insert_triggers(conn: Connection) -> None:
+    for table, trigger in SEARCH_INSERT_TRIGGERS:
+        await conn.execute(f"ALTER TABLE proveo.{table} DISABLE TRIGGER {trigger}")
+
+
+async def resume_search_insert_triggers(conn: Connection) -> None:
+    for table, trigger in SEARCH_INSERT_TRIGGERS:
+        await conn.execute(f"ALTER TABLE proveo.{table} ENABLE TRIGGER {trigger}")
+
+
+async def refresh_company_search(conn: Connection, company_ids: Sequence[int]) -> None:
+    await conn.execute(REFRESH_COMPANY_SEARCH, list(company_ids), timeout=BULK_TIMEOUT_SECONDS)
+
+
+# The search table's indexes but its primary key (the refresh writes by it): words, names,
+# trigrams, categories, regions. For a large seed, dropped and built again at the end, in the
+# seed's transaction. Built in one pass they cost a fraction of row-by-row inserts (measured at
+# 20,000 companies: 5 of 36 s, and the share grows with the table).
+SELECT_SEARCH_SECONDARY_INDEXES = """
+SELECT i.indexname, i.indexdef
+FROM pg_indexes i
+WHERE i.schemaname = 'proveo' AND i.tablename = 'company_search'
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint k
+                  WHERE k.conname = i.indexname AND k.connamespace = 'proveo'::regnamespace)
+ORDER BY i.indexname
 """
 # Index builds are sorted in memory up to this much (per build; the seed runs one at a time).
 INDEX_BUILD_MEMORY = "SET LOCAL maintenance_work_mem = '512MB'"
 
 
-async def drop_search_gin_indexes(conn: Connection) -> list[str]:
-    """Drops the search table's GIN indexes and returns their definitions."""
-    rows = await conn.fetch(SELECT_SEARCH_GIN_INDEXES)
+async def drop_search_secondary_indexes(conn: Connection) -> list[str]:
+    """Drops the search table's indexes but its primary key and returns their definitions."""
+    rows = await conn.fetch(SELECT_SEARCH_SECONDARY_INDEXES)
     for row in rows:
         name = row["indexname"].replace('"', '""')
         await conn.execute(f'DROP INDEX proveo."{name}"')

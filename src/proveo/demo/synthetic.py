@@ -850,8 +850,10 @@ async def seed_synthetic(
     """Make synthetic companies 1..count exist: the ones already there are kept.
 
     COPY into the tables in batches (no per-row round trip); the database's own checks and
-    triggers still run on every row. The next batch is generated in a thread while the
-    database takes the current one. Never commits.
+    triggers still run on every row, except the search index's insert triggers: each batch is
+    indexed once, after its companies and their extra categories (a rollback restores the
+    triggers). The next batch is generated in a thread while the database takes the current
+    one. Never commits.
     """
     started = time.monotonic()
     present = await repository.select_last_synthetic_index(conn)
@@ -859,7 +861,7 @@ async def seed_synthetic(
     await repository.create_synthetic_stage(conn)
     adding = count - present
     rebuilt = (
-        await repository.drop_search_gin_indexes(conn)
+        await repository.drop_search_secondary_indexes(conn)
         if adding >= rebuild_indexes_from and adding > present
         else []
     )
@@ -870,16 +872,20 @@ async def seed_synthetic(
         return asyncio.create_task(asyncio.to_thread(_batch, seed, first, last))
 
     upcoming = generate(firsts[0]) if firsts else None
+    await repository.suspend_search_insert_triggers(conn)
     try:
         for n in range(len(firsts)):
             assert upcoming is not None
             batch = await upcoming
             upcoming = generate(firsts[n + 1]) if n + 1 < len(firsts) else None
             await repository.copy_synthetic_owners(conn, batch, password_hash)
-            added += await repository.insert_synthetic_companies(conn, batch)
+            ids = await repository.insert_synthetic_companies(conn, batch)
+            await repository.refresh_company_search(conn, ids)
+            added += len(ids)
     finally:
         if upcoming is not None:
             upcoming.cancel()
+    await repository.resume_search_insert_triggers(conn)
     if rebuilt:
         await repository.create_indexes(conn, rebuilt)
     if added:
