@@ -288,6 +288,19 @@ class TestBoundedCounting:
             "Grúas 10", "Grúas 11", "Grúas 12", "Grúas 13",
         ]  # fmt: skip
 
+    async def test_similar_names_are_ranked_among_the_first_found_past_the_limit(
+        self, conn: Connection, grues: None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # No company has "zzz": the names like "gruas zzz" are listed, each as similar.
+        params = SearchParams(q="gruas zzz", limit=5, offset=5)
+        bounded = await repository.search(conn, params)
+        assert (bounded.match, bounded.total, bounded.total_exact) == ("similar", 6, False)
+        assert len(bounded.items) == 2  # 7 ranked: `COUNT_LIMIT` + 1
+        monkeypatch.setattr(repository, "COUNT_LIMIT", 10_000)
+        exact = await repository.search(conn, params)
+        assert (exact.match, exact.total, exact.total_exact) == ("similar", 14, True)
+        assert len(exact.items) == 5
+
     async def test_within_the_limit_the_count_is_exact(
         self, client: httpx.AsyncClient, grues: None
     ) -> None:

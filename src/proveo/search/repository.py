@@ -235,14 +235,21 @@ COUNT_SIMILAR = f"""
 SELECT count(*) FROM (SELECT 1 FROM proveo.company_search s
                       WHERE s.name_key % $7::text AND $1::text[] IS NOT NULL{_FILTERS} LIMIT $8) m
 """
+# $12 how many similar names to rank at most (`COUNT_LIMIT` + 1, as many as are counted): at
+# 1,000,000 companies `abogado constructora` resembles 38,757 names, and sorting them all took
+# 2 s; the first 10,001 the trigram index finds take 0.5 s.
 SELECT_PAGE_SIMILAR = f"""
-WITH ranked AS (
-    SELECT s.company_id,
-           row_number() OVER (ORDER BY similarity(s.name_key, $11::text) DESC, s.name_key,
-                                       s.company_id) AS position
-    FROM proveo.company_search s
+WITH candidates AS MATERIALIZED (
+    SELECT s.company_id, s.name_key FROM proveo.company_search s
     WHERE {_SIMILAR} AND $1::text[] IS NOT NULL AND $7::int IS NOT NULL{_FILTERS}
-    ORDER BY similarity(s.name_key, $11::text) DESC, s.name_key, s.company_id
+    LIMIT $12
+),
+ranked AS (
+    SELECT company_id,
+           row_number() OVER (ORDER BY similarity(name_key, $11::text) DESC, name_key,
+                                       company_id) AS position
+    FROM candidates
+    ORDER BY similarity(name_key, $11::text) DESC, name_key, company_id
     OFFSET $8 LIMIT $9
 )
 {_HIT}"""
@@ -608,7 +615,7 @@ async def _search(
     total, exact = min(counted, COUNT_LIMIT), counted <= COUNT_LIMIT
     if total == 0 or params.offset >= total:
         return SearchPage(items=[], total=total, match="similar" if total else "words")
-    rows = await conn.fetch(SELECT_PAGE_SIMILAR, *_page_args(located, words))
+    rows = await conn.fetch(SELECT_PAGE_SIMILAR, *_page_args(located, words), COUNT_LIMIT + 1)
     return SearchPage(items=_hits(rows, located), total=total, total_exact=exact, match="similar")
 
 
