@@ -412,7 +412,7 @@ class TestHostileQueries:
         recording = RecordingConnection(conn)
         page = await repository.search(recording.as_connection(), SearchParams(q=" ".join(words)))
         assert page.total == 0
-        assert repository.COUNT_SIMILAR not in recording.sql
+        assert repository.SELECT_PAGE_SIMILAR not in recording.sql
         assert await repository.correct_words(conn, words) == words  # too long to correct
 
     @pytest.mark.parametrize(

@@ -124,16 +124,18 @@ def _tier(tier: int, condition: str, *, index_order: bool) -> str:
 
 
 # $7 offset + limit (each tier's share), $8 offset, $9 limit, $10 lang, $11 the whole query.
-_HIT = """
-SELECT c.uuid, c.name,
+_HIT_COLUMNS = """c.uuid, c.name,
        CASE WHEN $10::text = 'en' THEN coalesce(c.description_en, c.description_es)
             ELSE coalesce(c.description_es, c.description_en) END AS description,
        CASE WHEN $10::text = 'en' THEN p.name_en ELSE p.name_es END AS product_name,
-       co.name AS commune_name, c.address, c.phone, c.email, c.image_key, c.slug
-FROM ranked r
+       co.name AS commune_name, c.address, c.phone, c.email, c.image_key, c.slug"""
+_HIT_FROM = """FROM ranked r
 JOIN proveo.company c ON c.id = r.company_id
 JOIN proveo.product p ON p.id = c.product_id
-JOIN proveo.commune co ON co.id = c.commune_id
+JOIN proveo.commune co ON co.id = c.commune_id"""
+_HIT = f"""
+SELECT {_HIT_COLUMNS}
+{_HIT_FROM}
 ORDER BY r.position
 """
 
@@ -230,14 +232,10 @@ MAX_CORRECTED_WORD = 20
 # 100 characters), and the trigrams of a longer one cost seconds to look up at 100k companies.
 MAX_SIMILAR_QUERY = 100
 _SIMILAR = "s.name_key % $11::text"
-# $8 how many to count at most.
-COUNT_SIMILAR = f"""
-SELECT count(*) FROM (SELECT 1 FROM proveo.company_search s
-                      WHERE s.name_key % $7::text AND $1::text[] IS NOT NULL{_FILTERS} LIMIT $8) m
-"""
-# $12 how many similar names to rank at most (`COUNT_LIMIT` + 1, as many as are counted): at
-# 1,000,000 companies `abogado constructora` resembles 38,757 names, and sorting them all took
-# 2 s; the first 10,001 the trigram index finds take 0.5 s.
+# $12 how many similar names to count and rank at most (`COUNT_LIMIT` + 1): at 1,000,000
+# companies `abogado constructora` resembles 38,757 names, and sorting them all took 2 s. One
+# statement counts the candidates (`matched`, on every row) and ranks a page of them, so the
+# trigram index is read once; a page past them is one row of NULLs with the count.
 SELECT_PAGE_SIMILAR = f"""
 WITH candidates AS MATERIALIZED (
     SELECT s.company_id, s.name_key FROM proveo.company_search s
@@ -252,7 +250,11 @@ ranked AS (
     ORDER BY similarity(name_key, $11::text) DESC, name_key, company_id
     OFFSET $8 LIMIT $9
 )
-{_HIT}"""
+SELECT m.matched, h.*
+FROM (SELECT count(*) AS matched FROM candidates) m
+LEFT JOIN LATERAL (SELECT {_HIT_COLUMNS}, r.position {_HIT_FROM}) h ON true
+ORDER BY h.position
+"""
 
 # $7 lang. Counts per commune, per region and per product (each of a company's categories) of
 # the companies the search matches: of its first {limit} matches (`COUNT_LIMIT` + 1), which are
@@ -609,14 +611,13 @@ async def _search(
         return SearchPage(items=[], total=0)
     # Names similar to the whole query, among the companies located in the place.
     located = params.model_copy(update={"scope": "located"})
-    counted = await conn.fetchval(
-        COUNT_SIMILAR, words, *_filter_args(located), whole, COUNT_LIMIT + 1
-    )
+    rows = await conn.fetch(SELECT_PAGE_SIMILAR, *_page_args(located, words), COUNT_LIMIT + 1)
+    counted = rows[0]["matched"]
     total, exact = min(counted, COUNT_LIMIT), counted <= COUNT_LIMIT
     if total == 0 or params.offset >= total:
         return SearchPage(items=[], total=total, match="similar" if total else "words")
-    rows = await conn.fetch(SELECT_PAGE_SIMILAR, *_page_args(located, words), COUNT_LIMIT + 1)
-    return SearchPage(items=_hits(rows, located), total=total, total_exact=exact, match="similar")
+    hits = _hits([row for row in rows if row["uuid"] is not None], located)
+    return SearchPage(items=hits, total=total, total_exact=exact, match="similar")
 
 
 async def search(
