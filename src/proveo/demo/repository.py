@@ -142,9 +142,9 @@ class CatalogueMismatch(Exception):
 
 async def _fetchval_planned_now(conn: Connection, query: str) -> Any:
     """A statement without parameters is planned once and its plan kept for the session: the
-    first batch's plan (hash joins over a few thousand owners and companies) was still read
-    for the last, over a million of each, and the seed's inserts grew linearly with the table.
-    A statement prepared for each batch is planned for the tables as they are."""
+    first batch's, made for empty tables (a hash of every company to check the slugs against),
+    would serve the last, at a million companies. Prepared for each batch, it is planned for
+    the tables as they are."""
     statement = await conn.prepare(query)
     return await statement.fetchval(timeout=BULK_TIMEOUT_SECONDS)
 
