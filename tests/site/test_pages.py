@@ -171,6 +171,20 @@ class TestCompanyPage:
             # Found by the adversary: a cached 301 met the other way after a rename back.
             assert response.headers["cache-control"] == "no-cache"
 
+    async def test_an_address_typed_by_hand_answers_301_to_the_page(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        # Noticed in review: capitals and accents answered 404, unlike the landing pages.
+        await _company(conn, name="Gasfitería Ñuñoa")
+        for path, new in (
+            ("/empresas/GASFITERIA-NUNOA", "/empresas/gasfiteria-nunoa"),
+            ("/en/companies/Gasfitería-Ñuñoa", "/en/companies/gasfiteria-nunoa"),
+        ):
+            response = await client.get(path, headers=HTML)
+            assert (response.status_code, response.headers["location"]) == (301, new)
+        missing = await client.get("/empresas/NO-SUCH-COMPANY", headers=HTML)
+        assert missing.status_code == 404
+
     async def test_a_rename_back_answers_at_the_first_slug_again(
         self, app: FastAPI, client: httpx.AsyncClient, conn: Connection
     ) -> None:

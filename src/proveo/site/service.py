@@ -260,10 +260,13 @@ class CompanyView:
 
 
 async def company_target(conn: Connection, slug: str, lang: Lang) -> tuple[UUID, str] | Moved:
-    """The company at `slug`, or where a former slug's company lives now."""
-    if not is_slug(slug):
-        raise CompanyPageNotFound()
-    target = await repository.select_slug_target(conn, slug)
+    """The company at `slug` (or at `slug` typed by hand: `IMPRENTA-LA-PORTADA`), or where a
+    former slug's company lives now."""
+    target = None
+    for form in _slug_forms(slug):
+        target = await repository.select_slug_target(conn, form)
+        if target is not None:
+            break
     if target is None:
         raise CompanyPageNotFound()
     if target.slug != slug:
