@@ -101,11 +101,11 @@ def visit_as_buyer(browser: Browser, live_server: LiveServer) -> str:
     # the last one (the website's) in CI.
     with page.expect_response(is_beacon_answer):
         page.locator('.contact-actions a[href^="tel:"]').click()
-    with page.expect_response(is_beacon_answer), page.expect_popup() as whatsapp:
-        page.locator('.contact-actions a[href^="https://wa.me/"]').click()
-    whatsapp.value.close()
-    # The website's click as an event (its beacon is what is tested): a real click's second new
-    # tab within seconds was not always let through by Chromium on a loaded machine.
+    # WhatsApp's and the website's clicks as events (their beacons are what is tested): a real
+    # click's new tab right after the phone link's was not always let through by Chromium in
+    # CI (no popup in 15 s, once for WhatsApp at fb46a0e, earlier for the website).
+    with page.expect_response(is_beacon_answer):
+        page.locator('.contact-actions a[href^="https://wa.me/"]').dispatch_event("click")
     with page.expect_response(is_beacon_answer) as website_beacon:
         page.locator("a.website-link").dispatch_event("click")
     assert website_beacon.value.status == 204, website_beacon.value.status
