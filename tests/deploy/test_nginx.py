@@ -567,7 +567,8 @@ class TestProxy:
         path = images_router.url_path_for("images:get", name="missingimage0123456789.webp")
         with client(nginx.url) as http:
             response = http.get(path)
-        assert response.status_code == 404
+        # A 503 once in CI (0292a10), its cause not kept: the body says which.
+        assert response.status_code == 404, response.text
         assert error_body(response)["code"] == "image_not_found"
         assert "x-request-id" in response.headers
 
