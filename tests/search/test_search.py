@@ -255,13 +255,15 @@ HOSTILE = [
 
 
 class TestBoundedCounting:
-    """Counting stops after `COUNT_LIMIT` matches (10,000; 6 here): a search that matches more
-    says "more than" and its facets are estimates, and what one request costs stays bounded
-    whatever the directory's size. The pages are the pages an exact count gives."""
+    """Totals stop at `COUNT_LIMIT` matches (1,000; 6 here): a search that matches more says
+    "more than", facets past their sample (`DEEP_SAMPLE` times it; once here) are estimates,
+    and what one request costs stays bounded whatever the directory's size. The pages are the
+    pages an exact count gives."""
 
     @pytest.fixture(autouse=True)
     def small_limit(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(repository, "COUNT_LIMIT", 6)
+        monkeypatch.setattr(repository, "DEEP_SAMPLE", 1)
 
     @pytest.fixture
     async def grues(self, conn: Connection) -> None:
@@ -318,6 +320,34 @@ class TestBoundedCounting:
         # Scaled from the first matches counted to the table: each commune at least one.
         assert {c["name"] for c in facets["communes"]} <= {"Santiago", "Temuco"}
         assert all(c["count"] >= 1 for c in facets["communes"])
+
+    async def test_facets_are_exact_within_their_sample_past_the_total_limit(
+        self, client: httpx.AsyncClient, grues: None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(repository, "DEEP_SAMPLE", 3)  # 19 matches read: all 14
+        facets = (await client.get(FACETS_URL, params={"q": "gruas"})).json()
+        assert (facets["total"], facets["total_exact"], facets["counts_exact"]) == (6, False, True)
+        assert [(c["name"], c["count"]) for c in facets["communes"]] == [
+            ("Santiago", 10), ("Temuco", 4),
+        ]  # fmt: skip
+
+    @pytest.mark.parametrize("offset", [0, 5, 8])
+    async def test_pages_past_the_shallow_ones_count_their_tiers_further(
+        self, conn: Connection, grues: None, monkeypatch: pytest.MonkeyPatch, offset: int
+    ) -> None:
+        # Past `SHALLOW_PAGE_END` a count reads the facets' sample: the tiers' sizes must reach
+        # the page for the tiers below to be left unread.
+        monkeypatch.setattr(repository, "SHALLOW_PAGE_END", 5)
+        monkeypatch.setattr(repository, "DEEP_SAMPLE", 3)
+        for name in ("Gruas", "Gruas Norte", "Gruas Sur"):  # the name-prefix tier
+            await add_company(conn, name)
+        params = SearchParams(q="gruas", limit=5, offset=offset)
+        assert repository.count_sample(params) == (7 if offset == 0 else 19)
+        bounded = await repository.search(conn, params)
+        monkeypatch.setattr(repository, "COUNT_LIMIT", 10_000)
+        exact = await repository.search(conn, params)
+        assert [hit.name for hit in bounded.items] == [hit.name for hit in exact.items]
+        assert len(exact.items) == 5
 
     async def test_no_query_counts_the_directory_up_to_the_limit(
         self, client: httpx.AsyncClient, grues: None

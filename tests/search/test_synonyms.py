@@ -95,6 +95,47 @@ class TestSearchQueryFunction:
         )
         assert "gasfiter" not in built
 
+    async def test_a_word_names_each_lexeme_once(self, conn: Connection) -> None:
+        query = "SELECT proveo.search_word_query($1, $2)::text"
+        assert await conn.fetchval(query, "cia", False) == "'cia'"
+        # A prefix stands for the word and for the stems it begins.
+        assert await conn.fetchval(query, "ltda", True) == "'ltda':*"
+        stems = "'servicios' | 'servici' | 'servicio'"
+        assert await conn.fetchval(query, "servicios", False) == stems
+
+    async def test_what_a_word_matches_is_unchanged(self, conn: Connection) -> None:
+        # Every form joined, repeats and all, as before each lexeme was named once.
+        every_form = """
+            SELECT d.text, w.word, w.prefix
+            FROM unnest($1::text[]) AS d(text), unnest($2::text[]) AS words(word),
+                 unnest(ARRAY[false, true]) AS prefixes(prefix),
+                 LATERAL (SELECT words.word, prefixes.prefix) AS w
+            WHERE (proveo.search_vector(d.text) || to_tsvector('spanish', d.text)
+                   || to_tsvector('english', d.text)) @@ {query}
+            ORDER BY 1, 2, 3
+        """
+        old = """(quote_literal(w.word)::tsquery
+            || CASE WHEN w.prefix AND char_length(w.word) >= 3
+                    THEN (quote_literal(w.word) || ':*')::tsquery
+                    ELSE quote_literal(w.word)::tsquery END
+            || coalesce(quote_literal((ts_lexize('spanish_stem', w.word))[1])::tsquery,
+                        quote_literal(w.word)::tsquery)
+            || coalesce(quote_literal((ts_lexize('english_stem', w.word))[1])::tsquery,
+                        quote_literal(w.word)::tsquery))"""
+        texts = [
+            "Contadores Asociados Ltda", "Servicios de contabilidad", "Cía. Constructora",
+            "Accounting and bookkeeping services", "Ltdas y limitadas", "Servicio técnico",
+            "Constructores del sur", "Plumbing works", "Servir", "Contabilizar",
+        ]  # fmt: skip
+        words = ["cia", "ltda", "contador", "contabilidad", "servicios", "servicio", "constr",
+                 "accounting", "plumbing", "account", "servir", "conta"]  # fmt: skip
+        before = await conn.fetch(every_form.format(query=old), texts, words)
+        now = await conn.fetch(
+            every_form.format(query="proveo.search_word_query(w.word, w.prefix)"), texts, words
+        )
+        assert len(before) > 20
+        assert [tuple(row) for row in now] == [tuple(row) for row in before]
+
 
 class TestSearchWithSynonyms:
     async def test_a_synonym_is_a_word_match_and_facets_agree(

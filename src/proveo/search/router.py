@@ -72,7 +72,8 @@ def _json(body: bytes, headers: dict[str, str] | None = None) -> Response:
             "headers": {
                 "X-Total-Count": {
                     "description": "How many companies match, on every page; counting stops"
-                    " after 10,000 (then `X-Total-Count-Exact` is `false`: more match)",
+                    " after 1,000, as deep as pages go (then `X-Total-Count-Exact` is `false`:"
+                    " more match)",
                     "schema": {"type": "integer"},
                 },
                 "X-Total-Count-Exact": {

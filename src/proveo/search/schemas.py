@@ -61,7 +61,7 @@ class SearchPage(BaseModel):
     (the given ones matched nothing), or as names `similar` to the whole query."""
 
     items: list[SearchHit]
-    # False: counting stopped at `total` (10,000): more companies match ("más de 10.000").
+    # False: counting stopped at `total` (1,000): more companies match ("más de 1.000").
     total: int
     total_exact: bool = True
     match: Literal["words", "corrected", "similar"] = "words"
@@ -105,8 +105,9 @@ class RegionOffer(BaseModel):
 
 
 class Facets(BaseModel):
-    # As a search page's: `total_exact` False means more than `total` (10,000) match; then
-    # the counts below are estimates (`counts_exact` False), from the first matches, scaled.
+    # As a search page's: `total_exact` False means more than `total` (1,000) match. The
+    # counts below are exact up to 10,000 matches, then estimates (`counts_exact` False), from
+    # the first matches, scaled.
     total: int
     total_exact: bool = True
     counts_exact: bool = True

@@ -378,6 +378,7 @@ def _counter(caches: SearchCaches) -> repository.CountMatches:
             params.region,
             params.area,
             params.place_region if params.scope == "serves" else None,
+            repository.count_sample(params),
         )
         return await caches.counts.get_or_load(
             key, lambda: repository.count_matches(conn, params, words)

@@ -546,7 +546,7 @@ async function runSearch() {
     renderSearchNote(page.headers, facets.full);
     renderFacets(facets);
     renderActiveFilters(facets);
-    // Counting stops at 10,000: past it the API says how many at least ("más de 10.000").
+    // Counting stops at 1,000: past it the API says how many at least ("más de 1.000").
     const exact = page.headers.get('X-Total-Count-Exact') !== 'false';
     renderHeading(page.total, exact);
     renderResults(page.items, page.total, facets.full, exact);
