@@ -888,6 +888,24 @@ class TestHelp:
                 assert action.help, f"{name} {action.dest} has no help text"
 
 
+class TestNumbers:
+    @pytest.mark.parametrize(
+        "value", ["-1", "abc", "1.5", "+5", "0x10", "²", "١", "100000001", "1" + "0" * 30]
+    )
+    def test_anything_but_a_plain_whole_number_up_to_the_maximum_is_refused(
+        self, value: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # Found in review: a huge count crashed `seed --synthetic` with an OverflowError.
+        with pytest.raises(SystemExit) as exited:
+            build_parser().parse_args(["seed", "--synthetic", value])
+        assert exited.value.code == 2
+        assert "--synthetic" in capsys.readouterr().err
+
+    def test_a_whole_number_up_to_the_maximum_is_taken(self) -> None:
+        args = build_parser().parse_args(["seed", "--synthetic", "100000000"])
+        assert args.synthetic == 100_000_000
+
+
 async def _put_images(storage: ImageStorage, *names: str) -> None:
     try:
         for name in names:

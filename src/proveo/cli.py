@@ -1218,9 +1218,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Whole numbers on the command line are at most this: a count past it is a typo, and a huge
+# one made `seed --synthetic` fail with Python's own OverflowError.
+MAX_COMMAND_NUMBER = 100_000_000
+
+
 def _non_negative_int(value: str) -> int:
-    if not value.isdigit():
+    # ASCII digits only: `str.isdigit` also takes `²` and `١`.
+    if not (value.isascii() and value.isdigit()):
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 0 or more")
+    if len(value) > len(str(MAX_COMMAND_NUMBER)) or int(value) > MAX_COMMAND_NUMBER:
+        raise argparse.ArgumentTypeError(f"{value} is more than {MAX_COMMAND_NUMBER:,}")
     return int(value)
 
 

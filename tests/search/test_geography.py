@@ -193,6 +193,21 @@ class TestRegionFilter:
         facets = await client.get(FACETS_URL, params={"region": "Atlántida"})
         assert facets.status_code == 422
 
+    async def test_facets_of_only_serving_companies_are_not_of_similar_names(
+        self, client: httpx.AsyncClient, conn: Connection, geo: None
+    ) -> None:
+        # Found in review: no company located there matched, so facets counted the names like
+        # the query there, which search never lists: it lists the one that serves the region.
+        await add_company(conn, "Mudanzas Sur Express", commune_name="Concepción",
+                          description_es="Fletes.")  # fmt: skip
+        await _serve(conn, "Mudanzas Sur Express", [RM])
+        await add_company(conn, "Mudanzas Sur", commune_name="Maipú", description_es="Fletes.")
+        assert await conn.fetchval("SELECT 'mudanzas sur' % 'mudanzas sur express'")
+        found = await _found(client, region="metropolitana", q="mudanzas sur express")
+        assert found == [("Mudanzas Sur Express", "serves")]
+        facets = await _facets(client, region="metropolitana", q="mudanzas sur express")
+        assert (facets["total"], facets["match"], facets["communes"]) == (0, "words", [])
+
     async def test_pages_run_across_located_and_serving_companies(
         self, client: httpx.AsyncClient, geo: None
     ) -> None:
@@ -343,6 +358,25 @@ class TestCommuneFilter:
         assert offer == {
             "slug": "metropolitana-de-santiago", "name": RM, "count": 4, "commune": "Providencia",
             "q": "contador",
+        }  # fmt: skip
+
+    async def test_names_similar_to_the_query_still_offer_its_region(
+        self, client: httpx.AsyncClient, conn: Connection, geo: None
+    ) -> None:
+        # Found in review: `abogado corral` listed lawyers across Chile whose names looked like
+        # "corral", and the region's own lawyers were not offered.
+        await add_company(conn, "Libros al Día", product_name="Servicios contables",
+                          commune_name="Rengo", description_es="Contabilidad.")  # fmt: skip
+        response = await _search(client, q="contador rancagua")
+        assert response.headers["X-Search-Match"] == "similar"
+        assert [hit["name"] for hit in response.json()] == ["Imprenta Rancagua"]
+        region = "libertador-general-bernardo-o-higgins"
+        assert response.headers["X-Search-Region-Offer"] == region
+        facets = await _facets(client, q="contador rancagua")
+        assert facets["match"] == "similar"
+        assert facets["region_offer"] == {
+            "slug": region, "name": "Libertador General Bernardo O'Higgins", "count": 2,
+            "commune": "Rancagua", "q": "contador",  # Libros al Día and the auditors serving
         }  # fmt: skip
 
     async def test_enough_results_offer_nothing(self, client: httpx.AsyncClient, geo: None) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Literal, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -654,23 +654,39 @@ async def search(
     )
 
 
-async def _facet_rows(conn: Connection, params: SearchParams) -> list[asyncpg.Record]:
+async def _facet_rows(
+    conn: Connection, params: SearchParams
+) -> tuple[list[asyncpg.Record], Literal["words", "corrected", "similar"]]:
     params = await with_filter_ids(conn, params)
     words = params.words
     located = params.model_copy(update={"scope": "located"})
     query = SELECT_FACETS if words else SELECT_FACETS_ALL
     filters = _filter_args(located)
     most = facet_sample()
-    rows = await conn.fetch(query, expand(words), *filters, params.lang, most)
-    if not _found(rows) and words:
-        corrected = await correct_words(conn, words)
-        if corrected != words:
-            rows = await conn.fetch(query, expand(corrected), *filters, params.lang, most)
+
+    async def listed(words: list[str]) -> tuple[list[asyncpg.Record], bool]:
+        """The facets of `words`, and whether search lists what they match: the companies
+        located in the place, else those that serve it (which facets do not count)."""
+        rows = list(await conn.fetch(query, expand(words), *filters, params.lang, most))
+        if _found(rows) or params.place_region is None:
+            return rows, _found(rows)
+        serves = located.model_copy(update={"scope": "serves"})
+        return rows, (await count_matches(conn, serves, words)).total > 0
+
+    rows, found = await listed(words)
+    if found or not words:
+        return rows, "words"
+    corrected = await correct_words(conn, words)
+    if corrected != words:
+        rows, found = await listed(corrected)
+        if found:
+            return rows, "corrected"
     whole = " ".join(words)
-    if not _found(rows) and words and len(whole) <= MAX_SIMILAR_QUERY:
-        # As search does last: the names similar to the whole query.
-        rows = await conn.fetch(SELECT_FACETS_SIMILAR, words, *filters, params.lang, whole, most)
-    return list(rows)
+    if len(whole) > MAX_SIMILAR_QUERY:
+        return rows, "words"
+    # As search does last: the names similar to the whole query.
+    similar = await conn.fetch(SELECT_FACETS_SIMILAR, words, *filters, params.lang, whole, most)
+    return list(similar), "similar" if _found(similar) else "words"
 
 
 def _found(rows: Sequence[asyncpg.Record]) -> bool:
@@ -678,7 +694,7 @@ def _found(rows: Sequence[asyncpg.Record]) -> bool:
 
 
 async def _facets(conn: Connection, params: SearchParams) -> Facets:
-    rows = await _facet_rows(conn, params)
+    rows, match = await _facet_rows(conn, params)
     counted = next((r["count"] for r in rows if r["kind"] == "counted"), 0)
     span = next((r for r in rows if r["kind"] == "span"), None)
     sample = facet_sample()
@@ -708,6 +724,7 @@ async def _facets(conn: Connection, params: SearchParams) -> Facets:
         total=min(counted, COUNT_LIMIT),
         total_exact=counted <= COUNT_LIMIT,
         counts_exact=exact,
+        match=match,
         communes=counts("commune"),
         products=counts("product"),
         regions=regions,

@@ -111,6 +111,9 @@ class Facets(BaseModel):
     total: int
     total_exact: bool = True
     counts_exact: bool = True
+    # As a search page's `match`: "similar" when the counts are of the names similar to the
+    # whole query (its words found nothing).
+    match: Literal["words", "corrected", "similar"] = "words"
     communes: list[FacetCount]
     products: list[FacetCount]
     regions: list[RegionCount] = []

@@ -431,8 +431,10 @@ async def search_companies(
     async def read(conn: Connection) -> SearchPage:
         resolved = await resolve_request(conn, caches, request)
         page = await repository.search(conn, resolved.params, _counter(caches), correct)
-        if resolved.offer is not None and page.total < FEW_RESULTS:
-            offer = await _offer(conn, caches, resolved, page.total)
+        # Names similar to the query are no match of its words: the region may have them.
+        found = 0 if page.match == "similar" else page.total
+        if resolved.offer is not None and found < FEW_RESULTS:
+            offer = await _offer(conn, caches, resolved, found)
             if offer is not None:
                 page = page.model_copy(update={"region_offer": offer.slug})
         return page
@@ -473,7 +475,8 @@ async def search_facets(database: Database, caches: SearchCaches, request: Searc
                 serving = params.model_copy(update={"scope": "serves"})
                 total += (await _counter(caches)(conn, serving, params.words)).total
             if resolved.offer is not None:
-                update["region_offer"] = await _offer(conn, caches, resolved, total)
+                found_words = 0 if found.match == "similar" else total
+                update["region_offer"] = await _offer(conn, caches, resolved, found_words)
             if total == 0:
                 related, with_query = await _related(conn, caches, params)
                 update["related_products"] = related
