@@ -95,7 +95,7 @@ EMBEDDED_SHARED_BUFFERS_MIB = (128, 4096)  # PostgreSQL's default, and a ceiling
 
 def embedded_memory_settings(memory_bytes: int) -> dict[str, str]:
     """A quarter of the machine's memory for PostgreSQL's buffers (the usual rule; untouched
-    pages cost nothing) and the rest declared as the cache plans may count on. With the
+    pages cost nothing) and half of it declared as the cache plans may count on. With the
     default 128 MB, a search over 1,000,000 companies (4.6 GB) read every page through the
     kernel: Santiago + Construcción was 4.6 requests a second under 8 concurrent, 13.2 with
     4 GB (docs/search-at-scale.md)."""
@@ -1107,7 +1107,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=(
             "also make synthetic companies 1 to N exist, each with a verified owner "
-            "synthetic-<n>@example.com (for benchmarks; not in production)"
+            "synthetic-0000001@example.com and on (for benchmarks; not in production)"
         ),
     )
     seed.add_argument(
