@@ -173,6 +173,23 @@ class TestRanking:
         monkeypatch.setattr(repository, "FEW_MATCHES", 0)
         assert one_pass == [await repository.search(conn, params) for params in searches]
 
+    async def test_few_matches_come_with_their_ids_only_when_all_were_counted(
+        self, conn: Connection, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        for index in range(5):
+            await add_company(conn, f"Grúas {index}", commune_name="Temuco")
+        words = ["gruas"]
+        counts = await repository.count_matches(conn, SearchParams(q="gruas"), words)
+        found = await conn.fetch(
+            "SELECT s.company_id FROM proveo.company_search s JOIN proveo.company c "
+            "ON c.id = s.company_id WHERE c.name LIKE 'Grúas %'"
+        )
+        assert counts.ids is not None
+        assert sorted(counts.ids) == sorted(row["company_id"] for row in found)
+        monkeypatch.setattr(repository, "COUNT_LIMIT", 3)  # 4 read of 5: not all
+        counts = await repository.count_matches(conn, SearchParams(q="gruas"), words)
+        assert (counts.total, counts.exact, counts.ids) == (3, False, None)
+
     async def test_the_answer_says_how_its_companies_were_found(
         self, client: httpx.AsyncClient, conn: Connection
     ) -> None:

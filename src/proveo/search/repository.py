@@ -103,14 +103,17 @@ _SPAN = """max((m.ctid::text::point)[0])::bigint AS last_block,
 
 # The tiers' sizes come with the total at little extra cost (the rows are already read), and
 # decide each tier's plan.
-# $7 the whole query, $8 how many matches to count at most.
+# $7 the whole query, $8 how many matches to count at most, $9 how many matches at most are
+# few (`FEW_MATCHES`): then `ids` lists them all, and their page is ranked from them.
 COUNT_MATCHES = f"""
 SELECT count(*) AS total,
        count(*) FILTER (WHERE m.name_key LIKE $7::text || '%') AS in_prefix,
        count(*) FILTER (WHERE m.name_doc @@ proveo.search_query($1::text[])) AS in_name,
        count(*) FILTER (WHERE m.head_doc @@ proveo.search_query($1::text[])) AS in_head,
+       CASE WHEN count(*) < $8 AND count(*) <= $9::int THEN array_agg(m.company_id) END AS ids,
        {_SPAN}
-FROM (SELECT s.ctid, s.name_key, s.name_doc, s.head_doc FROM proveo.company_search s
+FROM (SELECT s.ctid, s.company_id, s.name_key, s.name_doc, s.head_doc
+      FROM proveo.company_search s
       WHERE {_MATCH}{_FILTERS} LIMIT $8) m
 """
 # $7 how many to count at most.
@@ -175,9 +178,10 @@ ranked AS (
 
 
 # A search with few matches (counted exactly) is ranked in one pass over them: each match's
-# tier from the same conditions as the tiers', one bitmap scan of the word index instead of
-# one per tier (each a scan of the words' posting lists, tens of milliseconds at 1,000,000
-# companies for a name with common words such as `y` or `ltda`). Same order, same pages.
+# tier from the same conditions as the tiers'. Their ids come with the count ($12): the page
+# reads them by primary key instead of the word index again (at 1,000,000 companies a name
+# with common words such as `y` or `ltda` read the word index in 70 ms, and once per tier
+# before). Same order, same pages.
 FEW_MATCHES = 1000
 SELECT_PAGE_FEW = f"""
 WITH tiered AS (
@@ -188,7 +192,7 @@ WITH tiered AS (
                 WHEN s.head_doc @@ proveo.search_query($1::text[]) THEN 3
                 ELSE 4 END AS tier
     FROM proveo.company_search s
-    WHERE {_MATCH} AND $7::int IS NOT NULL{_FILTERS}
+    WHERE s.company_id = ANY($12::bigint[]) AND {_MATCH} AND $7::int IS NOT NULL{_FILTERS}
 ),
 ranked AS (
     SELECT company_id, row_number() OVER (ORDER BY tier, name_key, company_id) AS position
@@ -461,6 +465,8 @@ class MatchCounts:
     scale: float = 1.0
     # The search table's rows as the planner's statistics know them (0: unknown).
     table_rows: int = 0
+    # Every match's company id, when they are few (`FEW_MATCHES`) and counted exactly.
+    ids: tuple[int, ...] | None = None
 
     @classmethod
     def counted(cls, row: asyncpg.Record, sample: int) -> MatchCounts:
@@ -475,6 +481,7 @@ class MatchCounts:
             in_head=row.get("in_head", 0),
             exact=exact,
             scale=_scale(counted, sample, row["last_block"], row["table_blocks"]),
+            ids=tuple(row["ids"]) if row.get("ids") is not None else None,
             table_rows=max(0, int(row["table_rows"])),
         )
 
@@ -539,7 +546,7 @@ async def count_matches(conn: Connection, params: SearchParams, words: list[str]
         assert row is not None
         return MatchCounts.counted(row, sample)
     row = await conn.fetchrow(
-        COUNT_MATCHES, expand(words), *_filter_args(params), " ".join(words), sample
+        COUNT_MATCHES, expand(words), *_filter_args(params), " ".join(words), sample, FEW_MATCHES
     )
     assert row is not None
     return MatchCounts.counted(row, sample)
@@ -557,11 +564,11 @@ async def _scope_page(
     if not words:
         rows = await conn.fetch(SELECT_PAGE_ALL, *_page_args(params, words))
         return _hits(rows, params)
+    if counts.ids is not None:
+        rows = await conn.fetch(SELECT_PAGE_FEW, *_page_args(params, words), list(counts.ids))
+        return _hits(rows, params)
     needed = params.offset + params.limit
-    if counts.exact and counts.total <= FEW_MATCHES:
-        query = SELECT_PAGE_FEW
-    else:
-        query = SELECT_PAGES[counts.dense(needed), counts.last_tier(needed)]
+    query = SELECT_PAGES[counts.dense(needed), counts.last_tier(needed)]
     return _hits(await conn.fetch(query, *_page_args(params, words)), params)
 
 
