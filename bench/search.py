@@ -77,6 +77,8 @@ STEADY_CONNECTIONS = 64
 SHAPES = os.environ.get("BENCH_SHAPES", "steady,flat").split(",")
 # Configurations: an operator's on 2 cores (2 workers, Redis) and `make run`'s defaults.
 CONFIGS = os.environ.get("BENCH_CONFIGS", "operator,make-run").split(",")
+# Only the cases whose name contains one of these (comma-separated), to measure one again.
+CASES = [part for part in os.environ.get("BENCH_CASES", "").split(",") if part]
 SEED = 1
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 WARM_UP_SECONDS = float(os.environ.get("BENCH_WARM_UP_SECONDS", "2"))
@@ -772,7 +774,9 @@ def main() -> None:
         f"{', '.join(CONFIGS)}; load average before: " + ", ".join(f"{x:.2f}" for x in load_before)
     )
     rng = random.Random(SEED)
-    cases = build_cases(rng)
+    cases = [
+        case for case in build_cases(rng) if not CASES or any(part in case.name for part in CASES)
+    ]
     results: dict[Key, Result] = {}
     with tempfile.TemporaryDirectory(prefix="proveo-bench-search-") as tmp:
         workdir = Path(tmp)
