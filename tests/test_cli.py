@@ -901,9 +901,11 @@ class TestNumbers:
         assert exited.value.code == 2
         assert "--synthetic" in capsys.readouterr().err
 
-    def test_a_whole_number_up_to_the_maximum_is_taken(self) -> None:
-        args = build_parser().parse_args(["seed", "--synthetic", "100000000"])
-        assert args.synthetic == 100_000_000
+    @pytest.mark.parametrize(("value", "taken"), [("100000000", 100_000_000), ("0000000001", 1)])
+    def test_a_whole_number_up_to_the_maximum_is_taken(self, value: str, taken: int) -> None:
+        # Found in review: leading zeros made a small number "more than 100,000,000".
+        args = build_parser().parse_args(["seed", "--synthetic", value])
+        assert args.synthetic == taken
 
 
 async def _put_images(storage: ImageStorage, *names: str) -> None:

@@ -1227,7 +1227,8 @@ def _non_negative_int(value: str) -> int:
     # ASCII digits only: `str.isdigit` also takes `²` and `١`.
     if not (value.isascii() and value.isdigit()):
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 0 or more")
-    if len(value) > len(str(MAX_COMMAND_NUMBER)) or int(value) > MAX_COMMAND_NUMBER:
+    digits = value.lstrip("0")
+    if len(digits) > len(str(MAX_COMMAND_NUMBER)) or int(value) > MAX_COMMAND_NUMBER:
         raise argparse.ArgumentTypeError(f"{value} is more than {MAX_COMMAND_NUMBER:,}")
     return int(value)
 

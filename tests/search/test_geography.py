@@ -208,6 +208,18 @@ class TestRegionFilter:
         facets = await _facets(client, region="metropolitana", q="mudanzas sur express")
         assert (facets["total"], facets["match"], facets["communes"]) == (0, "words", [])
 
+    async def test_facets_of_corrected_words_that_only_serve_offer_no_help_for_nothing(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        # Found in review: the serving companies were counted with the words as typed, so the
+        # facets said nothing was found (related categories) while search listed them.
+        found = await _found(client, region="metropolitana", q="auditorez")
+        assert found == [("Auditores del Sur", "serves")]
+        facets = await _facets(client, region="metropolitana", q="auditorez")
+        assert (facets["match"], facets["total"], facets["related_products"]) == (
+            "corrected", 0, [],
+        )  # fmt: skip
+
     async def test_pages_run_across_located_and_serving_companies(
         self, client: httpx.AsyncClient, geo: None
     ) -> None:
@@ -344,8 +356,8 @@ class TestCommuneFilter:
         assert response.headers["X-Search-Region-Offer"] == "metropolitana-de-santiago"
         offer = (await _facets(client, q="imprenta", commune="maipu"))["region_offer"]
         assert offer == {
-            "slug": "metropolitana-de-santiago", "name": RM, "count": 3, "commune": "Maipú",
-            "q": "imprenta",
+            "slug": "metropolitana-de-santiago", "name": RM, "count": 3, "count_exact": True,
+            "commune": "Maipú", "q": "imprenta",
         }  # fmt: skip
 
     async def test_contador_providencia_finds_the_accountant_and_offers_the_region(
@@ -356,8 +368,8 @@ class TestCommuneFilter:
         assert response.headers["X-Search-Region-Offer"] == "metropolitana-de-santiago"
         offer = (await _facets(client, q="contador providencia"))["region_offer"]
         assert offer == {
-            "slug": "metropolitana-de-santiago", "name": RM, "count": 4, "commune": "Providencia",
-            "q": "contador",
+            "slug": "metropolitana-de-santiago", "name": RM, "count": 4, "count_exact": True,
+            "commune": "Providencia", "q": "contador",
         }  # fmt: skip
 
     async def test_names_similar_to_the_query_still_offer_its_region(
@@ -376,8 +388,27 @@ class TestCommuneFilter:
         assert facets["match"] == "similar"
         assert facets["region_offer"] == {
             "slug": region, "name": "Libertador General Bernardo O'Higgins", "count": 2,
-            "commune": "Rancagua", "q": "contador",  # Libros al Día and the auditors serving
+            "count_exact": True, "commune": "Rancagua",
+            "q": "contador",  # Libros al Día and the auditors serving
         }  # fmt: skip
+
+    async def test_a_misspelt_trade_still_offers_its_region(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        # Found in review: the region was counted with the words as typed, which match nothing.
+        response = await _search(client, q="imprenat maipu")
+        assert response.headers["X-Search-Match"] == "corrected"
+        assert response.headers["X-Search-Region-Offer"] == "metropolitana-de-santiago"
+        offer = (await _facets(client, q="imprenat maipu"))["region_offer"]
+        assert (offer["count"], offer["count_exact"], offer["q"]) == (3, True, "imprenat")
+
+    async def test_an_offer_past_the_count_limit_says_more_than(
+        self, client: httpx.AsyncClient, geo: None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Found in review: located and serving were added past the limit and called exact.
+        monkeypatch.setattr(repository, "COUNT_LIMIT", 2)
+        offer = (await _facets(client, q="imprenta", commune="maipu"))["region_offer"]
+        assert (offer["count"], offer["count_exact"]) == (2, False)
 
     async def test_enough_results_offer_nothing(self, client: httpx.AsyncClient, geo: None) -> None:
         response = await _search(client, commune="providencia", product="servicios contables")

@@ -97,7 +97,9 @@ class RegionOffer(BaseModel):
 
     slug: str
     name: str
+    # Up to 1,000, as a search's total; `count_exact` False: more than that.
     count: int
+    count_exact: bool = True
     # The commune with few results.
     commune: str
     # The words of the offered search: the query without the commune's name.

@@ -387,10 +387,18 @@ def _counter(caches: SearchCaches) -> repository.CountMatches:
     return count
 
 
+async def _corrected(conn: Connection, caches: SearchCaches, words: list[str]) -> list[str]:
+    return await caches.corrections.get_or_load(
+        tuple(words), lambda: repository.correct_words(conn, words)
+    )
+
+
 async def _offer(
     conn: Connection, caches: SearchCaches, resolved: Resolved, total: int
 ) -> RegionOffer | None:
-    """The same search in the region of the commune it names, when that finds more."""
+    """The same search in the region of the commune it names, when that finds more: counted
+    as search would count it (located and serving, the corrected words when the words as
+    typed match nothing), up to `repository.COUNT_LIMIT`."""
     if resolved.offer is None or total >= FEW_RESULTS:
         return None
     commune, region, q = resolved.offer
@@ -398,17 +406,26 @@ async def _offer(
         update={"q": q, "commune": None, "region": region, "area": None, "place_region": region}
     )
     count = _counter(caches)
-    words = params.words
-    in_region = sum(
-        [
-            (await count(conn, params.model_copy(update={"scope": scope}), words)).total
+
+    async def in_region(words: list[str]) -> tuple[int, bool]:
+        both = [
+            await count(conn, params.model_copy(update={"scope": scope}), words)
             for scope in ("located", "serves")
         ]
-    )
-    if in_region <= total:
+        found = sum(counts.total for counts in both)
+        exact = all(counts.exact for counts in both) and found <= repository.COUNT_LIMIT
+        return min(found, repository.COUNT_LIMIT), exact
+
+    words = params.words
+    found, exact = await in_region(words)
+    if found == 0 and words:
+        corrected = await _corrected(conn, caches, words)
+        if corrected != words:
+            found, exact = await in_region(corrected)
+    if found <= total:
         return None
     slug = places.region_slug(region, normalise_query)
-    return RegionOffer(slug=slug, name=region, count=in_region, commune=commune, q=q)
+    return RegionOffer(slug=slug, name=region, count=found, count_exact=exact, commune=commune, q=q)
 
 
 async def search_companies(
@@ -424,9 +441,7 @@ async def search_companies(
     it (unless a bot asked); the first page of a query also counts the search."""
 
     async def correct(conn: Connection, words: list[str]) -> list[str]:
-        return await caches.corrections.get_or_load(
-            tuple(words), lambda: repository.correct_words(conn, words)
-        )
+        return await _corrected(conn, caches, words)
 
     async def read(conn: Connection) -> SearchPage:
         resolved = await resolve_request(conn, caches, request)
@@ -473,7 +488,10 @@ async def search_facets(database: Database, caches: SearchCaches, request: Searc
             total = found.total
             if total < FEW_RESULTS and params.place_region:
                 serving = params.model_copy(update={"scope": "serves"})
-                total += (await _counter(caches)(conn, serving, params.words)).total
+                words = params.words
+                if found.match == "corrected":  # what search lists: the corrected words'
+                    words = await _corrected(conn, caches, words)
+                total += (await _counter(caches)(conn, serving, words)).total
             if resolved.offer is not None:
                 found_words = 0 if found.match == "similar" else total
                 update["region_offer"] = await _offer(conn, caches, resolved, found_words)

@@ -36,6 +36,7 @@ const STRINGS = {
     placeRegion: 'Buscando en la {region}.',
     regionOffer: 'Pocos resultados en {commune}.',
     regionOfferLink: 'Ver {count} en la {region}',
+    regionOfferLinkMore: 'Ver más de {count} en la {region}',
     helpTitle: 'Prueba con:',
     relatedTitle: 'Rubros relacionados',
     removeOne: 'Quitar «{name}»',
@@ -109,6 +110,7 @@ const STRINGS = {
     placeRegion: 'Searching the {region}.',
     regionOffer: 'Few results in {commune}.',
     regionOfferLink: 'See {count} in the {region}',
+    regionOfferLinkMore: 'See more than {count} in the {region}',
     helpTitle: 'Try:',
     relatedTitle: 'Related categories',
     removeOne: 'Remove “{name}”',
@@ -610,7 +612,7 @@ function renderSearchNote(headers, full) {
     notes.push(h('span', { class: 'region-offer', 'data-region-offer': offer.slug },
       s('regionOffer', { commune: offer.commune }), ' ',
       linkTo({ ...state, q: offer.q, commune: '', region: offer.slug, page: 1 }, { class: 'region-offer-link' },
-        s('regionOfferLink', { count: formatNumber(offer.count), region: regionTitle(offer.name, getLang()) }))));
+        regionOfferLabel(offer))));
   }
   if (notes.length) {
     showAlert(els.alert, 'info', notes.flatMap((note, i) => (i ? [' ', note] : [note])), { focus: false });
@@ -720,6 +722,12 @@ function renderResults(items, total, full, exact = true) {
     zeroResultsHelp(full)));
 }
 
+// Counting stops at 1,000: an offer past it says "more than".
+function regionOfferLabel(offer) {
+  const key = offer.count_exact === false ? 'regionOfferLinkMore' : 'regionOfferLink';
+  return s(key, { count: formatNumber(offer.count), region: regionTitle(offer.name, getLang()) });
+}
+
 // Nothing found is not a dead end: the commune's region, each active filter removed, related
 // categories.
 function zeroResultsHelp(full) {
@@ -728,7 +736,7 @@ function zeroResultsHelp(full) {
   if (offer) {
     offers.push(linkTo({ ...state, q: offer.q, commune: '', region: offer.slug, page: 1 },
       { class: 'btn btn-primary', 'data-help': 'region' },
-      s('regionOfferLink', { count: formatNumber(offer.count), region: regionTitle(offer.name, getLang()) })));
+      regionOfferLabel(offer)));
   }
   for (const chip of currentChips) {
     offers.push(linkTo({ ...state, [chip.kind]: '', page: 1 }, { class: 'btn btn-secondary', 'data-help': `remove-${chip.kind}` },
