@@ -192,6 +192,38 @@ class TestSeedSynthetic:
                 counted.append(await conn.fetchval(count))
         assert counted[0] == counted[1] > 0
 
+    async def test_a_large_seed_indexes_its_companies_at_the_end_as_the_triggers_would(
+        self, conn: Connection
+    ) -> None:
+        vocabulary = "SELECT term FROM proveo.search_term"
+        before = {row["term"] for row in await conn.fetch(vocabulary)}
+        await seed_synthetic(
+            conn, 40, seed=7, password_hash=hash_password_sync(SYNTHETIC_PASSWORD, 4)
+        )
+        await seed_synthetic(
+            conn,
+            260,
+            seed=7,
+            password_hash=hash_password_sync(SYNTHETIC_PASSWORD, 4),
+            rebuild_indexes_from=100,
+        )
+        rows = "SELECT * FROM proveo.company_search ORDER BY company_id"
+        seeded = await conn.fetch(rows)
+        assert len(seeded) == 260
+        assert any(len(row["product_ids"]) > 1 for row in seeded)
+        learnt = {row["term"] for row in await conn.fetch(vocabulary)} - before
+        await conn.execute(
+            "SELECT proveo.refresh_company_search(ARRAY(SELECT id FROM proveo.company))"
+        )
+        assert await conn.fetch(rows) == seeded
+        words = await conn.fetch(
+            "SELECT DISTINCT w.term FROM proveo.company c, LATERAL proveo.search_terms("
+            "concat_ws(' ', c.name, c.description_es, c.description_en)) AS w(term)"
+        )
+        assert learnt == {row["term"] for row in words} - before
+        # Nothing of the build is left in the session.
+        assert await conn.fetchval("SELECT to_regclass('synthetic_search_texts')") is None
+
     async def test_indexes_each_company_as_the_triggers_would_and_leaves_them_on(
         self, conn: Connection
     ) -> None:

@@ -19,7 +19,9 @@ hash, computed once: `SYNTHETIC_PASSWORD`, public like the demo's, so production
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import sys
 import time
 import unicodedata
 import uuid
@@ -831,7 +833,8 @@ class SyntheticSeedResult:
 
 
 # A seed adding at least this many companies, and more than are there, drops the search table's
-# GIN indexes and builds them again at the end: searches wait for the seed meanwhile.
+# GIN indexes and builds them again at the end, and indexes its companies for search at the end,
+# all at once and on every core: searches wait for the seed meanwhile.
 REBUILD_INDEXES_FROM = 50_000
 
 
@@ -851,9 +854,9 @@ async def seed_synthetic(
 
     COPY into the tables in batches (no per-row round trip); the database's own checks and
     triggers still run on every row, except the search index's insert triggers: each batch is
-    indexed once, after its companies and their extra categories (a rollback restores the
-    triggers). The next batch is generated in a thread while the database takes the current
-    one. Never commits.
+    indexed once, after its companies and their extra categories, or, in a large seed, all
+    batches at once at the end (a rollback restores the triggers). The next batch is generated
+    in a thread while the database takes the current one. Never commits.
     """
     started = time.monotonic()
     present = await repository.select_last_synthetic_index(conn)
@@ -872,6 +875,7 @@ async def seed_synthetic(
         return asyncio.create_task(asyncio.to_thread(_batch, seed, first, last))
 
     upcoming = generate(firsts[0]) if firsts else None
+    first_id, last_id = sys.maxsize, 0
     await repository.suspend_search_insert_triggers(conn)
     try:
         for n in range(len(firsts)):
@@ -880,13 +884,23 @@ async def seed_synthetic(
             upcoming = generate(firsts[n + 1]) if n + 1 < len(firsts) else None
             await repository.copy_synthetic_owners(conn, batch, password_hash)
             ids = await repository.insert_synthetic_companies(conn, batch)
-            await repository.refresh_company_search(conn, ids)
+            if rebuilt:
+                first_id = min(first_id, *ids)
+                last_id = max(last_id, *ids)
+            else:
+                await repository.refresh_company_search(conn, ids)
             added += len(ids)
     finally:
         if upcoming is not None:
             upcoming.cancel()
     await repository.resume_search_insert_triggers(conn)
     if rebuilt:
+        if added:
+            # Planned for the tables as they are now, not as they were before the seed.
+            await repository.analyze_directory(conn)
+            await repository.index_companies_in_parallel(
+                conn, first_id, last_id, workers=max(1, (os.cpu_count() or 2) - 1)
+            )
         await repository.create_indexes(conn, rebuilt)
     if added:
         await repository.analyze_directory(conn)

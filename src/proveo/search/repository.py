@@ -843,7 +843,7 @@ ORDER BY id LIMIT 1
 SELECT_POPULAR = """
 WITH products AS MATERIALIZED (
     SELECT p.id, p.uuid, CASE WHEN $3::text = 'en' THEN p.name_en ELSE p.name_es END AS name,
-           proveo.search_vector(p.name_es) || proveo.search_vector(p.name_en) AS doc
+           p.search_doc AS doc
     FROM proveo.product p
 ),
 searched AS (
