@@ -444,6 +444,55 @@ class TestCategories:
     ) -> None:
         assert "Auditores del Sur" in [name for name, _ in await _found(client, q="contador")]
 
+    async def test_a_category_in_a_region_or_greater_santiago_lists_located_then_serving(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        accounting = "servicios contables"
+        expected = [
+            ("Balance Contable", "located"),
+            ("Contadores Andinos", "located"),
+            ("Auditores del Sur", "serves"),
+            ("Cuentas del Puerto", "serves"),
+        ]
+        assert await _found(client, product=accounting, region="metropolitana") == expected
+        assert await _found(client, product=accounting, q="gran santiago") == expected
+        second = await _search(client, product=accounting, region="metropolitana", limit="1",
+                               offset="2")  # fmt: skip
+        assert [hit["name"] for hit in second.json()] == ["Auditores del Sur"]
+        assert second.headers["X-Total-Count"] == "4"
+        printers = await _found(client, product="imprenta y publicidad", q="santiago")
+        # Colina is in the Metropolitan region, not in Greater Santiago.
+        assert printers == [("Imprenta Cordillera", "located"), ("Imprenta Maipú", "located")]
+
+    async def test_each_company_has_a_category_row_per_category_that_follows_it(
+        self, conn: Connection, geo: None
+    ) -> None:
+        """`company_search_category` (the category filter's table) holds the search rows'
+        categories, whatever changed: a category added, a name, a region, a deletion."""
+        rows = """
+            SELECT company_id, product_id, commune_id, region, name_key, served_regions
+            FROM proveo.company_search_category ORDER BY company_id, product_id
+        """
+        expected = """
+            SELECT s.company_id, listed.id AS product_id, s.commune_id, s.region, s.name_key,
+                   s.served_regions
+            FROM proveo.company_search s, unnest(s.product_ids) AS listed(id)
+            ORDER BY s.company_id, listed.id
+        """
+        assert len(await conn.fetch(rows)) == 10
+        assert await conn.fetch(rows) == await conn.fetch(expected)
+        await _add_category(conn, "Transportes Viña", "Gasfitería")
+        await conn.execute(
+            "UPDATE proveo.company SET name = 'Viña Cargo' WHERE name = 'Transportes Viña'"
+        )
+        await _serve(conn, "Imprenta Colina", ALL_CHILE)
+        await conn.execute("UPDATE proveo.commune SET region = 'Maule' WHERE name = 'Colina'")
+        await conn.execute(
+            "UPDATE proveo.company SET deleted_at = now() WHERE name = 'Imprenta Rancagua'"
+        )
+        assert len(await conn.fetch(rows)) == 10
+        assert await conn.fetch(rows) == await conn.fetch(expected)
+
 
 class TestZeroResults:
     async def test_offer_related_categories_where_the_words_find_companies(

@@ -127,7 +127,8 @@ TRUNCATE_SYNTHETIC_PRODUCT_STAGE = "TRUNCATE synthetic_company_product_stage"
 # Fresh planner statistics: a bench right after seeding must not plan for empty tables. The
 # search index is filled by triggers and planned from its own statistics (how common a word is).
 ANALYZE_DIRECTORY = (
-    "ANALYZE proveo.user_account, proveo.company, proveo.company_search, proveo.company_product"
+    "ANALYZE proveo.user_account, proveo.company, proveo.company_search, proveo.company_product,"
+    " proveo.company_search_category"
 )
 
 
@@ -265,6 +266,14 @@ FROM proveo.company_search_catalog k
 JOIN synthetic_search_texts t ON t.company_id = k.company_id
 ON CONFLICT (company_id) DO NOTHING
 """
+INSERT_CATEGORY_ROWS = """
+INSERT INTO proveo.company_search_category
+    (company_id, product_id, commune_id, region, name_key, served_regions)
+SELECT s.company_id, listed.id, s.commune_id, s.region, s.name_key, s.served_regions
+FROM proveo.company_search s, unnest(s.product_ids) AS listed(id)
+WHERE s.company_id BETWEEN {first} AND {last}
+ON CONFLICT (company_id, product_id) DO NOTHING
+"""
 BUILD_SEARCH_TERMS = """
 CREATE TEMPORARY TABLE synthetic_search_terms ON COMMIT DROP AS
 SELECT DISTINCT w.term
@@ -287,19 +296,19 @@ async def index_companies_in_parallel(
     for setting in PARALLEL_PLANNING:
         await conn.execute(setting.format(workers=int(workers)))
     bounds = {"first": int(first), "last": int(last)}
-    for statement in (BUILD_SEARCH_TEXTS, INSERT_SEARCH_ROWS, BUILD_SEARCH_TERMS,
-                      INSERT_SEARCH_TERMS, DROP_SEARCH_BUILD):  # fmt: skip
+    for statement in (BUILD_SEARCH_TEXTS, INSERT_SEARCH_ROWS, INSERT_CATEGORY_ROWS,
+                      BUILD_SEARCH_TERMS, INSERT_SEARCH_TERMS, DROP_SEARCH_BUILD):  # fmt: skip
         await conn.execute(statement.format(**bounds), timeout=BULK_TIMEOUT_SECONDS)
 
 
-# The search table's indexes but its primary key (the refresh writes by it): words, names,
+# The search tables' indexes but their primary keys (the refresh writes by them): words, names,
 # trigrams, categories, regions. For a large seed, dropped and built again at the end, in the
 # seed's transaction. Built in one pass they cost a fraction of row-by-row inserts (measured at
 # 20,000 companies: 5 of 36 s, and the share grows with the table).
 SELECT_SEARCH_SECONDARY_INDEXES = """
 SELECT i.indexname, i.indexdef
 FROM pg_indexes i
-WHERE i.schemaname = 'proveo' AND i.tablename = 'company_search'
+WHERE i.schemaname = 'proveo' AND i.tablename IN ('company_search', 'company_search_category')
   AND NOT EXISTS (SELECT 1 FROM pg_constraint k
                   WHERE k.conname = i.indexname AND k.connamespace = 'proveo'::regnamespace)
 ORDER BY i.indexname
@@ -309,7 +318,7 @@ INDEX_BUILD_MEMORY = "SET LOCAL maintenance_work_mem = '512MB'"
 
 
 async def drop_search_secondary_indexes(conn: Connection) -> list[str]:
-    """Drops the search table's indexes but its primary key and returns their definitions."""
+    """Drops the search tables' indexes but their primary keys and returns their definitions."""
     rows = await conn.fetch(SELECT_SEARCH_SECONDARY_INDEXES)
     for row in rows:
         name = row["indexname"].replace('"', '""')

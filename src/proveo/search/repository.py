@@ -65,11 +65,16 @@ _LOCATED = """(
     ($2::bigint IS NULL OR s.commune_id = $2::bigint)
     AND ($4::text IS NULL OR s.region = $4::text)
     AND ($5::bigint[] IS NULL OR s.commune_id = ANY($5::bigint[])))"""
-_FILTERS = f"""
-  AND ($3::bigint IS NULL OR s.product_ids @> ARRAY[$3::bigint])
+_PLACE = f"""
   AND CASE WHEN $6::text IS NULL THEN {_LOCATED}
            ELSE s.served_regions @> ARRAY[$6::text] AND NOT {_LOCATED} END
 """
+_FILTERS = f"""
+  AND ($3::bigint IS NULL OR s.product_ids @> ARRAY[$3::bigint]){_PLACE}"""
+# The same filters on `company_search_category` (one row per company and category, `s` too),
+# for a category: its btree indexes give the category's companies in a place in name order.
+_CATEGORY_FILTERS = f"""
+  AND s.product_id = $3::bigint{_PLACE}"""
 # The catalogue ids of a search's filters; a uuid no longer in the catalogue is NO_ID, which
 # matches no company (never a filter dropped).
 SELECT_FILTER_IDS = """
@@ -121,6 +126,12 @@ COUNT_ALL = f"""
 SELECT count(*) AS total, {_SPAN}
 FROM (SELECT s.ctid FROM proveo.company_search s
       WHERE $1::text[] IS NOT NULL{_FILTERS} LIMIT $7) m
+"""
+# The same with a category ($3 not null): no span, the pages of no words have no tiers.
+COUNT_CATEGORY = f"""
+SELECT count(*) AS total, NULL::bigint AS last_block, 0 AS table_blocks, 0 AS table_rows
+FROM (SELECT 1 FROM proveo.company_search_category s
+      WHERE $1::text[] IS NOT NULL{_CATEGORY_FILTERS} LIMIT $7) m
 """
 
 
@@ -217,6 +228,16 @@ WITH ranked AS (
            row_number() OVER (ORDER BY s.name_key, s.company_id) AS position
     FROM proveo.company_search s
     WHERE $7::int IS NOT NULL AND $11::text IS NOT NULL AND $1::text[] IS NOT NULL{_FILTERS}
+    ORDER BY s.name_key, s.company_id OFFSET $8 LIMIT $9
+)
+{_HIT}"""
+SELECT_PAGE_CATEGORY = f"""
+WITH ranked AS (
+    SELECT s.company_id,
+           row_number() OVER (ORDER BY s.name_key, s.company_id) AS position
+    FROM proveo.company_search_category s
+    WHERE $7::int IS NOT NULL AND $11::text IS NOT NULL AND $1::text[] IS NOT NULL
+      {_CATEGORY_FILTERS}
     ORDER BY s.name_key, s.company_id OFFSET $8 LIMIT $9
 )
 {_HIT}"""
@@ -416,6 +437,11 @@ def _filter_args(params: SearchParams) -> tuple[object, ...]:
     )
 
 
+def _no_category(params: SearchParams) -> bool:
+    """Whether `with_filter_ids`' params filter no category."""
+    return params.catalogue_ids is None or params.catalogue_ids[1] is None
+
+
 def _page_args(params: SearchParams, words: list[str]) -> tuple[object, ...]:
     return (
         expand(words),
@@ -542,7 +568,8 @@ async def count_matches(conn: Connection, params: SearchParams, words: list[str]
     params = await with_filter_ids(conn, params)
     sample = count_sample(params)
     if not words:
-        row = await conn.fetchrow(COUNT_ALL, words, *_filter_args(params), sample)
+        query = COUNT_ALL if _no_category(params) else COUNT_CATEGORY
+        row = await conn.fetchrow(query, words, *_filter_args(params), sample)
         assert row is not None
         return MatchCounts.counted(row, sample)
     row = await conn.fetchrow(
@@ -562,7 +589,8 @@ async def _scope_page(
     if counts.total == 0 or (counts.exact and params.offset >= counts.total):
         return []
     if not words:
-        rows = await conn.fetch(SELECT_PAGE_ALL, *_page_args(params, words))
+        query = SELECT_PAGE_ALL if _no_category(params) else SELECT_PAGE_CATEGORY
+        rows = await conn.fetch(query, *_page_args(params, words))
         return _hits(rows, params)
     if counts.ids is not None:
         rows = await conn.fetch(SELECT_PAGE_FEW, *_page_args(params, words), list(counts.ids))
