@@ -468,7 +468,8 @@ class TestCategories:
         self, conn: Connection, geo: None
     ) -> None:
         """`company_search_category` (the category filter's table) holds the search rows'
-        categories, whatever changed: a category added, a name, a region, a deletion."""
+        categories, and `company_search_served` their categories and served regions, whatever
+        changed: a category added, a name, served regions, a region, a deletion."""
         rows = """
             SELECT company_id, product_id, commune_id, region, name_key, served_regions
             FROM proveo.company_search_category ORDER BY company_id, product_id
@@ -479,8 +480,21 @@ class TestCategories:
             FROM proveo.company_search s, unnest(s.product_ids) AS listed(id)
             ORDER BY s.company_id, listed.id
         """
+        served = """
+            SELECT company_id, product_id, served_region, commune_id, region, name_key
+            FROM proveo.company_search_served ORDER BY 1, 2, 3
+        """
+        expected_served = """
+            SELECT s.company_id, listed.id, served.region, s.commune_id, s.region, s.name_key
+            FROM proveo.company_search s, unnest(s.product_ids) AS listed(id),
+                 unnest(s.served_regions) AS served(region)
+            ORDER BY 1, 2, 3
+        """
         assert len(await conn.fetch(rows)) == 10
         assert await conn.fetch(rows) == await conn.fetch(expected)
+        # Cuentas del Puerto serves one region, Auditores del Sur all 16 in its two categories.
+        assert len(await conn.fetch(served)) == 1 + 2 * 16
+        assert await conn.fetch(served) == await conn.fetch(expected_served)
         await _add_category(conn, "Transportes Viña", "Gasfitería")
         await conn.execute(
             "UPDATE proveo.company SET name = 'Viña Cargo' WHERE name = 'Transportes Viña'"
@@ -492,6 +506,8 @@ class TestCategories:
         )
         assert len(await conn.fetch(rows)) == 10
         assert await conn.fetch(rows) == await conn.fetch(expected)
+        assert len(await conn.fetch(served)) == 1 + 2 * 16 + 16
+        assert await conn.fetch(served) == await conn.fetch(expected_served)
 
 
 class TestZeroResults:

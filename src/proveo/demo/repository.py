@@ -128,7 +128,7 @@ TRUNCATE_SYNTHETIC_PRODUCT_STAGE = "TRUNCATE synthetic_company_product_stage"
 # search index is filled by triggers and planned from its own statistics (how common a word is).
 ANALYZE_DIRECTORY = (
     "ANALYZE proveo.user_account, proveo.company, proveo.company_search, proveo.company_product,"
-    " proveo.company_search_category"
+    " proveo.company_search_category, proveo.company_search_served"
 )
 
 
@@ -274,6 +274,15 @@ FROM proveo.company_search s, unnest(s.product_ids) AS listed(id)
 WHERE s.company_id BETWEEN {first} AND {last}
 ON CONFLICT (company_id, product_id) DO NOTHING
 """
+INSERT_SERVED_ROWS = """
+INSERT INTO proveo.company_search_served
+    (company_id, product_id, served_region, commune_id, region, name_key)
+SELECT s.company_id, listed.id, served.region, s.commune_id, s.region, s.name_key
+FROM proveo.company_search s, unnest(s.product_ids) AS listed(id),
+     unnest(s.served_regions) AS served(region)
+WHERE s.company_id BETWEEN {first} AND {last}
+ON CONFLICT (company_id, product_id, served_region) DO NOTHING
+"""
 BUILD_SEARCH_TERMS = """
 CREATE TEMPORARY TABLE synthetic_search_terms ON COMMIT DROP AS
 SELECT DISTINCT w.term
@@ -297,7 +306,8 @@ async def index_companies_in_parallel(
         await conn.execute(setting.format(workers=int(workers)))
     bounds = {"first": int(first), "last": int(last)}
     for statement in (BUILD_SEARCH_TEXTS, INSERT_SEARCH_ROWS, INSERT_CATEGORY_ROWS,
-                      BUILD_SEARCH_TERMS, INSERT_SEARCH_TERMS, DROP_SEARCH_BUILD):  # fmt: skip
+                      INSERT_SERVED_ROWS, BUILD_SEARCH_TERMS, INSERT_SEARCH_TERMS,
+                      DROP_SEARCH_BUILD):  # fmt: skip
         await conn.execute(statement.format(**bounds), timeout=BULK_TIMEOUT_SECONDS)
 
 
@@ -308,7 +318,8 @@ async def index_companies_in_parallel(
 SELECT_SEARCH_SECONDARY_INDEXES = """
 SELECT i.indexname, i.indexdef
 FROM pg_indexes i
-WHERE i.schemaname = 'proveo' AND i.tablename IN ('company_search', 'company_search_category')
+WHERE i.schemaname = 'proveo'
+  AND i.tablename IN ('company_search', 'company_search_category', 'company_search_served')
   AND NOT EXISTS (SELECT 1 FROM pg_constraint k
                   WHERE k.conname = i.indexname AND k.connamespace = 'proveo'::regnamespace)
 ORDER BY i.indexname

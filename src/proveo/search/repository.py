@@ -72,9 +72,13 @@ _PLACE = f"""
 _FILTERS = f"""
   AND ($3::bigint IS NULL OR s.product_ids @> ARRAY[$3::bigint]){_PLACE}"""
 # The same filters on `company_search_category` (one row per company and category, `s` too),
-# for a category: its btree indexes give the category's companies in a place in name order.
+# for a category: its btree indexes give the category's companies in a place in name order;
+# and on `company_search_served` (one row per company, category and region it serves) for the
+# companies of a category that serve region $6 from elsewhere.
 _CATEGORY_FILTERS = f"""
   AND s.product_id = $3::bigint{_PLACE}"""
+_SERVED_FILTERS = f"""
+  AND s.product_id = $3::bigint AND s.served_region = $6::text AND NOT {_LOCATED}"""
 # The catalogue ids of a search's filters; a uuid no longer in the catalogue is NO_ID, which
 # matches no company (never a filter dropped).
 SELECT_FILTER_IDS = """
@@ -128,11 +132,12 @@ FROM (SELECT s.ctid FROM proveo.company_search s
       WHERE $1::text[] IS NOT NULL{_FILTERS} LIMIT $7) m
 """
 # The same with a category ($3 not null): no span, the pages of no words have no tiers.
-COUNT_CATEGORY = f"""
+_COUNT_IN = """
 SELECT count(*) AS total, NULL::bigint AS last_block, 0 AS table_blocks, 0 AS table_rows
-FROM (SELECT 1 FROM proveo.company_search_category s
-      WHERE $1::text[] IS NOT NULL{_CATEGORY_FILTERS} LIMIT $7) m
+FROM (SELECT 1 FROM {table} s WHERE $1::text[] IS NOT NULL{filters} LIMIT $7) m
 """
+COUNT_CATEGORY = _COUNT_IN.format(table="proveo.company_search_category", filters=_CATEGORY_FILTERS)
+COUNT_SERVED = _COUNT_IN.format(table="proveo.company_search_served", filters=_SERVED_FILTERS)
 
 
 def _tier(tier: int, condition: str, *, index_order: bool) -> str:
@@ -231,16 +236,20 @@ WITH ranked AS (
     ORDER BY s.name_key, s.company_id OFFSET $8 LIMIT $9
 )
 {_HIT}"""
-SELECT_PAGE_CATEGORY = f"""
+_PAGE_IN = f"""
 WITH ranked AS (
     SELECT s.company_id,
            row_number() OVER (ORDER BY s.name_key, s.company_id) AS position
-    FROM proveo.company_search_category s
+    FROM {{table}} s
     WHERE $7::int IS NOT NULL AND $11::text IS NOT NULL AND $1::text[] IS NOT NULL
-      {_CATEGORY_FILTERS}
+      {{filters}}
     ORDER BY s.name_key, s.company_id OFFSET $8 LIMIT $9
 )
 {_HIT}"""
+SELECT_PAGE_CATEGORY = _PAGE_IN.format(
+    table="proveo.company_search_category", filters=_CATEGORY_FILTERS
+)
+SELECT_PAGE_SERVED = _PAGE_IN.format(table="proveo.company_search_served", filters=_SERVED_FILTERS)
 
 # Each word as it is when it is too short or too long to correct ($2) or the vocabulary knows
 # it (the last word: as a prefix of a known word), else the most similar known word, else as it
@@ -437,9 +446,15 @@ def _filter_args(params: SearchParams) -> tuple[object, ...]:
     )
 
 
-def _no_category(params: SearchParams) -> bool:
-    """Whether `with_filter_ids`' params filter no category."""
-    return params.catalogue_ids is None or params.catalogue_ids[1] is None
+def _without_words(params: SearchParams, everything: str, category: str, served: str) -> str:
+    """Of a search's statements without words, the one for `with_filter_ids`' params: the
+    whole directory's table without a category, else the category's (located companies) or
+    the served regions' (those that serve the place's region)."""
+    if params.catalogue_ids is None or params.catalogue_ids[1] is None:
+        return everything
+    if params.scope == "serves" and params.place_region is not None:
+        return served
+    return category
 
 
 def _page_args(params: SearchParams, words: list[str]) -> tuple[object, ...]:
@@ -568,7 +583,7 @@ async def count_matches(conn: Connection, params: SearchParams, words: list[str]
     params = await with_filter_ids(conn, params)
     sample = count_sample(params)
     if not words:
-        query = COUNT_ALL if _no_category(params) else COUNT_CATEGORY
+        query = _without_words(params, COUNT_ALL, COUNT_CATEGORY, COUNT_SERVED)
         row = await conn.fetchrow(query, words, *_filter_args(params), sample)
         assert row is not None
         return MatchCounts.counted(row, sample)
@@ -589,7 +604,7 @@ async def _scope_page(
     if counts.total == 0 or (counts.exact and params.offset >= counts.total):
         return []
     if not words:
-        query = SELECT_PAGE_ALL if _no_category(params) else SELECT_PAGE_CATEGORY
+        query = _without_words(params, SELECT_PAGE_ALL, SELECT_PAGE_CATEGORY, SELECT_PAGE_SERVED)
         rows = await conn.fetch(query, *_page_args(params, words))
         return _hits(rows, params)
     if counts.ids is not None:
