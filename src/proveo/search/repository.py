@@ -113,13 +113,21 @@ _SPAN = """max((m.ctid::text::point)[0])::bigint AS last_block,
 # The tiers' sizes come with the total at little extra cost (the rows are already read), and
 # decide each tier's plan.
 # $7 the whole query, $8 how many matches to count at most, $9 how many matches at most are
-# few (`FEW_MATCHES`): then `ids` lists them all, and their page is ranked from them.
+# few (`FEW_MATCHES`): then `ids` lists them all in the pages' order (tier, name), and a page
+# is a slice of them. The tiers are those of `_tiered_page`, each match in its best one.
 COUNT_MATCHES = f"""
 SELECT count(*) AS total,
        count(*) FILTER (WHERE m.name_key LIKE $7::text || '%') AS in_prefix,
        count(*) FILTER (WHERE m.name_doc @@ proveo.search_query($1::text[])) AS in_name,
        count(*) FILTER (WHERE m.head_doc @@ proveo.search_query($1::text[])) AS in_head,
-       CASE WHEN count(*) < $8 AND count(*) <= $9::int THEN array_agg(m.company_id) END AS ids,
+       CASE WHEN count(*) < $8 AND count(*) <= $9::int THEN array_agg(
+           m.company_id ORDER BY
+               CASE WHEN m.name_key = $7::text THEN 0
+                    WHEN m.name_key LIKE $7::text || '%' THEN 1
+                    WHEN m.name_doc @@ proveo.search_query($1::text[]) THEN 2
+                    WHEN m.head_doc @@ proveo.search_query($1::text[]) THEN 3
+                    ELSE 4 END,
+               m.name_key, m.company_id) END AS ids,
        {_SPAN}
 FROM (SELECT s.ctid, s.company_id, s.name_key, s.name_doc, s.head_doc
       FROM proveo.company_search s
@@ -150,11 +158,12 @@ def _tier(tier: int, condition: str, *, index_order: bool) -> str:
 
 
 # $7 offset + limit (each tier's share), $8 offset, $9 limit, $10 lang, $11 the whole query.
-_HIT_COLUMNS = """c.uuid, c.name,
-       CASE WHEN $10::text = 'en' THEN coalesce(c.description_en, c.description_es)
+_HIT_COLUMNS_IN = """c.uuid, c.name,
+       CASE WHEN {lang}::text = 'en' THEN coalesce(c.description_en, c.description_es)
             ELSE coalesce(c.description_es, c.description_en) END AS description,
-       CASE WHEN $10::text = 'en' THEN p.name_en ELSE p.name_es END AS product_name,
+       CASE WHEN {lang}::text = 'en' THEN p.name_en ELSE p.name_es END AS product_name,
        co.name AS commune_name, c.address, c.phone, c.email, c.image_key, c.slug"""
+_HIT_COLUMNS = _HIT_COLUMNS_IN.format(lang="$10")
 _HIT_FROM = """FROM ranked r
 JOIN proveo.company c ON c.id = r.company_id
 JOIN proveo.product p ON p.id = c.product_id
@@ -193,28 +202,22 @@ ranked AS (
 {_HIT}"""
 
 
-# A search with few matches (counted exactly) is ranked in one pass over them: each match's
-# tier from the same conditions as the tiers'. Their ids come with the count ($12): the page
-# reads them by primary key instead of the word index again (at 1,000,000 companies a name
-# with common words such as `y` or `ltda` read the word index in 70 ms, and once per tier
-# before). Same order, same pages.
+# A search with few matches (counted exactly) has their ids in the pages' order from its count:
+# a page is read by primary key, $1 its slice of the ids, $2 lang (at 1,000,000 companies a
+# rare word's page ranked its 1,000 matches again: 5 ms, 0.3 now; a name with common words such
+# as `y` or `ltda` read the word index again, 70 ms, before that). A company deleted since the
+# count (the count is shared for a second) has no search row and is left out.
 FEW_MATCHES = 1000
 SELECT_PAGE_FEW = f"""
-WITH tiered AS (
-    SELECT s.company_id, s.name_key,
-           CASE WHEN s.name_key = $11::text THEN 0
-                WHEN s.name_key LIKE $11::text || '%' THEN 1
-                WHEN s.name_doc @@ proveo.search_query($1::text[]) THEN 2
-                WHEN s.head_doc @@ proveo.search_query($1::text[]) THEN 3
-                ELSE 4 END AS tier
-    FROM proveo.company_search s
-    WHERE s.company_id = ANY($12::bigint[]) AND {_MATCH} AND $7::int IS NOT NULL{_FILTERS}
-),
-ranked AS (
-    SELECT company_id, row_number() OVER (ORDER BY tier, name_key, company_id) AS position
-    FROM tiered ORDER BY tier, name_key, company_id OFFSET $8 LIMIT $9
+WITH ranked AS (
+    SELECT r.company_id, r.position
+    FROM unnest($1::bigint[]) WITH ORDINALITY AS r(company_id, position)
+    JOIN proveo.company_search s ON s.company_id = r.company_id
 )
-{_HIT}"""
+SELECT {_HIT_COLUMNS_IN.format(lang="$2")}
+{_HIT_FROM}
+ORDER BY r.position
+"""
 
 # One statement per combination of dense tiers (name, name + catalogue, anywhere) and of the
 # last tier that can reach the page.
@@ -506,7 +509,8 @@ class MatchCounts:
     scale: float = 1.0
     # The search table's rows as the planner's statistics know them (0: unknown).
     table_rows: int = 0
-    # Every match's company id, when they are few (`FEW_MATCHES`) and counted exactly.
+    # Every match's company id in the pages' order, when they are few (`FEW_MATCHES`) and
+    # counted exactly.
     ids: tuple[int, ...] | None = None
 
     @classmethod
@@ -608,8 +612,8 @@ async def _scope_page(
         rows = await conn.fetch(query, *_page_args(params, words))
         return _hits(rows, params)
     if counts.ids is not None:
-        rows = await conn.fetch(SELECT_PAGE_FEW, *_page_args(params, words), list(counts.ids))
-        return _hits(rows, params)
+        page = counts.ids[params.offset : params.offset + params.limit]
+        return _hits(await conn.fetch(SELECT_PAGE_FEW, list(page), params.lang), params)
     needed = params.offset + params.limit
     query = SELECT_PAGES[counts.dense(needed), counts.last_tier(needed)]
     return _hits(await conn.fetch(query, *_page_args(params, words)), params)
