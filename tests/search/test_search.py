@@ -579,6 +579,20 @@ class TestSuggest:
         body = (await client.get(SUGGEST_URL, params={"q": "plumb", "lang": "en"})).json()
         assert body[0]["text"] == "Plumbing"
 
+    async def test_a_renamed_category_or_commune_is_completed_by_its_new_name(
+        self, client: httpx.AsyncClient, conn: Connection, directory: None
+    ) -> None:
+        # Their folded names are stored (generated columns): a rename refolds them.
+        await conn.execute(
+            "UPDATE proveo.product SET name_es = 'Obras y edificación' "
+            "WHERE name_es = 'Construcción'"
+        )
+        await conn.execute("UPDATE proveo.commune SET name = 'Ñuñoa Alta' WHERE name = 'Ñuñoa'")
+        texts = [s["text"] for s in (await client.get(SUGGEST_URL, params={"q": "edifica"})).json()]
+        assert texts[0] == "Obras y edificación"
+        texts = [s["text"] for s in (await client.get(SUGGEST_URL, params={"q": "nunoa a"})).json()]
+        assert "Ñuñoa Alta" in texts
+
     async def test_an_empty_prefix_suggests_nothing(self, client: httpx.AsyncClient) -> None:
         assert (await client.get(SUGGEST_URL, params={"q": " "})).json() == []
 

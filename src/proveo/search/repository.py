@@ -363,26 +363,25 @@ SELECT_FACETS_SIMILAR = _FACETS.format(
 # company names that start with it: up to $3 of each, `suggest` picks.
 SELECT_SUGGESTIONS = """
 WITH products AS (
-    SELECT CASE WHEN $2::text = 'en' THEN p.name_en ELSE p.name_es END AS text, p.uuid, p.id
+    SELECT CASE WHEN $2::text = 'en' THEN p.name_en ELSE p.name_es END AS text,
+           CASE WHEN $2::text = 'en' THEN p.name_en_key ELSE p.name_es_key END AS key,
+           p.uuid, p.id
     FROM proveo.product p
 ),
--- A word of the name starts with the prefix or with one of its synonyms.
+-- A word of the name starts with the prefix or with one of its synonyms. The catalogue's
+-- names are stored folded (`name_es_key`, `name_en_key`, `name_key`).
 word_starts AS (
     SELECT '% ' || word || '%' AS pattern
     FROM unnest(array_prepend($1::text, $4::text[])) AS word
 ),
 catalog AS (
-    SELECT text, 'product' AS kind, uuid, 0 AS rank FROM products x
-    WHERE ' ' || proveo.search_text(text) LIKE ANY (SELECT pattern FROM word_starts)
-      -- A company whose primary category it is, found at once in the btree; only a category
-      -- listed as a second or third alone reads the GIN of all categories, which cannot stop
-      -- at the first (164,000 entries for Construcción at 1,000,000 companies: 50 ms).
-      AND (EXISTS (SELECT 1 FROM proveo.company_search s WHERE s.product_id = x.id)
-           OR EXISTS (SELECT 1 FROM proveo.company_search s
-                      WHERE s.product_ids @> ARRAY[x.id]))
+    SELECT text, 'product' AS kind, uuid, 0 AS rank, key FROM products x
+    WHERE ' ' || key LIKE ANY (SELECT pattern FROM word_starts)
+      -- A company lists it, first, second or third: one probe of the category table.
+      AND EXISTS (SELECT 1 FROM proveo.company_search_category k WHERE k.product_id = x.id)
     UNION ALL
-    SELECT co.name, 'commune', co.uuid, 1 FROM proveo.commune co
-    WHERE ' ' || proveo.search_text(co.name) LIKE ANY (SELECT pattern FROM word_starts)
+    SELECT co.name, 'commune', co.uuid, 1, co.name_key FROM proveo.commune co
+    WHERE ' ' || co.name_key LIKE ANY (SELECT pattern FROM word_starts)
       AND EXISTS (SELECT 1 FROM proveo.company_search s WHERE s.commune_id = co.id)
 ),
 companies AS (
@@ -393,8 +392,7 @@ companies AS (
     LIMIT $3
 )
 SELECT text, kind, uuid FROM (
-    (SELECT text, kind, uuid, rank, proveo.search_text(text) AS key FROM catalog
-     ORDER BY rank, proveo.search_text(text) LIMIT $3)
+    (SELECT text, kind, uuid, rank, key FROM catalog ORDER BY rank, key LIMIT $3)
     UNION ALL
     SELECT text, kind, uuid, rank, name_key FROM companies
 ) AS found
