@@ -273,7 +273,7 @@ HOSTILE = [
 
 class TestBoundedCounting:
     """Totals stop at `COUNT_LIMIT` matches (1,000; 6 here): a search that matches more says
-    "more than", facets past their sample (`DEEP_SAMPLE` times it; once here) are estimates,
+    "more than", facets past as many matches are estimates,
     and what one request costs stays bounded whatever the directory's size. The pages are the
     pages an exact count gives."""
 
@@ -338,15 +338,15 @@ class TestBoundedCounting:
         assert {c["name"] for c in facets["communes"]} <= {"Santiago", "Temuco"}
         assert all(c["count"] >= 1 for c in facets["communes"])
 
-    async def test_facets_are_exact_within_their_sample_past_the_total_limit(
-        self, client: httpx.AsyncClient, grues: None, monkeypatch: pytest.MonkeyPatch
+    async def test_facets_read_no_more_matches_than_a_count(
+        self, client: httpx.AsyncClient, conn: Connection, grues: None
     ) -> None:
-        monkeypatch.setattr(repository, "DEEP_SAMPLE", 3)  # 19 matches read: all 14
-        facets = (await client.get(FACETS_URL, params={"q": "gruas"})).json()
-        assert (facets["total"], facets["total_exact"], facets["counts_exact"]) == (6, False, True)
-        assert [(c["name"], c["count"]) for c in facets["communes"]] == [
-            ("Santiago", 10), ("Temuco", 4),
-        ]  # fmt: skip
+        # Bounded like a count: 7 of the 14 read (the sample), the rest estimated from them.
+        assert repository.facet_sample() == repository.count_sample(SearchParams(q="gruas"))
+        recording = RecordingConnection(conn)
+        facets = await repository.facets(recording.as_connection(), SearchParams(q="gruas"))
+        assert (facets.total, facets.counts_exact) == (6, False)
+        assert [args[-1] for sql, args in recording.statements if "counted" in sql] == [7]
 
     @pytest.mark.parametrize("offset", [0, 5, 8])
     async def test_pages_past_the_shallow_ones_count_their_tiers_further(

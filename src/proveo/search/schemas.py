@@ -108,8 +108,8 @@ class RegionOffer(BaseModel):
 
 class Facets(BaseModel):
     # As a search page's: `total_exact` False means more than `total` (1,000) match. The
-    # counts below are exact up to 10,000 matches, then estimates (`counts_exact` False), from
-    # the first matches, scaled.
+    # counts below are exact as far as the total is, then estimates (`counts_exact` False),
+    # from the first 1,001 matches, scaled.
     total: int
     total_exact: bool = True
     counts_exact: bool = True
