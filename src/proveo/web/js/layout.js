@@ -177,6 +177,13 @@ async function resolveUser(auth) {
 }
 
 export async function initPage({ titleKey = null, strings = null, auth = 'none' } = {}) {
+  // A form's submit button is disabled in the HTML until its page's script runs: submitted
+  // natively before then, a login form would put the password in the address (a GET) and a
+  // fast click found no handler (seen in a loaded CI run).
+  for (const button of document.querySelectorAll('[data-needs-script]')) {
+    button.disabled = false;
+    button.removeAttribute('data-needs-script');
+  }
   state = { user: null, titleKey, strings };
   renderFrame();
   onLangChange(() => renderFrame());
