@@ -23,7 +23,10 @@ EXPECTED_TABLES = {
     "user_session",
 }
 # The search revisions' tables (index, vocabulary, analytics).
-SEARCH_TABLES = {"company_search", "search_term", "search_query_stat"}
+SEARCH_TABLES = {
+    "company_search", "company_search_category", "company_search_served", "search_term",
+    "search_query_stat",
+}  # fmt: skip
 # Richer profiles: more categories, a gallery, every slug a company had.
 PROFILE_TABLES = {"company_product", "company_photo", "company_slug"}
 QUOTE_AND_INSIGHT_TABLES = {"quote_request", "quote_recipient", "company_daily_stat"}
