@@ -207,15 +207,22 @@ class TestSeedSynthetic:
             password_hash=hash_password_sync(SYNTHETIC_PASSWORD, 4),
             rebuild_indexes_from=100,
         )
-        rows = "SELECT * FROM proveo.company_search ORDER BY company_id"
-        seeded = await conn.fetch(rows)
-        assert len(seeded) == 260
-        assert any(len(row["product_ids"]) > 1 for row in seeded)
+        tables = (
+            "SELECT * FROM proveo.company_search ORDER BY company_id",
+            "SELECT * FROM proveo.company_search_category ORDER BY company_id, product_id",
+            "SELECT * FROM proveo.company_search_served ORDER BY 1, 2, 3",
+        )
+        seeded = [await conn.fetch(rows) for rows in tables]
+        assert [len(rows) for rows in seeded[:2]] == [260, sum(
+            len(row["product_ids"]) for row in seeded[0]
+        )]  # fmt: skip
+        assert any(len(row["product_ids"]) > 1 for row in seeded[0])
+        assert seeded[2]
         learnt = {row["term"] for row in await conn.fetch(vocabulary)} - before
         await conn.execute(
             "SELECT proveo.refresh_company_search(ARRAY(SELECT id FROM proveo.company))"
         )
-        assert await conn.fetch(rows) == seeded
+        assert [await conn.fetch(rows) for rows in tables] == seeded
         words = await conn.fetch(
             "SELECT DISTINCT w.term FROM proveo.company c, LATERAL proveo.search_terms("
             "concat_ws(' ', c.name, c.description_es, c.description_en)) AS w(term)"
