@@ -77,10 +77,13 @@ class PoolExhausted(DatabaseUnavailable):
 
 _PING_ERRORS: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, ServiceUnavailable)
 # A replica that refuses us for any reason (down, wrong database, bad credentials, recovery
-# conflict) is skipped: the primary can always serve the read.
+# conflict) is skipped: the primary can always serve the read. So is a replica connection that
+# its server's stop left mid-operation (seen in a CI run: BEGIN raised InternalClientError,
+# "another operation is in progress", and the read answered 500).
 REPLICA_FALLBACK_ERRORS: tuple[type[BaseException], ...] = (
     *TRANSIENT_ERRORS,
     asyncpg.PostgresError,
+    asyncpg.InternalClientError,
 )
 _CONNECTION_GONE: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, asyncpg.InterfaceError)
 # A replica that goes away in the middle of a read (stopped, restarted, or cancelling the
