@@ -33,10 +33,13 @@ async def test_publish_edit_and_delete_show_in_search_within_2_seconds(
     session = await log_in(client, await create_user(conn))
     # Searched first, so a cached answer without the company is there to outlive.
     assert (await client.get(SEARCH_URL, params={"q": "Frescura"})).json() == []
+    # A word being typed is completed from the vocabulary, which the new word joins.
+    assert (await client.get(SEARCH_URL, params={"q": "frescu"})).json() == []
 
     response = await publish(client, session, name="Frescura Inmediata")
     assert response.status_code == 201, response.text
     published = await _seconds_until(client, "frescura", present=True)
+    await _seconds_until(client, "frescu", present=True)
 
     assert (await patch_mine(client, session, name="Renovada Total")).status_code == 200
     edited = await _seconds_until(client, "renovada", present=True)

@@ -609,7 +609,9 @@ class TestQueryCount:
         assert [hit.match for hit in page.items] == ["located", "located", "serves"]
         counts = recording.sql.count(repository.COUNT_MATCHES)
         pages = sum(sql in _PAGE_STATEMENTS for sql in recording.sql)
-        assert (counts, pages, len(recording.sql)) == (2, 2, 4)
+        # The last word's completions are looked up once for both counts.
+        completions = recording.sql.count(repository.SELECT_COMPLETIONS)
+        assert (counts, pages, completions, len(recording.sql)) == (2, 2, 1, 5)
         # Within the located companies alone: one page; no place filter: one count.
         recording.statements.clear()
         await search_companies(

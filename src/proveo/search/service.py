@@ -368,6 +368,9 @@ async def _commune_place(conn: Connection, commune: UUID) -> tuple[str, str]:
 
 
 def _counter(caches: SearchCaches) -> repository.CountMatches:
+    """Counts from the cache, for one request."""
+    completed: dict[tuple[str, ...], list[str]] = {}
+
     async def count(
         conn: Connection, params: SearchParams, words: list[str]
     ) -> repository.MatchCounts:
@@ -380,9 +383,15 @@ def _counter(caches: SearchCaches) -> repository.CountMatches:
             params.place_region if params.scope == "serves" else None,
             repository.count_sample(params),
         )
-        return await caches.counts.get_or_load(
-            key, lambda: repository.count_matches(conn, params, words)
-        )
+
+        async def load() -> repository.MatchCounts:
+            # Looked up once for the request's counts (a place's two scopes); not cached
+            # longer, so that a word just published completes within the counts' TTL.
+            if (terms := completed.get(tuple(words))) is None:
+                terms = completed[tuple(words)] = await repository.query_words(conn, words)
+            return await repository.count_matches(conn, params, words, terms)
+
+        return await caches.counts.get_or_load(key, load)
 
     return count
 
