@@ -366,6 +366,16 @@ class TestBoundedCounting:
         assert [hit.name for hit in bounded.items] == [hit.name for hit in exact.items]
         assert len(exact.items) == 5
 
+    def test_a_search_without_words_counts_no_further_than_its_limit_on_any_page(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # No tiers to size: a deep page of a region counts as its first page does.
+        deep = SearchParams(region="Valparaíso", offset=900, limit=20)
+        monkeypatch.setattr(repository, "SHALLOW_PAGE_END", 100)
+        assert repository.count_sample(deep) == repository.COUNT_LIMIT + 1
+        words = deep.model_copy(update={"q": "gruas"})
+        assert repository.count_sample(words) == repository.COUNT_LIMIT * repository.DEEP_SAMPLE + 1
+
     async def test_no_query_counts_the_directory_up_to_the_limit(
         self, client: httpx.AsyncClient, grues: None
     ) -> None:
