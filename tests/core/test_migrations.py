@@ -24,8 +24,8 @@ EXPECTED_TABLES = {
 }
 # The search revisions' tables (index, vocabulary, analytics).
 SEARCH_TABLES = {
-    "company_search", "company_search_category", "company_search_served", "search_term",
-    "search_query_stat",
+    "company_search", "company_search_category", "company_search_served",
+    "company_search_name_word", "search_term", "search_query_stat",
 }  # fmt: skip
 # Richer profiles: more categories, a gallery, every slug a company had.
 PROFILE_TABLES = {"company_product", "company_photo", "company_slug"}

@@ -211,6 +211,7 @@ class TestSeedSynthetic:
             "SELECT * FROM proveo.company_search ORDER BY company_id",
             "SELECT * FROM proveo.company_search_category ORDER BY company_id, product_id",
             "SELECT * FROM proveo.company_search_served ORDER BY 1, 2, 3",
+            "SELECT * FROM proveo.company_search_name_word ORDER BY 1, 2",
         )
         seeded = [await conn.fetch(rows) for rows in tables]
         assert [len(rows) for rows in seeded[:2]] == [260, sum(
@@ -218,6 +219,7 @@ class TestSeedSynthetic:
         )]  # fmt: skip
         assert any(len(row["product_ids"]) > 1 for row in seeded[0])
         assert seeded[2]
+        assert len(seeded[3]) > 260
         learnt = {row["term"] for row in await conn.fetch(vocabulary)} - before
         await conn.execute(
             "SELECT proveo.refresh_company_search(ARRAY(SELECT id FROM proveo.company))"

@@ -1,5 +1,6 @@
-"""A search's filters as lexemes of its words' query, and the last word completed from the
-vocabulary: both only change how the word index is read, never what a search finds."""
+"""A search's filters as lexemes of its words' query, the last word completed from the
+vocabulary, and a word's names read in name order: each only changes how the indexes are read,
+never what a search finds."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from proveo.core.db import Connection
 from proveo.core.security import hash_password_sync
 from proveo.demo.synthetic import SYNTHETIC_PASSWORD, seed_synthetic
 from proveo.search import repository
+from proveo.search.schemas import SearchParams
+from tests.fixtures.recording import RecordingConnection
 from tests.search.conftest import SEARCH_URL, add_company
 
 # Every company's matches by the columns, as the filters read without words.
@@ -148,3 +151,55 @@ class TestCompletion:
         self, conn: Connection, word: str
     ) -> None:
         assert await repository.query_words(conn, [word]) == [word]
+
+
+class TestNameWords:
+    """`company_search_name_word`: the name tier of one word, read in name order per lexeme."""
+
+    ROWS = (
+        "SELECT company_id, word, name_key, commune_id, region "
+        "FROM proveo.company_search_name_word ORDER BY 1, 2"
+    )
+    EXPECTED = (
+        "SELECT s.company_id, w.word, s.name_key, s.commune_id, s.region "
+        "FROM proveo.company_search s, unnest(tsvector_to_array(s.name_doc)) AS w(word) "
+        "ORDER BY 1, 2"
+    )
+
+    async def test_holds_each_name_word_of_the_search_rows_whatever_changed(
+        self, conn: Connection
+    ) -> None:
+        await add_company(conn, "Contadores Andinos", commune_name="Providencia")
+        await add_company(conn, "Balance Contable", commune_name="Ñuñoa")
+        assert len(await conn.fetch(self.ROWS)) > 4
+        assert await conn.fetch(self.ROWS) == await conn.fetch(self.EXPECTED)
+        for change in (
+            "UPDATE proveo.company SET name = 'Cuentas Claras' WHERE name = 'Balance Contable'",
+            "UPDATE proveo.commune SET region = 'Maule' WHERE name = 'Providencia'",
+            "UPDATE proveo.company SET deleted_at = now() WHERE name = 'Contadores Andinos'",
+        ):
+            await conn.execute(change)
+            assert await conn.fetch(self.ROWS) == await conn.fetch(self.EXPECTED), change
+
+    async def test_pages_are_those_the_name_index_gives(
+        self, conn: Connection, synthetic: None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        regions = [None, "Metropolitana de Santiago", "Aysén del General Carlos Ibáñez del Campo"]
+        searches = [
+            SearchParams(q=q, region=region, offset=offset, limit=limit)
+            for q in ("servicios", "contador", "constructora", "ingenieria", "sur")
+            for region in regions
+            for offset, limit in ((0, 20), (20, 20), (5, 50))
+        ]
+        # Pages ranked by their tiers, not sliced from a count's few ids.
+        monkeypatch.setattr(repository, "FEW_MATCHES", 0)
+        used = 0
+        pages = []
+        for params in searches:
+            recording = RecordingConnection(conn)
+            pages.append(await repository.search(recording.as_connection(), params))
+            used += any("company_search_name_word" in sql for sql in recording.sql)
+        assert used > len(searches) // 2  # the name tier was read by name words
+        monkeypatch.setattr(repository, "_by_name_words", lambda params, terms: False)
+        for params, page in zip(searches, pages, strict=True):
+            assert await repository.search(conn, params) == page, params

@@ -128,7 +128,8 @@ TRUNCATE_SYNTHETIC_PRODUCT_STAGE = "TRUNCATE synthetic_company_product_stage"
 # search index is filled by triggers and planned from its own statistics (how common a word is).
 ANALYZE_DIRECTORY = (
     "ANALYZE proveo.user_account, proveo.company, proveo.company_search, proveo.company_product,"
-    " proveo.company_search_category, proveo.company_search_served"
+    " proveo.company_search_category, proveo.company_search_served,"
+    " proveo.company_search_name_word"
 )
 
 
@@ -283,6 +284,13 @@ FROM proveo.company_search s, unnest(s.product_ids) AS listed(id),
 WHERE s.company_id BETWEEN {first} AND {last}
 ON CONFLICT (company_id, product_id, served_region) DO NOTHING
 """
+INSERT_NAME_WORD_ROWS = """
+INSERT INTO proveo.company_search_name_word (company_id, word, name_key, commune_id, region)
+SELECT s.company_id, w.word, s.name_key, s.commune_id, s.region
+FROM proveo.company_search s, unnest(tsvector_to_array(s.name_doc)) AS w(word)
+WHERE s.company_id BETWEEN {first} AND {last}
+ON CONFLICT (company_id, word) DO NOTHING
+"""
 BUILD_SEARCH_TERMS = """
 CREATE TEMPORARY TABLE synthetic_search_terms ON COMMIT DROP AS
 SELECT DISTINCT w.term
@@ -306,7 +314,8 @@ async def index_companies_in_parallel(
         await conn.execute(setting.format(workers=int(workers)))
     bounds = {"first": int(first), "last": int(last)}
     for statement in (BUILD_SEARCH_TEXTS, INSERT_SEARCH_ROWS, INSERT_CATEGORY_ROWS,
-                      INSERT_SERVED_ROWS, BUILD_SEARCH_TERMS, INSERT_SEARCH_TERMS,
+                      INSERT_SERVED_ROWS, INSERT_NAME_WORD_ROWS, BUILD_SEARCH_TERMS,
+                      INSERT_SEARCH_TERMS,
                       DROP_SEARCH_BUILD):  # fmt: skip
         await conn.execute(statement.format(**bounds), timeout=BULK_TIMEOUT_SECONDS)
 
@@ -319,7 +328,8 @@ SELECT_SEARCH_SECONDARY_INDEXES = """
 SELECT i.indexname, i.indexdef
 FROM pg_indexes i
 WHERE i.schemaname = 'proveo'
-  AND i.tablename IN ('company_search', 'company_search_category', 'company_search_served')
+  AND i.tablename IN ('company_search', 'company_search_category', 'company_search_served',
+                      'company_search_name_word')
   AND NOT EXISTS (SELECT 1 FROM pg_constraint k
                   WHERE k.conname = i.indexname AND k.connamespace = 'proveo'::regnamespace)
 ORDER BY i.indexname
