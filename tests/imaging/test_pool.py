@@ -12,18 +12,24 @@ import pytest
 from proveo.imaging.errors import ImagesBusy, ImageTooComplex, UnsupportedImage
 from proveo.imaging.pool import Pipeline
 from proveo.imaging.processing import MAX_JPEG_SCANS
+from tests.imaging.budget import budget_between
 from tests.imaging.images import drawing, encode, scan_bomb
 
-LOGO = encode(drawing((400, 300)), "PNG")  # ~0.3 s of CPU
-# As many progressive scans as allowed at 6000x6000: over a second of CPU.
+LOGO = encode(drawing((400, 300)), "PNG")  # 0.08 s of CPU here
+# As many progressive scans as allowed at 6000x6000: 0.56 s of CPU here.
 COSTLY = scan_bomb((6000, 6000), copies=MAX_JPEG_SCANS - 10)
-BUDGET = 0.6
+
+
+@pytest.fixture(scope="module")
+def budget() -> float:
+    """An image's CPU budget between the logo's cost and the bomb's, on this machine."""
+    return budget_between(LOGO, COSTLY)
 
 
 @pytest.fixture
-async def tight() -> AsyncIterator[Pipeline]:
-    """One worker, an image's budget of 0.6 s of CPU."""
-    pipeline = Pipeline(1, cpu_seconds=BUDGET, wall_seconds=30)
+async def tight(budget: float) -> AsyncIterator[Pipeline]:
+    """One worker, an image's budget between the logo's CPU and the bomb's."""
+    pipeline = Pipeline(1, cpu_seconds=budget, wall_seconds=30)
     await pipeline.warm()
     yield pipeline
     await pipeline.close()
@@ -122,11 +128,11 @@ class TestQueue:
             await hostile
 
     async def test_a_flood_of_costly_images_delays_a_small_one_by_at_most_one_budget(
-        self,
+        self, budget: float
     ) -> None:
         # Found by a review: 12 uploads of a 40 MP PNG at once raised another user's small
         # upload from 0.28 s to 13.9 s. Each costly image now costs at most its budget.
-        pipeline = Pipeline(1, cpu_seconds=BUDGET, wall_seconds=30, queue_limit=3)
+        pipeline = Pipeline(1, cpu_seconds=budget, wall_seconds=30, queue_limit=3)
         await pipeline.warm()
         try:
             # One in the slot, three waiting: the queue is full.

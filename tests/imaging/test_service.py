@@ -39,6 +39,7 @@ from tests.fixtures.servers import (
     proveo_env,
     running_image_service,
 )
+from tests.imaging.budget import budget_between
 from tests.imaging.images import (
     drawing,
     encode,
@@ -233,12 +234,18 @@ class TestOutage:
                 await analyser.close()
 
 
+# As many progressive scans as allowed at 6000x6000.
+COSTLY = scan_bomb((6000, 6000), copies=MAX_JPEG_SCANS - 10)
+
+
 @pytest.fixture(scope="module")
 def tight_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ImageService]:
-    """A service with one worker and a budget of 0.6 s of CPU per image."""
+    """A service with one worker and a CPU budget per image between the logo's and the bomb's
+    on this machine."""
     log = tmp_path_factory.mktemp("tight-service") / "service.log"
+    budget = budget_between(LOGO, COSTLY)
     with running_image_service(
-        log, PROVEO_IMAGE_WORKERS="1", PROVEO_IMAGE_CPU_SECONDS="0.6"
+        log, PROVEO_IMAGE_WORKERS="1", PROVEO_IMAGE_CPU_SECONDS=f"{budget:.3f}"
     ) as service:
         yield service
 
@@ -251,7 +258,7 @@ class TestBudgetOverHttp:
         analyser = HttpImageAnalyser(tight_service.url, failures_to_open=1, timeout=60)
         try:
             with pytest.raises(ImageTooComplex) as refused:
-                await analyser.analyse(scan_bomb((6000, 6000), copies=MAX_JPEG_SCANS - 10))
+                await analyser.analyse(COSTLY)
             assert (refused.value.status_code, refused.value.code) == (422, "image_too_complex")
             assert not analyser.breaker.is_open
             assert (await analyser.analyse(LOGO)).full  # a fresh worker took the slot
