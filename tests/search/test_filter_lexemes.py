@@ -146,11 +146,22 @@ class TestCompletion:
         response = await client.get(SEARCH_URL, params={"q": "zeta"})
         assert [hit["name"] for hit in response.json()] == ["Zetaxz Ingeniería"]
 
-    @pytest.mark.parametrize("word", ["12345", "ab", "a" * 31])
-    async def test_numbers_short_and_long_words_are_not_completed(
+    @pytest.mark.parametrize("word", ["12345", "ab"])
+    async def test_numbers_and_short_words_are_not_completed(
         self, conn: Connection, word: str
     ) -> None:
         assert await repository.query_words(conn, [word]) == [word]
+
+    async def test_the_start_of_a_word_of_any_length_finds_it(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        # Found by a review: the vocabulary held words of up to 40 letters, so the start of a
+        # 45-letter word of a description found nothing until 31 letters were typed.
+        long_word = "zqvextra" + "l" * 37
+        await add_company(conn, "Integra Sur", description_es=f"Empresa {long_word} servicio")
+        for typed in (long_word[:4], long_word[:8], long_word[:30], long_word[:31], long_word):
+            response = await client.get(SEARCH_URL, params={"q": typed})
+            assert [hit["name"] for hit in response.json()] == ["Integra Sur"], len(typed)
 
 
 class TestNameWords:

@@ -606,15 +606,14 @@ class MatchCounts:
 
 
 # The last word is completed from the vocabulary (`search_term`: every word of the companies'
-# texts and of the catalogue, of 3 to 40 characters, never removed) when at most this many
+# texts and of the catalogue, from 3 characters on, never removed) when at most this many
 # words begin it: the index then intersects their entries one by one, where a prefix
 # (`ltda:*`) collected every entry of every word it begins first (at 1,000,000 companies,
 # 300,000 for `ltda`: 60 of a 70 ms search; `construccion` serving a region 67 → 27 ms). The
 # completions are the vocabulary's words, and the stems of each (`search_word_query`) match
 # the stemmed lexemes of descriptions. A word that begins more, or is all digits (numbers are
-# no vocabulary), or is long enough that longer words could be missing, stays a prefix.
+# no vocabulary), stays a prefix.
 MAX_COMPLETIONS = 32
-MAX_COMPLETED_WORD = 30
 SELECT_COMPLETIONS = """
 SELECT t.term FROM proveo.search_term t
 WHERE t.term >= $1::text AND t.term < $1::text || '~' AND t.term LIKE $1::text || '%'
@@ -629,11 +628,7 @@ async def query_words(conn: Connection, words: Sequence[str]) -> list[str]:
     if not expanded:
         return expanded
     typed, *others = expanded[-1].split("|")
-    if (
-        " " in typed
-        or not MIN_COMPLETION_PREFIX <= len(typed) <= MAX_COMPLETED_WORD
-        or typed.isdigit()
-    ):
+    if " " in typed or len(typed) < MIN_COMPLETION_PREFIX or typed.isdigit():
         return expanded
     rows = await conn.fetch(SELECT_COMPLETIONS, typed, MAX_COMPLETIONS + 1)
     if len(rows) > MAX_COMPLETIONS:
