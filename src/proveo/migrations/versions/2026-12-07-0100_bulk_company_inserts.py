@@ -18,11 +18,9 @@ Revises: 20261206_1550
 Create Date: 2026-12-07 01:00:00
 """
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 from alembic import op
+
+from proveo.migrations.revisions import statement
 
 revision = "20261207_0100"
 down_revision = "20261206_1550"
@@ -158,15 +156,6 @@ END $$
 """
 
 
-def _revision(filename: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(filename, Path(__file__).with_name(filename))
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def upgrade() -> None:
     op.execute(REFRESH)
     op.execute(ASSIGN)
@@ -186,5 +175,5 @@ def downgrade() -> None:
         "ON proveo.company FOR EACH ROW EXECUTE FUNCTION proveo.company_record_slug()"
     )
     op.execute("DROP FUNCTION IF EXISTS proveo.company_record_inserted_slugs()")
-    op.execute(_revision("2026-12-06-1550_slug_takeover.py").ASSIGN)
-    op.execute(_revision("2026-12-06-1400_search_geography.py").REFRESH)
+    op.execute(statement("2026-12-06-1550_slug_takeover.py", "ASSIGN"))
+    op.execute(statement("2026-12-06-1400_search_geography.py", "REFRESH"))

@@ -18,11 +18,9 @@ Revises: 20261207_0500
 Create Date: 2026-12-07 09:00:00
 """
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 from alembic import op
+
+from proveo.migrations.revisions import statement
 
 revision = "20261207_0900"
 down_revision = "20261207_0500"
@@ -122,15 +120,6 @@ $$
 """
 
 
-def _revision(filename: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(filename, Path(__file__).with_name(filename))
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def upgrade() -> None:
     op.execute(CATALOGUE_DOCS)
     op.execute(TEXT)
@@ -140,7 +129,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(_revision("2026-12-07-0100_bulk_company_inserts.py").REFRESH)
+    op.execute(statement("2026-12-07-0100_bulk_company_inserts.py", "REFRESH"))
     op.execute("DROP VIEW proveo.company_search_token")
     op.execute("DROP VIEW proveo.company_search_catalog")
     op.execute("DROP VIEW proveo.company_search_text")

@@ -14,11 +14,9 @@ Revises: 20261207_0900
 Create Date: 2026-12-07 10:00:00
 """
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 from alembic import op
+
+from proveo.migrations.revisions import statement
 
 revision = "20261207_1000"
 down_revision = "20261207_0900"
@@ -97,15 +95,6 @@ $$
 """
 
 
-def _revision(filename: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(filename, Path(__file__).with_name(filename))
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def upgrade() -> None:
     op.execute(TABLE)
     op.execute(ROWS)
@@ -116,5 +105,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(_revision("2026-12-07-0900_search_rows_in_parallel.py").REFRESH)
+    op.execute(statement("2026-12-07-0900_search_rows_in_parallel.py", "REFRESH"))
     op.execute("DROP TABLE proveo.company_search_category")

@@ -15,11 +15,9 @@ Revises: 20261207_1000
 Create Date: 2026-12-07 11:00:00
 """
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 from alembic import op
+
+from proveo.migrations.revisions import statement
 
 revision = "20261207_1100"
 down_revision = "20261207_1000"
@@ -102,15 +100,6 @@ $$
 """
 
 
-def _revision(filename: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(filename, Path(__file__).with_name(filename))
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def upgrade() -> None:
     op.execute(TABLE)
     op.execute(ROWS)
@@ -120,5 +109,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(_revision("2026-12-07-1000_search_categories.py").REFRESH)
+    op.execute(statement("2026-12-07-1000_search_categories.py", "REFRESH"))
     op.execute("DROP TABLE proveo.company_search_served")

@@ -16,11 +16,9 @@ Revises: 20261207_1200
 Create Date: 2026-12-07 13:00:00
 """
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 from alembic import op
+
+from proveo.migrations.revisions import statement
 
 revision = "20261207_1300"
 down_revision = "20261207_1200"
@@ -163,29 +161,20 @@ BEGIN
 END $$
 """
 
-CATALOGUE = """
-CREATE OR REPLACE VIEW proveo.company_search_catalog AS
-SELECT c.id AS company_id, c.product_id, c.commune_id, co.region, c.served_regions,
-       coalesce(e.product_ids, ARRAY[c.product_id]) AS product_ids,
+# The catalogue's view as migration 20261207_0900 made it, its companies' filters appended.
+PREVIOUS_CATALOGUE = statement("2026-12-07-0900_search_rows_in_parallel.py", "CATALOGUE").replace(
+    "CREATE VIEW", "CREATE OR REPLACE VIEW"
+)
+CATALOGUE_DOC = (
+    "       p.search_doc || co.search_doc || coalesce(e.doc, ''::tsvector) AS catalog_doc"
+)
+PLACE_LEXEMES = """\
        p.search_doc || co.search_doc || coalesce(e.doc, ''::tsvector)
            || proveo.search_place_doc(c.commune_id, co.region, c.served_regions,
                                       coalesce(e.product_ids, ARRAY[c.product_id]))
-           AS catalog_doc
-FROM proveo.company c
-JOIN proveo.product p ON p.id = c.product_id
-JOIN proveo.commune co ON co.id = c.commune_id
-LEFT JOIN LATERAL (
-    SELECT array_agg(DISTINCT listed.id ORDER BY listed.id) AS product_ids,
-           array_to_tsvector(array_agg(DISTINCT lexemes.lexeme)) AS doc
-    FROM proveo.company_product cp
-    JOIN proveo.product x ON x.id = cp.product_id,
-         LATERAL (VALUES (c.product_id), (cp.product_id)) AS listed(id),
-         LATERAL unnest(x.search_doc) AS lexemes
-    WHERE cp.company_id = c.id
-    HAVING count(*) > 0
-) e ON true
-WHERE c.deleted_at IS NULL
-"""
+           AS catalog_doc"""
+assert PREVIOUS_CATALOGUE.count(CATALOGUE_DOC) == 1
+CATALOGUE = PREVIOUS_CATALOGUE.replace(CATALOGUE_DOC, PLACE_LEXEMES)
 
 # The rows already indexed gain their lexemes; the word indexes are built again after, in one
 # pass, rather than updated row by row.
@@ -221,15 +210,6 @@ def _rewrite_rows(update: str) -> None:
     op.execute("ANALYZE proveo.company_search")
 
 
-def _revision(filename: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(filename, Path(__file__).with_name(filename))
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def upgrade() -> None:
     op.execute(PLACE_KEY)
     op.execute(PLACE_DOC)
@@ -246,8 +226,7 @@ def downgrade() -> None:
         .replace("    completed boolean;\n", "")
         .replace("        completed := left(element, 1) = '=';\n", "")
     )
-    catalogue = _revision("2026-12-07-0900_search_rows_in_parallel.py").CATALOGUE
-    op.execute(catalogue.replace("CREATE VIEW", "CREATE OR REPLACE VIEW"))
+    op.execute(PREVIOUS_CATALOGUE)
     _rewrite_rows(REMOVE_LEXEMES)
     op.execute("DROP FUNCTION proveo.search_query_in")
     op.execute("DROP FUNCTION proveo.search_filter_query")

@@ -15,11 +15,9 @@ Revises: 20261207_1300
 Create Date: 2026-12-07 14:00:00
 """
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 from alembic import op
+
+from proveo.migrations.revisions import statement
 
 revision = "20261207_1400"
 down_revision = "20261207_1300"
@@ -62,28 +60,18 @@ RETURN ARRAY(
 )
 """
 
-NAME_WORDS = """
+# The refresh writes the given companies' rows too, before the vocabulary.
+PREVIOUS_REFRESH = statement("2026-12-07-1100_search_served.py", "REFRESH")
+VOCABULARY = "    INSERT INTO proveo.search_term (term)"
+NAME_WORDS = """\
     DELETE FROM proveo.company_search_name_word WHERE company_id = ANY(ids);
     INSERT INTO proveo.company_search_name_word (company_id, word, name_key, commune_id, region)
     SELECT s.company_id, w.word, s.name_key, s.commune_id, s.region
     FROM proveo.company_search s, unnest(tsvector_to_array(s.name_doc)) AS w(word)
     WHERE s.company_id = ANY(ids);
 """
-VOCABULARY = "    INSERT INTO proveo.search_term (term)"
-
-
-def _revision(filename: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(filename, Path(__file__).with_name(filename))
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _previous_refresh() -> str:
-    refresh: str = _revision("2026-12-07-1100_search_served.py").REFRESH
-    return refresh
+assert PREVIOUS_REFRESH.count(VOCABULARY) == 1
+REFRESH = PREVIOUS_REFRESH.replace(VOCABULARY, NAME_WORDS + VOCABULARY)
 
 
 def upgrade() -> None:
@@ -93,12 +81,10 @@ def upgrade() -> None:
     op.execute(INDEX)
     op.execute("ANALYZE proveo.company_search_name_word")
     op.execute(LEXEMES)
-    previous = _previous_refresh()
-    assert previous.count(VOCABULARY) == 1
-    op.execute(previous.replace(VOCABULARY, NAME_WORDS.lstrip("\n") + VOCABULARY))
+    op.execute(REFRESH)
 
 
 def downgrade() -> None:
-    op.execute(_previous_refresh())
+    op.execute(PREVIOUS_REFRESH)
     op.execute("DROP FUNCTION proveo.search_lexemes")
     op.execute("DROP TABLE proveo.company_search_name_word")
