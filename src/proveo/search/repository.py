@@ -837,7 +837,7 @@ async def _facet_rows(
         if _found(rows) or params.place_region is None:
             return rows, _found(rows)
         serves = located.model_copy(update={"scope": "serves"})
-        return rows, (await count_matches(conn, serves, words)).total > 0
+        return rows, (await count_matches(conn, serves, words, query_args)).total > 0
 
     rows, found = await listed(words)
     if found or not words:
