@@ -94,6 +94,28 @@ async def test_lexemes_select_the_companies_the_columns_select(
     assert compared > 1000  # the filters select something worth comparing
 
 
+async def test_an_area_gaining_or_losing_a_commune_keeps_finding_its_companies(
+    conn: Connection, synthetic: None
+) -> None:
+    # The area's lexeme is a digest of its communes: a commune joining or leaving the area
+    # changes it for every company of the area.
+    area_of = "SELECT array_agg(id ORDER BY id) FROM proveo.commune WHERE area = 'Gran Santiago'"
+    args = (["servicios"], None, None, None)
+    before = await conn.fetchval(BY_LEXEMES, *args, await conn.fetchval(area_of), None)
+    assert before > 0
+    for change, communes in (
+        ("INSERT INTO proveo.commune (name, region, area) VALUES "
+         "('Nueva Comuna', 'Metropolitana de Santiago', 'Gran Santiago')",
+         len(GREATER_SANTIAGO) + 1),
+        ("DELETE FROM proveo.commune WHERE name = 'Nueva Comuna'", len(GREATER_SANTIAGO)),
+    ):  # fmt: skip
+        await conn.execute(change)
+        area = await conn.fetchval(area_of)
+        assert len(area) == communes
+        assert await conn.fetchval(BY_LEXEMES, *args, area, None) == before
+        assert await conn.fetchval(BY_COLUMNS, *args, area, None) == before
+
+
 async def test_a_company_edit_moves_its_place_lexemes(
     client: httpx.AsyncClient, conn: Connection
 ) -> None:

@@ -530,6 +530,9 @@ PRODUCTS: tuple[ProductCategory, ...] = (
 # Bernardo (Maipo). "Santiago" or "Gran Santiago" in a search query means these communes
 # (docs/search.md); the commune of Santiago alone is the `commune` filter.
 GREATER_SANTIAGO: tuple[str, ...] = (*_PROVINCIA_DE_SANTIAGO, "Puente Alto", "San Bernardo")
+# The area its communes belong to in the catalogue (`commune.area`): one lexeme of their
+# companies' search text, which a search in Greater Santiago matches.
+GREATER_SANTIAGO_AREA = "Gran Santiago"
 
 # Short names a buyer types for a region, beside its full name (`?region=` and region words in
 # a query). A short name that is also a commune's name (Valparaíso, Coquimbo, Los Lagos…) acts as

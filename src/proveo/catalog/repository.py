@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from proveo.catalog.data import COMMUNES, PRODUCTS
+from proveo.catalog.data import COMMUNES, GREATER_SANTIAGO, GREATER_SANTIAGO_AREA, PRODUCTS
 from proveo.catalog.schemas import CommuneIn, CommunePublic, ProductIn, ProductPublic
 from proveo.core.db import Connection
 
@@ -26,8 +26,9 @@ ON CONFLICT DO NOTHING
 """
 
 INSERT_COMMUNES_IF_EMPTY = """
-INSERT INTO proveo.commune (name, region)
-SELECT name, region FROM unnest($1::text[], $2::text[]) AS given(name, region)
+INSERT INTO proveo.commune (name, region, area)
+SELECT name, region, area
+FROM unnest($1::text[], $2::text[], $3::text[]) AS given(name, region, area)
 WHERE NOT EXISTS (SELECT 1 FROM proveo.commune)
 ON CONFLICT DO NOTHING
 """
@@ -52,6 +53,7 @@ async def insert_catalog_if_empty(conn: Connection) -> tuple[int, int]:
         INSERT_COMMUNES_IF_EMPTY,
         [name for name, _ in COMMUNES],
         [region for _, region in COMMUNES],
+        [GREATER_SANTIAGO_AREA if name in GREATER_SANTIAGO else None for name, _ in COMMUNES],
     )
     return int(products.split()[-1]), int(communes.split()[-1])
 

@@ -54,12 +54,13 @@ DENSE_MATCHES = 3000
 # transaction they open themselves.
 
 # $1 words; the filters: $2 commune id, $3 product id (any of a company's categories), $4
-# region, $5 area (commune ids: Greater Santiago), $6 the region served. Without $6 the place
-# filters ($2, $4, $5) select the companies located there; with it, the companies that serve
-# region $6 (`served_regions`) and are not located there. A custom plan sees which parameters
-# are null and drops their conditions, and sees the ids themselves: looked up inside the
-# statement, they were unknown to the planner, which then guessed 2,890 companies in Santiago
-# and 5,000 in Construcción (117,000 and 164,000 at 1,000,000) and sorted instead of walking.
+# region, $5 area (commune ids: Greater Santiago; one lexeme in the tsquery, migration
+# 20261207_1600), $6 the region served. Without $6 the place filters ($2, $4, $5) select the
+# companies located there; with it, the companies that serve region $6 (`served_regions`) and
+# are not located there. A custom plan sees which parameters are null and drops their
+# conditions, and sees the ids themselves: looked up inside the statement, they were unknown
+# to the planner, which then guessed 2,890 companies in Santiago and 5,000 in Construcción
+# (117,000 and 164,000 at 1,000,000) and sorted instead of walking.
 # With words, the filters are lexemes of the words' tsquery (`proveo.search_query_in`, migration
 # 20261207_1300): the word index intersects the words' matches with the place's and the
 # category's by itself (at 1,000,000 companies `contabilidad` in Valparaíso ANDed a bitmap of
@@ -1055,13 +1056,14 @@ async def select_commune_place(conn: Connection, commune_uuid: UUID) -> tuple[st
     return (row["name"], row["region"]) if row else None
 
 
-async def select_commune_uuids(conn: Connection, names: Sequence[str]) -> tuple[UUID, ...]:
-    """The communes of these names (an area such as Greater Santiago), in id order."""
-    rows = await conn.fetch(SELECT_COMMUNE_UUIDS, list(names))
+async def select_area_communes(conn: Connection, area: str) -> tuple[UUID, ...]:
+    """The communes of an area (Greater Santiago), in id order: exactly the set whose lexeme
+    its companies' search text has (migration 20261207_1600)."""
+    rows = await conn.fetch(SELECT_AREA_COMMUNES, area)
     return tuple(row["uuid"] for row in rows)
 
 
 SELECT_COMMUNE_PLACE = "SELECT name, region FROM proveo.commune WHERE uuid = $1"
-SELECT_COMMUNE_UUIDS = "SELECT uuid FROM proveo.commune WHERE name = ANY($1::text[]) ORDER BY id"
+SELECT_AREA_COMMUNES = "SELECT uuid FROM proveo.commune WHERE area = $1 ORDER BY id"
 SELECT_COMMUNE_EXISTS = "SELECT EXISTS (SELECT 1 FROM proveo.commune WHERE uuid = $1)"
 SELECT_PRODUCT_EXISTS = "SELECT EXISTS (SELECT 1 FROM proveo.product WHERE uuid = $1)"

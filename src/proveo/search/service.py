@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from proveo.catalog.data import GREATER_SANTIAGO, REGION_METROPOLITANA, REGIONS
+from proveo.catalog.data import GREATER_SANTIAGO_AREA, REGION_METROPOLITANA, REGIONS
 from proveo.core import metrics
 from proveo.core.db import Connection, Database
 from proveo.core.errors import Unprocessable
@@ -332,7 +332,7 @@ async def resolve_request(
         elif read.greater_santiago:
             area = await caches.places.get_or_load(
                 ("area", "greater-santiago"),
-                lambda: repository.select_commune_uuids(conn, GREATER_SANTIAGO),
+                lambda: repository.select_area_communes(conn, GREATER_SANTIAGO_AREA),
             )
             place_region = REGION_METROPOLITANA
             place = Place(kind="greater_santiago", name="Gran Santiago", from_query=True)
