@@ -89,11 +89,17 @@ WORD_INDEXES = (
     ("ix_company_search_doc", "doc"),
     ("ix_company_search_head_doc", "head_doc"),
 )
+# Every row is written again, not only the area's: an updated row moves to the end of the
+# table, and searches that read the table in its order until enough matches turn up (a common
+# word in Greater Santiago) then read past the rest of the directory first (`servicios` in
+# Greater Santiago, 1,001 matches: 584,000 rows, 286 ms, when only the area's rows moved).
 ADD_AREA_LEXEMES = """
 UPDATE proveo.company_search s
 SET head_doc = s.head_doc || a.lexeme, doc = s.doc || a.lexeme
-FROM (SELECT co.id, array_to_tsvector(ARRAY[proveo.search_area_key(ar.commune_ids)]) AS lexeme
-      FROM proveo.commune co JOIN proveo.commune_area ar ON ar.area = co.area) AS a
+FROM (SELECT co.id, array_to_tsvector(ARRAY(
+          SELECT proveo.search_area_key(ar.commune_ids) WHERE ar.commune_ids IS NOT NULL))
+          AS lexeme
+      FROM proveo.commune co LEFT JOIN proveo.commune_area ar ON ar.area = co.area) AS a
 WHERE s.commune_id = a.id
 """
 REMOVE_AREA_LEXEMES = """
@@ -102,7 +108,6 @@ SET head_doc = ts_delete(s.head_doc, ARRAY(
         SELECT u.lexeme FROM unnest(s.head_doc) AS u WHERE u.lexeme LIKE '@a.%')),
     doc = ts_delete(s.doc, ARRAY(
         SELECT u.lexeme FROM unnest(s.doc) AS u WHERE u.lexeme LIKE '@a.%'))
-WHERE s.commune_id IN (SELECT id FROM proveo.commune WHERE area IS NOT NULL)
 """
 
 # A commune joining or leaving an area changes the area's ids, and so the lexeme of every
