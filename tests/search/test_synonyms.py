@@ -103,6 +103,34 @@ class TestSearchQueryFunction:
         stems = "'servicios' | 'servici' | 'servicio'"
         assert await conn.fetchval(query, "servicios", False) == stems
 
+    async def test_alternatives_name_each_lexeme_once(self, conn: Connection) -> None:
+        query = "SELECT proveo.search_query($1::text[])::text"
+        built = await conn.fetchval(query, ["=electrica|electrical|electricas", "transpor"])
+        assert built.count("'electr'") == 1
+        assert built.count("'electrica'") == 1
+        assert "'transpor':*" in built
+        # A phrase among the alternatives keeps its words ANDed.
+        phrase = await conn.fetchval(query, ["rrhh|recursos humanos|recursos"])
+        assert "&" in phrase
+
+    async def test_alternatives_match_what_each_of_them_matches(self, conn: Connection) -> None:
+        texts = ["Instalaciones eléctricas", "Electrical works", "Transportes del Sur",
+                 "Recursos humanos", "Recursos mineros", "Electricidad"]  # fmt: skip
+        elements = ["=electrica|electrical|electricas", "transporte|transportes",
+                    "rrhh|recursos humanos", "electric"]  # fmt: skip
+        matches = """
+            SELECT d.text, e.element,
+                   doc @@ proveo.search_query(ARRAY[e.element]) AS together,
+                   EXISTS (SELECT 1 FROM unnest(string_to_array(ltrim(e.element, '='), '|')) a
+                           WHERE doc @@ proveo.search_query(ARRAY['=' || a])) AS alone
+            FROM unnest($1::text[]) AS d(text), unnest($2::text[]) AS e(element),
+                 LATERAL (SELECT proveo.search_vector(d.text) || to_tsvector('spanish', d.text)
+                          || to_tsvector('english', d.text) AS doc) AS v
+        """
+        rows = await conn.fetch(matches, texts, elements)
+        assert [r for r in rows if r["together"] != r["alone"]] == []
+        assert sum(r["together"] for r in rows) >= 5
+
     async def test_what_a_word_matches_is_unchanged(self, conn: Connection) -> None:
         # Every form joined, repeats and all, as before each lexeme was named once.
         every_form = """
