@@ -210,17 +210,18 @@ _NAME_WORDS_TIER = f"""
      ORDER BY w.name_key, w.company_id LIMIT $7)"""
 
 
+# The name tier's condition. A name's words are in `doc` too: without filters `_MATCH` adds
+# nothing, and (a custom plan folding the nulls away) is left out, else the planner ANDed the
+# name index's bitmap with the word index's (`contador providencia` at 1,000,000 companies:
+# 303 names, and 6,292 matches anywhere read in 21 ms to intersect them).
+_NO_FILTERS = """($2::bigint IS NULL AND $3::bigint IS NULL AND $4::text IS NULL
+      AND $5::bigint[] IS NULL AND $6::text IS NULL)"""
+_NAME_MATCH = f"s.name_doc @@ proveo.search_query($1::text[]) AND ({_NO_FILTERS} OR {_MATCH})"
+
+
 def _tiered_page(dense: tuple[bool, bool, bool], last_tier: int, by_name_words: bool) -> str:
     in_name, in_head, anywhere = dense
-    name_tier = (
-        _NAME_WORDS_TIER
-        if by_name_words
-        else _tier(
-            2,
-            f"s.name_doc @@ proveo.search_query($1::text[]) AND {_MATCH}",
-            index_order=in_name,
-        )
-    )
+    name_tier = _NAME_WORDS_TIER if by_name_words else _tier(2, _NAME_MATCH, index_order=in_name)
     tiers = " UNION ALL".join(
         (
             # The name tiers hold matches only: a name that merely starts with the letters of
