@@ -14,6 +14,7 @@ from proveo.search.service import (
     SearchCaches,
     SearchRequest,
     search_companies,
+    search_facets,
 )
 from tests.fixtures.database import PinnedDatabase
 from tests.fixtures.recording import RecordingConnection
@@ -109,3 +110,46 @@ async def test_the_pages_of_a_search_share_its_count_correction_and_filters(
     assert ran.count(repository.COUNT_MATCHES) == 4
     assert ran.count(repository.SELECT_COMMUNE_UUID) == 1
     assert ran.count(repository.SELECT_COMMUNE_PLACE) == 1
+
+
+@pytest.mark.parametrize(("count_limit", "kept"), [(10, False), (2, True)])
+async def test_facets_that_are_estimates_are_kept_longer(
+    conn: Connection, monkeypatch: pytest.MonkeyPatch, count_limit: int, kept: bool
+) -> None:
+    # Past `COUNT_LIMIT` matches facets are counted on a sample: estimates, kept for
+    # `estimates_ttl`; exact facets expire with the other answers.
+    monkeypatch.setattr(repository, "COUNT_LIMIT", count_limit)
+    for index in range(3):
+        await add_company(conn, f"Grúas Andinas {index}", commune_name="Santiago")
+    recording = RecordingConnection(conn)
+    database = PinnedDatabase(recording.as_connection())
+    caches = SearchCaches.create(ttl=0.05)
+    caches.estimates_ttl = 60
+    request = SearchRequest(q="gruas", commune=None, product=None, lang="es", limit=20, offset=0)
+    first = await search_facets(database, caches, request)
+    assert first.counts_exact is not kept
+    await asyncio.sleep(0.1)
+    assert await search_facets(database, caches, request) == first
+    assert recording.sql.count(repository.SELECT_FACETS) == (1 if kept else 2)
+
+
+async def test_an_estimated_count_is_kept_longer_and_its_pages_complete_words_afresh(
+    conn: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repository, "COUNT_LIMIT", 2)
+    for index in range(3):
+        await add_company(conn, f"Grúas Andinas {index}", commune_name="Santiago")
+    recording = RecordingConnection(conn)
+    database = PinnedDatabase(recording.as_connection())
+    caches = SearchCaches.create(ttl=0.05)
+    caches.estimates_ttl = 60
+    request = SearchRequest(q="grua", commune=None, product=None, lang="es", limit=20, offset=0)
+    first = await search_companies(database, caches, None, request)
+    assert not first.total_exact
+    # A word published after the count: the pages find it with the count kept.
+    await add_company(conn, "Gruassur", commune_name="Santiago")
+    await asyncio.sleep(0.1)
+    second = await search_companies(database, caches, None, request)
+    assert "Gruassur" in {hit.name for hit in second.items}
+    assert len(second.items) == 4
+    assert recording.sql.count(repository.COUNT_MATCHES) == 1
