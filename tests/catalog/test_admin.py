@@ -186,6 +186,32 @@ class TestCommunesAdmin:
         )
         assert response.status_code == 409
 
+    async def test_a_greater_santiago_commune_created_again_is_in_the_area(
+        self, client: httpx.AsyncClient, admin: LoggedIn, conn: Connection
+    ) -> None:
+        # Found by a review: deleted and created again, La Reina left Greater Santiago's
+        # searches for good.
+        area = "SELECT array_agg(name ORDER BY name) FROM proveo.commune WHERE area IS NOT NULL"
+        before = await conn.fetchval(area)
+        reina = await conn.fetchval("SELECT uuid FROM proveo.commune WHERE name = 'La Reina'")
+        deleted = await client.delete(f"/api/v1/communes/{reina}", headers=admin.headers)
+        assert deleted.status_code == 200
+        assert "La Reina" not in await conn.fetchval(area)
+        created = await client.post(
+            "/api/v1/communes/",
+            json={"name": "la reina", "region": "Metropolitana de Santiago"},
+            headers=admin.headers,
+        )
+        assert created.status_code == 201
+        assert len(await conn.fetchval(area)) == len(before)
+        # A rename keeps a commune in its area.
+        await client.put(
+            f"/api/v1/communes/{created.json()['uuid']}",
+            json={"name": "La Reina Alta", "region": "Metropolitana de Santiago"},
+            headers=admin.headers,
+        )
+        assert "La Reina Alta" in await conn.fetchval(area)
+
 
 class TestCatalogAuthorization:
     async def test_users_cannot_change_the_catalogue(

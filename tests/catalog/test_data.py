@@ -1,6 +1,13 @@
 from collections import Counter
 
-from proveo.catalog.data import COMMUNES, PRODUCTS, REGIONS
+from proveo.catalog.data import (
+    COMMUNES,
+    GREATER_SANTIAGO_AREA,
+    PRODUCTS,
+    REGION_METROPOLITANA,
+    REGIONS,
+    commune_area,
+)
 
 EXPECTED_COUNTS: dict[str, int] = {
     "Arica y Parinacota": 4,
@@ -65,3 +72,10 @@ def test_products_bilingual_and_unique() -> None:
     assert len(set(es)) == len(es)
     assert len(set(en)) == len(en)
     assert all(name.strip() for name in es + en)
+
+
+def test_greater_santiago_communes_are_in_its_area_by_name_and_region() -> None:
+    assert commune_area("ÑUÑOA", REGION_METROPOLITANA) == GREATER_SANTIAGO_AREA
+    assert commune_area("Nunoa", REGION_METROPOLITANA) == GREATER_SANTIAGO_AREA
+    assert commune_area("Ñuñoa", "Ñuble") is None
+    assert commune_area("Colina", REGION_METROPOLITANA) is None

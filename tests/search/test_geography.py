@@ -103,6 +103,7 @@ class TestReadPlaces:
         [
             ("imprenta santiago", ("imprenta",), None, True),
             ("imprenta en gran santiago", ("imprenta",), None, True),
+            ("accountant in greater santiago", ("accountant",), None, True),
             ("region metropolitana", (), RM, False),
             ("contador metropolitana", ("contador",), RM, False),
             ("contador region metropolitana de santiago", ("contador",), RM, False),

@@ -1,5 +1,6 @@
 """Static reference data: Chilean regions, communes and B2B product categories."""
 
+import unicodedata
 from dataclasses import dataclass
 
 REGION_ARICA = "Arica y Parinacota"
@@ -533,6 +534,24 @@ GREATER_SANTIAGO: tuple[str, ...] = (*_PROVINCIA_DE_SANTIAGO, "Puente Alto", "Sa
 # The area its communes belong to in the catalogue (`commune.area`): one lexeme of their
 # companies' search text, which a search in Greater Santiago matches.
 GREATER_SANTIAGO_AREA = "Gran Santiago"
+
+
+def _folded(text: str) -> str:
+    unaccented = "".join(
+        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+    )
+    return " ".join(unaccented.casefold().split())
+
+
+def commune_area(name: str, region: str) -> str | None:
+    """The area a commune of this name and region belongs to: Greater Santiago's 34 by name,
+    also when an admin creates one of them again, or corrects a name into one of them."""
+    if region == REGION_METROPOLITANA and _folded(name) in {
+        _folded(commune) for commune in GREATER_SANTIAGO
+    }:
+        return GREATER_SANTIAGO_AREA
+    return None
+
 
 # Short names a buyer types for a region, beside its full name (`?region=` and region words in
 # a query). A short name that is also a commune's name (Valparaíso, Coquimbo, Los Lagos…) acts as

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from proveo.catalog.data import COMMUNES, GREATER_SANTIAGO, GREATER_SANTIAGO_AREA, PRODUCTS
+from proveo.catalog.data import COMMUNES, PRODUCTS, commune_area
 from proveo.catalog.schemas import CommuneIn, CommunePublic, ProductIn, ProductPublic
 from proveo.core.db import Connection
 
@@ -53,7 +53,7 @@ async def insert_catalog_if_empty(conn: Connection) -> tuple[int, int]:
         INSERT_COMMUNES_IF_EMPTY,
         [name for name, _ in COMMUNES],
         [region for _, region in COMMUNES],
-        [GREATER_SANTIAGO_AREA if name in GREATER_SANTIAGO else None for name, _ in COMMUNES],
+        [commune_area(name, region) for name, region in COMMUNES],
     )
     return int(products.split()[-1]), int(communes.split()[-1])
 
@@ -97,10 +97,12 @@ SELECT EXISTS (
 
 SELECT_COMMUNE_BY_UUID = "SELECT uuid, name, region FROM proveo.commune WHERE uuid = $1"
 INSERT_COMMUNE = """
-INSERT INTO proveo.commune (name, region) VALUES ($1, $2) RETURNING uuid, name, region
+INSERT INTO proveo.commune (name, region, area) VALUES ($1, $2, $3)
+RETURNING uuid, name, region
 """
 UPDATE_COMMUNE = """
-UPDATE proveo.commune SET name = $2, region = $3 WHERE uuid = $1 RETURNING uuid, name, region
+UPDATE proveo.commune SET name = $2, region = $3, area = coalesce($4, area) WHERE uuid = $1
+RETURNING uuid, name, region
 """
 DELETE_COMMUNE = "DELETE FROM proveo.commune WHERE uuid = $1"
 COMMUNE_IN_USE = """
@@ -170,14 +172,17 @@ async def select_commune_by_uuid(conn: Connection, commune_uuid: UUID) -> Commun
 
 
 async def insert_commune(conn: Connection, data: CommuneIn) -> CommunePublic:
-    row = await conn.fetchrow(INSERT_COMMUNE, data.name, data.region)
+    area = commune_area(data.name, data.region)
+    row = await conn.fetchrow(INSERT_COMMUNE, data.name, data.region, area)
     return CommunePublic.model_validate(dict(row))  # type: ignore[arg-type]
 
 
 async def update_commune(
     conn: Connection, commune_uuid: UUID, data: CommuneIn
 ) -> CommunePublic | None:
-    row = await conn.fetchrow(UPDATE_COMMUNE, commune_uuid, data.name, data.region)
+    # A commune joins an area by its name, and never leaves it by a rename.
+    area = commune_area(data.name, data.region)
+    row = await conn.fetchrow(UPDATE_COMMUNE, commune_uuid, data.name, data.region, area)
     return CommunePublic.model_validate(dict(row)) if row else None
 
 

@@ -16,7 +16,13 @@ from proveo.catalog.data import COMMUNES, REGION_SHORT_NAMES, REGIONS
 Fold = Callable[[str], str]
 
 # The words that name Greater Santiago in a query ("stgo" is the usual abbreviation).
-GREATER_SANTIAGO_PHRASES = (("gran", "santiago"), ("gran", "stgo"), ("santiago",), ("stgo",))
+GREATER_SANTIAGO_PHRASES = (
+    ("gran", "santiago"),
+    ("gran", "stgo"),
+    ("greater", "santiago"),
+    ("santiago",),
+    ("stgo",),
+)
 # Words that only introduce a region ("región de Valparaíso", "regiones del Maule").
 REGION_WORDS = frozenset({"region", "regiones", "reg"})
 REGION_JOINERS = frozenset({"de", "del", "of", "the"})
