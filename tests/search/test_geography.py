@@ -314,6 +314,18 @@ class TestPlacesInTheQuery:
             n for n, _ in await _found(client, q="imprenta santiago", region="ohiggins")
         ]
 
+    async def test_a_place_among_the_words_gives_way_to_the_filter(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        # Found by a review: `contador gran santiago` with the region picked among the facets
+        # searched `gran` too, and found only similar names.
+        for filters in ({"region": "metropolitana"}, {"commune": "maipu"}, {"region": "ohiggins"}):
+            expected = await _found(client, q="imprenta", **filters)
+            for q in ("imprenta gran santiago", "imprenta en greater santiago",
+                      "imprenta region metropolitana"):  # fmt: skip
+                assert await _found(client, q=q, **filters) == expected, (q, filters)
+        assert await _found(client, q="imprenta", region="metropolitana") != []
+
 
 class TestCommuneFilter:
     async def test_also_finds_companies_that_serve_its_region_after_those_located_there(

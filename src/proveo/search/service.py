@@ -317,6 +317,10 @@ async def resolve_request(
     commune = await resolved("commune", request.commune, resolve_commune)
     product = await resolved("product", request.product, resolve_product)
     region = resolve_region(request.region)
+    if (commune is not None or region is not None) and q:
+        # The filter says where: a place among the words (`contador gran santiago`, then the
+        # region picked among the facets) is not also a word that nothing matches.
+        q = " ".join(places.read_places(q.split(), normalise_query).words)
     area: tuple[UUID, ...] | None = None
     place: Place | None = None
     place_region: str | None = None
