@@ -18,7 +18,7 @@ Create Date: 2026-12-07 13:00:00
 
 from alembic import op
 
-from proveo.migrations.revisions import statement
+from proveo.migrations.revisions import rewrite_search_rows, statement
 
 revision = "20261207_1300"
 down_revision = "20261207_1200"
@@ -176,13 +176,6 @@ PLACE_LEXEMES = """\
 assert PREVIOUS_CATALOGUE.count(CATALOGUE_DOC) == 1
 CATALOGUE = PREVIOUS_CATALOGUE.replace(CATALOGUE_DOC, PLACE_LEXEMES)
 
-# The rows already indexed gain their lexemes; the word indexes are built again after, in one
-# pass, rather than updated row by row.
-WORD_INDEXES = (
-    ("ix_company_search_doc", "doc"),
-    ("ix_company_search_head_doc", "head_doc"),
-)
-
 
 ADD_LEXEMES = """
 UPDATE proveo.company_search s
@@ -200,16 +193,6 @@ SET head_doc = ts_delete(s.head_doc, ARRAY(
 """
 
 
-def _rewrite_rows(update: str) -> None:
-    for name, _ in WORD_INDEXES:
-        op.execute(f"DROP INDEX proveo.{name}")
-    op.execute(update)
-    op.execute("SET LOCAL maintenance_work_mem = '512MB'")
-    for name, column in WORD_INDEXES:
-        op.execute(f"CREATE INDEX {name} ON proveo.company_search USING gin ({column})")
-    op.execute("ANALYZE proveo.company_search")
-
-
 def upgrade() -> None:
     op.execute(PLACE_KEY)
     op.execute(PLACE_DOC)
@@ -217,7 +200,7 @@ def upgrade() -> None:
     op.execute(QUERY_IN)
     op.execute(SEARCH_QUERY)
     op.execute(CATALOGUE)
-    _rewrite_rows(ADD_LEXEMES)
+    rewrite_search_rows(ADD_LEXEMES)
 
 
 def downgrade() -> None:
@@ -227,7 +210,7 @@ def downgrade() -> None:
         .replace("        completed := left(element, 1) = '=';\n", "")
     )
     op.execute(PREVIOUS_CATALOGUE)
-    _rewrite_rows(REMOVE_LEXEMES)
+    rewrite_search_rows(REMOVE_LEXEMES)
     op.execute("DROP FUNCTION proveo.search_query_in")
     op.execute("DROP FUNCTION proveo.search_filter_query")
     op.execute("DROP FUNCTION proveo.search_place_doc")

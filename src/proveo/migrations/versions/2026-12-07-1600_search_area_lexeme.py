@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from proveo.catalog.data import GREATER_SANTIAGO, GREATER_SANTIAGO_AREA
-from proveo.migrations.revisions import statement
+from proveo.migrations.revisions import rewrite_search_rows, statement
 
 revision = "20261207_1600"
 down_revision = "20261207_1500"
@@ -85,10 +85,6 @@ CATALOGUE = PREVIOUS_CATALOGUE.replace(PLACE_DOC_CALL, AREA_PLACE_DOC_CALL).repl
     COMMUNE_JOIN, AREA_JOIN
 )
 
-WORD_INDEXES = (
-    ("ix_company_search_doc", "doc"),
-    ("ix_company_search_head_doc", "head_doc"),
-)
 # Every row is written again, not only the area's: an updated row moves to the end of the
 # table, and searches that read the table in its order until enough matches turn up (a common
 # word in Greater Santiago) then read past the rest of the directory first (`servicios` in
@@ -138,16 +134,6 @@ AREA_TRIGGERS = (
 )
 
 
-def _rewrite_rows(update: str) -> None:
-    for name, _ in WORD_INDEXES:
-        op.execute(f"DROP INDEX proveo.{name}")
-    op.execute(update)
-    op.execute("SET LOCAL maintenance_work_mem = '512MB'")
-    for name, column in WORD_INDEXES:
-        op.execute(f"CREATE INDEX {name} ON proveo.company_search USING gin ({column})")
-    op.execute("ANALYZE proveo.company_search")
-
-
 def upgrade() -> None:
     op.execute(AREA_COLUMN)
     op.execute(
@@ -158,7 +144,7 @@ def upgrade() -> None:
     op.execute(PLACE_DOC)
     op.execute(FILTER_QUERY)
     op.execute(CATALOGUE)
-    _rewrite_rows(ADD_AREA_LEXEMES)
+    rewrite_search_rows(ADD_AREA_LEXEMES)
     op.execute(AREA_CHANGED)
     for trigger in AREA_TRIGGERS:
         op.execute(trigger)
@@ -168,7 +154,7 @@ def downgrade() -> None:
     for trigger in ("insert", "delete", "update"):
         op.execute(f"DROP TRIGGER tg_company_search_area_{trigger} ON proveo.commune")
     op.execute("DROP FUNCTION proveo.company_search_area_changed")
-    _rewrite_rows(REMOVE_AREA_LEXEMES)
+    rewrite_search_rows(REMOVE_AREA_LEXEMES)
     op.execute(PREVIOUS_CATALOGUE)
     op.execute(PREVIOUS_FILTER_QUERY)
     op.execute("DROP FUNCTION proveo.search_place_doc(bigint, text, bigint[], text[], bigint[])")
