@@ -646,10 +646,24 @@ async def query_words(conn: Connection, words: Sequence[str]) -> list[str]:
 # at 10,001 matches, and reads all of it (2.3 s). Such searches read the word index (a bitmap:
 # 138 ms). A single plain word keeps the planner's choice: `servicios` stops early in the
 # table's order among its 400,000 matches (37 ms; 289 by the index).
-NAMES_WALKED = "SET LOCAL enable_bitmapscan = off"
-BITMAPS_AGAIN = "SET LOCAL enable_bitmapscan TO DEFAULT"
 BY_WORD_INDEX = "SET LOCAL enable_seqscan = off"
 BY_PLANNER = "SET LOCAL enable_seqscan TO DEFAULT"
+# A page among the names that start with the words (`_scope_page`): no bitmaps.
+NAMES_WALKED = ("SET LOCAL enable_bitmapscan = off", "SET LOCAL enable_bitmapscan TO DEFAULT")
+
+
+async def _with_setting(
+    conn: Connection, setting: tuple[str, str] | None, read: Callable[[], Awaitable[T]]
+) -> T:
+    """`read` with a planner setting (the statements that set it and set it back) for the
+    read alone; None: as the planner chooses."""
+    if setting is None:
+        return await read()
+    on, off = setting
+    await conn.execute(on)
+    result = await read()
+    await conn.execute(off)
+    return result
 
 
 def _read_by_word_index(words: Sequence[str]) -> bool:
@@ -662,13 +676,8 @@ async def _by_word_index_when_it_pays(
 ) -> T:
     """`read` (a search's or its facets' statements), by the word index for `words` that the
     planner misjudges; the setting is the read's alone."""
-    by_index = _read_by_word_index(words)
-    if by_index:
-        await conn.execute(BY_WORD_INDEX)
-    result = await read()
-    if by_index:
-        await conn.execute(BY_PLANNER)
-    return result
+    by_index = (BY_WORD_INDEX, BY_PLANNER) if _read_by_word_index(words) else None
+    return await _with_setting(conn, by_index, read)
 
 
 async def count_matches(
@@ -716,14 +725,11 @@ async def _scope_page(
     last_tier = counts.last_tier(needed)
     query = SELECT_PAGES[counts.dense(needed), last_tier, _by_name_words(params, counts.query)]
     args = _page_args(params, words, counts.query)
-    if last_tier > 1:
-        return _hits(await conn.fetch(query, *args), params)
-    # Names equal to the words or starting with them, walked in name order: the planner
+    # Names equal to the words or starting with them are walked in name order: the planner
     # ANDed the name index's few rows with the word index's bitmap (`servicios` in Valparaíso
     # at 1,000,000 companies: 29 ms for a page of the names starting with it).
-    await conn.execute(NAMES_WALKED)
-    rows = await conn.fetch(query, *args)
-    await conn.execute(BITMAPS_AGAIN)
+    walked = NAMES_WALKED if last_tier <= 1 else None
+    rows = await _with_setting(conn, walked, lambda: conn.fetch(query, *args))
     return _hits(rows, params)
 
 
