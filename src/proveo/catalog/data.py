@@ -536,19 +536,19 @@ GREATER_SANTIAGO: tuple[str, ...] = (*_PROVINCIA_DE_SANTIAGO, "Puente Alto", "Sa
 GREATER_SANTIAGO_AREA = "Gran Santiago"
 
 
-def _folded(text: str) -> str:
-    unaccented = "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
-    return " ".join(unaccented.casefold().split())
+def fold(text: str) -> str:
+    """A name as catalogue names are compared: without accents or case."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
+_GREATER_SANTIAGO_FOLDED = frozenset(fold(commune) for commune in GREATER_SANTIAGO)
 
 
 def commune_area(name: str, region: str) -> str | None:
     """The area a commune of this name and region belongs to: Greater Santiago's 34 by name,
     also when an admin creates one of them again, or corrects a name into one of them."""
-    if region == REGION_METROPOLITANA and _folded(name) in {
-        _folded(commune) for commune in GREATER_SANTIAGO
-    }:
+    if region == REGION_METROPOLITANA and fold(name) in _GREATER_SANTIAGO_FOLDED:
         return GREATER_SANTIAGO_AREA
     return None
 

@@ -1,27 +1,20 @@
 from __future__ import annotations
 
-import unicodedata
 from typing import Annotated
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
 
-from proveo.catalog.data import REGIONS
+from proveo.catalog.data import REGIONS, fold
 from proveo.core.text import CatalogName
 
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
-
-
-_REGIONS_BY_FOLD = {_fold(region): region for region in REGIONS}
+_REGIONS_BY_FOLD = {fold(region): region for region in REGIONS}
 
 
 def _known_region(value: str) -> str:
     """One of the 16 regions, matched ignoring accents and case, stored as spelled in REGIONS."""
-    region = _REGIONS_BY_FOLD.get(_fold(value))
+    region = _REGIONS_BY_FOLD.get(fold(value))
     if region is None:
         raise PydanticCustomError(
             "unknown_region", "must be one of the regions of Chile: {regions}",
