@@ -112,6 +112,19 @@ async def test_the_pages_of_a_search_share_its_count_correction_and_filters(
     assert ran.count(repository.SELECT_COMMUNE_PLACE) == 1
 
 
+async def _three_cranes_and_short_lived_answers(
+    conn: Connection,
+) -> tuple[RecordingConnection, PinnedDatabase, SearchCaches]:
+    """Three companies that match `gruas`, and caches whose exact answers expire after 50 ms
+    and whose estimates outlive the test."""
+    for index in range(3):
+        await add_company(conn, f"Grúas Andinas {index}", commune_name="Santiago")
+    recording = RecordingConnection(conn)
+    caches = SearchCaches.create(ttl=0.05)
+    caches.estimates_ttl = 60
+    return recording, PinnedDatabase(recording.as_connection()), caches
+
+
 @pytest.mark.parametrize(("count_limit", "kept"), [(10, False), (2, True)])
 async def test_facets_that_are_estimates_are_kept_longer(
     conn: Connection, monkeypatch: pytest.MonkeyPatch, count_limit: int, kept: bool
@@ -119,12 +132,7 @@ async def test_facets_that_are_estimates_are_kept_longer(
     # Past `COUNT_LIMIT` matches facets are counted on a sample: estimates, kept for
     # `estimates_ttl`; exact facets expire with the other answers.
     monkeypatch.setattr(repository, "COUNT_LIMIT", count_limit)
-    for index in range(3):
-        await add_company(conn, f"Grúas Andinas {index}", commune_name="Santiago")
-    recording = RecordingConnection(conn)
-    database = PinnedDatabase(recording.as_connection())
-    caches = SearchCaches.create(ttl=0.05)
-    caches.estimates_ttl = 60
+    recording, database, caches = await _three_cranes_and_short_lived_answers(conn)
     request = SearchRequest(q="gruas", commune=None, product=None, lang="es", limit=20, offset=0)
     first = await search_facets(database, caches, request)
     assert first.counts_exact is not kept
@@ -137,12 +145,7 @@ async def test_an_estimated_count_is_kept_longer_and_its_pages_complete_words_af
     conn: Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(repository, "COUNT_LIMIT", 2)
-    for index in range(3):
-        await add_company(conn, f"Grúas Andinas {index}", commune_name="Santiago")
-    recording = RecordingConnection(conn)
-    database = PinnedDatabase(recording.as_connection())
-    caches = SearchCaches.create(ttl=0.05)
-    caches.estimates_ttl = 60
+    recording, database, caches = await _three_cranes_and_short_lived_answers(conn)
     request = SearchRequest(q="grua", commune=None, product=None, lang="es", limit=20, offset=0)
     first = await search_companies(database, caches, None, request)
     assert not first.total_exact
