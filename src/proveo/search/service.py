@@ -158,6 +158,10 @@ class SearchCaches:
     # How long counts and facets that are estimates are kept (`ESTIMATES_TTL_FACTOR`).
     estimates_ttl: float = 30.0
 
+    def keep(self, exact: bool) -> float | None:
+        """How long to keep an answer: an estimate `estimates_ttl`, else the cache's TTL."""
+        return None if exact else self.estimates_ttl
+
     @classmethod
     def create(cls, ttl: float = 1.0) -> SearchCaches:
         return cls(
@@ -420,7 +424,7 @@ def _counter(caches: SearchCaches) -> repository.CountMatches:
             return await repository.count_matches(conn, params, words, await completions())
 
         counts = await caches.counts.get_or_load(
-            key, load, lambda counts: None if counts.exact else caches.estimates_ttl
+            key, load, lambda counts: caches.keep(counts.exact)
         )
         if not counts.exact and words:
             # An estimate outlives the completions it was counted with: the pages read with
@@ -552,7 +556,7 @@ async def search_facets(database: Database, caches: SearchCaches, request: Searc
     facets = await caches.facets.get_or_load(
         request.key(),
         load,
-        lambda facets: None if facets.counts_exact else caches.estimates_ttl,
+        lambda facets: caches.keep(facets.counts_exact),
     )
     metrics.search_answered("facets", time.perf_counter() - started)
     return facets
