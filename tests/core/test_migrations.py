@@ -22,10 +22,10 @@ EXPECTED_TABLES = {
     "user_account",
     "user_session",
 }
-# The search revisions' tables (index, vocabulary, analytics).
+# The search revisions' tables (index, vocabulary, synonym groups, analytics).
 SEARCH_TABLES = {
     "company_search", "company_search_category", "company_search_served",
-    "company_search_name_word", "search_term", "search_query_stat",
+    "company_search_name_word", "search_term", "search_synonym_group", "search_query_stat",
 }  # fmt: skip
 # Richer profiles: more categories, a gallery, every slug a company had.
 PROFILE_TABLES = {"company_product", "company_photo", "company_slug"}

@@ -6,8 +6,16 @@ import httpx
 import pytest
 
 from proveo.core.db import Connection
+from proveo.search import repository
 from proveo.search.service import normalise_query
-from proveo.search.synonyms import ABBREVIATIONS, SYNONYM_GROUPS, completions, expand
+from proveo.search.synonyms import (
+    ABBREVIATIONS,
+    SYNONYM_GROUPS,
+    completions,
+    expand,
+    group_lexeme,
+    grouped,
+)
 from tests.search.conftest import FACETS_URL, SEARCH_URL, SUGGEST_URL, add_company
 
 
@@ -163,6 +171,80 @@ class TestSearchQueryFunction:
         )
         assert len(before) > 20
         assert [tuple(row) for row in now] == [tuple(row) for row in before]
+
+
+CLEANING = next(group for group in SYNONYM_GROUPS if "aseo" in group)
+
+
+class TestGroupLexemes:
+    async def test_the_index_has_the_groups_synonyms_py_has(self, conn: Connection) -> None:
+        """A group changed in `synonyms.py` needs a migration that changes the index's too:
+        a query would carry a lexeme no company has."""
+        rows = await conn.fetch("SELECT lexeme, entries FROM proveo.search_synonym_group")
+        assert {row["lexeme"]: tuple(row["entries"]) for row in rows} == {
+            group_lexeme(group): group for group in SYNONYM_GROUPS
+        }
+
+    def test_a_group_word_carries_the_groups_lexeme_after_itself(self) -> None:
+        lexeme = group_lexeme(CLEANING)
+        assert grouped(expand(["limpieza", "maipu"])) == [f"limpieza|{lexeme}", "maipu"]
+        assert grouped(expand(["pto", "montt"])) == ["pto|puerto", "montt"]
+
+    async def test_the_lexeme_replaces_the_entries_and_a_typed_prefix_stays(
+        self, conn: Connection
+    ) -> None:
+        query = "SELECT proveo.search_query($1::text[])::text"
+        lexeme = group_lexeme(CLEANING)
+        before_last = await conn.fetchval(query, [f"limpieza|{lexeme}", "maipu"])
+        assert f"'{lexeme}'" in before_last
+        assert "limpiez" not in before_last
+        assert "'limpieza':*" in await conn.fetchval(query, [f"limpieza|{lexeme}"])
+        assert "limpiez" not in await conn.fetchval(query, [f"=limpieza|{lexeme}"])
+
+    async def test_a_text_matches_the_lexeme_where_it_matched_the_entries(
+        self, conn: Connection
+    ) -> None:
+        texts = ["Servicios de limpieza industrial", "Janitorial services", "Aseos del Sur",
+                 "Control integral de plagas", "Pest control", "Contabilidad y auditoría",
+                 "Asesorías contables", "Limpiezas Australes", "Plomería",
+                 "Ferretería"]  # fmt: skip
+        words = ["aseo", "limpieza", "contabilidad", "contable", "control de plagas", "plomero"]
+        elements = [
+            (marker + element, marker + typed)
+            for element, typed in ((expand(w.split())[0], grouped(expand(w.split()))[0])
+                                   for w in words)
+            for marker in ("", "=")
+        ]  # fmt: skip
+        matches = """
+            SELECT d.text, e.plain,
+                   doc @@ proveo.search_query(ARRAY[e.plain]) AS plain,
+                   proveo.search_with_groups(doc) @@ proveo.search_query(ARRAY[e.grouped])
+                       AS grouped
+            FROM unnest($1::text[]) AS d(text),
+                 unnest($2::text[], $3::text[]) AS e(plain, grouped),
+                 LATERAL (SELECT proveo.search_vector(d.text) || to_tsvector('spanish', d.text)
+                          || to_tsvector('english', d.text) AS doc) AS v
+        """
+        plain, with_lexeme = zip(*elements, strict=True)
+        rows = await conn.fetch(matches, texts, list(plain), list(with_lexeme))
+        assert [tuple(r) for r in rows if r["plain"] != r["grouped"]] == []
+        assert sum(r["plain"] for r in rows) >= 12
+
+    async def test_a_query_word_of_a_group_reads_one_lexeme(self, conn: Connection) -> None:
+        (element,) = await repository.query_words(conn, ["contabilidad"])
+        assert group_lexeme(next(g for g in SYNONYM_GROUPS if "contabilidad" in g)) in element
+        assert "contador" not in element
+
+    async def test_a_company_found_by_a_synonym_of_its_name_ranks_by_its_name(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        await add_company(conn, "Limpiezas Australes", description_es="Servicios generales.")
+        await add_company(conn, "Australes Servicios", description_es="Aseo de oficinas.")
+        response = await client.get(SEARCH_URL, params={"q": "aseo australes"})
+        assert [hit["name"] for hit in response.json()] == [
+            "Limpiezas Australes",
+            "Australes Servicios",
+        ]
 
 
 class TestSearchWithSynonyms:

@@ -261,8 +261,9 @@ INSERT INTO proveo.company_search
     (company_id, product_id, commune_id, region, served_regions, product_ids, name_key,
      name_doc, head_doc, doc)
 SELECT k.company_id, k.product_id, k.commune_id, k.region, k.served_regions, k.product_ids,
-       t.name_key, t.name_doc, t.name_doc || k.catalog_doc,
-       t.name_doc || k.catalog_doc || t.text_doc
+       t.name_key, proveo.search_with_groups(t.name_doc),
+       proveo.search_with_groups(t.name_doc || k.catalog_doc),
+       proveo.search_with_groups(t.name_doc || k.catalog_doc || t.text_doc)
 FROM proveo.company_search_catalog k
 JOIN synthetic_search_texts t ON t.company_id = k.company_id
 ON CONFLICT (company_id) DO NOTHING

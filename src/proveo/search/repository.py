@@ -35,7 +35,13 @@ from proveo.search.schemas import (
     SearchParams,
     Suggestion,
 )
-from proveo.search.synonyms import MIN_COMPLETION_PREFIX, completions, expand
+from proveo.search.synonyms import (
+    GROUP_ENTRIES,
+    MIN_COMPLETION_PREFIX,
+    completions,
+    expand,
+    grouped,
+)
 
 T = TypeVar("T")
 
@@ -510,7 +516,7 @@ def _page_args(
     params: SearchParams, words: list[str], query: Sequence[str] | None = None
 ) -> tuple[object, ...]:
     return (
-        list(query) if query is not None else expand(words),
+        list(query) if query is not None else grouped(expand(words)),
         *_filter_args(params),
         params.offset + params.limit,
         params.offset,
@@ -626,7 +632,7 @@ ORDER BY t.term LIMIT $2::int
 async def query_words(conn: Connection, words: Sequence[str]) -> list[str]:
     """The words as `proveo.search_query` takes them (`synonyms.expand`), the last one completed
     from the vocabulary (`=typed|…|completion|…`) when few words begin it."""
-    expanded = expand(words)
+    expanded = grouped(expand(words))
     if not expanded:
         return expanded
     typed, *others = expanded[-1].split("|")
@@ -635,7 +641,8 @@ async def query_words(conn: Connection, words: Sequence[str]) -> list[str]:
     rows = await conn.fetch(SELECT_COMPLETIONS, typed, MAX_COMPLETIONS + 1)
     if len(rows) > MAX_COMPLETIONS:
         return expanded
-    completed = [row["term"] for row in rows if row["term"] != typed and row["term"] not in others]
+    known = {typed, *others}.union(*(GROUP_ENTRIES.get(other, ()) for other in others))
+    completed = [row["term"] for row in rows if row["term"] not in known]
     expanded[-1] = "|".join(("=" + typed, *others, *completed))
     return expanded
 

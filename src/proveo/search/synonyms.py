@@ -10,10 +10,17 @@ Groups stay narrow on purpose: a wider net finds more companies and ranks worse 
 phrase matches where all its words appear, not necessarily side by side (the index keeps no
 positions), so a phrase's words must each be specific: `transporte de carga`, never `moving
 company`, whose `company` is in every other profile.
+
+The search index knows each group as one lexeme (`group_lexeme`) that every company text
+matching one of its entries holds, so that a query reads one posting list instead of an OR of
+the entries'. Changing a group therefore needs a migration that updates the index's groups
+(`search_synonym_group`) and rewrites the search rows, as 20261207_1900 did; a test fails until
+it exists.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
@@ -79,6 +86,32 @@ def expand(words: Sequence[str]) -> list[str]:
             expanded.append(words[position])
             position += 1
     return expanded
+
+
+def group_lexeme(group: Sequence[str]) -> str:
+    """The lexeme every search text matching one of the group's entries holds (`@g.` and a
+    digest of the entries, as migration 20261207_1900 and its table `search_synonym_group`
+    have it): a change to a group is a new lexeme, which needs a migration."""
+    return "@g." + hashlib.md5("|".join(group).encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+_GROUP_OF: dict[frozenset[str], str] = {
+    frozenset(group): group_lexeme(group) for group in SYNONYM_GROUPS
+}
+GROUP_ENTRIES: dict[str, frozenset[str]] = {
+    lexeme: entries for entries, lexeme in _GROUP_OF.items()
+}
+
+
+def grouped(expanded: Sequence[str]) -> list[str]:
+    """`expand`'s elements for the companies' search texts: a group's entries become the
+    group's lexeme, after the typed entry (which still counts when it is a prefix)."""
+    result = []
+    for element in expanded:
+        typed, *others = element.split("|")
+        lexeme = _GROUP_OF.get(frozenset((typed, *others))) if others else None
+        result.append(element if lexeme is None else f"{typed}|{lexeme}")
+    return result
 
 
 def completions(prefix: str) -> list[str]:
