@@ -230,6 +230,13 @@ class TestGroupLexemes:
         assert [tuple(r) for r in rows if r["plain"] != r["grouped"]] == []
         assert sum(r["plain"] for r in rows) >= 12
 
+    def test_a_single_word_of_a_group_is_left_to_the_planner(self) -> None:
+        """One lexeme, which the planner estimates as it does a plain word's."""
+        assert not repository._read_by_word_index(["contabilidad"])
+        assert not repository._read_by_word_index(["servicios"])
+        assert repository._read_by_word_index(["contador", "providencia"])
+        assert repository._read_by_word_index(["pto"])  # `pto|puerto`: an OR
+
     async def test_a_query_word_of_a_group_reads_one_lexeme(self, conn: Connection) -> None:
         (element,) = await repository.query_words(conn, ["contabilidad"])
         assert group_lexeme(next(g for g in SYNONYM_GROUPS if "contabilidad" in g)) in element
