@@ -516,7 +516,7 @@ def _page_args(
     params: SearchParams, words: list[str], query: Sequence[str] | None = None
 ) -> tuple[object, ...]:
     return (
-        list(query) if query is not None else grouped(expand(words)),
+        list(query) if query is not None else _index_words(words),
         *_filter_args(params),
         params.offset + params.limit,
         params.offset,
@@ -629,10 +629,16 @@ ORDER BY t.term LIMIT $2::int
 """
 
 
+def _index_words(words: Sequence[str]) -> list[str]:
+    """The words with their alternatives, as the companies' search texts hold them: a synonym
+    group's entries as the group's lexeme."""
+    return grouped(expand(words))
+
+
 async def query_words(conn: Connection, words: Sequence[str]) -> list[str]:
     """The words as `proveo.search_query` takes them (`synonyms.expand`), the last one completed
     from the vocabulary (`=typed|…|completion|…`) when few words begin it."""
-    expanded = grouped(expand(words))
+    expanded = _index_words(words)
     if not expanded:
         return expanded
     typed, *others = expanded[-1].split("|")
@@ -677,7 +683,7 @@ async def _with_setting(
 
 
 def _read_by_word_index(words: Sequence[str]) -> bool:
-    expanded = grouped(expand(words))
+    expanded = _index_words(words)
     if len(expanded) != 1:
         return len(expanded) > 1
     alternatives = expanded[0].split("|")[1:]
