@@ -87,7 +87,11 @@ ALTERNATIVE_START = (
     "        FOREACH alternative IN ARRAY string_to_array(element, '|') LOOP\n"
     "            phrase_query := NULL;\n"
 )
-TYPED_DONE = "            typed := false;\n"
+# The typed word is a prefix where it was (one test of it, above, for the group's lexeme too).
+PREFIX_ARGUMENT = (
+    "                    typed AND position = last"
+    " AND alternative NOT LIKE '% %' AND NOT completed\n"
+)
 SEARCH_QUERY = (
     PREVIOUS_SEARCH_QUERY.replace(DECLARED, DECLARED + "    typed_prefix boolean;\n")
     .replace(ELEMENT_START, ELEMENT_START + "        typed_prefix := false;\n")
@@ -105,20 +109,14 @@ SEARCH_QUERY = (
                 CONTINUE;
             END IF;
             phrase_query := NULL;
+            IF typed THEN
+                typed_prefix := position = last AND alternative NOT LIKE '% %' AND NOT completed;
+            END IF;
 """,
     )
-    .replace(
-        TYPED_DONE,
-        """\
-            IF typed THEN
-                typed_prefix := position = last AND alternative NOT LIKE '% %'
-                                AND NOT completed;
-            END IF;
-"""
-        + TYPED_DONE,
-    )
+    .replace(PREFIX_ARGUMENT, "                    typed AND typed_prefix\n")
 )
-for part in (DECLARED, ELEMENT_START, ALTERNATIVE_START, TYPED_DONE):
+for part in (DECLARED, ELEMENT_START, ALTERNATIVE_START, PREFIX_ARGUMENT):
     assert PREVIOUS_SEARCH_QUERY.count(part) == 1, part
 
 # The rows of a refresh (and of a large seed, `demo.repository`) hold their groups' lexemes.
