@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from proveo.core.db import PLANNED_READ, SERVER_SETTINGS
+from proveo.core.db import PLANNED_SESSION
 from proveo.core.workers import run_workers
 from proveo.search import repository, service
 from proveo.search.schemas import Facets, SearchHit, SearchParams, Suggestion
@@ -47,7 +47,7 @@ def build_app(dsn: str) -> Starlette:
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         nonlocal pool
         pool = await asyncpg.create_pool(
-            dsn, min_size=POOL_SIZE, max_size=POOL_SIZE, init=_init, server_settings=SERVER_SETTINGS
+            dsn, min_size=POOL_SIZE, max_size=POOL_SIZE, init=_init, server_settings=PLANNED_SESSION
         )
         try:
             yield
@@ -73,13 +73,10 @@ def build_app(dsn: str) -> Starlette:
 
     @asynccontextmanager
     async def planned_read() -> AsyncIterator[Any]:
-        """As the API's `Database.read_planned`: BEGIN and its settings in one round trip."""
+        """As the API's `Database.read_planned`: a connection whose session plans that way,
+        in no transaction block."""
         async with pool.acquire() as conn:
-            await conn.execute("BEGIN READ ONLY; " + PLANNED_READ)
-            try:
-                yield conn
-            finally:
-                await conn.execute("COMMIT")
+            yield conn
 
     async def search(request: Request) -> Response:
         async with planned_read() as conn:

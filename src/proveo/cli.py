@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from proveo.config import ImageServiceSettings, Settings, settings_problems
 from proveo.core import metrics, migrations
-from proveo.core.db import DatabaseUnavailable
+from proveo.core.db import POOLS_PER_SERVER, DatabaseUnavailable
 from proveo.core.embedded_pg import EmbeddedPostgres
 from proveo.core.logging import set_worker
 from proveo.core.workers import WorkerExited, run_workers
@@ -84,9 +84,10 @@ EMBEDDED_SPARE_CONNECTIONS = 20
 
 
 def embedded_max_connections(settings: Settings) -> int:
-    """Every worker process has its own pool: the embedded server holds them all, with room
+    """Every worker process has its own pools: the embedded server holds them all, with room
     for the other commands and psql beside them (never below PostgreSQL's default of 100)."""
-    return max(100, settings.workers * settings.db_pool_max + EMBEDDED_SPARE_CONNECTIONS)
+    pooled = settings.workers * POOLS_PER_SERVER * settings.db_pool_max
+    return max(100, pooled + EMBEDDED_SPARE_CONNECTIONS)
 
 
 MIB = 1024 * 1024

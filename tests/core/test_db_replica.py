@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from proveo.core.db import Connection, Database, DatabaseUnavailable
+from proveo.core.db import PLANNED_APPLICATION_NAME, Connection, Database, DatabaseUnavailable
 from proveo.core.embedded_pg import EmbeddedPostgres
 from tests.fixtures.replica import ReplicaPair, running_replica_pair
 from tests.fixtures.servers import free_port
@@ -249,6 +249,80 @@ async def test_a_planned_read_that_fails_rolls_back_and_leaves_the_pool_usable(
         with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
             await db.read_planned(write)
     assert await db.read(_plan_cache_mode) == ("auto", True)
+
+
+async def _in_block(conn: Connection) -> tuple[bool, bool, int]:
+    read_only = await conn.fetchval("SHOW transaction_read_only")
+    _, port = await _server(conn)
+    return conn.is_in_transaction(), read_only == "on", port
+
+
+async def test_planned_reads_run_in_no_transaction_block_read_only_on_the_replica(
+    db: Database, replica_pair: ReplicaPair
+) -> None:
+    # Two round trips of three for a one-statement suggestion were the BEGIN and the COMMIT.
+    await _wait_for_replica_reads(db, replica_pair.replica.port)
+    assert await db.read_planned(_in_block) == (False, True, replica_pair.replica.port)
+    assert db.stats()["replica"]["search_pool"]["size"] >= 1
+
+
+async def test_a_replica_lost_in_the_middle_of_a_planned_read_costs_a_second_try_on_the_primary(
+    db: Database, replica_pair: ReplicaPair
+) -> None:
+    await _wait_for_replica_reads(db, replica_pair.replica.port)
+    fallbacks_before = db.stats()["replica"]["fallbacks"]
+
+    served_by = await db.read_planned(_end_own_session_on_the_replica)
+
+    assert served_by == (False, replica_pair.primary.port)
+    assert db.stats()["replica"]["fallbacks"] == fallbacks_before + 1
+    await _wait_for_replica_reads(db, replica_pair.replica.port)
+
+
+async def _end_planned_sessions(replica_pair: ReplicaPair) -> int:
+    admin = await asyncpg.connect(replica_pair.primary_dsn)
+    try:
+        ended = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = $1",
+            PLANNED_APPLICATION_NAME,
+        )
+    finally:
+        await admin.close()
+    return int(ended)
+
+
+async def test_a_planned_read_on_a_connection_that_died_idle_is_run_again_on_a_new_one(
+    replica_pair: ReplicaPair,
+) -> None:
+    # No BEGIN meets the dead connection first: the read's own first statement does.
+    primary_only = Database(replica_pair.primary_dsn, min_size=1, max_size=1, connect_timeout=2)
+    await primary_only.open()
+    try:
+        assert (await primary_only.read_planned(_in_block))[:2] == (False, True)
+        assert await _end_planned_sessions(replica_pair) >= 1
+        assert (await primary_only.read_planned(_in_block))[:2] == (False, True)
+    finally:
+        await primary_only.close()
+
+
+async def test_a_planned_read_that_times_out_is_not_run_again(replica_pair: ReplicaPair) -> None:
+    runs = 0
+
+    async def slow(conn: Connection) -> None:
+        nonlocal runs
+        runs += 1
+        await conn.execute("SELECT pg_sleep(5)")
+
+    primary_only = Database(replica_pair.primary_dsn, min_size=1, max_size=1, command_timeout=0.2)
+    await primary_only.open()
+    try:
+        with pytest.raises(asyncio.TimeoutError):
+            await primary_only.read_planned(slow)
+        assert runs == 1
+        assert (await primary_only.read_planned(_in_block))[:2] == (False, True)
+    finally:
+        await primary_only.close()
 
 
 async def test_ping_primary_and_unreachable_primary(db: Database) -> None:

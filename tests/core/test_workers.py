@@ -38,9 +38,10 @@ class TestDefaultsShareTheCores:
 class TestEmbeddedDatabase:
     def test_holds_every_workers_pool(self) -> None:
         """Found in review: 32 workers × a pool of 10 needed 320 of the server's 100."""
+        # Two pools a worker: search's planned reads and everything else.
         assert embedded_max_connections(_settings()) == 100
-        assert embedded_max_connections(_settings(workers=32)) == 32 * 10 + 20
-        assert embedded_max_connections(_settings(workers=4, db_pool_max=40)) == 180
+        assert embedded_max_connections(_settings(workers=32)) == 32 * 2 * 10 + 20
+        assert embedded_max_connections(_settings(workers=4, db_pool_max=40)) == 340
 
     def test_gives_a_quarter_of_the_memory_to_buffers_within_bounds(self) -> None:
         gib = 1024**3

@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from starlette.routing import Route
 
 from proveo.config import ENV_PREFIX, ImageServiceSettings, Settings
+from proveo.core.db import POOLS_PER_SERVER
 from proveo.core.workers import STOP_GRACE_SECONDS
 from proveo.imaging.pool import MAX_WAIT_SECONDS
 
@@ -370,7 +371,9 @@ class TestSizing:
 
     def test_database_connections_at_the_autoscaler_s_maximum_fit_postgresql(self) -> None:
         config = _config("proveo-config")
-        per_pod = int(config["PROVEO_WORKERS"]) * int(config["PROVEO_DB_POOL_MAX"])
+        per_pod = (
+            int(config["PROVEO_WORKERS"]) * POOLS_PER_SERVER * int(config["PROVEO_DB_POOL_MAX"])
+        )
         most = _named("HorizontalPodAutoscaler", "api")["spec"]["maxReplicas"] * per_pod
         for server in ("postgres-primary", "postgres-replica"):
             [container] = _workload_pod(server)["spec"]["containers"]

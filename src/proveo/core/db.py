@@ -56,10 +56,28 @@ SERVER_SETTINGS = {"application_name": "proveo"}
 # 169,000 rows to count 10,001. Their scans start at the table's first block: search estimates
 # how many companies a word matches from where in the table its first matches end, and a scan
 # synchronised with another one (PostgreSQL's default for tables larger than a quarter of its
-# buffers) starts wherever that one is. Sent in the BEGIN's round trip.
-PLANNED_READ = (
-    "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '16MB';"
-    " SET LOCAL synchronize_seqscans = off"
+# buffers) starts wherever that one is.
+PLANNER_SETTINGS = {
+    "plan_cache_mode": "force_custom_plan",
+    "work_mem": "16MB",
+    "synchronize_seqscans": "off",
+}
+# The sessions of the pools that serve planned reads: the planner's settings for the whole
+# session, so that a read needs no transaction block to carry them (a BEGIN and a COMMIT, two
+# round trips of three for a one-statement suggestion), and read-only. Named apart in
+# pg_stat_activity.
+PLANNED_APPLICATION_NAME = "proveo-search"
+PLANNED_SESSION = {
+    **SERVER_SETTINGS,
+    "application_name": PLANNED_APPLICATION_NAME,
+    **PLANNER_SETTINGS,
+    "default_transaction_read_only": "on",
+}
+# Each server gets two pools of up to `max_size` connections: planned reads' and the rest's.
+POOLS_PER_SERVER = 2
+# The same settings for one transaction, on any connection (a transaction its caller opened).
+PLANNED_READ = "; ".join(
+    f"SET LOCAL {name} = '{value}'" for name, value in PLANNER_SETTINGS.items()
 )
 # A transient failure to begin is retried after this, then after twice as long, and so on.
 FIRST_RETRY_DELAY_SECONDS = 0.05
@@ -93,6 +111,12 @@ REPLICA_LOST_MID_READ: tuple[type[BaseException], ...] = (
     *_CONNECTION_GONE,
     asyncpg.SerializationError,
 )
+# A planned read has no BEGIN: its first statement meets what a BEGIN would have met, the
+# replica's stop leaving the connection mid-operation included.
+REPLICA_LOST_MID_PLANNED_READ: tuple[type[BaseException], ...] = (
+    *REPLICA_LOST_MID_READ,
+    asyncpg.InternalClientError,
+)
 # How long a read waits for the replica before going to the primary instead.
 REPLICA_TIMEOUT_SECONDS = 1.0
 # The replica's replay delay: 0 while it has replayed all it received (an idle primary sends
@@ -115,6 +139,27 @@ async def _keep_session(conn: Connection) -> None:
     connection is closed if it cannot. An open transaction is still rolled back by asyncpg."""
 
 
+def plans_for_parameters(conn: Connection) -> bool:
+    """Whether `conn` is a planned read's (`Database.read_planned`), by its session's name."""
+    return bool(conn.get_settings().application_name == PLANNED_APPLICATION_NAME)
+
+
+@asynccontextmanager
+async def read_block(conn: Connection, settings: str) -> AsyncIterator[None]:
+    """A read-only transaction block on `conn` whose `SET LOCAL` `settings` travel in the
+    BEGIN's round trip, and end with it."""
+    await conn.execute(f"BEGIN READ ONLY; {settings}")
+    try:
+        yield
+    except BaseException:
+        # A connection that is gone took the block with it; one still busy with a cancelled
+        # statement is rolled back by its pool.
+        with contextlib.suppress(*_CONNECTION_GONE, asyncpg.InternalClientError):
+            await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")
+
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -122,6 +167,7 @@ T = TypeVar("T")
 @dataclass
 class _ReplicaState:
     pool: Pool | None = None
+    planned_pool: Pool | None = None
     down_until: float = 0.0
     last_error: str | None = None
     fallbacks: int = 0
@@ -152,10 +198,13 @@ class Database:
         self._replica_timeout = min(connect_timeout, REPLICA_TIMEOUT_SECONDS)
         self._retry_attempts = retry_attempts
         self._primary: Pool | None = None
+        self._primary_planned: Pool | None = None
         self._replica = _ReplicaState()
         self._replica_lock = asyncio.Lock()
 
-    async def _create_pool(self, dsn: str, min_size: int, *, connect_timeout: float) -> Pool:
+    async def _create_pool(
+        self, dsn: str, min_size: int, *, connect_timeout: float, planned: bool = False
+    ) -> Pool:
         pool = await asyncpg.create_pool(
             dsn,
             min_size=min_size,
@@ -164,7 +213,7 @@ class Database:
             timeout=connect_timeout,
             init=_init_connection,
             reset=_keep_session,
-            server_settings=SERVER_SETTINGS,
+            server_settings=PLANNED_SESSION if planned else SERVER_SETTINGS,
         )
         assert pool is not None
         return pool
@@ -174,8 +223,15 @@ class Database:
         try:
             async for attempt in self._retrying(attempts=max(self._retry_attempts, 5)):
                 with attempt:
-                    self._primary = await self._create_pool(
-                        self.primary_dsn, self._min_size, connect_timeout=self._connect_timeout
+                    if self._primary is None:
+                        self._primary = await self._create_pool(
+                            self.primary_dsn, self._min_size, connect_timeout=self._connect_timeout
+                        )
+                    self._primary_planned = await self._create_pool(
+                        self.primary_dsn,
+                        self._min_size,
+                        connect_timeout=self._connect_timeout,
+                        planned=True,
                     )
         except RetryError as exc:
             raise DatabaseUnavailable() from exc.last_attempt.exception()
@@ -183,9 +239,14 @@ class Database:
             await self._ensure_replica_pool()
 
     async def close(self) -> None:
-        pools = [self._primary, self._replica.pool]
-        self._primary = None
-        self._replica.pool = None
+        pools = [
+            self._primary,
+            self._primary_planned,
+            self._replica.pool,
+            self._replica.planned_pool,
+        ]
+        self._primary = self._primary_planned = None
+        self._replica.pool = self._replica.planned_pool = None
         for pool in pools:
             if pool is not None:
                 await pool.close()
@@ -195,6 +256,12 @@ class Database:
         if self._primary is None:
             raise DatabaseUnavailable("The database pool is not open")
         return self._primary
+
+    @property
+    def primary_planned(self) -> Pool:
+        if self._primary_planned is None:
+            raise DatabaseUnavailable("The database pool is not open")
+        return self._primary_planned
 
     @property
     def replica_configured(self) -> bool:
@@ -214,60 +281,62 @@ class Database:
         self._replica.fallbacks += 1
         log.warning("replica_unavailable_falling_back", error=self._replica.last_error)
 
-    async def _ensure_replica_pool(self) -> Pool | None:
+    async def _ensure_replica_pool(self, *, planned: bool = False) -> Pool | None:
         if self.replica_dsn is None or time.monotonic() < self._replica.down_until:
             return None
-        if self._replica.pool is not None:
-            return self._replica.pool
+        pool = self._replica.planned_pool if planned else self._replica.pool
+        if pool is not None:
+            return pool
         async with self._replica_lock:
-            if self._replica.pool is None:
+            pool = self._replica.planned_pool if planned else self._replica.pool
+            if pool is None:
                 try:
-                    self._replica.pool = await self._create_pool(
-                        self.replica_dsn, 0, connect_timeout=self._replica_timeout
+                    pool = await self._create_pool(
+                        self.replica_dsn, 0, connect_timeout=self._replica_timeout, planned=planned
                     )
                 except REPLICA_FALLBACK_ERRORS as exc:
                     self._mark_replica_down(exc)
                     return None
-        return self._replica.pool
+                if planned:
+                    self._replica.planned_pool = pool
+                else:
+                    self._replica.pool = pool
+        return pool
 
     @asynccontextmanager
-    async def _begin(
-        self, pool: Pool, *, readonly: bool, acquire_timeout: float, setup: str | None = None
-    ) -> AsyncIterator[Connection]:
-        """Acquire and BEGIN (then `setup`, a `SET LOCAL`, in the same round trip);
-        everything before the caller's first statement can be retried."""
+    async def _lent(self, pool: Pool, acquire_timeout: float) -> AsyncIterator[Connection]:
         try:
             conn = await pool.acquire(timeout=acquire_timeout)
         except TimeoutError as exc:
             # Every connection is busy: answer 503 now rather than queue (and not retried).
             raise PoolExhausted(headers={"Retry-After": "1"}) from exc
         try:
-            tx = conn.transaction(readonly=readonly)
-            if setup is None:
-                await tx.start()
-            else:
-                await conn.execute(f"BEGIN{' READ ONLY' if readonly else ''}; {setup}")
-        except BaseException:
-            await pool.release(conn)
-            raise
-        try:
             yield conn
-        except BaseException:
-            # If the connection is gone, the server rolled the transaction back with it.
-            with contextlib.suppress(*_CONNECTION_GONE):
-                await (tx.rollback() if setup is None else conn.execute("ROLLBACK"))
-            raise
-        else:
-            await (tx.commit() if setup is None else conn.execute("COMMIT"))
         finally:
             await pool.release(conn)
 
-    async def _enter_primary(
-        self, stack: AsyncExitStack, *, readonly: bool, setup: str | None = None
-    ) -> Connection:
+    @asynccontextmanager
+    async def _begin(
+        self, pool: Pool, *, readonly: bool, acquire_timeout: float
+    ) -> AsyncIterator[Connection]:
+        """Acquire and BEGIN; everything before the caller's first statement can be retried."""
+        async with self._lent(pool, acquire_timeout) as conn:
+            tx = conn.transaction(readonly=readonly)
+            await tx.start()
+            try:
+                yield conn
+            except BaseException:
+                # If the connection is gone, the server rolled the transaction back with it.
+                with contextlib.suppress(*_CONNECTION_GONE):
+                    await tx.rollback()
+                raise
+            else:
+                await tx.commit()
+
+    async def _enter_primary(self, stack: AsyncExitStack, *, readonly: bool) -> Connection:
         def begin() -> AbstractAsyncContextManager[Connection]:
             return self._begin(
-                self.primary, readonly=readonly, acquire_timeout=self._connect_timeout, setup=setup
+                self.primary, readonly=readonly, acquire_timeout=self._connect_timeout
             )
 
         try:
@@ -323,7 +392,7 @@ class Database:
         """`fn(conn, ...)` in a read-only transaction on the replica when it answers, else on
         the primary. Unlike `read_transaction`, a replica lost in the middle of the read costs
         a second run of `fn` on the primary rather than an error, so `fn` must only read."""
-        return await self._read(None, lambda conn: fn(conn, *args, **kwargs))
+        return await self._read(lambda conn: fn(conn, *args, **kwargs))
 
     async def read_planned(
         self,
@@ -331,17 +400,22 @@ class Database:
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        """As `read`, with every statement planned for its parameters (`PLANNED_READ`)."""
-        return await self._read(PLANNED_READ, lambda conn: fn(conn, *args, **kwargs))
+        """As `read`, on a connection whose session plans every statement for its parameters
+        (`PLANNED_SESSION`), and outside a transaction block: each statement is a read-only
+        transaction of its own, as in a READ COMMITTED block each had its own snapshot, without
+        the BEGIN and COMMIT round trips. `fn` opens a block itself for settings of its own.
+        A connection lost under `fn` (the replica's, or the primary's after a restart) costs
+        a second run of `fn`, so `fn` must only read."""
+        return await self._read_planned(lambda conn: fn(conn, *args, **kwargs))
 
-    async def _read(self, setup: str | None, fn: Callable[[Connection], Awaitable[T]]) -> T:
+    async def _read(self, fn: Callable[[Connection], Awaitable[T]]) -> T:
         pool = await self._ensure_replica_pool()
         fallback = "unavailable"
         if pool is not None:
             began = False
             try:
                 async with self._begin(
-                    pool, readonly=True, acquire_timeout=self._replica_timeout, setup=setup
+                    pool, readonly=True, acquire_timeout=self._replica_timeout
                 ) as conn:
                     began = True
                     return await fn(conn)
@@ -356,8 +430,51 @@ class Database:
         if self.replica_dsn is not None:
             metrics.replica_fallback(fallback)
         async with AsyncExitStack() as stack:
-            conn = await self._enter_primary(stack, readonly=True, setup=setup)
+            conn = await self._enter_primary(stack, readonly=True)
             return await fn(conn)
+
+    async def _read_planned(self, fn: Callable[[Connection], Awaitable[T]]) -> T:
+        pool = await self._ensure_replica_pool(planned=True)
+        fallback = "unavailable"
+        if pool is not None:
+            lent = False
+            try:
+                async with self._lent(pool, self._replica_timeout) as conn:
+                    lent = True
+                    return await fn(conn)
+            except PoolExhausted:
+                if lent:
+                    raise
+                fallback = "busy"
+            except REPLICA_FALLBACK_ERRORS as exc:
+                if lent and not isinstance(exc, REPLICA_LOST_MID_PLANNED_READ):
+                    raise
+                self._mark_replica_down(exc)
+        if self.replica_dsn is not None:
+            metrics.replica_fallback(fallback)
+        return await self._read_planned_on_primary(fn)
+
+    async def _read_planned_on_primary(self, fn: Callable[[Connection], Awaitable[T]]) -> T:
+        """`fn` on the primary, again on another connection when it could not get one or lost
+        the one it had: no BEGIN comes first to meet a connection that died idle in the pool."""
+        error: BaseException | None = None
+        for attempt in range(max(self._retry_attempts, 1)):
+            if attempt:
+                await asyncio.sleep(FIRST_RETRY_DELAY_SECONDS * 2 ** (attempt - 1))
+            reading = lost = False
+            try:
+                async with self._lent(self.primary_planned, self._connect_timeout) as conn:
+                    reading = True
+                    try:
+                        return await fn(conn)
+                    except TRANSIENT_ERRORS:
+                        lost = conn.is_closed()
+                        raise
+            except TRANSIENT_ERRORS as exc:
+                if reading and not lost:
+                    raise  # the read's own failure (a statement that timed out): not retried
+                error = exc
+        raise DatabaseUnavailable() from error
 
     async def ping_primary(self) -> bool:
         try:
@@ -411,8 +528,13 @@ class Database:
         if self.replica_configured:
             replica.update(
                 pool=pool_stats(self._replica.pool),
+                search_pool=pool_stats(self._replica.planned_pool),
                 in_backoff=time.monotonic() < self._replica.down_until,
                 fallbacks=self._replica.fallbacks,
                 last_error=self._replica.last_error,
             )
-        return {"primary": pool_stats(self._primary), "replica": replica}
+        return {
+            "primary": pool_stats(self._primary),
+            "primary_search": pool_stats(self._primary_planned),
+            "replica": replica,
+        }

@@ -397,10 +397,15 @@ class DatabaseSampler:
 
     def sample_pools(self) -> None:
         stats = self.database.stats()
-        pools = {"primary": stats["primary"], "replica": stats["replica"].get("pool")}
+        pools = {
+            "primary": stats["primary"],
+            "primary-search": stats["primary_search"],
+            "replica": stats["replica"].get("pool"),
+            "replica-search": stats["replica"].get("search_pool"),
+        }
         for name, pool in pools.items():
             if pool is None:
-                if name == "primary" or self.database.replica_configured:
+                if name.startswith("primary") or self.database.replica_configured:
                     pool_sampled(name, size=0, in_use=0, max_size=0)
                 continue
             pool_sampled(

@@ -70,7 +70,11 @@ async def database_health_details(
         status = "ok"
     return ReadinessDetails(
         status=status,
-        primary={"reachable": primary_ok, "pool": stats["primary"]},
+        primary={
+            "reachable": primary_ok,
+            "pool": stats["primary"],
+            "search_pool": stats["primary_search"],
+        },
         replica={"reachable": replica_ok, **stats["replica"]},
         redis={"reachable": await cache.ping()},
     )

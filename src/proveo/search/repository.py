@@ -24,7 +24,7 @@ from uuid import UUID
 
 import asyncpg
 
-from proveo.core.db import PLANNED_READ, Connection
+from proveo.core.db import PLANNED_READ, Connection, plans_for_parameters, read_block
 from proveo.search.schemas import (
     FacetCount,
     Facets,
@@ -56,8 +56,8 @@ WALK_ROW_COST = 4.5
 DENSE_MATCHES = 3000
 # The custom plan sees the words: the planner then estimates how common they are, which
 # decides between the plans above (a generic plan would guess). The app reads search through
-# `Database.read_planned`, which sets it with its BEGIN; these functions set it for the
-# transaction they open themselves.
+# `Database.read_planned`, whose connections plan that way for the whole session; on another
+# connection these functions set it for the transaction they open themselves.
 
 # $1 words; the filters: $2 commune id, $3 product id (any of a company's categories), $4
 # region, $5 area (commune ids: Greater Santiago; one lexeme in the tsquery, migration
@@ -672,10 +672,14 @@ async def _with_setting(
     conn: Connection, setting: tuple[str, str] | None, read: Callable[[], Awaitable[T]]
 ) -> T:
     """`read` with a planner setting (the statements that set it and set it back) for the
-    read alone; None: as the planner chooses."""
+    read alone; None: as the planner chooses. A planned read's connection is in no block: the
+    setting gets one of its own."""
     if setting is None:
         return await read()
     on, off = setting
+    if not conn.is_in_transaction():
+        async with read_block(conn, on):
+            return await read()
     await conn.execute(on)
     result = await read()
     await conn.execute(off)
@@ -845,11 +849,11 @@ async def search(
     correct: CorrectWords = correct_words,
 ) -> SearchPage:
     """One page of companies for `params` and how many match in all; `count` and `correct` may
-    answer from a cache. In a transaction the caller opened, the connection must already plan
-    with the planned-read settings (`core.db.PLANNED_READ`, as `Database.read_planned` does)."""
-    if not conn.is_in_transaction():
-        async with conn.transaction(readonly=True):
-            await conn.execute(PLANNED_READ)
+    answer from a cache. On a connection that is not a planned read's, in a transaction the
+    caller opened, it must already plan with the planned-read settings (`core.db.PLANNED_READ`);
+    outside one, `search` opens one with them."""
+    if not conn.is_in_transaction() and not plans_for_parameters(conn):
+        async with read_block(conn, PLANNED_READ):
             return await search(conn, params, count, correct)
     return await _by_word_index_when_it_pays(
         conn, params.words, lambda: _search(conn, params, count, correct)
@@ -945,9 +949,8 @@ def _round_estimate(value: float) -> int:
 async def facets(conn: Connection, params: SearchParams) -> Facets:
     """Per commune, per region and per product, how many companies located in the place the
     search (without paging) matches. In a caller's transaction, as for `search`."""
-    if not conn.is_in_transaction():
-        async with conn.transaction(readonly=True):
-            await conn.execute(PLANNED_READ)
+    if not conn.is_in_transaction() and not plans_for_parameters(conn):
+        async with read_block(conn, PLANNED_READ):
             return await facets(conn, params)
     return await _by_word_index_when_it_pays(conn, params.words, lambda: _facets(conn, params))
 
