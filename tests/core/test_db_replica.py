@@ -325,6 +325,29 @@ async def test_a_planned_read_that_times_out_is_not_run_again(replica_pair: Repl
         await primary_only.close()
 
 
+async def test_a_planned_read_that_times_out_on_the_replica_is_not_run_again_on_the_primary(
+    replica_pair: ReplicaPair,
+) -> None:
+    servers: list[tuple[bool, int]] = []
+
+    async def slow(conn: Connection) -> None:
+        servers.append(await _server(conn))
+        await conn.execute("SELECT pg_sleep(5)")
+
+    both = Database(
+        replica_pair.primary_dsn, replica_pair.replica_dsn, min_size=1, max_size=1,
+        command_timeout=0.5,
+    )  # fmt: skip
+    await both.open()
+    try:
+        with pytest.raises(asyncio.TimeoutError):
+            await both.read_planned(slow)
+        assert servers == [(True, replica_pair.replica.port)]
+        assert both.stats()["replica"]["fallbacks"] == 0
+    finally:
+        await both.close()
+
+
 async def test_ping_primary_and_unreachable_primary(db: Database) -> None:
     assert await db.ping_primary() is True
 

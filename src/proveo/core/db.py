@@ -144,6 +144,13 @@ def plans_for_parameters(conn: Connection) -> bool:
     return bool(conn.get_settings().application_name == PLANNED_APPLICATION_NAME)
 
 
+def _is_lost(conn: Connection) -> bool:
+    try:
+        return conn.is_closed()
+    except asyncpg.InterfaceError:  # its pool took back the connection when it closed
+        return True
+
+
 @asynccontextmanager
 async def read_block(conn: Connection, settings: str) -> AsyncIterator[None]:
     """A read-only transaction block on `conn` whose `SET LOCAL` `settings` travel in the
@@ -437,17 +444,23 @@ class Database:
         pool = await self._ensure_replica_pool(planned=True)
         fallback = "unavailable"
         if pool is not None:
-            lent = False
+            lent = lost = False
             try:
                 async with self._lent(pool, self._replica_timeout) as conn:
                     lent = True
-                    return await fn(conn)
+                    try:
+                        return await fn(conn)
+                    except REPLICA_LOST_MID_PLANNED_READ as exc:
+                        # Not a statement that timed out on a connection still open: it would
+                        # only time out again on the primary.
+                        lost = _is_lost(conn) or not isinstance(exc, TRANSIENT_ERRORS)
+                        raise
             except PoolExhausted:
                 if lent:
                     raise
                 fallback = "busy"
             except REPLICA_FALLBACK_ERRORS as exc:
-                if lent and not isinstance(exc, REPLICA_LOST_MID_PLANNED_READ):
+                if lent and not lost:
                     raise
                 self._mark_replica_down(exc)
         if self.replica_dsn is not None:
@@ -468,11 +481,11 @@ class Database:
                     try:
                         return await fn(conn)
                     except TRANSIENT_ERRORS:
-                        lost = conn.is_closed()
+                        lost = _is_lost(conn)
                         raise
             except TRANSIENT_ERRORS as exc:
                 if reading and not lost:
-                    raise  # the read's own failure (a statement that timed out): not retried
+                    raise  # the read's own failure, as a statement that timed out: not retried
                 error = exc
         raise DatabaseUnavailable() from error
 
@@ -501,9 +514,9 @@ class Database:
         return True
 
     async def replica_lag_seconds(self) -> float | None:
-        """How far the replica's replay is behind, from its open pool; None without one (or
+        """How far the replica's replay is behind, from an open pool; None without one (or
         when it does not answer). A probe: it opens nothing and marks nothing down."""
-        pool = self._replica.pool
+        pool = self._replica.pool or self._replica.planned_pool
         if pool is None:
             return None
         try:
