@@ -13,7 +13,13 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from proveo.core.db import PLANNED_APPLICATION_NAME, Connection, Database, DatabaseUnavailable
+from proveo.core.db import (
+    PLANNED_APPLICATION_NAME,
+    Connection,
+    Database,
+    DatabaseUnavailable,
+    read_block,
+)
 from proveo.core.embedded_pg import EmbeddedPostgres
 from tests.fixtures.replica import ReplicaPair, running_replica_pair
 from tests.fixtures.servers import free_port
@@ -302,6 +308,44 @@ async def test_a_planned_read_on_a_connection_that_died_idle_is_run_again_on_a_n
         assert (await primary_only.read_planned(_in_block))[:2] == (False, True)
         assert await _end_planned_sessions(replica_pair) >= 1
         assert (await primary_only.read_planned(_in_block))[:2] == (False, True)
+    finally:
+        await primary_only.close()
+
+
+@pytest.mark.parametrize("pause", [0, 0.001, 0.01, 0.05])
+async def test_a_planned_read_whose_connection_is_ended_under_it_is_run_again(
+    replica_pair: ReplicaPair, pause: float
+) -> None:
+    # Found in review: the retry asked the connection whether it was closed after its pool had
+    # taken it back, and the caller got InterfaceError (503) or InternalClientError (500).
+    runs = 0
+
+    async def ended_on_first_run(conn: Connection) -> int:
+        nonlocal runs
+        runs += 1
+        if runs == 1:
+            await _end_planned_sessions(replica_pair)
+            await asyncio.sleep(pause)
+        return int(await conn.fetchval("SELECT 2"))
+
+    async def ended_in_a_block(conn: Connection) -> int:
+        # As search's reads by the word index: a block with a setting, then its statements.
+        nonlocal runs
+        runs += 1
+        async with read_block(conn, "SET LOCAL enable_seqscan = off"):
+            if runs == 1:
+                await _end_planned_sessions(replica_pair)
+                await asyncio.sleep(pause)
+            return int(await conn.fetchval("SELECT 2"))
+
+    primary_only = Database(replica_pair.primary_dsn, min_size=1, max_size=2, connect_timeout=2)
+    await primary_only.open()
+    try:
+        assert await primary_only.read_planned(ended_on_first_run) == 2
+        assert runs == 2
+        runs = 0
+        assert await primary_only.read_planned(ended_in_a_block) == 2
+        assert runs == 2
     finally:
         await primary_only.close()
 

@@ -144,7 +144,22 @@ def plans_for_parameters(conn: Connection) -> bool:
     return bool(conn.get_settings().application_name == PLANNED_APPLICATION_NAME)
 
 
-def _is_lost(conn: Connection) -> bool:
+# What a planned read may meet on a connection that its server ended (stopped, restarted,
+# terminated): asyncpg's protocol can notice only at the next statement, as another operation in
+# progress (InternalClientError).
+_PLANNED_READ_LOST: tuple[type[BaseException], ...] = (
+    *TRANSIENT_ERRORS,
+    asyncpg.InternalClientError,
+)
+
+
+def _lost(conn: Connection, error: BaseException) -> bool:
+    """Whether `error` left `conn` unusable; one whose protocol is out of step is closed, for
+    its pool to replace it."""
+    if isinstance(error, asyncpg.InternalClientError):
+        with contextlib.suppress(asyncpg.InterfaceError):
+            conn.terminate()
+        return True
     try:
         return conn.is_closed()
     except asyncpg.InterfaceError:  # its pool took back the connection when it closed
@@ -453,7 +468,7 @@ class Database:
                     except REPLICA_LOST_MID_PLANNED_READ as exc:
                         # Not a statement that timed out on a connection still open: it would
                         # only time out again on the primary.
-                        lost = _is_lost(conn) or not isinstance(exc, TRANSIENT_ERRORS)
+                        lost = _lost(conn, exc) or not isinstance(exc, TRANSIENT_ERRORS)
                         raise
             except PoolExhausted:
                 if lent:
@@ -480,10 +495,10 @@ class Database:
                     reading = True
                     try:
                         return await fn(conn)
-                    except TRANSIENT_ERRORS:
-                        lost = _is_lost(conn)
+                    except _PLANNED_READ_LOST as exc:
+                        lost = _lost(conn, exc)
                         raise
-            except TRANSIENT_ERRORS as exc:
+            except _PLANNED_READ_LOST as exc:
                 if reading and not lost:
                     raise  # the read's own failure, as a statement that timed out: not retried
                 error = exc
