@@ -16,7 +16,13 @@ import pytest
 from proveo.catalog.data import COMMUNES, GREATER_SANTIAGO, REGION_METROPOLITANA, REGIONS
 from proveo.core.db import Connection
 from proveo.search import places, repository
-from proveo.search.service import SearchCaches, SearchRequest, normalise_query, search_companies
+from proveo.search.service import (
+    SearchCaches,
+    SearchRequest,
+    normalise_query,
+    popular_products,
+    search_companies,
+)
 from tests.fixtures.database import PinnedDatabase
 from tests.fixtures.recording import RecordingConnection
 from tests.search.conftest import FACETS_URL, SEARCH_URL, SUGGEST_URL, add_company
@@ -568,6 +574,19 @@ class TestPopular:
             "Transporte y logística", "Auditoría", "Servicios contables",
         ]  # fmt: skip
         assert response.json()[0]["searches"] == 40
+
+    async def test_every_limit_is_a_slice_of_one_read_per_language(
+        self, conn: Connection, geo: None
+    ) -> None:
+        # Found in review: each limit was a read of its own (24 a minute per worker).
+        caches = SearchCaches.create()
+        recording = RecordingConnection(conn)
+        database = PinnedDatabase(recording.as_connection())
+        lists = [await popular_products(database, caches, "es", n) for n in range(1, 13)]
+        assert recording.sql.count(repository.SELECT_POPULAR) == 1
+        assert all(lists[n - 1] == lists[-1][:n] for n in range(1, 13))
+        await popular_products(database, caches, "en", 4)
+        assert recording.sql.count(repository.SELECT_POPULAR) == 2
 
 
 class TestFreshness:

@@ -188,6 +188,6 @@ async def popular(
     database: AppDatabase,
     caches: Caches,
     lang: LANG = "es",
-    limit: Annotated[int, Query(ge=1, le=12)] = 4,
+    limit: Annotated[int, Query(ge=1, le=service.MOST_POPULAR)] = 4,
 ) -> Response:
     return _json(POPULAR.dump_json(await service.popular_products(database, caches, lang, limit)))
