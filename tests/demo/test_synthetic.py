@@ -18,15 +18,18 @@ from proveo.companies.schemas import normalise_rut
 from proveo.core.db import Connection
 from proveo.core.embedded_pg import EmbeddedPostgres
 from proveo.core.security import hash_password_sync
+from proveo.demo.companies import DEMO_COMPANIES
 from proveo.demo.synthetic import (
     COMMON_SHARE,
     RARE_WORD,
+    RUT_BASE,
     SYNTHETIC_PASSWORD,
     SyntheticCompany,
     seed_synthetic,
     synthetic_companies,
     synthetic_company,
     synthetic_email,
+    synthetic_rut,
 )
 from tests.fixtures.database import create_database
 from tests.fixtures.servers import free_port, proveo_command, proveo_env
@@ -94,6 +97,13 @@ class TestGeneratedProfiles:
         assert len(set(ruts)) == len(ruts)
         for rut in ruts[:500]:
             assert normalise_rut(rut) == rut
+
+    def test_ruts_never_meet_the_demo_companies_of_a_directory_seeded_beside_them(self) -> None:
+        # Found in review: `make run`, then `proveo seed --synthetic 100000` failed on the
+        # demo company's RUT 76.045.613-x, the synthetic company 45,613's.
+        demo = [int(c.rut.split("-")[0]) - RUT_BASE for c in DEMO_COMPANIES if c.rut]
+        assert all(not 1 <= index <= 2_000_000 for index in demo)
+        assert synthetic_rut(45_613) not in {c.rut for c in DEMO_COMPANIES}
 
     def test_some_have_websites_sizes_and_years(self) -> None:
         websites = [c.website for c in SAMPLE if c.website]

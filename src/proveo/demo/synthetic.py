@@ -713,8 +713,11 @@ def _pick(rng: random.Random, cumulative: Sequence[float]) -> int:
     return low
 
 
-# Company RUTs: 76.000.001-x onwards, one per index (unique whatever the seed).
-RUT_BASE = 76_000_000
+# Company RUTs: 60.000.001-x onwards, one per index (unique whatever the seed), below the demo
+# companies' (76.045.613 and up) for up to 16 million companies: a synthetic directory seeded
+# beside the demo data never takes a RUT a live demo company holds (at 76.000.000, the index
+# 45,613 did, and any seed of 45,613 companies or more failed).
+RUT_BASE = 60_000_000
 SIZE_BANDS = ("1-9", "10-49", "50-199", "200+")
 _SIZE_CUMULATIVE = list(accumulate((0.55, 0.30, 0.11, 0.04)))
 _THIS_YEAR = 2026
