@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -203,6 +204,24 @@ class TestErrorRendering:
             response = await http.get(probe_app.url_path_for("probe:crash"))
         body = _assert_error(response, 500, "internal_error")
         assert "bug" not in str(body["detail"])
+
+
+class TestLostDatabase:
+    async def test_a_connection_out_of_step_with_its_ended_server_is_503(
+        self, app: FastAPI
+    ) -> None:
+        # Found in review: a terminated backend surfaced as asyncpg's InternalClientError
+        # ("another operation is in progress") and answered 500.
+        @app.get("/api/v1/probe-out-of-step", name="probe:out_of_step")
+        async def out_of_step() -> None:
+            raise asyncpg.InternalClientError("cannot switch to state 12")
+
+        app.router.routes.sort(key=lambda route: isinstance(route, Mount))
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            response = await http.get(app.url_path_for("probe:out_of_step"))
+        _assert_error(response, 503, "database_unavailable")
+        assert response.headers["retry-after"] == "1"
 
 
 class TestUnstorableText:

@@ -223,6 +223,9 @@ def install_error_handlers(app: FastAPI) -> None:
         asyncpg.QueryCanceledError,
         asyncpg.AdminShutdownError,
         asyncpg.CannotConnectNowError,
+        # A connection its server ended while it sat idle, noticed at the next statement as
+        # another operation in progress (seen when a backend was terminated mid-request).
+        asyncpg.InternalClientError,
     ):
         app.add_exception_handler(lost, _handle_lost_database)
     app.add_exception_handler(Exception, _handle_unexpected)
