@@ -170,13 +170,14 @@ async def _end_own_session_on_the_replica(conn: Connection) -> tuple[bool, int]:
     return standby, port
 
 
+@pytest.mark.parametrize("read", ["read", "read_planned"])
 async def test_a_replica_lost_in_the_middle_of_a_read_costs_a_second_try_on_the_primary(
-    db: Database, replica_pair: ReplicaPair
+    db: Database, replica_pair: ReplicaPair, read: str
 ) -> None:
     await _wait_for_replica_reads(db, replica_pair.replica.port)
     fallbacks_before = db.stats()["replica"]["fallbacks"]
 
-    served_by = await db.read(_end_own_session_on_the_replica)
+    served_by = await getattr(db, read)(_end_own_session_on_the_replica)
 
     assert served_by == (False, replica_pair.primary.port)
     assert db.stats()["replica"]["fallbacks"] == fallbacks_before + 1
@@ -270,19 +271,6 @@ async def test_planned_reads_run_in_no_transaction_block_read_only_on_the_replic
     await _wait_for_replica_reads(db, replica_pair.replica.port)
     assert await db.read_planned(_in_block) == (False, True, replica_pair.replica.port)
     assert db.stats()["replica"]["search_pool"]["size"] >= 1
-
-
-async def test_a_replica_lost_in_the_middle_of_a_planned_read_costs_a_second_try_on_the_primary(
-    db: Database, replica_pair: ReplicaPair
-) -> None:
-    await _wait_for_replica_reads(db, replica_pair.replica.port)
-    fallbacks_before = db.stats()["replica"]["fallbacks"]
-
-    served_by = await db.read_planned(_end_own_session_on_the_replica)
-
-    assert served_by == (False, replica_pair.primary.port)
-    assert db.stats()["replica"]["fallbacks"] == fallbacks_before + 1
-    await _wait_for_replica_reads(db, replica_pair.replica.port)
 
 
 async def _end_planned_sessions(replica_pair: ReplicaPair) -> int:

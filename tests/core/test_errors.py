@@ -56,6 +56,14 @@ def _assert_error(response: httpx.Response, status: int, code: str) -> dict[str,
     return dict(body)
 
 
+async def _call_probe(app: FastAPI, method: str, name: str) -> httpx.Response:
+    """Call a probe route added to `app`, its exceptions rendered as the app renders them."""
+    app.router.routes.sort(key=lambda route: isinstance(route, Mount))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        return await http.request(method, app.url_path_for(name))
+
+
 class TestErrorRendering:
     async def test_malformed_json_is_400(
         self, client: httpx.AsyncClient, probe_app: FastAPI
@@ -199,9 +207,7 @@ class TestErrorRendering:
         assert errors[-1]["type"] == "too_many_errors"
 
     async def test_unexpected_bug_is_opaque_500_json(self, probe_app: FastAPI) -> None:
-        transport = httpx.ASGITransport(app=probe_app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-            response = await http.get(probe_app.url_path_for("probe:crash"))
+        response = await _call_probe(probe_app, "GET", "probe:crash")
         body = _assert_error(response, 500, "internal_error")
         assert "bug" not in str(body["detail"])
 
@@ -216,10 +222,7 @@ class TestLostDatabase:
         async def out_of_step() -> None:
             raise asyncpg.InternalClientError("cannot switch to state 12")
 
-        app.router.routes.sort(key=lambda route: isinstance(route, Mount))
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-            response = await http.get(app.url_path_for("probe:out_of_step"))
+        response = await _call_probe(app, "GET", "probe:out_of_step")
         _assert_error(response, 503, "database_unavailable")
         assert response.headers["retry-after"] == "1"
 
@@ -258,9 +261,6 @@ class TestTransactionConflicts:
                 f"DO $$ BEGIN RAISE EXCEPTION 'probe' USING ERRCODE = '{sqlstate}'; END $$"
             )
 
-        app.router.routes.sort(key=lambda route: isinstance(route, Mount))
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-            response = await http.post(app.url_path_for("probe:conflict"))
+        response = await _call_probe(app, "POST", "probe:conflict")
         _assert_error(response, 503, "transaction_conflict")
         assert response.headers["retry-after"] == "1"
