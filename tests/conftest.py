@@ -117,6 +117,25 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     _destroy_session_server(config)
 
 
+FIGURE = "figure"
+"""A user property a test records (`record_property(FIGURE, line)`) to have its measured figure
+printed at the end of the run, however the run is split across xdist workers."""
+
+_figures: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _figures.extend(str(value) for name, value in report.user_properties if name == FIGURE)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _figures and _is_controller(terminalreporter.config):
+        terminalreporter.section("figures measured by the tests")
+        for line in sorted(_figures):
+            terminalreporter.write_line(line)
+
+
 def worker_id(config: pytest.Config) -> str:
     workerinput = getattr(config, "workerinput", None)
     return str(workerinput["workerid"]) if workerinput else "main"
