@@ -102,6 +102,25 @@ class TestViews:
             assert response.status_code == 200
         assert (await flushed(app, conn, company.uuid))["views"] == 1
 
+    async def test_addresses_of_one_ipv6_64_are_one_client(
+        self, app: FastAPI, conn: Connection, company: CompanyRecord
+    ) -> None:
+        """Found by the adversary: 20 addresses of one /64 were 20 views (the rate limits see one
+        client there)."""
+        for host in range(1, 21):
+            async with _visitor(app, f"2001:db8:1234:5678::{host:x}") as client:
+                response = await client.get(_page(app, company), headers=BROWSER)
+            assert response.status_code == 200
+            async with _visitor(app, f"2001:db8:1234:5678::{host + 100:x}") as client:
+                click = await client.post(
+                    _clicks(app, company.uuid), content='{"kind": "phone"}', headers=BEACON
+                )
+            assert click.status_code == 204
+        async with _visitor(app, "2001:db8:1234:5679::1") as client:
+            await client.get(_page(app, company), headers=BROWSER)
+        counts = await flushed(app, conn, company.uuid)
+        assert (counts["views"], counts["phone_clicks"]) == (2, 1)
+
     async def test_a_signed_in_visitor_who_is_not_the_owner_counts(
         self, app: FastAPI, client: httpx.AsyncClient, conn: Connection, company: CompanyRecord
     ) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from proveo.accounts.deps import Claims
+from proveo.core.clients import limit_subject
 from proveo.core.middleware import HEAD_REQUEST
 from proveo.insights.service import Visitor, is_bot
 
@@ -15,9 +16,10 @@ def _robot(request: Request) -> bool:
     return is_bot(request.headers.get("user-agent"))
 
 
-def _client(request: Request) -> str | None:
-    # The proxy-resolved address (uvicorn's forwarded-allow-ips), as the rate limits use it.
-    return request.client.host if request.client is not None else None
+def _client(request: Request) -> str:
+    # The client as the rate limits see it: the proxy-resolved address (uvicorn's
+    # forwarded-allow-ips), an IPv6 /64 as one client, since one host often holds a whole /64.
+    return limit_subject(request.client.host if request.client is not None else None)
 
 
 async def visitor(request: Request, claims: Claims) -> Visitor:
