@@ -314,6 +314,21 @@ class TestLimits:
         async with _browser(app, "203.0.113.6") as other:
             assert (await other.post(QUOTES_URL, json=body(product))).status_code == 202
 
+    async def test_requests_the_schema_refuses_count_against_the_address_too(
+        self, app: FastAPI, conn: Connection
+    ) -> None:
+        """Found by the adversary: eight 422s for an empty title left the whole budget."""
+        product = await product_uuid(conn)
+        async with _browser(app, "203.0.113.8") as browser:
+            for _ in range(service.REQUESTS_PER_IP_PER_HOUR):
+                invalid = await browser.post(QUOTES_URL, json=body(product, title=""))
+                assert invalid.status_code == 422
+            refused = await browser.post(QUOTES_URL, json=body(product))
+            assert refused.status_code == 429
+            for _ in range(service.CONFIRMATIONS_PER_IP_PER_HOUR):
+                assert (await browser.post(CONFIRM_URL, json={"token": ""})).status_code == 422
+            assert (await browser.post(CONFIRM_URL, json={"token": "guess"})).status_code == 429
+
     async def test_three_requests_an_hour_per_contact_email_from_any_address(
         self, app: FastAPI, conn: Connection, settings: Settings
     ) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
 
 from proveo.accounts.deps import AdminUser, Claims, CurrentUser, VerifiedUser
 from proveo.admin.deps import Actor
@@ -60,6 +60,16 @@ def _client(request: Request) -> str:
     return limit_subject(request.client.host if request.client else None)
 
 
+async def _count_request(request: Request) -> None:
+    """A dependency, so that it runs before the body is validated: a request the schema refuses
+    counts against the address's budget too."""
+    await service.enforce_request_limits(_limiter(request), _client(request))
+
+
+async def _count_confirmation(request: Request) -> None:
+    await service.enforce_confirm_limit(_limiter(request), _client(request))
+
+
 def _send_after_commit(
     request: Request, tasks: BackgroundTasks, messages: list[EmailMessage]
 ) -> None:
@@ -72,6 +82,7 @@ def _send_after_commit(
     "",
     status_code=202,
     name="quotes:create",
+    dependencies=[Depends(_count_request)],
     summary="Ask the providers that fit for a quote (confirmed by email before it is sent)",
     description=(
         "No account needed. The buyer gets an email with a confirmation link; nothing reaches "
@@ -96,10 +107,12 @@ async def create_quote_request(
     claims: Claims,
     settings: AppSettings,
 ) -> QuoteRequestAccepted:
-    limiter = _limiter(request)
-    await service.enforce_request_limits(limiter, _client(request))
     submitted = await service.submit_request(
-        conn, body, claims=claims, public_base_url=settings.public_base_url, limiter=limiter
+        conn,
+        body,
+        claims=claims,
+        public_base_url=settings.public_base_url,
+        limiter=_limiter(request),
     )
     if submitted.email is not None:
         _send_after_commit(request, tasks, [submitted.email])
@@ -109,6 +122,7 @@ async def create_quote_request(
 @router.post(
     "/confirm",
     name="quotes:confirm",
+    dependencies=[Depends(_count_confirmation)],
     summary="Confirm a request with its emailed token: it goes to up to 25 providers",
     responses=error_responses(
         (400, "The link is unknown, used or older than 48 hours (`invalid_token`)"),
@@ -119,7 +133,6 @@ async def create_quote_request(
 async def confirm_quote_request(
     body: TokenBody, request: Request, tasks: BackgroundTasks, conn: Conn, settings: AppSettings
 ) -> Confirmed:
-    await service.enforce_confirm_limit(_limiter(request), _client(request))
     confirmation = await service.confirm_request(
         conn, body.token, public_base_url=settings.public_base_url
     )
