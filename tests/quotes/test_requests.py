@@ -229,6 +229,11 @@ class TestInvalidRequests:
             "see aaa.cl/x bbb.cl/y ccc.cl/z ddd.ru",
             "hxxp://a.cl b.cl c.cl d.cl",
             "hXXps://a.cl y AAA.CL y bbb.Cl",
+            # Found by the adversary: after a dash, an underscore or a dot, and in any letters.
+            "Ver: -oferta.com -oferta.net -oferta.org",
+            "Lista:\n-compra-ya.cl\n-compra-ya.com\n-compra-ya.net",
+            "_evil.net .evil.com ..evil.org",
+            "Ver ñandú.cl, café.com, müller.de",
         ],
     )
     async def test_bare_domains_and_disguised_schemes_are_links(
@@ -241,7 +246,8 @@ class TestInvalidRequests:
     def test_ordinary_text_is_not_links(self) -> None:
         text = (
             "Constructora Sur S.A. o Comercial Ltda. Losa de 3.5 m, 1.500.000 pesos, "
-            "ana@compras.cl, juan.perez@empresa.cl, plano.pdf, Av.Providencia, e.g. i.e. etc."
+            "ana@compras.cl, juan.perez@empresa.cl, o'higgins@sur.cl, plano.pdf, "
+            "Av.Providencia, e.g. i.e. etc. Sr.Pérez, -Mesón, _nota_, Nº.5"
         )
         assert count_links(text) == 0
         assert count_links("https://www.a.cl/x.cl?y=b.cl y http://c.cl,d.cl/e") == 3

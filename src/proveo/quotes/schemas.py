@@ -38,14 +38,16 @@ _LINK = re.compile(
     rf"""(?ix)
     \b{_SCHEME}{_REST}                          # http://, https://, hxxp://, hxxps://
     | \bwww\.{_REST}                             # www.
-    | (?<![\w@.\-])                              # a bare name.tld, not an email's domain
-      (?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+
+    | (?<![^\W_])                                # a bare name.tld, at the start of a name
+      (?:[^\W_](?:[\w-]*[^\W_])?\.)+             # labels in any letters (ñandú.cl)
       (?!(?:{_FILES})\b)
       (?-i:[a-z]{{2,}}|[A-Z]{{2,}}|[A-Za-z]{{2}})\b  # a word after a missing space is no TLD
       (?![@\w-])
       (?:[/:?\#]{_REST})?
     """
 )
+# An email address's domain is not a link: addresses go before links are looked for.
+_EMAIL = re.compile(r"[\w.+'-]*@[\w.-]+")
 
 
 def _at_most(limit: int) -> Callable[[str], str]:
@@ -66,7 +68,7 @@ def count_links(text: str) -> int:
     `name.tld` (`aaa.cl/x`) with a TLD of 2+ letters, all lower or upper case (any case for two
     letters: `aaa.Cl`). Not links: "S.A.", "Ltda.", "3.5", an email address's domain, a named
     file ("plano.pdf"), a capitalised word after a missing space ("Av.Providencia")."""
-    return len(_LINK.findall(text))
+    return len(_LINK.findall(_EMAIL.sub(" ", text)))
 
 
 def _few_links(value: str) -> str:
