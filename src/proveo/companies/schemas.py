@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import idna
@@ -99,9 +99,24 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _HOST = re.compile(rf"^{_LABEL}(?:\.{_LABEL})+$")  # a domain name with a dot
 
 
+def _readable_host(ascii_host: str) -> str:
+    """The host as it is stored and shown: in its own letters when each is a plain letter or
+    one with accents (`ñandú.cl`), else in its ASCII form (`xn--pple-43d.com`), so that a name
+    in another script or in look-alike letters (Cyrillic `аpple.com`) cannot pass for a Latin
+    one. Full-width letters and dots are already read as plain ones (`ｅｖｉｌ.cl。com`)."""
+    try:
+        host = idna.decode(ascii_host)
+    except (idna.IDNAError, UnicodeError):
+        return ascii_host
+    if all(unicodedata.normalize("NFD", char)[0].isascii() for char in host):
+        return host
+    return ascii_host
+
+
 def normalise_website(value: str) -> str:
-    """An http or https address with a host name; `www.empresa.cl` gets `https://`. Any other
-    scheme (`javascript:`, `data:`, `ftp:`) is refused (`invalid_website`)."""
+    """An http or https address with a host name; `www.empresa.cl` gets `https://`, the host is
+    written in lower case and in letters nobody can mistake (`_readable_host`). Any other scheme
+    (`javascript:`, `data:`, `ftp:`) is refused (`invalid_website`)."""
     url = value.strip()
     if not _HAS_SCHEME.match(url):
         url = f"https://{url}"
@@ -123,7 +138,6 @@ def normalise_website(value: str) -> str:
         raise problem from None
     if parts.scheme.lower() not in ("http", "https") or parts.username is not None:
         raise problem
-    url = parts.scheme.lower() + url[len(parts.scheme) :]  # `HTTPS://` as `https://`
     try:
         # UTS #46 without the transitional mapping, as browsers read a host (`ß` stays `ß`).
         ascii_host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
@@ -131,6 +145,9 @@ def normalise_website(value: str) -> str:
         raise problem from None
     if not _HOST.match(ascii_host):
         raise problem
+    shown_host = _readable_host(ascii_host)
+    netloc = shown_host if parts.port is None else f"{shown_host}:{parts.port}"
+    url = urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, parts.fragment))
     if len(url) > WEBSITE_MAX_LENGTH:
         raise PydanticCustomError(
             "string_too_long", "must be at most {max} characters", {"max": WEBSITE_MAX_LENGTH}
