@@ -185,6 +185,26 @@ class TestCompanyPage:
         missing = await client.get("/empresas/NO-SUCH-COMPANY", headers=HTML)
         assert missing.status_code == 404
 
+    async def test_an_address_without_words_or_longer_than_a_slug_is_a_404(
+        self, client: httpx.AsyncClient, conn: Connection
+    ) -> None:
+        """Found by the adversary: such addresses were read as the stand-in slug `empresa`, or cut
+        to 80 characters, and answered 301 to whichever company had that slug."""
+        await _company(conn, name="!!!")
+        await _company(conn, name="a" * 90)
+        assert (await client.get("/empresas/empresa", headers=HTML)).status_code == 200
+        for path in (
+            "/empresas/%21%21%21",
+            "/empresas/-",
+            "/empresas/%E2%80%8B",
+            "/en/companies/%F0%9F%92%A9",
+            "/empresas/" + "a" * 5000,
+            "/empresas/" + "A" * 81,
+        ):
+            response = await client.get(path, headers=HTML)
+            assert response.status_code == 404, path
+        assert (await client.get("/empresas/" + "A" * 80, headers=HTML)).status_code == 301
+
     async def test_a_rename_back_answers_at_the_first_slug_again(
         self, app: FastAPI, client: httpx.AsyncClient, conn: Connection
     ) -> None:

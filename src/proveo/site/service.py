@@ -667,7 +667,8 @@ async def landing_page(
 def _slug_forms(value: str) -> list[str]:
     """The address as given, then as a slug (`Gasfitería` → `gasfiteria`): a link typed or
     shared by hand finds its page, and the page answers with a redirect to its own address."""
-    return [form for form in dict.fromkeys([value, _slugify(value)]) if is_slug(form)]
+    typed = _slug_words(value)
+    return [form for form in dict.fromkeys([value, typed]) if form and is_slug(form)]
 
 
 async def _category_at(conn: Connection, slug: str) -> Category | None:
@@ -701,10 +702,18 @@ async def _place_at(conn: Connection, slug: str) -> Place | None:
     return None
 
 
+def _slug_words(value: str) -> str:
+    """Letters and digits without accents, in lower case, joined by dashes; empty when there are
+    none. Not cut short and with no stand-in: an address typed by hand that has no word, or is
+    longer than any slug, names no page (found by the adversary: `/empresas/!!!` and 5,000 `a`s
+    answered 301 to the companies whose slugs were once `empresa` and 80 `a`s)."""
+    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+
+
 def _slugify(value: str) -> str:
     """Python's copy of proveo.slugify for a name already read (accents folded, dashes)."""
-    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:80] or "empresa"
+    return _slug_words(value)[:80] or "empresa"
 
 
 def home_meta(base_url: str, lang: Lang) -> PageMeta:
