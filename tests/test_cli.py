@@ -347,6 +347,27 @@ class TestServe:
         assert "embedded_postgres_stopped" in str(seen["output"])
         assert not EmbeddedPostgres(data_dir / "pg").is_running()
 
+    def test_ctrl_c_passed_on_again_and_again_still_stops_the_database(
+        self, data_dir: Path
+    ) -> None:
+        """Found by the newcomer: Ctrl-C on `make run` reaches `proveo serve` from the terminal
+        and again from `uv run`; the second one cut `pg_ctl stop` short (a signal mask holds for
+        one thread only) and left the database running."""
+        port = free_port()
+        with subprocess.Popen(
+            _proveo("serve"), env=_env(data_dir, port), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        ) as process:  # fmt: skip
+            assert process.stdout is not None
+            before = _read_until_banner(process)
+            while process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                time.sleep(0.005)
+            output = "".join(before) + process.stdout.read().decode()
+        assert process.returncode == 0, output
+        assert "embedded_postgres_stopped" in output
+        assert not EmbeddedPostgres(data_dir / "pg").is_running()
+
     def test_closing_its_terminal_stops_the_database(self, data_dir: Path) -> None:
         port = free_port()
         with _session_on_terminal(_proveo("serve"), _env(data_dir, port)) as terminal:

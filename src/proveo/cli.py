@@ -177,13 +177,19 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @contextmanager
-def _signals_blocked() -> Iterator[None]:
-    """Shutdown work that a second Ctrl-C must not cut short (stopping the database)."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+def _signals_ignored() -> Iterator[None]:
+    """Shutdown work that a second Ctrl-C must not cut short (stopping the database).
+
+    Ignored, not blocked: a mask holds for the thread that sets it only, and the process's other
+    threads took the signal, whose Python handler then interrupted `pg_ctl stop` in the main
+    thread (found by the newcomer: Ctrl-C on `make run`, passed on again by `uv run`, left the
+    database running)."""
+    previous = {stop: signal.signal(stop, signal.SIG_IGN) for stop in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
 
 
 @contextmanager
@@ -214,7 +220,7 @@ def database_settings(settings: Settings, *, owner: bool = False) -> Iterator[Se
             yield settings.model_copy(update={"database_url": server.dsn(EMBEDDED_DATABASE)})
         finally:
             if stops_on_exit:
-                with _signals_blocked():
+                with _signals_ignored():
                     server.stop()
 
 
@@ -472,6 +478,10 @@ class _StopRequested(BaseException):
 
 
 def _raise_stop(signum: int, _frame: object) -> None:
+    # Once: the stop is under way, and a second signal raised on the way out (Ctrl-C passed on
+    # again by `uv run`) could cut short the cleanup that stops the database.
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, signal.SIG_IGN)
     raise _StopRequested(signal.Signals(signum).name)
 
 

@@ -118,6 +118,10 @@ class EmbeddedPostgres:
             user=account.pw_uid if account else None,
             group=account.pw_gid if account else None,
             env={**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"},
+            # Out of the terminal's process group: a Ctrl-C sent to the group while the server
+            # is being stopped (`uv run` and `make` pass it on) killed `pg_ctl stop` or
+            # `pg_ctl status` midway, leaving the server running (found by the newcomer).
+            start_new_session=True,
         )
 
     def _prepare_dirs(self) -> None:
