@@ -246,6 +246,54 @@ class TestRemoveAndReorder:
         assert [p["uuid"] for p in mine["photos"]] == uuids
 
 
+class TestTheCompanyIsUpdatedWithItsGallery:
+    """Found by the adversary: the sitemap's lastmod (the company's updated_at) stayed put when
+    the gallery changed."""
+
+    @staticmethod
+    async def _made_old(conn: Connection) -> None:
+        # The test runs in one transaction, where now() stands still: age the row instead,
+        # past the trigger that would set it to now().
+        await conn.execute("SET session_replication_role = replica")
+        await conn.execute("UPDATE proveo.company SET updated_at = '2020-01-01T00:00:00Z'")
+        await conn.execute("SET session_replication_role = DEFAULT")
+
+    @staticmethod
+    async def _touched(conn: Connection) -> bool:
+        stamp = await conn.fetchval("SELECT updated_at FROM proveo.company")
+        return bool(stamp.year > 2020)
+
+    async def test_adding_removing_and_reordering_photos_moves_updated_at(
+        self, client: httpx.AsyncClient, conn: Connection, owner: LoggedIn
+    ) -> None:
+        for colour in ("red", "green"):
+            await self._made_old(conn)
+            body = (await _add(client, owner, colour)).json()
+            assert await self._touched(conn)
+        await self._made_old(conn)
+        order = [p["uuid"] for p in reversed(body["photos"])]
+        response = await client.put(
+            f"{PHOTOS_URL}/order", json={"photos": order}, headers=owner.headers
+        )
+        assert response.status_code == 200
+        assert await self._touched(conn)
+        await self._made_old(conn)
+        response = await client.delete(f"{PHOTOS_URL}/{order[0]}", headers=owner.headers)
+        assert response.status_code == 200
+        assert await self._touched(conn)
+
+    async def test_a_refused_change_leaves_it(
+        self, client: httpx.AsyncClient, conn: Connection, owner: LoggedIn
+    ) -> None:
+        await _add(client, owner)
+        await self._made_old(conn)
+        response = await client.put(
+            f"{PHOTOS_URL}/order", json={"photos": []}, headers=owner.headers
+        )
+        assert response.status_code == 422
+        assert not await self._touched(conn)
+
+
 class TestTheGalleryGoesWithTheCompany:
     async def test_deleting_the_company_deletes_every_photo(
         self, client: httpx.AsyncClient, owner: LoggedIn, storage: ImageStorage,
