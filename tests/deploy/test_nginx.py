@@ -651,7 +651,8 @@ class ImageUpstream:
 
             def do_GET(self) -> None:
                 upstream.requests += 1
-                name = self.path.rsplit("/", 1)[-1]
+                # As the app's route reads it: `/images/<name>` and nothing else.
+                name = self.path.split("?", 1)[0].removeprefix("/images/")
                 if upstream.store_down:
                     self._answer(503, b'{"detail":"down","code":"storage_unavailable"}', "json")
                 elif name in upstream.held:
@@ -710,6 +711,34 @@ class TestImageCache:
         assert len(ids) == 3
         # Browsers still get the app's year-long caching.
         assert response.headers.get_list("cache-control") == ["public, max-age=31536000, immutable"]
+
+    @pytest.mark.parametrize(
+        "written", ["/images//{name}", "/images/x/../{name}", "/images/a%2F..%2F{name}"]
+    )
+    def test_an_image_asked_for_by_another_spelling_is_the_same_copy(
+        self, tmp_path: Path, static_root: Path, written: str
+    ) -> None:
+        """Found by the adversary: nginx keyed the copy on the path it read, but passed the path
+        as written, which the app answered 404; the 404 became the image's copy."""
+        with ImageUpstream() as upstream, running_nginx(
+            tmp_path, api_upstream=upstream.address, static_root=static_root
+        ) as server, client(server.url) as http:  # fmt: skip
+            raw = written.format(name=STORED_IMAGE).encode()
+            odd = http.send(
+                http.build_request("GET", httpx.URL(server.url).copy_with(raw_path=raw))
+            )
+            plain = http.get(_image_path(STORED_IMAGE))
+        assert odd.status_code in (200, 404)
+        assert (plain.status_code, plain.content) == (200, upstream.held[STORED_IMAGE])
+
+    @pytest.mark.parametrize(
+        "name", ["short.webp", "a b c d e f g h i j k.webp", "x" * 20 + ".png"]
+    )
+    def test_a_name_no_image_has_is_nginxs_json_404(self, nginx: Proxy, name: str) -> None:
+        with client(nginx.url) as http:
+            response = http.get(f"/images/{name}")
+        assert response.status_code == 404
+        assert error_body(response) == {"detail": "Not Found", "code": "not_found"}
 
     def test_an_image_served_before_the_store_went_away_is_still_served(
         self, tmp_path: Path, static_root: Path
