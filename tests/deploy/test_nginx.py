@@ -472,6 +472,34 @@ class TestStaticFrontEnd:
         assert error_body(response)["code"] == "bad_request"
         assert_app_security_headers_once(response, hsts=False)
 
+    @pytest.mark.parametrize(
+        ("headers", "status", "code"),
+        [
+            ({"Range": "bytes=999999999-"}, 416, "range_not_satisfiable"),
+            ({"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}, 412, "precondition_failed"),
+        ],
+    )
+    def test_nginxs_own_refusals_of_a_static_file_are_json(
+        self, nginx: Proxy, headers: dict[str, str], status: int, code: str
+    ) -> None:
+        """Found by the adversary: these were nginx's HTML pages."""
+        with client(nginx.url) as http:
+            response = http.get(f"/{BIG_FILE}", headers=headers)
+        assert response.status_code == status
+        assert error_body(response)["code"] == code
+
+    def test_a_transfer_coding_nginx_lacks_is_a_json_501(self, nginx: Proxy) -> None:
+        sock = connect(nginx.server.port, "127.0.0.1")
+        with sock:
+            sock.sendall(
+                b"POST /api/v1/users/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Transfer-Encoding: identity\r\nConnection: close\r\n\r\n"
+            )
+            status, headers, body = parse_response(read_until_closed(sock))
+        assert status == 501
+        assert headers["content-type"].startswith("application/json")
+        assert json.loads(body)["code"] == "not_implemented"
+
     def test_a_browser_gets_the_apps_html_404(self, nginx: Proxy) -> None:
         with client(nginx.url) as http:
             response = http.get("/no-such-page/", headers={"Accept": "text/html"})
