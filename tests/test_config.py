@@ -67,6 +67,15 @@ class TestProductionRefusesInsecureDefaults:
             # Found by an adversary: a /0 network trusts every sender's X-Forwarded-For.
             ({"trusted_proxies": "0.0.0.0/0"}, "TRUSTED_PROXIES: must list proxies; a /0"),
             ({"trusted_proxies": "10.0.0.0/8,::/0"}, "TRUSTED_PROXIES: must list proxies; a /0"),
+            # ... and so did two halves of everything, host names (which never match, so every
+            # client shared nginx's limits) and addresses that are none.
+            ({"trusted_proxies": "0.0.0.0/1,128.0.0.0/1"}, "is a network of public addresses"),
+            ({"trusted_proxies": "8.8.0.0/16"}, "8.8.0.0/16 is a network of public addresses"),
+            ({"trusted_proxies": "nginx"}, "nginx is not an IP address or network"),
+            ({"trusted_proxies": "10.0.0.300"}, "10.0.0.300 is not an IP address"),
+            ({"secret_key": DEVELOPMENT_SECRET_KEY + " "}, "SECRET_KEY: must be a random"),
+            ({"secret_key": " " + DEVELOPMENT_SECRET_KEY.upper()}, "SECRET_KEY: must be a random"),
+            ({"secret_key": "Zq8#vX2!mN5@pL9$kR3%tY7^wB1&change-me"}, "SECRET_KEY: must be"),
             # ... and .env.example's placeholders were accepted as secrets.
             (
                 {"database_url": "postgresql://proveo:change-me@db/proveo"},
@@ -84,8 +93,9 @@ class TestProductionRefusesInsecureDefaults:
             _settings(**{**PRODUCTION, **override})
 
     def test_a_proxy_network_narrower_than_everything_is_accepted(self) -> None:
-        settings = _settings(**{**PRODUCTION, "trusted_proxies": "10.42.0.0/16,fd00::/8"})
-        assert settings.trusted_proxies == ["10.42.0.0/16", "fd00::/8"]
+        proxies = "10.42.0.0/16,fd00::/8,100.64.0.0/16,203.0.113.7,2001:db8::1"
+        settings = _settings(**{**PRODUCTION, "trusted_proxies": proxies})
+        assert settings.trusted_proxies == proxies.split(",")
 
 
 # What the image service's container sets (deploy/compose.yaml, deploy/k8s/01-configmap.yaml),

@@ -236,6 +236,14 @@ class Settings(ImageServiceSettings):
 
     def _problems_in_any_environment(self) -> list[str]:
         problems = self._origin_problems()
+        # A host name never matches a peer's address (uvicorn compares addresses), so a proxy
+        # named so would be no proxy: every client would share its address and its limits.
+        unreadable = [proxy for proxy in self.trusted_proxies if not _is_address(proxy)]
+        if unreadable:
+            problems.append(
+                f"PROVEO_TRUSTED_PROXIES: {', '.join(unreadable)} is not an IP address or "
+                "network; list addresses such as 10.0.0.5 or 10.0.0.0/24 (host names never match)"
+            )
         if self.db_pool_min > self.db_pool_max:
             problems.append("PROVEO_DB_POOL_MIN: must not exceed PROVEO_DB_POOL_MAX")
         for variable, dsn in (
@@ -255,7 +263,8 @@ class Settings(ImageServiceSettings):
     def _production_problems(self) -> list[str]:
         problems: list[str] = []
         secret = self.secret_key.get_secret_value()
-        if secret == DEVELOPMENT_SECRET_KEY or len(secret) < 32:
+        # Found by an adversary: the development key with a space or in capitals passed.
+        if PLACEHOLDER_SECRET in secret.casefold() or len(secret.strip()) < 32:
             problems.append(
                 "PROVEO_SECRET_KEY: must be a random value of 32+ characters in production"
             )
@@ -278,6 +287,12 @@ class Settings(ImageServiceSettings):
             problems.append(
                 "PROVEO_TRUSTED_PROXIES: must list proxies; a /0 network trusts every address "
                 "and lets clients forge IPs"
+            )
+        elif public := [proxy for proxy in self.trusted_proxies if _public_network(proxy)]:
+            problems.append(
+                f"PROVEO_TRUSTED_PROXIES: {', '.join(public)} is a network of public addresses, "
+                "whose every host could forge client IPs; list the proxies' own addresses, or a "
+                "private network"
             )
         problems += [
             f"{name}: still holds the placeholder {PLACEHOLDER_SECRET!r} from .env.example; "
@@ -421,6 +436,33 @@ def _trusts_everyone(proxy: str) -> bool:
         return ipaddress.ip_network(proxy.strip(), strict=False).prefixlen == 0
     except ValueError:
         return False
+
+
+def _is_address(proxy: str) -> bool:
+    if proxy == "*":
+        return True
+    try:
+        ipaddress.ip_network(proxy, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+_SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT, some clusters
+
+
+def _public_network(proxy: str) -> bool:
+    """A network of more than one address that is not private: `0.0.0.0/1` trusts half of the
+    internet (found by an adversary: with `128.0.0.0/1` beside it, every address). One public
+    address is fine: a load balancer's."""
+    try:
+        network = ipaddress.ip_network(proxy, strict=False)
+    except ValueError:
+        return False
+    if network.num_addresses == 1 or network.is_private:
+        return False
+    shared = isinstance(network, ipaddress.IPv4Network) and network.subnet_of(_SHARED_ADDRESS_SPACE)
+    return not shared
 
 
 def _is_http_url(url: str) -> bool:
