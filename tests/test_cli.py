@@ -1080,6 +1080,32 @@ class TestRunJob:
         )
 
 
+class TestProductionRefusesTheDemoAccounts:
+    def test_a_database_with_a_demo_account_is_not_served(
+        self, tmp_path: Path, database_url: str
+    ) -> None:
+        """Found by an adversary: production served a copy of `make run`'s database, and its
+        demo admin signed in with the public password."""
+        migrations.upgrade(database_url)
+        asyncio.run(
+            _fetch(
+                database_url,
+                "INSERT INTO proveo.user_account (name, email, password_hash, role, email_verified) "
+                "VALUES ('Demo', 'Admin_Test@mail.com', 'x', 'admin', true) RETURNING id",
+            )
+        )
+        env = _url_env(tmp_path, database_url) | PRODUCTION_ENV | {"PROVEO_PORT": str(free_port())}
+        result = subprocess.run(
+            _proveo("serve"), env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.splitlines()[-1] == (
+            "error: the database holds 1 demo account(s) (Admin_Test@mail.com, ...), whose "
+            "passwords are public: production does not serve them; use a database without the "
+            "demo data"
+        )
+
+
 class TestProductionNeverMigratesBehindTheOperator:
     """seed, create-admin, cleanup-images and run-job check the schema in production."""
 

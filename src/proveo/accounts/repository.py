@@ -37,6 +37,12 @@ SELECT_ANY_USER_WITH_EMAIL = """
 SELECT EXISTS (SELECT 1 FROM proveo.user_account WHERE lower(email) = lower($1))
 """
 
+SELECT_LIVE_EMAILS_AMONG = """
+SELECT email FROM proveo.user_account
+ WHERE lower(email) = ANY($1::text[]) AND deleted_at IS NULL
+ ORDER BY email
+"""
+
 SELECT_USER_BY_UUID = f"""
 SELECT {_USER_COLUMNS} FROM proveo.user_account u WHERE u.uuid = $1
 """
@@ -200,6 +206,11 @@ async def select_live_user_and_email_key(conn: Connection, email: str) -> EmailL
 async def select_any_user_with_email(conn: Connection, email: str) -> bool:
     """Live or deleted: whether this address was ever used."""
     return bool(await conn.fetchval(SELECT_ANY_USER_WITH_EMAIL, email))
+
+
+async def select_live_emails_among(conn: Connection, emails: list[str]) -> list[str]:
+    rows = await conn.fetch(SELECT_LIVE_EMAILS_AMONG, [email.lower() for email in emails])
+    return [row["email"] for row in rows]
 
 
 async def select_user_by_uuid(conn: Connection, user_uuid: UUID) -> UserRecord | None:

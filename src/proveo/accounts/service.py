@@ -765,6 +765,11 @@ async def email_ever_used(conn: Connection, email: str) -> bool:
     return await repository.select_any_user_with_email(conn, email)
 
 
+async def live_accounts_among(conn: Connection, emails: list[str]) -> list[str]:
+    """Which of these addresses belong to an account that is not deleted."""
+    return await repository.select_live_emails_among(conn, emails)
+
+
 async def create_account_with_hash(
     conn: Connection, *, name: str, email: str, password_hash: str, role: Role, lang: Lang = "es"
 ) -> UserRecord:

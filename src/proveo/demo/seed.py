@@ -31,6 +31,15 @@ def demo_user_email(number: int) -> str:
     return f"testuser{number:02d}@proveo.com"
 
 
+def demo_emails() -> list[str]:
+    return [DEMO_ADMIN_EMAIL, *(demo_user_email(n) for n in range(1, len(DEMO_COMPANIES) + 1))]
+
+
+async def demo_accounts_left(conn: Connection) -> list[str]:
+    """The demo accounts this database still has (their passwords are public)."""
+    return await accounts_service.live_accounts_among(conn, demo_emails())
+
+
 @dataclass(frozen=True)
 class DemoSeedResult:
     created: bool
