@@ -1090,8 +1090,9 @@ class TestProductionRefusesTheDemoAccounts:
         asyncio.run(
             _fetch(
                 database_url,
-                "INSERT INTO proveo.user_account (name, email, password_hash, role, email_verified) "
-                "VALUES ('Demo', 'Admin_Test@mail.com', 'x', 'admin', true) RETURNING id",
+                "INSERT INTO proveo.user_account (name, email, password_hash, role, "
+                "email_verified) VALUES ('Demo', 'Admin_Test@mail.com', 'x', 'admin', true) "
+                "RETURNING id",
             )
         )
         env = _url_env(tmp_path, database_url) | PRODUCTION_ENV | {"PROVEO_PORT": str(free_port())}

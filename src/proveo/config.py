@@ -448,7 +448,7 @@ def _is_address(proxy: str) -> bool:
     return True
 
 
-_SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT, some clusters
+_SHARED_ADDRESS_SPACE = ipaddress.IPv4Network("100.64.0.0/10")  # carrier-grade NAT, some clusters
 
 
 def _public_network(proxy: str) -> bool:
