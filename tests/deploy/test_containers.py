@@ -529,6 +529,27 @@ class TestHealthchecks:
         result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
 
+    @pytest.mark.parametrize(
+        "variable", ["POSTGRES_PASSWORD", "POSTGRES_APP_PASSWORD", "POSTGRES_REPLICATION_PASSWORD"]
+    )
+    def test_the_primary_refuses_the_placeholder_password(
+        self, tmp_path: Path, variable: str
+    ) -> None:
+        """Found by the adversary: .env.example's change-me became the replication role's
+        password, which logs in over the network."""
+        env = {
+            "PATH": os.environ["PATH"], "PGDATA": str(tmp_path),
+            "POSTGRES_PASSWORD": secrets.token_urlsafe(), "POSTGRES_APP_PASSWORD": "a-Real-1",
+            "POSTGRES_REPLICATION_PASSWORD": secrets.token_urlsafe(), variable: "Change-Me",
+        }  # fmt: skip
+        result = subprocess.run(
+            ["bash", str(DEPLOY / "docker" / "postgres" / "init-primary.sh")],
+            env=env, capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+        assert result.returncode == 1
+        assert result.stderr.startswith(f"init-primary: {variable} still holds the placeholder")
+        assert list(tmp_path.iterdir()) == []  # refused before anything was written
+
 
 def compose_section() -> str:
     text = OPERATIONS.read_text()

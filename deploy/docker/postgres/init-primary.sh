@@ -16,6 +16,15 @@ set -Eeuo pipefail
 : "${POSTGRES_APP_PASSWORD:?set POSTGRES_APP_PASSWORD in deploy/.env}"
 : "${POSTGRES_REPLICATION_PASSWORD:?set POSTGRES_REPLICATION_PASSWORD in deploy/.env}"
 
+# deploy/.env.example's placeholder is no password: the replication role logs in over the network.
+for variable in POSTGRES_PASSWORD POSTGRES_APP_PASSWORD POSTGRES_REPLICATION_PASSWORD; do
+    if [[ "${!variable:-}" == *[Cc][Hh][Aa][Nn][Gg][Ee]-[Mm][Ee]* ]]; then
+        echo "init-primary: $variable still holds the placeholder change-me from .env.example;" \
+            "generate a password (openssl rand -base64 32)" >&2
+        exit 1
+    fi
+done
+
 as_superuser() {
     # The temporary server listens on the local socket only: no PGHOST.
     PGHOST='' PGHOSTADDR='' psql -v ON_ERROR_STOP=1 --no-psqlrc --no-password --quiet \
