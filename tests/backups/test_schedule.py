@@ -165,6 +165,34 @@ class TestScheduledJob:
         taken = [T0, T0, T0 + timedelta(hours=24, seconds=-60), T0 + timedelta(hours=48)]
         assert hook_calls == [moment.timestamp() for moment in taken]
 
+    async def test_a_backup_dated_in_the_future_neither_stops_backups_nor_takes_a_place(
+        self, tmp_path: Path, source: str, hook_calls: list[float]
+    ) -> None:
+        """Found by an adversary: a backup named 2099 was "the newest", so no backup was ever
+        due again and the backup-age alert could not fire."""
+        target = tmp_path / "backups"
+        settings = _settings(tmp_path, source, backup_to=str(target), backup_keep=1)
+        storage = LocalImageStorage(settings.images_dir)
+        backups = DirectoryLocation(target)
+        await backups_service.create_backup(
+            source,
+            storage,
+            backups,
+            storage_backend="local",
+            now=datetime(2099, 12, 31, tzinfo=UTC),
+        )
+        for hours in (0, 24):
+            done = await backups_service.back_up_when_due(
+                settings,
+                storage,
+                check_seconds=BACKUP_CHECK_SECONDS,
+                now=T0 + timedelta(hours=hours),
+            )
+            assert done.startswith("backed up"), done
+        # The newest real one is kept (keep=1), the one from the future is left alone.
+        assert await backups.list_backups() == ["20261202T030000Z", "20991231T000000Z"]
+        assert hook_calls == [T0.timestamp(), (T0 + timedelta(hours=24)).timestamp()]
+
     async def test_runs_from_the_registry_like_any_job(
         self, tmp_path: Path, source: str, hook_calls: list[float]
     ) -> None:

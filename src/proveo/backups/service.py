@@ -208,11 +208,16 @@ async def back_up_to(
     return result, removed
 
 
-async def prune_backups(location: BackupLocation, *, keep: int) -> list[str]:
+async def prune_backups(
+    location: BackupLocation, *, keep: int, not_after: str | None = None
+) -> list[str]:
     """Keep the newest `keep` complete backups; remove the older ones, and what interrupted
     backups (or removals) left behind older than the newest complete one. Returns the names
-    of the backups removed."""
-    names = await location.list_backups()
+    of the backups removed. `not_after`: backups named later are left alone and not counted
+    (dated in the future: see `back_up_when_due`)."""
+    names = [
+        name for name in await location.list_backups() if not_after is None or name <= not_after
+    ]
     doomed = names[:-keep] if keep > 0 else names
     for name in doomed:
         await location.delete(name)
@@ -455,6 +460,8 @@ async def _hint_at_backups_inside(source: str, settings: Settings) -> None:
 
 # --- Scheduled backups --------------------------------------------------------------------------
 
+CLOCK_SLACK = timedelta(minutes=5)
+
 
 def is_due(newest: Manifest | None, now: datetime, interval: timedelta, slack: timedelta) -> bool:
     """Due when the newest backup is older than the interval, less the slack of one check (so
@@ -474,8 +481,16 @@ async def back_up_when_due(
     only the newest PROVEO_BACKUP_KEEP are kept. The metrics hook learns the newest's time."""
     moment = now or datetime.now(UTC)
     location = open_location(settings.backup_to, settings)
+    # A backup dated ahead of this clock (written while a clock ran fast, or planted) neither
+    # counts as the newest nor takes a place in the retention: it would stop the backups and
+    # silence the backup-age alert (found by an adversary).
+    latest_name = backup_name(moment + CLOCK_SLACK)
     try:
-        newest = await newest_backup(location)
+        names = await location.list_backups()
+        if ahead := [name for name in names if name > latest_name]:
+            log.warning("backups_dated_in_the_future", names=ahead, location=settings.backup_to)
+        current = [name for name in names if name <= latest_name]
+        newest = await read_manifest(location, current[-1]) if current else None
         interval = timedelta(hours=settings.backup_interval_hours)
         if not is_due(newest, moment, interval, timedelta(seconds=check_seconds)):
             assert newest is not None
@@ -490,7 +505,7 @@ async def back_up_when_due(
             now=moment,
         )
         record_backup_success(result.manifest.created_at)
-        removed = await prune_backups(location, keep=settings.backup_keep)
+        removed = await prune_backups(location, keep=settings.backup_keep, not_after=latest_name)
     finally:
         await location.close()
     return (
