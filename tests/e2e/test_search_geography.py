@@ -119,6 +119,10 @@ class TestZeroResults:
         page.goto("/?q=contador providencia")
         offer = page.locator("[data-help=region]")
         expect(offer).to_have_text("Ver 1 en la Región Metropolitana de Santiago")
+        # Found by the newcomer: the commune among the words hid the accountants' category.
+        related = page.locator(".zero-help-related")
+        expect(related.get_by_role("heading")).to_have_text("Rubros relacionados")
+        expect(related.locator(".related-link", has_text="Servicios contables")).to_be_visible()
         box = offer.bounding_box()
         assert box is not None
         assert box["x"] >= 0, box
@@ -129,6 +133,13 @@ class TestZeroResults:
         expect(page.get_by_role("status")).to_contain_text("Buscando en la Región de Valparaíso.")
         page.get_by_role("button", name="English").click()
         expect(page.get_by_role("status")).to_contain_text("Searching the Valparaíso Region.")
+
+    def test_words_that_find_nothing_anywhere_offer_the_most_searched_categories(
+        self, page: Page
+    ) -> None:
+        page.goto("/?q=xyzzyqq")
+        related = page.locator("[data-state=no-results] .zero-help-related")
+        expect(related.get_by_role("heading")).to_have_text("Rubros más buscados")
 
     def test_a_related_category_searches_the_words_in_it(self, page: Page) -> None:
         page.goto("/?q=contador&commune=Providencia")

@@ -538,6 +538,16 @@ class TestZeroResults:
         body = await _facets(client, **params)
         assert [p["name"] for p in body["related_products"]] == ["Imprenta y publicidad"]
 
+    async def test_a_commune_among_the_words_is_no_word_a_category_must_match(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        """Found by the newcomer: `contador providencia` offered the popular categories."""
+        params = {"q": "auditoria maipu"}
+        assert (await _search(client, **params)).headers["X-Total-Count"] == "0"
+        body = await _facets(client, **params)
+        assert body["related_with_query"] is True
+        assert [p["name"] for p in body["related_products"]] == ["Auditoría", "Servicios contables"]
+
     async def test_words_that_find_nothing_anywhere_offer_the_popular_categories(
         self, client: httpx.AsyncClient, geo: None
     ) -> None:

@@ -566,9 +566,12 @@ async def _related(
     conn: Connection, caches: SearchCaches, params: SearchParams
 ) -> tuple[list[FacetCount], bool]:
     """Categories where the same words find companies (anywhere, in any category), and True;
-    when they find none, the popular categories, and False."""
-    if params.words and (params.product or params.place_region):
-        unfiltered = SearchParams(q=params.q, lang=params.lang)
+    when they find none, the popular categories, and False. A commune among the words is a
+    place, not a word a category must match (found by the newcomer: `contador providencia`
+    offered the popular categories, not Servicios contables)."""
+    words = places.without_communes(params.words, normalise_query)
+    if words and (params.product or params.place_region or len(words) < len(params.words)):
+        unfiltered = SearchParams(q=" ".join(words), lang=params.lang)
         found = await repository.facets(conn, unfiltered)
         related = [p for p in found.products if p.uuid != params.product]
         if related:

@@ -39,6 +39,7 @@ const STRINGS = {
     regionOfferLinkMore: 'Ver más de {count} en la {region}',
     helpTitle: 'Prueba con:',
     relatedTitle: 'Rubros relacionados',
+    popularTitle: 'Rubros más buscados',
     removeOne: 'Quitar «{name}»',
     headingRegion: 'Proveedores en la {region}',
     showMore: 'Ver todas ({count})',
@@ -113,6 +114,7 @@ const STRINGS = {
     regionOfferLinkMore: 'See more than {count} in the {region}',
     helpTitle: 'Try:',
     relatedTitle: 'Related categories',
+    popularTitle: 'Most searched categories',
     removeOne: 'Remove “{name}”',
     headingRegion: 'Suppliers in the {region}',
     showMore: 'Show all ({count})',
@@ -749,7 +751,8 @@ function zeroResultsHelp(full) {
   return h('div', { class: 'zero-help stack' },
     offers.length > 0 && h('div', { class: 'cluster zero-help-actions' }, ...offers),
     related.length > 0 && h('div', { class: 'zero-help-related' },
-      h('h3', { class: 'facet-title' }, s('relatedTitle')),
+      // Without a category related to the words, the API offers the most searched ones.
+      h('h3', { class: 'facet-title' }, s(full.related_with_query ? 'relatedTitle' : 'popularTitle')),
       h('ul', { class: 'cluster related-list' }, related.map((product) => h('li', {},
         linkTo({ q: full.related_with_query ? state.q : '', ...NO_FILTERS, product: product.uuid, page: 1 },
           { class: 'related-link', 'data-product': product.uuid }, product.name))))));
