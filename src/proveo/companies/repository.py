@@ -27,7 +27,7 @@ SELECT c.id, c.uuid, c.user_id, u.uuid AS owner_uuid, c.name,
        coalesce((
            SELECT json_agg(json_build_object(
                       'uuid', xp.uuid, 'name_es', xp.name_es, 'name_en', xp.name_en)
-                  ORDER BY xp.name_es)
+                  ORDER BY cp.position, xp.name_es)
            FROM proveo.company_product cp JOIN proveo.product xp ON xp.id = cp.product_id
            WHERE cp.company_id = c.id
        ), '[]') AS extra_products,
@@ -118,9 +118,13 @@ SELECT EXISTS (
 
 # The categories beyond the primary one (an edit replaces them whole).
 DELETE_EXTRA_PRODUCTS = "DELETE FROM proveo.company_product WHERE company_id = $1"
+# In the order given (position), each product once.
 INSERT_EXTRA_PRODUCTS = """
-INSERT INTO proveo.company_product (company_id, product_id)
-SELECT $1, p.id FROM proveo.product p WHERE p.uuid = ANY($2::uuid[])
+INSERT INTO proveo.company_product (company_id, product_id, position)
+SELECT $1, p.id, min(chosen.position)
+  FROM unnest($2::uuid[]) WITH ORDINALITY AS chosen (uuid, position)
+  JOIN proveo.product p ON p.uuid = chosen.uuid
+ GROUP BY p.id
 """
 
 # --- Gallery -------------------------------------------------------------------------------
