@@ -222,10 +222,15 @@ class TestBuyerAndProvider:
         expect(detail).to_contain_text("Entre $5 y $20 millones")
         assert_no_serious_axe_violations(provider)
         screenshot(provider, "quotes-inbox")
+        replied = provider.locator("[data-total=quotesReplied] .insight-value")
+        expect(replied).to_have_text(re.compile(r"^\d+$"))
+        replied_before = int(replied.inner_text())
         reply = f"Podemos hacerlo en 6 semanas. Presupuesto detallado sin costo ({tag})."
         provider.locator("#inbox-reply").fill(reply)
         provider.locator("#inbox-reply-form button[type=submit]").click()
         expect(provider.locator("#inbox-flash")).to_contain_text("Respuesta enviada")
+        # Found by the newcomer: the insights said 0 replied until the page was reloaded.
+        expect(replied).to_have_text(str(replied_before + 1))
         expect(detail.locator("[data-state=replied]")).to_contain_text(reply)
         provider.locator("#inbox-back").click()
         expect(row.locator("[data-status=replied]")).to_be_visible()
@@ -238,6 +243,13 @@ class TestBuyerAndProvider:
         expect(card.locator(f'a[href="/empresas/{slug}"]')).to_be_visible()
         expect(card.locator('a[href^="tel:"]')).to_be_visible()
         expect(card.locator('a[href^="mailto:"]')).to_be_visible()
+        page.set_viewport_size(PHONE)
+        overflowing = page.evaluate(
+            "() => [...document.querySelectorAll('#reply-list .btn')]"
+            ".filter((b) => b.scrollWidth > b.clientWidth).map((b) => b.textContent)"
+        )
+        assert overflowing == [], overflowing  # found by the newcomer with a long address
+        page.set_viewport_size(DESKTOP)
         expect(page.locator("#quote-summary")).to_contain_text("1 respondi")
         assert_no_serious_axe_violations(page)
         screenshot(page, "quotes-view")

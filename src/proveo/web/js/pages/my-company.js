@@ -162,7 +162,11 @@ const fileState = { file: null, url: null };
 let sections = null;
 
 function ownerSections() {
-  sections ??= { inbox: quoteInbox(), insights: insightsSection() };
+  if (!sections) {
+    const insights = insightsSection();
+    // Found by the newcomer: "replied" stayed at 0 until the page was reloaded.
+    sections = { inbox: quoteInbox({ onAnswered: () => insights.refresh() }), insights };
+  }
   return [sections.inbox.element, sections.insights.element];
 }
 

@@ -108,7 +108,8 @@ function errorText(err) {
   return own !== `err_${err.code}` ? own : err.message;
 }
 
-export function quoteInbox() {
+// `onAnswered`: called after a reply or a decline went through (the insights count replies).
+export function quoteInbox({ onAnswered = () => {} } = {}) {
   const element = h('section', { class: 'card quote-inbox', id: 'quote-requests', 'aria-labelledby': 'inbox-title', tabindex: '-1' });
   const st = { view: 'loading', status: '', page: 1, list: null, item: null, error: null, flash: null, draft: '' };
 
@@ -321,6 +322,7 @@ export function quoteInbox() {
   async function answered(uuid, response) {
     if (response?.uuid === uuid && response.status) replaceItem(response);
     else await refreshItem(uuid);
+    onAnswered();
   }
 
   async function refreshItem(uuid) {
