@@ -488,17 +488,27 @@ class TestStaticFrontEnd:
         assert response.status_code == status
         assert error_body(response)["code"] == code
 
-    def test_a_transfer_coding_nginx_lacks_is_a_json_501(self, nginx: Proxy) -> None:
+    @pytest.mark.parametrize(
+        ("request_head", "status", "code"),
+        [
+            (
+                b"POST /api/v1/users/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Transfer-Encoding: identity\r\n",
+                501, "not_implemented",
+            ),
+            (b"GET / HTTP/2.0\r\nHost: 127.0.0.1\r\n", 505, "http_version_not_supported"),
+        ],
+    )  # fmt: skip
+    def test_what_nginx_cannot_read_is_answered_in_json(
+        self, nginx: Proxy, request_head: bytes, status: int, code: str
+    ) -> None:
         sock = connect(nginx.server.port, "127.0.0.1")
         with sock:
-            sock.sendall(
-                b"POST /api/v1/users/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                b"Transfer-Encoding: identity\r\nConnection: close\r\n\r\n"
-            )
-            status, headers, body = parse_response(read_until_closed(sock))
-        assert status == 501
+            sock.sendall(request_head + b"Connection: close\r\n\r\n")
+            answer, headers, body = parse_response(read_until_closed(sock))
+        assert answer == status
         assert headers["content-type"].startswith("application/json")
-        assert json.loads(body)["code"] == "not_implemented"
+        assert json.loads(body)["code"] == code
 
     def test_a_browser_gets_the_apps_html_404(self, nginx: Proxy) -> None:
         with client(nginx.url) as http:
