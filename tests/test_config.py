@@ -71,6 +71,9 @@ class TestProductionRefusesInsecureDefaults:
             # client shared nginx's limits) and addresses that are none.
             ({"trusted_proxies": "0.0.0.0/1,128.0.0.0/1"}, "is a network of public addresses"),
             ({"trusted_proxies": "8.8.0.0/16"}, "8.8.0.0/16 is a network of public addresses"),
+            ({"trusted_proxies": "::ffff:0:0/96"}, "is a network of public addresses"),
+            ({"trusted_proxies": "::ffff:10.0.0.0/104"}, "is a network of public addresses"),
+            ({"trusted_proxies": "2001::/23"}, "is a network of public addresses"),
             ({"trusted_proxies": "nginx"}, "nginx is not an IP address or network"),
             ({"trusted_proxies": "10.0.0.300"}, "10.0.0.300 is not an IP address"),
             ({"secret_key": DEVELOPMENT_SECRET_KEY + " "}, "SECRET_KEY: must be a random"),

@@ -449,20 +449,31 @@ def _is_address(proxy: str) -> bool:
 
 
 _SHARED_ADDRESS_SPACE = ipaddress.IPv4Network("100.64.0.0/10")  # carrier-grade NAT, some clusters
+# IPv6 ranges that stand for IPv4 addresses or tunnel them (IPv4-mapped, NAT64, Teredo, 6to4):
+# Python calls some of them private, but through them any IPv4 client could be "a proxy".
+_IPV6_CARRYING_IPV4 = tuple(
+    ipaddress.IPv6Network(network)
+    for network in ("::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "2001::/32", "2002::/16")
+)
 
 
 def _public_network(proxy: str) -> bool:
     """A network of more than one address that is not private: `0.0.0.0/1` trusts half of the
-    internet (found by an adversary: with `128.0.0.0/1` beside it, every address). One public
-    address is fine: a load balancer's."""
+    internet (found by an adversary: with `128.0.0.0/1` beside it, every address; then, in the
+    re-attack, `::ffff:0:0/96`, every IPv4 client on an IPv6 socket). One public address is
+    fine: a load balancer's."""
     try:
         network = ipaddress.ip_network(proxy, strict=False)
     except ValueError:
         return False
-    if network.num_addresses == 1 or network.is_private:
+    if network.num_addresses == 1:
         return False
+    if isinstance(network, ipaddress.IPv6Network) and any(
+        network.overlaps(carrier) for carrier in _IPV6_CARRYING_IPV4
+    ):
+        return True
     shared = isinstance(network, ipaddress.IPv4Network) and network.subnet_of(_SHARED_ADDRESS_SPACE)
-    return not shared
+    return not (network.is_private or shared)
 
 
 def _is_http_url(url: str) -> bool:
