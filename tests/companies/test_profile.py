@@ -86,6 +86,8 @@ class TestWebsite:
             ("https://\uff45\uff56\uff49\uff4c.cl", "https://evil.cl"),
             ("https://evil.cl\u3002com", "https://evil.cl.com"),
             ("https://xn--and-6ma2c.cl", "https://ñandú.cl"),
+            # Found in the re-attack: a dot below is an accent nobody sees.
+            ("https://bancoestad\u1ecd.cl/login", "https://xn--bancoestad-hx3e.cl/login"),
         ],
     )
     def test_http_and_https_addresses(self, written: str, stored: str) -> None:

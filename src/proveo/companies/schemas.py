@@ -99,16 +99,21 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _HOST = re.compile(rf"^{_LABEL}(?:\.{_LABEL})+$")  # a domain name with a dot
 
 
+# Accented letters of the languages a Chilean directory meets (NIC Chile's own are á é í ó ú ü ñ):
+# any other, a dot below or above included (`bancoestadọ.cl`), is shown in its ASCII form.
+_READABLE_LETTERS = frozenset("áéíóúüñàèìòùâêîôûäëïöçãõ")
+
+
 def _readable_host(ascii_host: str) -> str:
     """The host as it is stored and shown: in its own letters when each is a plain letter or
-    one with accents (`ñandú.cl`), else in its ASCII form (`xn--pple-43d.com`), so that a name
+    one of a few accented ones (`ñandú.cl`), else in its ASCII form (`xn--pple-43d.com`), so that a name
     in another script or in look-alike letters (Cyrillic `аpple.com`) cannot pass for a Latin
     one. Full-width letters and dots are already read as plain ones (`ｅｖｉｌ.cl。com`)."""
     try:
         host = idna.decode(ascii_host)
     except (idna.IDNAError, UnicodeError):
         return ascii_host
-    if all(unicodedata.normalize("NFD", char)[0].isascii() for char in host):
+    if all(char.isascii() or char in _READABLE_LETTERS for char in host):
         return host
     return ascii_host
 
