@@ -106,9 +106,10 @@ _READABLE_LETTERS = frozenset("áéíóúüñàèìòùâêîôûäëïöçãõ"
 
 def _readable_host(ascii_host: str) -> str:
     """The host as it is stored and shown: in its own letters when each is a plain letter or
-    one of a few accented ones (`ñandú.cl`), else in its ASCII form (`xn--pple-43d.com`), so that a name
-    in another script or in look-alike letters (Cyrillic `аpple.com`) cannot pass for a Latin
-    one. Full-width letters and dots are already read as plain ones (`ｅｖｉｌ.cl。com`)."""
+    one of a few accented ones (`ñandú.cl`), else in its ASCII form (`xn--pple-43d.com`), so
+    that a name in another script or in look-alike letters (Cyrillic `аpple.com`) cannot pass
+    for a Latin one. Full-width letters and dots are already read as plain ones
+    (`ｅｖｉｌ.cl。com`)."""
     try:
         host = idna.decode(ascii_host)
     except (idna.IDNAError, UnicodeError):
