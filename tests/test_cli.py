@@ -1081,18 +1081,19 @@ class TestRunJob:
 
 
 class TestProductionRefusesTheDemoAccounts:
-    def test_a_database_with_a_demo_account_is_not_served(
-        self, tmp_path: Path, database_url: str
+    @pytest.mark.parametrize("email", ["Admin_Test@mail.com", "synthetic-0000007@example.com"])
+    def test_a_database_with_a_demo_or_synthetic_account_is_not_served(
+        self, tmp_path: Path, database_url: str, email: str
     ) -> None:
         """Found by an adversary: production served a copy of `make run`'s database, and its
-        demo admin signed in with the public password."""
+        demo admin signed in with the public password; then the synthetic seed's accounts."""
         migrations.upgrade(database_url)
         asyncio.run(
             _fetch(
                 database_url,
                 "INSERT INTO proveo.user_account (name, email, password_hash, role, "
-                "email_verified) VALUES ('Demo', 'Admin_Test@mail.com', 'x', 'admin', true) "
-                "RETURNING id",
+                "email_verified) VALUES ('Demo', $1, 'x', 'admin', true) RETURNING id",
+                email,
             )
         )
         env = _url_env(tmp_path, database_url) | PRODUCTION_ENV | {"PROVEO_PORT": str(free_port())}
@@ -1101,7 +1102,7 @@ class TestProductionRefusesTheDemoAccounts:
         )
         assert result.returncode == 2, result.stderr
         assert result.stderr.splitlines()[-1] == (
-            "error: the database holds 1 demo account(s) (Admin_Test@mail.com, ...), whose "
+            f"error: the database holds demo or synthetic accounts ({email}, ...), whose "
             "passwords are public: production does not serve them; use a database without the "
             "demo data"
         )

@@ -670,7 +670,7 @@ def _refuse_demo_accounts(dsn: str) -> None:
     found = asyncio.run(left())
     if found:
         raise CommandFailed(
-            f"the database holds {len(found)} demo account(s) ({found[0]}, ...), whose passwords "
+            f"the database holds demo or synthetic accounts ({found[0]}, ...), whose passwords "
             "are public: production does not serve them; use a database without the demo data"
         )
 

@@ -39,8 +39,10 @@ SELECT EXISTS (SELECT 1 FROM proveo.user_account WHERE lower(email) = lower($1))
 
 SELECT_LIVE_EMAILS_AMONG = """
 SELECT email FROM proveo.user_account
- WHERE lower(email) = ANY($1::text[]) AND deleted_at IS NULL
+ WHERE (lower(email) = ANY($1::text[]) OR lower(email) LIKE ANY($2::text[]))
+   AND deleted_at IS NULL
  ORDER BY email
+ LIMIT 20
 """
 
 SELECT_USER_BY_UUID = f"""
@@ -208,8 +210,11 @@ async def select_any_user_with_email(conn: Connection, email: str) -> bool:
     return bool(await conn.fetchval(SELECT_ANY_USER_WITH_EMAIL, email))
 
 
-async def select_live_emails_among(conn: Connection, emails: list[str]) -> list[str]:
-    rows = await conn.fetch(SELECT_LIVE_EMAILS_AMONG, [email.lower() for email in emails])
+async def select_live_emails_among(
+    conn: Connection, emails: list[str], patterns: list[str]
+) -> list[str]:
+    """At most 20 of them; `patterns` are LIKE patterns, in lower case."""
+    rows = await conn.fetch(SELECT_LIVE_EMAILS_AMONG, [email.lower() for email in emails], patterns)
     return [row["email"] for row in rows]
 
 

@@ -765,9 +765,12 @@ async def email_ever_used(conn: Connection, email: str) -> bool:
     return await repository.select_any_user_with_email(conn, email)
 
 
-async def live_accounts_among(conn: Connection, emails: list[str]) -> list[str]:
-    """Which of these addresses belong to an account that is not deleted."""
-    return await repository.select_live_emails_among(conn, emails)
+async def live_accounts_among(
+    conn: Connection, emails: list[str], patterns: list[str] | None = None
+) -> list[str]:
+    """Up to 20 addresses, among these or matching these LIKE patterns (lower case), that
+    belong to an account that is not deleted."""
+    return await repository.select_live_emails_among(conn, emails, patterns or [])
 
 
 async def create_account_with_hash(

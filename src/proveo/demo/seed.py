@@ -35,9 +35,14 @@ def demo_emails() -> list[str]:
     return [DEMO_ADMIN_EMAIL, *(demo_user_email(n) for n in range(1, len(DEMO_COMPANIES) + 1))]
 
 
+# The synthetic seed's accounts (demo/synthetic.py: synthetic-0000001@example.com), whose
+# password is public too.
+SYNTHETIC_EMAILS = "synthetic-%@example.com"
+
+
 async def demo_accounts_left(conn: Connection) -> list[str]:
-    """The demo accounts this database still has (their passwords are public)."""
-    return await accounts_service.live_accounts_among(conn, demo_emails())
+    """The demo and synthetic accounts this database still has (their passwords are public)."""
+    return await accounts_service.live_accounts_among(conn, demo_emails(), [SYNTHETIC_EMAILS])
 
 
 @dataclass(frozen=True)
