@@ -150,6 +150,21 @@ class TestZeroResults:
         expect(page.get_by_role("link", name="Contadores Ñuñoa Asociados")).to_be_visible()
 
 
+class TestPlaceFilterAndWords:
+    def test_a_region_typed_beside_a_region_filter_is_named_and_offered(self, page: Page) -> None:
+        """Found by an adversary: the region filter of an earlier search silently won over the
+        region typed in a new query."""
+        page.goto(f"/?q=construccion region de valparaiso&region={RM_SLUG}")
+        status = page.get_by_role("status")
+        expect(status).to_contain_text(
+            "Buscando en la Región Metropolitana de Santiago, el filtro elegido, no en la "
+            "Región de Valparaíso de tu búsqueda."
+        )
+        status.get_by_role("link", name="Buscar en la Región de Valparaíso").click()
+        expect(page).to_have_url(re.compile(r"region=valparaiso(&|$)"))
+        expect(page.locator("[data-place-kept]")).to_have_count(0)
+
+
 class TestChips:
     def test_a_filter_with_no_matches_stays_in_the_panel_and_a_new_query_keeps_it(
         self, page: Page

@@ -260,6 +260,7 @@ class TestRegionFilter:
         assert filtered["total"] == 3
         assert filtered["place"] == {
             "kind": "region", "name": RM, "slug": "metropolitana-de-santiago", "from_query": False,
+            "region_in_words": None, "region_in_words_slug": None,
         }  # fmt: skip
 
 
@@ -272,6 +273,7 @@ class TestPlacesInTheQuery:
         assert await _found(client, q="Imprenta Gran Santiago") == expected
         assert (await _facets(client, q="imprenta santiago"))["place"] == {
             "kind": "greater_santiago", "name": "Gran Santiago", "slug": None, "from_query": True,
+            "region_in_words": None, "region_in_words_slug": None,
         }  # fmt: skip
 
     async def test_santiago_centro_finds_the_commune_of_santiago(
@@ -315,6 +317,7 @@ class TestPlacesInTheQuery:
         assert place == {
             "kind": "region", "name": "Libertador General Bernardo O'Higgins",
             "slug": "libertador-general-bernardo-o-higgins", "from_query": False,
+            "region_in_words": None, "region_in_words_slug": None,
         }  # fmt: skip
         assert "Imprenta Maipú" not in [
             n for n, _ in await _found(client, q="imprenta santiago", region="ohiggins")
@@ -331,6 +334,19 @@ class TestPlacesInTheQuery:
                       "imprenta region metropolitana"):  # fmt: skip
                 assert await _found(client, q=q, **filters) == expected, (q, filters)
         assert await _found(client, q="imprenta", region="metropolitana") != []
+
+    async def test_another_region_among_the_words_is_named_beside_the_filter(
+        self, client: httpx.AsyncClient, geo: None
+    ) -> None:
+        """Found by an adversary: with a region filter kept from an earlier search, `region de
+        valparaiso` typed in the words was dropped without a word."""
+        for filters in ({"region": "metropolitana"}, {"commune": "maipu"}):
+            place = (await _facets(client, q="imprenta region de valparaiso", **filters))["place"]
+            assert place["from_query"] is False
+            named = (place["region_in_words"], place["region_in_words_slug"])
+            assert named == ("Valparaíso", "valparaiso"), filters
+        same = await _facets(client, q="imprenta region metropolitana", region="metropolitana")
+        assert same["place"]["region_in_words"] is None
 
 
 class TestCommuneFilter:

@@ -90,6 +90,10 @@ class Place(BaseModel):
     name: str
     slug: str | None = None
     from_query: bool = False
+    # A filter given, and another region named among the words: the filter is searched, and
+    # this region (its name and `region` slug) is offered instead.
+    region_in_words: str | None = None
+    region_in_words_slug: str | None = None
 
 
 class RegionOffer(BaseModel):

@@ -34,6 +34,9 @@ const STRINGS = {
     servesRegion: 'Atiende tu región',
     placeGreaterSantiago: 'Buscando en el Gran Santiago (34 comunas).',
     placeRegion: 'Buscando en la {region}.',
+    placeKept: 'Buscando en {place}, el filtro elegido, no en la {region} de tu búsqueda.',
+    placeKeptRegion: 'Buscando en la {place}, el filtro elegido, no en la {region} de tu búsqueda.',
+    placeSwitch: 'Buscar en la {region}',
     regionOffer: 'Pocos resultados en {commune}.',
     regionOfferLink: 'Ver {count} en la {region}',
     regionOfferLinkMore: 'Ver más de {count} en la {region}',
@@ -109,6 +112,9 @@ const STRINGS = {
     servesRegion: 'Serves your region',
     placeGreaterSantiago: 'Searching Greater Santiago (34 communes).',
     placeRegion: 'Searching the {region}.',
+    placeKept: 'Searching {place}, the filter chosen, not the {region} in your search.',
+    placeKeptRegion: 'Searching the {place}, the filter chosen, not the {region} in your search.',
+    placeSwitch: 'Search the {region}',
     regionOffer: 'Few results in {commune}.',
     regionOfferLink: 'See {count} in the {region}',
     regionOfferLinkMore: 'See more than {count} in the {region}',
@@ -607,6 +613,17 @@ function renderSearchNote(headers, full) {
   const place = full?.place;
   if (place?.from_query) {
     notes.push(place.kind === 'greater_santiago' ? s('placeGreaterSantiago') : s('placeRegion', { region: regionTitle(place.name, getLang()) }));
+  }
+  if (place?.region_in_words) {
+    // A filter holds and the words name another region: say which one was searched, and offer
+    // the other (the filter is replaced, the words stay).
+    const named = regionTitle(place.region_in_words, getLang());
+    const byRegion = place.kind === 'region';
+    const searched = byRegion ? regionTitle(place.name, getLang()) : place.name;
+    notes.push(h('span', { 'data-place-kept': place.region_in_words_slug },
+      s(byRegion ? 'placeKeptRegion' : 'placeKept', { place: searched, region: named }), ' ',
+      linkTo({ ...state, commune: '', region: place.region_in_words_slug, page: 1 }, { class: 'region-offer-link' },
+        s('placeSwitch', { region: named }))));
   }
   const offer = full?.region_offer;
   if (offer) {
