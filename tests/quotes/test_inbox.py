@@ -162,7 +162,7 @@ class TestReplyAndDecline:
         text = text_of(email)
         assert "Podemos hacerlo en 3 semanas." in text
         assert "ventas" in text  # the company's email
-        assert "+56982314576" in text
+        assert "+56 9 8231 4576" in text  # as the pages write it (found by the newcomer)
         assert "https://nandu.example" in text
         assert link_in(email, "/companies/") == f"{settings.public_base_url}/en/companies/{slug}"
 

@@ -105,6 +105,16 @@ class TestSubmit:
         assert len(await _stored(conn)) == 1
         assert messages_to(settings.outbox_dir, "ana@compras.cl") == []
 
+    async def test_the_confirmation_names_a_region_by_its_title(
+        self, client: httpx.AsyncClient, conn: Connection, settings: Settings
+    ) -> None:
+        """Found by the newcomer: emails said "(Metropolitana de Santiago)", pages "Región
+        Metropolitana de Santiago"."""
+        request = body(await product_uuid(conn), region="metropolitana")
+        assert (await client.post(QUOTES_URL, json=request)).status_code == 202
+        [email] = messages_to(settings.outbox_dir, "ana@compras.cl")
+        assert "(Región Metropolitana de Santiago)" in text_of(email)
+
     async def test_places_are_a_region_by_any_of_its_names_or_a_commune(
         self, client: httpx.AsyncClient, conn: Connection
     ) -> None:
@@ -234,6 +244,8 @@ class TestInvalidRequests:
             "Lista:\n-compra-ya.cl\n-compra-ya.com\n-compra-ya.net",
             "_evil.net .evil.com ..evil.org",
             "Ver ñandú.cl, café.com, müller.de",
+            # ... and in the re-attack: IDN TLDs, a mixed-case TLD before a path.
+            "Ver tienda.рф, otra.xn--p1ai y pago.Com/login",
         ],
     )
     async def test_bare_domains_and_disguised_schemes_are_links(

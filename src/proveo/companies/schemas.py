@@ -91,6 +91,18 @@ def format_rut(rut: str) -> str:
     return f"{int(number):,}".replace(",", ".") + f"-{digit}"
 
 
+def format_phone(phone: str) -> str:
+    """A stored (E.164) Chilean number as people write it, `+56 9 8231 4576`, as the pages
+    show it (js/market/company-view.js has the same); others as they are."""
+    m = re.fullmatch(r"\+56(9|2)(\d{4})(\d{4})", phone or "")
+    if m:
+        return f"+56 {m[1]} {m[2]} {m[3]}"
+    m = re.fullmatch(r"\+56(\d{2})(\d{3})(\d{4})", phone or "")
+    if m:
+        return f"+56 {m[1]} {m[2]} {m[3]}"
+    return phone or ""
+
+
 # --- Website -----------------------------------------------------------------------------
 
 WEBSITE_MAX_LENGTH = 300

@@ -21,7 +21,9 @@ from proveo.accounts import service as accounts_service
 from proveo.admin import service as admin_service
 from proveo.admin.service import AdminActor
 from proveo.catalog import service as catalog_service
+from proveo.catalog.data import REGION_TITLES
 from proveo.companies import service as companies_service
+from proveo.companies.schemas import format_phone
 from proveo.companies.service import FieldProblem, invalid_fields
 from proveo.core.db import Connection
 from proveo.core.errors import BadRequest, Conflict, NotFound, Unprocessable
@@ -119,12 +121,22 @@ def place_of(record: RequestRecord, lang: Lang) -> Place:
     return Place(kind="chile", name=ALL_CHILE[lang])
 
 
+def place_title(commune_name: str | None, region: str | None, lang: Lang) -> str:
+    """The place as emails write it: a region by its title, as the pages name it (`Región
+    Metropolitana de Santiago`, not its catalogue name; found by the newcomer)."""
+    if commune_name is not None:
+        return commune_name
+    if region is not None:
+        return REGION_TITLES.get(region, {}).get(lang, region)
+    return ALL_CHILE[lang]
+
+
 def _summary(record: RequestRecord, lang: Lang) -> RequestSummary:
     return RequestSummary(
         title=record.title,
         description=record.description,
         product_name=product_name(record, lang),
-        place_name=place_of(record, lang).name,
+        place_name=place_title(record.commune_name, record.region, lang),
         needed_by=record.needed_by,
         budget_band=record.budget_band,
     )
@@ -297,7 +309,7 @@ async def submit_request(
     if request_uuid is None:  # the product was deleted meanwhile
         raise invalid_fields(FieldProblem("product_uuid", "unknown product", "unknown_product"))
     log.info("quote_request_submitted", request_uuid=str(request_uuid))
-    place_name = commune_name or region or ALL_CHILE[data.lang]
+    place_name = place_title(commune_name, region, data.lang)
     name = product.name_en if data.lang == "en" else product.name_es
     return Submitted(
         email=confirmation_email(
@@ -577,7 +589,7 @@ async def reply_to_request(
             title=record.title,
             provider=ReplyingProvider(
                 name=company.name,
-                phone=company.phone,
+                phone=format_phone(company.phone),
                 email=company.email,
                 website=company.website,
                 profile_link=profile_link(public_base_url, company.slug, record.lang),

@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from proveo.catalog.data import REGION_TITLES, REGIONS
 from proveo.companies import service as companies_service
-from proveo.companies.schemas import CompanyPublic
+from proveo.companies.schemas import CompanyPublic, format_phone
 from proveo.core.cache import Cache
 from proveo.core.db import Connection, Database
 from proveo.site import repository
@@ -160,16 +160,6 @@ def preferred_lang(path: str, accept_language: str | None) -> Lang:
 
 
 # --- Formatting shared with the scripts (js/market/company-view.js) -------------------------
-
-
-def format_phone(phone: str) -> str:
-    m = re.fullmatch(r"\+56(9|2)(\d{4})(\d{4})", phone or "")
-    if m:
-        return f"+56 {m[1]} {m[2]} {m[3]}"
-    m = re.fullmatch(r"\+56(\d{2})(\d{3})(\d{4})", phone or "")
-    if m:
-        return f"+56 {m[1]} {m[2]} {m[3]}"
-    return phone or ""
 
 
 def tel_href(phone: str) -> str:
