@@ -41,13 +41,17 @@ _LINK = re.compile(
     | (?<![^\W_])                                # a bare name.tld, at the start of a name
       (?:[^\W_](?:[\w-]*[^\W_])?\.)+             # labels in any letters (ñandú.cl)
       (?!(?:{_FILES})\b)
-      (?-i:[a-z]{{2,}}|[A-Z]{{2,}}|[A-Za-z]{{2}})\b  # a word after a missing space is no TLD
+      (?:
+        (?-i:[a-z]{{2,}}|[A-Z]{{2,}}|[A-Za-z]{{2}})\b  # a word after a missing space is no TLD
+        | (?-i:[A-Za-z]{{3,}})(?=/)                   # ... unless a path follows (pago.Com/x)
+        | xn--[a-z0-9-]+\b | [^\W\d_A-Za-z]{{2,}}     # IDN TLDs (otra.xn--p1ai, tienda.рф)
+      )
       (?![@\w-])
       (?:[/:?\#]{_REST})?
     """
 )
 # An email address's domain is not a link: addresses go before links are looked for.
-_EMAIL = re.compile(r"[\w.+'-]*@[\w.-]+")
+_EMAIL = re.compile(r"[\w.+'-]*@[\w-]+(?:\.[\w-]+)+")
 
 
 def _at_most(limit: int) -> Callable[[str], str]:
