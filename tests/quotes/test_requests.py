@@ -347,6 +347,20 @@ class TestLimits:
                 assert (await browser.post(CONFIRM_URL, json={"token": ""})).status_code == 422
             assert (await browser.post(CONFIRM_URL, json={"token": "guess"})).status_code == 429
 
+    async def test_bodies_that_are_not_json_count_against_the_address_too(
+        self, app: FastAPI, conn: Connection
+    ) -> None:
+        """Found in the re-attack: `{bad json` was answered 400 and cost nothing."""
+        broken = {"content": b"{bad json", "headers": {"Content-Type": "application/json"}}
+        async with _browser(app, "203.0.113.9") as browser:
+            for _ in range(service.REQUESTS_PER_IP_PER_HOUR):
+                assert (await browser.post(QUOTES_URL, **broken)).status_code == 400
+            refused = await browser.post(QUOTES_URL, json=body(await product_uuid(conn)))
+            assert refused.status_code == 429
+            for _ in range(service.CONFIRMATIONS_PER_IP_PER_HOUR):
+                assert (await browser.post(CONFIRM_URL, **broken)).status_code == 400
+            assert (await browser.post(CONFIRM_URL, json={"token": "guess"})).status_code == 429
+
     async def test_three_requests_an_hour_per_contact_email_from_any_address(
         self, app: FastAPI, conn: Connection, settings: Settings
     ) -> None:

@@ -3,10 +3,12 @@ admin's list. Emails go out after the response, once the request's transaction c
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
+from fastapi.routing import APIRoute
 
 from proveo.accounts.deps import AdminUser, Claims, CurrentUser, VerifiedUser
 from proveo.admin.deps import Actor
@@ -31,7 +33,45 @@ from proveo.quotes.schemas import (
     TokenBody,
 )
 
-router = APIRouter(prefix="/quote-requests", tags=["quote requests"])
+
+async def _count_request(request: Request) -> None:
+    await service.enforce_request_limits(_limiter(request), _client(request))
+
+
+async def _count_confirmation(request: Request) -> None:
+    await service.enforce_confirm_limit(_limiter(request), _client(request))
+
+
+# The routes whose every request counts against the client address's budget, before anything
+# else is done with it.
+_COUNTED_FIRST: dict[str, Callable[[Request], Awaitable[None]]] = {
+    "quotes:create": _count_request,
+    "quotes:confirm": _count_confirmation,
+}
+
+
+class _CountedFirstRoute(APIRoute):
+    """Counts a request before its body is read: a body that is not JSON (400), or that the
+    schema refuses (422), uses up the budget like any other (found by adversaries: the schema's
+    refusals, then malformed JSON, were free). A dependency would run after the body's
+    parsing."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        count = _COUNTED_FIRST.get(self.name)
+        if count is None:
+            return handler
+
+        async def counted(request: Request) -> Response:
+            await count(request)
+            return await handler(request)
+
+        return counted
+
+
+router = APIRouter(
+    prefix="/quote-requests", tags=["quote requests"], route_class=_CountedFirstRoute
+)
 provider_router = APIRouter(
     prefix="/companies/user/my-company/quote-requests", tags=["quote requests"]
 )
@@ -60,16 +100,6 @@ def _client(request: Request) -> str:
     return limit_subject(request.client.host if request.client else None)
 
 
-async def _count_request(request: Request) -> None:
-    """A dependency, so that it runs before the body is validated: a request the schema refuses
-    counts against the address's budget too."""
-    await service.enforce_request_limits(_limiter(request), _client(request))
-
-
-async def _count_confirmation(request: Request) -> None:
-    await service.enforce_confirm_limit(_limiter(request), _client(request))
-
-
 def _send_after_commit(
     request: Request, tasks: BackgroundTasks, messages: list[EmailMessage]
 ) -> None:
@@ -82,7 +112,6 @@ def _send_after_commit(
     "",
     status_code=202,
     name="quotes:create",
-    dependencies=[Depends(_count_request)],
     summary="Ask the providers that fit for a quote (confirmed by email before it is sent)",
     description=(
         "No account needed. The buyer gets an email with a confirmation link; nothing reaches "
@@ -122,7 +151,6 @@ async def create_quote_request(
 @router.post(
     "/confirm",
     name="quotes:confirm",
-    dependencies=[Depends(_count_confirmation)],
     summary="Confirm a request with its emailed token: it goes to up to 25 providers",
     responses=error_responses(
         (400, "The link is unknown, used or older than 48 hours (`invalid_token`)"),
