@@ -161,8 +161,22 @@ class TestPlaceFilterAndWords:
             "Región de Valparaíso de tu búsqueda."
         )
         status.get_by_role("link", name="Buscar en la Región de Valparaíso").click()
-        expect(page).to_have_url(re.compile(r"region=valparaiso(&|$)"))
+        expect(page).to_have_url(re.compile(r"q=construccion(\+|%20)region(\+|%20)de"))
+        expect(page.get_by_role("status")).to_contain_text("Buscando en la Región de Valparaíso.")
         expect(page.locator("[data-place-kept]")).to_have_count(0)
+
+    def test_greater_santiago_typed_beside_another_region_is_offered_in_english(
+        self, page: Page
+    ) -> None:
+        page.goto("/?q=contador gran santiago&region=valparaiso")
+        page.get_by_role("button", name="English").click()
+        status = page.get_by_role("status")
+        expect(status).to_contain_text(
+            "Searching the Valparaíso Region, the filter chosen, not Greater Santiago in your "
+            "search."
+        )
+        status.get_by_role("link", name="Search Greater Santiago").click()
+        expect(page.get_by_role("status")).to_contain_text("Searching Greater Santiago")
 
 
 class TestChips:

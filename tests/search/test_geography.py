@@ -260,7 +260,7 @@ class TestRegionFilter:
         assert filtered["total"] == 3
         assert filtered["place"] == {
             "kind": "region", "name": RM, "slug": "metropolitana-de-santiago", "from_query": False,
-            "region_in_words": None, "region_in_words_slug": None,
+            "words_place_kind": None, "words_place_name": None,
         }  # fmt: skip
 
 
@@ -273,7 +273,7 @@ class TestPlacesInTheQuery:
         assert await _found(client, q="Imprenta Gran Santiago") == expected
         assert (await _facets(client, q="imprenta santiago"))["place"] == {
             "kind": "greater_santiago", "name": "Gran Santiago", "slug": None, "from_query": True,
-            "region_in_words": None, "region_in_words_slug": None,
+            "words_place_kind": None, "words_place_name": None,
         }  # fmt: skip
 
     async def test_santiago_centro_finds_the_commune_of_santiago(
@@ -317,7 +317,8 @@ class TestPlacesInTheQuery:
         assert place == {
             "kind": "region", "name": "Libertador General Bernardo O'Higgins",
             "slug": "libertador-general-bernardo-o-higgins", "from_query": False,
-            "region_in_words": None, "region_in_words_slug": None,
+            # Searched in the filter's region; Greater Santiago, named by the words, is offered.
+            "words_place_kind": "greater_santiago", "words_place_name": "Gran Santiago",
         }  # fmt: skip
         assert "Imprenta Maipú" not in [
             n for n, _ in await _found(client, q="imprenta santiago", region="ohiggins")
@@ -335,18 +336,27 @@ class TestPlacesInTheQuery:
                 assert await _found(client, q=q, **filters) == expected, (q, filters)
         assert await _found(client, q="imprenta", region="metropolitana") != []
 
-    async def test_another_region_among_the_words_is_named_beside_the_filter(
+    async def test_another_place_among_the_words_is_named_beside_the_filter(
         self, client: httpx.AsyncClient, geo: None
     ) -> None:
-        """Found by an adversary: with a region filter kept from an earlier search, `region de
-        valparaiso` typed in the words was dropped without a word."""
+        """Found by adversaries: with a filter kept from an earlier search, `region de
+        valparaiso` (then `gran santiago`) typed in the words was dropped without a word."""
         for filters in ({"region": "metropolitana"}, {"commune": "maipu"}):
             place = (await _facets(client, q="imprenta region de valparaiso", **filters))["place"]
             assert place["from_query"] is False
-            named = (place["region_in_words"], place["region_in_words_slug"])
-            assert named == ("Valparaíso", "valparaiso"), filters
-        same = await _facets(client, q="imprenta region metropolitana", region="metropolitana")
-        assert same["place"]["region_in_words"] is None
+            named = (place["words_place_kind"], place["words_place_name"])
+            assert named == ("region", "Valparaíso"), filters
+        away = (await _facets(client, q="imprenta gran santiago", region="valparaiso"))["place"]
+        assert (away["words_place_kind"], away["words_place_name"]) == (
+            "greater_santiago", "Gran Santiago",
+        )  # fmt: skip
+        # The words' place within the filter's region, or the same region: nothing to offer.
+        for q, filters in (
+            ("imprenta region metropolitana", {"region": "metropolitana"}),
+            ("imprenta gran santiago", {"region": "metropolitana"}),
+            ("imprenta gran santiago", {"commune": "maipu"}),
+        ):
+            assert (await _facets(client, q=q, **filters))["place"]["words_place_kind"] is None
 
 
 class TestCommuneFilter:

@@ -90,10 +90,11 @@ class Place(BaseModel):
     name: str
     slug: str | None = None
     from_query: bool = False
-    # A filter given, and another region named among the words: the filter is searched, and
-    # this region (its name and `region` slug) is offered instead.
-    region_in_words: str | None = None
-    region_in_words_slug: str | None = None
+    # A filter given, and another place named among the words (a region, or Greater Santiago
+    # outside the filter's region): the filter is searched, and the words' place is offered
+    # (the same search without the filter).
+    words_place_kind: Literal["region", "greater_santiago"] | None = None
+    words_place_name: str | None = None
 
 
 class RegionOffer(BaseModel):

@@ -321,13 +321,12 @@ async def resolve_request(
     commune = await resolved("commune", request.commune, resolve_commune)
     product = await resolved("product", request.product, resolve_product)
     region = resolve_region(request.region)
-    region_in_words: str | None = None
+    in_words: places.QueryPlaces | None = None
     if (commune is not None or region is not None) and q:
         # The filter says where: a place among the words (`contador gran santiago`, then the
         # region picked among the facets) is not also a word that nothing matches.
-        read_with_filter = places.read_places(q.split(), normalise_query)
-        q = " ".join(read_with_filter.words)
-        region_in_words = read_with_filter.region
+        in_words = places.read_places(q.split(), normalise_query)
+        q = " ".join(in_words.words)
     area: tuple[UUID, ...] | None = None
     place: Place | None = None
     place_region: str | None = None
@@ -375,16 +374,15 @@ async def resolve_request(
                 offer = (read.commune, commune_region, " ".join(words))
         # Without the places it read as filters, and "santiago centro" as "santiago".
         q = " ".join(read.words)
-    if place is not None and region_in_words not in (None, place_region):
-        # Another region typed while a filter holds (found by an adversary: the words' region
-        # went unsaid): the filter wins, and the answer names the other one to offer it.
-        assert region_in_words is not None
-        place = place.model_copy(
-            update={
-                "region_in_words": region_in_words,
-                "region_in_words_slug": places.region_slug(region_in_words, normalise_query),
-            }
-        )
+    if place is not None and in_words is not None:
+        # Another place typed while a filter holds (found by adversaries: the words' place went
+        # unsaid): the filter wins, and the answer names the other one to offer it.
+        if in_words.region is not None and in_words.region != place_region:
+            update = {"words_place_kind": "region", "words_place_name": in_words.region}
+            place = place.model_copy(update=update)
+        elif in_words.greater_santiago and place_region != REGION_METROPOLITANA:
+            update = {"words_place_kind": "greater_santiago", "words_place_name": "Gran Santiago"}
+            place = place.model_copy(update=update)
     params = SearchParams(
         q=q,
         commune=commune,

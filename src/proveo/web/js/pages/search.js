@@ -34,9 +34,10 @@ const STRINGS = {
     servesRegion: 'Atiende tu región',
     placeGreaterSantiago: 'Buscando en el Gran Santiago (34 comunas).',
     placeRegion: 'Buscando en la {region}.',
-    placeKept: 'Buscando en {place}, el filtro elegido, no en la {region} de tu búsqueda.',
-    placeKeptRegion: 'Buscando en la {place}, el filtro elegido, no en la {region} de tu búsqueda.',
-    placeSwitch: 'Buscar en la {region}',
+    placeKept: 'Buscando en {place}, el filtro elegido, no en {named} de tu búsqueda.',
+    placeSwitch: 'Buscar en {named}',
+    theRegion: 'la {region}',
+    theGreaterSantiago: 'el Gran Santiago',
     regionOffer: 'Pocos resultados en {commune}.',
     regionOfferLink: 'Ver {count} en la {region}',
     regionOfferLinkMore: 'Ver más de {count} en la {region}',
@@ -112,9 +113,10 @@ const STRINGS = {
     servesRegion: 'Serves your region',
     placeGreaterSantiago: 'Searching Greater Santiago (34 communes).',
     placeRegion: 'Searching the {region}.',
-    placeKept: 'Searching {place}, the filter chosen, not the {region} in your search.',
-    placeKeptRegion: 'Searching the {place}, the filter chosen, not the {region} in your search.',
-    placeSwitch: 'Search the {region}',
+    placeKept: 'Searching {place}, the filter chosen, not {named} in your search.',
+    placeSwitch: 'Search {named}',
+    theRegion: 'the {region}',
+    theGreaterSantiago: 'Greater Santiago',
     regionOffer: 'Few results in {commune}.',
     regionOfferLink: 'See {count} in the {region}',
     regionOfferLinkMore: 'See more than {count} in the {region}',
@@ -614,16 +616,17 @@ function renderSearchNote(headers, full) {
   if (place?.from_query) {
     notes.push(place.kind === 'greater_santiago' ? s('placeGreaterSantiago') : s('placeRegion', { region: regionTitle(place.name, getLang()) }));
   }
-  if (place?.region_in_words) {
-    // A filter holds and the words name another region: say which one was searched, and offer
-    // the other (the filter is replaced, the words stay).
-    const named = regionTitle(place.region_in_words, getLang());
-    const byRegion = place.kind === 'region';
-    const searched = byRegion ? regionTitle(place.name, getLang()) : place.name;
-    notes.push(h('span', { 'data-place-kept': place.region_in_words_slug },
-      s(byRegion ? 'placeKeptRegion' : 'placeKept', { place: searched, region: named }), ' ',
-      linkTo({ ...state, commune: '', region: place.region_in_words_slug, page: 1 }, { class: 'region-offer-link' },
-        s('placeSwitch', { region: named }))));
+  if (place?.words_place_kind) {
+    // A filter holds and the words name another place: say which one was searched, and offer
+    // the other (the same words without the filter, whose place they then name).
+    const lang = getLang();
+    const theRegion = (name) => s('theRegion', { region: regionTitle(name, lang) });
+    const named = place.words_place_kind === 'region' ? theRegion(place.words_place_name) : s('theGreaterSantiago');
+    const searched = place.kind === 'region' ? theRegion(place.name) : place.name;
+    notes.push(h('span', { 'data-place-kept': place.words_place_kind },
+      s('placeKept', { place: searched, named }), ' ',
+      linkTo({ ...state, commune: '', region: '', page: 1 }, { class: 'region-offer-link' },
+        s('placeSwitch', { named }))));
   }
   const offer = full?.region_offer;
   if (offer) {
