@@ -246,6 +246,7 @@ class TestInvalidRequests:
             "Ver ñandú.cl, café.com, müller.de",
             # ... and in the re-attack: IDN TLDs, a mixed-case TLD before a path.
             "Ver tienda.рф, otra.xn--p1ai y pago.Com/login",
+            "Pagar en pago.Com?x=1 o en otra.Net#y o tres.Org:8080/z",
         ],
     )
     async def test_bare_domains_and_disguised_schemes_are_links(
@@ -259,7 +260,9 @@ class TestInvalidRequests:
         text = (
             "Constructora Sur S.A. o Comercial Ltda. Losa de 3.5 m, 1.500.000 pesos, "
             "ana@compras.cl, juan.perez@empresa.cl, o'higgins@sur.cl, plano.pdf, "
-            "Av.Providencia, e.g. i.e. etc. Sr.Pérez, -Mesón, _nota_, Nº.5"
+            "Av.Providencia, e.g. i.e. etc. Sr.Pérez, -Mesón, _nota_, Nº.5, "
+            # Found in a review: abbreviations of everyday Chilean writing.
+            "ss.hh. y cocina, pago a cta.cte., gastos comunes (gg.cc.), p.ej. EE.UU. etc.etc"
         )
         assert count_links(text) == 0
         assert count_links("https://www.a.cl/x.cl?y=b.cl y http://c.cl,d.cl/e") == 3
