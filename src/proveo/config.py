@@ -290,9 +290,9 @@ class Settings(ImageServiceSettings):
             )
         elif public := [proxy for proxy in self.trusted_proxies if _public_network(proxy)]:
             problems.append(
-                f"PROVEO_TRUSTED_PROXIES: {', '.join(public)} is a network of public addresses, "
-                "whose every host could forge client IPs; list the proxies' own addresses, or a "
-                "private network"
+                f"PROVEO_TRUSTED_PROXIES: {', '.join(public)} is a network of public addresses (or "
+                "of IPv6 ones that carry IPv4), whose every host could forge client IPs; list the "
+                "proxies' own addresses, or a private network"
             )
         problems += [
             f"{name}: still holds the placeholder {PLACEHOLDER_SECRET!r} from .env.example; "
