@@ -28,7 +28,7 @@ from proveo.accounts.schemas import (
     VerifyWithPassword,
 )
 from proveo.admin.deps import Actor, UserActor
-from proveo.core.clients import limit_subject, storable_ip
+from proveo.core.clients import request_subject, storable_ip
 from proveo.core.csrf import CSRF_COOKIE, SESSION_COOKIE
 from proveo.core.deps import AppDatabase, AppSettings, Conn, Page, delete_after_commit
 from proveo.core.openapi import ADMIN_REQUIRED, HASHING_BUSY, error_responses
@@ -65,10 +65,6 @@ def _limiter(request: Request) -> RateLimiter:
 
 def _client_host(request: Request) -> str | None:
     return request.client.host if request.client else None
-
-
-def _subject(request: Request) -> str:
-    return limit_subject(_client_host(request))
 
 
 def _send_after_commit(request: Request, tasks: BackgroundTasks, message: EmailMessage) -> None:
@@ -108,7 +104,7 @@ async def sign_up(
     settings: AppSettings,
 ) -> UserPublic:
     await enforce(
-        _limiter(request), f"signup-ip:{_subject(request)}",
+        _limiter(request), f"signup-ip:{request_subject(request)}",
         limit=settings.signup_per_ip_per_hour, window=3600, kind=LimitKind.CLIENTS,
     )  # fmt: skip
     user, verification = await lifecycle.sign_up(
@@ -253,7 +249,7 @@ async def resend_verification(
 ) -> Message:
     limiter = _limiter(request)
     await enforce(
-        limiter, f"resend-ip:{_subject(request)}", limit=EMAILS_PER_IP_PER_HOUR, window=3600,
+        limiter, f"resend-ip:{request_subject(request)}", limit=EMAILS_PER_IP_PER_HOUR, window=3600,
         kind=LimitKind.CLIENTS,
     )  # fmt: skip
     verification = await service.resend_verification(
@@ -283,7 +279,7 @@ def _login_policy(settings: AppSettings) -> service.LoginPolicy:
 
 async def _enforce_login_ip(request: Request, settings: AppSettings) -> str:
     """The per-address budget of every password check by a browser not signed in."""
-    subject = _subject(request)
+    subject = request_subject(request)
     await enforce(
         _limiter(request), f"login-ip:{subject}",
         limit=settings.login_attempts_per_ip_per_minute, window=60, kind=LimitKind.CLIENTS,
@@ -384,7 +380,7 @@ async def request_password_reset(
     settings: AppSettings,
 ) -> Message:
     limiter = _limiter(request)
-    subject = _subject(request)
+    subject = request_subject(request)
     # The client's own budget first: it bounds the per-address keys one client can create.
     await enforce(
         limiter, f"reset-ip:{subject}", limit=EMAILS_PER_IP_PER_HOUR, window=3600,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from starlette.requests import HTTPConnection
+
 IPV6_SUBJECT_PREFIX = 64
 
 
@@ -34,3 +36,9 @@ def limit_subject(host: str | None) -> str:
         network = ipaddress.IPv6Network((address, IPV6_SUBJECT_PREFIX), strict=False)
         return str(network)
     return str(address)
+
+
+def request_subject(connection: HTTPConnection) -> str:
+    """The rate limits' key for the client of a request (its proxy-resolved address)."""
+    client = connection.client
+    return limit_subject(client.host if client is not None else None)

@@ -7,19 +7,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from proveo.accounts.deps import Claims
-from proveo.core.clients import limit_subject
+from proveo.core.clients import request_subject
 from proveo.core.middleware import HEAD_REQUEST
 from proveo.insights.service import Visitor, is_bot
 
 
 def _robot(request: Request) -> bool:
     return is_bot(request.headers.get("user-agent"))
-
-
-def _client(request: Request) -> str:
-    # The client as the rate limits see it: the proxy-resolved address (uvicorn's
-    # forwarded-allow-ips), an IPv6 /64 as one client, since one host often holds a whole /64.
-    return limit_subject(request.client.host if request.client is not None else None)
 
 
 async def visitor(request: Request, claims: Claims) -> Visitor:
@@ -29,13 +23,13 @@ async def visitor(request: Request, claims: Claims) -> Visitor:
         bot=_robot(request),
         user_uuid=claims.user_uuid if claims is not None else None,
         head=bool(request.scope.get(HEAD_REQUEST)),
-        client=_client(request),
+        client=request_subject(request),
     )
 
 
 def audience_of(request: Request) -> Visitor:
     """A page of results' reader: only whether it is a bot matters (no session is read)."""
-    return Visitor(bot=_robot(request), client=_client(request))
+    return Visitor(bot=_robot(request), client=request_subject(request))
 
 
 async def audience(request: Request) -> Visitor:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 
 from proveo.accounts.deps import AdminUser, CurrentUser
-from proveo.core.clients import limit_subject
+from proveo.core.clients import request_subject
 from proveo.core.deps import AppDatabase, AppSettings, Conn
 from proveo.core.errors import Unprocessable
 from proveo.core.openapi import ADMIN_REQUIRED, error_responses
@@ -73,10 +73,9 @@ async def contact_click_body(request: Request) -> ContactClick:
 
 
 async def contact_click_budget(request: Request, settings: AppSettings) -> None:
-    client = request.client
     await enforce(
         request.app.state.limiter,
-        f"contact-clicks:{limit_subject(client.host if client else None)}",
+        f"contact-clicks:{request_subject(request)}",
         limit=settings.contact_clicks_per_ip_per_minute,
         window=60,
         kind=LimitKind.CLIENTS,

@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 
 from proveo.accounts.deps import AdminUser, Claims, CurrentUser, VerifiedUser
 from proveo.admin.deps import Actor
-from proveo.core.clients import limit_subject
+from proveo.core.clients import request_subject
 from proveo.core.deps import AppSettings, Conn
 from proveo.core.openapi import ADMIN_REQUIRED, error_responses
 from proveo.core.ratelimit import RateLimiter
@@ -35,11 +35,11 @@ from proveo.quotes.schemas import (
 
 
 async def _count_request(request: Request) -> None:
-    await service.enforce_request_limits(_limiter(request), _client(request))
+    await service.enforce_request_limits(_limiter(request), request_subject(request))
 
 
 async def _count_confirmation(request: Request) -> None:
-    await service.enforce_confirm_limit(_limiter(request), _client(request))
+    await service.enforce_confirm_limit(_limiter(request), request_subject(request))
 
 
 # The routes whose every request counts against the client address's budget, before anything
@@ -94,10 +94,6 @@ PageNumber = Annotated[int, Query(ge=1, le=10_000, description="1-based; 20 per 
 def _limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.limiter
     return limiter
-
-
-def _client(request: Request) -> str:
-    return limit_subject(request.client.host if request.client else None)
 
 
 def _send_after_commit(
@@ -198,7 +194,7 @@ async def quote_request_page(
         ),
     ] = None,
 ) -> QuoteRequestPage:
-    await service.enforce_page_limit(_limiter(request), _client(request))
+    await service.enforce_page_limit(_limiter(request), request_subject(request))
     return await service.get_buyer_page(
         conn, request_uuid, service.page_token_given(token, page_token)
     )
@@ -218,7 +214,7 @@ async def quote_request_page(
 async def close_quote_request(
     request_uuid: UUID, body: TokenBody, request: Request, conn: Conn
 ) -> QuoteRequestPage:
-    await service.enforce_page_limit(_limiter(request), _client(request))
+    await service.enforce_page_limit(_limiter(request), request_subject(request))
     return await service.close_request(conn, request_uuid, body.token)
 
 
