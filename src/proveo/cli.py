@@ -624,7 +624,7 @@ def _serve(settings: Settings, listener: socket.socket, endpoint: metrics.Endpoi
     with database_settings(settings, owner=True) as ready:
         _migrate(report, ready.database_url)
         if ready.is_production:
-            _refuse_demo_accounts(ready.database_url)
+            _refuse_demo_accounts(ready)
         _report_seed(report, asyncio.run(_seed(ready, demo=ready.seed_demo)))
         banner = _banner(ready)
         if ready.workers == 1:
@@ -653,21 +653,13 @@ def _serve(settings: Settings, listener: socket.socket, endpoint: metrics.Endpoi
             raise CommandFailed(f"{exc}; the other workers were stopped") from exc
 
 
-def _refuse_demo_accounts(dsn: str) -> None:
+def _refuse_demo_accounts(settings: Settings) -> None:
     """Production serves no database holding the demo accounts, whose passwords are public
     (found by an adversary: a copy of `make run`'s database, or a restore of its backup, let
     anyone sign in as its admin)."""
     from proveo.demo.seed import demo_accounts_left
 
-    async def left() -> list[str]:
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute("SET search_path TO proveo, public")
-            return await demo_accounts_left(conn)
-        finally:
-            await conn.close()
-
-    found = asyncio.run(left())
+    found = asyncio.run(_in_transaction(settings, demo_accounts_left))
     if found:
         raise CommandFailed(
             f"the database holds demo or synthetic accounts ({found[0]}, ...), whose passwords "
