@@ -263,11 +263,6 @@ async def read_manifest(location: BackupLocation, name: str) -> Manifest:
     return _parse_manifest(data, where)
 
 
-async def newest_backup(location: BackupLocation) -> Manifest | None:
-    names = await location.list_backups()
-    return await read_manifest(location, names[-1]) if names else None
-
-
 def _verify_files(root: Path, manifest: Manifest, where: str) -> None:
     """Every file of the manifest, byte for byte; blocking (a thread's work)."""
     for entry in manifest.files:
