@@ -184,6 +184,32 @@ async def test_a_replica_lost_in_the_middle_of_a_read_costs_a_second_try_on_the_
     await _wait_for_replica_reads(db, replica_pair.replica.port)
 
 
+@pytest.mark.parametrize("pause", [0, 0.001, 0.01, 0.05])
+async def test_a_read_whose_replica_connection_is_ended_from_outside_goes_to_the_primary(
+    db: Database, replica_pair: ReplicaPair, pause: float
+) -> None:
+    """Seen once in CI (the replica-stopped fault scenario): the replica's stop, met by the
+    read's next statement as another operation in progress, answered 503."""
+    await _wait_for_replica_reads(db, replica_pair.replica.port)
+
+    async def ended_on_the_replica(conn: Connection) -> tuple[bool, int]:
+        standby, _ = await _server(conn)
+        if standby:
+            admin = await asyncpg.connect(replica_pair.replica_dsn)
+            try:
+                await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = 'proveo' AND pid <> pg_backend_pid()"
+                )
+            finally:
+                await admin.close()
+            await asyncio.sleep(pause)
+        return await _server(conn)
+
+    assert await db.read(ended_on_the_replica) == (False, replica_pair.primary.port)
+    await _wait_for_replica_reads(db, replica_pair.replica.port)
+
+
 async def test_an_error_of_the_read_itself_is_not_retried_on_the_primary(
     db: Database, replica_pair: ReplicaPair
 ) -> None:
